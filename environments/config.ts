@@ -1,0 +1,144 @@
+// One typed, validated configuration for the whole lab: defaults that just work,
+// overridden by an optional JSON file and then by ECM_LAB_* environment variables.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** step-ca duration syntax (Go time.Duration): "24h", "90m", "2160h", "1h30m". */
+const goDuration = z
+  .string()
+  .regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a Go duration such as "24h" or "15m"');
+
+const port = z.number().int().min(0).max(65535);
+
+export const keyAlgorithms = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
+export type KeyAlgorithm = (typeof keyAlgorithms)[number];
+
+export const labConfigSchema = z
+  .object({
+    /** Where generated material and process state live; a fresh temp dir per run when empty. */
+    workDir: z.string().default(''),
+    /** One log file per component process. */
+    logsDir: z.string().default('reports/logs'),
+    /** How long to wait for a component to become ready before failing with a clear error. */
+    readinessTimeoutMs: z.number().int().positive().default(30_000),
+    toolsBinDir: z.string().default('.tools/bin'),
+    pki: z
+      .object({
+        keyAlgorithm: z.enum(keyAlgorithms).default('ecdsa-p256'),
+        rootValidityDays: z.number().int().positive().default(3650),
+        intermediateValidityDays: z.number().int().positive().default(1825),
+        organization: z.string().min(1).default('ecm-lab'),
+      })
+      .prefault({}),
+    ca: z
+      .object({
+        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        port: port.default(0),
+        /** Names step-ca serves TLS for; the X5C token audience uses the first. */
+        dnsNames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']),
+        /** Port step-ca uses for http-01 validation; 0 picks a free one (needs step-ca --insecure). */
+        acmeHttpPort: port.default(0),
+        acmeProvisioner: z.string().min(1).default('bootstrap'),
+        x5cProvisioner: z.string().min(1).default('devices'),
+        /** Bootstrap certificates (ACME) are long-lived: they only authorize X5C requests. */
+        bootstrapCertDuration: goDuration.default('2160h'),
+        /** Operational certificates (X5C), 24-48 h in demos (NFR-SEC-002). */
+        operationalCertDuration: goDuration.default('24h'),
+        maxOperationalCertDuration: goDuration.default('2160h'),
+        minCertDuration: goDuration.default('1m'),
+      })
+      .prefault({}),
+    broker: z
+      .object({
+        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        port: port.default(0),
+        /**
+         * 0 = unlimited. Mosquitto's default (1000) silently drops QoS1 messages queued
+         * for a slow subscriber; the lab counts every message, so it chooses no limit.
+         */
+        maxQueuedMessages: z.number().int().min(0).default(0),
+        /** Topic root of device telemetry: devices publish under <root>/<deviceId>/#. */
+        topicRoot: z.string().regex(/^[A-Za-z0-9_-]+$/).default('reveos'),
+        /** Certificate CN of the managing application, which may read every device's topics. */
+        applicationIdentity: z.string().min(1).default('lumia'),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type LabConfig = z.infer<typeof labConfigSchema>;
+export type LabConfigInput = z.input<typeof labConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variables read once; each maps onto one config key. */
+const envOverrides: Record<string, (value: string) => Record<string, unknown>> = {
+  ECM_LAB_WORK_DIR: (v) => ({ workDir: v }),
+  ECM_LAB_LOGS_DIR: (v) => ({ logsDir: v }),
+  ECM_LAB_READINESS_TIMEOUT_MS: (v) => ({ readinessTimeoutMs: Number(v) }),
+  ECM_LAB_TOOLS_BIN_DIR: (v) => ({ toolsBinDir: v }),
+  ECM_LAB_KEY_ALGORITHM: (v) => ({ pki: { keyAlgorithm: v } }),
+  ECM_LAB_ACME_HTTP_PORT: (v) => ({ ca: { acmeHttpPort: Number(v) } }),
+  ECM_LAB_OPERATIONAL_CERT_DURATION: (v) => ({ ca: { operationalCertDuration: v } }),
+  ECM_LAB_BOOTSTRAP_CERT_DURATION: (v) => ({ ca: { bootstrapCertDuration: v } }),
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+/** Validates a raw config and turns zod's issues into one readable message. */
+export function parseConfig(raw: unknown, source = 'configuration'): LabConfig {
+  const result = labConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid ${source}:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/**
+ * Builds the config from (lowest to highest precedence) defaults, the JSON file named by
+ * `file` or ECM_LAB_CONFIG, ECM_LAB_* variables, and explicit overrides.
+ */
+export function loadConfig(
+  options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: LabConfigInput } = {},
+): LabConfig {
+  const env = options.env ?? process.env;
+  let merged: Record<string, unknown> = {};
+  const file = options.file ?? env.ECM_LAB_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(path.resolve(file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!isPlainObject(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+    merged = deepMerge(merged, parsed);
+  }
+  for (const [name, toConfig] of Object.entries(envOverrides)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged = deepMerge(merged, toConfig(value));
+  }
+  if (options.overrides) merged = deepMerge(merged, options.overrides as Record<string, unknown>);
+  return parseConfig(merged, file ? `configuration (file ${file} and environment)` : 'configuration');
+}

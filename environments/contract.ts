@@ -1,0 +1,61 @@
+// The one contract every environment backend (local processes, containers) fulfils:
+// start(config) -> StartedLab with endpoints, trust material and stop().
+
+export interface StartedCa {
+  url: string;
+  /** Path of the root certificate (PEM) clients must trust. */
+  rootPem: string;
+  /** Path of root + intermediate (PEM). */
+  caBundlePem: string;
+  acmeDirectoryUrl: string;
+  acmeHttpPort: number;
+  x5c: { provisioner: string; audience: string };
+  jwkProvisioner: string;
+}
+
+export interface StartedBroker {
+  host: string;
+  /** The mutual-TLS listener. */
+  port: number;
+  url: string;
+}
+
+export interface ComponentProcess {
+  name: string;
+  pid: number;
+  logFile: string;
+}
+
+export interface StartedLab {
+  id: string;
+  backend: 'local' | 'containers';
+  workDir: string;
+  ca: StartedCa;
+  broker: StartedBroker;
+  logs: Record<string, string>;
+  processes(): ComponentProcess[];
+  /** Stops every component; safe to call more than once, and called on SIGINT/SIGTERM. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** JSON shape printed by `ecm-lab up --json`. Stable keys: scripts depend on them. */
+export function describeLab(lab: StartedLab): Record<string, unknown> {
+  return {
+    id: lab.id,
+    backend: lab.backend,
+    workDir: lab.workDir,
+    ca: {
+      url: lab.ca.url,
+      rootPem: lab.ca.rootPem,
+      caBundlePem: lab.ca.caBundlePem,
+      acmeDirectory: lab.ca.acmeDirectoryUrl,
+      acmeHttpPort: lab.ca.acmeHttpPort,
+      provisioners: { acme: lab.ca.acmeDirectoryUrl.split('/').at(-2), x5c: lab.ca.x5c.provisioner, jwk: lab.ca.jwkProvisioner },
+      x5cAudience: lab.ca.x5c.audience,
+    },
+    broker: { host: lab.broker.host, port: lab.broker.port, url: lab.broker.url },
+    logs: lab.logs,
+    processes: lab.processes().map(({ name, pid }) => ({ name, pid })),
+  };
+}

@@ -1,0 +1,107 @@
+// Child processes of the lab: each one's output goes to its own log file, and every process
+// still alive when the lab's process exits is killed, so no component ever outlives the lab.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: a SIGKILL is the one thing that cannot be ignored.
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+export interface ManagedProcessOptions {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait after SIGTERM before SIGKILL. */
+  stopGraceMs?: number;
+}
+
+export class ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  readonly pid: number;
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly stopGraceMs: number;
+
+  private constructor(child: ChildProcess, options: ManagedProcessOptions) {
+    this.child = child;
+    this.name = options.name;
+    this.logFile = options.logFile;
+    this.pid = child.pid!;
+    this.stopGraceMs = options.stopGraceMs ?? 5000;
+    this.exited = once(child, 'exit').then(([code, signal]) => {
+      this.exitInfo = { code, signal };
+      live.delete(child);
+    });
+  }
+
+  static async start(options: ManagedProcessOptions): Promise<ManagedProcess> {
+    installExitHook();
+    mkdirSync(path.dirname(options.logFile), { recursive: true });
+    const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 });
+    await once(log, 'open');
+    const child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    child.once('exit', () => log.end());
+    const [outcome] = await Promise.race([
+      once(child, 'spawn').then(() => ['spawned' as const]),
+      once(child, 'error').then(([err]) => [err as Error]),
+    ]);
+    if (outcome instanceof Error) {
+      log.end();
+      throw new Error(`cannot start ${options.name} (${options.command}): ${outcome.message}`);
+    }
+    live.add(child);
+    return new ManagedProcess(child, options);
+  }
+
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Why the process ended, for error messages; undefined while it runs. */
+  get exitDescription(): string | undefined {
+    if (!this.exitInfo) return undefined;
+    return this.exitInfo.signal ? `killed by ${this.exitInfo.signal}` : `exited with code ${this.exitInfo.code}`;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.running) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), this.stopGraceMs);
+    try {
+      await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves when the process exits by itself. */
+  waitForExit(): Promise<void> {
+    return this.exited;
+  }
+}

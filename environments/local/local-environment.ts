@@ -1,0 +1,122 @@
+// The local backend: step-ca and Mosquitto as child processes on free loopback ports, in a
+// private work directory, with logs under reports/logs/<lab id>/.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LabConfig } from '../config.ts';
+import type { ComponentProcess, StartedLab } from '../contract.ts';
+import { issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
+import { createLabPki, createServiceSigningKey, writeLabPki, type LabPki, type ServiceSigningKey } from '../pki/lab-pki.ts';
+import { startMosquitto, type StartedMosquitto } from './mosquitto.ts';
+import { stopOnSignal } from './shutdown.ts';
+import { startStepCa, type StartedStepCa } from './step-ca.ts';
+
+/** What the local backend offers beyond the contract: the lab's own CA, for tests that forge certificates. */
+export interface StartedLocalLab extends StartedLab {
+  backend: 'local';
+  pki: LabPki;
+  serviceKey: ServiceSigningKey;
+  stepCa: StartedStepCa;
+  mosquitto: StartedMosquitto;
+}
+
+function newLabId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+async function writeServerCertificate(pki: LabPki, dir: string): Promise<{ cert: string; key: string }> {
+  const server: IssuedCertificate = await issueLeaf(pki.intermediate, {
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    extendedKeyUsages: ['serverAuth'],
+    notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+  });
+  const cert = path.join(dir, 'server.crt');
+  const key = path.join(dir, 'server.key');
+  // Leaf then intermediate, so a client trusting only the root can build the chain.
+  writeFileSync(cert, `${server.certificatePem}\n${pki.intermediate.certificatePem}\n`);
+  writeFileSync(key, server.privateKeyPem + '\n', { mode: 0o600 });
+  return { cert, key };
+}
+
+export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab> {
+  const id = newLabId();
+  const ownsWorkDir = config.workDir === '';
+  const workDir = ownsWorkDir ? mkdtempSync(path.join(os.tmpdir(), 'ecm-lab-')) : path.resolve(config.workDir, id);
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  const logsDir = path.resolve(config.logsDir, id);
+  mkdirSync(logsDir, { recursive: true });
+  const logs = { 'step-ca': path.join(logsDir, 'step-ca.log'), mosquitto: path.join(logsDir, 'mosquitto.log') };
+
+  const stoppers: Array<() => Promise<void>> = [];
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const results = await Promise.allSettled(stoppers.reverse().map((s) => s()));
+      unregister();
+      if (ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failures.length > 0) throw new AggregateError(failures.map((f) => f.reason), 'some lab components failed to stop');
+    })();
+    return stopping;
+  };
+  const unregister = stopOnSignal(stop);
+
+  try {
+    const pki = await createLabPki(config.pki);
+    const pkiFiles = writeLabPki(pki, path.join(workDir, 'pki'));
+    const serviceKey = await createServiceSigningKey();
+
+    const stepCa = await startStepCa({ config, pki: pkiFiles, serviceKey, dir: path.join(workDir, 'step-ca'), logFile: logs['step-ca'] });
+    stoppers.push(() => stepCa.stop());
+
+    const brokerDir = path.join(workDir, 'mosquitto');
+    mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
+    const server = await writeServerCertificate(pki, brokerDir);
+    const probe = await issueLeaf(pki.intermediate, { commonName: 'ecm-lab-readiness-probe', extendedKeyUsages: ['clientAuth'] });
+    const mosquitto = await startMosquitto({
+      config,
+      dir: brokerDir,
+      logFile: logs.mosquitto,
+      files: { caBundle: pkiFiles.caBundle, serverCert: server.cert, serverKey: server.key },
+      probe: { cert: probe.certificatePem, key: probe.privateKeyPem },
+    });
+    stoppers.push(() => mosquitto.stop());
+
+    const lab: StartedLocalLab = {
+      id,
+      backend: 'local',
+      workDir,
+      pki,
+      serviceKey,
+      stepCa,
+      mosquitto,
+      ca: {
+        url: stepCa.url,
+        rootPem: pkiFiles.rootCert,
+        caBundlePem: pkiFiles.caBundle,
+        acmeDirectoryUrl: stepCa.acmeDirectoryUrl,
+        acmeHttpPort: stepCa.acmeHttpPort,
+        x5c: { provisioner: stepCa.x5cProvisioner, audience: stepCa.x5cSignAudience },
+        jwkProvisioner: stepCa.jwkProvisioner,
+      },
+      broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url },
+      logs,
+      processes(): ComponentProcess[] {
+        return [
+          { name: 'step-ca', pid: stepCa.pid, logFile: stepCa.logFile },
+          { name: 'mosquitto', pid: mosquitto.pid, logFile: mosquitto.logFile },
+        ];
+      },
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+    return lab;
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}

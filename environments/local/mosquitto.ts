@@ -1,0 +1,106 @@
+// Mosquitto as a child process with a generated config; ready once it completes a TLS handshake.
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import type { LabConfig } from '../config.ts';
+import { locateTool } from '../tools/tools.ts';
+import { waitFor } from '../wait.ts';
+import { ManagedProcess } from './child-process.ts';
+import { renderAcl, renderMosquittoConf, type MosquittoFiles } from './mosquitto-config.ts';
+import { freePort } from './ports.ts';
+
+export interface ClientCredentials {
+  cert: string;
+  key: string;
+}
+
+export interface MosquittoOptions {
+  config: LabConfig;
+  dir: string;
+  logFile: string;
+  files: Omit<MosquittoFiles, 'aclFile'>;
+  /** A client certificate the readiness probe presents (the listener requires one). */
+  probe: ClientCredentials;
+}
+
+export interface StartedMosquitto {
+  host: string;
+  port: number;
+  url: string;
+  configFile: string;
+  logFile: string;
+  pid: number;
+  readonly running: boolean;
+  /** SIGHUP: Mosquitto re-reads its CRL and ACL for new connections. */
+  reload(): void;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function tlsHandshake(host: string, port: number, ca: string, probe: ClientCredentials): Promise<true> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host, port, ca, cert: probe.cert, key: probe.key, servername: 'localhost', minVersion: 'TLSv1.2' });
+    socket.setTimeout(2000, () => socket.destroy(new Error('TLS handshake timed out')));
+    socket.once('secureConnect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', reject);
+  });
+}
+
+export async function startMosquitto(options: MosquittoOptions): Promise<StartedMosquitto> {
+  const { config } = options;
+  const binary = locateTool('mosquitto', config.toolsBinDir);
+  const port = config.broker.port || (await freePort(config.broker.host));
+  const aclFile = path.join(options.dir, 'acl');
+  const configFile = path.join(options.dir, 'mosquitto.conf');
+  writeFileSync(aclFile, renderAcl(config.broker), { mode: 0o600 });
+  writeFileSync(
+    configFile,
+    renderMosquittoConf({ broker: config.broker, port, files: { ...options.files, aclFile }, runAsUser: os.userInfo().username }),
+    { mode: 0o600 },
+  );
+  const ca = readFileSync(options.files.caBundle, 'utf8');
+  let process_ = await launch();
+
+  async function launch(): Promise<ManagedProcess> {
+    const proc = await ManagedProcess.start({ name: 'mosquitto', command: binary, args: ['-c', configFile], logFile: options.logFile });
+    try {
+      await waitFor(
+        `mosquitto TLS listener on ${config.broker.host}:${port} (log: ${options.logFile})`,
+        () => {
+          // The exit code alone hides causes such as an unreadable key: the log names them.
+          if (!proc.running) throw new Error(`mosquitto ${proc.exitDescription}; see ${options.logFile}`);
+          return tlsHandshake(config.broker.host, port, ca, options.probe);
+        },
+        { timeoutMs: config.readinessTimeoutMs },
+      );
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return proc;
+  }
+
+  return {
+    host: config.broker.host,
+    port,
+    url: `mqtts://${config.broker.host}:${port}`,
+    configFile,
+    logFile: options.logFile,
+    get pid() {
+      return process_.pid;
+    },
+    get running() {
+      return process_.running;
+    },
+    reload: () => process_.signal('SIGHUP'),
+    async restart() {
+      await process_.stop();
+      process_ = await launch();
+    },
+    stop: () => process_.stop(),
+  };
+}

@@ -1,0 +1,143 @@
+// The lab's own PKI: a root, an intermediate that step-ca signs with, and leaf certificates
+// the lab itself needs (the broker's server certificate, readiness probes, foreign CAs in tests).
+import { randomBytes } from 'node:crypto';
+import { x509 } from './x509.ts';
+import type { KeyAlgorithm } from '../config.ts';
+import { algorithmParams, generateKeyPair, privateKeyToPem } from './keys.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Backdating absorbs small clock differences between the lab and the components it starts. */
+const BACKDATE_MS = 60 * 1000;
+
+export interface Issuer {
+  certificate: x509.X509Certificate;
+  keys: CryptoKeyPair;
+  algorithm: KeyAlgorithm;
+}
+
+export interface IssuedCertificate extends Issuer {
+  /** PEM of the certificate alone. */
+  certificatePem: string;
+  privateKeyPem: string;
+}
+
+export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth';
+
+export interface LeafRequest {
+  commonName: string;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  uris?: string[];
+  extendedKeyUsages: ExtendedKeyUsageName[];
+  notBefore?: Date;
+  notAfter?: Date;
+  algorithm?: KeyAlgorithm;
+}
+
+function serialNumber(): string {
+  // 16 random bytes with the top bit cleared so the DER INTEGER stays positive.
+  const bytes = randomBytes(16);
+  bytes[0] = bytes[0]! & 0x7f;
+  return bytes.toString('hex');
+}
+
+function distinguishedName(commonName: string, organization?: string): string {
+  const escape = (v: string) => v.replace(/([,+"\\<>;=])/g, '\\$1');
+  return organization ? `CN=${escape(commonName)}, O=${escape(organization)}` : `CN=${escape(commonName)}`;
+}
+
+async function finish(certificate: x509.X509Certificate, keys: CryptoKeyPair, algorithm: KeyAlgorithm): Promise<IssuedCertificate> {
+  return {
+    certificate,
+    keys,
+    algorithm,
+    certificatePem: certificate.toString('pem'),
+    privateKeyPem: await privateKeyToPem(keys.privateKey),
+  };
+}
+
+export async function createRootCa(options: {
+  commonName: string;
+  organization: string;
+  algorithm: KeyAlgorithm;
+  validityDays: number;
+}): Promise<IssuedCertificate> {
+  const keys = await generateKeyPair(options.algorithm);
+  const now = Date.now();
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: distinguishedName(options.commonName, options.organization),
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + options.validityDays * DAY_MS),
+    signingAlgorithm: algorithmParams(options.algorithm).signing,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return finish(certificate, keys, options.algorithm);
+}
+
+export async function createIntermediateCa(
+  issuer: Issuer,
+  options: { commonName: string; organization: string; algorithm: KeyAlgorithm; validityDays: number },
+): Promise<IssuedCertificate> {
+  const keys = await generateKeyPair(options.algorithm);
+  const now = Date.now();
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: distinguishedName(options.commonName, options.organization),
+    issuer: issuer.certificate.subject,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(Math.min(now + options.validityDays * DAY_MS, issuer.certificate.notAfter.getTime())),
+    signingAlgorithm: algorithmParams(issuer.algorithm).signing,
+    publicKey: keys.publicKey,
+    signingKey: issuer.keys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+    ],
+  });
+  return finish(certificate, keys, options.algorithm);
+}
+
+export async function issueLeaf(issuer: Issuer, request: LeafRequest): Promise<IssuedCertificate> {
+  const algorithm = request.algorithm ?? issuer.algorithm;
+  const keys = await generateKeyPair(algorithm);
+  const now = Date.now();
+  const names: x509.JsonGeneralName[] = [
+    ...(request.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(request.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(request.uris ?? []).map((value) => ({ type: 'url' as const, value })),
+  ];
+  const usages = algorithm.startsWith('rsa')
+    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+    : x509.KeyUsageFlags.digitalSignature;
+  const ekuOids: Record<ExtendedKeyUsageName, string> = {
+    serverAuth: x509.ExtendedKeyUsage.serverAuth,
+    clientAuth: x509.ExtendedKeyUsage.clientAuth,
+  };
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(usages, true),
+    new x509.ExtendedKeyUsageExtension(request.extendedKeyUsages.map((e) => ekuOids[e])),
+    await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+  ];
+  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: distinguishedName(request.commonName),
+    issuer: issuer.certificate.subject,
+    notBefore: request.notBefore ?? new Date(now - BACKDATE_MS),
+    notAfter: request.notAfter ?? new Date(now + DAY_MS),
+    signingAlgorithm: algorithmParams(issuer.algorithm).signing,
+    publicKey: keys.publicKey,
+    signingKey: issuer.keys.privateKey,
+    extensions,
+  });
+  return finish(certificate, keys, algorithm);
+}

@@ -1,0 +1,75 @@
+// Generates the PKI one lab run uses and writes it where the components read it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as jose from 'jose';
+import type { LabConfig } from '../config.ts';
+import { createIntermediateCa, createRootCa, type IssuedCertificate } from './certificate-authority.ts';
+
+export interface LabPki {
+  root: IssuedCertificate;
+  intermediate: IssuedCertificate;
+}
+
+export interface LabPkiFiles {
+  dir: string;
+  rootCert: string;
+  intermediateCert: string;
+  intermediateKey: string;
+  /** Root then intermediate: what a peer needs to verify any lab-issued leaf. */
+  caBundle: string;
+}
+
+export async function createLabPki(config: LabConfig['pki']): Promise<LabPki> {
+  const root = await createRootCa({
+    commonName: `${config.organization} Root CA`,
+    organization: config.organization,
+    algorithm: config.keyAlgorithm,
+    validityDays: config.rootValidityDays,
+  });
+  const intermediate = await createIntermediateCa(root, {
+    commonName: `${config.organization} Intermediate CA`,
+    organization: config.organization,
+    algorithm: config.keyAlgorithm,
+    validityDays: config.intermediateValidityDays,
+  });
+  return { root, intermediate };
+}
+
+/** Writes private keys 0600 inside a 0700 directory; the root key is never written at all. */
+export function writeLabPki(pki: LabPki, dir: string): LabPkiFiles {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files: LabPkiFiles = {
+    dir,
+    rootCert: path.join(dir, 'root_ca.crt'),
+    intermediateCert: path.join(dir, 'intermediate_ca.crt'),
+    intermediateKey: path.join(dir, 'intermediate_ca.key'),
+    caBundle: path.join(dir, 'ca_bundle.crt'),
+  };
+  writeFileSync(files.rootCert, pki.root.certificatePem + '\n');
+  writeFileSync(files.intermediateCert, pki.intermediate.certificatePem + '\n');
+  writeFileSync(files.intermediateKey, pki.intermediate.privateKeyPem + '\n', { mode: 0o600 });
+  writeFileSync(files.caBundle, `${pki.root.certificatePem}\n${pki.intermediate.certificatePem}\n`);
+  return files;
+}
+
+export interface ServiceSigningKey {
+  /** Name of the JWK provisioner in ca.json. */
+  provisioner: string;
+  kid: string;
+  publicJwk: jose.JWK;
+  privateJwk: jose.JWK;
+}
+
+/** The key the provisioning service signs step-ca one-time tokens with (sign, revoke). */
+export async function createServiceSigningKey(provisioner = 'provisioning-service'): Promise<ServiceSigningKey> {
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const publicJwk = await jose.exportJWK(publicKey);
+  const kid = await jose.calculateJwkThumbprint(publicJwk);
+  const privateJwk = await jose.exportJWK(privateKey);
+  return {
+    provisioner,
+    kid,
+    publicJwk: { ...publicJwk, kid, use: 'sig', alg: 'ES256' },
+    privateJwk: { ...privateJwk, kid, use: 'sig', alg: 'ES256' },
+  };
+}

@@ -1,0 +1,10 @@
+// The one entry point to @peculiar/x509: its dependency injection needs the reflect polyfill
+// loaded first, and it must use Node's WebCrypto. Import x509 from here, never directly.
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export { x509 };
+export const subtle = webcrypto.subtle as unknown as SubtleCrypto;

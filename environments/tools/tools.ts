@@ -1,0 +1,140 @@
+// Locates the external programs the lab drives and reports their versions against the pins.
+import { execFile } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface VersionPins {
+  go: Record<string, { module: string; version: string }>;
+  debian: Record<string, string>;
+  minimumGo: string;
+}
+
+export const versionPins: VersionPins = JSON.parse(
+  readFileSync(path.join(repoRoot, 'environments/tools/versions.json'), 'utf8'),
+);
+
+export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub';
+
+const FIX_BOOTSTRAP = 'bash scripts/bootstrap.sh';
+
+interface ToolSpec {
+  /** Candidate locations, first match wins. */
+  candidates(binDir: string): string[];
+  versionArgs: string[];
+  parseVersion(output: string): string | undefined;
+  pinned: string;
+}
+
+function onPath(name: string): string[] {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  // Debian installs the broker in /usr/sbin, which is not on every user's PATH.
+  return [...dirs, '/usr/sbin', '/usr/bin'].map((dir) => path.join(dir, name));
+}
+
+const firstMatch = (re: RegExp) => (output: string) => re.exec(output)?.[1];
+
+const specs: Record<ToolName, ToolSpec> = {
+  'step-ca': {
+    candidates: (binDir) => [path.join(binDir, 'step-ca')],
+    versionArgs: ['version'],
+    parseVersion: firstMatch(/Smallstep CA\/(\S+)/),
+    pinned: versionPins.go['step-ca']!.version.replace(/^v/, ''),
+  },
+  step: {
+    candidates: (binDir) => [path.join(binDir, 'step')],
+    versionArgs: ['version'],
+    parseVersion: firstMatch(/Smallstep CLI\/(\S+)/),
+    pinned: versionPins.go.step!.version.replace(/^v/, ''),
+  },
+  mosquitto: {
+    candidates: () => onPath('mosquitto'),
+    versionArgs: ['-h'],
+    parseVersion: firstMatch(/mosquitto version (\S+)/),
+    pinned: versionPins.debian.mosquitto!,
+  },
+  mosquitto_pub: {
+    candidates: () => onPath('mosquitto_pub'),
+    versionArgs: ['--help'],
+    parseVersion: firstMatch(/mosquitto_pub version (\S+)/),
+    pinned: versionPins.debian['mosquitto-clients']!,
+  },
+  mosquitto_sub: {
+    candidates: () => onPath('mosquitto_sub'),
+    versionArgs: ['--help'],
+    parseVersion: firstMatch(/mosquitto_sub version (\S+)/),
+    pinned: versionPins.debian['mosquitto-clients']!,
+  },
+};
+
+export const toolNames = Object.keys(specs) as ToolName[];
+
+export class MissingToolError extends Error {
+  override name = 'MissingToolError';
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function resolveBinDir(binDir: string): string {
+  return path.isAbsolute(binDir) ? binDir : path.join(repoRoot, binDir);
+}
+
+/** The path of a tool, or a MissingToolError that says how to install it. */
+export function locateTool(name: ToolName, binDir = '.tools/bin'): string {
+  const candidates = specs[name].candidates(resolveBinDir(binDir));
+  const found = candidates.find(isExecutable);
+  if (!found) {
+    throw new MissingToolError(`${name} not found (looked in ${candidates.slice(0, 3).join(', ')}...); install it with: ${FIX_BOOTSTRAP}`);
+  }
+  return found;
+}
+
+export interface ToolReport {
+  name: ToolName;
+  path?: string;
+  version?: string;
+  pinned: string;
+  ok: boolean;
+  problem?: string;
+  fix?: string;
+}
+
+export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promise<ToolReport> {
+  const spec = specs[name];
+  let file: string;
+  try {
+    file = locateTool(name, binDir);
+  } catch (err) {
+    return { name, pinned: spec.pinned, ok: false, problem: (err as Error).message, fix: FIX_BOOTSTRAP };
+  }
+  // mosquitto's -h and the clients' --help exit non-zero; the version is in the output anyway.
+  const output = await run(file, spec.versionArgs, { timeout: 10_000 }).then(
+    (r) => r.stdout + r.stderr,
+    (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+  );
+  const version = spec.parseVersion(output);
+  if (!version) return { name, path: file, pinned: spec.pinned, ok: false, problem: 'cannot read its version', fix: FIX_BOOTSTRAP };
+  // Debian pins carry a packaging suffix (2.0.11-1.2+deb12u2) the binary does not print.
+  const matches = spec.pinned === version || spec.pinned.startsWith(`${version}-`);
+  return {
+    name,
+    path: file,
+    version,
+    pinned: spec.pinned,
+    ok: matches,
+    problem: matches ? undefined : `version ${version} differs from the pinned ${spec.pinned}`,
+    fix: matches ? undefined : FIX_BOOTSTRAP,
+  };
+}

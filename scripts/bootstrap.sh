@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs every tool the lab needs, pinned to the versions in environments/tools/versions.json.
+# Idempotent: each step checks what is already there and does nothing when it matches the pin.
+#
+#   scripts/bootstrap.sh            npm packages, Debian packages, step-ca and step
+#   ECM_LAB_SKIP_APT=1 ...          skip Debian packages (when they are managed elsewhere)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VERSIONS=environments/tools/versions.json
+BIN_DIR=${ECM_LAB_TOOLS_BIN_DIR:-$ROOT/.tools/bin}
+
+say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# --- Node.js ------------------------------------------------------------------------------
+command -v node >/dev/null || die "Node.js 20 or newer is required (not found on PATH)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required (found $(node --version))"
+pin() { node -p "const v=require('./$VERSIONS'); $1"; }
+
+# --- npm packages (from the committed lockfile) --------------------------------------------
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.ecm-lab-lock-hash 2>/dev/null || true)" = "$lock_hash" ]; then
+  say "npm packages: up to date"
+else
+  say "npm packages: npm ci"
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.ecm-lab-lock-hash
+fi
+
+# --- Debian packages ----------------------------------------------------------------------
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "installing Debian packages needs root or sudo: $*"; fi
+}
+if [ "${ECM_LAB_SKIP_APT:-}" = 1 ]; then
+  say "Debian packages: skipped (ECM_LAB_SKIP_APT=1)"
+else
+  wanted=()
+  for pkg in $(pin 'Object.keys(v.debian).join(" ")'); do
+    version=$(pin "v.debian['$pkg']")
+    installed=$(dpkg-query -W -f='${Status} ${Version}' "$pkg" 2>/dev/null || true)
+    if [ "$installed" = "install ok installed $version" ]; then
+      say "Debian $pkg $version: installed"
+    else
+      wanted+=("$pkg=$version")
+    fi
+  done
+  if [ ${#wanted[@]} -gt 0 ]; then
+    say "Debian packages: installing ${wanted[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}"
+  fi
+  # The Debian package enables a system-wide broker on port 1883; the lab starts its own.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
+    as_root systemctl disable --now mosquitto >/dev/null 2>&1 || true
+  fi
+fi
+
+# --- Go-built tools (step-ca, step) -------------------------------------------------------
+command -v go >/dev/null || die "Go $(pin 'v.minimumGo') or newer is required to build step-ca and step (not found on PATH)"
+mkdir -p "$BIN_DIR"
+for tool in $(pin 'Object.keys(v.go).join(" ")'); do
+  module=$(pin "v.go['$tool'].module")
+  version=$(pin "v.go['$tool'].version")
+  if [ -x "$BIN_DIR/$tool" ] && go version -m "$BIN_DIR/$tool" 2>/dev/null | grep -q -E "^\s+mod\s+\S+\s+$version\s"; then
+    say "$tool $version: installed"
+    continue
+  fi
+  say "$tool $version: building with $(go version | cut -d' ' -f3) (first time takes a few minutes)"
+  # CGO off: the YubiKey/PKCS#11 KMS back ends need C libraries the lab does not use.
+  CGO_ENABLED=0 GOBIN="$BIN_DIR" GOFLAGS=-trimpath \
+    go install -ldflags "-s -w -X main.Version=${version#v} -X main.BuildTime=pinned" "$module@$version"
+done
+
+say "done; run 'npx ecm-lab doctor' to see every tool and its version"
