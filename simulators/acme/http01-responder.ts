@@ -1,0 +1,67 @@
+// One http-01 challenge responder for every simulated client. step-ca fetches
+// http://<identifier>:<port>/.well-known/acme-challenge/<token>, where the identifier is a
+// device's own 127.x.y.z address, so the responder must answer on all of 127.0.0.0/8.
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+
+const PREFIX = '/.well-known/acme-challenge/';
+
+export interface StartedChallengeResponder {
+  port: number;
+  /** Publishes the key authorization for a token until remove() is called. */
+  publish(token: string, keyAuthorization: string): void;
+  remove(token: string): void;
+  /** Requests answered / refused so far, for reports. */
+  readonly stats: { served: number; notFound: number; refusedNonLoopback: number };
+  stop(): Promise<void>;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return (net.isIPv4(v4) && v4.startsWith('127.')) || address === '::1';
+}
+
+export async function startChallengeResponder(port: number): Promise<StartedChallengeResponder> {
+  const tokens = new Map<string, string>();
+  const stats = { served: 0, notFound: 0, refusedNonLoopback: 0 };
+  const server = http.createServer((req, res) => {
+    const token = req.method === 'GET' && req.url?.startsWith(PREFIX) ? req.url.slice(PREFIX.length) : undefined;
+    const keyAuthorization = token ? tokens.get(token) : undefined;
+    if (keyAuthorization === undefined) {
+      stats.notFound++;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('unknown token\n');
+      return;
+    }
+    stats.served++;
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(keyAuthorization);
+  });
+  // Binding 0.0.0.0 is the only way to receive on every 127.x address with one socket; any
+  // connection that arrived on a non-loopback interface is dropped before HTTP is parsed.
+  server.on('connection', (socket) => {
+    if (!isLoopback(socket.localAddress)) {
+      stats.refusedNonLoopback++;
+      socket.destroy();
+    }
+  });
+  server.keepAliveTimeout = 1000;
+  server.listen({ port, host: '0.0.0.0' });
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]).catch((err: Error) => {
+    throw new Error(`cannot start the http-01 challenge responder on port ${port}: ${err.message}`);
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    publish: (token, keyAuthorization) => void tokens.set(token, keyAuthorization),
+    remove: (token) => void tokens.delete(token),
+    stats,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// Bootstrap certificate by ACME http-01 (RFC 8555) with acme-client, from the client's own
+// loopback address: the identifier is that IP, and every request leaves from it.
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import * as acme from 'acme-client';
+import type { KeyAlgorithm } from '../../environments/config.ts';
+import { generateKeyPair, privateKeyToPem } from '../../environments/pki/keys.ts';
+import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
+import { createKeyAndCsr } from './csr.ts';
+
+export interface AcmeBootstrapRequest {
+  directoryUrl: string;
+  /** PEM of the CA that serves the ACME API over HTTPS. */
+  trustedCaPem: string;
+  /** The client's own loopback address: ACME identifier and source address. */
+  address: string;
+  responder: StartedChallengeResponder;
+  keyAlgorithm: KeyAlgorithm;
+}
+
+export interface PhaseTimings {
+  /** Milliseconds per phase, monotonic clock. */
+  [phase: string]: number;
+}
+
+export interface BootstrapCertificate {
+  privateKeyPem: string;
+  /** Leaf first, then the issuing intermediate. */
+  certificateChainPem: string;
+  timings: PhaseTimings;
+}
+
+/**
+ * acme-client sends every request through one shared axios instance and offers no per-client
+ * agent; the simulated clients each need their own source address and trust, so the agents
+ * are passed per request by wrapping the client's HttpClient.request.
+ */
+function bindClientAgents(client: acme.Client, agents: { http: http.Agent; https: https.Agent }): void {
+  const httpClient = (client as unknown as { http: { request: (url: string, method: string, opts?: object) => Promise<unknown> } }).http;
+  const original = httpClient.request.bind(httpClient);
+  httpClient.request = (url, method, opts = {}) => original(url, method, { ...opts, httpAgent: agents.http, httpsAgent: agents.https });
+}
+
+async function timed<T>(timings: PhaseTimings, phase: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await work();
+  } finally {
+    timings[phase] = performance.now() - start;
+  }
+}
+
+export async function obtainBootstrapCertificate(request: AcmeBootstrapRequest): Promise<BootstrapCertificate> {
+  const timings: PhaseTimings = {};
+  const agents = {
+    http: new http.Agent({ keepAlive: true, localAddress: request.address } as http.AgentOptions),
+    https: new https.Agent({ keepAlive: true, ca: request.trustedCaPem, localAddress: request.address, minVersion: 'TLSv1.2' } as https.AgentOptions),
+  };
+  try {
+    const accountKey = await privateKeyToPem((await generateKeyPair('ecdsa-p256')).privateKey);
+    const client = new acme.Client({ directoryUrl: request.directoryUrl, accountKey, backoffMin: 50, backoffMax: 1000, backoffAttempts: 30 });
+    bindClientAgents(client, agents);
+
+    const order = await timed(timings, 'acmeOrder', async () => {
+      await client.createAccount({ termsOfServiceAgreed: true });
+      return client.createOrder({ identifiers: [{ type: 'ip', value: request.address }] });
+    });
+
+    await timed(timings, 'challengeValidation', async () => {
+      const [authorization] = await client.getAuthorizations(order);
+      const challenge = authorization?.challenges.find((c) => c.type === 'http-01');
+      if (!authorization || !challenge) throw new Error(`the ACME server offered no http-01 challenge for ${request.address}`);
+      const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
+      request.responder.publish(challenge.token, keyAuthorization);
+      try {
+        await client.completeChallenge(challenge);
+        await client.waitForValidStatus(challenge);
+      } finally {
+        request.responder.remove(challenge.token);
+      }
+    });
+
+    return await timed(timings, 'finalize', async () => {
+      const { privateKeyPem, csrPem } = await createKeyAndCsr(
+        { commonName: request.address, ipAddresses: [request.address] },
+        request.keyAlgorithm,
+      );
+      const finalized = await client.finalizeOrder(order, csrPem);
+      const certificateChainPem = await client.getCertificate(finalized);
+      return { privateKeyPem, certificateChainPem, timings };
+    });
+  } finally {
+    agents.http.destroy();
+    agents.https.destroy();
+  }
+}

@@ -1,0 +1,101 @@
+// The certificate workflow every simulated client shares (device and application alike):
+// bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection.
+import type { MqttClient } from 'mqtt';
+import type { KeyAlgorithm } from '../../environments/config.ts';
+import { obtainBootstrapCertificate, type PhaseTimings } from './acme-bootstrap.ts';
+import { CertificateStore } from './certificate-store.ts';
+import type { LabEndpoints } from './lab-endpoints.ts';
+import { connectMqtt } from './mqtt-connection.ts';
+import { obtainOperationalCertificate } from './x5c-sign.ts';
+
+export interface CertificateClientOptions {
+  /** Certificate CN and MQTT identity. */
+  commonName: string;
+  /** SANs of the operational certificate (the identity binding, seed 003). */
+  sans: string[];
+  /** The client's own loopback address. */
+  address: string;
+  storeDir: string;
+  endpoints: LabEndpoints;
+  keyAlgorithm?: KeyAlgorithm;
+}
+
+export class CertificateClient {
+  readonly commonName: string;
+  readonly address: string;
+  readonly store: CertificateStore;
+  readonly timings: PhaseTimings = {};
+  protected readonly endpoints: LabEndpoints;
+  protected readonly keyAlgorithm: KeyAlgorithm;
+  protected readonly sans: string[];
+  protected mqtt: MqttClient | undefined;
+
+  constructor(options: CertificateClientOptions) {
+    this.commonName = options.commonName;
+    this.sans = options.sans;
+    this.address = options.address;
+    this.endpoints = options.endpoints;
+    this.keyAlgorithm = options.keyAlgorithm ?? 'ecdsa-p256';
+    this.store = new CertificateStore(options.storeDir);
+  }
+
+  /** Bootstrap certificate by ACME http-01 for this client's IP. */
+  async provision(): Promise<void> {
+    const bootstrap = await obtainBootstrapCertificate({
+      directoryUrl: this.endpoints.acmeDirectoryUrl,
+      trustedCaPem: this.endpoints.trustedRootPem,
+      address: this.address,
+      responder: this.endpoints.responder,
+      keyAlgorithm: this.keyAlgorithm,
+    });
+    Object.assign(this.timings, bootstrap.timings);
+    this.store.saveBootstrap(bootstrap);
+    this.store.saveCaCertificate(this.endpoints.trustedRootPem);
+  }
+
+  /** Operational certificate from the X5C provisioner, authorized by the bootstrap certificate. */
+  async getCertificate(): Promise<void> {
+    const bootstrap = this.store.loadBootstrap();
+    if (!bootstrap) throw new Error(`${this.commonName} has no bootstrap certificate: provision() first`);
+    const operational = await obtainOperationalCertificate({
+      caUrl: this.endpoints.caUrl,
+      trustedCaPem: this.endpoints.trustedRootPem,
+      provisioner: this.endpoints.x5c.provisioner,
+      audience: this.endpoints.x5c.audience,
+      bootstrap,
+      commonName: this.commonName,
+      sans: this.sans,
+      keyAlgorithm: this.keyAlgorithm,
+      localAddress: this.address,
+    });
+    this.timings.x5cSign = operational.durationMs;
+    this.store.saveOperational(operational);
+  }
+
+  async connect(): Promise<MqttClient> {
+    const operational = this.store.loadOperational();
+    if (!operational) throw new Error(`${this.commonName} has no operational certificate: getCertificate() first`);
+    const started = performance.now();
+    this.mqtt = await connectMqtt({
+      host: this.endpoints.broker.host,
+      port: this.endpoints.broker.port,
+      clientId: this.commonName,
+      trustedRootPem: this.endpoints.trustedRootPem,
+      certificateChainPem: operational.certificateChainPem,
+      privateKeyPem: operational.privateKeyPem,
+      localAddress: this.address,
+    });
+    this.timings.mqttConnect = performance.now() - started;
+    return this.mqtt;
+  }
+
+  get connected(): boolean {
+    return this.mqtt?.connected ?? false;
+  }
+
+  async disconnect(): Promise<void> {
+    const client = this.mqtt;
+    this.mqtt = undefined;
+    await client?.endAsync();
+  }
+}

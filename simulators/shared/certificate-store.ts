@@ -1,0 +1,82 @@
+// A client's persistent certificate store (seed 000 "Device Component Design"): local.crt,
+// local.key and ca.crt, plus the bootstrap pair that authorizes X5C requests. The directory
+// is 0700 and every key 0600, written by the process that generated the key.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const STORE_FILES = {
+  operationalCert: 'local.crt',
+  operationalKey: 'local.key',
+  caCert: 'ca.crt',
+  bootstrapCert: 'bootstrap.crt',
+  bootstrapKey: 'bootstrap.key',
+} as const;
+
+export interface StoredPair {
+  certificateChainPem: string;
+  privateKeyPem: string;
+}
+
+export class CertificateStore {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode is masked by the umask and ignored for an existing directory.
+    chmodSync(dir, 0o700);
+  }
+
+  file(name: keyof typeof STORE_FILES): string {
+    return path.join(this.dir, STORE_FILES[name]);
+  }
+
+  private write(name: keyof typeof STORE_FILES, content: string, mode: number): void {
+    const file = this.file(name);
+    // Remove first: writeFileSync keeps the mode of an existing file.
+    rmSync(file, { force: true });
+    writeFileSync(file, content, { mode });
+  }
+
+  private read(name: keyof typeof STORE_FILES): string | undefined {
+    const file = this.file(name);
+    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  }
+
+  saveCaCertificate(pem: string): void {
+    this.write('caCert', pem, 0o644);
+  }
+
+  saveBootstrap(pair: StoredPair): void {
+    this.write('bootstrapKey', pair.privateKeyPem, 0o600);
+    this.write('bootstrapCert', pair.certificateChainPem, 0o644);
+  }
+
+  saveOperational(pair: StoredPair): void {
+    this.write('operationalKey', pair.privateKeyPem, 0o600);
+    this.write('operationalCert', pair.certificateChainPem, 0o644);
+  }
+
+  loadBootstrap(): StoredPair | undefined {
+    const certificateChainPem = this.read('bootstrapCert');
+    const privateKeyPem = this.read('bootstrapKey');
+    return certificateChainPem && privateKeyPem ? { certificateChainPem, privateKeyPem } : undefined;
+  }
+
+  loadOperational(): StoredPair | undefined {
+    const certificateChainPem = this.read('operationalCert');
+    const privateKeyPem = this.read('operationalKey');
+    return certificateChainPem && privateKeyPem ? { certificateChainPem, privateKeyPem } : undefined;
+  }
+
+  loadCaCertificate(): string | undefined {
+    return this.read('caCert');
+  }
+
+  /** Discards the operational pair (invalid, expired, revoked), keeping the bootstrap pair. */
+  discardOperational(): void {
+    rmSync(this.file('operationalCert'), { force: true });
+    rmSync(this.file('operationalKey'), { force: true });
+  }
+
+  discardAll(): void {
+    for (const name of Object.keys(STORE_FILES) as Array<keyof typeof STORE_FILES>) rmSync(this.file(name), { force: true });
+  }
+}
