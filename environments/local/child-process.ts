@@ -1,7 +1,7 @@
 // Child processes of the lab: each one's output goes to its own log file, and every process
 // still alive when the lab's process exits is killed, so no component ever outlives the lab.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 
@@ -15,6 +15,21 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) child.kill('SIGKILL');
   });
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The 'exit' hook cannot run when the lab itself is SIGKILLed; the kernel's parent-death signal
+ * (util-linux setpriv --pdeathsig) still kills the component then.
+ */
+function withParentDeathSignal(command: string, args: string[]): [string, string[]] {
+  try {
+    accessSync(SETPRIV, constants.X_OK);
+    return [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]];
+  } catch {
+    return [command, args];
+  }
 }
 
 export interface ManagedProcessOptions {
@@ -54,7 +69,8 @@ export class ManagedProcess {
     mkdirSync(path.dirname(options.logFile), { recursive: true });
     const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 });
     await once(log, 'open');
-    const child = spawn(options.command, options.args, {
+    const [command, args] = withParentDeathSignal(options.command, options.args);
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,6 +17,8 @@ export interface MosquittoConfigInput {
   files: MosquittoFiles;
   /** Mosquitto drops root privileges to this user; it must be able to read the 0600 server key. */
   runAsUser: string;
+  /** Mosquitto flushes its log file line by line; its stdout is block-buffered when piped. */
+  logFile: string;
 }
 
 export function renderMosquittoConf(input: MosquittoConfigInput): string {
@@ -27,7 +29,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     'per_listener_settings false',
     'allow_anonymous false',
     'persistence false',
-    'log_dest stdout',
+    `log_dest file ${input.logFile}`,
     'log_type error',
     'log_type warning',
     'log_type notice',

@@ -1,0 +1,81 @@
+// ecm-lab doctor: every tool with its version, pin and path; what is missing and the fix.
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../environments/config.ts';
+import { inspectTool, toolNames, versionPins, type ToolReport } from '../../environments/tools/tools.ts';
+
+const run = promisify(execFile);
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+async function goCheck(): Promise<Check> {
+  try {
+    const { stdout } = await run('go', ['version']);
+    const version = /go(\d+\.\d+(\.\d+)?)/.exec(stdout)?.[1] ?? 'unknown';
+    const [major, minor] = version.split('.').map(Number);
+    const [wantMajor, wantMinor] = versionPins.minimumGo.split('.').map(Number);
+    const ok = major! > wantMajor! || (major === wantMajor && minor! >= wantMinor!);
+    return { name: 'go', ok, detail: `${version} (needs >= ${versionPins.minimumGo} to build step-ca)`, fix: ok ? undefined : 'install Go >= ' + versionPins.minimumGo };
+  } catch {
+    return { name: 'go', ok: false, detail: 'not found (needed only to build step-ca and step)', fix: 'install Go >= ' + versionPins.minimumGo };
+  }
+}
+
+/** Devices bind their sockets to their own 127.x.y.z address; the kernel must allow it. */
+function loopbackCheck(): Promise<Check> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', (err) =>
+      resolve({ name: 'loopback 127.0.0.0/8', ok: false, detail: `cannot bind 127.10.0.1: ${err.message}`, fix: 'route 127.0.0.0/8 to lo (Linux does by default)' }),
+    );
+    server.listen(0, '127.10.0.1', () => server.close(() => resolve({ name: 'loopback 127.0.0.0/8', ok: true, detail: 'devices can use their own 127.x.y.z address' })));
+  });
+}
+
+function acmePortCheck(port: number): Check {
+  if (port === 0 || port >= 1024) return { name: 'http-01 port', ok: true, detail: port === 0 ? 'a free high port per run (step-ca --insecure --acme-http-port)' : `${port}` };
+  const root = process.getuid?.() === 0;
+  return {
+    name: 'http-01 port',
+    ok: root,
+    detail: `${port} needs root or CAP_NET_BIND_SERVICE`,
+    fix: root ? undefined : 'set ca.acmeHttpPort to 0 (default) or grant CAP_NET_BIND_SERVICE to node',
+  };
+}
+
+function toolCheck(t: ToolReport): Check {
+  return {
+    name: t.name,
+    ok: t.ok,
+    detail: t.ok ? `${t.version} (pinned ${t.pinned})  ${t.path}` : `${t.problem}${t.version ? ` (found ${t.version} at ${t.path})` : ''}; pinned ${t.pinned}`,
+    fix: t.fix,
+  };
+}
+
+export async function doctorCommand(global: { config?: string }, opts: { json?: boolean }): Promise<void> {
+  const config = loadConfig({ file: global.config });
+  const tools = await Promise.all(toolNames.map((name) => inspectTool(name, config.toolsBinDir)));
+  const checks: Check[] = [
+    { name: 'node', ok: Number(process.versions.node.split('.')[0]) >= 20, detail: process.versions.node + ' (needs >= 20)' },
+    await goCheck(),
+    ...tools.map(toolCheck),
+    await loopbackCheck(),
+    acmePortCheck(config.ca.acmeHttpPort),
+  ];
+  if (opts.json) {
+    console.log(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2));
+  } else {
+    const width = Math.max(...checks.map((c) => c.name.length));
+    for (const c of checks) {
+      console.log(`${c.ok ? 'ok     ' : 'MISSING'}  ${c.name.padEnd(width)}  ${c.detail}`);
+      if (!c.ok && c.fix) console.log(`${' '.repeat(9 + width)}  fix: ${c.fix}`);
+    }
+  }
+  if (!checks.every((c) => c.ok)) process.exitCode = 1;
+}

@@ -1,0 +1,34 @@
+// ecm-lab up: start the lab and keep it running so engineers can point their own clients at it.
+import { loadConfig } from '../../environments/config.ts';
+import { describeLab } from '../../environments/contract.ts';
+import { startLocalLab } from '../../environments/local/local-environment.ts';
+
+export async function upCommand(global: { config?: string }, opts: { json?: boolean }): Promise<void> {
+  const config = loadConfig({ file: global.config });
+  if (!opts.json) console.error('starting step-ca and Mosquitto...');
+  const lab = await startLocalLab(config);
+  const description = describeLab(lab);
+  if (opts.json) {
+    console.log(JSON.stringify(description));
+  } else {
+    console.log(`ecm-lab ${lab.id} is up (Ctrl-C to stop)
+  step-ca        ${lab.ca.url}
+  root CA        ${lab.ca.rootPem}
+  ACME directory ${lab.ca.acmeDirectoryUrl}  (http-01 validation on port ${lab.ca.acmeHttpPort} of each identifier)
+  X5C            provisioner "${lab.ca.x5c.provisioner}", audience ${lab.ca.x5c.audience}
+  broker (mTLS)  ${lab.broker.url}
+  logs           ${Object.values(lab.logs).join(', ')}`);
+  }
+  // The lab stops on SIGINT/SIGTERM (stopOnSignal); if a component dies, stop everything and say so.
+  const watched = [lab.stepCa, lab.mosquitto];
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const dead = watched.find((c) => !c.running);
+      if (!dead) return;
+      clearInterval(timer);
+      console.error(`ecm-lab: a component stopped unexpectedly; see ${dead.logFile}`);
+      process.exitCode = 1;
+      void lab.stop().finally(resolve);
+    }, 500);
+  });
+}

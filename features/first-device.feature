@@ -1,0 +1,20 @@
+Feature: First device end to end
+  A new Reveos device obtains a bootstrap certificate by ACME, trades it for an operational
+  certificate, and talks to the managing application over mutual TLS. The broker refuses
+  anyone without a certificate from the lab's CA.
+
+  Background:
+    Given a running lab
+
+  Scenario: A new device is provisioned and its telemetry reaches the application
+    When a new device is provisioned
+    Then it holds an operational certificate issued by the lab CA with clientAuth EKU and its identity in the SAN
+    And its telemetry reaches the application over mTLS
+
+  Scenario: A client without a certificate is refused by the broker
+    When a client connects to the broker without a client certificate
+    Then the broker refuses the connection because of "no client certificate"
+
+  Scenario: A client with a certificate from a foreign CA is refused by the broker
+    When a client connects to the broker with a certificate issued by a foreign CA
+    Then the broker refuses the connection because of "an untrusted issuer"

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { Given, Then, When } from '@cucumber/cucumber';
+import { deviceSan } from '../simulators/device/reveos-device.ts';
+import { chainsToRoot, inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import type { LabWorld } from './support/world.ts';
+
+Given('a running lab', function (this: LabWorld) {
+  const { lab } = this.session;
+  assert.ok(lab.stepCa.running && lab.mosquitto.running, 'step-ca and Mosquitto must both be running');
+});
+
+When('a new device is provisioned', async function (this: LabWorld) {
+  const device = this.createDevice();
+  await device.provision();
+  await device.getCertificate();
+});
+
+Then('it holds an operational certificate issued by the lab CA with clientAuth EKU and its identity in the SAN', function (this: LabWorld) {
+  const device = this.lastDevice;
+  const stored = device.store.loadOperational();
+  assert.ok(stored, 'the device store has no operational certificate');
+  assert.ok(chainsToRoot(stored.certificateChainPem, this.session.endpoints.trustedRootPem), 'the certificate does not chain to the lab root');
+  const facts = inspectCertificate(stored.certificateChainPem);
+  assert.equal(facts.issuerCommonName, `${this.session.config.pki.organization} Intermediate CA`);
+  assert.deepEqual(facts.extendedKeyUsages, ['clientAuth'], 'operational certificates are client-only');
+  assert.equal(facts.subjectCommonName, device.identity.deviceId);
+  assert.ok(facts.sans.uri.includes(deviceSan(device.identity.deviceId)), `SAN URIs ${facts.sans.uri.join(', ')} lack the device identity`);
+  assert.equal(statSync(device.store.file('operationalKey')).mode & 0o777, 0o600, 'the private key must be 0600');
+});
+
+Then('its telemetry reaches the application over mTLS', async function (this: LabWorld) {
+  const app = await this.runningApplication();
+  const device = this.lastDevice;
+  await device.connect();
+  const sent = await device.publishTelemetry({ heartRate: 72 });
+  const received = await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+  assert.equal(received.topic, device.telemetryTopic);
+  assert.deepEqual(received.message.readings, { heartRate: 72 });
+});

@@ -1,0 +1,43 @@
+// One lab per cucumber process: started before the first scenario, stopped after the last
+// (and on SIGINT/SIGTERM, by the environment itself).
+import { loadConfig, type LabConfig } from '../../environments/config.ts';
+import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
+import { labEndpoints, type LabEndpoints } from '../../simulators/shared/lab-endpoints.ts';
+
+export interface LabSession {
+  config: LabConfig;
+  lab: StartedLocalLab;
+  responder: StartedChallengeResponder;
+  endpoints: LabEndpoints;
+  /** Cucumber worker number; parallel workers get disjoint client addresses. */
+  worker: number;
+}
+
+let session: LabSession | undefined;
+
+export async function startLabSession(): Promise<LabSession> {
+  const config = loadConfig();
+  const lab = await startLocalLab(config);
+  try {
+    const responder = await startChallengeResponder(lab.ca.acmeHttpPort);
+    session = { config, lab, responder, endpoints: labEndpoints(lab, responder), worker: Number(process.env.CUCUMBER_WORKER_ID ?? 0) };
+    return session;
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+}
+
+export function currentLabSession(): LabSession {
+  if (!session) throw new Error('the lab is not running: the BeforeAll hook failed (see its error above)');
+  return session;
+}
+
+export async function stopLabSession(): Promise<void> {
+  const s = session;
+  session = undefined;
+  if (!s) return;
+  await Promise.allSettled([s.responder.stop()]);
+  await s.lab.stop();
+}

@@ -1,0 +1,87 @@
+// The World of a scenario: the clients it created, the outcomes it observed, and the cleanups
+// that must run whatever happens. The lab itself is shared (lab-session.ts).
+import path from 'node:path';
+import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { LumiaApplication } from '../../simulators/app/lumia-application.ts';
+import { ReveosDevice, type DeviceIdentity } from '../../simulators/device/reveos-device.ts';
+import { loopbackAddress } from '../../simulators/shared/addresses.ts';
+import type { ConnectionOutcome } from '../../simulators/shared/mqtt-probe.ts';
+import type { LogMark } from '../../environments/log-watch.ts';
+import { currentLabSession, type LabSession } from './lab-session.ts';
+
+let nextClientIndex = 0;
+
+export class LabWorld extends World {
+  readonly devices: ReveosDevice[] = [];
+  application: LumiaApplication | undefined;
+  lastConnection: ConnectionOutcome | undefined;
+  brokerLogMark: LogMark | undefined;
+  private readonly cleanups: Array<() => Promise<unknown>> = [];
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  get session(): LabSession {
+    return currentLabSession();
+  }
+
+  /** A fresh loopback address, unique within this cucumber process and worker. */
+  nextAddress(): string {
+    return loopbackAddress(nextClientIndex++, this.session.worker);
+  }
+
+  private storeDir(name: string): string {
+    return path.join(this.session.lab.workDir, 'clients', name);
+  }
+
+  createDevice(identity?: Partial<DeviceIdentity>): ReveosDevice {
+    const index = nextClientIndex;
+    const deviceId = identity?.deviceId ?? `RVS-${String(index).padStart(5, '0')}`;
+    const device = new ReveosDevice(
+      { deviceId, serialNumber: `SN${index}`, model: 'Reveos', firmwareVersion: '2.1', ...identity },
+      { address: this.nextAddress(), storeDir: this.storeDir(deviceId), endpoints: this.session.endpoints, topicRoot: this.session.config.broker.topicRoot },
+    );
+    this.devices.push(device);
+    this.onCleanup(() => device.disconnect());
+    return device;
+  }
+
+  /** The managing application, provisioned, connected and subscribed to all telemetry. */
+  async runningApplication(): Promise<LumiaApplication> {
+    if (this.application) return this.application;
+    const app = new LumiaApplication({
+      commonName: this.session.config.broker.applicationIdentity,
+      address: this.nextAddress(),
+      storeDir: this.storeDir('lumia'),
+      endpoints: this.session.endpoints,
+      topicRoot: this.session.config.broker.topicRoot,
+    });
+    this.onCleanup(() => app.disconnect());
+    await app.provision();
+    await app.getCertificate();
+    await app.connect();
+    await app.subscribeToTelemetry();
+    this.application = app;
+    return app;
+  }
+
+  get lastDevice(): ReveosDevice {
+    const device = this.devices.at(-1);
+    if (!device) throw new Error('no device was created in this scenario');
+    return device;
+  }
+
+  onCleanup(cleanup: () => Promise<unknown>): void {
+    this.cleanups.push(cleanup);
+  }
+
+  /** Runs every cleanup even if some fail, then reports the failures together. */
+  async cleanup(): Promise<void> {
+    const results = await Promise.allSettled(this.cleanups.reverse().map((c) => c()));
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) throw new AggregateError(failures.map((f) => f.reason), 'scenario cleanup failed');
+  }
+}
+
+setWorldConstructor(LabWorld);
