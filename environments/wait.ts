@@ -5,6 +5,11 @@ export class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
+/** Thrown by a probe when waiting longer is pointless (the awaited process has exited). */
+export class GiveUp extends Error {
+  override name = 'GiveUp';
+}
+
 /**
  * Polls `probe` until it returns a value other than undefined/false, or throws a TimeoutError
  * naming what was awaited, for how long, and the probe's last error.
@@ -23,6 +28,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value as T;
     } catch (err) {
+      if (err instanceof GiveUp) throw new Error(`gave up waiting for ${what}: ${err.message}`);
       lastError = err;
     }
     if (Date.now() >= deadline) {

@@ -76,4 +76,4 @@ for tool in $(pin 'Object.keys(v.go).join(" ")'); do
     go install -ldflags "-s -w -X main.Version=${version#v} -X main.BuildTime=pinned" "$module@$version"
 done
 
-say "done; run 'npx ecm-lab doctor' to see every tool and its version"
+say "done; run './bin/ecm-lab.js doctor' to see every tool and its version"

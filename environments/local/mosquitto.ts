@@ -5,7 +5,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { LabConfig } from '../config.ts';
 import { locateTool } from '../tools/tools.ts';
-import { waitFor } from '../wait.ts';
+import { GiveUp, waitFor } from '../wait.ts';
 import { ManagedProcess } from './child-process.ts';
 import { renderAcl, renderMosquittoConf, type MosquittoFiles } from './mosquitto-config.ts';
 import { freePort } from './ports.ts';
@@ -72,7 +72,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
         `mosquitto TLS listener on ${config.broker.host}:${port} (log: ${options.logFile})`,
         () => {
           // The exit code alone hides causes such as an unreadable key: the log names them.
-          if (!proc.running) throw new Error(`mosquitto ${proc.exitDescription}; see ${options.logFile}`);
+          if (!proc.running) throw new GiveUp(`mosquitto ${proc.exitDescription}; see ${options.logFile}`);
           return tlsHandshake(config.broker.host, port, ca, options.probe);
         },
         { timeoutMs: config.readinessTimeoutMs },

@@ -5,7 +5,7 @@ import type { LabConfig } from '../config.ts';
 import { renderCaJson } from '../pki/ca-json.ts';
 import type { LabPkiFiles, ServiceSigningKey } from '../pki/lab-pki.ts';
 import { locateTool } from '../tools/tools.ts';
-import { waitFor } from '../wait.ts';
+import { GiveUp, waitFor } from '../wait.ts';
 import { ManagedProcess } from './child-process.ts';
 import { request } from './https-client.ts';
 import { freePort } from './ports.ts';
@@ -74,7 +74,7 @@ export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa
       await waitFor(
         `step-ca at ${url}/health (log: ${options.logFile})`,
         async () => {
-          if (!proc.running) throw new Error(`step-ca ${proc.exitDescription}; see ${options.logFile}`);
+          if (!proc.running) throw new GiveUp(`step-ca ${proc.exitDescription}; see ${options.logFile}`);
           const res = await request(`${url}/health`, { ca: rootPem, timeoutMs: 2000 });
           return res.status === 200 && res.json<{ status?: string }>().status === 'ok';
         },

@@ -1,0 +1,115 @@
+// The local environment against the real step-ca and Mosquitto: it starts, it answers, and
+// stop() leaves no process behind however the lab ends (stop, SIGTERM, SIGINT, SIGKILL, failed scenario).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../environments/config.ts';
+import { request } from '../../environments/local/https-client.ts';
+import { startLocalLab } from '../../environments/local/local-environment.ts';
+import { waitFor } from '../../environments/wait.ts';
+import { startCli } from '../support/cli.ts';
+import { isAlive, processesMentioning } from '../support/processes.ts';
+
+const gone = (pids: number[]) => waitFor(`processes ${pids.join(', ')} to end`, () => pids.every((p) => !isAlive(p)), { timeoutMs: 10_000 });
+
+async function firstJsonLine(run: ReturnType<typeof startCli>): Promise<Record<string, any>> {
+  const line = await waitFor(
+    'ecm-lab up --json to print its endpoints',
+    () => {
+      if (run.child.exitCode !== null) throw new Error(`ecm-lab up exited early: ${run.stderr()}`);
+      return run.stdout().split('\n').find((l) => l.startsWith('{'));
+    },
+    { timeoutMs: 60_000 },
+  );
+  return JSON.parse(line);
+}
+
+test('a started lab serves step-ca health and ACME, stops idempotently and leaves no process', async () => {
+  const lab = await startLocalLab(loadConfig({ env: {} }));
+  const pids = lab.processes().map((p) => p.pid);
+  try {
+    assert.equal(pids.length, 2);
+    assert.ok(pids.every(isAlive));
+    const root = readFileSync(lab.ca.rootPem, 'utf8');
+    assert.equal((await request(`${lab.ca.url}/health`, { ca: root })).json<{ status: string }>().status, 'ok');
+    const directory = (await request(lab.ca.acmeDirectoryUrl, { ca: root })).json<Record<string, string>>();
+    assert.ok(directory.newOrder?.startsWith(lab.ca.url), 'ACME directory of the bootstrap provisioner');
+  } finally {
+    await lab.stop();
+    await lab.stop();
+  }
+  assert.ok(pids.every((p) => !isAlive(p)), 'every component process is gone after stop()');
+  assert.equal(existsSync(lab.workDir), false, 'the private work directory (keys) is removed');
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`ecm-lab up --json prints the endpoints and stops everything on ${signal}`, async () => {
+    const run = startCli(['up', '--json']);
+    const lab = await firstJsonLine(run);
+    assert.match(lab.ca.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(existsSync(lab.ca.rootPem), 'ca.rootPem is a file');
+    assert.equal(lab.broker.host, '127.0.0.1');
+    assert.ok(Number.isInteger(lab.broker.port) && lab.broker.port > 0);
+    const pids = (lab.processes as Array<{ pid: number }>).map((p) => p.pid);
+    assert.ok(pids.length === 2 && pids.every(isAlive));
+    run.child.kill(signal);
+    const exit = await run.exit;
+    assert.equal(exit.code, 128 + (signal === 'SIGINT' ? 2 : 15));
+    await gone(pids);
+  });
+}
+
+test('components die with the lab even when the lab process is SIGKILLed', async () => {
+  const run = startCli(['up', '--json']);
+  const lab = await firstJsonLine(run);
+  const pids = (lab.processes as Array<{ pid: number }>).map((p) => p.pid);
+  run.child.kill('SIGKILL');
+  await run.exit;
+  await gone(pids);
+});
+
+test('a failing scenario still stops the lab: no component outlives cucumber', async () => {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'ecm-lifecycle-'));
+  const release = path.join(workDir, 'release');
+  const run = startCli(
+    ['run', '--', 'test/fixtures/features/failing.feature', '--import', 'steps/**/*.ts', '--import', 'test/fixtures/steps/*.ts', '--format', 'summary'],
+    { ECM_LAB_WORK_DIR: workDir, ECM_LAB_FIXTURE_RELEASE: release },
+  );
+  // The lab's processes mention its work dir on their command lines (ca.json, mosquitto.conf).
+  const seen = await waitFor('the lab components to start', () => processesMentioning(workDir).length === 2 && processesMentioning(workDir), { timeoutMs: 60_000 });
+  await import('node:fs/promises').then((fs) => fs.writeFile(release, 'go'));
+  const exit = await run.exit;
+  assert.notEqual(exit.code, 0, 'the scenario failed, so the run fails');
+  assert.match(run.stdout(), /1 failed/);
+  await gone(seen);
+  assert.deepEqual(processesMentioning(workDir), []);
+});
+
+test('a component that cannot start fails the lab with a clear error and leaves nothing running', async () => {
+  const blocker = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => blocker.once('listening', r));
+  const port = (blocker.address() as net.AddressInfo).port;
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'ecm-blocked-'));
+  try {
+    await assert.rejects(
+      startLocalLab(loadConfig({ env: {}, overrides: { workDir, readinessTimeoutMs: 10_000, broker: { port } } })),
+      /mosquitto (exited|killed).*see .*mosquitto\.log/,
+    );
+    assert.deepEqual(processesMentioning(workDir), [], 'step-ca was stopped when the broker failed');
+  } finally {
+    blocker.close();
+  }
+});
+
+test('a wrong config file is refused before anything starts, exit code 2', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ecm-badconf-'));
+  const file = path.join(dir, 'lab.json');
+  await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify({ ca: { operationalCertDuration: 'tomorrow' } })));
+  const run = startCli(['--config', file, 'up']);
+  const exit = await run.exit;
+  assert.equal(exit.code, 2);
+  assert.match(run.stderr(), /ca\.operationalCertDuration: must be a Go duration/);
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../environments/config.ts';
+import { CLIENT_ONLY_TEMPLATE, renderCaJson } from '../../environments/pki/ca-json.ts';
+import { renderAcl, renderMosquittoConf } from '../../environments/local/mosquitto-config.ts';
+
+const config = loadConfig({ env: {} });
+const files = { root: '/w/root.crt', intermediateCert: '/w/int.crt', intermediateKey: '/w/int.key', database: '/w/db' };
+
+type Provisioner = { type: string; name: string; roots?: string; claims: Record<string, string>; options?: { x509: { template: string } } };
+
+function provisioners(json: Record<string, unknown>): Provisioner[] {
+  return (json.authority as { provisioners: Provisioner[] }).provisioners;
+}
+
+test('ca.json: ACME, X5C and JWK provisioners with the configured durations and client-only templates', () => {
+  const json = renderCaJson({
+    config: { ...config.ca, operationalCertDuration: '48h', bootstrapCertDuration: '720h' },
+    port: 9443,
+    files,
+    x5cRootsPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+    serviceJwk: { name: 'provisioning-service', publicKey: { kty: 'EC', kid: 'k1' } },
+  });
+  assert.equal(json.address, '127.0.0.1:9443');
+  assert.deepEqual(json.dnsNames, ['localhost', '127.0.0.1']);
+  const [acme, x5c, jwk] = provisioners(json);
+  assert.equal(acme!.type, 'ACME');
+  assert.equal(acme!.name, 'bootstrap');
+  assert.equal(acme!.claims.defaultTLSCertDuration, '720h');
+  assert.equal(x5c!.type, 'X5C');
+  assert.equal(x5c!.claims.defaultTLSCertDuration, '48h');
+  assert.equal(Buffer.from(x5c!.roots!, 'base64').toString(), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  assert.equal(jwk!.type, 'JWK');
+  for (const p of [acme!, x5c!, jwk!]) assert.equal(p.options?.x509.template, CLIENT_ONLY_TEMPLATE);
+  assert.match(CLIENT_ONLY_TEMPLATE, /"extKeyUsage": \["clientAuth"\]/);
+  assert.doesNotMatch(CLIENT_ONLY_TEMPLATE, /serverAuth/);
+});
+
+test('mosquitto.conf: one mutual-TLS listener on loopback, TLS 1.2 minimum, identities from certificates', () => {
+  const conf = renderMosquittoConf({
+    broker: config.broker,
+    port: 8883,
+    files: { caBundle: '/w/ca.crt', serverCert: '/w/s.crt', serverKey: '/w/s.key', aclFile: '/w/acl' },
+    runAsUser: 'root',
+    logFile: '/w/mosquitto.log',
+  });
+  const lines = conf.split('\n');
+  assert.deepEqual(lines.filter((l) => l.startsWith('listener')), ['listener 8883 127.0.0.1'], 'exactly one listener, loopback only');
+  for (const expected of ['require_certificate true', 'use_identity_as_username true', 'tls_version tlsv1.2', 'allow_anonymous false', 'acl_file /w/acl', 'max_queued_messages 0', 'set_tcp_nodelay true', 'user root']) {
+    assert.ok(lines.includes(expected), `missing "${expected}"`);
+  }
+  assert.ok(!lines.some((l) => l.startsWith('crlfile')), 'no CRL unless one is given');
+  const withCrl = renderMosquittoConf({
+    broker: config.broker,
+    port: 8883,
+    files: { caBundle: '/w/ca.crt', serverCert: '/w/s.crt', serverKey: '/w/s.key', aclFile: '/w/acl', crlFile: '/w/crl.pem' },
+    runAsUser: 'root',
+    logFile: '/w/mosquitto.log',
+  });
+  assert.ok(withCrl.split('\n').includes('crlfile /w/crl.pem'));
+});
+
+test('ACL: devices write only their own tree, the application reads all and writes commands', () => {
+  const acl = renderAcl(config.broker).split('\n');
+  assert.ok(acl.includes('pattern write reveos/%u/telemetry/#'));
+  assert.ok(acl.includes('pattern read reveos/%u/cmd/#'));
+  assert.ok(!acl.some((l) => /^pattern (write|readwrite) reveos\/#/.test(l)), 'no device may write the whole tree');
+  const appSection = acl.slice(acl.indexOf('user lumia'));
+  assert.deepEqual(appSection.filter((l) => l.startsWith('topic')), ['topic read reveos/#', 'topic write reveos/+/cmd/#']);
+});
