@@ -1,0 +1,206 @@
+// Certificate inventory of the provisioning service (seeds 002/003): which certificate was issued
+// to which device, and whether it is still good. SQLite so it survives a service restart.
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { x509 } from '../../environments/pki/x509.ts';
+
+export type CertificateKind = 'bootstrap' | 'operational' | (string & {});
+export type CertificateStatus = 'active' | 'revoked';
+export type CertificateState = 'active' | 'expiring' | 'expired' | 'revoked';
+
+export interface CertificateRecord {
+  /** Lowercase hex of the serial's integer value, no leading zeros (as Go's big.Int.Text(16)). */
+  serial: string;
+  deviceId: string;
+  subject: string;
+  issuer: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** Lowercase hex SHA-256 of the DER certificate. */
+  sha256: string;
+  kind: CertificateKind;
+  status: CertificateStatus;
+  revokedAt: Date | null;
+  revocationReason: string | null;
+  recordedAt: Date;
+  pem: string;
+}
+
+export class InventoryError extends Error {
+  override name = 'InventoryError';
+}
+
+/** Accepts any hex spelling (colons, 0x, case, leading zeros) so lookups match however it was copied. */
+export function normalizeSerial(serial: string): string {
+  const hex = serial.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
+  if (!/^[0-9a-f]+$/.test(hex)) throw new InventoryError(`serial "${serial}" is not hexadecimal`);
+  return hex.replace(/^0+(?=.)/, '');
+}
+
+/** Revoked wins over expired: a revoked certificate must never be reported as merely old. */
+export function certificateState(
+  record: Pick<CertificateRecord, 'status' | 'notAfter'>,
+  now: Date | number,
+  expiringWithinMs: number,
+): CertificateState {
+  if (record.status === 'revoked') return 'revoked';
+  const remaining = record.notAfter.getTime() - (typeof now === 'number' ? now : now.getTime());
+  // notAfter is the last valid instant (RFC 5280 §4.1.2.5), hence strictly less.
+  if (remaining < 0) return 'expired';
+  return remaining <= expiringWithinMs ? 'expiring' : 'active';
+}
+
+/** Index i upgrades user_version i to i + 1; append, never edit, so existing files migrate. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE certificates (
+     serial            TEXT PRIMARY KEY,
+     device_id         TEXT NOT NULL,
+     subject           TEXT NOT NULL,
+     issuer            TEXT NOT NULL,
+     not_before        TEXT NOT NULL,
+     not_after         TEXT NOT NULL,
+     sha256            TEXT NOT NULL UNIQUE,
+     kind              TEXT NOT NULL,
+     status            TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+     revoked_at        TEXT,
+     revocation_reason TEXT,
+     recorded_at       TEXT NOT NULL,
+     pem               TEXT NOT NULL
+   );
+   CREATE INDEX certificates_by_device ON certificates (device_id);`,
+];
+
+interface Row {
+  serial: string;
+  device_id: string;
+  subject: string;
+  issuer: string;
+  not_before: string;
+  not_after: string;
+  sha256: string;
+  kind: string;
+  status: CertificateStatus;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+  recorded_at: string;
+  pem: string;
+}
+
+function fromRow(row: Row): CertificateRecord {
+  return {
+    serial: row.serial,
+    deviceId: row.device_id,
+    subject: row.subject,
+    issuer: row.issuer,
+    notBefore: new Date(row.not_before),
+    notAfter: new Date(row.not_after),
+    sha256: row.sha256,
+    kind: row.kind,
+    status: row.status,
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    revocationReason: row.revocation_reason,
+    recordedAt: new Date(row.recorded_at),
+    pem: row.pem,
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new InventoryError(`inventory schema version ${version} is newer than this code (${MIGRATIONS.length})`);
+  }
+  db.transaction(() => {
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+export interface InventoryOptions {
+  /** Source of recorded_at; injectable so tests get stable values. */
+  now?: () => Date;
+}
+
+export class Inventory {
+  readonly #db: Database.Database;
+  readonly #now: () => Date;
+
+  private constructor(db: Database.Database, now: () => Date) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Opens or creates the database file (its directory must exist); ':memory:' for throwaway use. */
+  static open(file: string, options: InventoryOptions = {}): Inventory {
+    const db = new Database(file);
+    try {
+      // WAL lets the admin page read while a provisioning request writes.
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new Inventory(db, options.now ?? (() => new Date()));
+  }
+
+  /**
+   * Records an issued certificate. Idempotent on the serial, because a device may retry a request
+   * whose response was lost; a different certificate under a known serial is refused.
+   */
+  record(certificate: string | Uint8Array | x509.X509Certificate, meta: { deviceId: string; kind: CertificateKind }): CertificateRecord {
+    const cert =
+      certificate instanceof x509.X509Certificate ? certificate
+      : typeof certificate === 'string' ? new x509.X509Certificate(certificate)
+      : new x509.X509Certificate(new Uint8Array(certificate));
+    const serial = normalizeSerial(cert.serialNumber);
+    const sha256 = createHash('sha256').update(new Uint8Array(cert.rawData)).digest('hex');
+    return this.#db.transaction(() => {
+      const existing = this.get(serial);
+      if (existing) {
+        if (existing.sha256 !== sha256) {
+          throw new InventoryError(`serial ${serial} is already recorded for a different certificate (sha256 ${existing.sha256})`);
+        }
+        return existing;
+      }
+      this.#db
+        .prepare(
+          `INSERT INTO certificates (serial, device_id, subject, issuer, not_before, not_after, sha256, kind, status, recorded_at, pem)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
+        )
+        .run(serial, meta.deviceId, cert.subject, cert.issuer, cert.notBefore.toISOString(), cert.notAfter.toISOString(),
+          sha256, meta.kind, this.#now().toISOString(), cert.toString('pem'));
+      return this.get(serial)!;
+    }).immediate();
+  }
+
+  /**
+   * Marks a certificate revoked; undefined if the serial is unknown. Revoking twice keeps the first
+   * time and reason, which is when the certificate stopped being trustworthy.
+   */
+  markRevoked(serial: string, reason: string, at: Date = this.#now()): CertificateRecord | undefined {
+    const key = normalizeSerial(serial);
+    this.#db
+      .prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial = ? AND status <> 'revoked'`)
+      .run(at.toISOString(), reason, key);
+    return this.get(key);
+  }
+
+  get(serial: string): CertificateRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM certificates WHERE serial = ?').get(normalizeSerial(serial)) as Row | undefined;
+    return row && fromRow(row);
+  }
+
+  list(): CertificateRecord[] {
+    return (this.#db.prepare('SELECT * FROM certificates ORDER BY recorded_at, serial').all() as Row[]).map(fromRow);
+  }
+
+  byDevice(deviceId: string): CertificateRecord[] {
+    const rows = this.#db.prepare('SELECT * FROM certificates WHERE device_id = ? ORDER BY recorded_at, serial').all(deviceId) as Row[];
+    return rows.map(fromRow);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
