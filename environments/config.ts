@@ -46,7 +46,8 @@ export const labConfigSchema = z
         /** Operational certificates (X5C), 24-48 h in demos (NFR-SEC-002). */
         operationalCertDuration: goDuration.default('24h'),
         maxOperationalCertDuration: goDuration.default('2160h'),
-        minCertDuration: goDuration.default('1m'),
+        /** Short enough for expiry scenarios; step-ca refuses shorter lifetimes. */
+        minCertDuration: goDuration.default('5s'),
       })
       .prefault({}),
     broker: z
@@ -62,6 +63,21 @@ export const labConfigSchema = z
         topicRoot: z.string().regex(/^[A-Za-z0-9_-]+$/).default('reveos'),
         /** Certificate CN of the managing application, which may read every device's topics. */
         applicationIdentity: z.string().min(1).default('lumia'),
+      })
+      .prefault({}),
+    provisioning: z
+      .object({
+        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        /** HTTPS listener (ACME gate, admin); 0 picks a free port. */
+        port: port.default(0),
+        /** Plain-HTTP listener of the bootstrap endpoint (FR-PS-004); 0 picks a free port. */
+        insecurePort: port.default(0),
+        /** Bearer token of the admin API; empty = a fresh random token per start. */
+        adminToken: z.string().default(''),
+        /** seed 004 "serverkeygen": the service generates device keys. Off by default. */
+        serverKeyGen: z.boolean().default(false),
+        /** Certificates expiring within this window are reported as "expiring". */
+        expiringWithinSeconds: z.number().int().positive().default(7 * 24 * 3600),
       })
       .prefault({}),
   })
@@ -84,6 +100,7 @@ const envOverrides: Record<string, (value: string) => Record<string, unknown>> =
   ECM_LAB_ACME_HTTP_PORT: (v) => ({ ca: { acmeHttpPort: Number(v) } }),
   ECM_LAB_OPERATIONAL_CERT_DURATION: (v) => ({ ca: { operationalCertDuration: v } }),
   ECM_LAB_BOOTSTRAP_CERT_DURATION: (v) => ({ ca: { bootstrapCertDuration: v } }),
+  ECM_LAB_ADMIN_TOKEN: (v) => ({ provisioning: { adminToken: v } }),
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -20,6 +20,16 @@ export interface StartedBroker {
   url: string;
 }
 
+export interface StartedProvisioning {
+  /** HTTPS: gated ACME directory, bootstrap endpoint, admin API (/api/v1/admin/...) and page (/admin). */
+  url: string;
+  /** Plain HTTP: the bootstrap endpoint only (FR-PS-004). */
+  insecureUrl: string;
+  acmeDirectoryUrl: string;
+  adminToken: string;
+  auditLogFile: string;
+}
+
 export interface ComponentProcess {
   name: string;
   pid: number;
@@ -32,6 +42,7 @@ export interface StartedLab {
   workDir: string;
   ca: StartedCa;
   broker: StartedBroker;
+  provisioning: StartedProvisioning;
   logs: Record<string, string>;
   processes(): ComponentProcess[];
   /** Stops every component; safe to call more than once, and called on SIGINT/SIGTERM. */
@@ -55,6 +66,13 @@ export function describeLab(lab: StartedLab): Record<string, unknown> {
       x5cAudience: lab.ca.x5c.audience,
     },
     broker: { host: lab.broker.host, port: lab.broker.port, url: lab.broker.url },
+    provisioning: {
+      url: lab.provisioning.url,
+      insecureUrl: lab.provisioning.insecureUrl,
+      acmeDirectory: lab.provisioning.acmeDirectoryUrl,
+      adminToken: lab.provisioning.adminToken,
+      admin: `${lab.provisioning.url}/admin`,
+    },
     logs: lab.logs,
     processes: lab.processes().map(({ name, pid }) => ({ name, pid })),
   };

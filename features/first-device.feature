@@ -5,6 +5,7 @@ Feature: First device end to end
 
   Background:
     Given a running lab
+    And the service engineer has turned provisioning ON for the installation's addresses
 
   Scenario: A new device is provisioned and its telemetry reaches the application
     When a new device is provisioned

@@ -11,6 +11,8 @@ export interface RequestOptions {
   ca?: string | string[];
   cert?: string;
   key?: string;
+  /** Name to verify the server certificate against when it differs from the URL's host. */
+  servername?: string;
   /** Source address to bind, e.g. a device's own 127.x.y.z. */
   localAddress?: string;
   timeoutMs?: number;
@@ -37,6 +39,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Http
         cert: options.cert,
         key: options.key,
         minVersion: 'TLSv1.2',
+        servername: options.servername,
         localAddress: options.localAddress,
         timeout: options.timeoutMs ?? 15_000,
         agent: false,

@@ -6,8 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
+import { crlUrl } from '../pki/ca-json.ts';
 import { issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
 import { createLabPki, createServiceSigningKey, writeLabPki, type LabPki, type ServiceSigningKey } from '../pki/lab-pki.ts';
+import {
+  startProvisioningService,
+  type ProvisioningServiceOptions,
+  type StartedProvisioningService,
+} from '../../services/provisioning/server.ts';
+import { StepCaClient } from '../../services/provisioning/step-ca-client.ts';
 import { startMosquitto, type StartedMosquitto } from './mosquitto.ts';
 import { stopOnSignal } from './shutdown.ts';
 import { startStepCa, type StartedStepCa } from './step-ca.ts';
@@ -19,6 +26,10 @@ export interface StartedLocalLab extends StartedLab {
   serviceKey: ServiceSigningKey;
   stepCa: StartedStepCa;
   mosquitto: StartedMosquitto;
+  /** The in-process provisioning service; restart() keeps its ports, token and data (NFR-REL-002). */
+  provisioningService: StartedProvisioningService & { restart(): Promise<void> };
+  /** Where the broker reads the issuing CA's CRL; refreshed after every revocation. */
+  crlFile: string;
 }
 
 function newLabId(): string {
@@ -26,7 +37,7 @@ function newLabId(): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-async function writeServerCertificate(pki: LabPki, dir: string): Promise<{ cert: string; key: string }> {
+async function issueServerCertificate(pki: LabPki): Promise<{ certificateChainPem: string; privateKeyPem: string }> {
   const server: IssuedCertificate = await issueLeaf(pki.intermediate, {
     commonName: 'localhost',
     dnsNames: ['localhost'],
@@ -34,11 +45,16 @@ async function writeServerCertificate(pki: LabPki, dir: string): Promise<{ cert:
     extendedKeyUsages: ['serverAuth'],
     notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
   });
+  // Leaf then intermediate, so a client trusting only the root can build the chain.
+  return { certificateChainPem: `${server.certificatePem}\n${pki.intermediate.certificatePem}\n`, privateKeyPem: server.privateKeyPem + '\n' };
+}
+
+async function writeServerCertificate(pki: LabPki, dir: string): Promise<{ cert: string; key: string }> {
+  const server = await issueServerCertificate(pki);
   const cert = path.join(dir, 'server.crt');
   const key = path.join(dir, 'server.key');
-  // Leaf then intermediate, so a client trusting only the root can build the chain.
-  writeFileSync(cert, `${server.certificatePem}\n${pki.intermediate.certificatePem}\n`);
-  writeFileSync(key, server.privateKeyPem + '\n', { mode: 0o600 });
+  writeFileSync(cert, server.certificateChainPem);
+  writeFileSync(key, server.privateKeyPem, { mode: 0o600 });
   return { cert, key };
 }
 
@@ -76,15 +92,84 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
     const brokerDir = path.join(workDir, 'mosquitto');
     mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
     const server = await writeServerCertificate(pki, brokerDir);
-    const probe = await issueLeaf(pki.intermediate, { commonName: 'ecm-lab-readiness-probe', extendedKeyUsages: ['clientAuth'] });
+    const probe = await issueLeaf(pki.intermediate, {
+      commonName: 'ecm-lab-readiness-probe',
+      extendedKeyUsages: ['clientAuth'],
+      crlDistributionPoints: [crlUrl(config.ca, stepCa.port)],
+    });
+    const rootPem = pki.root.certificatePem;
+    const caClient = new StepCaClient({
+      caUrl: stepCa.url,
+      rootPem,
+      audienceHost: config.ca.dnsNames[0]!,
+      provisioner: serviceKey.provisioner,
+      privateJwk: serviceKey.privateJwk,
+    });
+    // The broker checks client certificates against the issuing CA's CRL from its first start.
+    const crlFile = path.join(brokerDir, 'crl.pem');
+    writeFileSync(crlFile, await caClient.crlPem());
     const mosquitto = await startMosquitto({
       config,
       dir: brokerDir,
       logFile: logs.mosquitto,
-      files: { caBundle: pkiFiles.caBundle, serverCert: server.cert, serverKey: server.key },
+      files: { caBundle: pkiFiles.caBundle, serverCert: server.cert, serverKey: server.key, crlFile },
       probe: { cert: probe.certificatePem, key: probe.privateKeyPem },
     });
     stoppers.push(() => mosquitto.stop());
+
+    const serviceOptions: ProvisioningServiceOptions = {
+      host: config.provisioning.host,
+      httpsPort: config.provisioning.port,
+      httpPort: config.provisioning.insecurePort,
+      tls: await issueServerCertificate(pki),
+      ca: {
+        url: stepCa.url,
+        rootPem,
+        audienceHost: config.ca.dnsNames[0]!,
+        jwkProvisioner: serviceKey.provisioner,
+        privateJwk: serviceKey.privateJwk,
+        acmeProvisioner: config.ca.acmeProvisioner,
+      },
+      dataDir: path.join(workDir, 'provisioning'),
+      adminToken: config.provisioning.adminToken || undefined,
+      serverKeyGen: config.provisioning.serverKeyGen,
+      expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
+      // Mosquitto re-reads the CRL on SIGHUP for new handshakes.
+      onCrlUpdated: async (crlPem) => {
+        writeFileSync(crlFile, crlPem);
+        mosquitto.reload();
+      },
+    };
+    let service = await startProvisioningService(serviceOptions);
+    stoppers.push(() => service.stop());
+    // Restarts keep the ports, the token and the data directory of the first start.
+    Object.assign(serviceOptions, {
+      adminToken: service.adminToken,
+      httpsPort: Number(new URL(service.url).port),
+      httpPort: Number(new URL(service.insecureUrl).port),
+    });
+    const provisioningService = {
+      get url() {
+        return service.url;
+      },
+      get insecureUrl() {
+        return service.insecureUrl;
+      },
+      get acmeDirectoryUrl() {
+        return service.acmeDirectoryUrl;
+      },
+      get adminToken() {
+        return service.adminToken;
+      },
+      get auditLogFile() {
+        return service.auditLogFile;
+      },
+      stop: () => service.stop(),
+      async restart() {
+        await service.stop();
+        service = await startProvisioningService(serviceOptions);
+      },
+    };
 
     const lab: StartedLocalLab = {
       id,
@@ -94,6 +179,8 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
       serviceKey,
       stepCa,
       mosquitto,
+      provisioningService,
+      crlFile,
       ca: {
         url: stepCa.url,
         rootPem: pkiFiles.rootCert,
@@ -104,7 +191,8 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
         jwkProvisioner: stepCa.jwkProvisioner,
       },
       broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url },
-      logs,
+      provisioning: provisioningService,
+      logs: { ...logs, 'provisioning-audit': provisioningService.auditLogFile },
       processes(): ComponentProcess[] {
         return [
           { name: 'step-ca', pid: stepCa.pid, logFile: stepCa.logFile },

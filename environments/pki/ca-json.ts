@@ -3,10 +3,16 @@
 // operational one, and a JWK provisioner the provisioning service signs and revokes with.
 import type { LabConfig } from '../config.ts';
 
-/** Certificates for devices and the application are client-only (seed 000: "labelled client only"). */
-export const CLIENT_ONLY_TEMPLATE = `{
+/**
+ * Certificates for devices and the application are client-only (seed 000: "labelled client
+ * only"). They name the CRL's URL: step-ca's CRL carries a critical Issuing Distribution Point,
+ * and OpenSSL (the broker) applies such a CRL only to certificates with a matching CDP.
+ */
+export function clientOnlyTemplate(crlUrl: string): string {
+  return `{
   "subject": {{ toJson .Subject }},
   "sans": {{ toJson .SANs }},
+  "crlDistributionPoints": ${JSON.stringify([crlUrl])},
 {{- if typeIs "*rsa.PublicKey" .Insecure.CR.PublicKey }}
   "keyUsage": ["keyEncipherment", "digitalSignature"],
 {{- else }}
@@ -14,6 +20,12 @@ export const CLIENT_ONLY_TEMPLATE = `{
 {{- end }}
   "extKeyUsage": ["clientAuth"]
 }`;
+}
+
+/** The URL step-ca publishes its CRL at, used both as the CRL's IDP and as every leaf's CDP. */
+export function crlUrl(config: { dnsNames: string[] }, port: number): string {
+  return `https://${config.dnsNames[0]}:${port}/1.0/crl`;
+}
 
 export interface CaJsonInput {
   config: LabConfig['ca'];
@@ -27,6 +39,8 @@ export interface CaJsonInput {
 
 export function renderCaJson(input: CaJsonInput): Record<string, unknown> {
   const { config } = input;
+  const crl = crlUrl(config, input.port);
+  const template = clientOnlyTemplate(crl);
   return {
     root: input.files.root,
     crt: input.files.intermediateCert,
@@ -36,7 +50,7 @@ export function renderCaJson(input: CaJsonInput): Record<string, unknown> {
     // Text logs show refusal reasons ("provisioner not found or invalid audience") in plain words.
     logger: { format: 'text' },
     db: { type: 'bbolt', dataSource: input.files.database },
-    crl: { enabled: true, generateOnRevoke: true, cacheDuration: '24h' },
+    crl: { enabled: true, generateOnRevoke: true, cacheDuration: '24h', idpURL: crl },
     tls: { minVersion: 1.2, maxVersion: 1.3, renegotiation: false },
     authority: {
       provisioners: [
@@ -49,7 +63,7 @@ export function renderCaJson(input: CaJsonInput): Record<string, unknown> {
             defaultTLSCertDuration: config.bootstrapCertDuration,
             maxTLSCertDuration: config.bootstrapCertDuration,
           },
-          options: { x509: { template: CLIENT_ONLY_TEMPLATE } },
+          options: { x509: { template } },
         },
         {
           type: 'X5C',
@@ -61,7 +75,7 @@ export function renderCaJson(input: CaJsonInput): Record<string, unknown> {
             defaultTLSCertDuration: config.operationalCertDuration,
             maxTLSCertDuration: config.maxOperationalCertDuration,
           },
-          options: { x509: { template: CLIENT_ONLY_TEMPLATE } },
+          options: { x509: { template } },
         },
         {
           type: 'JWK',
@@ -72,7 +86,7 @@ export function renderCaJson(input: CaJsonInput): Record<string, unknown> {
             defaultTLSCertDuration: config.bootstrapCertDuration,
             maxTLSCertDuration: config.bootstrapCertDuration,
           },
-          options: { x509: { template: CLIENT_ONLY_TEMPLATE } },
+          options: { x509: { template } },
         },
       ],
     },

@@ -29,6 +29,8 @@ export interface LeafRequest {
   ipAddresses?: string[];
   uris?: string[];
   extendedKeyUsages: ExtendedKeyUsageName[];
+  /** CRL distribution point URLs (the broker applies the issuing CA's CRL only to leaves naming it). */
+  crlDistributionPoints?: string[];
   notBefore?: Date;
   notAfter?: Date;
   algorithm?: KeyAlgorithm;
@@ -128,6 +130,7 @@ export async function issueLeaf(issuer: Issuer, request: LeafRequest): Promise<I
     await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  if (request.crlDistributionPoints?.length) extensions.push(new x509.CRLDistributionPointsExtension(request.crlDistributionPoints));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: distinguishedName(request.commonName),

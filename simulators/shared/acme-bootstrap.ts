@@ -7,7 +7,8 @@ import * as acme from 'acme-client';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { generateKeyPair, privateKeyToPem } from '../../environments/pki/keys.ts';
 import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
-import { createKeyAndCsr } from './csr.ts';
+import { createKeyAndCsr } from '../../environments/pki/csr.ts';
+import { request as httpsRequest } from '../../environments/local/https-client.ts';
 
 export interface AcmeBootstrapRequest {
   directoryUrl: string;
@@ -42,6 +43,33 @@ function bindClientAgents(client: acme.Client, agents: { http: http.Agent; https
   httpClient.request = (url, method, opts = {}) => original(url, method, { ...opts, httpAgent: agents.http, httpsAgent: agents.https });
 }
 
+/** The provisioning service said no (OFF, not white-listed): a reason the device reports and retries on. */
+export class ProvisioningRefusedError extends Error {
+  override name = 'ProvisioningRefusedError';
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`provisioning refused (HTTP ${status}): ${detail}`);
+  }
+}
+
+/**
+ * acme-client reports a refused directory as a bare status code; the gate's RFC 7807 problem
+ * document says why, so the directory is read here first and its refusal surfaced as is.
+ */
+async function checkDirectory(request: AcmeBootstrapRequest): Promise<void> {
+  const res = await httpsRequest(request.directoryUrl, { ca: request.trustedCaPem, localAddress: request.address });
+  if (res.status === 200) return;
+  let detail = res.text();
+  try {
+    detail = res.json<{ detail?: string }>().detail ?? detail;
+  } catch {
+    // not a problem document: keep the raw text
+  }
+  throw new ProvisioningRefusedError(res.status, detail);
+}
+
 async function timed<T>(timings: PhaseTimings, phase: string, work: () => Promise<T>): Promise<T> {
   const start = performance.now();
   try {
@@ -63,6 +91,7 @@ export async function obtainBootstrapCertificate(request: AcmeBootstrapRequest):
     bindClientAgents(client, agents);
 
     const order = await timed(timings, 'acmeOrder', async () => {
+      await checkDirectory(request);
       await client.createAccount({ termsOfServiceAgreed: true });
       return client.createOrder({ identifiers: [{ type: 'ip', value: request.address }] });
     });

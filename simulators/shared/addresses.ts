@@ -15,3 +15,8 @@ export function loopbackAddress(index: number, worker = 0): string {
   if (octet > 254) throw new RangeError(`worker ${worker} is beyond the loopback range`);
   return `127.${octet}.${third}.${fourth}`;
 }
+
+/** The CIDR block holding every address loopbackAddress() gives a worker: a white list entry. */
+export function workerAddressRange(worker = 0): string {
+  return `127.${FIRST_OCTET + worker * 2}.0.0/15`;
+}

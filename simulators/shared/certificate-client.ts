@@ -54,11 +54,11 @@ export class CertificateClient {
   }
 
   /** Operational certificate from the X5C provisioner, authorized by the bootstrap certificate. */
-  async getCertificate(): Promise<void> {
+  async getCertificate(options: { lifetimeSeconds?: number } = {}): Promise<void> {
     const bootstrap = this.store.loadBootstrap();
     if (!bootstrap) throw new Error(`${this.commonName} has no bootstrap certificate: provision() first`);
     const operational = await obtainOperationalCertificate({
-      caUrl: this.endpoints.caUrl,
+      caUrl: this.endpoints.signUrl,
       trustedCaPem: this.endpoints.trustedRootPem,
       provisioner: this.endpoints.x5c.provisioner,
       audience: this.endpoints.x5c.audience,
@@ -67,6 +67,7 @@ export class CertificateClient {
       sans: this.sans,
       keyAlgorithm: this.keyAlgorithm,
       localAddress: this.address,
+      lifetimeSeconds: options.lifetimeSeconds,
     });
     this.timings.x5cSign = operational.durationMs;
     this.store.saveOperational(operational);

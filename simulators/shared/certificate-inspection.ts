@@ -1,7 +1,7 @@
 // Reads the facts a test or a device checks about a certificate, without printing its contents.
 import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
 import { x509 } from '../../environments/pki/x509.ts';
-import { splitPemChain } from './csr.ts';
+import { splitPemChain } from '../../environments/pki/csr.ts';
 
 export interface CertificateFacts {
   subjectCommonName: string | undefined;

@@ -4,7 +4,11 @@ import type { StartedLab } from '../../environments/contract.ts';
 import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
 
 export interface LabEndpoints {
+  /** The provisioning service's gated ACME directory: unlisted addresses never reach step-ca. */
   acmeDirectoryUrl: string;
+  /** Where X5C sign requests go (the provisioning service forwards them and records the result). */
+  signUrl: string;
+  /** step-ca itself (renewal over mutual TLS). */
   caUrl: string;
   /** PEM of the root every client trusts (step-ca's HTTPS, the broker, peers). */
   trustedRootPem: string;
@@ -15,7 +19,8 @@ export interface LabEndpoints {
 
 export function labEndpoints(lab: StartedLab, responder: StartedChallengeResponder): LabEndpoints {
   return {
-    acmeDirectoryUrl: lab.ca.acmeDirectoryUrl,
+    acmeDirectoryUrl: lab.provisioning.acmeDirectoryUrl,
+    signUrl: lab.provisioning.url,
     caUrl: lab.ca.url,
     trustedRootPem: readFileSync(lab.ca.rootPem, 'utf8'),
     x5c: lab.ca.x5c,

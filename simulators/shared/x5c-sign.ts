@@ -6,7 +6,7 @@ import * as jose from 'jose';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { request } from '../../environments/local/https-client.ts';
 import { x509 } from '../../environments/pki/x509.ts';
-import { createKeyAndCsr, splitPemChain } from './csr.ts';
+import { createKeyAndCsr, splitPemChain } from '../../environments/pki/csr.ts';
 
 export interface X5cSignRequest {
   caUrl: string;

@@ -7,6 +7,7 @@ import { ReveosDevice, type DeviceIdentity } from '../../simulators/device/reveo
 import { loopbackAddress } from '../../simulators/shared/addresses.ts';
 import type { ConnectionOutcome } from '../../simulators/shared/mqtt-probe.ts';
 import type { LogMark } from '../../environments/log-watch.ts';
+import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { currentLabSession, type LabSession } from './lab-session.ts';
 
 let nextClientIndex = 0;
@@ -16,6 +17,9 @@ export class LabWorld extends World {
   application: LumiaApplication | undefined;
   lastConnection: ConnectionOutcome | undefined;
   brokerLogMark: LogMark | undefined;
+  /** The outcome of the last request a step expected might be refused. */
+  lastError: Error | undefined;
+  readonly inventoryDevices = new Map<string, ReveosDevice>();
   private readonly cleanups: Array<() => Promise<unknown>> = [];
 
   constructor(options: IWorldOptions) {
@@ -24,6 +28,12 @@ export class LabWorld extends World {
 
   get session(): LabSession {
     return currentLabSession();
+  }
+
+  /** The service engineer's view: the admin API with the lab's token. */
+  get admin(): ProvisioningAdminClient {
+    const { lab, endpoints } = this.session;
+    return new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, endpoints.trustedRootPem);
   }
 
   /** A fresh loopback address, unique within this cucumber process and worker. */

@@ -15,6 +15,7 @@ import { ReveosDevice, deviceSan } from '../../simulators/device/reveos-device.t
 import { loopbackAddress } from '../../simulators/shared/addresses.ts';
 import { inspectCertificate } from '../../simulators/shared/certificate-inspection.ts';
 import { labEndpoints } from '../../simulators/shared/lab-endpoints.ts';
+import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 
 const run = promisify(execFile);
 let lab: StartedLocalLab;
@@ -41,6 +42,9 @@ test('the step CLI trades a lab bootstrap certificate for a client-only operatio
     { deviceId: 'RVS-STEPCLI', serialNumber: 'SN-STEP', model: 'Reveos', firmwareVersion: '2.1' },
     { address: loopbackAddress(900, 3), storeDir: path.join(lab.workDir, 'step-cli-device'), endpoints: labEndpoints(lab, responder) },
   );
+  const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, readFileSync(lab.ca.rootPem, 'utf8'));
+  await admin.turnOn();
+  await admin.setWhitelist([device.address]);
   await device.provision();
   const out = path.join(lab.workDir, 'step-cli-device');
   await run(

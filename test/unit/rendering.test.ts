@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../environments/config.ts';
-import { CLIENT_ONLY_TEMPLATE, renderCaJson } from '../../environments/pki/ca-json.ts';
+import { renderCaJson } from '../../environments/pki/ca-json.ts';
 import { renderAcl, renderMosquittoConf } from '../../environments/local/mosquitto-config.ts';
 
 const config = loadConfig({ env: {} });
@@ -31,9 +31,13 @@ test('ca.json: ACME, X5C and JWK provisioners with the configured durations and 
   assert.equal(x5c!.claims.defaultTLSCertDuration, '48h');
   assert.equal(Buffer.from(x5c!.roots!, 'base64').toString(), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
   assert.equal(jwk!.type, 'JWK');
-  for (const p of [acme!, x5c!, jwk!]) assert.equal(p.options?.x509.template, CLIENT_ONLY_TEMPLATE);
-  assert.match(CLIENT_ONLY_TEMPLATE, /"extKeyUsage": \["clientAuth"\]/);
-  assert.doesNotMatch(CLIENT_ONLY_TEMPLATE, /serverAuth/);
+  const template = acme!.options!.x509.template;
+  for (const p of [x5c!, jwk!]) assert.equal(p.options?.x509.template, template, 'one template for every provisioner');
+  assert.match(template, /"extKeyUsage": \["clientAuth"\]/);
+  assert.doesNotMatch(template, /serverAuth/);
+  // The CRL's Issuing Distribution Point and every leaf's CDP must be the same URL.
+  assert.equal((json.crl as { idpURL: string }).idpURL, 'https://localhost:9443/1.0/crl');
+  assert.match(template, /"crlDistributionPoints": \["https:\/\/localhost:9443\/1.0\/crl"\]/);
 });
 
 test('mosquitto.conf: one mutual-TLS listener on loopback, TLS 1.2 minimum, identities from certificates', () => {

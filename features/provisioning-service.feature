@@ -1,0 +1,53 @@
+@provisioning
+Feature: Provisioning service gates who may obtain a bootstrap certificate
+  The service engineer turns provisioning ON for the installation's addresses, optionally with
+  an auto-off timer, and OFF again when done (FR-PS-002, FR-PS-003). Devices obtain their
+  bootstrap certificate by ACME through the service, which refuses everyone while OFF and
+  every address that is not on the white list, and records every certificate it sees.
+
+  Background:
+    Given a running lab
+
+  Scenario: Provisioning is refused while the service is OFF
+    Given the provisioning service is OFF
+    And a new device
+    When the device asks for its bootstrap certificate
+    Then the request is refused because "the service is OFF"
+
+  Scenario: Provisioning is refused for an address that is not on the white list
+    Given the service engineer turns provisioning ON for another address only
+    When the device asks for its bootstrap certificate
+    Then the request is refused because "the address is not on the white list"
+
+  Scenario Outline: Provisioning is served for an address covered by a <entry>
+    Given the service engineer turns provisioning ON with a white list holding a "<entry>" for a new device
+    When the device asks for its bootstrap certificate
+    Then the device receives a bootstrap certificate for its own address
+
+    Examples:
+      | entry            |
+      | single address   |
+      | CIDR block       |
+      | address range    |
+      | address and mask |
+
+  Scenario: The auto-off timer turns the service OFF and clears the white list
+    When the service engineer turns provisioning ON with an auto-off timer of 2 seconds and white-lists "127.0.0.0/8"
+    Then the service turns itself OFF within 6 seconds
+    And the service is OFF and the white list is empty
+
+  Scenario: Turning the service OFF clears the white list
+    When the service engineer turns provisioning ON and white-lists "10.20.0.0/16"
+    And the service engineer turns provisioning OFF
+    Then the service is OFF and the white list is empty
+
+  Scenario: A revoked device is refused by the broker when it reconnects
+    Given the service engineer has turned provisioning ON for the installation's addresses
+    And a provisioned device connected to the broker
+    When the service engineer revokes the device's operational certificate
+    Then the broker refuses the device when it reconnects
+
+  Scenario: The inventory shows each certificate's state
+    Given the service engineer has turned provisioning ON for the installation's addresses
+    And devices whose operational certificates are active, expiring soon, expired and revoked
+    Then the inventory reports each operational certificate in its state

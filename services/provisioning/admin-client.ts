@@ -1,0 +1,82 @@
+// A typed client of the provisioning service's admin REST API, for steps, tests and scripts.
+import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import type { ServiceSnapshot } from './service-state.ts';
+import type { CertificateState } from './inventory.ts';
+import type { AuditRecord } from './audit-log.ts';
+
+export interface InventoryEntry {
+  serial: string;
+  deviceId: string;
+  subject: string;
+  kind: string;
+  notBefore: string;
+  notAfter: string;
+  sha256: string;
+  status: 'active' | 'revoked';
+  state: CertificateState;
+  revocationReason: string | null;
+}
+
+export class AdminApiError extends Error {
+  override name = 'AdminApiError';
+  constructor(
+    readonly status: number,
+    readonly body: { error?: string; message?: string },
+  ) {
+    super(`admin API answered HTTP ${status}: ${body.message ?? body.error ?? 'no detail'}`);
+  }
+}
+
+export class ProvisioningAdminClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly rootPem: string,
+  ) {}
+
+  async raw(method: string, path: string, body?: unknown, token: string | undefined = this.token): Promise<HttpResponse> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    return request(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), ca: this.rootPem });
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.raw(method, path, body);
+    const parsed = res.body.length > 0 ? res.json<T & { message?: string }>() : ({} as T);
+    if (res.status >= 300) throw new AdminApiError(res.status, parsed as { message?: string });
+    return parsed;
+  }
+
+  state(): Promise<ServiceSnapshot> {
+    return this.call('GET', '/api/v1/admin/state');
+  }
+
+  turnOn(autoOffSeconds?: number): Promise<ServiceSnapshot> {
+    return this.call('PUT', '/api/v1/admin/state', autoOffSeconds === undefined ? { enabled: true } : { enabled: true, autoOffSeconds });
+  }
+
+  turnOff(): Promise<ServiceSnapshot> {
+    return this.call('PUT', '/api/v1/admin/state', { enabled: false });
+  }
+
+  async whitelist(): Promise<string[]> {
+    return (await this.call<{ entries: string[] }>('GET', '/api/v1/admin/whitelist')).entries;
+  }
+
+  async setWhitelist(entries: string[]): Promise<string[]> {
+    return (await this.call<{ entries: string[] }>('PUT', '/api/v1/admin/whitelist', { entries })).entries;
+  }
+
+  async inventory(deviceId?: string): Promise<InventoryEntry[]> {
+    const query = deviceId ? `?deviceId=${encodeURIComponent(deviceId)}` : '';
+    return (await this.call<{ certificates: InventoryEntry[] }>('GET', `/api/v1/admin/inventory${query}`)).certificates;
+  }
+
+  revoke(serial: string, reason = 'keyCompromise'): Promise<InventoryEntry> {
+    return this.call('POST', '/api/v1/admin/revocations', { serial, reason });
+  }
+
+  async audit(limit = 100): Promise<AuditRecord[]> {
+    return (await this.call<{ records: AuditRecord[] }>('GET', `/api/v1/admin/audit?limit=${limit}`)).records;
+  }
+}

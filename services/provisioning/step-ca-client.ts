@@ -1,0 +1,103 @@
+// The provisioning service's own client of step-ca: one-time tokens signed with the service's
+// JWK provisioner key authorize signing (bootstrap certificates) and revocation.
+import { randomUUID } from 'node:crypto';
+import * as jose from 'jose';
+import { request } from '../../environments/local/https-client.ts';
+
+export interface StepCaClientOptions {
+  caUrl: string;
+  rootPem: string;
+  /** First DNS name of step-ca: token audiences are https://<name>/1.0/<endpoint>. */
+  audienceHost: string;
+  provisioner: string;
+  privateJwk: jose.JWK;
+}
+
+export class StepCaError extends Error {
+  override name = 'StepCaError';
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`step-ca answered HTTP ${status}: ${detail}`);
+  }
+}
+
+/** RFC 5280 CRLReason codes accepted by the admin API. */
+export const REVOCATION_REASONS = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
+} as const;
+export type RevocationReason = keyof typeof REVOCATION_REASONS;
+
+/** step-ca identifies certificates by the decimal form of their serial. */
+export function serialToDecimal(hexSerial: string): string {
+  return BigInt(`0x${hexSerial.replace(/[^0-9a-f]/gi, '')}`).toString(10);
+}
+
+function errorDetail(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body;
+  } catch {
+    return body;
+  }
+}
+
+export class StepCaClient {
+  private key: Promise<CryptoKey | Uint8Array> | undefined;
+
+  constructor(private readonly options: StepCaClientOptions) {}
+
+  private async token(endpoint: 'sign' | 'revoke', subject: string, extra: Record<string, unknown> = {}): Promise<string> {
+    this.key ??= jose.importJWK(this.options.privateJwk, 'ES256') as Promise<CryptoKey | Uint8Array>;
+    const now = Math.floor(Date.now() / 1000);
+    return new jose.SignJWT(extra)
+      .setProtectedHeader({ alg: 'ES256', kid: this.options.privateJwk.kid!, typ: 'JWT' })
+      .setIssuer(this.options.provisioner)
+      .setSubject(subject)
+      .setAudience(`https://${this.options.audienceHost}/1.0/${endpoint}`)
+      .setIssuedAt(now)
+      .setNotBefore(now - 30)
+      .setExpirationTime(now + 300)
+      .setJti(randomUUID())
+      .sign(await this.key);
+  }
+
+  private async post(path: string, body: unknown): Promise<string> {
+    const res = await request(`${this.options.caUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      ca: this.options.rootPem,
+    });
+    if (res.status >= 300) throw new StepCaError(res.status, errorDetail(res.text()));
+    return res.text();
+  }
+
+  /** Signs a CSR with the service's provisioner; returns the chain PEM, leaf first. */
+  async sign(csrPem: string, subject: string, sans: string[]): Promise<string> {
+    const ott = await this.token('sign', subject, { sans });
+    const signed = JSON.parse(await this.post('/1.0/sign', { csr: csrPem, ott })) as { crt: string; ca: string; certChain?: string[] };
+    return (signed.certChain ?? [signed.crt, signed.ca]).map((pem) => pem.trim()).join('\n') + '\n';
+  }
+
+  async revoke(hexSerial: string, reason: RevocationReason, note: string): Promise<void> {
+    const serial = serialToDecimal(hexSerial);
+    const ott = await this.token('revoke', serial);
+    await this.post('/1.0/revoke', { serial, ott, reasonCode: REVOCATION_REASONS[reason], reason: note, passive: true });
+  }
+
+  /** The issuing CA's current CRL, PEM. */
+  async crlPem(): Promise<string> {
+    const res = await request(`${this.options.caUrl}/1.0/crl?pem`, { ca: this.options.rootPem });
+    if (res.status !== 200) throw new StepCaError(res.status, errorDetail(res.text()));
+    return res.text();
+  }
+}

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { Given, Then, When } from '@cucumber/cucumber';
+import { markLog, waitForLogLine } from '../environments/log-watch.ts';
+import { waitFor } from '../environments/wait.ts';
+import { workerAddressRange } from '../simulators/shared/addresses.ts';
+import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import { attemptMqttConnection } from '../simulators/shared/mqtt-probe.ts';
+import type { LabWorld } from './support/world.ts';
+
+/** White-list entries of each syntax that cover exactly one given address (seed 004 §2.3.2). */
+function entryCovering(kind: string, address: string): string {
+  const [a, b, c, d] = address.split('.').map(Number) as [number, number, number, number];
+  switch (kind) {
+    case 'single address':
+      return address;
+    case 'CIDR block':
+      return `${a}.${b}.${c}.0/24`;
+    case 'address range':
+      return `${a}.${b}.${c}.${d}-${a}.${b}.${c}.${Math.min(d + 5, 254)}`;
+    case 'address and mask':
+      return `${a}.${b}.${c}.${d & 0xf0}/255.255.255.240`;
+    default:
+      throw new Error(`unknown white-list entry kind "${kind}"`);
+  }
+}
+
+Given("the service engineer has turned provisioning ON for the installation's addresses", async function (this: LabWorld) {
+  await this.admin.turnOn();
+  await this.admin.setWhitelist([workerAddressRange(this.session.worker)]);
+});
+
+Given('the provisioning service is OFF', async function (this: LabWorld) {
+  await this.admin.turnOff();
+  assert.equal((await this.admin.state()).enabled, false);
+});
+
+Given('the service engineer turns provisioning ON with a white list holding a {string} for a new device', async function (this: LabWorld, kind: string) {
+  const device = this.createDevice();
+  await this.admin.turnOn();
+  await this.admin.setWhitelist([entryCovering(kind, device.address)]);
+});
+
+Given('the service engineer turns provisioning ON for another address only', async function (this: LabWorld) {
+  const listed = this.nextAddress();
+  const device = this.createDevice();
+  await this.admin.turnOn();
+  await this.admin.setWhitelist([listed]);
+  assert.notEqual(device.address, listed);
+});
+
+Given('a new device', function (this: LabWorld) {
+  this.createDevice();
+});
+
+When('the device asks for its bootstrap certificate', async function (this: LabWorld) {
+  try {
+    await this.lastDevice.provision();
+    this.lastError = undefined;
+  } catch (err) {
+    this.lastError = err as Error;
+  }
+});
+
+Then('the device receives a bootstrap certificate for its own address', function (this: LabWorld) {
+  assert.equal(this.lastError, undefined, `provisioning failed: ${this.lastError?.message}`);
+  const bootstrap = this.lastDevice.store.loadBootstrap();
+  assert.ok(bootstrap, 'no bootstrap certificate in the store');
+  assert.deepEqual(inspectCertificate(bootstrap.certificateChainPem).sans.ip, [this.lastDevice.address]);
+});
+
+Then('the request is refused because {string}', async function (this: LabWorld, reason: string) {
+  assert.ok(this.lastError, 'the request was served, but it must be refused');
+  const expected: Record<string, RegExp> = {
+    'the service is OFF': /provisioning service is OFF/,
+    'the address is not on the white list': /is not on the white list|white list is empty/,
+  };
+  assert.match(this.lastError.message, expected[reason] ?? new RegExp(reason));
+  assert.equal(this.lastDevice.store.loadBootstrap(), undefined, 'a refused device must hold no certificate');
+  const records = await this.admin.audit(20);
+  const refusal = records.find((r) => r.decision === 'refused' && r.sourceIp === this.lastDevice.address);
+  assert.ok(refusal, `the audit log has no refusal for ${this.lastDevice.address}`);
+});
+
+When('the service engineer turns provisioning ON with an auto-off timer of {int} second(s) and white-lists {string}', async function (this: LabWorld, seconds: number, entry: string) {
+  await this.admin.turnOn(seconds);
+  await this.admin.setWhitelist([entry]);
+  const state = await this.admin.state();
+  assert.equal(state.enabled, true);
+  assert.ok(state.remainingSeconds !== null && state.remainingSeconds <= seconds, 'the remaining time is visible');
+});
+
+When('the service engineer turns provisioning ON and white-lists {string}', async function (this: LabWorld, entry: string) {
+  await this.admin.turnOn();
+  await this.admin.setWhitelist([entry]);
+});
+
+When('the service engineer turns provisioning OFF', async function (this: LabWorld) {
+  await this.admin.turnOff();
+});
+
+Then('the service turns itself OFF within {int} seconds', async function (this: LabWorld, seconds: number) {
+  await waitFor('the auto-off timer to turn the service OFF', async () => !(await this.admin.state()).enabled, { timeoutMs: seconds * 1000, intervalMs: 200 });
+});
+
+Then('the service is OFF and the white list is empty', async function (this: LabWorld) {
+  const state = await this.admin.state();
+  assert.equal(state.enabled, false);
+  assert.deepEqual(state.whitelist, []);
+  assert.deepEqual(await this.admin.whitelist(), []);
+});
+
+Given('a provisioned device connected to the broker', async function (this: LabWorld) {
+  const device = this.createDevice();
+  await device.provision();
+  await device.getCertificate();
+  await device.connect();
+});
+
+When('the service engineer revokes the device\'s operational certificate', async function (this: LabWorld) {
+  const device = this.lastDevice;
+  const operational = device.store.loadOperational()!;
+  const serial = inspectCertificate(operational.certificateChainPem).serialNumber;
+  this.brokerLogMark = markLog(this.session.lab.mosquitto.logFile);
+  const revoked = await this.admin.revoke(serial, 'keyCompromise');
+  assert.equal(revoked.state, 'revoked');
+  await device.disconnect();
+});
+
+Then('the broker refuses the device when it reconnects', async function (this: LabWorld) {
+  const device = this.lastDevice;
+  const operational = device.store.loadOperational()!;
+  const outcome = await attemptMqttConnection({
+    host: this.session.lab.broker.host,
+    port: this.session.lab.broker.port,
+    clientId: device.identity.deviceId,
+    trustedRootPem: this.session.endpoints.trustedRootPem,
+    certificateChainPem: operational.certificateChainPem,
+    privateKeyPem: operational.privateKeyPem,
+    localAddress: device.address,
+  });
+  assert.equal(outcome.connected, false, 'the broker accepted a revoked certificate');
+  // The broker's TLS alert names the cause (44, certificate_revoked); its log only says the
+  // verification failed.
+  assert.match(outcome.error, /alert certificate revoked/);
+  await waitForLogLine(this.brokerLogMark!, /certificate verify failed/);
+});
+
+Given('devices whose operational certificates are active, expiring soon, expired and revoked', async function (this: LabWorld) {
+  // Active outlives the 7-day "expiring" window; expiring is inside it; expired lives 5 s.
+  const lifetimes: Record<string, number | undefined> = { active: 14 * 24 * 3600, expiring: 3600, expired: 5, revoked: undefined };
+  for (const [label, lifetimeSeconds] of Object.entries(lifetimes)) {
+    const device = this.createDevice({ deviceId: `RVS-INV-${label.toUpperCase()}-${this.session.worker}-${Date.now() % 100000}` });
+    await device.provision();
+    await device.getCertificate({ lifetimeSeconds });
+    this.inventoryDevices.set(label, device);
+  }
+  const revoked = this.inventoryDevices.get('revoked')!;
+  await this.admin.revoke(inspectCertificate(revoked.store.loadOperational()!.certificateChainPem).serialNumber, 'superseded');
+});
+
+Then('the inventory reports each operational certificate in its state', async function (this: LabWorld) {
+  for (const [label, device] of this.inventoryDevices) {
+    // The 5-second certificate needs a few seconds to expire: wait for the state, bounded.
+    await waitFor(
+      `the inventory to report ${device.identity.deviceId} as ${label}`,
+      async () => (await this.admin.inventory(device.identity.deviceId)).find((c) => c.kind === 'operational')?.state === label,
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
+  }
+});
