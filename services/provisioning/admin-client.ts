@@ -34,9 +34,10 @@ export class ProvisioningAdminClient {
     private readonly rootPem: string,
   ) {}
 
-  async raw(method: string, path: string, body?: unknown, token: string | undefined = this.token): Promise<HttpResponse> {
+  /** A request with any token, or none (`null`): for tests of the authentication itself. */
+  async raw(method: string, path: string, body?: unknown, token: string | null = this.token): Promise<HttpResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
     return request(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), ca: this.rootPem });
   }
 

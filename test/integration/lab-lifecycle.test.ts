@@ -53,6 +53,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.ok(existsSync(lab.ca.rootPem), 'ca.rootPem is a file');
     assert.equal(lab.broker.host, '127.0.0.1');
     assert.ok(Number.isInteger(lab.broker.port) && lab.broker.port > 0);
+    assert.match(lab.provisioning.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(typeof lab.provisioning.adminToken === 'string' && lab.provisioning.adminToken.length >= 32);
     const pids = (lab.processes as Array<{ pid: number }>).map((p) => p.pid);
     assert.ok(pids.length === 2 && pids.every(isAlive));
     run.child.kill(signal);
