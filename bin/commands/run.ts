@@ -1,28 +1,54 @@
-// ecm-lab run: the Gherkin scenarios against a local lab; cucumber writes its reports under reports/.
+// ecm-lab run: the Gherkin scenarios against a local lab; cucumber writes its reports under
+// reports/, then Allure 3 renders reports/allure-report/ from the results.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../environments/config.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 
-export async function runCommand(global: { config?: string }, cucumberArgs: string[]): Promise<void> {
-  // Validate the configuration here, so a bad file fails once with a clear message.
-  loadConfig({ file: global.config });
-  mkdirSync(path.join(repoRoot, 'reports/cucumber'), { recursive: true });
-  const cucumber = path.join(repoRoot, 'node_modules/@cucumber/cucumber/bin/cucumber.js');
-  const child = spawn(process.execPath, ['--import', 'tsx', cucumber, ...cucumberArgs], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    env: { ...process.env, ...(global.config ? { ECM_LAB_CONFIG: path.resolve(global.config) } : {}) },
-  });
+const DEFAULT_FEATURES = 'features/';
+
+/** True when the arguments name features to run (files, directories, file:line). */
+function namesFeatures(args: string[]): boolean {
+  return args.some((arg) => !arg.startsWith('-') && (/\.feature(:\d+)*$/.test(arg) || existsSync(path.resolve(repoRoot, arg))));
+}
+
+async function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', env });
   // Forward Ctrl-C / SIGTERM so cucumber's hooks stop the lab before we exit.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  process.off('SIGINT', forward);
-  process.off('SIGTERM', forward);
-  console.log(`\nreports: ${path.join(repoRoot, 'reports/cucumber/report.html')}, logs under ${path.join(repoRoot, 'reports/logs')}`);
-  process.exitCode = code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1);
+  try {
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    return code ?? (signal === 'SIGINT' ? 130 : 143);
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
+}
+
+export async function runCommand(global: { config?: string }, cucumberArgs: string[]): Promise<void> {
+  // Validate the configuration here, so a bad file fails once with a clear message.
+  loadConfig({ file: global.config });
+  const reports = path.join(repoRoot, 'reports');
+  const allureResults = path.join(reports, 'allure-results');
+  rmSync(allureResults, { recursive: true, force: true });
+  mkdirSync(path.join(reports, 'cucumber'), { recursive: true });
+  const env = { ...process.env, ...(global.config ? { ECM_LAB_CONFIG: path.resolve(global.config) } : {}) };
+  const cucumber = path.join(repoRoot, 'node_modules/@cucumber/cucumber/bin/cucumber.js');
+  const features = namesFeatures(cucumberArgs) ? [] : [DEFAULT_FEATURES];
+  const code = await runNode(['--import', 'tsx', cucumber, ...features, ...cucumberArgs], env);
+
+  // The report is written for failed runs too: that is when it is read most.
+  const allure = path.join(repoRoot, 'node_modules/allure/cli.js');
+  const allureReport = path.join(reports, 'allure-report');
+  if (existsSync(allureResults)) {
+    rmSync(allureReport, { recursive: true, force: true });
+    const allureCode = await runNode([allure, 'generate', allureResults, '--output', allureReport], env);
+    if (allureCode !== 0) console.error(`ecm-lab: the Allure report could not be generated (exit ${allureCode})`);
+  }
+  console.log(`\nreports: ${path.join(reports, 'allure-report/index.html')}, ${path.join(reports, 'cucumber/report.html')}; logs under ${path.join(reports, 'logs')}`);
+  process.exitCode = code;
 }
