@@ -10,7 +10,8 @@ const common = {
     'json:reports/cucumber/report.json',
     'html:reports/cucumber/report.html',
     'message:reports/cucumber/messages.ndjson',
-    'allure-cucumberjs/reporter',
+    // The reporter writes its results to resultsDir; the path only keeps it off stdout.
+    'allure-cucumberjs/reporter:reports/cucumber/allure-reporter.out',
   ],
   formatOptions: {
     snippetInterface: 'async-await',
