@@ -53,6 +53,9 @@ export function renderCaJson(input: CaJsonInput): Record<string, unknown> {
     crl: { enabled: true, generateOnRevoke: true, cacheDuration: '24h', idpURL: crl },
     tls: { minVersion: 1.2, maxVersion: 1.3, renegotiation: false },
     authority: {
+      // step-ca backdates by a minute by default; with lifetimes of seconds in renewal scenarios
+      // that would dominate the validity window. One process tree on one clock needs little.
+      backdate: '5s',
       provisioners: [
         {
           type: 'ACME',

@@ -1,8 +1,11 @@
 // The simulated managing application "Lumia" (seed 000, FR-LA-*): provisions itself like a
-// device, subscribes to every device's telemetry over mutual TLS and keeps what it received.
+// device, subscribes to every device's telemetry and replies over mutual TLS, sends commands,
+// and keeps what it received so scenarios can check that nothing was lost.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
 import { CertificateClient, type CertificateClientOptions } from '../shared/certificate-client.ts';
-import type { TelemetryMessage } from '../device/reveos-device.ts';
+import { topics, type CommandReply, type TelemetryMessage } from '../device/reveos-device.ts';
 
 export interface ReceivedTelemetry {
   topic: string;
@@ -12,6 +15,8 @@ export interface ReceivedTelemetry {
 
 export class LumiaApplication extends CertificateClient {
   readonly received: ReceivedTelemetry[] = [];
+  /** Payloads that were not telemetry: counted, never silently dropped. */
+  malformedMessages = 0;
   private readonly events = new EventEmitter();
   private readonly topicRoot: string;
 
@@ -19,44 +24,75 @@ export class LumiaApplication extends CertificateClient {
     const commonName = options.commonName ?? 'lumia';
     super({ ...options, commonName, sans: [`urn:ecm-lab:app:${commonName}`] });
     this.topicRoot = options.topicRoot ?? 'reveos';
+    this.events.setMaxListeners(0);
   }
 
-  async subscribeToTelemetry(): Promise<void> {
-    if (!this.mqtt) throw new Error('the application is not connected');
-    this.mqtt.on('message', (topic, payload) => {
-      let message: TelemetryMessage;
-      try {
-        message = JSON.parse(payload.toString('utf8')) as TelemetryMessage;
-      } catch {
-        return; // not telemetry; a later issue counts these as errors
-      }
-      const entry = { topic, message, receivedAt: Date.now() };
-      this.received.push(entry);
-      this.events.emit('telemetry', entry);
-    });
-    const granted = await this.mqtt.subscribeAsync(`${this.topicRoot}/+/telemetry/#`, { qos: 1 });
-    if (granted.some((g) => g.qos === 128)) throw new Error('the broker refused the telemetry subscription');
+  protected override async onConnected(client: MqttClient): Promise<void> {
+    client.removeAllListeners('message');
+    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+    const granted = await client.subscribeAsync([`${this.topicRoot}/+/telemetry/#`, `${this.topicRoot}/+/reply/#`], { qos: 1 });
+    if (granted.some((g) => g.qos === 128)) throw new Error('the broker refused the application\'s subscriptions');
   }
 
-  /** Resolves with the first telemetry matching `predicate`, already received or arriving within the timeout. */
-  async waitForTelemetry(predicate: (t: ReceivedTelemetry) => boolean, timeoutMs = 10_000): Promise<ReceivedTelemetry> {
-    const seen = this.received.find(predicate);
-    if (seen) return seen;
+  private dispatch(topic: string, payload: Buffer): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.malformedMessages++;
+      return;
+    }
+    if (topic.endsWith('/reply')) {
+      this.events.emit('reply', body as CommandReply);
+      return;
+    }
+    const entry = { topic, message: body as TelemetryMessage, receivedAt: Date.now() };
+    this.received.push(entry);
+    this.events.emit('telemetry', entry);
+  }
+
+  /** Resolves with the first event matching `predicate`, already seen or arriving within the timeout. */
+  private waitForEvent<T>(event: string, seen: T | undefined, predicate: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+    if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const listener = (entry: ReceivedTelemetry) => {
-        if (!predicate(entry)) return;
+      const listener = (value: T) => {
+        if (!predicate(value)) return;
         done();
-        resolve(entry);
+        resolve(value);
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no matching telemetry within ${timeoutMs} ms (received ${this.received.length} messages)`));
+        reject(new Error(`no ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
-        this.events.off('telemetry', listener);
+        this.events.off(event, listener);
       };
-      this.events.on('telemetry', listener);
+      this.events.on(event, listener);
     });
+  }
+
+  waitForTelemetry(predicate: (t: ReceivedTelemetry) => boolean, timeoutMs = 10_000): Promise<ReceivedTelemetry> {
+    return this.waitForEvent('telemetry', this.received.find(predicate), predicate, timeoutMs, `matching telemetry (received ${this.received.length} messages)`);
+  }
+
+  /** Sends a command to a device and waits for its reply. */
+  async sendCommand(deviceId: string, name: string, timeoutMs = 10_000): Promise<CommandReply> {
+    const commandId = randomUUID();
+    const reply = this.waitForEvent<CommandReply>('reply', undefined, (r) => r.commandId === commandId, timeoutMs, `reply from ${deviceId} to ${name}`);
+    const client = await this.client();
+    await client.publishAsync(topics.commands(this.topicRoot, deviceId), JSON.stringify({ commandId, name }), { qos: 1 });
+    return reply;
+  }
+
+  /**
+   * Sequence numbers 1..upTo that never arrived from a device. QoS1 is at-least-once, so
+   * duplicates are expected and ignored; a gap is a lost message.
+   */
+  missingSequenceNumbers(deviceId: string, upTo: number): number[] {
+    const seen = new Set(this.received.filter((r) => r.message.deviceId === deviceId).map((r) => r.message.seq));
+    const missing: number[] = [];
+    for (let seq = 1; seq <= upTo; seq++) if (!seen.has(seq)) missing.push(seq);
+    return missing;
   }
 }

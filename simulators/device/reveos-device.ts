@@ -1,5 +1,8 @@
 // A simulated Reveos device: its own loopback address and certificate store, the certificate
-// workflow of seed 000, and periodic telemetry with timestamps and sequence numbers (FR-DS-003).
+// workflow of seed 000, periodic telemetry with timestamps and sequence numbers (FR-DS-003),
+// and answers to the application's commands.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { MqttClient } from 'mqtt';
 import { CertificateClient, type CertificateClientOptions } from '../shared/certificate-client.ts';
 
 export interface DeviceIdentity {
@@ -18,35 +21,82 @@ export interface TelemetryMessage {
   readings: Record<string, number>;
 }
 
+export interface CommandMessage {
+  commandId: string;
+  name: string;
+  args?: Record<string, unknown>;
+}
+
+export interface CommandReply {
+  commandId: string;
+  deviceId: string;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+}
+
 /** The SAN that binds a certificate to a device id (seed 003). */
 export function deviceSan(deviceId: string): string {
   return `urn:ecm-lab:device:${deviceId}`;
 }
 
-export function telemetryTopic(topicRoot: string, deviceId: string): string {
-  return `${topicRoot}/${deviceId}/telemetry`;
-}
+export const topics = {
+  telemetry: (root: string, deviceId: string) => `${root}/${deviceId}/telemetry`,
+  commands: (root: string, deviceId: string) => `${root}/${deviceId}/cmd`,
+  replies: (root: string, deviceId: string) => `${root}/${deviceId}/reply`,
+};
 
 export class ReveosDevice extends CertificateClient {
   readonly identity: DeviceIdentity;
-  private readonly topicRoot: string;
+  readonly topicRoot: string;
+  /** Commands answered, in order, for scenarios that check the application reached the device. */
+  readonly commandsHandled: CommandMessage[] = [];
   private seq = 0;
+  private telemetryLoop: { stop: AbortController; done: Promise<void> } | undefined;
 
-  constructor(
-    identity: DeviceIdentity,
-    options: Omit<CertificateClientOptions, 'commonName' | 'sans'> & { topicRoot?: string },
-  ) {
+  constructor(identity: DeviceIdentity, options: Omit<CertificateClientOptions, 'commonName' | 'sans'> & { topicRoot?: string }) {
     super({ ...options, commonName: identity.deviceId, sans: [deviceSan(identity.deviceId)] });
     this.identity = identity;
     this.topicRoot = options.topicRoot ?? 'reveos';
   }
 
   get telemetryTopic(): string {
-    return telemetryTopic(this.topicRoot, this.identity.deviceId);
+    return topics.telemetry(this.topicRoot, this.identity.deviceId);
   }
 
+  /** The last sequence number sent; the application checks it received 1..lastSeq. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  protected override async onConnected(client: MqttClient): Promise<void> {
+    const commandTopic = topics.commands(this.topicRoot, this.identity.deviceId);
+    client.removeAllListeners('message');
+    client.on('message', (topic, payload) => {
+      if (topic !== commandTopic) return;
+      void this.answer(client, payload);
+    });
+    await client.subscribeAsync(commandTopic, { qos: 1 });
+  }
+
+  private async answer(client: MqttClient, payload: Buffer): Promise<void> {
+    let command: CommandMessage;
+    try {
+      command = JSON.parse(payload.toString('utf8')) as CommandMessage;
+    } catch {
+      return; // a device ignores what it cannot parse; the application times out and reports it
+    }
+    this.commandsHandled.push(command);
+    const reply: CommandReply =
+      command.name === 'identify'
+        ? { commandId: command.commandId, deviceId: this.identity.deviceId, ok: true, result: { ...this.identity } }
+        : { commandId: command.commandId, deviceId: this.identity.deviceId, ok: false, error: `unknown command ${command.name}` };
+    await client.publishAsync(topics.replies(this.topicRoot, this.identity.deviceId), JSON.stringify(reply), { qos: 1 });
+  }
+
+  /** Publishes one telemetry message at QoS1; resolves once the broker acknowledged it. */
   async publishTelemetry(readings: Record<string, number> = { temperatureC: 36.6 }): Promise<TelemetryMessage> {
-    if (!this.mqtt) throw new Error(`device ${this.identity.deviceId} is not connected`);
+    const client = await this.client();
     const message: TelemetryMessage = {
       deviceId: this.identity.deviceId,
       seq: ++this.seq,
@@ -54,7 +104,33 @@ export class ReveosDevice extends CertificateClient {
       firmwareVersion: this.identity.firmwareVersion,
       readings,
     };
-    await this.mqtt.publishAsync(this.telemetryTopic, JSON.stringify(message), { qos: 1 });
+    await client.publishAsync(this.telemetryTopic, JSON.stringify(message), { qos: 1 });
     return message;
+  }
+
+  /** Periodic telemetry (FR-DS-003) until stopTelemetry(); each message waits for its PUBACK. */
+  startTelemetry(intervalMs: number): void {
+    if (this.telemetryLoop) return;
+    const stop = new AbortController();
+    const done = (async () => {
+      while (!stop.signal.aborted) {
+        await this.publishTelemetry({ heartRate: 60 + (this.seq % 40) });
+        await delay(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
+      }
+    })();
+    this.telemetryLoop = { stop, done };
+  }
+
+  async stopTelemetry(): Promise<void> {
+    const loop = this.telemetryLoop;
+    this.telemetryLoop = undefined;
+    if (!loop) return;
+    loop.stop.abort();
+    await loop.done;
+  }
+
+  override async disconnect(): Promise<void> {
+    await this.stopTelemetry();
+    await super.disconnect();
   }
 }

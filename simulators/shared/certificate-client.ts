@@ -6,6 +6,7 @@ import { obtainBootstrapCertificate, type PhaseTimings } from './acme-bootstrap.
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
+import { renewOperationalCertificate } from './renewal.ts';
 import { obtainOperationalCertificate } from './x5c-sign.ts';
 
 export interface CertificateClientOptions {
@@ -29,6 +30,8 @@ export class CertificateClient {
   protected readonly keyAlgorithm: KeyAlgorithm;
   protected readonly sans: string[];
   protected mqtt: MqttClient | undefined;
+  /** Set while the MQTT session moves to a renewed certificate; publishers wait for it. */
+  protected swapping: Promise<void> | undefined;
 
   constructor(options: CertificateClientOptions) {
     this.commonName = options.commonName;
@@ -85,13 +88,57 @@ export class CertificateClient {
       certificateChainPem: operational.certificateChainPem,
       privateKeyPem: operational.privateKeyPem,
       localAddress: this.address,
+      // A persistent session keeps QoS1 subscriptions and queued messages across a
+      // reconnect, so moving to a renewed certificate loses nothing.
+      clean: false,
     });
     this.timings.mqttConnect = performance.now() - started;
+    await this.onConnected(this.mqtt);
     return this.mqtt;
+  }
+
+  /** Subclasses subscribe here; called on every (re)connection. */
+  protected async onConnected(_client: MqttClient): Promise<void> {}
+
+  /**
+   * Renews the operational certificate over mutual TLS and, if connected, moves the MQTT session
+   * to it: in-flight QoS1 messages are acknowledged on the old connection first (the old
+   * certificate stays in use until the swap), then the session resumes with the new one.
+   */
+  async renewCertificate(): Promise<void> {
+    const current = this.store.loadOperational();
+    if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
+    const renewed = await renewOperationalCertificate({
+      caUrl: this.endpoints.caUrl,
+      trustedCaPem: this.endpoints.trustedRootPem,
+      current,
+      localAddress: this.address,
+    });
+    this.timings.renewal = renewed.durationMs;
+    this.store.saveOperational({ certificateChainPem: renewed.certificateChainPem, privateKeyPem: current.privateKeyPem });
+    if (!this.mqtt) return;
+    let release!: () => void;
+    this.swapping = new Promise((resolve) => (release = resolve));
+    try {
+      const old = this.mqtt;
+      this.mqtt = undefined;
+      await old.endAsync();
+      await this.connect();
+    } finally {
+      this.swapping = undefined;
+      release();
+    }
   }
 
   get connected(): boolean {
     return this.mqtt?.connected ?? false;
+  }
+
+  /** The connected client, waiting out a certificate swap in progress. */
+  protected async client(): Promise<MqttClient> {
+    await this.swapping;
+    if (!this.mqtt) throw new Error(`${this.commonName} is not connected`);
+    return this.mqtt;
   }
 
   async disconnect(): Promise<void> {

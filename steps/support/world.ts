@@ -71,7 +71,6 @@ export class LabWorld extends World {
     await app.provision();
     await app.getCertificate();
     await app.connect();
-    await app.subscribeToTelemetry();
     this.application = app;
     return app;
   }
