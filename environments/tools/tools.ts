@@ -19,7 +19,7 @@ export const versionPins: VersionPins = JSON.parse(
   readFileSync(path.join(repoRoot, 'environments/tools/versions.json'), 'utf8'),
 );
 
-export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub';
+export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium';
 
 const FIX_BOOTSTRAP = 'bash scripts/bootstrap.sh';
 
@@ -28,6 +28,8 @@ interface ToolSpec {
   candidates(binDir: string): string[];
   versionArgs: string[];
   parseVersion(output: string): string | undefined;
+  /** Where the version is printed; 'stdout' when stderr may carry unrelated noise. Default both. */
+  versionFrom?: 'stdout' | 'both';
   pinned: string;
 }
 
@@ -69,6 +71,16 @@ const specs: Record<ToolName, ToolSpec> = {
     versionArgs: ['--help'],
     parseVersion: firstMatch(/mosquitto_sub version (\S+)/),
     pinned: versionPins.debian['mosquitto-clients']!,
+  },
+  // Debian's chromium package, driven by playwright-core in the admin page test. /usr/bin/chromium
+  // is the package's shell wrapper (the real binary is /usr/lib/chromium/chromium); the wrapper
+  // may print a harmless shell warning on stderr, so the version is read from stdout only.
+  chromium: {
+    candidates: () => ['/usr/bin/chromium'],
+    versionArgs: ['--version'],
+    parseVersion: firstMatch(/^Chromium (\d+(?:\.\d+)+)/m),
+    versionFrom: 'stdout',
+    pinned: versionPins.debian.chromium!,
   },
 };
 
@@ -120,9 +132,10 @@ export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promis
     return { name, pinned: spec.pinned, ok: false, problem: (err as Error).message, fix: FIX_BOOTSTRAP };
   }
   // mosquitto's -h and the clients' --help exit non-zero; the version is in the output anyway.
+  const stdoutOnly = spec.versionFrom === 'stdout';
   const output = await run(file, spec.versionArgs, { timeout: 10_000 }).then(
-    (r) => r.stdout + r.stderr,
-    (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+    (r) => (stdoutOnly ? r.stdout : r.stdout + r.stderr),
+    (err: { stdout?: string; stderr?: string }) => (stdoutOnly ? (err.stdout ?? '') : `${err.stdout ?? ''}${err.stderr ?? ''}`),
   );
   const version = spec.parseVersion(output);
   if (!version) return { name, path: file, pinned: spec.pinned, ok: false, problem: 'cannot read its version', fix: FIX_BOOTSTRAP };

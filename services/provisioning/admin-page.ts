@@ -8,7 +8,7 @@ export const adminPageHtml = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   body { font: 15px system-ui, sans-serif; margin: 1.5rem auto; max-width: 70rem; color: #1b1f24; padding: 0 1rem; }
-  h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
+  h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin: .2rem 0 .6rem; }
   section { border: 1px solid #d0d7de; border-radius: 6px; padding: .8rem 1rem; margin-bottom: 1rem; }
   .on { color: #116329; font-weight: 600; } .off { color: #a40e26; font-weight: 600; }
   table { border-collapse: collapse; width: 100%; font-size: 13px; }
@@ -56,23 +56,49 @@ function row(cells) { const tr = document.createElement('tr'); cells.forEach((c)
 async function api(method, path, body) {
   const res = await fetch(path, { method, headers: { authorization: 'Bearer ' + tokenInput.value, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(data.message || ('HTTP ' + res.status));
+  if (!res.ok) throw Object.assign(new Error(data.message || ('HTTP ' + res.status)), { status: res.status });
   return data;
 }
+// An action's error (say, a refused white list entry) stays until the operator's next action;
+// the periodic refresh only shows (and clears) its own errors.
+let actionError = '';
+let refreshError = '';
+function showError() { $('error').textContent = actionError || refreshError; }
+function clearData() {
+  $('status').textContent = 'unknown'; $('status').className = '';
+  $('remaining').textContent = '';
+  ['whitelist', 'inventory', 'audit'].forEach((id) => $(id).replaceChildren());
+}
+// Answers can arrive out of order (the 2 s timer and an action overlap); only the newest counts.
+let refreshSeq = 0;
 async function refresh() {
+  const mine = ++refreshSeq;
   try {
     const [state, inv, audit] = await Promise.all([api('GET', '/api/v1/admin/state'), api('GET', '/api/v1/admin/inventory'), api('GET', '/api/v1/admin/audit?limit=50')]);
+    if (mine !== refreshSeq) return;
     $('status').textContent = state.enabled ? 'ON' : 'OFF';
     $('status').className = state.enabled ? 'on' : 'off';
     $('remaining').textContent = state.remainingSeconds == null ? '' : '(auto-off in ' + state.remainingSeconds + ' s)';
     const list = $('whitelist'); list.replaceChildren(...state.whitelist.map((e) => { const li = document.createElement('li'); li.textContent = e; return li; }));
     $('inventory').replaceChildren(...inv.certificates.map((c) => row([cell(c.deviceId), cell(c.kind), cell(c.serial), cell(c.notAfter), cell(c.state, 'state-' + c.state)])));
     $('audit').replaceChildren(...audit.records.map((r) => row([cell(r.time), cell(r.event), cell(r.decision), cell(r.sourceIp), cell(r.reason)])));
-    $('error').textContent = '';
-  } catch (err) { $('error').textContent = err.message; }
+    refreshError = '';
+  } catch (err) {
+    if (mine !== refreshSeq) return;
+    // A refused token must not leave an earlier session's data on screen.
+    if (err.status === 401) clearData();
+    refreshError = err.message;
+  }
+  showError();
 }
-async function act(work) { try { await work(); await refresh(); } catch (err) { $('error').textContent = err.message; } }
-$('connect').onclick = () => { sessionStorage.setItem('ecm-admin-token', tokenInput.value); refresh(); };
+async function act(work) {
+  actionError = '';
+  try { await work(); } catch (err) { actionError = err.message; }
+  await refresh();
+}
+function connect() { actionError = ''; sessionStorage.setItem('ecm-admin-token', tokenInput.value); refresh(); }
+$('connect').onclick = connect;
+tokenInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') connect(); });
 $('turnOn').onclick = () => act(() => { const s = Number($('autoOff').value); return api('PUT', '/api/v1/admin/state', s > 0 ? { enabled: true, autoOffSeconds: s } : { enabled: true }); });
 $('turnOff').onclick = () => act(() => api('PUT', '/api/v1/admin/state', { enabled: false }));
 $('saveWhitelist').onclick = () => act(() => api('PUT', '/api/v1/admin/whitelist', { entries: $('whitelistInput').value.split('\\n').map((l) => l.trim()).filter(Boolean) }));
