@@ -65,6 +65,13 @@ export const labConfigSchema = z
         applicationIdentity: z.string().min(1).default('lumia'),
       })
       .prefault({}),
+    devices: z
+      .object({
+        /** seed 000 backwards compatibility: older firmware has no certificate support (legacy path). */
+        minimumCertificateFirmware: z.string().regex(/^\d+\.\d+$/, 'must be a version such as "2.0"').default('2.0'),
+        telemetryIntervalMs: z.number().int().positive().default(1000),
+      })
+      .prefault({}),
     provisioning: z
       .object({
         host: z.literal('127.0.0.1').default('127.0.0.1'),

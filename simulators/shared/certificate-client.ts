@@ -1,6 +1,8 @@
 // The certificate workflow every simulated client shares (device and application alike):
 // bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
+import { inspectCertificate } from './certificate-inspection.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { obtainBootstrapCertificate, type PhaseTimings } from './acme-bootstrap.ts';
 import { CertificateStore } from './certificate-store.ts';
@@ -30,6 +32,9 @@ export class CertificateClient {
   protected readonly keyAlgorithm: KeyAlgorithm;
   protected readonly sans: string[];
   protected mqtt: MqttClient | undefined;
+  /** Connections the broker or the network closed, not this client: "undisturbed" means 0. */
+  unexpectedDisconnects = 0;
+  private closingOnPurpose = false;
   /** Set while the MQTT session moves to a renewed certificate; publishers wait for it. */
   protected swapping: Promise<void> | undefined;
 
@@ -93,8 +98,12 @@ export class CertificateClient {
       clean: false,
     });
     this.timings.mqttConnect = performance.now() - started;
-    await this.onConnected(this.mqtt);
-    return this.mqtt;
+    const client = this.mqtt;
+    client.on('close', () => {
+      if (!this.closingOnPurpose && this.mqtt === client) this.unexpectedDisconnects++;
+    });
+    await this.onConnected(client);
+    return client;
   }
 
   /** Subclasses subscribe here; called on every (re)connection. */
@@ -134,6 +143,21 @@ export class CertificateClient {
     return this.mqtt?.connected ?? false;
   }
 
+  /**
+   * Waits (the device's own timer) until the renewal policy says the operational certificate is
+   * due, then renews it; returns when the renewal happened.
+   */
+  async renewWhenDue(fraction = 2 / 3): Promise<Date> {
+    const current = this.store.loadOperational();
+    if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
+    const { notBefore, notAfter } = inspectCertificate(current.certificateChainPem);
+    const dueAt = notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) * fraction;
+    await delay(Math.max(0, dueAt - Date.now()));
+    const renewedAt = new Date();
+    await this.renewCertificate();
+    return renewedAt;
+  }
+
   /** The connected client, waiting out a certificate swap in progress. */
   protected async client(): Promise<MqttClient> {
     await this.swapping;
@@ -144,6 +168,11 @@ export class CertificateClient {
   async disconnect(): Promise<void> {
     const client = this.mqtt;
     this.mqtt = undefined;
-    await client?.endAsync();
+    this.closingOnPurpose = true;
+    try {
+      await client?.endAsync();
+    } finally {
+      this.closingOnPurpose = false;
+    }
   }
 }

@@ -7,6 +7,7 @@ import { ReveosDevice, type DeviceIdentity } from '../../simulators/device/reveo
 import { loopbackAddress } from '../../simulators/shared/addresses.ts';
 import type { ConnectionOutcome } from '../../simulators/shared/mqtt-probe.ts';
 import type { LogMark } from '../../environments/log-watch.ts';
+import type { CertificateFacts } from '../../simulators/shared/certificate-inspection.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { currentLabSession, type LabSession } from './lab-session.ts';
 
@@ -20,6 +21,9 @@ export class LabWorld extends World {
   /** The outcome of the last request a step expected might be refused. */
   lastError: Error | undefined;
   readonly inventoryDevices = new Map<string, ReveosDevice>();
+  /** Devices already running before the scenario's action (UC-02). */
+  readonly installed: ReveosDevice[] = [];
+  certificateBefore: CertificateFacts | undefined;
   private readonly cleanups: Array<() => Promise<unknown>> = [];
 
   constructor(options: IWorldOptions) {

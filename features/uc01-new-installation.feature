@@ -1,0 +1,19 @@
+@uc01
+Feature: UC-01 New customer installation
+  A service engineer installs a new site: turns the provisioning service ON for the site's
+  addresses, the Lumia application server and the Reveos devices provision themselves and
+  authenticate each other over MQTT with mutual TLS, then the engineer turns provisioning OFF.
+
+  Background:
+    Given a running lab
+
+  Scenario: The application and the devices are provisioned and authenticate each other
+    Given the service engineer has turned provisioning ON for the installation's addresses
+    When the application server is provisioned
+    And 3 devices are provisioned
+    Then every device's telemetry reaches the application over mutual TLS
+    And the application's commands reach every device and are answered
+    When the service engineer turns provisioning OFF
+    Then a device that was not provisioned can no longer obtain a certificate
+    And the provisioned devices stay connected
+    And the inventory lists a bootstrap and an operational certificate for every device

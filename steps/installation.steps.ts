@@ -1,0 +1,158 @@
+// Steps of the installation use cases (UC-01, UC-02) and of operation (renewal, commands).
+import assert from 'node:assert/strict';
+import { Given, Then, When } from '@cucumber/cucumber';
+import { waitFor } from '../environments/wait.ts';
+import { workerAddressRange } from '../simulators/shared/addresses.ts';
+import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import type { LabWorld } from './support/world.ts';
+
+Given('the application server is provisioned', async function (this: LabWorld) {
+  await this.runningApplication();
+});
+
+When('{int} devices are provisioned', async function (this: LabWorld, count: number) {
+  const devices = Array.from({ length: count }, () => this.createDevice());
+  await Promise.all(
+    devices.map(async (device) => {
+      await device.provision();
+      await device.getCertificate();
+      await device.connect();
+    }),
+  );
+});
+
+Then("every device's telemetry reaches the application over mutual TLS", async function (this: LabWorld) {
+  const app = await this.runningApplication();
+  for (const device of this.devices) {
+    const sent = await device.publishTelemetry({ spo2: 98 });
+    await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+  }
+});
+
+Then("the application's commands reach every device and are answered", async function (this: LabWorld) {
+  const app = await this.runningApplication();
+  for (const device of this.devices) {
+    const reply = await app.sendCommand(device.identity.deviceId, 'identify');
+    assert.equal(reply.ok, true, reply.error);
+    assert.deepEqual(reply.result, { ...device.identity });
+  }
+});
+
+Then('a device that was not provisioned can no longer obtain a certificate', async function (this: LabWorld) {
+  const late = this.createDevice();
+  await assert.rejects(late.provision(), /provisioning service is OFF/);
+  assert.equal(late.store.loadBootstrap(), undefined);
+  this.devices.pop(); // it never joined the installation
+});
+
+Then('the provisioned devices stay connected', async function (this: LabWorld) {
+  for (const device of this.devices) {
+    assert.equal(device.connected, true, `${device.identity.deviceId} lost its connection`);
+    assert.equal(device.unexpectedDisconnects, 0);
+  }
+  await this.runningApplication().then((app) => assert.equal(app.connected, true));
+});
+
+Then('the inventory lists a bootstrap and an operational certificate for every device', async function (this: LabWorld) {
+  const inventory = await this.admin.inventory();
+  for (const device of this.devices) {
+    const operational = inventory.filter((c) => c.deviceId === device.identity.deviceId && c.kind === 'operational');
+    const bootstrap = inventory.filter((c) => c.deviceId === device.address && c.kind === 'bootstrap');
+    assert.equal(operational.length, 1, `operational certificates of ${device.identity.deviceId}`);
+    assert.equal(bootstrap.length, 1, `bootstrap certificates of ${device.address}`);
+    assert.ok([operational[0]!.state, bootstrap[0]!.state].every((s) => s === 'active' || s === 'expiring'));
+  }
+});
+
+Given('an installation with the application and {int} devices sending telemetry every {int} ms', async function (this: LabWorld, count: number, intervalMs: number) {
+  // The installation as UC-01 left it: provisioned while ON for the site, then turned OFF.
+  await this.admin.turnOn();
+  await this.admin.setWhitelist([workerAddressRange(this.session.worker)]);
+  const app = await this.runningApplication();
+  for (let i = 0; i < count; i++) {
+    const device = this.createDevice();
+    await device.provision();
+    await device.getCertificate();
+    await device.connect();
+    device.startTelemetry(intervalMs);
+    this.installed.push(device);
+  }
+  await this.admin.turnOff();
+  for (const device of this.installed) {
+    await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId);
+  }
+});
+
+When("the service engineer turns provisioning ON for the new device's address only", async function (this: LabWorld) {
+  const device = this.createDevice();
+  await this.admin.turnOn();
+  await this.admin.setWhitelist([device.address]);
+});
+
+When('the new device is provisioned and connects', async function (this: LabWorld) {
+  const device = this.lastDevice;
+  await device.provision();
+  await device.getCertificate();
+  await device.connect();
+});
+
+Then("the new device's telemetry reaches the application", async function (this: LabWorld) {
+  const app = await this.runningApplication();
+  const device = this.lastDevice;
+  const sent = await device.publishTelemetry();
+  await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+});
+
+Then('the installed devices lost no telemetry and were never disconnected', async function (this: LabWorld) {
+  const app = await this.runningApplication();
+  for (const device of this.installed) {
+    await device.stopTelemetry();
+    const last = device.lastSeq;
+    assert.ok(last >= 2, `${device.identity.deviceId} sent only ${last} messages`);
+    await waitFor(`all ${last} messages of ${device.identity.deviceId}`, () => app.missingSequenceNumbers(device.identity.deviceId, last).length === 0, { timeoutMs: 5000 });
+    assert.equal(device.unexpectedDisconnects, 0, `${device.identity.deviceId} was disconnected`);
+  }
+});
+
+Given('a device provisioned with an operational certificate valid for {int} seconds', async function (this: LabWorld, seconds: number) {
+  const device = this.createDevice();
+  await device.provision();
+  await device.getCertificate({ lifetimeSeconds: seconds });
+  await device.connect();
+  this.certificateBefore = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
+});
+
+Given('the device publishes telemetry every {int} ms at QoS 1', async function (this: LabWorld, intervalMs: number) {
+  this.lastDevice.startTelemetry(intervalMs);
+  const app = await this.runningApplication();
+  await app.waitForTelemetry((t) => t.message.deviceId === this.lastDevice.identity.deviceId);
+});
+
+When('the device renews its certificate at two thirds of its lifetime', async function (this: LabWorld) {
+  const renewedAt = await this.lastDevice.renewWhenDue();
+  assert.ok(renewedAt < this.certificateBefore!.notAfter, 'the renewal must happen before the certificate expires');
+});
+
+Then('the device holds a new certificate with a later expiry and the same identity', function (this: LabWorld) {
+  const after = inspectCertificate(this.lastDevice.store.loadOperational()!.certificateChainPem);
+  const before = this.certificateBefore!;
+  assert.notEqual(after.serialNumber, before.serialNumber);
+  assert.ok(after.notAfter > before.notAfter, 'the renewed certificate must expire later');
+  assert.equal(after.subjectCommonName, before.subjectCommonName);
+  assert.deepEqual(after.sans, before.sans);
+  assert.deepEqual(after.extendedKeyUsages, ['clientAuth']);
+});
+
+Then('the application received every telemetry message without a gap', async function (this: LabWorld) {
+  const device = this.lastDevice;
+  // Keep publishing a little on the renewed certificate, then stop and count.
+  const app = await this.runningApplication();
+  const seqAfterRenewal = device.lastSeq;
+  await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq > seqAfterRenewal + 3);
+  await device.stopTelemetry();
+  const last = device.lastSeq;
+  await waitFor(`all ${last} messages of ${device.identity.deviceId}`, () => app.missingSequenceNumbers(device.identity.deviceId, last).length === 0, { timeoutMs: 5000 }).catch(() => {
+    throw new Error(`lost telemetry: ${app.missingSequenceNumbers(device.identity.deviceId, last).join(', ')}`);
+  });
+  assert.equal(device.unexpectedDisconnects, 0);
+});
