@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { Then, When } from '@cucumber/cucumber';
 import { markLog, waitForLogLine } from '../environments/log-watch.ts';
-import { createRootCa, issueLeaf } from '../environments/pki/certificate-authority.ts';
+import { crlUrl } from '../environments/pki/ca-json.ts';
+import { forgeClientCertificate, forgedKinds, type ForgedKind } from '../simulators/shared/forged-certificates.ts';
 import { attemptMqttConnection } from '../simulators/shared/mqtt-probe.ts';
 import type { LabWorld } from './support/world.ts';
 
 /** What Mosquitto (OpenSSL) logs for each refusal cause. */
 const BROKER_LOGGED_CAUSES: Record<string, RegExp> = {
   'no client certificate': /peer did not return a certificate/,
-  'an untrusted issuer': /certificate verify failed|unknown ca/i,
+  'an untrusted issuer': /certificate verify failed/,
+  'a failed verification': /certificate verify failed/,
 };
 
 async function connectAs(world: LabWorld, credentials: { certificateChainPem?: string; privateKeyPem?: string }): Promise<void> {
@@ -24,14 +26,23 @@ async function connectAs(world: LabWorld, credentials: { certificateChainPem?: s
   });
 }
 
+async function connectWithForged(world: LabWorld, kind: ForgedKind): Promise<void> {
+  const { lab, config } = world.session;
+  const forged = await forgeClientCertificate(kind, lab.pki.intermediate, crlUrl(config.ca, lab.stepCa.port), `RVS-FORGED-${world.nextAddress()}`);
+  await connectAs(world, { certificateChainPem: forged.chainPem, privateKeyPem: forged.privateKeyPem });
+}
+
 When('a client connects to the broker without a client certificate', async function (this: LabWorld) {
   await connectAs(this, {});
 });
 
 When('a client connects to the broker with a certificate issued by a foreign CA', async function (this: LabWorld) {
-  const foreignRoot = await createRootCa({ commonName: 'Foreign Root CA', organization: 'not-the-lab', algorithm: 'ecdsa-p256', validityDays: 30 });
-  const leaf = await issueLeaf(foreignRoot, { commonName: 'RVS-FOREIGN', extendedKeyUsages: ['clientAuth'] });
-  await connectAs(this, { certificateChainPem: leaf.certificatePem, privateKeyPem: leaf.privateKeyPem });
+  await connectWithForged(this, 'foreign CA');
+});
+
+When('a client connects to the broker with a certificate that is {string}', async function (this: LabWorld, kind: string) {
+  assert.ok((forgedKinds as readonly string[]).includes(kind), `unknown certificate defect "${kind}"`);
+  await connectWithForged(this, kind as ForgedKind);
 });
 
 Then('the broker refuses the connection because of {string}', async function (this: LabWorld, cause: string) {
@@ -41,4 +52,11 @@ Then('the broker refuses the connection because of {string}', async function (th
   const logged = BROKER_LOGGED_CAUSES[cause];
   assert.ok(logged, `unknown refusal cause "${cause}"; known: ${Object.keys(BROKER_LOGGED_CAUSES).join(', ')}`);
   await waitForLogLine(this.brokerLogMark!, logged);
+});
+
+Then('the client is told {string}', function (this: LabWorld, alert: string) {
+  const outcome = this.lastConnection;
+  assert.ok(outcome && !outcome.connected, 'the connection was not refused');
+  // The TLS alert the broker sent names the precise cause; its log line does not.
+  assert.match(outcome.error, new RegExp(`alert ${alert}`));
 });

@@ -1,0 +1,25 @@
+@refusals
+Feature: The broker refuses every client certificate it must not accept
+  Mosquitto requires a client certificate from the lab's CA that is valid now, labelled for
+  client authentication and not revoked (FR-MB-001). Each refusal is checked twice: the TLS
+  alert the client receives names the cause, and the broker logs the failed verification.
+
+  Background:
+    Given a running lab
+
+  Scenario Outline: A client whose certificate is <defect> is refused
+    When a client connects to the broker with a certificate that is "<defect>"
+    Then the broker refuses the connection because of "a failed verification"
+    And the client is told "<alert>"
+
+    Examples:
+      | defect        | alert                   |
+      | expired       | certificate expired     |
+      | not yet valid | bad certificate         |
+      | server-only   | unsupported certificate |
+      | foreign CA    | unknown ca              |
+
+  Scenario: A client without any certificate is refused
+    When a client connects to the broker without a client certificate
+    Then the broker refuses the connection because of "no client certificate"
+    And the client is told "certificate required"

@@ -1,0 +1,39 @@
+// Certificates that must be refused, made on purpose for refusal scenarios: each differs from a
+// good device certificate in exactly one way.
+import { createRootCa, issueLeaf, type Issuer, type IssuedCertificate } from '../../environments/pki/certificate-authority.ts';
+import { deviceSan } from '../device/reveos-device.ts';
+
+export const forgedKinds = ['expired', 'not yet valid', 'server-only', 'foreign CA'] as const;
+export type ForgedKind = (typeof forgedKinds)[number];
+
+const HOUR = 3600 * 1000;
+
+/**
+ * `issuer` is the lab's issuing CA and `crlUrl` its CRL distribution point: with it the broker's
+ * CRL check passes, so the refusal is caused by the one defect and nothing else.
+ */
+export async function forgeClientCertificate(kind: ForgedKind, issuer: Issuer, crlUrl: string, deviceId: string): Promise<{ chainPem: string; privateKeyPem: string }> {
+  const base = { commonName: deviceId, uris: [deviceSan(deviceId)], crlDistributionPoints: [crlUrl] };
+  const now = Date.now();
+  let leaf: IssuedCertificate;
+  let chainIssuer: Issuer = issuer;
+  switch (kind) {
+    case 'expired':
+      leaf = await issueLeaf(issuer, { ...base, extendedKeyUsages: ['clientAuth'], notBefore: new Date(now - 48 * HOUR), notAfter: new Date(now - 24 * HOUR) });
+      break;
+    case 'not yet valid':
+      // A device whose clock runs a day behind sees exactly this (seed 000: clock skew).
+      leaf = await issueLeaf(issuer, { ...base, extendedKeyUsages: ['clientAuth'], notBefore: new Date(now + 24 * HOUR), notAfter: new Date(now + 48 * HOUR) });
+      break;
+    case 'server-only':
+      leaf = await issueLeaf(issuer, { ...base, extendedKeyUsages: ['serverAuth'] });
+      break;
+    case 'foreign CA': {
+      chainIssuer = await createRootCa({ commonName: 'Foreign Root CA', organization: 'not-the-lab', algorithm: 'ecdsa-p256', validityDays: 30 });
+      leaf = await issueLeaf(chainIssuer, { ...base, extendedKeyUsages: ['clientAuth'] });
+      break;
+    }
+  }
+  const chainPem = chainIssuer === issuer ? `${leaf.certificatePem}\n${issuer.certificate.toString('pem')}\n` : `${leaf.certificatePem}\n`;
+  return { chainPem, privateKeyPem: leaf.privateKeyPem };
+}
