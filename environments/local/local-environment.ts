@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
 import { crlUrl } from '../pki/ca-json.ts';
-import { issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
+import { createIntermediateCa, issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
+import { createCrl } from '../pki/crl.ts';
+import { x509 } from '../pki/x509.ts';
 import { createLabPki, createServiceSigningKey, writeLabPki, type LabPki, type ServiceSigningKey } from '../pki/lab-pki.ts';
 import {
   startProvisioningService,
@@ -27,9 +29,19 @@ export interface StartedLocalLab extends StartedLab {
   stepCa: StartedStepCa;
   mosquitto: StartedMosquitto;
   /** The in-process provisioning service; restart() keeps its ports, token and data (NFR-REL-002). */
-  provisioningService: StartedProvisioningService & { restart(): Promise<void> };
+  provisioningService: Omit<StartedProvisioningService, 'stop'> & { stop(): Promise<void>; restart(): Promise<void> };
   /** Where the broker reads the issuing CA's CRL; refreshed after every revocation. */
   crlFile: string;
+  /**
+   * Replaces the lab's CA material and restarts every component on it (UC-04, UC-05):
+   * 'intermediate' — the root revokes the issuing intermediate and signs a new one; the old
+   * intermediate's final CRL lists every certificate it issued, so the broker refuses them.
+   * 'root' — a new root and intermediate; certificates under the old root are unknown to all.
+   * Devices are not touched: finding out is their job.
+   */
+  rotatePki(kind: 'intermediate' | 'root'): Promise<void>;
+  /** CRLs clients use to check whole chains: the root's CRL and retired intermediates' final CRLs. */
+  chainCrls(): string[];
 }
 
 function newLabId(): string {
@@ -97,23 +109,28 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
       extendedKeyUsages: ['clientAuth'],
       crlDistributionPoints: [crlUrl(config.ca, stepCa.port)],
     });
-    const rootPem = pki.root.certificatePem;
-    const caClient = new StepCaClient({
-      caUrl: stepCa.url,
-      rootPem,
-      audienceHost: config.ca.dnsNames[0]!,
-      provisioner: serviceKey.provisioner,
-      privateJwk: serviceKey.privateJwk,
-    });
-    // The broker checks client certificates against the issuing CA's CRL from its first start.
+    const caClient = () =>
+      new StepCaClient({
+        caUrl: stepCa.url,
+        rootPem: pki.root.certificatePem,
+        audienceHost: config.ca.dnsNames[0]!,
+        provisioner: serviceKey.provisioner,
+        privateJwk: serviceKey.privateJwk,
+      });
+    // The broker checks client certificates against the issuing CA's CRL from its first start,
+    // plus the final CRLs of retired intermediates (OpenSSL checks only the leaf's issuer).
     const crlFile = path.join(brokerDir, 'crl.pem');
-    writeFileSync(crlFile, await caClient.crlPem());
+    const retiredIntermediateCrls: string[] = [];
+    let rootCrl: string | undefined;
+    const writeBrokerCrl = (current: string) => writeFileSync(crlFile, [current, ...retiredIntermediateCrls].join('\n'));
+    writeBrokerCrl(await caClient().crlPem());
+    const probeCredentials = { cert: probe.certificatePem, key: probe.privateKeyPem };
     const mosquitto = await startMosquitto({
       config,
       dir: brokerDir,
       logFile: logs.mosquitto,
       files: { caBundle: pkiFiles.caBundle, serverCert: server.cert, serverKey: server.key, crlFile },
-      probe: { cert: probe.certificatePem, key: probe.privateKeyPem },
+      probe: probeCredentials,
     });
     stoppers.push(() => mosquitto.stop());
 
@@ -124,7 +141,7 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
       tls: await issueServerCertificate(pki),
       ca: {
         url: stepCa.url,
-        rootPem,
+        rootPem: pki.root.certificatePem,
         audienceHost: config.ca.dnsNames[0]!,
         jwkProvisioner: serviceKey.provisioner,
         privateJwk: serviceKey.privateJwk,
@@ -134,9 +151,10 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
+      extraCrls: () => [...(rootCrl ? [rootCrl] : []), ...retiredIntermediateCrls],
       // Mosquitto re-reads the CRL on SIGHUP for new handshakes.
       onCrlUpdated: async (crlPem) => {
-        writeFileSync(crlFile, crlPem);
+        writeBrokerCrl(crlPem);
         mosquitto.reload();
       },
     };
@@ -165,10 +183,44 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
         return service.auditLogFile;
       },
       stop: () => service.stop(),
+      issuedSerials: () => service.issuedSerials(),
       async restart() {
         await service.stop();
         service = await startProvisioningService(serviceOptions);
       },
+    };
+
+    const rotatePki = async (kind: 'intermediate' | 'root') => {
+      const retired = pki.intermediate;
+      if (kind === 'root') {
+        Object.assign(pki, await createLabPki(config.pki));
+        retiredIntermediateCrls.length = 0;
+        rootCrl = undefined;
+      } else {
+        const issued = await provisioningService.issuedSerials();
+        retiredIntermediateCrls.push(await createCrl(retired, issued.map((serial) => ({ serial, reason: x509.X509CrlReason.cACompromise }))));
+        rootCrl = await createCrl(pki.root, [{ serial: retired.certificate.serialNumber, reason: x509.X509CrlReason.cACompromise }]);
+        pki.intermediate = await createIntermediateCa(pki.root, {
+          commonName: `${config.pki.organization} Intermediate CA ${Date.now()}`,
+          organization: config.pki.organization,
+          algorithm: config.pki.keyAlgorithm,
+          validityDays: config.pki.intermediateValidityDays,
+        });
+      }
+      writeLabPki(pki, pkiFiles.dir);
+      await stepCa.restart();
+      await writeServerCertificate(pki, brokerDir);
+      const nextProbe = await issueLeaf(pki.intermediate, {
+        commonName: 'ecm-lab-readiness-probe',
+        extendedKeyUsages: ['clientAuth'],
+        crlDistributionPoints: [crlUrl(config.ca, stepCa.port)],
+      });
+      Object.assign(probeCredentials, { cert: nextProbe.certificatePem, key: nextProbe.privateKeyPem });
+      writeBrokerCrl(await caClient().crlPem());
+      await mosquitto.restart();
+      serviceOptions.tls = await issueServerCertificate(pki);
+      serviceOptions.ca.rootPem = pki.root.certificatePem;
+      await provisioningService.restart();
     };
 
     const lab: StartedLocalLab = {
@@ -181,6 +233,8 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
       mosquitto,
       provisioningService,
       crlFile,
+      rotatePki,
+      chainCrls: () => serviceOptions.extraCrls!(),
       ca: {
         url: stepCa.url,
         rootPem: pkiFiles.rootCert,

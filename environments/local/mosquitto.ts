@@ -20,7 +20,7 @@ export interface MosquittoOptions {
   dir: string;
   logFile: string;
   files: Omit<MosquittoFiles, 'aclFile'>;
-  /** A client certificate the readiness probe presents (the listener requires one). */
+  /** A client certificate the readiness probe presents (the listener requires one); mutable. */
   probe: ClientCredentials;
 }
 
@@ -62,10 +62,12 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
     renderMosquittoConf({ broker: config.broker, port, files: { ...options.files, aclFile }, runAsUser: os.userInfo().username, logFile: options.logFile }),
     { mode: 0o600 },
   );
-  const ca = readFileSync(options.files.caBundle, 'utf8');
   let process_ = await launch();
 
+  // The CA bundle and the probe's credentials are read at every (re)start: a PKI rotation
+  // replaces both before restarting the broker.
   async function launch(): Promise<ManagedProcess> {
+    const ca = readFileSync(options.files.caBundle, 'utf8');
     const proc = await ManagedProcess.start({ name: 'mosquitto', command: binary, args: ['-c', configFile], logFile: options.logFile });
     try {
       await waitFor(

@@ -45,19 +45,25 @@ export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa
   const acmeHttpPort = config.ca.acmeHttpPort || (await freePort(config.ca.host));
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const caJsonFile = path.join(options.dir, 'ca.json');
-  const caJson = renderCaJson({
-    config: config.ca,
-    port,
-    files: {
-      root: pki.rootCert,
-      intermediateCert: pki.intermediateCert,
-      intermediateKey: pki.intermediateKey,
-      database: path.join(options.dir, 'db.bolt'),
-    },
-    x5cRootsPem: readFileSync(pki.rootCert, 'utf8'),
-    serviceJwk: { name: options.serviceKey.provisioner, publicKey: options.serviceKey.publicJwk },
-  });
-  writeFileSync(caJsonFile, JSON.stringify(caJson, null, 2), { mode: 0o600 });
+  // Rendered at every (re)start from the PKI files as they are then: a root or intermediate
+  // rotation rewrites those files and restarts step-ca.
+  const writeCaJson = () => {
+    const caJson = renderCaJson({
+      config: config.ca,
+      port,
+      files: {
+        root: pki.rootCert,
+        intermediateCert: pki.intermediateCert,
+        intermediateKey: pki.intermediateKey,
+        database: path.join(options.dir, 'db.bolt'),
+      },
+      // Only the current issuing intermediate may sign bootstrap certificates that X5C accepts:
+      // after an intermediate is replaced, bootstrap certificates under the old one are refused.
+      x5cRootsPem: readFileSync(pki.intermediateCert, 'utf8'),
+      serviceJwk: { name: options.serviceKey.provisioner, publicKey: options.serviceKey.publicJwk },
+    });
+    writeFileSync(caJsonFile, JSON.stringify(caJson, null, 2), { mode: 0o600 });
+  };
 
   // Ports other than 80 for http-01 are an "insecure" option in step-ca; it lets the lab run
   // without root and pick a free port per run.
@@ -65,10 +71,11 @@ export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa
   if (acmeHttpPort !== 80) args.push('--insecure', '--acme-http-port', String(acmeHttpPort));
 
   const url = `https://${config.ca.host}:${port}`;
-  const rootPem = readFileSync(pki.rootCert, 'utf8');
   let process_ = await launch();
 
   async function launch(): Promise<ManagedProcess> {
+    writeCaJson();
+    const rootPem = readFileSync(pki.rootCert, 'utf8');
     const proc = await ManagedProcess.start({ name: 'step-ca', command: binary, args, logFile: options.logFile, cwd: options.dir });
     try {
       await waitFor(

@@ -31,7 +31,7 @@ export interface CaJsonInput {
   config: LabConfig['ca'];
   port: number;
   files: { root: string; intermediateCert: string; intermediateKey: string; database: string };
-  /** PEM bundle of the CAs an X5C token's chain must lead to (those that issue bootstrap certs). */
+  /** PEM of the CA(s) an X5C token's chain must lead to: the intermediate that issues bootstrap certificates. */
   x5cRootsPem: string;
   /** Public JWK of the provisioning service's own provisioner. */
   serviceJwk: { name: string; publicKey: Record<string, unknown> };

@@ -34,6 +34,8 @@ export interface ProvisioningServiceOptions {
   serverKeyGen?: boolean;
   /** Certificates expiring within this many seconds are reported as "expiring". */
   expiringWithinSeconds?: number;
+  /** CRLs beyond step-ca's own that clients need to check whole chains (root CRL, retired intermediates). */
+  extraCrls?: () => string[];
   /** Called with the CA's fresh CRL after every revocation (the lab writes it for the broker). */
   onCrlUpdated?: (crlPem: string) => Promise<void>;
   clock?: Clock;
@@ -47,6 +49,8 @@ export interface StartedProvisioningService {
   acmeDirectoryUrl: string;
   adminToken: string;
   auditLogFile: string;
+  /** Serials (hex) of every certificate in the inventory, for a retiring CA's final CRL. */
+  issuedSerials(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -156,6 +160,19 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     }
     app.get('/health', async () => ({ status: 'ok' }));
     app.post('/api/v1/bootstrap', handleBootstrap);
+    // The trust anchor over the insecure channel (FR-PS-004): after a root rotation (UC-05) a
+    // device learns the new root here, only from a white-listed address while the service is ON.
+    app.get('/api/v1/ca', async (req, reply) => {
+      const decision = serviceState.decide(sourceIp(req));
+      if (!decision.allowed) return refuse(reply, req, 'trust-anchor', decision);
+      audit.write({ event: 'trust-anchor', decision: 'served', sourceIp: sourceIp(req) });
+      return reply.type('application/x-pem-file').send(options.ca.rootPem);
+    });
+    // Revocation data is public: every CRL a client needs to check a whole chain.
+    app.get('/api/v1/crl', async (_req, reply) => {
+      const crls = [await stepCa.crlPem(), ...(options.extraCrls?.() ?? [])];
+      return reply.type('application/x-pem-file').send(crls.map((c) => c.trim()).join('\n') + '\n');
+    });
     app.post('/api/v1/bootstrap/serverkeygen', handleServerKeyGen);
   }
 
@@ -295,6 +312,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     acmeDirectoryUrl: `${url}/acme/${options.ca.acmeProvisioner}/directory`,
     adminToken,
     auditLogFile,
+    issuedSerials: async () => inventory.list().map((r) => r.serial),
     stop() {
       stopped ??= (async () => {
         await Promise.allSettled([httpsApp.close(), httpApp.close()]);
