@@ -36,3 +36,8 @@ export async function createKeyAndCsr(subject: CsrSubject, algorithm: KeyAlgorit
 export function splitPemChain(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
+
+/** Splits a PEM bundle into its CRLs. */
+export function splitPemCrls(pem: string): string[] {
+  return pem.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g) ?? [];
+}

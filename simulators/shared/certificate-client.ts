@@ -4,11 +4,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { inspectCertificate } from './certificate-inspection.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
-import { obtainBootstrapCertificate, type PhaseTimings } from './acme-bootstrap.ts';
+import { request } from '../../environments/local/https-client.ts';
+import { obtainBootstrapCertificate, ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
+import { explainConnectionFailure } from './connection-errors.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { renewOperationalCertificate } from './renewal.ts';
+import { splitPemCrls } from '../../environments/pki/csr.ts';
 import { obtainOperationalCertificate } from './x5c-sign.ts';
 
 export interface CertificateClientOptions {
@@ -47,18 +50,50 @@ export class CertificateClient {
     this.store = new CertificateStore(options.storeDir);
   }
 
+  /** The root this client trusts: its stored ca.crt, or the factory default before it has one. */
+  get trustedRootPem(): string {
+    return this.store.loadCaCertificate() ?? this.endpoints.trustedRootPem;
+  }
+
+  /**
+   * Fetches the trust anchor over the provisioning service's insecure channel (only served to
+   * white-listed addresses while the service is ON) and stores it; true when it changed.
+   */
+  async refreshTrustAnchor(): Promise<boolean> {
+    const res = await request(`${this.endpoints.insecureUrl}/api/v1/ca`, { localAddress: this.address });
+    if (res.status !== 200) {
+      let detail = res.text();
+      try {
+        detail = res.json<{ message?: string }>().message ?? detail;
+      } catch {
+        // not JSON: keep the raw text
+      }
+      throw new ProvisioningRefusedError(res.status, detail);
+    }
+    const changed = res.text().trim() !== this.trustedRootPem.trim();
+    if (changed) this.store.saveCaCertificate(res.text());
+    return changed;
+  }
+
+  /** Every CRL needed to check this client's chain (public; signed, so plain HTTP is fine). */
+  async fetchCrls(): Promise<string[]> {
+    const res = await request(`${this.endpoints.insecureUrl}/api/v1/crl`, { localAddress: this.address });
+    if (res.status !== 200) throw new Error(`CRL download failed with HTTP ${res.status}`);
+    return splitPemCrls(res.text());
+  }
+
   /** Bootstrap certificate by ACME http-01 for this client's IP. */
   async provision(): Promise<void> {
     const bootstrap = await obtainBootstrapCertificate({
       directoryUrl: this.endpoints.acmeDirectoryUrl,
-      trustedCaPem: this.endpoints.trustedRootPem,
+      trustedCaPem: this.trustedRootPem,
       address: this.address,
       responder: this.endpoints.responder,
       keyAlgorithm: this.keyAlgorithm,
     });
     Object.assign(this.timings, bootstrap.timings);
     this.store.saveBootstrap(bootstrap);
-    this.store.saveCaCertificate(this.endpoints.trustedRootPem);
+    this.store.saveCaCertificate(this.trustedRootPem);
   }
 
   /** Operational certificate from the X5C provisioner, authorized by the bootstrap certificate. */
@@ -67,7 +102,7 @@ export class CertificateClient {
     if (!bootstrap) throw new Error(`${this.commonName} has no bootstrap certificate: provision() first`);
     const operational = await obtainOperationalCertificate({
       caUrl: this.endpoints.signUrl,
-      trustedCaPem: this.endpoints.trustedRootPem,
+      trustedCaPem: this.trustedRootPem,
       provisioner: this.endpoints.x5c.provisioner,
       audience: this.endpoints.x5c.audience,
       bootstrap,
@@ -89,13 +124,15 @@ export class CertificateClient {
       host: this.endpoints.broker.host,
       port: this.endpoints.broker.port,
       clientId: this.commonName,
-      trustedRootPem: this.endpoints.trustedRootPem,
+      trustedRootPem: this.trustedRootPem,
       certificateChainPem: operational.certificateChainPem,
       privateKeyPem: operational.privateKeyPem,
       localAddress: this.address,
       // A persistent session keeps QoS1 subscriptions and queued messages across a
       // reconnect, so moving to a renewed certificate loses nothing.
       clean: false,
+    }).catch((err: unknown) => {
+      throw explainConnectionFailure(err);
     });
     this.timings.mqttConnect = performance.now() - started;
     const client = this.mqtt;
@@ -119,7 +156,7 @@ export class CertificateClient {
     if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
     const renewed = await renewOperationalCertificate({
       caUrl: this.endpoints.caUrl,
-      trustedCaPem: this.endpoints.trustedRootPem,
+      trustedCaPem: this.trustedRootPem,
       current,
       localAddress: this.address,
     });

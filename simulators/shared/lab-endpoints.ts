@@ -8,9 +8,11 @@ export interface LabEndpoints {
   acmeDirectoryUrl: string;
   /** Where X5C sign requests go (the provisioning service forwards them and records the result). */
   signUrl: string;
+  /** The provisioning service's plain-HTTP listener: trust anchor and CRLs (FR-PS-004). */
+  insecureUrl: string;
   /** step-ca itself (renewal over mutual TLS). */
   caUrl: string;
-  /** PEM of the root every client trusts (step-ca's HTTPS, the broker, peers). */
+  /** PEM of the root a client trusts out of the factory (its ca.crt replaces it once stored). */
   trustedRootPem: string;
   x5c: { provisioner: string; audience: string };
   broker: { host: string; port: number };
@@ -21,6 +23,7 @@ export function labEndpoints(lab: StartedLab, responder: StartedChallengeRespond
   return {
     acmeDirectoryUrl: lab.provisioning.acmeDirectoryUrl,
     signUrl: lab.provisioning.url,
+    insecureUrl: lab.provisioning.insecureUrl,
     caUrl: lab.ca.url,
     trustedRootPem: readFileSync(lab.ca.rootPem, 'utf8'),
     x5c: lab.ca.x5c,

@@ -33,10 +33,3 @@ export async function renewOperationalCertificate(input: RenewalRequest): Promis
   const certificateChainPem = (renewed.certChain ?? [renewed.crt, renewed.ca]).map((pem) => pem.trim()).join('\n') + '\n';
   return { certificateChainPem, durationMs: performance.now() - start };
 }
-
-/** The issuing CA's current CRL (public, no authentication). */
-export async function fetchCrlPem(caUrl: string, trustedCaPem: string): Promise<string> {
-  const res = await request(`${caUrl}/1.0/crl?pem`, { ca: trustedCaPem });
-  if (res.status !== 200) throw new CaRefusalError(res.status, res.text());
-  return res.text();
-}
