@@ -30,5 +30,6 @@ export async function createCrl(issuer: Issuer, entries: CrlEntry[], validityDay
     extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey)],
     entries: entries.map((e) => ({ serialNumber: derSerial(e.serial), reason: e.reason, revocationDate: now })),
   });
-  return crl.toString('pem');
+  // OpenSSL (the broker) reads only the "X509 CRL" label; the library writes "CRL".
+  return x509.PemConverter.encode(crl.rawData, 'X509 CRL');
 }

@@ -50,7 +50,10 @@ export interface StoreContents {
 
 export interface ValidationInput {
   store: StoreContents;
+  /** The expected subject CN. */
   deviceId: string;
+  /** The SAN URI binding the certificate to its holder; a device's urn:ecm-lab:device:<id> by default. */
+  expectedSan?: string;
   now: Date;
   crlPems?: string[];
   clockSkewToleranceMs?: number;
@@ -332,7 +335,7 @@ export function validateCertificateStore(input: ValidationInput): ValidationResu
   crlsIgnored += crls.length - applied.size;
 
   const facts = inspectCertificate(leafPem);
-  const expectedSan = deviceSan(deviceId);
+  const expectedSan = input.expectedSan ?? deviceSan(deviceId);
   if (!facts.sans.uri.includes(expectedSan)) {
     return fail('identity-mismatch', `${CERT} has no SAN ${expectedSan} (SAN URIs: [${facts.sans.uri.join(', ')}])`);
   }

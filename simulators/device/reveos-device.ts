@@ -3,7 +3,9 @@
 // and answers to the application's commands.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { CertificateClient, type CertificateClientOptions } from '../shared/certificate-client.ts';
+import { CertificateClient, type CertificateClientOptions, type PowerUpSettings } from '../shared/certificate-client.ts';
+import { supportsCertificates } from './identity.ts';
+import type { PowerUpOutcome } from './power-up.ts';
 
 export interface DeviceIdentity {
   deviceId: string;
@@ -46,6 +48,8 @@ export const topics = {
   replies: (root: string, deviceId: string) => `${root}/${deviceId}/reply`,
 };
 
+export type DevicePowerUpOutcome = PowerUpOutcome | { state: 'legacy'; path: []; reason: string };
+
 export class ReveosDevice extends CertificateClient {
   readonly identity: DeviceIdentity;
   readonly topicRoot: string;
@@ -58,6 +62,14 @@ export class ReveosDevice extends CertificateClient {
     super({ ...options, commonName: identity.deviceId, sans: [deviceSan(identity.deviceId)] });
     this.identity = identity;
     this.topicRoot = options.topicRoot ?? 'reveos';
+  }
+
+  /** Devices below the minimum firmware take the legacy path: no certificate at all. */
+  override async powerUp(settings: PowerUpSettings = {}): Promise<DevicePowerUpOutcome> {
+    if (settings.minimumCertificateFirmware && !supportsCertificates(this.identity.firmwareVersion, settings.minimumCertificateFirmware)) {
+      return { state: 'legacy', path: [], reason: `firmware ${this.identity.firmwareVersion} predates certificate support (${settings.minimumCertificateFirmware})` };
+    }
+    return super.powerUp(settings);
   }
 
   get telemetryTopic(): string {

@@ -1,5 +1,6 @@
 // The certificate workflow every simulated client shares (device and application alike):
 // bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection.
+import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { inspectCertificate } from './certificate-inspection.ts';
@@ -12,7 +13,17 @@ import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { renewOperationalCertificate } from './renewal.ts';
 import { splitPemCrls } from '../../environments/pki/csr.ts';
+import { validateCertificateStore, type ValidationResult } from '../device/certificate-validation.ts';
+import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from '../device/renewal-policy.ts';
+import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from '../device/power-up.ts';
 import { obtainOperationalCertificate } from './x5c-sign.ts';
+
+export interface PowerUpSettings {
+  /** Firmware older than this has no certificate support (seed 000 backwards compatibility). */
+  minimumCertificateFirmware?: string;
+  backoff?: Partial<BackoffPolicy>;
+  onTransition?: (event: TransitionEvent) => void;
+}
 
 export interface CertificateClientOptions {
   /** Certificate CN and MQTT identity. */
@@ -184,15 +195,88 @@ export class CertificateClient {
    * Waits (the device's own timer) until the renewal policy says the operational certificate is
    * due, then renews it; returns when the renewal happened.
    */
-  async renewWhenDue(fraction = 2 / 3): Promise<Date> {
+  async renewWhenDue(policy: RenewalPolicy = DEFAULT_RENEWAL_POLICY): Promise<Date> {
     const current = this.store.loadOperational();
     if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
     const { notBefore, notAfter } = inspectCertificate(current.certificateChainPem);
-    const dueAt = notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) * fraction;
-    await delay(Math.max(0, dueAt - Date.now()));
+    await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - Date.now()));
     const renewedAt = new Date();
     await this.renewCertificate();
     return renewedAt;
+  }
+
+  /** Validates the stored operational certificate (seed 003 "Certificate Validation"). */
+  validateStore(crlPems: string[] = [], now = new Date()): ValidationResult {
+    const operational = this.store.loadOperational();
+    let keyFileMode: number | undefined;
+    try {
+      keyFileMode = statSync(this.store.file('operationalKey')).mode;
+    } catch {
+      // missing: reported as missing-files
+    }
+    return validateCertificateStore({
+      store: { certificateChainPem: operational?.certificateChainPem, privateKeyPem: operational?.privateKeyPem, caPem: this.store.loadCaCertificate(), keyFileMode },
+      deviceId: this.commonName,
+      expectedSan: this.sans[0],
+      now,
+      crlPems,
+    });
+  }
+
+  /**
+   * Whether the bootstrap certificate can still authorize X5C requests: every check of the
+   * operational one except the device-id SAN, since a bootstrap certificate names the address.
+   */
+  hasValidBootstrap(crlPems: string[] = [], now = new Date()): boolean {
+    const bootstrap = this.store.loadBootstrap();
+    if (!bootstrap) return false;
+    const result = validateCertificateStore({
+      store: { certificateChainPem: bootstrap.certificateChainPem, privateKeyPem: bootstrap.privateKeyPem, caPem: this.store.loadCaCertificate() },
+      deviceId: this.commonName,
+      expectedSan: this.sans[0],
+      now,
+      crlPems,
+    });
+    return result.valid || result.reason === 'identity-mismatch';
+  }
+
+  /**
+   * The power-up workflow: validate the store, discard what is invalid, re-acquire (X5C with a
+   * valid bootstrap certificate, else ACME), renew when due, connect; retries with backoff.
+   */
+  async powerUp(settings: PowerUpSettings = {}): Promise<PowerUpOutcome | { state: 'legacy'; path: []; reason: string }> {
+    // Revocation data is best effort: a device that cannot fetch CRLs validates without them
+    // and learns of a revocation from the broker's refusal instead.
+    let crls: string[] = [];
+    const refreshCrls = async () => {
+      crls = await this.fetchCrls().catch(() => crls);
+    };
+    await refreshCrls();
+    return powerUp(
+      {
+        validate: () => this.validateStore(crls),
+        discardOperational: () => this.store.discardOperational(),
+        hasValidBootstrap: () => this.hasValidBootstrap(crls),
+        provision: () => this.provision(),
+        getCertificate: () => this.getCertificate(),
+        connect: async () => {
+          await this.connect();
+        },
+        renew: () => this.renewCertificate(),
+        refreshTrustAnchor: async () => {
+          const changed = await this.refreshTrustAnchor();
+          if (changed) await refreshCrls();
+          return changed;
+        },
+      },
+      {
+        sleep: (ms) => delay(ms),
+        random: Math.random,
+        now: () => new Date(),
+        backoff: settings.backoff,
+        onTransition: settings.onTransition,
+      },
+    );
   }
 
   /** The connected client, waiting out a certificate swap in progress. */

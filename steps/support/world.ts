@@ -8,6 +8,8 @@ import { loopbackAddress } from '../../simulators/shared/addresses.ts';
 import type { ConnectionOutcome } from '../../simulators/shared/mqtt-probe.ts';
 import type { LogMark } from '../../environments/log-watch.ts';
 import type { CertificateFacts } from '../../simulators/shared/certificate-inspection.ts';
+import type { CertificateClient } from '../../simulators/shared/certificate-client.ts';
+import type { StoredPair } from '../../simulators/shared/certificate-store.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { currentLabSession, type LabSession } from './lab-session.ts';
 
@@ -24,6 +26,8 @@ export class LabWorld extends World {
   /** Devices already running before the scenario's action (UC-02). */
   readonly installed: ReveosDevice[] = [];
   certificateBefore: CertificateFacts | undefined;
+  readonly powerUps = new Map<CertificateClient, Awaited<ReturnType<CertificateClient['powerUp']>>>();
+  certificatesBeforeRotation = new Map<CertificateClient, StoredPair>();
   private readonly cleanups: Array<() => Promise<unknown>> = [];
 
   constructor(options: IWorldOptions) {
@@ -77,6 +81,11 @@ export class LabWorld extends World {
     await app.connect();
     this.application = app;
     return app;
+  }
+
+  /** The application (if started) and every device of the scenario. */
+  allClients(): CertificateClient[] {
+    return [...(this.application ? [this.application] : []), ...this.devices];
   }
 
   get lastDevice(): ReveosDevice {

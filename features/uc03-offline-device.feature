@@ -1,0 +1,31 @@
+@uc03
+Feature: UC-03 Offline device reconnects
+  A device that was switched off comes back with a certificate that is no longer good. At
+  power-up it validates its store, finds out why, discards the operational certificate and
+  re-acquires one with its still-valid bootstrap certificate — without the provisioning
+  service being opened again — then reconnects.
+
+  Background:
+    Given a running lab
+    And the service engineer has turned provisioning ON for the installation's addresses
+    And the application server is provisioned
+
+  Scenario: A device returns with an expired certificate
+    Given a device provisioned with an operational certificate valid for 6 seconds
+    And the device goes offline
+    And the service engineer turns provisioning OFF
+    When its operational certificate expires while it is offline
+    And the device powers up again
+    Then it finds its certificate "expired" and discards it
+    And it re-acquires an operational certificate with its bootstrap certificate and connects
+    And its telemetry reaches the application again
+
+  Scenario: A device returns with a revoked certificate
+    Given a device provisioned with an operational certificate valid for 3600 seconds
+    And the device goes offline
+    When the service engineer revokes the device's operational certificate
+    And the service engineer turns provisioning OFF
+    And the device powers up again
+    Then it finds its certificate "revoked" and discards it
+    And it re-acquires an operational certificate with its bootstrap certificate and connects
+    And its telemetry reaches the application again

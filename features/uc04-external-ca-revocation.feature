@@ -1,0 +1,19 @@
+@uc04
+Feature: UC-04 Revocation by an external CA
+  The lab's issuing CA is an intermediate under a simulated external ("paid") root. When the
+  external CA revokes that intermediate, the lab installs a new one; the broker refuses every
+  certificate of the old intermediate, and the application and the devices notice at their
+  next power-up and are re-issued under the new intermediate.
+
+  Background:
+    Given a running lab
+    And the service engineer has turned provisioning ON for the installation's addresses
+
+  Scenario: The external CA revokes the issuing intermediate
+    Given the application server is provisioned
+    And 2 devices are provisioned
+    When the external CA revokes the lab's issuing intermediate and the lab installs a new one
+    Then the broker refuses the old certificates with "certificate revoked"
+    When the application and the devices power up again
+    Then each of them finds its certificate "revoked" and re-provisions under the new intermediate
+    And every device's telemetry reaches the application over mutual TLS

@@ -1,0 +1,152 @@
+// Steps of a device's life after installation: offline periods (UC-03), CA events (UC-04,
+// UC-05) and the mixed fleet. The workflow itself is the device's powerUp().
+import assert from 'node:assert/strict';
+import { Given, Then, When } from '@cucumber/cucumber';
+import { waitFor } from '../environments/wait.ts';
+import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import { attemptMqttConnection } from '../simulators/shared/mqtt-probe.ts';
+import type { CertificateClient } from '../simulators/shared/certificate-client.ts';
+import type { LabWorld } from './support/world.ts';
+
+const FAST_BACKOFF = { initialMs: 100, maxMs: 1000, maxAttempts: 6 };
+
+async function powerUpAndRecord(world: LabWorld, client: CertificateClient): Promise<void> {
+  const outcome = await client.powerUp({ minimumCertificateFirmware: world.session.config.devices.minimumCertificateFirmware, backoff: FAST_BACKOFF });
+  world.powerUps.set(client, outcome);
+  world.attach(JSON.stringify({ client: client.commonName, state: outcome.state, path: outcome.path }, null, 1), { mediaType: 'application/json', fileName: `power-up-${client.commonName}.json` });
+}
+
+Given('the device goes offline', async function (this: LabWorld) {
+  await this.lastDevice.disconnect();
+});
+
+When('its operational certificate expires while it is offline', async function (this: LabWorld) {
+  const { notAfter } = inspectCertificate(this.lastDevice.store.loadOperational()!.certificateChainPem);
+  await waitFor('the operational certificate to expire', () => Date.now() > notAfter.getTime(), { timeoutMs: 30_000, intervalMs: 200 });
+});
+
+When('the device powers up again', async function (this: LabWorld) {
+  await powerUpAndRecord(this, this.lastDevice);
+});
+
+Then('it finds its certificate {string} and discards it', function (this: LabWorld, reason: string) {
+  const outcome = this.powerUps.get(this.lastDevice)!;
+  assert.ok('validation' in outcome, 'the device took the legacy path');
+  assert.equal(outcome.validation?.valid, false, 'the stored certificate was accepted');
+  assert.equal(outcome.validation && !outcome.validation.valid && outcome.validation.reason, reason);
+  assert.ok(outcome.path.includes('discarding'));
+});
+
+Then('it re-acquires an operational certificate with its bootstrap certificate and connects', function (this: LabWorld) {
+  const outcome = this.powerUps.get(this.lastDevice)!;
+  assert.deepEqual(outcome.path, ['validating', 'discarding', 'obtaining-operational', 'connecting', 'connected']);
+  assert.equal(this.lastDevice.connected, true);
+});
+
+Then('its telemetry reaches the application again', async function (this: LabWorld) {
+  const app = await this.runningApplication();
+  const device = this.lastDevice;
+  const sent = await device.publishTelemetry();
+  await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+});
+
+When('the external CA revokes the lab\'s issuing intermediate and the lab installs a new one', async function (this: LabWorld) {
+  this.certificatesBeforeRotation = new Map(this.allClients().map((c) => [c, c.store.loadOperational()!]));
+  await this.session.lab.rotatePki('intermediate');
+});
+
+/** Devices made after a rotation come out of the factory trusting the lab's current root. */
+function refreshFactoryTrust(world: LabWorld): void {
+  world.session.endpoints.trustedRootPem = world.session.lab.pki.root.certificatePem;
+}
+
+When('the lab CA installs a new root and every component restarts', async function (this: LabWorld) {
+  this.certificatesBeforeRotation = new Map(this.allClients().map((c) => [c, c.store.loadOperational()!]));
+  await this.session.lab.rotatePki('root');
+  refreshFactoryTrust(this);
+});
+
+Then('the broker refuses the old certificates with {string}', async function (this: LabWorld, alert: string) {
+  const { lab } = this.session;
+  for (const [client, old] of this.certificatesBeforeRotation) {
+    const outcome = await attemptMqttConnection({
+      host: lab.broker.host,
+      port: lab.broker.port,
+      clientId: `old-${client.commonName}`,
+      // Whatever the client trusts, the broker must refuse its old certificate.
+      trustedRootPem: lab.pki.root.certificatePem,
+      certificateChainPem: old.certificateChainPem,
+      privateKeyPem: old.privateKeyPem,
+      localAddress: this.nextAddress(),
+    });
+    assert.equal(outcome.connected, false, `the broker accepted the old certificate of ${client.commonName}`);
+    assert.match(outcome.error, new RegExp(`alert ${alert}`));
+  }
+});
+
+When('the application and the devices power up again', async function (this: LabWorld) {
+  for (const client of this.allClients()) {
+    await client.disconnect();
+    await powerUpAndRecord(this, client);
+  }
+  (await this.runningApplication()); // resubscribed on reconnect by onConnected()
+});
+
+Then('each of them finds its certificate {string} and re-provisions under the new {word}', function (this: LabWorld, reason: string, what: string) {
+  const { lab } = this.session;
+  for (const client of this.allClients()) {
+    const outcome = this.powerUps.get(client)!;
+    assert.equal(outcome.state, 'connected', `${client.commonName}: ${'error' in outcome ? outcome.error : ''}`);
+    assert.ok('validation' in outcome);
+    assert.equal(outcome.validation && !outcome.validation.valid && outcome.validation.reason, reason, `${client.commonName} validation`);
+    assert.ok(outcome.path.includes('provisioning'), `${client.commonName} re-provisioned: ${outcome.path.join(' > ')}`);
+    const issuer = inspectCertificate(client.store.loadOperational()!.certificateChainPem).issuerCommonName;
+    assert.equal(issuer, inspectCertificate(lab.pki.intermediate.certificatePem).subjectCommonName, `${client.commonName} is under the new ${what}`);
+  }
+});
+
+Then('each of them distrusts the broker, fetches the new root and re-provisions under it', function (this: LabWorld) {
+  const { lab } = this.session;
+  for (const client of this.allClients()) {
+    const outcome = this.powerUps.get(client)!;
+    assert.equal(outcome.state, 'connected', `${client.commonName}: ${'error' in outcome ? outcome.error : ''}`);
+    // Valid against its old root, refused trust in the broker, new anchor, invalid now, re-provisioned.
+    assert.deepEqual(outcome.path.slice(0, 4), ['validating', 'connecting', 'validating', 'discarding'], `${client.commonName}: ${outcome.path.join(' > ')}`);
+    assert.ok(outcome.path.includes('provisioning'));
+    assert.equal(client.trustedRootPem.trim(), lab.pki.root.certificatePem.trim(), `${client.commonName} trusts the new root`);
+  }
+});
+
+Given('a device with firmware {string}', function (this: LabWorld, firmwareVersion: string) {
+  this.createDevice({ firmwareVersion });
+});
+
+When('the device powers up', async function (this: LabWorld) {
+  await powerUpAndRecord(this, this.lastDevice);
+});
+
+Then('the device is provisioned and its telemetry reaches the application', async function (this: LabWorld) {
+  const outcome = this.powerUps.get(this.lastDevice)!;
+  assert.equal(outcome.state, 'connected');
+  assert.deepEqual(outcome.path, ['validating', 'discarding', 'provisioning', 'obtaining-operational', 'connecting', 'connected']);
+  const app = await this.runningApplication();
+  const sent = await this.lastDevice.publishTelemetry();
+  await app.waitForTelemetry((t) => t.message.deviceId === this.lastDevice.identity.deviceId && t.message.seq === sent.seq);
+});
+
+Then('the device takes the legacy path: no certificate, and the broker refuses it', async function (this: LabWorld) {
+  const device = this.lastDevice;
+  const outcome = this.powerUps.get(device)!;
+  assert.equal(outcome.state, 'legacy');
+  assert.equal(device.store.loadBootstrap(), undefined);
+  assert.equal(device.store.loadOperational(), undefined);
+  const { lab, endpoints } = this.session;
+  const attempt = await attemptMqttConnection({
+    host: lab.broker.host,
+    port: lab.broker.port,
+    clientId: device.identity.deviceId,
+    trustedRootPem: endpoints.trustedRootPem,
+    localAddress: device.address,
+  });
+  assert.equal(attempt.connected, false, 'a device without a certificate must never reach the broker');
+});
