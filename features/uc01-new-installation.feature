@@ -13,6 +13,8 @@ Feature: UC-01 New customer installation
     And 3 devices are provisioned
     Then every device's telemetry reaches the application over mutual TLS
     And the application's commands reach every device and are answered
+    And the application reports every certificate as "active" within a 1 hour window
+    And the application reports every certificate as "expiring" within a 48 hour window
     When the service engineer turns provisioning OFF
     Then a device that was not provisioned can no longer obtain a certificate
     And the provisioned devices stay connected

@@ -27,6 +27,8 @@ Then('it holds an operational certificate issued by the lab CA with clientAuth E
   assert.equal(facts.subjectCommonName, device.identity.deviceId);
   assert.ok(facts.sans.uri.includes(deviceSan(device.identity.deviceId)), `SAN URIs ${facts.sans.uri.join(', ')} lack the device identity`);
   assert.equal(statSync(device.store.file('operationalKey')).mode & 0o777, 0o600, 'the private key must be 0600');
+  // Evidence for the report: the certificate's facts, never its contents or its key.
+  this.attach(JSON.stringify(facts, null, 1), { mediaType: 'application/json', fileName: `certificate-${device.identity.deviceId}.json` });
 });
 
 Then('its telemetry reaches the application over mTLS', async function (this: LabWorld) {

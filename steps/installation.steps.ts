@@ -156,3 +156,10 @@ Then('the application received every telemetry message without a gap', async fun
   });
   assert.equal(device.unexpectedDisconnects, 0);
 });
+
+Then('the application reports every certificate as {string} within a {int} hour window', async function (this: LabWorld, state: string, hours: number) {
+  const app = await this.runningApplication();
+  const reports = await app.certificateStates(this.devices.map((d) => d.identity.deviceId), hours * 3600_000);
+  assert.deepEqual(reports.map((r) => r.holder).sort(), [app.commonName, ...this.devices.map((d) => d.identity.deviceId)].sort());
+  for (const report of reports) assert.equal(report.state, state, `${report.holder}: ${report.state}, expires ${report.notAfter}`);
+});

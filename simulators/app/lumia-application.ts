@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { CertificateClient, type CertificateClientOptions } from '../shared/certificate-client.ts';
+import { CertificateClient, type CertificateClientOptions, type CertificateStatusReport } from '../shared/certificate-client.ts';
 import { topics, type CommandReply, type TelemetryMessage } from '../device/reveos-device.ts';
 
 export interface ReceivedTelemetry {
@@ -77,12 +77,27 @@ export class LumiaApplication extends CertificateClient {
   }
 
   /** Sends a command to a device and waits for its reply. */
-  async sendCommand(deviceId: string, name: string, timeoutMs = 10_000): Promise<CommandReply> {
+  async sendCommand(deviceId: string, name: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<CommandReply> {
     const commandId = randomUUID();
     const reply = this.waitForEvent<CommandReply>('reply', undefined, (r) => r.commandId === commandId, timeoutMs, `reply from ${deviceId} to ${name}`);
     const client = await this.client();
-    await client.publishAsync(topics.commands(this.topicRoot, deviceId), JSON.stringify({ commandId, name }), { qos: 1 });
+    await client.publishAsync(topics.commands(this.topicRoot, deviceId), JSON.stringify({ commandId, name, args }), { qos: 1 });
     return reply;
+  }
+
+  /**
+   * Certificate states of the application itself and of the given devices (asked over MQTT):
+   * what the managing application shows its operators (seed 000).
+   */
+  async certificateStates(deviceIds: string[], expiringWithinMs: number): Promise<CertificateStatusReport[]> {
+    const devices = await Promise.all(
+      deviceIds.map(async (id) => {
+        const reply = await this.sendCommand(id, 'certificate-status', { expiringWithinMs });
+        if (!reply.ok) throw new Error(`${id} did not report its certificate: ${reply.error}`);
+        return reply.result as CertificateStatusReport;
+      }),
+    );
+    return [this.certificateStatus(expiringWithinMs), ...devices];
   }
 
   /**

@@ -99,10 +99,10 @@ export class ReveosDevice extends CertificateClient {
       return; // a device ignores what it cannot parse; the application times out and reports it
     }
     this.commandsHandled.push(command);
-    const reply: CommandReply =
-      command.name === 'identify'
-        ? { commandId: command.commandId, deviceId: this.identity.deviceId, ok: true, result: { ...this.identity } }
-        : { commandId: command.commandId, deviceId: this.identity.deviceId, ok: false, error: `unknown command ${command.name}` };
+    const reply: CommandReply = { commandId: command.commandId, deviceId: this.identity.deviceId, ok: true };
+    if (command.name === 'identify') reply.result = { ...this.identity };
+    else if (command.name === 'certificate-status') reply.result = this.certificateStatus(Number(command.args?.expiringWithinMs ?? 0));
+    else Object.assign(reply, { ok: false, error: `unknown command ${command.name}` });
     await client.publishAsync(topics.replies(this.topicRoot, this.identity.deviceId), JSON.stringify(reply), { qos: 1 });
   }
 

@@ -7,7 +7,8 @@ import { inspectCertificate } from './certificate-inspection.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { request } from '../../environments/local/https-client.ts';
 import { obtainBootstrapCertificate, ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
-import { explainConnectionFailure } from './connection-errors.ts';
+import { classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
+import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
@@ -17,6 +18,13 @@ import { validateCertificateStore, type ValidationResult } from '../device/certi
 import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from '../device/renewal-policy.ts';
 import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from '../device/power-up.ts';
 import { obtainOperationalCertificate } from './x5c-sign.ts';
+
+export interface CertificateStatusReport {
+  holder: string;
+  state: 'active' | 'expiring' | 'expired' | 'missing';
+  serial?: string;
+  notAfter?: string;
+}
 
 export interface PowerUpSettings {
   /** Firmware older than this has no certificate support (seed 000 backwards compatibility). */
@@ -35,6 +43,8 @@ export interface CertificateClientOptions {
   storeDir: string;
   endpoints: LabEndpoints;
   keyAlgorithm?: KeyAlgorithm;
+  /** JSON-lines file for this client's log (e.g. under the lab's logs); in memory only when absent. */
+  logFile?: string;
 }
 
 export class CertificateClient {
@@ -42,6 +52,7 @@ export class CertificateClient {
   readonly address: string;
   readonly store: CertificateStore;
   readonly timings: PhaseTimings = {};
+  readonly log: ClientLog;
   protected readonly endpoints: LabEndpoints;
   protected readonly keyAlgorithm: KeyAlgorithm;
   protected readonly sans: string[];
@@ -59,6 +70,7 @@ export class CertificateClient {
     this.endpoints = options.endpoints;
     this.keyAlgorithm = options.keyAlgorithm ?? 'ecdsa-p256';
     this.store = new CertificateStore(options.storeDir);
+    this.log = new ClientLog(options.commonName, options.logFile);
   }
 
   /** The root this client trusts: its stored ca.crt, or the factory default before it has one. */
@@ -104,6 +116,7 @@ export class CertificateClient {
     });
     Object.assign(this.timings, bootstrap.timings);
     this.store.saveBootstrap(bootstrap);
+    this.log.write('bootstrap-obtained', { serial: inspectCertificate(bootstrap.certificateChainPem).serialNumber });
     this.store.saveCaCertificate(this.trustedRootPem);
   }
 
@@ -125,6 +138,8 @@ export class CertificateClient {
     });
     this.timings.x5cSign = operational.durationMs;
     this.store.saveOperational(operational);
+    const facts = inspectCertificate(operational.certificateChainPem);
+    this.log.write('operational-obtained', { serial: facts.serialNumber, notAfter: facts.notAfter.toISOString() });
   }
 
   async connect(): Promise<MqttClient> {
@@ -143,8 +158,11 @@ export class CertificateClient {
       // reconnect, so moving to a renewed certificate loses nothing.
       clean: false,
     }).catch((err: unknown) => {
+      // seed 000: connection failures are logged by cause (untrusted CA, expired, host name...).
+      this.log.write('connect-failed', { cause: classifyConnectionFailure(err), detail: err instanceof Error ? err.message.trim() : String(err) });
       throw explainConnectionFailure(err);
     });
+    this.log.write('connected', { broker: `${this.endpoints.broker.host}:${this.endpoints.broker.port}` });
     this.timings.mqttConnect = performance.now() - started;
     const client = this.mqtt;
     client.on('close', () => {
@@ -172,6 +190,7 @@ export class CertificateClient {
       localAddress: this.address,
     });
     this.timings.renewal = renewed.durationMs;
+    this.log.write('renewed', { serial: inspectCertificate(renewed.certificateChainPem).serialNumber });
     this.store.saveOperational({ certificateChainPem: renewed.certificateChainPem, privateKeyPem: current.privateKeyPem });
     if (!this.mqtt) return;
     let release!: () => void;
@@ -274,9 +293,24 @@ export class CertificateClient {
         random: Math.random,
         now: () => new Date(),
         backoff: settings.backoff,
-        onTransition: settings.onTransition,
+        onTransition: (event) => {
+          // Each step of the workflow with its reason code: why a certificate was discarded,
+          // why a retry happened.
+          this.log.write('power-up', { from: event.from, to: event.to, reason: event.reason });
+          settings.onTransition?.(event);
+        },
       },
     );
+  }
+
+  /** The state of this client's operational certificate (seed 000: "expiring within X, expired/invalid"). */
+  certificateStatus(expiringWithinMs: number, now = new Date()): CertificateStatusReport {
+    const operational = this.store.loadOperational();
+    if (!operational) return { holder: this.commonName, state: 'missing' };
+    const facts = inspectCertificate(operational.certificateChainPem);
+    const remainingMs = facts.notAfter.getTime() - now.getTime();
+    const state = remainingMs <= 0 ? 'expired' : remainingMs <= expiringWithinMs ? 'expiring' : 'active';
+    return { holder: this.commonName, state, serial: facts.serialNumber, notAfter: facts.notAfter.toISOString() };
   }
 
   /** The connected client, waiting out a certificate swap in progress. */

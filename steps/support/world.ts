@@ -53,12 +53,23 @@ export class LabWorld extends World {
     return path.join(this.session.lab.workDir, 'clients', name);
   }
 
+  /** Every simulated client of the run logs to one JSON-lines file next to the components' logs. */
+  get clientLogFile(): string {
+    return path.join(path.dirname(this.session.lab.logs['step-ca']!), 'clients.log');
+  }
+
   createDevice(identity?: Partial<DeviceIdentity>): ReveosDevice {
     const index = nextClientIndex;
     const deviceId = identity?.deviceId ?? `RVS-${String(index).padStart(5, '0')}`;
     const device = new ReveosDevice(
       { deviceId, serialNumber: `SN${index}`, model: 'Reveos', firmwareVersion: '2.1', ...identity },
-      { address: this.nextAddress(), storeDir: this.storeDir(deviceId), endpoints: this.session.endpoints, topicRoot: this.session.config.broker.topicRoot },
+      {
+        address: this.nextAddress(),
+        storeDir: this.storeDir(deviceId),
+        endpoints: this.session.endpoints,
+        topicRoot: this.session.config.broker.topicRoot,
+        logFile: this.clientLogFile,
+      },
     );
     this.devices.push(device);
     this.onCleanup(() => device.disconnect());
@@ -74,6 +85,7 @@ export class LabWorld extends World {
       storeDir: this.storeDir('lumia'),
       endpoints: this.session.endpoints,
       topicRoot: this.session.config.broker.topicRoot,
+      logFile: this.clientLogFile,
     });
     this.onCleanup(() => app.disconnect());
     await app.provision();
