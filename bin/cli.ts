@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../environments/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { loadCommand, reportMergeCommand, type LoadCliOptions } from './commands/load.ts';
 import { runCommand } from './commands/run.ts';
 import { upCommand } from './commands/up.ts';
 
@@ -28,6 +29,36 @@ program
   .argument('[cucumberArgs...]', 'extra arguments for cucumber-js, e.g. --tags @uc01 or a feature path')
   .allowUnknownOption()
   .action((cucumberArgs: string[]) => runCommand(program.opts(), cucumberArgs));
+
+program
+  .command('load')
+  .description('run a fleet of simulated devices against a fresh local lab; report under reports/perf/')
+  .option('--devices <n>', 'number of devices (1..100000)', '50')
+  .option('--mix <spec>', 'firmware mix, percentages summing to 100', '2.1:100')
+  .option('--rate <n>', 'device arrivals per second (1..1000)', '10')
+  .option('--duration <time>', 'run time, e.g. 30s, 2m (at most 1h)', '30s')
+  .option('--qos <0|1>', 'telemetry QoS', '1')
+  .option('--interval <ms>', 'telemetry interval per device', '1000')
+  .option('--cert-lifetime <time>', 'operational certificate lifetime (renewals happen during the run when short)')
+  .option('--segment <i/n>', 'run segment i of n (k6 execution-segment semantics)', '1/1')
+  .option('--seed <n>', 'seed of the device identities', '1')
+  .option('--max-concurrent <n>', 'devices provisioning at the same time, at most', '50')
+  .option('--no-baselines', 'skip the baselines (step-ca signing, Mosquitto clients)')
+  .option('--baseline-signs <n>', 'signatures in the step-ca baseline', '100')
+  .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')
+  .option('--out <dir>', 'report root', 'reports/perf')
+  .option('--run-id <id>', 'name of the report directory')
+  .action((opts: LoadCliOptions) => loadCommand(program.opts(), opts));
+
+program
+  .command('report')
+  .description('performance reports')
+  .command('merge')
+  .description('merge the summaries of several runs or segments into one report (histograms merge exactly)')
+  .argument('<dirs...>', 'report directories holding summary.json')
+  .option('--out <dir>', 'report root', 'reports/perf')
+  .option('--run-id <id>', 'name of the merged report directory')
+  .action((dirs: string[], opts: { out: string; runId?: string }) => reportMergeCommand(dirs, opts));
 
 try {
   await program.parseAsync();

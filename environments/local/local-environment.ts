@@ -24,6 +24,7 @@ import { startStepCa, type StartedStepCa } from './step-ca.ts';
 /** What the local backend offers beyond the contract: the lab's own CA, for tests that forge certificates. */
 export interface StartedLocalLab extends StartedLab {
   backend: 'local';
+  config: LabConfig;
   pki: LabPki;
   serviceKey: ServiceSigningKey;
   stepCa: StartedStepCa;
@@ -70,7 +71,15 @@ async function writeServerCertificate(pki: LabPki, dir: string): Promise<{ cert:
   return { cert, key };
 }
 
-export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab> {
+export interface LocalLabOptions {
+  /**
+   * Stop the lab on SIGINT/SIGTERM (default). Commands that must do something first on Ctrl-C
+   * (write a partial report) turn this off and stop the lab themselves.
+   */
+  handleSignals?: boolean;
+}
+
+export async function startLocalLab(config: LabConfig, options: LocalLabOptions = {}): Promise<StartedLocalLab> {
   const id = newLabId();
   const ownsWorkDir = config.workDir === '';
   const workDir = ownsWorkDir ? mkdtempSync(path.join(os.tmpdir(), 'ecm-lab-')) : path.resolve(config.workDir, id);
@@ -91,7 +100,7 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
     })();
     return stopping;
   };
-  const unregister = stopOnSignal(stop);
+  const unregister = options.handleSignals === false ? () => undefined : stopOnSignal(stop);
 
   try {
     const pki = await createLabPki(config.pki);
@@ -226,6 +235,7 @@ export async function startLocalLab(config: LabConfig): Promise<StartedLocalLab>
     const lab: StartedLocalLab = {
       id,
       backend: 'local',
+      config,
       workDir,
       pki,
       serviceKey,

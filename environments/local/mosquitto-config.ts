@@ -34,6 +34,8 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     'log_type warning',
     'log_type notice',
     'log_type information',
+    // Subscriptions in the log: baselines and tests wait for them instead of guessing.
+    'log_type subscribe',
     'connection_messages true',
     'log_timestamp true',
     'log_timestamp_format %Y-%m-%dT%H:%M:%S',

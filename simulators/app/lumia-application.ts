@@ -20,17 +20,33 @@ export class LumiaApplication extends CertificateClient {
   private readonly events = new EventEmitter();
   private readonly topicRoot: string;
 
-  constructor(options: Omit<CertificateClientOptions, 'sans' | 'commonName'> & { commonName?: string; topicRoot?: string }) {
+  /** Fleet runs count and time every message here instead of keeping them all. */
+  private readonly onTelemetry: ((entry: ReceivedTelemetry) => void) | undefined;
+  private readonly keepReceived: boolean;
+  private readonly qos: 0 | 1;
+
+  constructor(
+    options: Omit<CertificateClientOptions, 'sans' | 'commonName'> & {
+      commonName?: string;
+      topicRoot?: string;
+      onTelemetry?: (entry: ReceivedTelemetry) => void;
+      keepReceived?: boolean;
+      qos?: 0 | 1;
+    },
+  ) {
     const commonName = options.commonName ?? 'lumia';
     super({ ...options, commonName, sans: [`urn:ecm-lab:app:${commonName}`] });
     this.topicRoot = options.topicRoot ?? 'reveos';
+    this.onTelemetry = options.onTelemetry;
+    this.keepReceived = options.keepReceived ?? true;
+    this.qos = options.qos ?? 1;
     this.events.setMaxListeners(0);
   }
 
   protected override async onConnected(client: MqttClient): Promise<void> {
     client.removeAllListeners('message');
     client.on('message', (topic, payload) => this.dispatch(topic, payload));
-    const granted = await client.subscribeAsync([`${this.topicRoot}/+/telemetry/#`, `${this.topicRoot}/+/reply/#`], { qos: 1 });
+    const granted = await client.subscribeAsync([`${this.topicRoot}/+/telemetry/#`, `${this.topicRoot}/+/reply/#`], { qos: this.qos });
     if (granted.some((g) => g.qos === 128)) throw new Error('the broker refused the application\'s subscriptions');
   }
 
@@ -46,7 +62,9 @@ export class LumiaApplication extends CertificateClient {
       this.events.emit('reply', body as CommandReply);
       return;
     }
-    const entry = { topic, message: body as TelemetryMessage, receivedAt: Date.now() };
+    const entry = { topic, message: body as TelemetryMessage, receivedAt: performance.timeOrigin + performance.now() };
+    this.onTelemetry?.(entry);
+    if (!this.keepReceived) return;
     this.received.push(entry);
     this.events.emit('telemetry', entry);
   }

@@ -7,7 +7,7 @@ import { x509 } from '../../environments/pki/x509.ts';
 import { splitPemChain } from '../../environments/pki/csr.ts';
 import { chainsToRoot, inspectCertificate } from '../shared/certificate-inspection.ts';
 import { STORE_FILES } from '../shared/certificate-store.ts';
-import { deviceSan } from './reveos-device.ts';
+import { deviceSan } from './device-identity.ts';
 
 export const VALIDATION_REASONS = [
   'missing-files',

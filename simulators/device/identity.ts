@@ -3,7 +3,7 @@
 // processes or machines) gets the same devices as one big run, and no two segments share an id:
 // ids are a keyed permutation of the index, not random draws that could collide.
 import { Faker, base, en } from '@faker-js/faker';
-import type { DeviceIdentity } from './reveos-device.ts';
+import type { DeviceIdentity } from './device-identity.ts';
 
 export const REVEOS_MODELS = ['Reveos R1', 'Reveos R2', 'Reveos R2 Plus'] as const;
 

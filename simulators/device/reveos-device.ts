@@ -4,15 +4,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { CertificateClient, type CertificateClientOptions, type PowerUpSettings } from '../shared/certificate-client.ts';
+import { deviceSan, type DeviceIdentity } from './device-identity.ts';
 import { supportsCertificates } from './identity.ts';
-import type { PowerUpOutcome } from './power-up.ts';
 
-export interface DeviceIdentity {
-  deviceId: string;
-  serialNumber: string;
-  model: string;
-  firmwareVersion: string;
-}
+export { deviceSan, type DeviceIdentity };
+import type { PowerUpOutcome } from './power-up.ts';
 
 export interface TelemetryMessage {
   deviceId: string;
@@ -35,11 +31,6 @@ export interface CommandReply {
   ok: boolean;
   result?: unknown;
   error?: string;
-}
-
-/** The SAN that binds a certificate to a device id (seed 003). */
-export function deviceSan(deviceId: string): string {
-  return `urn:ecm-lab:device:${deviceId}`;
 }
 
 export const topics = {
@@ -106,27 +97,28 @@ export class ReveosDevice extends CertificateClient {
     await client.publishAsync(topics.replies(this.topicRoot, this.identity.deviceId), JSON.stringify(reply), { qos: 1 });
   }
 
-  /** Publishes one telemetry message at QoS1; resolves once the broker acknowledged it. */
-  async publishTelemetry(readings: Record<string, number> = { temperatureC: 36.6 }): Promise<TelemetryMessage> {
+  /** Publishes one telemetry message; at QoS 1 it resolves once the broker acknowledged it. */
+  async publishTelemetry(readings: Record<string, number> = { temperatureC: 36.6 }, qos: 0 | 1 = 1): Promise<TelemetryMessage> {
     const client = await this.client();
     const message: TelemetryMessage = {
       deviceId: this.identity.deviceId,
       seq: ++this.seq,
-      sentAt: Date.now(),
+      // Monotonic within the process (timeOrigin + now), comparable across worker threads.
+      sentAt: performance.timeOrigin + performance.now(),
       firmwareVersion: this.identity.firmwareVersion,
       readings,
     };
-    await client.publishAsync(this.telemetryTopic, JSON.stringify(message), { qos: 1 });
+    await client.publishAsync(this.telemetryTopic, JSON.stringify(message), { qos });
     return message;
   }
 
-  /** Periodic telemetry (FR-DS-003) until stopTelemetry(); each message waits for its PUBACK. */
-  startTelemetry(intervalMs: number): void {
+  /** Periodic telemetry (FR-DS-003) until stopTelemetry(); at QoS 1 each message waits for its PUBACK. */
+  startTelemetry(intervalMs: number, qos: 0 | 1 = 1): void {
     if (this.telemetryLoop) return;
     const stop = new AbortController();
     const done = (async () => {
       while (!stop.signal.aborted) {
-        await this.publishTelemetry({ heartRate: 60 + (this.seq % 40) });
+        await this.publishTelemetry({ heartRate: 60 + (this.seq % 40) }, qos);
         await delay(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
       }
     })();

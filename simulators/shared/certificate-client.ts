@@ -214,11 +214,11 @@ export class CertificateClient {
    * Waits (the device's own timer) until the renewal policy says the operational certificate is
    * due, then renews it; returns when the renewal happened.
    */
-  async renewWhenDue(policy: RenewalPolicy = DEFAULT_RENEWAL_POLICY): Promise<Date> {
+  async renewWhenDue(policy: RenewalPolicy = DEFAULT_RENEWAL_POLICY, signal?: AbortSignal): Promise<Date> {
     const current = this.store.loadOperational();
     if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
     const { notBefore, notAfter } = inspectCertificate(current.certificateChainPem);
-    await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - Date.now()));
+    await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - Date.now()), undefined, { signal });
     const renewedAt = new Date();
     await this.renewCertificate();
     return renewedAt;

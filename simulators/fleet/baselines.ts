@@ -1,0 +1,128 @@
+// Baselines measured in the same run as the fleet, so performance claims are ratios rather than
+// machine-dependent absolutes: step-ca signing alone, and MQTT throughput of Mosquitto's own
+// clients against the lab's mqtt.js path on the same broker and TLS configuration.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { processCpuMs } from '../../environments/local/process-cpu.ts';
+import { markLog, waitForLogLine } from '../../environments/log-watch.ts';
+import { crlUrl } from '../../environments/pki/ca-json.ts';
+import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
+import { createKeyAndCsr } from '../../environments/pki/csr.ts';
+import { locateTool } from '../../environments/tools/tools.ts';
+import { StepCaClient } from '../../services/provisioning/step-ca-client.ts';
+import { connectMqtt } from '../shared/mqtt-connection.ts';
+import { LatencyHistograms } from './latency-histograms.ts';
+import type { Baselines } from './perf-summary.ts';
+
+/** step-ca's own cost: N signatures with pre-made CSRs, `concurrency` in flight. */
+export async function measureCaSigning(lab: StartedLocalLab, requests: number, concurrency: number): Promise<NonNullable<Baselines['caSigning']>> {
+  const client = new StepCaClient({
+    caUrl: lab.ca.url,
+    rootPem: lab.pki.root.certificatePem,
+    audienceHost: lab.config.ca.dnsNames[0]!,
+    provisioner: lab.serviceKey.provisioner,
+    privateJwk: lab.serviceKey.privateJwk,
+  });
+  const csrs = await Promise.all(Array.from({ length: requests }, (_, i) => createKeyAndCsr({ commonName: `BASELINE-${i}` }, lab.config.pki.keyAlgorithm)));
+  const histograms = new LatencyHistograms();
+  const cpuBefore = processCpuMs(lab.stepCa.pid);
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, requests) }, async () => {
+      while (next < requests) {
+        const i = next++;
+        const t = performance.now();
+        await client.sign(csrs[i]!.csrPem, `BASELINE-${i}`, [`BASELINE-${i}`]);
+        histograms.record('x5cSign', performance.now() - t);
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - start;
+  return {
+    requests,
+    concurrency,
+    perSec: Math.round((requests * 1000) / elapsedMs),
+    latencyMs: histograms.summary('x5cSign'),
+    stepCaCpuMsPerCert: Math.round(((processCpuMs(lab.stepCa.pid) - cpuBefore) / requests) * 1000) / 1000,
+  };
+}
+
+function payload(i: number): string {
+  // The size of a device's telemetry message, so both sides move the same bytes.
+  return JSON.stringify({ deviceId: 'BASELINE-PUB', seq: i, sentAt: 1_700_000_000_000 + i, firmwareVersion: '2.1', readings: { heartRate: 72 } });
+}
+
+async function baselineCredentials(lab: StartedLocalLab, dir: string) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const crl = [crlUrl(lab.config.ca, lab.stepCa.port)];
+  const publisher = await issueLeaf(lab.pki.intermediate, { commonName: 'BASELINE-PUB', extendedKeyUsages: ['clientAuth'], crlDistributionPoints: crl });
+  const subscriber = await issueLeaf(lab.pki.intermediate, { commonName: lab.config.broker.applicationIdentity, extendedKeyUsages: ['clientAuth'], crlDistributionPoints: crl });
+  const files = {
+    root: path.join(dir, 'root.crt'),
+    pubCert: path.join(dir, 'pub.crt'),
+    pubKey: path.join(dir, 'pub.key'),
+    subCert: path.join(dir, 'sub.crt'),
+    subKey: path.join(dir, 'sub.key'),
+  };
+  const chain = (pem: string) => `${pem}\n${lab.pki.intermediate.certificatePem}\n`;
+  writeFileSync(files.root, lab.pki.root.certificatePem);
+  writeFileSync(files.pubCert, chain(publisher.certificatePem));
+  writeFileSync(files.pubKey, publisher.privateKeyPem, { mode: 0o600 });
+  writeFileSync(files.subCert, chain(subscriber.certificatePem));
+  writeFileSync(files.subKey, subscriber.privateKeyPem, { mode: 0o600 });
+  return { files, publisher, subscriber, chain };
+}
+
+/**
+ * Mosquitto's own clients: mosquitto_sub waits for M messages that mosquitto_pub sends from
+ * stdin at QoS 0 (mosquitto_pub at QoS 1 with -l disconnects before everything is acknowledged).
+ */
+export async function measureMosquittoClients(lab: StartedLocalLab, messages: number, dir: string): Promise<NonNullable<Baselines['mosquittoClients']>> {
+  const { files } = await baselineCredentials(lab, dir);
+  const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
+  const tls = ['-h', lab.broker.host, '-p', String(lab.broker.port), '--cafile', files.root];
+  const mark = markLog(lab.mosquitto.logFile);
+  const sub = spawn(locateTool('mosquitto_sub'), [...tls, '--cert', files.subCert, '--key', files.subKey, '-i', 'baseline-sub', '-t', topic, '-q', '0', '-C', String(messages)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    // Ready when the broker has the subscription (log_type subscribe), not after a guess.
+    await waitForLogLine(mark, /baseline-sub 0 .*telemetry/, 10_000);
+    const start = performance.now();
+    const pub = spawn(locateTool('mosquitto_pub'), [...tls, '--cert', files.pubCert, '--key', files.pubKey, '-i', 'baseline-pub', '-t', topic, '-q', '0', '-l'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const lines = Array.from({ length: messages }, (_, i) => payload(i)).join('\n') + '\n';
+    pub.stdin!.end(lines);
+    const timeout = setTimeout(() => sub.kill('SIGTERM'), 60_000);
+    const [code] = await once(sub, 'exit');
+    clearTimeout(timeout);
+    const elapsedMs = performance.now() - start;
+    pub.kill('SIGTERM');
+    if (code !== 0) throw new Error(`mosquitto_sub did not receive ${messages} messages within 60 s (exit ${code})`);
+    return { messages, elapsedMs: Math.round(elapsedMs), perSec: Math.round((messages * 1000) / elapsedMs) };
+  } finally {
+    sub.kill('SIGTERM');
+  }
+}
+
+/** The lab's path for the same messages: mqtt.js publisher and subscriber, QoS 0, Nagle off. */
+export async function measureLabClients(lab: StartedLocalLab, messages: number, dir: string): Promise<NonNullable<Baselines['labClients']>> {
+  const { publisher, subscriber, chain } = await baselineCredentials(lab, dir);
+  const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
+  const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
+  const sub = await connectMqtt({ ...common, clientId: 'baseline-lab-sub', certificateChainPem: chain(subscriber.certificatePem), privateKeyPem: subscriber.privateKeyPem });
+  const pub = await connectMqtt({ ...common, clientId: 'baseline-lab-pub', certificateChainPem: chain(publisher.certificatePem), privateKeyPem: publisher.privateKeyPem });
+  try {
+    let received = 0;
+    const done = new Promise<void>((resolve) => sub.on('message', () => ++received === messages && resolve()));
+    await sub.subscribeAsync(topic, { qos: 0 });
+    const start = performance.now();
+    for (let i = 0; i < messages; i++) pub.publish(topic, payload(i), { qos: 0 });
+    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`lab clients got ${received}/${messages} messages in 60 s`)), 60_000).unref())]);
+    const elapsedMs = performance.now() - start;
+    return { messages, elapsedMs: Math.round(elapsedMs), perSec: Math.round((messages * 1000) / elapsedMs) };
+  } finally {
+    await Promise.allSettled([sub.endAsync(), pub.endAsync()]);
+  }
+}

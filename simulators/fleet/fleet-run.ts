@@ -1,0 +1,270 @@
+// A swarm of simulated devices against a started lab: arrivals ramped at a fixed rate, each
+// device running the full workflow (ACME bootstrap through the provisioning service, X5C
+// operational certificate, mutual-TLS MQTT, periodic telemetry, renewals when lifetimes are
+// short) and one application receiving everything. Bounded in count and in time.
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { processCpuMs, ownCpuMs } from '../../environments/local/process-cpu.ts';
+import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { waitFor } from '../../environments/wait.ts';
+import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { LumiaApplication, type ReceivedTelemetry } from '../app/lumia-application.ts';
+import { generateIdentities, supportsCertificates, type FirmwareMix } from '../device/identity.ts';
+import { ReveosDevice } from '../device/reveos-device.ts';
+import { loopbackAddress } from '../shared/addresses.ts';
+import type { LabEndpoints } from '../shared/lab-endpoints.ts';
+import { LatencyHistograms } from './latency-histograms.ts';
+import { segmentShare, type Segment } from './segment.ts';
+
+export interface FleetOptions {
+  devices: number;
+  mix: FirmwareMix;
+  /** Device arrivals per second (whole fleet; a segment runs its share). */
+  ratePerSecond: number;
+  durationMs: number;
+  qos: 0 | 1;
+  telemetryIntervalMs: number;
+  /** Operational certificate lifetime; renewals happen during the run when it is short. */
+  certLifetimeSeconds?: number;
+  segment: Segment;
+  topicRoot: string;
+  seed: number;
+  minimumCertificateFirmware: string;
+  /** How long to wait for in-flight messages after telemetry stops. */
+  drainTimeoutMs: number;
+  /** Cap on concurrent device workflows, so arrivals cannot outrun the machine unboundedly. */
+  maxConcurrentProvisioning: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: FleetProgress) => void;
+}
+
+export interface FleetProgress {
+  elapsedMs: number;
+  started: number;
+  provisioned: number;
+  connected: number;
+  failed: number;
+  legacy: number;
+  sent: number;
+  received: number;
+  /** Messages per second over the last sample interval. */
+  msgsPerSec: number;
+  deliveryP99Ms: number;
+}
+
+export interface TimelinePoint {
+  t: number;
+  provisioned: number;
+  connected: number;
+  failed: number;
+  sent: number;
+  received: number;
+}
+
+export interface FleetResult {
+  partial: boolean;
+  startedAt: string;
+  finishedAt: string;
+  elapsedMs: number;
+  firstDevice: number;
+  devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number };
+  messages: { sent: number; received: number; lost: number; duplicates: number; lostByDevice: Record<string, number> };
+  renewals: number;
+  errorsByCause: Record<string, number>;
+  timeline: TimelinePoint[];
+  histograms: LatencyHistograms;
+  cpuMs: { lab: number; stepCa: number; mosquitto: number };
+}
+
+/** An error's cause as a short, stable label for "errors by cause". */
+function causeOf(error: unknown): string {
+  const e = error as { name?: string; message?: string };
+  const message = (e?.message ?? String(error)).replace(/\s+/g, ' ');
+  const short = message.replace(/\b[0-9a-f]{16,}\b/gi, '…').replace(/127\.\d+\.\d+\.\d+(:\d+)?/g, '<addr>').slice(0, 120);
+  return `${e?.name ?? 'Error'}: ${short}`;
+}
+
+export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, options: FleetOptions): Promise<FleetResult> {
+  const share = segmentShare(options.devices, options.ratePerSecond, options.segment);
+  const histograms = new LatencyHistograms();
+  const errorsByCause: Record<string, number> = {};
+  const counts = { started: 0, provisioned: 0, connected: 0, failed: 0, legacy: 0, renewals: 0, received: 0, duplicates: 0 };
+  const seen = new Map<string, Set<number>>();
+  const devices: ReveosDevice[] = [];
+  const timeline: TimelinePoint[] = [];
+  const logFile = path.join(path.dirname(lab.logs['step-ca']!), 'fleet-clients.log');
+  const storeRoot = path.join(lab.workDir, 'fleet');
+  const fail = (error: unknown) => {
+    counts.failed++;
+    const cause = causeOf(error);
+    errorsByCause[cause] = (errorsByCause[cause] ?? 0) + 1;
+  };
+
+  const cpuAtStart = { lab: ownCpuMs(), stepCa: processCpuMs(lab.stepCa.pid), mosquitto: processCpuMs(lab.mosquitto.pid) };
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const elapsed = () => performance.now() - t0;
+  // Ends renewal waits and the telemetry phase: at the end of the duration, or on Ctrl-C.
+  const runEnd = new AbortController();
+  options.signal?.addEventListener('abort', () => runEnd.abort(), { once: true });
+
+  // The engineer opens provisioning for exactly this segment's addresses and the application's.
+  const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, endpoints.trustedRootPem);
+  const appAddress = loopbackAddress(0, 120);
+  const first = loopbackAddress(share.firstDevice);
+  const last = loopbackAddress(Math.max(share.firstDevice, share.firstDevice + share.devices - 1));
+  await admin.turnOn();
+  await admin.setWhitelist([appAddress, `${first}-${last}`]);
+
+  const app = new LumiaApplication({
+    address: appAddress,
+    storeDir: path.join(storeRoot, 'lumia'),
+    endpoints,
+    topicRoot: options.topicRoot,
+    logFile,
+    keepReceived: false,
+    qos: options.qos,
+    onTelemetry: (entry: ReceivedTelemetry) => {
+      const { deviceId, seq, sentAt } = entry.message;
+      let set = seen.get(deviceId);
+      if (!set) seen.set(deviceId, (set = new Set()));
+      if (set.has(seq)) {
+        counts.duplicates++;
+        return;
+      }
+      set.add(seq);
+      counts.received++;
+      histograms.record(options.qos === 1 ? 'deliveryQos1' : 'deliveryQos0', entry.receivedAt - sentAt);
+    },
+  });
+  await app.provision();
+  await app.getCertificate();
+  await app.connect();
+
+  const sent = () => devices.reduce((sum, d) => sum + d.lastSeq, 0);
+  let lastSample = { t: 0, received: 0 };
+  const sampler = setInterval(() => {
+    const t = elapsed();
+    const point = { t: Math.round(t / 100) / 10, provisioned: counts.provisioned, connected: counts.connected, failed: counts.failed, sent: sent(), received: counts.received };
+    timeline.push(point);
+    const rate = ((counts.received - lastSample.received) * 1000) / Math.max(1, t - lastSample.t);
+    lastSample = { t, received: counts.received };
+    options.onProgress?.({
+      elapsedMs: t,
+      started: counts.started,
+      provisioned: counts.provisioned,
+      connected: counts.connected,
+      failed: counts.failed,
+      legacy: counts.legacy,
+      sent: point.sent,
+      received: counts.received,
+      msgsPerSec: Math.round(rate),
+      deliveryP99Ms: histograms.summary(options.qos === 1 ? 'deliveryQos1' : 'deliveryQos0').p99,
+    });
+  }, 1000);
+
+  const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
+  const inFlight = new Set<Promise<void>>();
+  const renewalLoops: Promise<void>[] = [];
+
+  const runDevice = async (device: ReveosDevice) => {
+    const started = performance.now();
+    try {
+      await device.provision();
+      await device.getCertificate({ lifetimeSeconds: options.certLifetimeSeconds });
+      await device.connect();
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    counts.provisioned++;
+    counts.connected++;
+    const t = device.timings;
+    for (const phase of ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign'] as const) if (t[phase] !== undefined) histograms.record(phase, t[phase]!);
+    if (t.mqttConnect !== undefined) histograms.record('firstConnack', t.mqttConnect);
+    histograms.record('provisioningTotal', performance.now() - started);
+    device.startTelemetry(options.telemetryIntervalMs, options.qos);
+    if (options.certLifetimeSeconds) {
+      renewalLoops.push(
+        (async () => {
+          // Renew at 2/3 of each lifetime until the run ends; each renewal moves the session.
+          while (!runEnd.signal.aborted) {
+            try {
+              await device.renewWhenDue(undefined, runEnd.signal);
+            } catch (error) {
+              if (!runEnd.signal.aborted) fail(error);
+              return;
+            }
+            counts.renewals++;
+            if (device.timings.renewal !== undefined) histograms.record('renewal', device.timings.renewal);
+          }
+        })(),
+      );
+    }
+  };
+
+  // Arrivals: device k starts at k / rate seconds; never more than the cap at once.
+  for (let k = 0; k < identities.length; k++) {
+    if (options.signal?.aborted) break;
+    const due = (k * 1000) / share.ratePerSecond;
+    if (due > elapsed()) await delay(due - elapsed(), undefined, { signal: options.signal }).catch(() => undefined);
+    while (inFlight.size >= options.maxConcurrentProvisioning && !options.signal?.aborted) await Promise.race(inFlight);
+    if (options.signal?.aborted) break;
+    const identity = identities[k]!;
+    counts.started++;
+    if (!supportsCertificates(identity.firmwareVersion, options.minimumCertificateFirmware)) {
+      counts.legacy++;
+      continue;
+    }
+    const device = new ReveosDevice(identity, {
+      address: loopbackAddress(share.firstDevice + k),
+      storeDir: path.join(storeRoot, identity.deviceId),
+      endpoints,
+      topicRoot: options.topicRoot,
+      logFile,
+    });
+    devices.push(device);
+    const work = runDevice(device).finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  }
+  await Promise.all(inFlight);
+
+  // Telemetry runs until the duration is over (arrivals included), or until Ctrl-C.
+  const remaining = options.durationMs - elapsed();
+  if (remaining > 0 && !options.signal?.aborted) await delay(remaining, undefined, { signal: options.signal }).catch(() => undefined);
+  runEnd.abort();
+  await Promise.all(devices.map((d) => d.stopTelemetry()));
+  await Promise.all(renewalLoops);
+
+  const totalSent = sent();
+  await waitFor(`all ${totalSent} messages to reach the application`, () => counts.received >= totalSent, { timeoutMs: options.drainTimeoutMs }).catch(() => undefined);
+  clearInterval(sampler);
+  timeline.push({ t: Math.round(elapsed() / 100) / 10, provisioned: counts.provisioned, connected: counts.connected, failed: counts.failed, sent: totalSent, received: counts.received });
+
+  const lostByDevice: Record<string, number> = {};
+  for (const device of devices) {
+    const got = seen.get(device.identity.deviceId)?.size ?? 0;
+    if (got < device.lastSeq) lostByDevice[device.identity.deviceId] = device.lastSeq - got;
+  }
+  await Promise.allSettled([...devices.map((d) => d.disconnect()), app.disconnect()]);
+  await admin.turnOff().catch(() => undefined);
+
+  return {
+    partial: options.signal?.aborted ?? false,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    elapsedMs: elapsed(),
+    firstDevice: share.firstDevice,
+    devices: { requested: share.devices, started: counts.started, provisioned: counts.provisioned, connected: counts.connected, failed: counts.failed, legacy: counts.legacy },
+    messages: { sent: totalSent, received: counts.received, lost: Object.values(lostByDevice).reduce((a, b) => a + b, 0), duplicates: counts.duplicates, lostByDevice },
+    renewals: counts.renewals,
+    errorsByCause,
+    timeline,
+    histograms,
+    cpuMs: {
+      lab: ownCpuMs() - cpuAtStart.lab,
+      stepCa: processCpuMs(lab.stepCa.pid) - cpuAtStart.stepCa,
+      mosquitto: processCpuMs(lab.mosquitto.pid) - cpuAtStart.mosquitto,
+    },
+  };
+}
