@@ -36,7 +36,7 @@ program
   .option('--devices <n>', 'number of devices (1..100000)', '50')
   .option('--mix <spec>', 'firmware mix, percentages summing to 100', '2.1:100')
   .option('--rate <n>', 'device arrivals per second (1..1000)', '10')
-  .option('--duration <time>', 'run time, e.g. 30s, 2m (at most 1h)', '30s')
+  .option('--duration <time>', 'steady state after the last arrival: every device publishes this long, e.g. 30s, 2m (at most 1h)', '30s')
   .option('--qos <0|1>', 'telemetry QoS', '1')
   .option('--interval <ms>', 'telemetry interval per device', '1000')
   .option('--cert-lifetime <time>', 'operational certificate lifetime (renewals happen during the run when short)')

@@ -1,0 +1,88 @@
+// The fleet load lab end to end: a smoke profile whose report must be complete and consistent,
+// two segments whose merged report matches one run of the same total, and the HTML report
+// rendered in a real browser.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import type { PerfSummary } from '../../simulators/fleet/perf-summary.ts';
+import { startCli } from '../support/cli.ts';
+
+const out = mkdtempSync(path.join(os.tmpdir(), 'ecm-perf-'));
+const CHROMIUM = '/usr/bin/chromium';
+
+async function load(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = startCli(['load', '--out', out, ...args]);
+  const exit = await run.exit;
+  return { code: exit.code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+const summaryOf = (runId: string) => JSON.parse(readFileSync(path.join(out, runId, 'summary.json'), 'utf8')) as PerfSummary;
+
+test('smoke profile: 50 devices, QoS 1 — the report is complete, consistent, and nothing is lost', async () => {
+  const run = await load(['--devices', '50', '--rate', '25', '--duration', '5s', '--interval', '250', '--qos', '1', '--baseline-signs', '20', '--baseline-messages', '2000', '--run-id', 'smoke']);
+  assert.equal(run.code, 0, `ecm-lab load failed:\n${run.stderr}\n${run.stdout}`);
+  const s = summaryOf('smoke');
+  assert.equal(s.schema, 'ecm-lab/perf-summary@1');
+  assert.equal(s.devices.requested, 50);
+  assert.equal(s.devices.started, 50);
+  assert.equal(s.devices.provisioned + s.devices.failed + s.devices.legacy, s.devices.started, 'every device is accounted for');
+  assert.equal(s.devices.provisioned, 50);
+  assert.equal(s.mqtt.messages.lost, 0, 'QoS 1 loses nothing');
+  assert.equal(s.mqtt.messages.received + s.mqtt.messages.lost, s.mqtt.messages.sent, 'messages add up');
+  assert.ok(s.mqtt.messages.sent > 50, 'devices published telemetry');
+  assert.equal(s.provisioning.latencyMs.count, s.devices.provisioned, 'one provisioning sample per device');
+  assert.equal(s.mqtt.deliveryLatencyMs.count, s.mqtt.messages.received, 'one delivery sample per message');
+  for (const phase of ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack'] as const) {
+    assert.equal(s.provisioning.phases[phase].count, 50, `${phase} measured for every device`);
+  }
+  assert.ok(s.provisioning.latencyMs.p50 <= s.provisioning.latencyMs.p99 && s.provisioning.latencyMs.p99 <= s.provisioning.latencyMs.max);
+  assert.ok(s.baselines.caSigning && s.baselines.mosquittoClients && s.baselines.labClients, 'baselines measured in the same run');
+  assert.ok(Object.values(s.ratios).every((r) => typeof r === 'number' && r > 0), `ratios: ${JSON.stringify(s.ratios)}`);
+  assert.ok(s.thresholds.length >= 4 && s.thresholds.every((t) => t.ok));
+  assert.ok(s.timeline.length >= 5);
+  for (let i = 1; i < s.timeline.length; i++) assert.ok(s.timeline[i]!.received >= s.timeline[i - 1]!.received, 'counters never go back');
+  assert.equal(realpathSync(path.join(out, 'latest')), realpathSync(path.join(out, 'smoke')), 'reports/perf/latest points at the newest run');
+  assert.match(run.stdout, /thresholds\s+provisioning p99 ok/);
+});
+
+test('two segments merged match a single run of the same total', async () => {
+  const common = ['--devices', '40', '--rate', '20', '--duration', '5s', '--interval', '250', '--no-baselines'];
+  for (const [segment, id] of [['1/2', 'seg1'], ['2/2', 'seg2'], ['1/1', 'single']] as const) {
+    const run = await load([...common, '--segment', segment, '--run-id', id]);
+    assert.equal(run.code, 0, `${id}: ${run.stderr}`);
+  }
+  const [seg1, seg2, single] = [summaryOf('seg1'), summaryOf('seg2'), summaryOf('single')];
+  assert.equal(seg1.devices.requested + seg2.devices.requested, 40);
+  assert.equal(seg2.segment.firstDevice, seg1.devices.requested, 'segments are disjoint and contiguous');
+
+  const merge = startCli(['report', 'merge', path.join(out, 'seg1'), path.join(out, 'seg2'), '--out', out, '--run-id', 'merged']);
+  assert.equal((await merge.exit).code, 0, merge.stderr());
+  const merged = summaryOf('merged');
+  assert.deepEqual(merged.devices, single.devices, 'device counts match exactly');
+  assert.equal(merged.provisioning.latencyMs.count, seg1.provisioning.latencyMs.count + seg2.provisioning.latencyMs.count, 'histograms merge exactly');
+  assert.equal(merged.mqtt.messages.sent, seg1.mqtt.messages.sent + seg2.mqtt.messages.sent);
+  // Timing-dependent figures agree within a tolerance: same devices, interval and steady state.
+  const [a, b] = [merged.mqtt.messages.sent, single.mqtt.messages.sent];
+  assert.ok(Math.abs(a - b) <= 0.25 * Math.max(a, b), `messages sent: merged ${a} vs single ${b}`);
+  assert.equal(merged.mqtt.messages.lost, 0);
+});
+
+test('the HTML report renders its charts in a real browser', async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with bash scripts/bootstrap.sh`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`file://${path.join(out, 'smoke', 'index.html')}`);
+    await page.locator('figure.chart svg').first().waitFor({ timeout: 10_000 });
+    assert.ok((await page.locator('figure.chart svg').count()) >= 5, 'every chart is drawn');
+    assert.ok((await page.locator('rect.bar').count()) >= 10, 'bars of the phase chart');
+    assert.ok((await page.locator('polyline').count()) >= 4, 'lines of the percentile and timeline charts');
+    assert.match(await page.locator('h1').innerText(), /fleet run smoke/);
+    assert.equal(await page.locator('.fail').count(), 0, 'no broken threshold is shown');
+  } finally {
+    await browser.close();
+  }
+});
