@@ -1,6 +1,7 @@
 // ecm-lab: one way into the lab. Each command lives in its own module under bin/commands.
 import { Command, Option } from 'commander';
 import { ConfigError } from '../environments/config.ts';
+import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { loadCommand, reportMergeCommand, type LoadCliOptions } from './commands/load.ts';
 import { runCommand } from './commands/run.ts';
@@ -49,6 +50,11 @@ program
   .option('--out <dir>', 'report root', 'reports/perf')
   .option('--run-id <id>', 'name of the report directory')
   .action((opts: LoadCliOptions) => loadCommand(program.opts(), opts));
+
+program
+  .command('bench')
+  .description('run the standard load profile and write its figures into BENCHMARKS.md')
+  .action(() => benchCommand(program.opts()));
 
 program
   .command('report')

@@ -1,0 +1,71 @@
+// ecm-lab bench (npm run bench): the standard profile, then its figures into BENCHMARKS.md
+// between the bench markers, with the command that produced them.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../../environments/tools/tools.ts';
+import type { PerfSummary } from '../../simulators/fleet/perf-summary.ts';
+import { loadCommand, type LoadCliOptions } from './load.ts';
+
+export const STANDARD_PROFILE: LoadCliOptions = {
+  devices: '200',
+  mix: '2.1:70,2.0:20,1.4:10',
+  rate: '20',
+  duration: '30s',
+  qos: '1',
+  interval: '1000',
+  segment: '1/1',
+  seed: '1',
+  maxConcurrent: '50',
+  baselines: true,
+  baselineSigns: '200',
+  baselineMessages: '50000',
+  out: 'reports/perf',
+};
+
+const START = '<!-- bench:start -->';
+const END = '<!-- bench:end -->';
+
+export function benchmarkMarkdown(s: PerfSummary, command: string): string {
+  const b = s.baselines;
+  const row = (name: string, value: string) => `| ${name} | ${value} |`;
+  return [
+    START,
+    `Measured ${s.startedAt} on ${s.machine.cpus} × ${s.machine.cpuModel}, ${s.machine.memoryGiB} GiB, Node ${s.machine.node}; step-ca ${s.tools['step-ca']}, Mosquitto ${s.tools.mosquitto}.`,
+    '',
+    '```',
+    command,
+    '```',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    row('devices provisioned / requested (legacy firmware excluded)', `${s.devices.provisioned} / ${s.devices.requested - s.devices.legacy} (${s.devices.legacy} legacy, ${s.devices.failed} failed)`),
+    row('provisioning latency p50 / p95 / p99 / max (ACME + X5C + first CONNACK)', `${s.provisioning.latencyMs.p50} / ${s.provisioning.latencyMs.p95} / ${s.provisioning.latencyMs.p99} / ${s.provisioning.latencyMs.max} ms`),
+    ...(['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack'] as const).map((p) =>
+      row(`phase ${p} p50 / p99`, `${s.provisioning.phases[p].p50} / ${s.provisioning.phases[p].p99} ms`),
+    ),
+    row('devices provisioned per second (arrival rate ' + s.config.ratePerSecond + '/s)', `${s.provisioning.devicesPerSec}`),
+    row(`MQTT QoS ${s.mqtt.qos} messages sent / received / lost`, `${s.mqtt.messages.sent} / ${s.mqtt.messages.received} / ${s.mqtt.messages.lost}`),
+    row('delivery latency p50 / p99', `${s.mqtt.deliveryLatencyMs.p50} / ${s.mqtt.deliveryLatencyMs.p99} ms`),
+    row('baseline: step-ca signing alone', b.caSigning ? `${b.caSigning.perSec}/s at concurrency ${b.caSigning.concurrency}, p50 ${b.caSigning.latencyMs.p50} ms, ${b.caSigning.stepCaCpuMsPerCert} ms step-ca CPU per certificate` : 'n/a'),
+    row('baseline: Mosquitto clients (QoS 0)', b.mosquittoClients ? `${b.mosquittoClients.perSec} msg/s` : 'n/a'),
+    row('lab clients, same messages (QoS 0)', b.labClients ? `${b.labClients.perSec} msg/s` : 'n/a'),
+    row('CPU per provisioned device: lab / step-ca', `${s.cpu.labMsPerDevice} / ${s.cpu.stepCaMsPerDevice} ms`),
+    ...Object.entries(s.ratios).map(([k, v]) => row(`ratio ${k}`, String(v ?? 'n/a'))),
+    row('thresholds', s.thresholds.map((t) => `${t.name} ${t.ok ? 'met' : 'BROKEN'}`).join(', ')),
+    END,
+  ].join('\n');
+}
+
+export async function benchCommand(global: { config?: string }): Promise<void> {
+  await loadCommand(global, { ...STANDARD_PROFILE, runId: `bench-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}` });
+  const summary = JSON.parse(readFileSync(path.join(repoRoot, STANDARD_PROFILE.out, 'latest', 'summary.json'), 'utf8')) as PerfSummary;
+  const p = STANDARD_PROFILE;
+  const command = `npm run bench   # = ecm-lab load --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-messages ${p.baselineMessages}`;
+  const file = path.join(repoRoot, 'BENCHMARKS.md');
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(START);
+  const end = text.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`BENCHMARKS.md has no ${START} ... ${END} section to update`);
+  writeFileSync(file, text.slice(0, start) + benchmarkMarkdown(summary, command) + text.slice(end + END.length));
+  console.log(`BENCHMARKS.md updated from ${summary.runId}`);
+}
