@@ -29,3 +29,10 @@ Feature: UC-03 Offline device reconnects
     Then it finds its certificate "revoked" and discards it
     And it re-acquires an operational certificate with its bootstrap certificate and connects
     And its telemetry reaches the application again
+
+  Scenario: A restarted device reuses its valid certificate store
+    Given a device provisioned with an operational certificate valid for 3600 seconds
+    When the device process restarts
+    And the device powers up again
+    Then it connects with its stored certificate without asking the CA for a new one
+    And its telemetry reaches the application again

@@ -150,3 +150,16 @@ Then('the device takes the legacy path: no certificate, and the broker refuses i
   });
   assert.equal(attempt.connected, false, 'a device without a certificate must never reach the broker');
 });
+
+When('the device process restarts', async function (this: LabWorld) {
+  const before = this.lastDevice;
+  await before.disconnect();
+  this.inventoryBeforeRestart = (await this.admin.inventory(before.identity.deviceId)).length;
+  this.restartDevice(before);
+});
+
+Then('it connects with its stored certificate without asking the CA for a new one', async function (this: LabWorld) {
+  const outcome = this.powerUps.get(this.lastDevice)!;
+  assert.deepEqual(outcome.path, ['validating', 'connecting', 'connected']);
+  assert.equal((await this.admin.inventory(this.lastDevice.identity.deviceId)).length, this.inventoryBeforeRestart, 'no new certificate was issued');
+});

@@ -28,6 +28,7 @@ export class LabWorld extends World {
   certificateBefore: CertificateFacts | undefined;
   readonly powerUps = new Map<CertificateClient, Awaited<ReturnType<CertificateClient['powerUp']>>>();
   certificatesBeforeRotation = new Map<CertificateClient, StoredPair>();
+  inventoryBeforeRestart = 0;
   private readonly cleanups: Array<() => Promise<unknown>> = [];
 
   constructor(options: IWorldOptions) {
@@ -74,6 +75,23 @@ export class LabWorld extends World {
     this.devices.push(device);
     this.onCleanup(() => device.disconnect());
     return device;
+  }
+
+  /**
+   * The same device after its process restarted: a new object with the same identity, address
+   * and certificate store, remembering nothing but what is on disk (NFR-REL-002).
+   */
+  restartDevice(device: ReveosDevice): ReveosDevice {
+    const restarted = new ReveosDevice(device.identity, {
+      address: device.address,
+      storeDir: device.store.dir,
+      endpoints: this.session.endpoints,
+      topicRoot: this.session.config.broker.topicRoot,
+      logFile: this.clientLogFile,
+    });
+    this.devices[this.devices.indexOf(device)] = restarted;
+    this.onCleanup(() => restarted.disconnect());
+    return restarted;
   }
 
   /** The managing application, provisioned, connected and subscribed to all telemetry. */
