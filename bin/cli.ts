@@ -47,6 +47,7 @@ program
   .option('--no-baselines', 'skip the baselines (step-ca signing, Mosquitto clients)')
   .option('--baseline-signs <n>', 'signatures in the step-ca baseline', '100')
   .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')
+  .option('--faults <kinds>', 'restart components during the run: ca-restart,broker-restart,provisioning-restart,device-restart')
   .option('--out <dir>', 'report root', 'reports/perf')
   .option('--run-id <id>', 'name of the report directory')
   .action((opts: LoadCliOptions) => loadCommand(program.opts(), opts));

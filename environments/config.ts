@@ -61,6 +61,11 @@ export const labConfigSchema = z
         maxQueuedMessages: z.number().int().min(0).default(0),
         /** Topic root of device telemetry: devices publish under <root>/<deviceId>/#. */
         topicRoot: z.string().regex(/^[A-Za-z0-9_-]+$/).default('reveos'),
+        /**
+         * Keep sessions and queued QoS 1 messages across a broker restart (saved on shutdown and
+         * every second). Off by default; fault-injection runs turn it on.
+         */
+        persistence: z.boolean().default(false),
         /** Certificate CN of the managing application, which may read every device's topics. */
         applicationIdentity: z.string().min(1).default('lumia'),
       })

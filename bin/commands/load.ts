@@ -13,6 +13,7 @@ import { runFleet, type FleetProgress } from '../../simulators/fleet/fleet-run.t
 import { renderPerfHtml } from '../../simulators/fleet/perf-html.ts';
 import { buildSummary, mergeSummaries, type Baselines, type PerfSummary } from '../../simulators/fleet/perf-summary.ts';
 import { parseSegment } from '../../simulators/fleet/segment.ts';
+import { parseFaults } from '../../simulators/fleet/faults.ts';
 import { labEndpoints } from '../../simulators/shared/lab-endpoints.ts';
 
 /** "30s", "2m", "1h", "1500ms" or plain seconds. */
@@ -66,6 +67,17 @@ const loadOptionsSchema = z.object({
   baselines: z.boolean(),
   baselineSigns: z.coerce.number().int().min(1).max(10_000),
   baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
+  faults: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseFaults(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   out: z.string().min(1),
   runId: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
 });
@@ -104,7 +116,8 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
     return;
   }
   const o = parsed.data;
-  const config = loadConfig({ file: global.config });
+  // A broker restart must not lose queued QoS 1 messages: the broker keeps its sessions on disk.
+  const config = loadConfig({ file: global.config, overrides: o.faults.includes('broker-restart') ? { broker: { persistence: true } } : undefined });
   const runId = o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-seg${o.segment.index}of${o.segment.count}`;
 
   // First Ctrl-C: stop arrivals and telemetry, write the partial report, stop the lab.
@@ -150,6 +163,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         minimumCertificateFirmware: config.devices.minimumCertificateFirmware,
         drainTimeoutMs: 10_000,
         maxConcurrentProvisioning: o.maxConcurrent,
+        faults: o.faults,
         signal: abort.signal,
         onProgress: progressPrinter(),
       };

@@ -19,6 +19,8 @@ export interface MosquittoConfigInput {
   runAsUser: string;
   /** Mosquitto flushes its log file line by line; its stdout is block-buffered when piped. */
   logFile: string;
+  /** Directory for the persistence database when broker.persistence is on. */
+  persistenceDir?: string;
 }
 
 export function renderMosquittoConf(input: MosquittoConfigInput): string {
@@ -28,7 +30,9 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     `user ${input.runAsUser}`,
     'per_listener_settings false',
     'allow_anonymous false',
-    'persistence false',
+    ...(broker.persistence && input.persistenceDir
+      ? ['persistence true', `persistence_location ${input.persistenceDir}/`, 'autosave_interval 1']
+      : ['persistence false']),
     `log_dest file ${input.logFile}`,
     'log_type error',
     'log_type warning',

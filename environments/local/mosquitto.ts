@@ -59,7 +59,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
   writeFileSync(aclFile, renderAcl(config.broker), { mode: 0o600 });
   writeFileSync(
     configFile,
-    renderMosquittoConf({ broker: config.broker, port, files: { ...options.files, aclFile }, runAsUser: os.userInfo().username, logFile: options.logFile }),
+    renderMosquittoConf({ broker: config.broker, port, files: { ...options.files, aclFile }, runAsUser: os.userInfo().username, logFile: options.logFile, persistenceDir: options.dir }),
     { mode: 0o600 },
   );
   let process_ = await launch();

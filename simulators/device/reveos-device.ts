@@ -49,10 +49,18 @@ export class ReveosDevice extends CertificateClient {
   private seq = 0;
   private telemetryLoop: { stop: AbortController; done: Promise<void> } | undefined;
 
-  constructor(identity: DeviceIdentity, options: Omit<CertificateClientOptions, 'commonName' | 'sans'> & { topicRoot?: string }) {
+  constructor(
+    identity: DeviceIdentity,
+    options: Omit<CertificateClientOptions, 'commonName' | 'sans'> & {
+      topicRoot?: string;
+      /** The last sequence number sent before a restart: a device persists its counter. */
+      lastSeq?: number;
+    },
+  ) {
     super({ ...options, commonName: identity.deviceId, sans: [deviceSan(identity.deviceId)] });
     this.identity = identity;
     this.topicRoot = options.topicRoot ?? 'reveos';
+    this.seq = options.lastSeq ?? 0;
   }
 
   /** Devices below the minimum firmware take the legacy path: no certificate at all. */

@@ -13,6 +13,7 @@ import { generateIdentities, supportsCertificates, type FirmwareMix } from '../d
 import { ReveosDevice } from '../device/reveos-device.ts';
 import { loopbackAddress } from '../shared/addresses.ts';
 import type { LabEndpoints } from '../shared/lab-endpoints.ts';
+import { faultPhase, type FaultKind, type FaultRecord } from './faults.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import { segmentShare, type Segment } from './segment.ts';
 
@@ -35,6 +36,8 @@ export interface FleetOptions {
   drainTimeoutMs: number;
   /** Cap on concurrent device workflows, so arrivals cannot outrun the machine unboundedly. */
   maxConcurrentProvisioning: number;
+  /** Components to restart during the run (fault injection). */
+  faults?: FaultKind[];
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
 }
@@ -75,7 +78,15 @@ export interface FleetResult {
   timeline: TimelinePoint[];
   histograms: LatencyHistograms;
   cpuMs: { lab: number; stepCa: number; mosquitto: number };
+  faults: FaultRecord[];
+  /** Distinct certificate identities among connected devices (a duplicate would break ACLs). */
+  distinctIdentities: number;
 }
+
+/** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
+const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };
+/** Devices reconnect by themselves after the broker went away. */
+const RECONNECT_MS = 500;
 
 /** An error's cause as a short, stable label for "errors by cause". */
 function causeOf(error: unknown): string {
@@ -123,6 +134,7 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     endpoints,
     topicRoot: options.topicRoot,
     logFile,
+    reconnectPeriodMs: RECONNECT_MS,
     keepReceived: false,
     qos: options.qos,
     onTelemetry: (entry: ReceivedTelemetry) => {
@@ -135,6 +147,11 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
       }
       set.add(seq);
       counts.received++;
+      const waiting = awaitingDelivery.get(deviceId);
+      if (waiting) {
+        awaitingDelivery.delete(deviceId);
+        waiting.record.record('recovery', entry.receivedAt - performance.timeOrigin - waiting.since);
+      }
       histograms.record(options.qos === 1 ? 'deliveryQos1' : 'deliveryQos0', entry.receivedAt - sentAt);
     },
   });
@@ -164,16 +181,106 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     });
   }, 1000);
 
+  // --- fault injection -------------------------------------------------------------------
+  const faultRecords: FaultRecord[] = [];
+  /** Devices whose power-up needed retries, and when they finally connected. */
+  const retriedAt = new Map<string, number>();
+  /** Devices waiting for their first delivery after a fault, with the fault's start. */
+  const awaitingDelivery = new Map<string, { since: number; record: LatencyHistograms }>();
+  const faultTasks: Promise<void>[] = [];
+
+  const restartComponent = async (kind: FaultKind): Promise<void> => {
+    if (kind === 'ca-restart') await lab.stepCa.restart();
+    else if (kind === 'broker-restart') await lab.mosquitto.restart();
+    else if (kind === 'provisioning-restart') await lab.provisioningService.restart();
+  };
+
+  const restartDevices = async (since: number, recovery: LatencyHistograms): Promise<number> => {
+    // A tenth of the connected fleet (at least one) restarts its process: a new object on the
+    // same store, with its persisted telemetry counter, through the full power-up workflow.
+    const connected = devices.filter((d) => d.connected);
+    const count = Math.min(connected.length, Math.max(1, Math.ceil(connected.length / 10)));
+    const victims = Array.from({ length: count }, (_, i) => connected[Math.floor((i * connected.length) / count)]!);
+    await Promise.all(
+      victims.map(async (old) => {
+        await old.disconnect();
+        const restarted = new ReveosDevice(old.identity, {
+          address: old.address,
+          storeDir: old.store.dir,
+          endpoints,
+          topicRoot: options.topicRoot,
+          logFile,
+          reconnectPeriodMs: RECONNECT_MS,
+          lastSeq: old.lastSeq,
+        });
+        devices[devices.indexOf(old)] = restarted;
+        try {
+          await bringUp(restarted);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        awaitingDelivery.set(restarted.identity.deviceId, { since, record: recovery });
+        restarted.startTelemetry(options.telemetryIntervalMs, options.qos);
+      }),
+    );
+    return victims.length;
+  };
+
+  const inject = (kind: FaultKind) => {
+    faultTasks.push(
+      (async () => {
+        const since = performance.now();
+        const recovery = new LatencyHistograms();
+        let affected = 0;
+        if (kind === 'broker-restart') {
+          for (const d of devices.filter((x) => x.connected)) awaitingDelivery.set(d.identity.deviceId, { since, record: recovery });
+          affected = awaitingDelivery.size;
+        }
+        if (kind === 'device-restart') affected = await restartDevices(since, recovery);
+        else await restartComponent(kind);
+        const restartMs = performance.now() - since;
+        if (kind === 'ca-restart' || kind === 'provisioning-restart') {
+          // Affected: devices whose power-up had to retry after the fault began.
+          await waitFor(`devices to recover from ${kind}`, () => inFlight.size === 0 || runEnd.signal.aborted, { timeoutMs: 120_000, intervalMs: 100 }).catch(() => undefined);
+          for (const [, at] of retriedAt) if (at >= since) recovery.record('recovery', at - since), affected++;
+        } else {
+          await waitFor(`affected devices to deliver again after ${kind}`, () => [...awaitingDelivery.values()].every((w) => w.record !== recovery) || runEnd.signal.aborted, { timeoutMs: 60_000, intervalMs: 100 }).catch(() => undefined);
+        }
+        const r = recovery.summary('recovery');
+        faultRecords.push({ kind, atS: Math.round((since - t0) / 100) / 10, restartMs: Math.round(restartMs), devicesAffected: affected, recoveryMs: { p50: r.p50, p99: r.p99, max: r.max } });
+        histograms.addEncoded(recovery.encode());
+      })(),
+    );
+  };
+
+  const scheduleFaults = (phase: 'arrivals' | 'steady', windowMs: number) => {
+    for (const kind of options.faults ?? []) {
+      const plan = faultPhase(kind);
+      if (plan.phase !== phase) continue;
+      const timer = setTimeout(() => inject(kind), windowMs * plan.fraction);
+      runEnd.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    }
+  };
+  scheduleFaults('arrivals', (share.devices * 1000) / share.ratePerSecond);
+
   const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
   const inFlight = new Set<Promise<void>>();
   const renewalLoops: Promise<void>[] = [];
 
+  /** The device's own power-up workflow: validation, ACME, X5C, connect, with retries and backoff. */
+  const bringUp = async (device: ReveosDevice) => {
+    const outcome = await device.powerUp({ backoff: FLEET_BACKOFF, lifetimeSeconds: options.certLifetimeSeconds });
+    if (outcome.state !== 'connected') throw new Error('error' in outcome && outcome.error ? outcome.error : `power-up ended in ${outcome.state}`);
+    return outcome;
+  };
+
   const runDevice = async (device: ReveosDevice) => {
     const started = performance.now();
     try {
-      await device.provision();
-      await device.getCertificate({ lifetimeSeconds: options.certLifetimeSeconds });
-      await device.connect();
+      const outcome = await bringUp(device);
+      const retried = Object.values(outcome.attempts).some((a) => a.refusals + a.errors > 0);
+      if (retried) retriedAt.set(device.identity.deviceId, performance.now());
     } catch (error) {
       fail(error);
       return;
@@ -223,6 +330,7 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
       endpoints,
       topicRoot: options.topicRoot,
       logFile,
+      reconnectPeriodMs: RECONNECT_MS,
     });
     devices.push(device);
     const work = runDevice(device).finally(() => inFlight.delete(work));
@@ -231,7 +339,10 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   await Promise.all(inFlight);
 
   // Steady state: the whole fleet publishes for the duration (bounded), or until Ctrl-C.
+  scheduleFaults('steady', options.durationMs);
   if (!options.signal?.aborted) await delay(options.durationMs, undefined, { signal: options.signal }).catch(() => undefined);
+  // A fault still recovering at the end keeps the run going until it has (bounded by its waits).
+  await Promise.all(faultTasks);
   runEnd.abort();
   await Promise.all(devices.map((d) => d.stopTelemetry()));
   await Promise.all(renewalLoops);
@@ -261,6 +372,8 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     errorsByCause,
     timeline,
     histograms,
+    faults: faultRecords,
+    distinctIdentities: new Set(devices.map((d) => d.identity.deviceId)).size,
     cpuMs: {
       lab: ownCpuMs() - cpuAtStart.lab,
       stepCa: processCpuMs(lab.stepCa.pid) - cpuAtStart.stepCa,

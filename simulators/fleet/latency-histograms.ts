@@ -14,6 +14,8 @@ export const PHASES = [
   'mqttConnect',
   'deliveryQos0',
   'deliveryQos1',
+  /** Fault injection: from a fault to an affected device's recovery. */
+  'recovery',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 

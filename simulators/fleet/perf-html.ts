@@ -123,6 +123,7 @@ ${lineChart('Devices over time', [
   ], { xLabel: 'seconds', yLabel: 'devices' })}
 ${lineChart('Messages received per second', [{ name: 'msg/s', points: rate }], { xLabel: 'seconds', yLabel: 'msg/s' })}
 </div>
+${s.faults.length > 0 ? `<h2>Faults injected</h2>${table(['fault', 'at (s)', 'restart (ms)', 'devices affected', 'recovery p50 / p99 / max (ms)'], s.faults.map((f) => [f.kind, f.atS, f.restartMs, f.devicesAffected, `${f.recoveryMs.p50} / ${f.recoveryMs.p99} / ${f.recoveryMs.max}`]))}` : ''}
 <h2>Errors by cause</h2>
 ${errors.length === 0 ? '<p class="pass">No errors.</p>' : table(['cause', 'count'], errors)}
 <h2>Thresholds</h2>

@@ -1,6 +1,7 @@
 // summary.json of a fleet run: stable key names (documented in README "Performance report"),
 // thresholds from seed 001, baselines measured in the same run and the ratios against them.
 import os from 'node:os';
+import type { FaultRecord } from './faults.ts';
 import type { FleetOptions, FleetResult, TimelinePoint } from './fleet-run.ts';
 import { LatencyHistograms, PHASES, type LatencySummaryMs, type Phase } from './latency-histograms.ts';
 
@@ -34,7 +35,9 @@ export interface PerfSummary {
   segment: { index: number; count: number; firstDevice: number };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; platform: string; node: string };
   tools: Record<string, string>;
-  devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number };
+  devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number; distinctIdentities: number };
+  /** Faults injected (ecm-lab load --faults), each with the devices it affected and their recovery. */
+  faults: FaultRecord[];
   provisioning: { latencyMs: LatencySummaryMs; phases: Record<Phase, LatencySummaryMs>; devicesPerSec: number };
   renewals: { count: number; latencyMs: LatencySummaryMs };
   mqtt: {
@@ -65,12 +68,17 @@ export function machineInfo(): PerfSummary['machine'] {
 }
 
 /** NFR-PERF-001: provisioning within 30 s; NFR-PERF-002: sub-second delivery; QoS 1 loses nothing. */
-export function evaluateThresholds(summary: Pick<PerfSummary, 'provisioning' | 'mqtt' | 'devices'>): ThresholdResult[] {
+export function evaluateThresholds(summary: Pick<PerfSummary, 'provisioning' | 'mqtt' | 'devices' | 'faults'>): ThresholdResult[] {
   const results: ThresholdResult[] = [
     { name: 'provisioning p99', requirement: 'NFR-PERF-001', limit: 30_000, value: summary.provisioning.latencyMs.p99, ok: summary.provisioning.latencyMs.p99 < 30_000 },
     { name: 'delivery p99', requirement: 'NFR-PERF-002', limit: 1000, value: summary.mqtt.deliveryLatencyMs.p99, ok: summary.mqtt.deliveryLatencyMs.p99 < 1000 },
     { name: 'failed devices', requirement: 'NFR-REL-001', limit: 0, value: summary.devices.failed, ok: summary.devices.failed === 0 },
   ];
+  if (summary.faults.length > 0) {
+    const expected = summary.devices.started - summary.devices.legacy;
+    results.push({ name: 'devices connected after faults', requirement: 'NFR-REL-002', limit: expected, value: summary.devices.connected, ok: summary.devices.connected === expected });
+    results.push({ name: 'duplicate identities', requirement: 'FR-MB-002', limit: 0, value: summary.devices.provisioned - summary.devices.distinctIdentities, ok: summary.devices.provisioned === summary.devices.distinctIdentities });
+  }
   if (summary.mqtt.qos === 1) results.push({ name: 'QoS 1 messages lost', requirement: 'FR-DS-003', limit: 0, value: summary.mqtt.messages.lost, ok: summary.mqtt.messages.lost === 0 });
   return results;
 }
@@ -153,7 +161,8 @@ export function buildSummary(
     segment: { ...context.options.segment, firstDevice: result.firstDevice },
     machine: machineInfo(),
     tools: context.tools,
-    devices: result.devices,
+    devices: { ...result.devices, distinctIdentities: result.distinctIdentities },
+    faults: result.faults,
     errors: { total: Object.values(result.errorsByCause).reduce((a, b) => a + b, 0), byCause: result.errorsByCause },
     timeline: result.timeline,
     baselines: context.baselines,
@@ -202,6 +211,7 @@ export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary
     machine: first.machine,
     tools: first.tools,
     devices: sum((p) => p.devices),
+    faults: parts.flatMap((p) => p.faults ?? []),
     errors: { total: parts.reduce((a, p) => a + p.errors.total, 0), byCause: sum((p) => p.errors.byCause) },
     timeline: [...bySecond.values()].sort((a, b) => a.t - b.t),
     baselines: first.baselines,

@@ -31,6 +31,8 @@ export interface PowerUpSettings {
   minimumCertificateFirmware?: string;
   backoff?: Partial<BackoffPolicy>;
   onTransition?: (event: TransitionEvent) => void;
+  /** Lifetime requested for a newly obtained operational certificate. */
+  lifetimeSeconds?: number;
 }
 
 export interface CertificateClientOptions {
@@ -45,6 +47,11 @@ export interface CertificateClientOptions {
   keyAlgorithm?: KeyAlgorithm;
   /** JSON-lines file for this client's log (e.g. under the lab's logs); in memory only when absent. */
   logFile?: string;
+  /**
+   * Reconnect by itself after the broker went away (0 = never). With a persistent session,
+   * unacknowledged QoS 1 messages are sent again on reconnect: nothing is lost.
+   */
+  reconnectPeriodMs?: number;
 }
 
 export class CertificateClient {
@@ -56,6 +63,7 @@ export class CertificateClient {
   protected readonly endpoints: LabEndpoints;
   protected readonly keyAlgorithm: KeyAlgorithm;
   protected readonly sans: string[];
+  private readonly reconnectPeriodMs: number;
   protected mqtt: MqttClient | undefined;
   /** Connections the broker or the network closed, not this client: "undisturbed" means 0. */
   unexpectedDisconnects = 0;
@@ -71,6 +79,7 @@ export class CertificateClient {
     this.keyAlgorithm = options.keyAlgorithm ?? 'ecdsa-p256';
     this.store = new CertificateStore(options.storeDir);
     this.log = new ClientLog(options.commonName, options.logFile);
+    this.reconnectPeriodMs = options.reconnectPeriodMs ?? 0;
   }
 
   /** The root this client trusts: its stored ca.crt, or the factory default before it has one. */
@@ -157,6 +166,7 @@ export class CertificateClient {
       // A persistent session keeps QoS1 subscriptions and queued messages across a
       // reconnect, so moving to a renewed certificate loses nothing.
       clean: false,
+      reconnectPeriodMs: this.reconnectPeriodMs,
     }).catch((err: unknown) => {
       // seed 000: connection failures are logged by cause (untrusted CA, expired, host name...).
       this.log.write('connect-failed', { cause: classifyConnectionFailure(err), detail: err instanceof Error ? err.message.trim() : String(err) });
@@ -277,7 +287,7 @@ export class CertificateClient {
         discardOperational: () => this.store.discardOperational(),
         hasValidBootstrap: () => this.hasValidBootstrap(crls),
         provision: () => this.provision(),
-        getCertificate: () => this.getCertificate(),
+        getCertificate: () => this.getCertificate({ lifetimeSeconds: settings.lifetimeSeconds }),
         connect: async () => {
           await this.connect();
         },

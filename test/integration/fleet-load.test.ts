@@ -70,6 +70,22 @@ test('two segments merged match a single run of the same total', async () => {
   assert.equal(merged.mqtt.messages.lost, 0);
 });
 
+test('fault injection: CA, broker, provisioning service and device restarts — everyone recovers, nothing is lost', async () => {
+  const run = await load(['--devices', '20', '--rate', '10', '--duration', '5s', '--interval', '200', '--qos', '1', '--no-baselines', '--faults', 'ca-restart,broker-restart,provisioning-restart,device-restart', '--run-id', 'faults']);
+  assert.equal(run.code, 0, `ecm-lab load --faults failed:\n${run.stderr}\n${run.stdout}`);
+  const s = summaryOf('faults');
+  assert.deepEqual(s.faults.map((f) => f.kind).sort(), ['broker-restart', 'ca-restart', 'device-restart', 'provisioning-restart']);
+  assert.equal(s.devices.provisioned, 20, '100% of devices end provisioned');
+  assert.equal(s.devices.connected, 20, 'and connected');
+  assert.equal(s.devices.distinctIdentities, 20, 'no duplicate identities');
+  assert.equal(s.mqtt.messages.lost, 0, 'no QoS 1 message lost across the restarts');
+  const broker = s.faults.find((f) => f.kind === 'broker-restart')!;
+  assert.equal(broker.devicesAffected, 20, 'a broker restart affects every connected device');
+  assert.ok(broker.recoveryMs.p99 > 0 && broker.recoveryMs.p99 < 30_000, `broker recovery p99 ${broker.recoveryMs.p99} ms`);
+  assert.ok(s.faults.find((f) => f.kind === 'device-restart')!.devicesAffected >= 2, 'a tenth of the fleet restarts its process');
+  assert.ok(s.thresholds.every((t) => t.ok), JSON.stringify(s.thresholds.filter((t) => !t.ok)));
+});
+
 test('the HTML report renders its charts in a real browser', async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with bash scripts/bootstrap.sh`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
