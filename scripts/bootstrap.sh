@@ -2,7 +2,7 @@
 # Installs every tool the lab needs, pinned to the versions in environments/tools/versions.json.
 # Idempotent: each step checks what is already there and does nothing when it matches the pin.
 #
-#   scripts/bootstrap.sh            npm packages, Debian packages, step-ca and step
+#   scripts/bootstrap.sh            npm packages, Debian packages, step-ca, step and k6
 #   ECM_LAB_SKIP_APT=1 ...          skip Debian packages (when they are managed elsewhere)
 set -euo pipefail
 

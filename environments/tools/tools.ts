@@ -19,7 +19,7 @@ export const versionPins: VersionPins = JSON.parse(
   readFileSync(path.join(repoRoot, 'environments/tools/versions.json'), 'utf8'),
 );
 
-export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium';
+export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium' | 'k6';
 
 const FIX_BOOTSTRAP = 'bash scripts/bootstrap.sh';
 
@@ -81,6 +81,14 @@ const specs: Record<ToolName, ToolSpec> = {
     parseVersion: firstMatch(/^Chromium (\d+(?:\.\d+)+)/m),
     versionFrom: 'stdout',
     pinned: versionPins.debian.chromium!,
+  },
+  // `k6 version` prints "k6 v1.8.1 (go1.26.8, linux/amd64)".
+  k6: {
+    candidates: (binDir) => [path.join(binDir, 'k6')],
+    versionArgs: ['version'],
+    parseVersion: firstMatch(/^k6 v(\S+)/m),
+    versionFrom: 'stdout',
+    pinned: versionPins.go.k6!.version.replace(/^v/, ''),
   },
 };
 

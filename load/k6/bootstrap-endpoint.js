@@ -1,0 +1,64 @@
+// Measures the provisioning service's plain-HTTP bootstrap endpoint (FR-PS-004): each iteration
+// POSTs one PEM CSR and gets a certificate chain back, through the service's ON/white-list and
+// CSR checks and step-ca's signing. NFR-PERF-001 (provisioning within 30 s) is the threshold on
+// p(99) of the request duration. All k6 traffic comes from 127.0.0.1: the service must be ON with
+// 127.0.0.1 white-listed (prepare.ts does both). Fixture entries are picked by the iteration's
+// number in the whole test, so execution segments (--execution-segment) never share one.
+//
+//   FIXTURES=/abs/fixtures.json k6 run --no-usage-report --address '' load/k6/bootstrap-endpoint.js
+//   (from the repo root, with reports/perf created; the lab is up from `node --import tsx load/k6/prepare.ts`)
+//   env: FIXTURES (required), BOOTSTRAP_URL (from the fixtures), VUS (4), ITERATIONS (one per CSR),
+//        MAX_DURATION (60s), FIXTURE_OFFSET (0), SUMMARY_PATH or SUMMARY_DIR (reports/perf/k6-bootstrap-endpoint-<time>.json)
+import { check } from 'k6';
+import { SharedArray } from 'k6/data';
+import exec from 'k6/execution';
+import http from 'k6/http';
+
+const FIXTURES = __ENV.FIXTURES;
+if (!FIXTURES) throw new Error('set FIXTURES to the fixtures.json written by load/k6/prepare.ts');
+const csrs = new SharedArray('bootstrap-csrs', () => JSON.parse(open(FIXTURES)).bootstrap.map((e) => e.csr));
+// A one-element SharedArray: the file is parsed once, not once per VU.
+const endpoints = new SharedArray('endpoints', () => [JSON.parse(open(FIXTURES)).endpoints])[0];
+const TARGET = __ENV.BOOTSTRAP_URL || endpoints.bootstrapUrl;
+const OFFSET = Number(__ENV.FIXTURE_OFFSET || 0);
+
+export const options = {
+  scenarios: {
+    bootstrap: {
+      executor: 'shared-iterations',
+      vus: Number(__ENV.VUS || 4),
+      iterations: Number(__ENV.ITERATIONS || csrs.length),
+      maxDuration: __ENV.MAX_DURATION || '60s',
+    },
+  },
+  thresholds: {
+    http_req_duration: ['p(99)<30000'], // NFR-PERF-001: certificate provisioning within 30 s
+    http_req_failed: ['rate==0'],
+    checks: ['rate==1'],
+  },
+  // count and avg make the summaries of several instances mergeable exactly (merge-summaries.ts).
+  summaryTrendStats: ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+};
+
+export default function () {
+  const csr = csrs[(OFFSET + exec.scenario.iterationInTest) % csrs.length];
+  const res = http.post(TARGET, csr, { headers: { 'content-type': 'application/pkcs10' }, timeout: '35s' });
+  check(res, {
+    'status 200': (r) => r.status === 200,
+    'a certificate chain': (r) => typeof r.body === 'string' && r.body.includes('-----BEGIN CERTIFICATE-----'),
+  });
+}
+
+export function handleSummary(data) {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  // One file per instance when the test is split: "0:1/2" -> "-segment-0_1_2".
+  const segment = exec.test.options.executionSegment;
+  const part = segment ? `-segment-${segment.replace(/[:/]/g, '_')}` : '';
+  const out = __ENV.SUMMARY_PATH || `${__ENV.SUMMARY_DIR || 'reports/perf'}/k6-bootstrap-endpoint-${stamp}${part}.json`;
+  const d = data.metrics.http_req_duration.values;
+  const reqs = data.metrics.http_reqs.values;
+  const text = `bootstrap-endpoint: ${data.metrics.iterations.values.count} iterations, ${reqs.count} requests ` +
+    `(${reqs.rate.toFixed(1)}/s), failed ${data.metrics.http_req_failed.values.passes}, ` +
+    `duration avg ${d.avg.toFixed(1)} ms p95 ${d['p(95)'].toFixed(1)} ms p99 ${d['p(99)'].toFixed(1)} ms -> ${out}\n`;
+  return { [out]: JSON.stringify(data, null, 2), stdout: text };
+}

@@ -1,0 +1,69 @@
+// Measures raw step-ca signing, the baseline under every provisioning path: each iteration POSTs
+// one {csr, ott} pair to /1.0/sign, where ott is a one-time JWK token of the lab's
+// provisioning-service provisioner (prepare.ts signs them; step-ca refuses a token used twice, so
+// entries are picked by the iteration's number in the whole test, and a run needs a fresh
+// FIXTURE_OFFSET or fresh fixtures). Threshold: NFR-PERF-001, p(99) of the request under 30 s.
+//
+// Trust: k6 has no option naming a root CA for its HTTP client; it verifies servers against Go's
+// system pool, which on Linux reads SSL_CERT_FILE. So the lab root is trusted by running k6 with
+// SSL_CERT_FILE=<lab root_ca.crt>, and insecureSkipTLSVerify stays false:
+//
+//   SSL_CERT_FILE=<root_ca.crt> FIXTURES=/abs/fixtures.json k6 run --no-usage-report --address '' load/k6/ca-sign.js
+//   (from the repo root, with reports/perf created; the lab is up from `node --import tsx load/k6/prepare.ts`)
+//   env: FIXTURES (required), CA_URL (from the fixtures), VUS (4), ITERATIONS (entries left after the offset),
+//        MAX_DURATION (60s), FIXTURE_OFFSET (0), SUMMARY_PATH or SUMMARY_DIR (reports/perf/k6-ca-sign-<time>.json)
+import { check } from 'k6';
+import { SharedArray } from 'k6/data';
+import exec from 'k6/execution';
+import http from 'k6/http';
+
+const FIXTURES = __ENV.FIXTURES;
+if (!FIXTURES) throw new Error('set FIXTURES to the fixtures.json written by load/k6/prepare.ts');
+const entries = new SharedArray('sign-entries', () => JSON.parse(open(FIXTURES)).sign);
+const endpoints = new SharedArray('endpoints', () => [JSON.parse(open(FIXTURES)).endpoints])[0];
+const TARGET = `${__ENV.CA_URL || endpoints.caUrl}/1.0/sign`;
+const OFFSET = Number(__ENV.FIXTURE_OFFSET || 0);
+
+export const options = {
+  insecureSkipTLSVerify: false,
+  scenarios: {
+    sign: {
+      executor: 'shared-iterations',
+      vus: Number(__ENV.VUS || 4),
+      iterations: Number(__ENV.ITERATIONS || entries.length - OFFSET),
+      maxDuration: __ENV.MAX_DURATION || '60s',
+    },
+  },
+  thresholds: {
+    http_req_duration: ['p(99)<30000'], // NFR-PERF-001: certificate provisioning within 30 s
+    http_req_failed: ['rate==0'],
+    checks: ['rate==1'],
+  },
+  summaryTrendStats: ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+};
+
+export default function () {
+  const index = OFFSET + exec.scenario.iterationInTest;
+  // A token is good once: wrapping around would only measure refusals.
+  if (index >= entries.length) exec.test.abort(`fixture entry ${index} does not exist (${entries.length} prepared)`);
+  const { csr, ott } = entries[index];
+  const res = http.post(TARGET, JSON.stringify({ csr, ott }), { headers: { 'content-type': 'application/json' }, timeout: '35s' });
+  check(res, {
+    'status 201': (r) => r.status === 201,
+    'a certificate': (r) => r.status === 201 && typeof r.json('crt') === 'string',
+  });
+}
+
+export function handleSummary(data) {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  // One file per instance when the test is split: "0:1/2" -> "-segment-0_1_2".
+  const segment = exec.test.options.executionSegment;
+  const part = segment ? `-segment-${segment.replace(/[:/]/g, '_')}` : '';
+  const out = __ENV.SUMMARY_PATH || `${__ENV.SUMMARY_DIR || 'reports/perf'}/k6-ca-sign-${stamp}${part}.json`;
+  const d = data.metrics.http_req_duration.values;
+  const reqs = data.metrics.http_reqs.values;
+  const text = `ca-sign: ${data.metrics.iterations.values.count} iterations, ${reqs.count} requests ` +
+    `(${reqs.rate.toFixed(1)}/s), failed ${data.metrics.http_req_failed.values.passes}, ` +
+    `duration avg ${d.avg.toFixed(1)} ms p95 ${d['p(95)'].toFixed(1)} ms p99 ${d['p(99)'].toFixed(1)} ms -> ${out}\n`;
+  return { [out]: JSON.stringify(data, null, 2), stdout: text };
+}
