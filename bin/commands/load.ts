@@ -26,58 +26,43 @@ export function parseDuration(text: string): number {
 
 const HOUR_MS = 3_600_000;
 
+/** A zod transform from a parser that throws a readable error. */
+function parsedBy<T>(parse: (text: string) => T) {
+  return (value: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  };
+}
+
+function boundedDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0 || ms > HOUR_MS) throw new Error('must be between 1 ms and 1 h');
+  return ms;
+}
+
 // Every load is bounded: at most 100k devices, one hour, 1000 arrivals per second.
 const loadOptionsSchema = z.object({
   devices: z.coerce.number().int().min(1).max(100_000),
-  mix: z.string().transform((v, ctx) => {
-    try {
-      return parseFirmwareMix(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  mix: z.string().transform(parsedBy(parseFirmwareMix)),
   rate: z.coerce.number().positive().max(1000),
-  duration: z.string().transform((v, ctx) => {
-    try {
-      const ms = parseDuration(v);
-      if (ms <= 0 || ms > HOUR_MS) throw new Error('must be between 1 ms and 1 h');
-      return ms;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  duration: z.string().transform(parsedBy(boundedDuration)),
   qos: z.enum(['0', '1']).transform((v) => Number(v) as 0 | 1),
   interval: z.coerce.number().int().min(10).max(HOUR_MS),
   certLifetime: z
     .string()
     .optional()
     .transform((v) => (v === undefined ? undefined : Math.round(parseDuration(v) / 1000))),
-  segment: z.string().transform((v, ctx) => {
-    try {
-      return parseSegment(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  segment: z.string().transform(parsedBy(parseSegment)),
   seed: z.coerce.number().int(),
   maxConcurrent: z.coerce.number().int().min(1).max(5000),
   baselines: z.boolean(),
   baselineSigns: z.coerce.number().int().min(1).max(10_000),
   baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
-  faults: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      try {
-        return parseFaults(v);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
   out: z.string().min(1),
   runId: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
 });

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 import { request } from '../../environments/local/https-client.ts';
+import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 
 export interface StepCaClientOptions {
   caUrl: string;
@@ -42,14 +43,6 @@ export function serialToDecimal(hexSerial: string): string {
   return BigInt(`0x${hexSerial.replace(/[^0-9a-f]/gi, '')}`).toString(10);
 }
 
-function errorDetail(body: string): string {
-  try {
-    return (JSON.parse(body) as { message?: string }).message ?? body;
-  } catch {
-    return body;
-  }
-}
-
 export class StepCaClient {
   private key: Promise<CryptoKey | Uint8Array> | undefined;
 
@@ -77,7 +70,7 @@ export class StepCaClient {
       body: JSON.stringify(body),
       ca: this.options.rootPem,
     });
-    if (res.status >= 300) throw new StepCaError(res.status, errorDetail(res.text()));
+    if (res.status >= 300) throw new StepCaError(res.status, stepCaErrorDetail(res.text()));
     return res.text();
   }
 
@@ -97,7 +90,7 @@ export class StepCaClient {
   /** The issuing CA's current CRL, PEM. */
   async crlPem(): Promise<string> {
     const res = await request(`${this.options.caUrl}/1.0/crl?pem`, { ca: this.options.rootPem });
-    if (res.status !== 200) throw new StepCaError(res.status, errorDetail(res.text()));
+    if (res.status !== 200) throw new StepCaError(res.status, stepCaErrorDetail(res.text()));
     return res.text();
   }
 }

@@ -2,6 +2,7 @@
 // certificate authenticates the request, and the new one keeps the same key.
 import { performance } from 'node:perf_hooks';
 import { request } from '../../environments/local/https-client.ts';
+import { chainFromSignResponse, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 import { CaRefusalError } from './x5c-sign.ts';
 
 export interface RenewalRequest {
@@ -20,16 +21,7 @@ export async function renewOperationalCertificate(input: RenewalRequest): Promis
     key: input.current.privateKeyPem,
     localAddress: input.localAddress,
   });
-  if (res.status !== 201 && res.status !== 200) {
-    let detail = res.text();
-    try {
-      detail = res.json<{ message?: string }>().message ?? detail;
-    } catch {
-      // not JSON: keep the raw text
-    }
-    throw new CaRefusalError(res.status, detail);
-  }
-  const renewed = res.json<{ crt: string; ca: string; certChain?: string[] }>();
-  const certificateChainPem = (renewed.certChain ?? [renewed.crt, renewed.ca]).map((pem) => pem.trim()).join('\n') + '\n';
+  if (res.status !== 201 && res.status !== 200) throw new CaRefusalError(res.status, stepCaErrorDetail(res.text()));
+  const certificateChainPem = chainFromSignResponse(res);
   return { certificateChainPem, durationMs: performance.now() - start };
 }

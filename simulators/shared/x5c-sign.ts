@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import * as jose from 'jose';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { request } from '../../environments/local/https-client.ts';
+import { chainFromSignResponse, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 import { x509 } from '../../environments/pki/x509.ts';
 import { createKeyAndCsr, splitPemChain } from '../../environments/pki/csr.ts';
 
@@ -80,16 +81,7 @@ export async function obtainOperationalCertificate(input: X5cSignRequest): Promi
     ca: input.trustedCaPem,
     localAddress: input.localAddress,
   });
-  if (res.status !== 201 && res.status !== 200) {
-    let detail = res.text();
-    try {
-      detail = res.json<{ message?: string }>().message ?? detail;
-    } catch {
-      // not JSON: keep the raw text
-    }
-    throw new CaRefusalError(res.status, detail);
-  }
-  const signed = res.json<{ crt: string; ca: string; certChain?: string[] }>();
-  const certificateChainPem = (signed.certChain ?? [signed.crt, signed.ca]).map((pem) => pem.trim()).join('\n') + '\n';
+  if (res.status !== 201 && res.status !== 200) throw new CaRefusalError(res.status, stepCaErrorDetail(res.text()));
+  const certificateChainPem = chainFromSignResponse(res);
   return { privateKeyPem, certificateChainPem, durationMs: performance.now() - start };
 }
