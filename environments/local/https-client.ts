@@ -16,6 +16,8 @@ export interface RequestOptions {
   /** Source address to bind, e.g. a device's own 127.x.y.z. */
   localAddress?: string;
   timeoutMs?: number;
+  /** A keep-alive agent to reuse connections (and TLS sessions); a fresh connection otherwise. */
+  agent?: http.Agent;
 }
 
 export interface HttpResponse {
@@ -42,7 +44,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Http
         servername: options.servername,
         localAddress: options.localAddress,
         timeout: options.timeoutMs ?? 15_000,
-        agent: false,
+        agent: options.agent ?? false,
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -3,6 +3,7 @@
 // forwarded unchanged. The Host header is kept, because step-ca builds every ACME URL (and
 // checks every JWS "url") from it: clients stay on the gate without any URL rewriting.
 import type { IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import { request, type HttpResponse } from '../../environments/local/https-client.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the gate's own business, not step-ca's. */
@@ -23,6 +24,22 @@ export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string,
   return out;
 }
 
+const agents = new Map<string, https.Agent>();
+
+/**
+ * One keep-alive agent per CA: a fresh TLS handshake to step-ca for each forwarded ACME request
+ * cost more CPU than everything else the gate does (measured with ecm-lab load).
+ */
+function agentFor(target: ForwardTarget): https.Agent {
+  const key = `${target.origin}\n${target.rootPem}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: target.rootPem, servername: 'localhost', minVersion: 'TLSv1.2' } as https.AgentOptions);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 export async function forwardToCa(
   target: ForwardTarget,
   incoming: { method: string; url: string; headers: IncomingHttpHeaders; body?: Buffer },
@@ -33,6 +50,7 @@ export async function forwardToCa(
     body: incoming.body && incoming.body.length > 0 ? incoming.body : undefined,
     ca: target.rootPem,
     servername: 'localhost',
+    agent: agentFor(target),
   });
 }
 

@@ -58,8 +58,8 @@ export class ProvisioningRefusedError extends Error {
  * acme-client reports a refused directory as a bare status code; the gate's RFC 7807 problem
  * document says why, so the directory is read here first and its refusal surfaced as is.
  */
-async function checkDirectory(request: AcmeBootstrapRequest): Promise<void> {
-  const res = await httpsRequest(request.directoryUrl, { ca: request.trustedCaPem, localAddress: request.address });
+async function checkDirectory(request: AcmeBootstrapRequest, agent: https.Agent): Promise<void> {
+  const res = await httpsRequest(request.directoryUrl, { ca: request.trustedCaPem, localAddress: request.address, agent });
   if (res.status === 200) return;
   let detail = res.text();
   try {
@@ -91,7 +91,7 @@ export async function obtainBootstrapCertificate(request: AcmeBootstrapRequest):
     bindClientAgents(client, agents);
 
     const order = await timed(timings, 'acmeOrder', async () => {
-      await checkDirectory(request);
+      await checkDirectory(request, agents.https);
       await client.createAccount({ termsOfServiceAgreed: true });
       return client.createOrder({ identifiers: [{ type: 'ip', value: request.address }] });
     });
