@@ -7,9 +7,9 @@ import type { PerfSummary } from '../../simulators/fleet/perf-summary.ts';
 import { loadCommand, type LoadCliOptions } from './load.ts';
 
 export const STANDARD_PROFILE: LoadCliOptions = {
-  devices: '200',
+  devices: '100',
   mix: '2.1:70,2.0:20,1.4:10',
-  rate: '20',
+  rate: '4',
   duration: '30s',
   qos: '1',
   interval: '1000',
