@@ -20,7 +20,7 @@ program
 
 program
   .command('up')
-  .description('start the lab (step-ca, Mosquitto) and keep it running until Ctrl-C / SIGTERM')
+  .description('start the lab (step-ca, Mosquitto, provisioning service) and keep it running until Ctrl-C / SIGTERM')
   .option('--json', 'print one JSON object with the endpoints once everything is ready')
   .action((opts: { json?: boolean }) => upCommand(program.opts(), opts));
 

@@ -5,7 +5,7 @@ import { startLocalLab } from '../../environments/local/local-environment.ts';
 
 export async function upCommand(global: { config?: string }, opts: { json?: boolean }): Promise<void> {
   const config = loadConfig({ file: global.config });
-  if (!opts.json) console.error('starting step-ca and Mosquitto...');
+  if (!opts.json) console.error('starting step-ca, Mosquitto and the provisioning service...');
   const lab = await startLocalLab(config);
   const description = describeLab(lab);
   if (opts.json) {
@@ -17,6 +17,8 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
   ACME directory ${lab.ca.acmeDirectoryUrl}  (http-01 validation on port ${lab.ca.acmeHttpPort} of each identifier)
   X5C            provisioner "${lab.ca.x5c.provisioner}", audience ${lab.ca.x5c.audience}
   broker (mTLS)  ${lab.broker.url}
+  provisioning   ${lab.provisioning.url} (admin page ${lab.provisioning.url}/admin; bootstrap over plain HTTP ${lab.provisioning.insecureUrl})
+  admin token    ${lab.provisioning.adminToken}   (shown once; set provisioning.adminToken to choose it)
   logs           ${Object.values(lab.logs).join(', ')}`);
   }
   // The lab stops on SIGINT/SIGTERM (stopOnSignal); if a component dies, stop everything and say so.
