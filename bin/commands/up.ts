@@ -14,7 +14,7 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
     console.log(`ecm-lab ${lab.id} is up (Ctrl-C to stop)
   step-ca        ${lab.ca.url}
   root CA        ${lab.ca.rootPem}
-  ACME directory ${lab.ca.acmeDirectoryUrl}  (http-01 validation on port ${lab.ca.acmeHttpPort} of each identifier)
+  ACME directory ${lab.provisioning.acmeDirectoryUrl}  (gated by the provisioning service; http-01 validation on port ${lab.ca.acmeHttpPort} of each identifier)
   X5C            provisioner "${lab.ca.x5c.provisioner}", audience ${lab.ca.x5c.audience}
   broker (mTLS)  ${lab.broker.url}
   provisioning   ${lab.provisioning.url} (admin page ${lab.provisioning.url}/admin; bootstrap over plain HTTP ${lab.provisioning.insecureUrl})
