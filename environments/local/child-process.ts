@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -43,6 +45,35 @@ export interface ManagedProcessOptions {
   stopGraceMs?: number;
 }
 
+/** A JWT (JWS compact serialization): three base64url segments, the first a JSON object ("eyJ"). */
+const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+
+/**
+ * Component logs are published with the reports, so bearer tokens must not reach them: step-ca
+ * logs every one-time token it is given (`ott=eyJ...`), the provisioning service's included.
+ */
+export function redactLogText(text: string): string {
+  return text.replace(JWT, '[REDACTED-JWT]');
+}
+
+/** Redacts whole lines only, so a token split across two reads is still recognised. */
+function redactingLines(): Transform {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const text = pending + decoder.write(chunk);
+      const end = text.lastIndexOf('\n') + 1;
+      pending = text.slice(end);
+      done(null, end > 0 ? redactLogText(text.slice(0, end)) : undefined);
+    },
+    flush(done) {
+      const rest = pending + decoder.end();
+      done(null, rest ? redactLogText(rest) : undefined);
+    },
+  });
+}
+
 export class ManagedProcess {
   readonly name: string;
   readonly logFile: string;
@@ -75,15 +106,22 @@ export class ManagedProcess {
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.pipe(log, { end: false });
-    child.stderr!.pipe(log, { end: false });
-    child.once('exit', () => log.end());
+    // The log ends once both streams have drained through the redaction, not at 'exit', which
+    // can come before the last output was written.
+    const outputs = [child.stdout!, child.stderr!].map((stream) => stream.pipe(redactingLines()));
+    for (const output of outputs) output.pipe(log, { end: false });
+    let logEnded = false;
+    const endLog = () => {
+      if (!logEnded) log.end();
+      logEnded = true;
+    };
+    void Promise.all(outputs.map((output) => once(output, 'end'))).then(endLog, endLog);
     const [outcome] = await Promise.race([
       once(child, 'spawn').then(() => ['spawned' as const]),
       once(child, 'error').then(([err]) => [err as Error]),
     ]);
     if (outcome instanceof Error) {
-      log.end();
+      endLog();
       throw new Error(`cannot start ${options.name} (${options.command}): ${outcome.message}`);
     }
     live.add(child);

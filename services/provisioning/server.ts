@@ -6,13 +6,13 @@ import { randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { JWK } from 'jose';
+import { decodeProtectedHeader, type JWK } from 'jose';
 import { z } from 'zod';
 import { acmeProblem, forwardToCa } from './acme-gate.ts';
 import { adminPageHtml } from './admin-page.ts';
 import { AuditLog, type AuditEvent } from './audit-log.ts';
 import { checkCsr, type CsrPolicy } from './csr-policy.ts';
-import { certificateState, Inventory, type CertificateRecord } from './inventory.ts';
+import { certificateState, Inventory, normalizeSerial, type CertificateRecord } from './inventory.ts';
 import { ServiceState, ServiceStateError, type Clock, type ServiceStateEvent } from './service-state.ts';
 import { REVOCATION_REASONS, StepCaClient, StepCaError, type RevocationReason } from './step-ca-client.ts';
 import { WhitelistError } from './whitelist.ts';
@@ -74,6 +74,21 @@ function tokensEqual(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Serial of the bootstrap certificate an X5C sign request's token carries (its x5c[0]), read
+ * without verifying anything: step-ca verifies the token; this only looks the serial up.
+ */
+function x5cLeafSerial(body: unknown): string | undefined {
+  const ott = (body as { ott?: unknown } | null)?.ott;
+  if (typeof ott !== 'string') return undefined;
+  try {
+    const leaf = decodeProtectedHeader(ott).x5c?.[0];
+    return leaf === undefined ? undefined : normalizeSerial(new X509Certificate(Buffer.from(leaf, 'base64')).serialNumber);
+  } catch {
+    return undefined;
+  }
 }
 
 function describeRecord(record: CertificateRecord, now: number, expiringWithinMs: number) {
@@ -256,6 +271,21 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     // X5C exchanges are authenticated by the bootstrap certificate itself, not by the white list:
     // they are forwarded so the inventory sees every operational certificate.
     app.post('/1.0/sign', async (req, reply) => {
+      // Without a body there is nothing to forward (JSON.stringify(undefined) is not a string).
+      if (req.body === undefined || req.body === null) {
+        audit.write({ event: 'x5c-sign', decision: 'refused', sourceIp: sourceIp(req), reason: 'no-body' });
+        return reply.code(400).send({ error: 'bad-request', message: 'POST /1.0/sign needs a JSON body {"csr": "<PEM>", "ott": "<X5C token>"}' });
+      }
+      // step-ca's X5C provisioner does not check whether the token's bootstrap certificate was
+      // revoked: it would trade a revoked bootstrap certificate for a fresh operational one.
+      const bootstrapSerial = x5cLeafSerial(req.body);
+      const bootstrap = bootstrapSerial === undefined ? undefined : inventory.get(bootstrapSerial);
+      if (bootstrap?.status === 'revoked') {
+        return refuse(reply, req, 'x5c-sign', {
+          reason: 'bootstrap-revoked',
+          message: `the bootstrap certificate ${bootstrap.serial} in the token's x5c header was revoked (${bootstrap.revocationReason ?? 'unspecified'}); obtain a new one by ACME`,
+        }, { serial: bootstrap.serial, deviceId: bootstrap.deviceId });
+      }
       const res = await forwardToCa({ origin, rootPem: options.ca.rootPem }, { method: 'POST', url: '/1.0/sign', headers: req.headers, body: Buffer.from(JSON.stringify(req.body)) });
       if (res.status === 201 || res.status === 200) {
         const signed = res.json<{ crt: string }>();
@@ -284,6 +314,17 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     https: { cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem, minVersion: 'TLSv1.2' },
     logger: false,
     bodyLimit: 64 * 1024,
+  });
+  // A refused TLS handshake (legacy version, no shared cipher) is a decision too; network noise
+  // (a client that just hangs up) is not.
+  httpsApp.server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
+    if (!err.code?.startsWith('ERR_SSL_')) return;
+    const address = socket.remoteAddress ?? '';
+    try {
+      audit.write({ event: 'tls-handshake', decision: 'refused', sourceIp: address.startsWith('::ffff:') ? address.slice(7) : address, reason: err.code, message: err.message.trim() });
+    } catch {
+      // the audit log is closed: the service is stopping
+    }
   });
   const httpApp = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   for (const app of [httpsApp, httpApp]) app.setErrorHandler(onError);
