@@ -54,15 +54,16 @@ Feature: Every TLS listener refuses legacy protocol versions and weak cipher sui
     When a client offers every listener only ECDHE AEAD cipher suites at TLS 1.2
     Then every listener answers with a ServerHello choosing an ECDHE AES-GCM suite
 
-  # Known gap, reported rather than hidden: CBC-mode suites with SHA-1 MACs are not broken, but
-  # modern profiles (e.g. Mozilla "intermediate") exclude them. step-ca offers AEAD suites only;
-  # Mosquitto and Node (the provisioning service) use OpenSSL's defaults, which still include them.
-  Scenario Outline: CBC-mode SHA-1 suites: the <listener> <outcome>
+  # CBC-mode suites with SHA-1 MACs are not broken, but modern profiles (Mozilla "intermediate")
+  # exclude them. step-ca offers AEAD suites only; the lab limits the broker and the provisioning
+  # service to ECDHE + AEAD as well (environments/tls-policy.ts), where OpenSSL's defaults would
+  # still accept them.
+  Scenario Outline: CBC-mode SHA-1 suites are refused by the <listener>
     When a client offers the <listener> only ECDHE CBC-mode SHA-1 cipher suites at TLS 1.2
-    Then the <listener> <outcome>
+    Then the <listener> refuses them
 
     Examples:
-      | listener             | outcome                        |
-      | step-ca              | refuses them                   |
-      | broker               | still accepts them (known gap) |
-      | provisioning service | still accepts them (known gap) |
+      | listener             |
+      | step-ca              |
+      | broker               |
+      | provisioning service |

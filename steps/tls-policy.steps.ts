@@ -172,11 +172,3 @@ Then('the {tlsListener} refuses them', async function (this: LabWorld, listener:
   assert.equal(attempt.hello?.kind, 'alert', `the ${listener} answered ${JSON.stringify(attempt.hello)}`);
   await expectRecorded(this, attempt, 'cipher');
 });
-
-Then('the {tlsListener} still accepts them \\(known gap)', function (this: LabWorld, listener: Listener) {
-  const { hello, listener: probed } = current(this);
-  assert.equal(probed, listener);
-  assert.ok(hello?.kind === 'server-hello', `the ${listener} now refuses CBC-mode SHA-1 suites (${JSON.stringify(hello)}): the gap is closed, update this scenario`);
-  assert.ok(CBC_SHA1_SUITES.includes(hello.cipherSuiteName as CipherSuiteName));
-  this.attach(`KNOWN GAP: the ${listener} negotiated ${hello.cipherSuiteName} (TLS 1.2, CBC mode, SHA-1 MAC).`, { mediaType: 'text/plain', fileName: 'known-gap.txt' });
-});

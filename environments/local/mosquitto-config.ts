@@ -1,6 +1,7 @@
 // Renders mosquitto.conf and its ACL: one mutual-TLS listener, identities taken from client
 // certificates, and topic rights per identity (FR-MB-001, FR-MB-002).
 import type { LabConfig } from '../config.ts';
+import { TLS12_CIPHERS } from '../tls-policy.ts';
 
 export interface MosquittoFiles {
   caBundle: string;
@@ -57,8 +58,9 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     `keyfile ${files.serverKey}`,
     'require_certificate true',
     'use_identity_as_username true',
-    // Mosquitto 2: the minimum TLS version of the listener.
+    // Mosquitto 2: the minimum TLS version of the listener; TLS 1.2 suites limited to ECDHE + AEAD.
     'tls_version tlsv1.2',
+    `ciphers ${TLS12_CIPHERS}`,
   ];
   if (files.crlFile) lines.push(`crlfile ${files.crlFile}`);
   return lines.join('\n') + '\n';

@@ -17,6 +17,7 @@ import { ServiceState, ServiceStateError, type Clock, type ServiceStateEvent } f
 import { REVOCATION_REASONS, StepCaClient, StepCaError, type RevocationReason } from './step-ca-client.ts';
 import { WhitelistError } from './whitelist.ts';
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
+import { TLS12_CIPHERS } from '../../environments/tls-policy.ts';
 
 export interface ProvisioningServiceOptions {
   host?: string;
@@ -311,7 +312,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
   }
 
   const httpsApp = Fastify({
-    https: { cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem, minVersion: 'TLSv1.2' },
+    https: { cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem, minVersion: 'TLSv1.2', ciphers: TLS12_CIPHERS },
     logger: false,
     bodyLimit: 64 * 1024,
   });
