@@ -16,6 +16,7 @@ import { check } from 'k6';
 import { SharedArray } from 'k6/data';
 import exec from 'k6/execution';
 import http from 'k6/http';
+import { httpSummary } from './lib/http-summary.js';
 
 const FIXTURES = __ENV.FIXTURES;
 if (!FIXTURES) throw new Error('set FIXTURES to the fixtures.json written by load/k6/prepare.ts');
@@ -55,15 +56,5 @@ export default function () {
 }
 
 export function handleSummary(data) {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  // One file per instance when the test is split: "0:1/2" -> "-segment-0_1_2".
-  const segment = exec.test.options.executionSegment;
-  const part = segment ? `-segment-${segment.replace(/[:/]/g, '_')}` : '';
-  const out = __ENV.SUMMARY_PATH || `${__ENV.SUMMARY_DIR || 'reports/perf'}/k6-ca-sign-${stamp}${part}.json`;
-  const d = data.metrics.http_req_duration.values;
-  const reqs = data.metrics.http_reqs.values;
-  const text = `ca-sign: ${data.metrics.iterations.values.count} iterations, ${reqs.count} requests ` +
-    `(${reqs.rate.toFixed(1)}/s), failed ${data.metrics.http_req_failed.values.passes}, ` +
-    `duration avg ${d.avg.toFixed(1)} ms p95 ${d['p(95)'].toFixed(1)} ms p99 ${d['p(99)'].toFixed(1)} ms -> ${out}\n`;
-  return { [out]: JSON.stringify(data, null, 2), stdout: text };
+  return httpSummary('ca-sign', data);
 }
