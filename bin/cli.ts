@@ -44,6 +44,7 @@ program
   .option('--segment <i/n>', 'run segment i of n (k6 execution-segment semantics)', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
   .option('--max-concurrent <n>', 'devices provisioning at the same time, at most', '50')
+  .option('--workers <n>', 'worker threads the devices are spread over (1 = the main thread)', '1')
   .option('--no-baselines', 'skip the baselines (step-ca signing, Mosquitto clients)')
   .option('--baseline-signs <n>', 'signatures in the step-ca baseline', '100')
   .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')

@@ -16,6 +16,7 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   segment: '1/1',
   seed: '1',
   maxConcurrent: '50',
+  workers: '1',
   baselines: true,
   baselineSigns: '200',
   baselineMessages: '50000',

@@ -59,6 +59,7 @@ const loadOptionsSchema = z.object({
   segment: z.string().transform(parsedBy(parseSegment)),
   seed: z.coerce.number().int(),
   maxConcurrent: z.coerce.number().int().min(1).max(5000),
+  workers: z.coerce.number().int().min(1).max(64),
   baselines: z.boolean(),
   baselineSigns: z.coerce.number().int().min(1).max(10_000),
   baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
@@ -149,6 +150,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         drainTimeoutMs: 10_000,
         maxConcurrentProvisioning: o.maxConcurrent,
         faults: o.faults,
+        workers: o.workers,
         signal: abort.signal,
         onProgress: progressPrinter(),
       };

@@ -9,8 +9,8 @@ const PREFIX = '/.well-known/acme-challenge/';
 
 export interface StartedChallengeResponder {
   port: number;
-  /** Publishes the key authorization for a token until remove() is called. */
-  publish(token: string, keyAuthorization: string): void;
+  /** Publishes the key authorization for a token until remove() is called (a worker's proxy resolves once it is). */
+  publish(token: string, keyAuthorization: string): void | Promise<void>;
   remove(token: string): void;
   /** Requests answered / refused so far, for reports. */
   readonly stats: { served: number; notFound: number; refusedNonLoopback: number };

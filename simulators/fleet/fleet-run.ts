@@ -10,10 +10,11 @@ import { waitFor } from '../../environments/wait.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { LumiaApplication, type ReceivedTelemetry } from '../app/lumia-application.ts';
 import { generateIdentities, supportsCertificates, type FirmwareMix } from '../device/identity.ts';
-import { ReveosDevice } from '../device/reveos-device.ts';
 import { loopbackAddress } from '../shared/addresses.ts';
 import type { LabEndpoints } from '../shared/lab-endpoints.ts';
+import { LocalDevicePool, RECONNECT_MS, type DevicePool, type DevicePoolEvent, type DevicePoolSpec } from './device-pool.ts';
 import { faultPhase, type FaultKind, type FaultRecord } from './faults.ts';
+import { WorkerDevicePool } from './worker-device-pool.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import { segmentShare, type Segment } from './segment.ts';
 
@@ -38,6 +39,8 @@ export interface FleetOptions {
   maxConcurrentProvisioning: number;
   /** Components to restart during the run (fault injection). */
   faults?: FaultKind[];
+  /** Worker threads the devices are spread over; 1 = all in this thread. */
+  workers: number;
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
 }
@@ -83,18 +86,7 @@ export interface FleetResult {
   distinctIdentities: number;
 }
 
-/** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
-const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };
-/** Devices reconnect by themselves after the broker went away. */
-const RECONNECT_MS = 500;
 
-/** An error's cause as a short, stable label for "errors by cause". */
-function causeOf(error: unknown): string {
-  const e = error as { name?: string; message?: string };
-  const message = (e?.message ?? String(error)).replace(/\s+/g, ' ');
-  const short = message.replace(/\b[0-9a-f]{16,}\b/gi, '…').replace(/127\.\d+\.\d+\.\d+(:\d+)?/g, '<addr>').slice(0, 120);
-  return `${e?.name ?? 'Error'}: ${short}`;
-}
 
 export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, options: FleetOptions): Promise<FleetResult> {
   const share = segmentShare(options.devices, options.ratePerSecond, options.segment);
@@ -102,13 +94,11 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   const errorsByCause: Record<string, number> = {};
   const counts = { started: 0, provisioned: 0, connected: 0, failed: 0, legacy: 0, renewals: 0, received: 0, duplicates: 0 };
   const seen = new Map<string, Set<number>>();
-  const devices: ReveosDevice[] = [];
   const timeline: TimelinePoint[] = [];
   const logFile = path.join(path.dirname(lab.logs['step-ca']!), 'fleet-clients.log');
   const storeRoot = path.join(lab.workDir, 'fleet');
-  const fail = (error: unknown) => {
+  const fail = (cause: string) => {
     counts.failed++;
-    const cause = causeOf(error);
     errorsByCause[cause] = (errorsByCause[cause] ?? 0) + 1;
   };
 
@@ -159,11 +149,46 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   await app.getCertificate();
   await app.connect();
 
-  const sent = () => devices.reduce((sum, d) => sum + d.lastSeq, 0);
+  // The devices: in this thread, or spread over worker threads (same events either way).
+  let inFlight = 0;
+  const provisionedIds = new Set<string>();
+  /** Devices whose power-up needed retries, and when (epoch ms) they finally connected. */
+  const retriedAt = new Map<string, number>();
+  const onPoolEvent = (event: DevicePoolEvent) => {
+    if (event.type === 'provisioned') {
+      inFlight--;
+      counts.provisioned++;
+      counts.connected++;
+      provisionedIds.add(event.deviceId);
+      if (event.retried) retriedAt.set(event.deviceId, event.at);
+      const t = event.timings;
+      for (const phase of ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign'] as const) if (t[phase] !== undefined) histograms.record(phase, t[phase]!);
+      if (t.mqttConnect !== undefined) histograms.record('firstConnack', t.mqttConnect);
+      histograms.record('provisioningTotal', event.totalMs);
+    } else if (event.type === 'failed') {
+      if (!provisionedIds.has(event.deviceId)) inFlight--;
+      fail(event.cause);
+    } else {
+      counts.renewals++;
+      histograms.record('renewal', event.ms);
+    }
+  };
+  const spec: DevicePoolSpec = {
+    endpoints: { ...endpoints, responder: undefined } as DevicePoolSpec['endpoints'],
+    topicRoot: options.topicRoot,
+    logFile,
+    storeRoot,
+    qos: options.qos,
+    telemetryIntervalMs: options.telemetryIntervalMs,
+    certLifetimeSeconds: options.certLifetimeSeconds,
+  };
+  delete (spec.endpoints as Partial<LabEndpoints>).responder;
+  const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, endpoints.responder, onPoolEvent) : new LocalDevicePool(spec, endpoints.responder, onPoolEvent);
+
   let lastSample = { t: 0, received: 0 };
   const sampler = setInterval(() => {
     const t = elapsed();
-    const point = { t: Math.round(t / 100) / 10, provisioned: counts.provisioned, connected: counts.connected, failed: counts.failed, sent: sent(), received: counts.received };
+    const point = { t: Math.round(t / 100) / 10, provisioned: counts.provisioned, connected: counts.connected, failed: counts.failed, sent: pool.sent(), received: counts.received };
     timeline.push(point);
     const rate = ((counts.received - lastSample.received) * 1000) / Math.max(1, t - lastSample.t);
     lastSample = { t, received: counts.received };
@@ -183,8 +208,6 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
 
   // --- fault injection -------------------------------------------------------------------
   const faultRecords: FaultRecord[] = [];
-  /** Devices whose power-up needed retries, and when they finally connected. */
-  const retriedAt = new Map<string, number>();
   /** Devices waiting for their first delivery after a fault, with the fault's start. */
   const awaitingDelivery = new Map<string, { since: number; record: LatencyHistograms }>();
   const faultTasks: Promise<void>[] = [];
@@ -195,38 +218,6 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     else if (kind === 'provisioning-restart') await lab.provisioningService.restart();
   };
 
-  const restartDevices = async (since: number, recovery: LatencyHistograms): Promise<number> => {
-    // A tenth of the connected fleet (at least one) restarts its process: a new object on the
-    // same store, with its persisted telemetry counter, through the full power-up workflow.
-    const connected = devices.filter((d) => d.connected);
-    const count = Math.min(connected.length, Math.max(1, Math.ceil(connected.length / 10)));
-    const victims = Array.from({ length: count }, (_, i) => connected[Math.floor((i * connected.length) / count)]!);
-    await Promise.all(
-      victims.map(async (old) => {
-        await old.disconnect();
-        const restarted = new ReveosDevice(old.identity, {
-          address: old.address,
-          storeDir: old.store.dir,
-          endpoints,
-          topicRoot: options.topicRoot,
-          logFile,
-          reconnectPeriodMs: RECONNECT_MS,
-          lastSeq: old.lastSeq,
-        });
-        devices[devices.indexOf(old)] = restarted;
-        try {
-          await bringUp(restarted);
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        awaitingDelivery.set(restarted.identity.deviceId, { since, record: recovery });
-        restarted.startTelemetry(options.telemetryIntervalMs, options.qos);
-      }),
-    );
-    return victims.length;
-  };
-
   const inject = (kind: FaultKind) => {
     faultTasks.push(
       (async () => {
@@ -234,16 +225,22 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
         const recovery = new LatencyHistograms();
         let affected = 0;
         if (kind === 'broker-restart') {
-          for (const d of devices.filter((x) => x.connected)) awaitingDelivery.set(d.identity.deviceId, { since, record: recovery });
+          for (const id of pool.connectedIds()) awaitingDelivery.set(id, { since, record: recovery });
           affected = awaitingDelivery.size;
         }
-        if (kind === 'device-restart') affected = await restartDevices(since, recovery);
-        else await restartComponent(kind);
+        if (kind === 'device-restart') {
+          const restarted = await pool.restartSome();
+          for (const id of restarted) awaitingDelivery.set(id, { since, record: recovery });
+          affected = restarted.length;
+        } else {
+          await restartComponent(kind);
+        }
         const restartMs = performance.now() - since;
         if (kind === 'ca-restart' || kind === 'provisioning-restart') {
           // Affected: devices whose power-up had to retry after the fault began.
-          await waitFor(`devices to recover from ${kind}`, () => inFlight.size === 0 || runEnd.signal.aborted, { timeoutMs: 120_000, intervalMs: 100 }).catch(() => undefined);
-          for (const [, at] of retriedAt) if (at >= since) recovery.record('recovery', at - since), affected++;
+          await waitFor(`devices to recover from ${kind}`, () => inFlight === 0 || runEnd.signal.aborted, { timeoutMs: 120_000, intervalMs: 100 }).catch(() => undefined);
+          const sinceEpoch = performance.timeOrigin + since;
+          for (const at of retriedAt.values()) if (at >= sinceEpoch) recovery.record('recovery', at - sinceEpoch), affected++;
         } else {
           await waitFor(`affected devices to deliver again after ${kind}`, () => [...awaitingDelivery.values()].every((w) => w.record !== recovery) || runEnd.signal.aborted, { timeoutMs: 60_000, intervalMs: 100 }).catch(() => undefined);
         }
@@ -264,59 +261,15 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   };
   scheduleFaults('arrivals', (share.devices * 1000) / share.ratePerSecond);
 
+  // Arrivals: device k starts at k / rate seconds; never more than the cap provisioning at once.
   const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
-  const inFlight = new Set<Promise<void>>();
-  const renewalLoops: Promise<void>[] = [];
-
-  /** The device's own power-up workflow: validation, ACME, X5C, connect, with retries and backoff. */
-  const bringUp = async (device: ReveosDevice) => {
-    const outcome = await device.powerUp({ backoff: FLEET_BACKOFF, lifetimeSeconds: options.certLifetimeSeconds });
-    if (outcome.state !== 'connected') throw new Error('error' in outcome && outcome.error ? outcome.error : `power-up ended in ${outcome.state}`);
-    return outcome;
-  };
-
-  const runDevice = async (device: ReveosDevice) => {
-    const started = performance.now();
-    try {
-      const outcome = await bringUp(device);
-      const retried = Object.values(outcome.attempts).some((a) => a.refusals + a.errors > 0);
-      if (retried) retriedAt.set(device.identity.deviceId, performance.now());
-    } catch (error) {
-      fail(error);
-      return;
-    }
-    counts.provisioned++;
-    counts.connected++;
-    const t = device.timings;
-    for (const phase of ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign'] as const) if (t[phase] !== undefined) histograms.record(phase, t[phase]!);
-    if (t.mqttConnect !== undefined) histograms.record('firstConnack', t.mqttConnect);
-    histograms.record('provisioningTotal', performance.now() - started);
-    device.startTelemetry(options.telemetryIntervalMs, options.qos);
-    if (options.certLifetimeSeconds) {
-      renewalLoops.push(
-        (async () => {
-          // Renew at 2/3 of each lifetime until the run ends; each renewal moves the session.
-          while (!runEnd.signal.aborted) {
-            try {
-              await device.renewWhenDue(undefined, runEnd.signal);
-            } catch (error) {
-              if (!runEnd.signal.aborted) fail(error);
-              return;
-            }
-            counts.renewals++;
-            if (device.timings.renewal !== undefined) histograms.record('renewal', device.timings.renewal);
-          }
-        })(),
-      );
-    }
-  };
-
-  // Arrivals: device k starts at k / rate seconds; never more than the cap at once.
   for (let k = 0; k < identities.length; k++) {
     if (options.signal?.aborted) break;
     const due = (k * 1000) / share.ratePerSecond;
     if (due > elapsed()) await delay(due - elapsed(), undefined, { signal: options.signal }).catch(() => undefined);
-    while (inFlight.size >= options.maxConcurrentProvisioning && !options.signal?.aborted) await Promise.race(inFlight);
+    if (inFlight >= options.maxConcurrentProvisioning) {
+      await waitFor('a provisioning slot', () => inFlight < options.maxConcurrentProvisioning || options.signal?.aborted, { timeoutMs: 600_000, intervalMs: 20 }).catch(() => undefined);
+    }
     if (options.signal?.aborted) break;
     const identity = identities[k]!;
     counts.started++;
@@ -324,19 +277,11 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
       counts.legacy++;
       continue;
     }
-    const device = new ReveosDevice(identity, {
-      address: loopbackAddress(share.firstDevice + k),
-      storeDir: path.join(storeRoot, identity.deviceId),
-      endpoints,
-      topicRoot: options.topicRoot,
-      logFile,
-      reconnectPeriodMs: RECONNECT_MS,
-    });
-    devices.push(device);
-    const work = runDevice(device).finally(() => inFlight.delete(work));
-    inFlight.add(work);
+    inFlight++;
+    pool.launch(identity, share.firstDevice + k);
   }
-  await Promise.all(inFlight);
+  // Every launched device has provisioned or failed (each has a bounded backoff).
+  await waitFor('every device to finish provisioning', () => inFlight <= 0 || options.signal?.aborted, { timeoutMs: 600_000, intervalMs: 50 }).catch(() => undefined);
 
   // Steady state: the whole fleet publishes for the duration (bounded), or until Ctrl-C.
   scheduleFaults('steady', options.durationMs);
@@ -344,20 +289,19 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   // A fault still recovering at the end keeps the run going until it has (bounded by its waits).
   await Promise.all(faultTasks);
   runEnd.abort();
-  await Promise.all(devices.map((d) => d.stopTelemetry()));
-  await Promise.all(renewalLoops);
+  const lastSeq = await pool.stop();
 
-  const totalSent = sent();
+  const totalSent = Object.values(lastSeq).reduce((a, b) => a + b, 0);
   await waitFor(`all ${totalSent} messages to reach the application`, () => counts.received >= totalSent, { timeoutMs: options.drainTimeoutMs }).catch(() => undefined);
   clearInterval(sampler);
   timeline.push({ t: Math.round(elapsed() / 100) / 10, provisioned: counts.provisioned, connected: counts.connected, failed: counts.failed, sent: totalSent, received: counts.received });
 
   const lostByDevice: Record<string, number> = {};
-  for (const device of devices) {
-    const got = seen.get(device.identity.deviceId)?.size ?? 0;
-    if (got < device.lastSeq) lostByDevice[device.identity.deviceId] = device.lastSeq - got;
+  for (const [deviceId, last] of Object.entries(lastSeq)) {
+    const got = seen.get(deviceId)?.size ?? 0;
+    if (got < last) lostByDevice[deviceId] = last - got;
   }
-  await Promise.allSettled([...devices.map((d) => d.disconnect()), app.disconnect()]);
+  await app.disconnect().catch(() => undefined);
   await admin.turnOff().catch(() => undefined);
 
   return {
@@ -373,7 +317,7 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     timeline,
     histograms,
     faults: faultRecords,
-    distinctIdentities: new Set(devices.map((d) => d.identity.deviceId)).size,
+    distinctIdentities: Object.keys(lastSeq).length,
     cpuMs: {
       lab: ownCpuMs() - cpuAtStart.lab,
       stepCa: processCpuMs(lab.stepCa.pid) - cpuAtStart.stepCa,

@@ -101,7 +101,7 @@ export async function obtainBootstrapCertificate(request: AcmeBootstrapRequest):
       const challenge = authorization?.challenges.find((c) => c.type === 'http-01');
       if (!authorization || !challenge) throw new Error(`the ACME server offered no http-01 challenge for ${request.address}`);
       const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
-      request.responder.publish(challenge.token, keyAuthorization);
+      await request.responder.publish(challenge.token, keyAuthorization);
       try {
         await client.completeChallenge(challenge);
         await client.waitForValidStatus(challenge);

@@ -86,6 +86,19 @@ test('fault injection: CA, broker, provisioning service and device restarts — 
   assert.ok(s.thresholds.every((t) => t.ok), JSON.stringify(s.thresholds.filter((t) => !t.ok)));
 });
 
+test('devices spread over worker threads give the same complete report', async () => {
+  const run = await load(['--devices', '24', '--rate', '12', '--duration', '3s', '--interval', '250', '--no-baselines', '--workers', '2', '--run-id', 'workers']);
+  assert.equal(run.code, 0, `ecm-lab load --workers 2 failed:\n${run.stderr}\n${run.stdout}`);
+  const s = summaryOf('workers');
+  assert.equal(s.devices.provisioned, 24);
+  assert.equal(s.devices.distinctIdentities, 24);
+  assert.equal(s.provisioning.latencyMs.count, 24, 'every worker reported its devices');
+  assert.equal(s.provisioning.phases.challengeValidation.count, 24, 'http-01 answered for devices in every worker');
+  assert.ok(s.mqtt.messages.sent > 24);
+  assert.equal(s.mqtt.messages.lost, 0);
+  assert.equal(s.mqtt.messages.received, s.mqtt.messages.sent);
+});
+
 test('the HTML report renders its charts in a real browser', async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with bash scripts/bootstrap.sh`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
