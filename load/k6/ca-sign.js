@@ -1,6 +1,6 @@
-// Measures raw step-ca signing, the baseline under every provisioning path: each iteration POSTs
-// one {csr, ott} pair to /1.0/sign, where ott is a one-time JWK token of the lab's
-// provisioning-service provisioner (prepare.ts signs them; step-ca refuses a token used twice, so
+// Measures step-ca's X5C signing, what every device asks for its operational certificate: each
+// iteration POSTs one {csr, ott} pair to /1.0/sign, where ott is a one-time X5C token signed with
+// a lab bootstrap certificate (prepare.ts signs them; step-ca refuses a token used twice, so
 // entries are picked by the iteration's number in the whole test, and a run needs a fresh
 // FIXTURE_OFFSET or fresh fixtures). Threshold: NFR-PERF-001, p(99) of the request under 30 s.
 //

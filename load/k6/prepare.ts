@@ -2,7 +2,9 @@
 // writes them ahead of a run, for one started lab.
 //
 //   bootstrap  N PEM CSRs for POST /api/v1/bootstrap (provisioning service, plain HTTP)
-//   sign       N {csr, ott} pairs for step-ca's POST /1.0/sign; each ott is a one-time JWK token
+//   sign       N {csr, ott} pairs for step-ca's POST /1.0/sign; each ott is a one-time X5C token
+//              signed with a bootstrap certificate of the lab (what a device sends for its
+//              operational certificate)
 //              signed with the lab's provisioning-service key, so each entry works exactly once
 //   mqtt       N client certificates (CN K6-<i>) from the lab intermediate, plus one for the
 //              managing application, and the root CA the broker's certificate chains to
@@ -16,11 +18,9 @@
 // the lab running until Ctrl-C:
 //
 //   node --import tsx load/k6/prepare.ts --count 200 [--out reports/perf/k6-fixtures] [--kinds bootstrap,sign,mqtt]
-import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as jose from 'jose';
 import { loadConfig, type LabConfig } from '../../environments/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
@@ -28,6 +28,7 @@ import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { signX5cToken } from '../../simulators/shared/x5c-sign.ts';
 
 export const fixtureKinds = ['bootstrap', 'sign', 'mqtt'] as const;
 export type FixtureKind = (typeof fixtureKinds)[number];
@@ -69,21 +70,6 @@ const writeSecret = (file: string, text: string) => {
   chmodSync(file, 0o600);
 };
 
-async function signToken(lab: StartedLocalLab, config: LabConfig, key: CryptoKey | Uint8Array, subject: string, ttl: number): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  // The same claims as the provisioning service's own tokens (services/provisioning/step-ca-client.ts).
-  return new jose.SignJWT({ sans: [subject] })
-    .setProtectedHeader({ alg: 'ES256', kid: lab.serviceKey.privateJwk.kid!, typ: 'JWT' })
-    .setIssuer(lab.serviceKey.provisioner)
-    .setSubject(subject)
-    .setAudience(`https://${config.ca.dnsNames[0]}/1.0/sign`)
-    .setIssuedAt(now)
-    .setNotBefore(now - 30)
-    .setExpirationTime(now + ttl)
-    .setJti(randomUUID())
-    .sign(key);
-}
-
 /** Writes fixtures.json (and certificate files) for the given lab; returns its path and content. */
 export async function prepareK6Fixtures(lab: StartedLocalLab, config: LabConfig, options: PrepareOptions): Promise<PreparedFixtures> {
   const { count, tokenTtlSeconds = 1800 } = options;
@@ -115,12 +101,20 @@ export async function prepareK6Fixtures(lab: StartedLocalLab, config: LabConfig,
     );
   }
   if (kinds.has('sign')) {
-    const key = (await jose.importJWK(lab.serviceKey.privateJwk, 'ES256')) as CryptoKey | Uint8Array;
+    // One bootstrap certificate from the issuing intermediate (the X5C provisioner's root) signs
+    // every token; each token is still good once (its jti).
+    const bootstrap = await issueLeaf(lab.pki.intermediate, {
+      commonName: 'K6-X5C-BOOTSTRAP',
+      extendedKeyUsages: ['clientAuth'],
+      crlDistributionPoints: [crlUrl(config.ca, lab.stepCa.port)],
+    });
+    const pair = { privateKeyPem: bootstrap.privateKeyPem, certificateChainPem: `${bootstrap.certificatePem}\n${lab.pki.intermediate.certificatePem}\n` };
     fixtures.sign = await Promise.all(
       indices.map(async (i) => {
         const cn = `K6-SIGN-${i}`;
         const { csrPem } = await createKeyAndCsr({ commonName: cn }, algorithm);
-        return { cn, csr: csrPem, ott: await signToken(lab, config, key, cn, tokenTtlSeconds) };
+        const ott = await signX5cToken({ provisioner: lab.ca.x5c.provisioner, audience: lab.ca.x5c.audience, bootstrap: pair, commonName: cn, sans: [cn], ttlSeconds: tokenTtlSeconds });
+        return { cn, csr: csrPem, ott };
       }),
     );
   }

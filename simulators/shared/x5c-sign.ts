@@ -49,7 +49,9 @@ function jwsAlgorithm(certificatePem: string): string {
   return 'RS256';
 }
 
-export async function signX5cToken(input: Pick<X5cSignRequest, 'provisioner' | 'audience' | 'bootstrap' | 'commonName' | 'sans'>): Promise<string> {
+export async function signX5cToken(
+  input: Pick<X5cSignRequest, 'provisioner' | 'audience' | 'bootstrap' | 'commonName' | 'sans'> & { ttlSeconds?: number },
+): Promise<string> {
   const chain = splitPemChain(input.bootstrap.certificateChainPem);
   if (chain.length === 0) throw new Error('the bootstrap certificate chain holds no certificate');
   const alg = jwsAlgorithm(chain[0]!);
@@ -63,7 +65,7 @@ export async function signX5cToken(input: Pick<X5cSignRequest, 'provisioner' | '
     .setAudience(input.audience)
     .setIssuedAt(now)
     .setNotBefore(now - 30)
-    .setExpirationTime(now + 300)
+    .setExpirationTime(now + (input.ttlSeconds ?? 300))
     .setJti(randomUUID())
     .sign(key);
 }
