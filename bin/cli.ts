@@ -45,6 +45,8 @@ program
   .option('--seed <n>', 'seed of the device identities', '1')
   .option('--max-concurrent <n>', 'devices provisioning at the same time, at most', '50')
   .option('--workers <n>', 'worker threads the devices are spread over (1 = the main thread)', '1')
+  .option('--max-provisioning-p99 <ms>', 'threshold: provisioning p99 (NFR-PERF-001)', '30000')
+  .option('--max-delivery-p99 <ms>', 'threshold: MQTT delivery p99 (NFR-PERF-002)', '1000')
   .option('--no-baselines', 'skip the baselines (step-ca signing, Mosquitto clients)')
   .option('--baseline-signs <n>', 'signatures in the step-ca baseline', '100')
   .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')

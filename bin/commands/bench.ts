@@ -17,6 +17,8 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   seed: '1',
   maxConcurrent: '50',
   workers: '1',
+  maxProvisioningP99: '30000',
+  maxDeliveryP99: '1000',
   baselines: true,
   baselineSigns: '200',
   baselineMessages: '50000',

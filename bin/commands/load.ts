@@ -60,6 +60,8 @@ const loadOptionsSchema = z.object({
   seed: z.coerce.number().int(),
   maxConcurrent: z.coerce.number().int().min(1).max(5000),
   workers: z.coerce.number().int().min(1).max(64),
+  maxProvisioningP99: z.coerce.number().positive(),
+  maxDeliveryP99: z.coerce.number().positive(),
   baselines: z.boolean(),
   baselineSigns: z.coerce.number().int().min(1).max(10_000),
   baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
@@ -151,6 +153,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         maxConcurrentProvisioning: o.maxConcurrent,
         faults: o.faults,
         workers: o.workers,
+        thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99 },
         signal: abort.signal,
         onProgress: progressPrinter(),
       };

@@ -41,6 +41,8 @@ export interface FleetOptions {
   faults?: FaultKind[];
   /** Worker threads the devices are spread over; 1 = all in this thread. */
   workers: number;
+  /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
+  thresholds?: { provisioningP99Ms: number; deliveryP99Ms: number };
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
 }

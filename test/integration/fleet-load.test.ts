@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { PerfSummary } from '../../simulators/fleet/perf-summary.ts';
+import { waitFor } from '../../environments/wait.ts';
 import { startCli } from '../support/cli.ts';
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'ecm-perf-'));
@@ -96,6 +97,28 @@ test('devices spread over worker threads give the same complete report', async (
   assert.equal(s.provisioning.phases.challengeValidation.count, 24, 'http-01 answered for devices in every worker');
   assert.ok(s.mqtt.messages.sent > 24);
   assert.equal(s.mqtt.messages.lost, 0);
+  assert.equal(s.mqtt.messages.received, s.mqtt.messages.sent);
+});
+
+test('a broken threshold fails the run with exit code 3 and names it', async () => {
+  const run = await load(['--devices', '5', '--rate', '10', '--duration', '2s', '--interval', '200', '--no-baselines', '--max-delivery-p99', '0.001', '--run-id', 'broken']);
+  assert.equal(run.code, 3, run.stderr);
+  assert.match(run.stderr, /thresholds broken: delivery p99 \(NFR-PERF-002\) = [\d.]+, limit 0\.001/);
+  const s = summaryOf('broken');
+  assert.deepEqual(s.thresholds.filter((t) => !t.ok).map((t) => t.name), ['delivery p99']);
+});
+
+test('Ctrl-C stops the run cleanly and still writes the partial report', async () => {
+  const run = startCli(['load', '--out', out, '--devices', '10', '--rate', '10', '--duration', '10m', '--interval', '200', '--no-baselines', '--run-id', 'interrupted']);
+  // Interrupt once every device is publishing (the progress line says so), not after a guess.
+  await waitFor('the fleet to be connected', () => /10\/10 provisioned, 10 connected/.test(run.stderr()) || (run.child.exitCode !== null && Promise.reject(new Error(run.stderr()))), { timeoutMs: 60_000, intervalMs: 100 });
+  run.child.kill('SIGINT');
+  const exit = await run.exit;
+  assert.equal(exit.code, 130);
+  const s = summaryOf('interrupted');
+  assert.equal(s.partial, true);
+  assert.equal(s.devices.provisioned, 10);
+  assert.equal(s.mqtt.messages.lost, 0, 'stopping does not lose what was sent');
   assert.equal(s.mqtt.messages.received, s.mqtt.messages.sent);
 });
 
