@@ -44,6 +44,7 @@ program
   .option('--segment <i/n>', 'run segment i of n (k6 execution-segment semantics)', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
   .option('--max-concurrent <n>', 'devices provisioning at the same time, at most', '50')
+  .option('--certificates <how>', "'provisioned' (ACME + X5C per device) or 'issued' (straight from the lab CA, for MQTT at scale)", 'provisioned')
   .option('--workers <n>', 'worker threads the devices are spread over (1 = the main thread)', '1')
   .option('--max-provisioning-p99 <ms>', 'threshold: provisioning p99 (NFR-PERF-001)', '30000')
   .option('--max-delivery-p99 <ms>', 'threshold: MQTT delivery p99 (NFR-PERF-002)', '1000')

@@ -17,6 +17,7 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   seed: '1',
   maxConcurrent: '50',
   workers: '1',
+  certificates: 'provisioned',
   maxProvisioningP99: '30000',
   maxDeliveryP99: '1000',
   baselines: true,

@@ -2,6 +2,11 @@
 // (LocalDevicePool) or are spread over worker threads (WorkerDevicePool, device-workers.ts).
 // The pool runs each device's own workflow; the fleet runner only launches, counts and stops.
 import path from 'node:path';
+import type { KeyAlgorithm } from '../../environments/config.ts';
+import { issueLeaf, type Issuer } from '../../environments/pki/certificate-authority.ts';
+import { importPrivateKeyPem } from '../../environments/pki/keys.ts';
+import { x509 } from '../../environments/pki/x509.ts';
+import { deviceSan } from '../device/device-identity.ts';
 import type { PhaseTimings } from '../shared/acme-bootstrap.ts';
 import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
@@ -23,6 +28,12 @@ export interface DevicePoolSpec {
   qos: 0 | 1;
   telemetryIntervalMs: number;
   certLifetimeSeconds?: number;
+  /**
+   * MQTT-scale runs: devices get their certificate straight from the lab's issuing CA instead of
+   * ACME + X5C, so thousands of distinct identities connect in seconds. PEMs, so a worker thread
+   * can issue too; the key never leaves the lab's process.
+   */
+  directIssuer?: { certificatePem: string; privateKeyPem: string; rootPem: string; algorithm: KeyAlgorithm; crlUrl: string };
 }
 
 export type DevicePoolEvent =
@@ -86,11 +97,29 @@ export class LocalDevicePool implements DevicePool {
     void this.run(device);
   }
 
+  private issuer: Promise<Issuer> | undefined;
+
+  /** A client-only certificate from the lab CA, as the X5C template would make it. */
+  private async issueDirectly(device: ReveosDevice): Promise<void> {
+    const spec = this.spec.directIssuer!;
+    this.issuer ??= (async () => {
+      const certificate = new x509.X509Certificate(spec.certificatePem);
+      const publicKey = await certificate.publicKey.export();
+      return { certificate, keys: { privateKey: await importPrivateKeyPem(spec.privateKeyPem, spec.algorithm), publicKey }, algorithm: spec.algorithm };
+    })();
+    const id = device.identity.deviceId;
+    const leaf = await issueLeaf(await this.issuer, { commonName: id, uris: [deviceSan(id)], extendedKeyUsages: ['clientAuth'], crlDistributionPoints: [spec.crlUrl] });
+    device.store.saveCaCertificate(spec.rootPem);
+    device.store.saveOperational({ certificateChainPem: `${leaf.certificatePem}\n${spec.certificatePem}\n`, privateKeyPem: leaf.privateKeyPem });
+    await device.connect();
+  }
+
   private async run(device: ReveosDevice): Promise<void> {
     const started = performance.now();
-    let retried: boolean;
+    let retried = false;
     try {
-      retried = await this.bringUp(device);
+      if (this.spec.directIssuer) await this.issueDirectly(device);
+      else retried = await this.bringUp(device);
     } catch (error) {
       this.emit({ type: 'failed', deviceId: device.identity.deviceId, cause: causeOf(error) });
       return;

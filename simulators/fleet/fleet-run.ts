@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processCpuMs, ownCpuMs } from '../../environments/local/process-cpu.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { LumiaApplication, type ReceivedTelemetry } from '../app/lumia-application.ts';
@@ -41,6 +42,11 @@ export interface FleetOptions {
   faults?: FaultKind[];
   /** Worker threads the devices are spread over; 1 = all in this thread. */
   workers: number;
+  /**
+   * 'provisioned': every device runs ACME + X5C (the default); 'issued': certificates straight
+   * from the lab CA, to measure MQTT with thousands of distinct identities.
+   */
+  certificates?: 'provisioned' | 'issued';
   /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
   thresholds?: { provisioningP99Ms: number; deliveryP99Ms: number };
   signal?: AbortSignal;
@@ -183,6 +189,16 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     qos: options.qos,
     telemetryIntervalMs: options.telemetryIntervalMs,
     certLifetimeSeconds: options.certLifetimeSeconds,
+    directIssuer:
+      options.certificates === 'issued'
+        ? {
+            certificatePem: lab.pki.intermediate.certificatePem,
+            privateKeyPem: lab.pki.intermediate.privateKeyPem,
+            rootPem: lab.pki.root.certificatePem,
+            algorithm: lab.pki.intermediate.algorithm,
+            crlUrl: crlUrl(lab.config.ca, lab.stepCa.port),
+          }
+        : undefined,
   };
   delete (spec.endpoints as Partial<LabEndpoints>).responder;
   const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, endpoints.responder, onPoolEvent) : new LocalDevicePool(spec, endpoints.responder, onPoolEvent);

@@ -100,6 +100,18 @@ test('devices spread over worker threads give the same complete report', async (
   assert.equal(s.mqtt.messages.received, s.mqtt.messages.sent);
 });
 
+test('MQTT at scale: certificates issued by the lab CA skip ACME and X5C, identities stay distinct', async () => {
+  const run = await load(['--devices', '60', '--rate', '60', '--duration', '3s', '--interval', '100', '--certificates', 'issued', '--no-baselines', '--run-id', 'issued']);
+  assert.equal(run.code, 0, run.stderr);
+  const s = summaryOf('issued');
+  assert.equal(s.devices.provisioned, 60);
+  assert.equal(s.devices.distinctIdentities, 60);
+  assert.equal(s.provisioning.phases.acmeOrder.count, 0, 'no ACME');
+  assert.equal(s.provisioning.phases.firstConnack.count, 60, 'every device connected with its own certificate');
+  assert.equal(s.mqtt.messages.lost, 0);
+  assert.ok(s.mqtt.messages.received >= 60 * 20, `each device published at 10/s for 3 s (${s.mqtt.messages.received})`);
+});
+
 test('a broken threshold fails the run with exit code 3 and names it', async () => {
   const run = await load(['--devices', '5', '--rate', '10', '--duration', '2s', '--interval', '200', '--no-baselines', '--max-delivery-p99', '0.001', '--run-id', 'broken']);
   assert.equal(run.code, 3, run.stderr);
