@@ -36,3 +36,10 @@ Feature: UC-03 Offline device reconnects
     And the device powers up again
     Then it connects with its stored certificate without asking the CA for a new one
     And its telemetry reaches the application again
+
+  Scenario: A device restarted in the middle of a renewal comes back
+    Given a device provisioned with an operational certificate valid for 3600 seconds
+    When the device process restarts in the middle of a renewal
+    And the device powers up again
+    Then it comes back connected with a valid certificate
+    And its telemetry reaches the application again

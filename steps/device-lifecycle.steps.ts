@@ -163,3 +163,19 @@ Then('it connects with its stored certificate without asking the CA for a new on
   assert.deepEqual(outcome.path, ['validating', 'connecting', 'connected']);
   assert.equal((await this.admin.inventory(this.lastDevice.identity.deviceId)).length, this.inventoryBeforeRestart, 'no new certificate was issued');
 });
+
+When('the device process restarts in the middle of a renewal', async function (this: LabWorld) {
+  const before = this.lastDevice;
+  // The renewal request is on its way to step-ca when the process goes away: whichever
+  // certificate ends up in the store (old or renewed), the restarted device must cope.
+  const renewal = before.renewCertificate().catch((error: Error) => error);
+  await before.disconnect();
+  this.restartDevice(before);
+  this.onCleanup(() => renewal);
+});
+
+Then('it comes back connected with a valid certificate', function (this: LabWorld) {
+  const outcome = this.powerUps.get(this.lastDevice)!;
+  assert.equal(outcome.state, 'connected', `power-up: ${outcome.path.join(' > ')}`);
+  assert.equal(this.lastDevice.validateStore().valid, true, 'the store holds a valid certificate');
+});
