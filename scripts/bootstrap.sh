@@ -39,20 +39,38 @@ as_root() {
 if [ "${ECM_LAB_SKIP_APT:-}" = 1 ]; then
   say "Debian packages: skipped (ECM_LAB_SKIP_APT=1)"
 else
+  # Debian keeps only the newest security build of these; when the pin has been superseded, the
+  # current build is installed instead, and said so.
+  rolling=" $(pin '(v.debianRolling || []).join(" ")') "
   wanted=()
   for pkg in $(pin 'Object.keys(v.debian).join(" ")'); do
     version=$(pin "v.debian['$pkg']")
     installed=$(dpkg-query -W -f='${Status} ${Version}' "$pkg" 2>/dev/null || true)
     if [ "$installed" = "install ok installed $version" ]; then
       say "Debian $pkg $version: installed"
+    elif [[ "$rolling" == *" $pkg "* && "$installed" == "install ok installed "* ]]; then
+      say "Debian $pkg ${installed##* }: installed (pin $version; Debian ships only its newest security build)"
     else
       wanted+=("$pkg=$version")
     fi
   done
   if [ ${#wanted[@]} -gt 0 ]; then
-    say "Debian packages: installing ${wanted[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}"
+    install=()
+    for item in "${wanted[@]}"; do
+      pkg=${item%%=*}
+      version=${item#*=}
+      if apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$version"; then
+        install+=("$item")
+      elif [[ "$rolling" == *" $pkg "* ]]; then
+        say "warning: Debian no longer offers $pkg $version; installing its current build $(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')"
+        install+=("$pkg")
+      else
+        die "Debian package $pkg $version is not available (apt-cache madison $pkg); update environments/tools/versions.json"
+      fi
+    done
+    say "Debian packages: installing ${install[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${install[@]}"
   fi
   # The Debian package enables a system-wide broker on port 1883; the lab starts its own.
   if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
