@@ -55,6 +55,14 @@ export async function forwardToCa(
 }
 
 /** An RFC 8555 §6.7 problem document, which ACME clients show to their users. */
-export function acmeProblem(type: 'unauthorized' | 'rejectedIdentifier' | 'serverInternal', detail: string, status: number) {
+export function acmeProblem(type: 'unauthorized' | 'rejectedIdentifier' | 'serverInternal' | 'malformed', detail: string, status: number) {
   return { type: `urn:ietf:params:acme:error:${type}`, detail, status };
+}
+
+/**
+ * step-ca builds every ACME URL from the Host header, so the gate forwards only requests addressed
+ * to the gate itself: a forged Host would make step-ca hand out URLs of another server.
+ */
+export function hostIsGate(host: string | undefined, gatePort: number): boolean {
+  return host === `127.0.0.1:${gatePort}` || host === `localhost:${gatePort}`;
 }

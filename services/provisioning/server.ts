@@ -8,7 +8,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { z } from 'zod';
-import { acmeProblem, forwardToCa } from './acme-gate.ts';
+import { acmeProblem, forwardToCa, hostIsGate } from './acme-gate.ts';
 import { adminPageHtml } from './admin-page.ts';
 import { AuditLog, type AuditEvent } from './audit-log.ts';
 import { checkCsr, type CsrPolicy } from './csr-policy.ts';
@@ -145,7 +145,13 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
   async function handleBootstrap(req: FastifyRequest, reply: FastifyReply) {
     const decision = serviceState.decide(sourceIp(req));
     if (!decision.allowed) return refuse(reply, req, 'bootstrap', decision);
-    const check = await checkCsr(req.body as Buffer, options.csrPolicy);
+    // No body, or no content type (Fastify leaves the body undefined): nothing to check.
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+      const message = 'the request carries no CSR: send a PEM or DER CSR as application/pkcs10 or application/x-pem-file';
+      audit.write({ event: 'bootstrap', decision: 'refused', sourceIp: sourceIp(req), reason: 'no-csr', message });
+      return reply.code(400).send({ error: 'no-csr', message });
+    }
+    const check = await checkCsr(req.body, options.csrPolicy);
     if (!check.ok) {
       audit.write({ event: 'bootstrap', decision: 'refused', sourceIp: sourceIp(req), reason: check.code, message: check.message });
       return reply.code(400).send({ error: check.code, message: check.message });
@@ -254,12 +260,20 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
         audit.write({ event: 'acme', decision: 'refused', sourceIp: sourceIp(req), reason: decision.reason, message: decision.message, path: req.url });
         return reply.code(403).type('application/problem+json').send(acmeProblem('unauthorized', decision.message, 403));
       }
-      const res = await forwardToCa({ origin, rootPem: options.ca.rootPem }, {
-        method: req.method,
-        url: req.url,
-        headers: req.headers,
-        body: req.body as Buffer | undefined,
-      });
+      if (!hostIsGate(req.headers.host, req.socket.localPort ?? 0)) {
+        const message = `the Host header ${JSON.stringify(req.headers.host ?? '')} does not name this service`;
+        audit.write({ event: 'acme', decision: 'refused', sourceIp: sourceIp(req), reason: 'bad-host', message, path: req.url });
+        return reply.code(400).type('application/problem+json').send(acmeProblem('malformed', message, 400));
+      }
+      let res: Awaited<ReturnType<typeof forwardToCa>>;
+      try {
+        res = await forwardToCa({ origin, rootPem: options.ca.rootPem }, { method: req.method, url: req.url, headers: req.headers, body: req.body as Buffer | undefined });
+      } catch (err) {
+        // step-ca unreachable (restarting, say): the gate's problem, not the client's.
+        const message = `step-ca could not be reached: ${(err as Error).message}`;
+        audit.write({ event: 'acme', decision: 'refused', sourceIp: sourceIp(req), reason: 'ca-unreachable', message, path: req.url });
+        return reply.code(502).type('application/problem+json').send(acmeProblem('serverInternal', message, 502));
+      }
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined && !['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(name)) reply.header(name, value);
       }

@@ -96,9 +96,25 @@ test('bad CSRs get 400 with a precise code, and nothing is issued', async () => 
     assert.equal(res.json<{ error: string }>().error, code);
     assert.ok(res.json<{ message: string }>().message.length > 10, 'the message says what is wrong');
   }
+  // Found by the fuzzer: no body and no content type once answered 500.
+  const empty = await request(`${lab.provisioning.insecureUrl}/api/v1/bootstrap`, { method: 'POST', localAddress: listed });
+  assert.equal(empty.status, 400);
+  assert.equal(empty.json<{ error: string }>().error, 'no-csr');
   const oversized = await postCsr(Buffer.alloc(200 * 1024, 0x41), listed);
   assert.equal(oversized.status, 413);
   assert.equal((await admin.inventory()).length, before, 'no certificate was issued for a bad request');
+});
+
+test('the ACME gate forwards only requests addressed to itself (step-ca builds its URLs from Host)', async () => {
+  await admin.turnOn();
+  await admin.setWhitelist([listed]);
+  const url = `${lab.provisioning.url}/acme/bootstrap/directory`;
+  const ok = await request(url, { ca: rootPem, localAddress: listed });
+  assert.equal(ok.status, 200);
+  assert.ok(ok.json<{ newNonce: string }>().newNonce.startsWith(lab.provisioning.url), 'ACME URLs point back at the gate');
+  const forged = await request(url, { ca: rootPem, localAddress: listed, servername: 'localhost', headers: { host: 'ca.attacker.example' } });
+  assert.equal(forged.status, 400);
+  assert.equal(forged.json<{ type: string }>().type, 'urn:ietf:params:acme:error:malformed');
 });
 
 test('server-side key generation is off by default', async () => {
