@@ -44,10 +44,7 @@ Then('it re-acquires an operational certificate with its bootstrap certificate a
 });
 
 Then('its telemetry reaches the application again', async function (this: LabWorld) {
-  const app = await this.runningApplication();
-  const device = this.lastDevice;
-  const sent = await device.publishTelemetry();
-  await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+  await this.telemetryReachesApplication(this.lastDevice);
 });
 
 When('the external CA revokes the lab\'s issuing intermediate and the lab installs a new one', async function (this: LabWorld) {
@@ -129,9 +126,7 @@ Then('the device is provisioned and its telemetry reaches the application', asyn
   const outcome = this.powerUps.get(this.lastDevice)!;
   assert.equal(outcome.state, 'connected');
   assert.deepEqual(outcome.path, ['validating', 'discarding', 'provisioning', 'obtaining-operational', 'connecting', 'connected']);
-  const app = await this.runningApplication();
-  const sent = await this.lastDevice.publishTelemetry();
-  await app.waitForTelemetry((t) => t.message.deviceId === this.lastDevice.identity.deviceId && t.message.seq === sent.seq);
+  await this.telemetryReachesApplication(this.lastDevice);
 });
 
 Then('the device takes the legacy path: no certificate, and the broker refuses it', async function (this: LabWorld) {

@@ -32,11 +32,10 @@ Then('it holds an operational certificate issued by the lab CA with clientAuth E
 });
 
 Then('its telemetry reaches the application over mTLS', async function (this: LabWorld) {
-  const app = await this.runningApplication();
+  await this.runningApplication();
   const device = this.lastDevice;
   await device.connect();
-  const sent = await device.publishTelemetry({ heartRate: 72 });
-  const received = await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+  const received = await this.telemetryReachesApplication(device, { heartRate: 72 });
   assert.equal(received.topic, device.telemetryTopic);
   assert.deepEqual(received.message.readings, { heartRate: 72 });
 });

@@ -22,11 +22,7 @@ When('{int} devices are provisioned', async function (this: LabWorld, count: num
 });
 
 Then("every device's telemetry reaches the application over mutual TLS", async function (this: LabWorld) {
-  const app = await this.runningApplication();
-  for (const device of this.devices) {
-    const sent = await device.publishTelemetry({ spo2: 98 });
-    await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
-  }
+  for (const device of this.devices) await this.telemetryReachesApplication(device, { spo2: 98 });
 });
 
 Then("the application's commands reach every device and are answered", async function (this: LabWorld) {
@@ -97,10 +93,7 @@ When('the new device is provisioned and connects', async function (this: LabWorl
 });
 
 Then("the new device's telemetry reaches the application", async function (this: LabWorld) {
-  const app = await this.runningApplication();
-  const device = this.lastDevice;
-  const sent = await device.publishTelemetry();
-  await app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+  await this.telemetryReachesApplication(this.lastDevice);
 });
 
 Then('the installed devices lost no telemetry and were never disconnected', async function (this: LabWorld) {

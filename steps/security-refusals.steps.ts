@@ -20,6 +20,7 @@ import { inspectCertificate } from '../simulators/shared/certificate-inspection.
 import { startImpostorBroker, type ImpostorBroker } from '../simulators/shared/impostor-broker.ts';
 import { connectMqtt } from '../simulators/shared/mqtt-connection.ts';
 import { signX5cToken } from '../simulators/shared/x5c-sign.ts';
+import { scenarioState } from './support/scenario-state.ts';
 import type { LabWorld } from './support/world.ts';
 
 type Role = 'device' | 'application';
@@ -52,12 +53,7 @@ interface State {
   error?: unknown;
 }
 
-const states = new WeakMap<LabWorld, State>();
-function state(world: LabWorld): State {
-  let s = states.get(world);
-  if (!s) states.set(world, (s = {}));
-  return s;
-}
+const state = scenarioState<State>();
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -11,6 +11,7 @@ import { waitForConnectionLine } from '../simulators/shared/broker-log.ts';
 import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
 import { attemptMqttConnection, type ConnectionOutcome } from '../simulators/shared/mqtt-probe.ts';
 import { obtainOperationalCertificate, type OperationalCertificate } from '../simulators/shared/x5c-sign.ts';
+import { scenarioState } from './support/scenario-state.ts';
 import type { LabWorld } from './support/world.ts';
 
 const FAST_BACKOFF = { initialMs: 100, maxMs: 1000, maxAttempts: 6 };
@@ -28,12 +29,7 @@ interface State {
   secondConnection?: ConnectionOutcome;
 }
 
-const states = new WeakMap<LabWorld, State>();
-function state(world: LabWorld): State {
-  let s = states.get(world);
-  if (!s) states.set(world, (s = {}));
-  return s;
-}
+const state = scenarioState<State>();
 
 async function attempt(work: () => Promise<unknown>): Promise<unknown> {
   try {

@@ -13,7 +13,7 @@ import { check } from 'k6';
 import { SharedArray } from 'k6/data';
 import exec from 'k6/execution';
 import http from 'k6/http';
-import { httpSummary } from './lib/http-summary.js';
+import { httpSummary, httpThresholds, summaryTrendStats } from './lib/http-summary.js';
 
 const FIXTURES = __ENV.FIXTURES;
 if (!FIXTURES) throw new Error('set FIXTURES to the fixtures.json written by load/k6/prepare.ts');
@@ -32,13 +32,8 @@ export const options = {
       maxDuration: __ENV.MAX_DURATION || '60s',
     },
   },
-  thresholds: {
-    http_req_duration: ['p(99)<30000'], // NFR-PERF-001: certificate provisioning within 30 s
-    http_req_failed: ['rate==0'],
-    checks: ['rate==1'],
-  },
-  // count and avg make the summaries of several instances mergeable exactly (merge-summaries.ts).
-  summaryTrendStats: ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+  thresholds: httpThresholds,
+  summaryTrendStats,
 };
 
 export default function () {

@@ -2,7 +2,7 @@
 // that must run whatever happens. The lab itself is shared (lab-session.ts).
 import path from 'node:path';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
-import { LumiaApplication } from '../../simulators/app/lumia-application.ts';
+import { LumiaApplication, type ReceivedTelemetry } from '../../simulators/app/lumia-application.ts';
 import { ReveosDevice, type DeviceIdentity } from '../../simulators/device/reveos-device.ts';
 import { loopbackAddress } from '../../simulators/shared/addresses.ts';
 import type { ConnectionOutcome } from '../../simulators/shared/mqtt-probe.ts';
@@ -111,6 +111,13 @@ export class LabWorld extends World {
     await app.connect();
     this.application = app;
     return app;
+  }
+
+  /** Publishes one telemetry message from `device` and waits until the application has it. */
+  async telemetryReachesApplication(device: ReveosDevice, readings?: Record<string, number>): Promise<ReceivedTelemetry> {
+    const app = await this.runningApplication();
+    const sent = await device.publishTelemetry(readings);
+    return app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
   }
 
   /** The application (if started) and every device of the scenario. */

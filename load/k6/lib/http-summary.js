@@ -2,6 +2,16 @@
 // instance when a test is split into execution segments) and one line on stdout.
 import exec from 'k6/execution';
 
+/** Pass/fail targets of the HTTP scripts: NFR-PERF-001 (certificate provisioning within 30 s). */
+export const httpThresholds = {
+  http_req_duration: ['p(99)<30000'],
+  http_req_failed: ['rate==0'],
+  checks: ['rate==1'],
+};
+
+/** count and avg make the summaries of several instances mergeable exactly (merge-summaries.ts). */
+export const summaryTrendStats = ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
+
 export function httpSummary(name, data) {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // "0:1/2" -> "-segment-0_1_2"
