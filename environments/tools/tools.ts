@@ -31,6 +31,8 @@ interface ToolSpec {
   /** Where the version is printed; 'stdout' when stderr may carry unrelated noise. Default both. */
   versionFrom?: 'stdout' | 'both';
   pinned: string;
+  /** Something the version output must also show (a compiled-in extension), and what it means when it does not. */
+  requires?: { pattern: RegExp; problem: string };
 }
 
 function onPath(name: string): string[] {
@@ -82,13 +84,14 @@ const specs: Record<ToolName, ToolSpec> = {
     versionFrom: 'stdout',
     pinned: versionPins.debian.chromium!,
   },
-  // `k6 version` prints "k6 v1.8.1 (go1.26.8, linux/amd64)".
+  // `k6 version` prints "k6 v1.8.1 (go1.26.8, linux/amd64)", then its compiled-in extensions.
   k6: {
     candidates: (binDir) => [path.join(binDir, 'k6')],
     versionArgs: ['version'],
     parseVersion: firstMatch(/^k6 v(\S+)/m),
     versionFrom: 'stdout',
     pinned: versionPins.go.k6!.version.replace(/^v/, ''),
+    requires: { pattern: /k6\/x\/ecm-mqtt/, problem: 'built without the lab\'s MQTT extension (k6/x/ecm-mqtt)' },
   },
 };
 
@@ -149,13 +152,10 @@ export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promis
   if (!version) return { name, path: file, pinned: spec.pinned, ok: false, problem: 'cannot read its version', fix: FIX_BOOTSTRAP };
   // Debian pins carry a packaging suffix (2.0.11-1.2+deb12u2) the binary does not print.
   const matches = spec.pinned === version || spec.pinned.startsWith(`${version}-`);
-  return {
-    name,
-    path: file,
-    version,
-    pinned: spec.pinned,
-    ok: matches,
-    problem: matches ? undefined : `version ${version} differs from the pinned ${spec.pinned}`,
-    fix: matches ? undefined : FIX_BOOTSTRAP,
-  };
+  const problem = !matches
+    ? `version ${version} differs from the pinned ${spec.pinned}`
+    : spec.requires && !spec.requires.pattern.test(output)
+      ? spec.requires.problem
+      : undefined;
+  return { name, path: file, version, pinned: spec.pinned, ok: !problem, problem, fix: problem ? FIX_BOOTSTRAP : undefined };
 }

@@ -107,28 +107,44 @@ export interface Comparison {
   rows: Array<{ what: string; merged: number; single: number }>;
 }
 
+/** The timing each script is judged by, first present wins: HTTP request, MQTT delivery, MQTT connect. */
+const durationMetrics = ['http_req_duration', 'mqtt_delivery_duration', 'mqtt_connect_duration'];
+/** Byte counters vary with certificate and timestamp lengths; they are not expected to match. */
+const inexactCounters = new Set(['data_sent', 'data_received']);
+
 /**
- * Checks a merged run against a single-instance run of the same test: iteration and request counts
- * and failures must be equal (a shared-iterations executor splits its iterations exactly); the mean
- * request duration may differ by `relative` of the single run's mean plus `absoluteMs`.
+ * Checks a merged run against a single-instance run of the same test. Iterations, every counter
+ * of the single run (requests, messages sent/received/lost, refusals) and the failure counts
+ * (http_req_failed passes, checks fails) must be equal: the scripts' executors split their work
+ * exactly. The mean of the script's duration metric may differ by `relative` of the single run's
+ * mean plus `absoluteMs`.
  */
 export function compareWithSingle(merged: MergedSummary, single: K6Summary, tolerance = { relative: 0.5, absoluteMs: 20 }): Comparison {
   const problems: string[] = [];
   const rows: Comparison['rows'] = [];
   const value = (s: { metrics: Record<string, K6Metric> }, metric: string, key: string) => s.metrics[metric]?.values[key] ?? 0;
-  for (const [metric, key] of [['iterations', 'count'], ['http_reqs', 'count'], ['http_req_failed', 'passes']] as const) {
+  const counters = Object.entries(single.metrics)
+    .filter(([name, m]) => m.type === 'counter' && name !== 'iterations' && !inexactCounters.has(name))
+    .map(([name]): [string, string] => [name, 'count']);
+  const failures: Array<[string, string]> = [];
+  if ('http_req_failed' in single.metrics) failures.push(['http_req_failed', 'passes']);
+  if ('checks' in single.metrics) failures.push(['checks', 'fails']);
+  for (const [metric, key] of [['iterations', 'count'], ...counters, ...failures]) {
     const m = value(merged, metric, key);
     const s = value(single, metric, key);
     rows.push({ what: `${metric}.${key}`, merged: m, single: s });
     if (m !== s) problems.push(`${metric}.${key}: merged ${m} but single ${s}`);
   }
-  const m = value(merged, 'http_req_duration', 'avg');
-  const s = value(single, 'http_req_duration', 'avg');
-  rows.push({ what: 'http_req_duration.avg (ms)', merged: m, single: s });
-  const allowed = tolerance.relative * s + tolerance.absoluteMs;
-  if (Math.abs(m - s) > allowed) problems.push(`http_req_duration.avg: merged ${m.toFixed(1)} ms vs single ${s.toFixed(1)} ms, more than ${allowed.toFixed(1)} ms apart`);
-  for (const key of ['p(95)', 'p(99)']) {
-    rows.push({ what: `http_req_duration.${key} (ms, merged: upper bound)`, merged: value(merged, 'http_req_duration', key), single: value(single, 'http_req_duration', key) });
+  const duration = durationMetrics.find((name) => name in single.metrics);
+  if (duration) {
+    const m = value(merged, duration, 'avg');
+    const s = value(single, duration, 'avg');
+    rows.push({ what: `${duration}.avg (ms)`, merged: m, single: s });
+    const allowed = tolerance.relative * s + tolerance.absoluteMs;
+    if (Math.abs(m - s) > allowed) problems.push(`${duration}.avg: merged ${m.toFixed(1)} ms vs single ${s.toFixed(1)} ms, more than ${allowed.toFixed(1)} ms apart`);
+    for (const key of ['p(95)', 'p(99)']) {
+      rows.push({ what: `${duration}.${key} (ms, merged: upper bound)`, merged: value(merged, duration, key), single: value(single, duration, key) });
+    }
   }
   return { ok: problems.length === 0, problems, rows };
 }

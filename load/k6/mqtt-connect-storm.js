@@ -1,72 +1,57 @@
-// Measures a connect storm on the mutual-TLS broker: every VU is a distinct device (its own
-// client certificate, CN K6-<n>, from prepare.ts) and all of them connect at once, handshake
-// (TLS, the broker's chain, CRL and EKU checks), get CONNACK and disconnect. NFR-PERF-002
+// Measures a connect storm on the mutual-TLS broker: every iteration is a distinct device (its own
+// client certificate, CN K6-<n>, from prepare.ts) that handshakes (TLS with the broker's chain,
+// CRL and EKU checks), gets its CONNACK and disconnects; VUS of them at a time. NFR-PERF-002
 // (sub-second, "certificate-authenticated connections") is the threshold on p(99) of the connect.
-// Needs k6 built with github.com/pmalhaire/xk6-mqtt (scripts/bootstrap.sh cannot build it here, see load/k6/README.md;
-// K6_AUTO_EXTENSION_RESOLUTION=false stops another k6 from downloading one). Its Client must be
-// created in the init context, where only __VU (the VU's number in this instance) is known, so the
-// certificate is chosen by __VU: run it as one instance, not split with --execution-segment.
+// Devices are picked by the iteration's number in the whole test, so execution segments
+// (--execution-segment) never share a certificate.
 //
-//   FIXTURES=/abs/fixtures.json k6 run --no-usage-report --address '' load/k6/mqtt-connect-storm.js
-//   (from the repo root, with reports/perf created; the lab is up from `node --import tsx load/k6/prepare.ts`)
-//   env: FIXTURES (required), BROKER_URL (from the fixtures), VUS (10, at most one per certificate),
-//        ITERATIONS (per VU, 1), CONNECT_TIMEOUT_MS (5000), SUMMARY_PATH (reports/perf/k6-mqtt-connect-storm-<time>.json)
+//   FIXTURES=/abs/fixtures.json .tools/bin/k6 run --no-usage-report --address '' load/k6/mqtt-connect-storm.js
+//   (from the repo root; the lab is up from `node --import tsx load/k6/prepare.ts`)
+//   env: FIXTURES (required), BROKER_URL (from the fixtures), VUS (10), DEVICES (one per certificate),
+//        FIXTURE_OFFSET (0), TIMEOUT_MS (5000), MAX_DURATION (60s), SUMMARY_PATH or SUMMARY_DIR
 import { check } from 'k6';
-import { SharedArray } from 'k6/data';
-import { Rate, Trend } from 'k6/metrics';
-import { Client } from 'k6/x/mqtt';
-
-const FIXTURES = __ENV.FIXTURES;
-if (!FIXTURES) throw new Error('set FIXTURES to the fixtures.json written by load/k6/prepare.ts');
-const DIR = FIXTURES.replace(/[^/]*$/, '');
-const fixtures = new SharedArray('mqtt', () => {
-  const f = JSON.parse(open(FIXTURES));
-  return [{ brokerUrl: f.endpoints.brokerUrl, rootCa: f.endpoints.rootCa, clients: f.mqtt.clients }];
-})[0];
-const VUS = Number(__ENV.VUS || 10);
-if (VUS > fixtures.clients.length) throw new Error(`VUS=${VUS} but only ${fixtures.clients.length} client certificates were prepared`);
-const TIMEOUT = Number(__ENV.CONNECT_TIMEOUT_MS || 5000);
+import { Counter, Rate, Trend } from 'k6/metrics';
+import { deviceOfIteration, mqttClient, mqttFixtures, mqttSummary, summaryTrendStats } from './lib/mqtt-fixtures.js';
 
 const connectDuration = new Trend('mqtt_connect_duration', true);
 const connected = new Rate('mqtt_connected');
-
-// __VU is 0 while k6 reads the options; VU n uses certificate n-1.
-const me = fixtures.clients[Math.max(__VU, 1) - 1];
-const client = new Client([__ENV.BROKER_URL || fixtures.brokerUrl], '', '', true, `${me.cn}-storm`, TIMEOUT,
-  DIR + fixtures.rootCa, DIR + me.cert, DIR + me.key, undefined, false, 'TLS 1.2');
+const refusals = new Counter('mqtt_connect_refused');
 
 export const options = {
   scenarios: {
-    storm: { executor: 'per-vu-iterations', vus: VUS, iterations: Number(__ENV.ITERATIONS || 1), maxDuration: '60s' },
+    storm: {
+      executor: 'shared-iterations',
+      vus: Number(__ENV.VUS || 10),
+      iterations: Number(__ENV.DEVICES || mqttFixtures.clients.length),
+      maxDuration: __ENV.MAX_DURATION || '60s',
+    },
   },
   thresholds: {
     mqtt_connect_duration: ['p(99)<1000'], // NFR-PERF-002: sub-second for certificate-authenticated connections
     mqtt_connected: ['rate==1'],
   },
-  summaryTrendStats: ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+  summaryTrendStats,
 };
 
 export default function () {
-  const started = Date.now();
+  const device = deviceOfIteration();
+  const client = mqttClient(device, `${device.cn}-storm`);
   let ok = false;
   try {
-    client.connect();
+    connectDuration.add(client.connect());
     ok = client.isConnected();
   } catch (err) {
-    console.error(`${me.cn}: connect failed: ${err}`);
+    refusals.add(1);
+    console.error(`${device.cn}: ${err}`);
   }
-  connectDuration.add(Date.now() - started);
   connected.add(ok);
   check(ok, { 'connected with its own certificate': (v) => v });
-  if (ok) client.close();
+  client.close();
 }
 
 export function handleSummary(data) {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const out = __ENV.SUMMARY_PATH || `reports/perf/k6-mqtt-connect-storm-${stamp}.json`;
-  const d = data.metrics.mqtt_connect_duration.values;
+  const d = data.metrics.mqtt_connect_duration ? data.metrics.mqtt_connect_duration.values : { count: 0, avg: 0, 'p(95)': 0, 'p(99)': 0 };
   const c = data.metrics.mqtt_connected.values;
-  const text = `mqtt-connect-storm: ${c.passes} of ${c.passes + c.fails} connects succeeded; ` +
-    `connect avg ${d.avg.toFixed(1)} ms p95 ${d['p(95)'].toFixed(1)} ms p99 ${d['p(99)'].toFixed(1)} ms -> ${out}\n`;
-  return { [out]: JSON.stringify(data, null, 2), stdout: text };
+  return mqttSummary('mqtt-connect-storm', data,
+    `${c.passes} of ${c.passes + c.fails} devices connected; connect avg ${d.avg.toFixed(1)} ms p95 ${d['p(95)'].toFixed(1)} ms p99 ${d['p(99)'].toFixed(1)} ms`);
 }

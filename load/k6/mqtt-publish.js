@@ -1,81 +1,100 @@
-// Measures MQTT publish -> deliver latency over mutual TLS: each VU is one device (its own client
-// certificate, CN K6-<n>) publishing QoS 1 telemetry to <topicRoot>/K6-<n>/telemetry, and one
-// subscriber with the managing application's identity (the broker's ACL lets only it read devices'
-// telemetry). The payload carries the send time; the delivery latency is measured on receipt.
-// NFR-PERF-002 (sub-second delivery) is the threshold on its p(99); a message not delivered within
-// RECEIVE_TIMEOUT_MS counts as lost. Needs k6 with github.com/pmalhaire/xk6-mqtt, which scripts/bootstrap.sh
-// cannot build here (see load/k6/README.md;
-// K6_AUTO_EXTENSION_RESOLUTION=false stops another k6 from downloading one). Clients are made in
-// the init context, where only __VU is known: run as one instance, not split into segments.
+// Measures MQTT publish -> deliver latency over mutual TLS. Each iteration is one device session
+// for the whole test: the device (its own client certificate, CN K6-<n>) publishes MESSAGES
+// telemetry messages at QOS to <topicRoot>/K6-<n>/telemetry, one every INTERVAL_MS, and a
+// subscriber with the managing application's identity (the only one the broker's ACL lets read
+// devices' telemetry) receives them on its own connection. The payload carries the send time; the
+// extension stamps each message when it arrives, so the latency excludes the script's own loop.
+// A message not delivered within TIMEOUT_MS after the last publish counts as lost. NFR-PERF-002
+// (sub-second delivery) is the threshold on p(99); nothing may be lost at QoS 1. Devices are
+// picked by the iteration's number in the whole test: execution segments never share one.
+// Offered load = VUS * 1000 / INTERVAL_MS messages per second.
 //
-//   FIXTURES=/abs/fixtures.json k6 run --no-usage-report --address '' load/k6/mqtt-publish.js
-//   (from the repo root, with reports/perf created; the lab is up from `node --import tsx load/k6/prepare.ts`)
-//   env: FIXTURES (required), BROKER_URL, VUS (10), DURATION (10s), MESSAGES (per iteration, 10),
-//        RECEIVE_TIMEOUT_MS (5000), SUMMARY_PATH (reports/perf/k6-mqtt-publish-<time>.json)
-import { SharedArray } from 'k6/data';
-import { Counter, Rate, Trend } from 'k6/metrics';
-import { Client } from 'k6/x/mqtt';
+//   FIXTURES=/abs/fixtures.json .tools/bin/k6 run --no-usage-report --address '' load/k6/mqtt-publish.js
+//   env: FIXTURES (required), BROKER_URL, VUS (10: devices connected at once), MESSAGES (per device, 100),
+//        INTERVAL_MS (100), QOS (1), FIXTURE_OFFSET (0), TIMEOUT_MS (5000), MAX_DURATION (120s),
+//        SUMMARY_PATH or SUMMARY_DIR
+import { check, sleep } from 'k6';
+import { Counter, Trend } from 'k6/metrics';
+import { now } from 'k6/x/ecm-mqtt';
+import { deviceOfIteration, mqttClient, mqttFixtures, mqttSummary, summaryTrendStats, TIMEOUT_MS } from './lib/mqtt-fixtures.js';
 
-const FIXTURES = __ENV.FIXTURES;
-if (!FIXTURES) throw new Error('set FIXTURES to the fixtures.json written by load/k6/prepare.ts');
-const DIR = FIXTURES.replace(/[^/]*$/, '');
-const f = new SharedArray('mqtt', () => {
-  const all = JSON.parse(open(FIXTURES));
-  return [{ brokerUrl: all.endpoints.brokerUrl, rootCa: all.endpoints.rootCa, ...all.mqtt }];
-})[0];
+const MESSAGES = Number(__ENV.MESSAGES || 100);
+const INTERVAL_MS = Number(__ENV.INTERVAL_MS || 100);
+const QOS = Number(__ENV.QOS ?? 1);
 const VUS = Number(__ENV.VUS || 10);
-if (VUS > f.clients.length) throw new Error(`VUS=${VUS} but only ${f.clients.length} client certificates were prepared`);
-const MESSAGES = Number(__ENV.MESSAGES || 10);
-const TIMEOUT = Number(__ENV.RECEIVE_TIMEOUT_MS || 5000);
-const delivery = new Trend('mqtt_delivery_duration', true);
-const lost = new Counter('mqtt_messages_lost');
-const published = new Rate('mqtt_published');
 
-const me = f.clients[Math.max(__VU, 1) - 1]; // __VU is 0 while k6 reads the options
-const topic = `${f.topicRoot}/${me.cn}/telemetry`;
-// Arguments: brokers, user, password, clean session, client id, timeout (ms), root CA, certificate,
-// key (paths), metric names (default), skip TLS verification (no), minimum TLS version.
-const client = (id, who) =>
-  new Client([__ENV.BROKER_URL || f.brokerUrl], '', '', true, id, TIMEOUT, DIR + f.rootCa, DIR + who.cert, DIR + who.key, undefined, false, 'TLS 1.2');
-const publisher = client(`${me.cn}-pub`, me);
-const subscriber = client(`${f.app.cn}-k6-${__VU}`, f.app);
+const delivery = new Trend('mqtt_delivery_duration', true);
+const connectDuration = new Trend('mqtt_connect_duration', true);
+const sent = new Counter('mqtt_messages_sent');
+const received = new Counter('mqtt_messages_received');
+const lost = new Counter('mqtt_messages_lost');
+const failedPublishes = new Counter('mqtt_publish_failed');
+const failedSessions = new Counter('mqtt_sessions_failed');
 
 export const options = {
   scenarios: {
-    telemetry: { executor: 'constant-vus', vus: VUS, duration: __ENV.DURATION || '10s', gracefulStop: '10s' },
+    // One iteration per VU, each a device session of MESSAGES * INTERVAL_MS.
+    telemetry: { executor: 'per-vu-iterations', vus: VUS, iterations: 1, maxDuration: __ENV.MAX_DURATION || '120s' },
   },
   thresholds: {
     mqtt_delivery_duration: ['p(99)<1000'], // NFR-PERF-002: sub-second MQTT delivery
-    mqtt_messages_lost: ['count==0'],
-    mqtt_published: ['rate==1'],
+    mqtt_messages_lost: QOS === 1 ? ['count==0'] : [],
+    mqtt_publish_failed: ['count==0'],
+    mqtt_sessions_failed: ['count==0'],
+    checks: ['rate==1'],
   },
-  summaryTrendStats: ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+  summaryTrendStats,
 };
 
 export default function () {
-  if (!publisher.isConnected()) publisher.connect(); // throws (a failed iteration) when refused
-  if (!subscriber.isConnected()) subscriber.connect();
-  let received = 0;
-  subscriber.subscribe(topic, 1, TIMEOUT);
-  for (let i = 1; i < MESSAGES; i++) subscriber.subContinue(); // listen for MESSAGES messages, not one
-  subscriber.addEventListener('message', (ev) => {
-    received++;
-    delivery.add(Date.now() - JSON.parse(ev.message).sentAt);
-  });
-  subscriber.addEventListener('error', () => lost.add(MESSAGES - received)); // "message timeout"
-  // Asynchronous publishes: a synchronous one would hold the VU's event loop (where messages are
-  // received) until its PUBACK, and add that wait to every measured delivery.
-  for (let seq = 0; seq < MESSAGES; seq++) {
-    publisher.publish(topic, 1, JSON.stringify({ seq, sentAt: Date.now() }), false, TIMEOUT, () => published.add(true), () => published.add(false));
+  const device = deviceOfIteration();
+  const topic = `${mqttFixtures.topicRoot}/${device.cn}/telemetry`;
+  const publisher = mqttClient(device, `${device.cn}-pub`);
+  const subscriber = mqttClient(mqttFixtures.app, `${mqttFixtures.app.cn}-k6-${device.cn}`);
+  try {
+    connectDuration.add(subscriber.connect());
+    subscriber.subscribe(topic, QOS);
+    connectDuration.add(publisher.connect());
+    let got = 0;
+    let sentHere = 0;
+    const take = (message) => {
+      delivery.add(message.receivedAt - JSON.parse(message.payload).sentAt);
+      got++;
+    };
+    const started = now();
+    for (let seq = 0; seq < MESSAGES; seq++) {
+      try {
+        publisher.publish(topic, JSON.stringify({ seq, sentAt: now() }), QOS);
+        sent.add(1);
+        sentHere++;
+      } catch (err) {
+        failedPublishes.add(1);
+        console.error(`${device.cn}: ${err}`);
+      }
+      for (let m = subscriber.receive(0); m; m = subscriber.receive(0)) take(m);
+      // Pacing of the offered load (the next send time), not a wait for a result.
+      const wait = started + (seq + 1) * INTERVAL_MS - now();
+      if (wait > 0) sleep(wait / 1000);
+    }
+    for (let m; got < sentHere && (m = subscriber.receive(TIMEOUT_MS)); ) take(m);
+    received.add(got);
+    lost.add(sentHere - got);
+    check(got, { 'every message sent was delivered': (n) => n === sentHere && subscriber.dropped() === 0 });
+  } catch (err) {
+    failedSessions.add(1); // refused connect or subscribe: the device never got going
+    console.error(`${device.cn}: ${err}`);
+  } finally {
+    publisher.close();
+    subscriber.close();
   }
 }
 
 export function handleSummary(data) {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const out = __ENV.SUMMARY_PATH || `reports/perf/k6-mqtt-publish-${stamp}.json`;
-  const d = data.metrics.mqtt_delivery_duration.values;
-  const lostCount = data.metrics.mqtt_messages_lost ? data.metrics.mqtt_messages_lost.values.count : 0;
-  const text = `mqtt-publish: ${d.count} messages delivered (${(d.count / (data.state.testRunDurationMs / 1000)).toFixed(0)}/s), ` +
-    `${lostCount} lost; delivery avg ${d.avg.toFixed(1)} ms p95 ${d['p(95)'].toFixed(1)} ms p99 ${d['p(99)'].toFixed(1)} ms -> ${out}\n`;
-  return { [out]: JSON.stringify(data, null, 2), stdout: text };
+  const value = (name, key) => (data.metrics[name] ? data.metrics[name].values[key] : 0);
+  const seconds = data.state.testRunDurationMs / 1000;
+  return mqttSummary('mqtt-publish', data,
+    `${value('mqtt_messages_sent', 'count')} sent, ${value('mqtt_messages_received', 'count')} delivered ` +
+      `(${(value('mqtt_messages_received', 'count') / seconds).toFixed(0)}/s), ${value('mqtt_messages_lost', 'count')} lost; ` +
+      `delivery avg ${value('mqtt_delivery_duration', 'avg').toFixed(2)} ms p95 ${value('mqtt_delivery_duration', 'p(95)').toFixed(2)} ms ` +
+      `p99 ${value('mqtt_delivery_duration', 'p(99)').toFixed(2)} ms`);
 }

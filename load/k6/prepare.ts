@@ -89,7 +89,7 @@ export async function prepareK6Fixtures(lab: StartedLocalLab, config: LabConfig,
     endpoints: {
       bootstrapUrl: `${lab.provisioning.insecureUrl}/api/v1/bootstrap`,
       caUrl: lab.ca.url,
-      brokerUrl: `ssl://${broker.hostname}:${broker.port}`,
+      brokerUrl: `mqtts://${broker.hostname}:${broker.port}`,
       rootCa: 'root_ca.crt',
     },
   };
