@@ -53,7 +53,7 @@ export function benchmarkMarkdown(s: PerfSummary, command: string): string {
     row('baseline: step-ca signing alone', b.caSigning ? `${b.caSigning.perSec}/s at concurrency ${b.caSigning.concurrency}, p50 ${b.caSigning.latencyMs.p50} ms, ${b.caSigning.stepCaCpuMsPerCert} ms step-ca CPU per certificate` : 'n/a'),
     row('baseline: Mosquitto clients (QoS 0)', b.mosquittoClients ? `${b.mosquittoClients.perSec} msg/s` : 'n/a'),
     row('lab clients, same messages (QoS 0)', b.labClients ? `${b.labClients.perSec} msg/s` : 'n/a'),
-    row('CPU per provisioned device: lab / step-ca', `${s.cpu.labMsPerDevice} / ${s.cpu.stepCaMsPerDevice} ms`),
+    row('CPU per provisioned device: lab / step-ca / provisioning service', `${s.cpu.labMsPerDevice} / ${s.cpu.stepCaMsPerDevice} / ${s.cpu.provisioningServiceMsPerDevice ?? 'n/a'} ms`),
     ...Object.entries(s.ratios).map(([k, v]) => row(`ratio ${k}`, String(v ?? 'n/a'))),
     row('thresholds', s.thresholds.map((t) => `${t.name} ${t.ok ? 'met' : 'BROKEN'}`).join(', ')),
     END,

@@ -43,6 +43,8 @@ export interface ManagedProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
+  /** Open an IPC channel (a Node.js child): send() and onMessage() then talk over it. */
+  ipc?: boolean;
 }
 
 /** A JWT (JWS compact serialization): three base64url segments, the first a JSON object ("eyJ"). */
@@ -104,7 +106,8 @@ export class ManagedProcess {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      serialization: 'advanced',
     });
     // The log ends once both streams have drained through the redaction, not at 'exit', which
     // can come before the last output was written.
@@ -152,6 +155,15 @@ export class ManagedProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Sends a message over the IPC channel (ipc: true); false when the channel is closed. */
+  send(message: unknown): boolean {
+    return this.child.connected && this.child.send(message as never);
+  }
+
+  onMessage(listener: (message: unknown) => void): void {
+    this.child.on('message', listener);
   }
 
   /** Resolves when the process exits by itself. */

@@ -11,13 +11,10 @@ import { createIntermediateCa, issueLeaf, type IssuedCertificate } from '../pki/
 import { createCrl } from '../pki/crl.ts';
 import { x509 } from '../pki/x509.ts';
 import { createLabPki, createServiceSigningKey, writeLabPki, type LabPki, type ServiceSigningKey } from '../pki/lab-pki.ts';
-import {
-  startProvisioningService,
-  type ProvisioningServiceOptions,
-  type StartedProvisioningService,
-} from '../../services/provisioning/server.ts';
+import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { StepCaClient } from '../../services/provisioning/step-ca-client.ts';
 import { startMosquitto, type StartedMosquitto } from './mosquitto.ts';
+import { startProvisioningProcess, type StartedProvisioningProcess } from './provisioning-process.ts';
 import { stopOnSignal } from './shutdown.ts';
 import { startStepCa, type StartedStepCa } from './step-ca.ts';
 
@@ -29,8 +26,8 @@ export interface StartedLocalLab extends StartedLab {
   serviceKey: ServiceSigningKey;
   stepCa: StartedStepCa;
   mosquitto: StartedMosquitto;
-  /** The in-process provisioning service; restart() keeps its ports, token and data (NFR-REL-002). */
-  provisioningService: Omit<StartedProvisioningService, 'stop'> & { stop(): Promise<void>; restart(): Promise<void> };
+  /** The provisioning service's process; restart() keeps its ports, token and data (NFR-REL-002). */
+  provisioningService: Omit<StartedProvisioningProcess, 'running'> & { restart(): Promise<void> };
   /** Where the broker reads the issuing CA's CRL; refreshed after every revocation. */
   crlFile: string;
   /**
@@ -86,7 +83,11 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const logsDir = path.resolve(config.logsDir, id);
   mkdirSync(logsDir, { recursive: true });
-  const logs = { 'step-ca': path.join(logsDir, 'step-ca.log'), mosquitto: path.join(logsDir, 'mosquitto.log') };
+  const logs = {
+    'step-ca': path.join(logsDir, 'step-ca.log'),
+    mosquitto: path.join(logsDir, 'mosquitto.log'),
+    'provisioning-service': path.join(logsDir, 'provisioning-service.log'),
+  };
 
   const stoppers: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
@@ -143,7 +144,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
     });
     stoppers.push(() => mosquitto.stop());
 
-    const serviceOptions: ProvisioningServiceOptions = {
+    const serviceOptions: ServiceProcessOptions = {
       host: config.provisioning.host,
       httpsPort: config.provisioning.port,
       httpPort: config.provisioning.insecurePort,
@@ -160,14 +161,18 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
-      extraCrls: () => [...(rootCrl ? [rootCrl] : []), ...retiredIntermediateCrls],
+    };
+    const chainCrls = () => [...(rootCrl ? [rootCrl] : []), ...retiredIntermediateCrls];
+    const serviceHooks = {
+      extraCrls: chainCrls,
       // Mosquitto re-reads the CRL on SIGHUP for new handshakes.
-      onCrlUpdated: async (crlPem) => {
+      onCrlUpdated: async (crlPem: string) => {
         writeBrokerCrl(crlPem);
         mosquitto.reload();
       },
     };
-    let service = await startProvisioningService(serviceOptions);
+    const startService = () => startProvisioningProcess(serviceOptions, serviceHooks, logs['provisioning-service']);
+    let service = await startService();
     stoppers.push(() => service.stop());
     // Restarts keep the ports, the token and the data directory of the first start.
     Object.assign(serviceOptions, {
@@ -191,11 +196,15 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       get auditLogFile() {
         return service.auditLogFile;
       },
+      get pid() {
+        return service.pid;
+      },
+      logFile: service.logFile,
       stop: () => service.stop(),
       issuedSerials: () => service.issuedSerials(),
       async restart() {
         await service.stop();
-        service = await startProvisioningService(serviceOptions);
+        service = await startService();
       },
     };
 
@@ -244,7 +253,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       provisioningService,
       crlFile,
       rotatePki,
-      chainCrls: () => serviceOptions.extraCrls!(),
+      chainCrls,
       ca: {
         url: stepCa.url,
         rootPem: pkiFiles.rootCert,
@@ -261,6 +270,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
         return [
           { name: 'step-ca', pid: stepCa.pid, logFile: stepCa.logFile },
           { name: 'mosquitto', pid: mosquitto.pid, logFile: mosquitto.logFile },
+          { name: 'provisioning-service', pid: provisioningService.pid, logFile: provisioningService.logFile },
         ];
       },
       stop,

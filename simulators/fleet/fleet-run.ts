@@ -88,7 +88,7 @@ export interface FleetResult {
   errorsByCause: Record<string, number>;
   timeline: TimelinePoint[];
   histograms: LatencyHistograms;
-  cpuMs: { lab: number; stepCa: number; mosquitto: number };
+  cpuMs: { lab: number; stepCa: number; mosquitto: number; provisioningService: number };
   faults: FaultRecord[];
   /** Distinct certificate identities among connected devices (a duplicate would break ACLs). */
   distinctIdentities: number;
@@ -111,6 +111,9 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   };
 
   const cpuAtStart = { lab: ownCpuMs(), stepCa: processCpuMs(lab.stepCa.pid), mosquitto: processCpuMs(lab.mosquitto.pid) };
+  // The provisioning service gets a new process (pid) when a fault restarts it: count each one's share.
+  let serviceCpu = { pid: lab.provisioningService.pid, atStart: processCpuMs(lab.provisioningService.pid), before: 0 };
+  const provisioningServiceCpuMs = () => serviceCpu.before + processCpuMs(serviceCpu.pid) - serviceCpu.atStart;
   const startedAt = new Date();
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
@@ -233,7 +236,11 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   const restartComponent = async (kind: FaultKind): Promise<void> => {
     if (kind === 'ca-restart') await lab.stepCa.restart();
     else if (kind === 'broker-restart') await lab.mosquitto.restart();
-    else if (kind === 'provisioning-restart') await lab.provisioningService.restart();
+    else if (kind === 'provisioning-restart') {
+      const before = provisioningServiceCpuMs();
+      await lab.provisioningService.restart();
+      serviceCpu = { pid: lab.provisioningService.pid, atStart: 0, before };
+    }
   };
 
   const inject = (kind: FaultKind) => {
@@ -340,6 +347,7 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
       lab: ownCpuMs() - cpuAtStart.lab,
       stepCa: processCpuMs(lab.stepCa.pid) - cpuAtStart.stepCa,
       mosquitto: processCpuMs(lab.mosquitto.pid) - cpuAtStart.mosquitto,
+      provisioningService: provisioningServiceCpuMs(),
     },
   };
 }

@@ -138,8 +138,9 @@ ${table(['ratio', 'value'], Object.entries(s.ratios))}
 ${barChart('Ratios against the baselines', Object.keys(s.ratios), [{ name: 'ratio', values: Object.values(s.ratios).map((v) => v ?? 0) }], 'ratio')}
 <h2>CPU</h2>
 ${table(['process', 'CPU ms', 'per provisioned device'], [
-    ['lab (devices, application, provisioning service)', s.cpu.labMs, s.cpu.labMsPerDevice],
+    ['lab (devices and application)', s.cpu.labMs, s.cpu.labMsPerDevice],
     ['step-ca', s.cpu.stepCaMs, s.cpu.stepCaMsPerDevice],
+    ...(s.cpu.provisioningServiceMs === undefined ? [] : [['provisioning service', s.cpu.provisioningServiceMs, s.cpu.provisioningServiceMsPerDevice ?? null]]),
     ['mosquitto', s.cpu.mosquittoMs, null],
   ])}
 <p>Figures in <code>summary.json</code> next to this page (schema ${esc(s.schema)}).</p>

@@ -49,7 +49,16 @@ export interface PerfSummary {
     connectLatencyMs: LatencySummaryMs;
   };
   errors: { total: number; byCause: Record<string, number> };
-  cpu: { labMs: number; stepCaMs: number; mosquittoMs: number; labMsPerDevice: number; stepCaMsPerDevice: number };
+  /** The provisioning service is a process of its own (part of the system under test), not in labMs. Older summaries lack its figures. */
+  cpu: {
+    labMs: number;
+    stepCaMs: number;
+    mosquittoMs: number;
+    provisioningServiceMs?: number;
+    labMsPerDevice: number;
+    stepCaMsPerDevice: number;
+    provisioningServiceMsPerDevice?: number;
+  };
   timeline: TimelinePoint[];
   curves: Partial<Record<Phase, Array<[number, number]>>>;
   baselines: Baselines;
@@ -104,7 +113,7 @@ export function derive(summary: Omit<PerfSummary, 'ratios' | 'thresholds' | 'cur
   messages: PerfSummary['mqtt']['messages'];
   lostByDevice: Record<string, number>;
   renewalCount: number;
-  cpuMs: { lab: number; stepCa: number; mosquitto: number };
+  cpuMs: { lab: number; stepCa: number; mosquitto: number; provisioningService?: number };
 }): PerfSummary {
   const h = LatencyHistograms.decode(summary.histograms);
   const delivery = h.summary(summary.qos === 1 ? 'deliveryQos1' : 'deliveryQos0');
@@ -130,8 +139,10 @@ export function derive(summary: Omit<PerfSummary, 'ratios' | 'thresholds' | 'cur
       labMs: Math.round(cpuMs.lab),
       stepCaMs: Math.round(cpuMs.stepCa),
       mosquittoMs: Math.round(cpuMs.mosquitto),
+      provisioningServiceMs: cpuMs.provisioningService === undefined ? undefined : Math.round(cpuMs.provisioningService),
       labMsPerDevice: per(cpuMs.lab, provisioned),
       stepCaMsPerDevice: per(cpuMs.stepCa, provisioned),
+      provisioningServiceMsPerDevice: cpuMs.provisioningService === undefined ? undefined : per(cpuMs.provisioningService, provisioned),
     },
     curves: Object.fromEntries(PHASES.map((p) => [p, h.curve(p)]).filter(([, c]) => (c as unknown[]).length > 0)),
     ratios: {},
@@ -201,7 +212,7 @@ export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary
       bySecond.set(t, acc);
     }
   }
-  const cpu = sum((p) => ({ lab: p.cpu.labMs, stepCa: p.cpu.stepCaMs, mosquitto: p.cpu.mosquittoMs }));
+  const cpu = sum((p) => ({ lab: p.cpu.labMs, stepCa: p.cpu.stepCaMs, mosquitto: p.cpu.mosquittoMs, provisioningService: p.cpu.provisioningServiceMs ?? 0 }));
   return derive({
     schema: SUMMARY_SCHEMA,
     runId,

@@ -44,6 +44,10 @@ test('smoke profile: 50 devices, QoS 1 — the report is complete, consistent, a
   assert.ok(Object.values(s.ratios).every((r) => typeof r === 'number' && r > 0), `ratios: ${JSON.stringify(s.ratios)}`);
   assert.ok(s.thresholds.length >= 4 && s.thresholds.every((t) => t.ok));
   assert.ok(s.timeline.length >= 5);
+  // Each process's CPU apart: the provisioning service did work for every device, in its own process.
+  for (const [name, ms] of Object.entries({ lab: s.cpu.labMs, stepCa: s.cpu.stepCaMs, mosquitto: s.cpu.mosquittoMs, provisioningService: s.cpu.provisioningServiceMs })) {
+    assert.ok(typeof ms === 'number' && ms > 0, `cpu of ${name}: ${ms}`);
+  }
   for (let i = 1; i < s.timeline.length; i++) assert.ok(s.timeline[i]!.received >= s.timeline[i - 1]!.received, 'counters never go back');
   assert.equal(realpathSync(path.join(out, 'latest')), realpathSync(path.join(out, 'smoke')), 'reports/perf/latest points at the newest run');
   assert.match(run.stdout, /thresholds\s+provisioning p99 ok/);
@@ -85,6 +89,7 @@ test('fault injection: CA, broker, provisioning service and device restarts — 
   assert.ok(broker.recoveryMs.p99 > 0 && broker.recoveryMs.p99 < 30_000, `broker recovery p99 ${broker.recoveryMs.p99} ms`);
   assert.ok(s.faults.find((f) => f.kind === 'device-restart')!.devicesAffected >= 2, 'a tenth of the fleet restarts its process');
   assert.ok(s.thresholds.every((t) => t.ok), JSON.stringify(s.thresholds.filter((t) => !t.ok)));
+  assert.ok((s.cpu.provisioningServiceMs ?? 0) > 0, 'the service CPU is counted across its restart');
 });
 
 test('devices spread over worker threads give the same complete report', async () => {

@@ -1,4 +1,4 @@
-// The local environment against the real step-ca and Mosquitto: it starts, it answers, and
+// The local environment against the real step-ca, Mosquitto and provisioning service processes: it starts, it answers, and
 // stop() leaves no process behind however the lab ends (stop, SIGTERM, SIGINT, SIGKILL, failed scenario).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ test('a started lab serves step-ca health and ACME, stops idempotently and leave
   const lab = await startLocalLab(loadConfig({ env: {} }));
   const pids = lab.processes().map((p) => p.pid);
   try {
-    assert.equal(pids.length, 2);
+    assert.deepEqual(lab.processes().map((p) => p.name), ['step-ca', 'mosquitto', 'provisioning-service']);
     assert.ok(pids.every(isAlive));
     const root = readFileSync(lab.ca.rootPem, 'utf8');
     assert.equal((await request(`${lab.ca.url}/health`, { ca: root })).json<{ status: string }>().status, 'ok');
@@ -46,8 +46,10 @@ test('a started lab serves step-ca health and ACME, stops idempotently and leave
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`ecm-lab up --json prints the endpoints and stops everything on ${signal}`, async () => {
+  test(`ecm-lab up --json prints the endpoints and stops everything on ${signal}`, async (t) => {
     const run = startCli(['up', '--json']);
+    // A failed assertion must not leave the lab running.
+    t.after(() => run.child.kill('SIGKILL'));
     const lab = await firstJsonLine(run);
     assert.match(lab.ca.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(existsSync(lab.ca.rootPem), 'ca.rootPem is a file');
@@ -56,7 +58,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.match(lab.provisioning.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(typeof lab.provisioning.adminToken === 'string' && lab.provisioning.adminToken.length >= 32);
     const pids = (lab.processes as Array<{ pid: number }>).map((p) => p.pid);
-    assert.ok(pids.length === 2 && pids.every(isAlive));
+    assert.ok(pids.length === 3 && pids.every(isAlive), 'step-ca, mosquitto and the provisioning service run');
     run.child.kill(signal);
     const exit = await run.exit;
     assert.equal(exit.code, 128 + (signal === 'SIGINT' ? 2 : 15));
@@ -80,8 +82,8 @@ test('a failing scenario still stops the lab: no component outlives cucumber', a
     ['run', '--', 'test/fixtures/features/failing.feature', '--import', 'steps/**/*.ts', '--import', 'test/fixtures/steps/*.ts', '--format', 'summary'],
     { ECM_LAB_WORK_DIR: workDir, ECM_LAB_FIXTURE_RELEASE: release },
   );
-  // The lab's processes mention its work dir on their command lines (ca.json, mosquitto.conf).
-  const seen = await waitFor('the lab components to start', () => processesMentioning(workDir).length === 2 && processesMentioning(workDir), { timeoutMs: 60_000 });
+  // The lab's processes mention its work dir on their command lines (ca.json, mosquitto.conf, the service's data dir).
+  const seen = await waitFor('the lab components to start', () => processesMentioning(workDir).length === 3 && processesMentioning(workDir), { timeoutMs: 60_000 });
   await import('node:fs/promises').then((fs) => fs.writeFile(release, 'go'));
   const exit = await run.exit;
   assert.notEqual(exit.code, 0, 'the scenario failed, so the run fails');
