@@ -1,5 +1,7 @@
 // One TLS policy for every listener the lab runs (NFR-SEC-001): TLS 1.2 minimum, and for TLS 1.2
 // only ECDHE key exchange with AEAD ciphers (Mozilla "intermediate"). TLS 1.3 suites are all AEAD.
+import { createSecureContext, type SecureContext } from 'node:tls';
+
 export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',
   'ECDHE-RSA-AES128-GCM-SHA256',
@@ -8,3 +10,22 @@ export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-CHACHA20-POLY1305',
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
+
+const trustContexts = new Map<string, SecureContext>();
+const MAX_TRUST_CONTEXTS = 64;
+
+/**
+ * A client secure context trusting exactly `ca`, built once per distinct trust anchor: Node
+ * otherwise parses the CA PEM into a fresh context for every new TLS connection, which showed up
+ * in CPU profiles of the provisioning service and of the device swarm (addCACert per connection).
+ */
+export function trustContext(ca: string | string[]): SecureContext {
+  const key = Array.isArray(ca) ? ca.join('\n') : ca;
+  let context = trustContexts.get(key);
+  if (!context) {
+    if (trustContexts.size >= MAX_TRUST_CONTEXTS) trustContexts.clear();
+    context = createSecureContext({ ca, minVersion: 'TLSv1.2' });
+    trustContexts.set(key, context);
+  }
+  return context;
+}

@@ -2,6 +2,7 @@
 // source address: fetch() cannot take a CA bundle or a local address without extra packages.
 import http from 'node:http';
 import https from 'node:https';
+import { trustContext } from '../tls-policy.ts';
 
 export interface RequestOptions {
   method?: string;
@@ -41,11 +42,13 @@ export function request(url: string, options: RequestOptions = {}): Promise<Http
         cert: options.cert,
         key: options.key,
         minVersion: 'TLSv1.2',
+        // Trust-only requests share one context per CA; with a client certificate Node builds its own.
+        secureContext: options.ca && !options.cert && !options.key ? trustContext(options.ca) : undefined,
         servername: options.servername,
         localAddress: options.localAddress,
         timeout: options.timeoutMs ?? 15_000,
         agent: options.agent ?? false,
-      },
+      } as https.RequestOptions, // secureContext reaches tls.connect, though RequestOptions does not list it
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -4,6 +4,7 @@
 // checks every JWS "url") from it: clients stay on the gate without any URL rewriting.
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { trustContext } from '../../environments/tls-policy.ts';
 import { request, type HttpResponse } from '../../environments/local/https-client.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the gate's own business, not step-ca's. */
@@ -34,7 +35,7 @@ function agentFor(target: ForwardTarget): https.Agent {
   const key = `${target.origin}\n${target.rootPem}`;
   let agent = agents.get(key);
   if (!agent) {
-    agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: target.rootPem, servername: 'localhost', minVersion: 'TLSv1.2' } as https.AgentOptions);
+    agent = new https.Agent({ keepAlive: true, maxSockets: 32, secureContext: trustContext(target.rootPem), servername: 'localhost', minVersion: 'TLSv1.2' } as https.AgentOptions);
     agents.set(key, agent);
   }
   return agent;

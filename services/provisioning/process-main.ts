@@ -1,8 +1,26 @@
 // The provisioning service as its own process: started, fed CRLs and stopped by the lab over
 // the IPC channel (process-protocol.ts). It exits when the lab goes away (the channel closes),
 // so it can never outlive it.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import type { FromServiceProcess, ToServiceProcess } from './process-protocol.ts';
 import { startProvisioningService, type StartedProvisioningService } from './server.ts';
+
+// ECM_LAB_PROFILE_DIR=<dir>: a V8 CPU profile of this process, written when it is stopped, for
+// finding what saturates under load (Node refuses --cpu-prof in NODE_OPTIONS).
+const profileDir = process.env.ECM_LAB_PROFILE_DIR;
+const profiler = profileDir ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+async function writeProfile(): Promise<void> {
+  if (!profiler || !profileDir) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(path.join(profileDir, `provisioning-service-${process.pid}.cpuprofile`), JSON.stringify(profile));
+}
 
 const send = (message: FromServiceProcess) => process.send?.(message);
 let service: StartedProvisioningService | undefined;
@@ -45,7 +63,7 @@ process.on('message', (message: ToServiceProcess) => {
       crlAcks.delete(message.id);
       break;
     case 'stop':
-      void (service?.stop() ?? Promise.resolve()).finally(() => {
+      void (service?.stop() ?? Promise.resolve()).then(writeProfile).finally(() => {
         send({ type: 'stopped' });
         process.disconnect();
       });

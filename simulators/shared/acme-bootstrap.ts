@@ -2,6 +2,7 @@
 // loopback address: the identifier is that IP, and every request leaves from it.
 import http from 'node:http';
 import https from 'node:https';
+import { trustContext } from '../../environments/tls-policy.ts';
 import { performance } from 'node:perf_hooks';
 import * as acme from 'acme-client';
 import type { KeyAlgorithm } from '../../environments/config.ts';
@@ -83,7 +84,7 @@ export async function obtainBootstrapCertificate(request: AcmeBootstrapRequest):
   const timings: PhaseTimings = {};
   const agents = {
     http: new http.Agent({ keepAlive: true, localAddress: request.address } as http.AgentOptions),
-    https: new https.Agent({ keepAlive: true, ca: request.trustedCaPem, localAddress: request.address, minVersion: 'TLSv1.2' } as https.AgentOptions),
+    https: new https.Agent({ keepAlive: true, secureContext: trustContext(request.trustedCaPem), localAddress: request.address, minVersion: 'TLSv1.2' } as https.AgentOptions),
   };
   try {
     const accountKey = await privateKeyToPem((await generateKeyPair('ecdsa-p256')).privateKey);
