@@ -22,7 +22,8 @@ program
   .command('up')
   .description('start the lab (step-ca, Mosquitto, provisioning service) and keep it running until Ctrl-C / SIGTERM')
   .option('--json', 'print one JSON object with the endpoints once everything is ready')
-  .action((opts: { json?: boolean }) => upCommand(program.opts(), opts));
+  .option('--serve-challenges', 'answer http-01 challenges from a webroot directory, for fleets attached with `ecm-lab load --lab`')
+  .action((opts: { json?: boolean; serveChallenges?: boolean }) => upCommand(program.opts(), opts));
 
 program
   .command('run')
@@ -33,7 +34,7 @@ program
 
 program
   .command('load')
-  .description('run a fleet of simulated devices against a fresh local lab; report under reports/perf/')
+  .description('run a fleet of simulated devices against a fresh local lab (or a running one, --lab); report under reports/perf/')
   .option('--devices <n>', 'number of devices (1..100000)', '50')
   .option('--mix <spec>', 'firmware mix, percentages summing to 100', '2.1:100')
   .option('--rate <n>', 'device arrivals per second (1..1000)', '10')
@@ -52,6 +53,7 @@ program
   .option('--baseline-signs <n>', 'signatures in the step-ca baseline', '100')
   .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')
   .option('--faults <kinds>', 'restart components during the run: ca-restart,broker-restart,provisioning-restart,device-restart')
+  .option('--lab <file>', 'attach to a running lab instead of starting one: the JSON of `ecm-lab up --json --serve-challenges` (segments of one fleet can share it)')
   .option('--out <dir>', 'report root', 'reports/perf')
   .option('--run-id <id>', 'name of the report directory')
   .action((opts: LoadCliOptions) => loadCommand(program.opts(), opts));

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../environments/config.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
-import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
+import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { parseFirmwareMix } from '../../simulators/device/identity.ts';
 import { measureCaSigning, measureLabClients, measureMosquittoClients } from '../../simulators/fleet/baselines.ts';
 import { runFleet, type FleetProgress } from '../../simulators/fleet/fleet-run.ts';
@@ -14,7 +14,8 @@ import { renderPerfHtml } from '../../simulators/fleet/perf-html.ts';
 import { buildSummary, mergeSummaries, type Baselines, type PerfSummary } from '../../simulators/fleet/perf-summary.ts';
 import { parseSegment } from '../../simulators/fleet/segment.ts';
 import { parseFaults } from '../../simulators/fleet/faults.ts';
-import { labEndpoints } from '../../simulators/shared/lab-endpoints.ts';
+import { labEndpoints, type LabEndpoints } from '../../simulators/shared/lab-endpoints.ts';
+import { attachedEndpoints, attachedFleetLab, ownedFleetLab, readLabDescription, webrootPublisher, type FleetLab, type LabDescription } from '../../simulators/fleet/fleet-lab.ts';
 
 /** "30s", "2m", "1h", "1500ms" or plain seconds. */
 export function parseDuration(text: string): number {
@@ -68,6 +69,7 @@ const loadOptionsSchema = z.object({
   baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
   faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
   out: z.string().min(1),
+  lab: z.string().min(1).optional(),
   runId: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
 });
 
@@ -109,6 +111,22 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   const config = loadConfig({ file: global.config, overrides: o.faults.includes('broker-restart') ? { broker: { persistence: true } } : undefined });
   const runId = o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-seg${o.segment.index}of${o.segment.count}`;
 
+  let attached: LabDescription | undefined;
+  if (o.lab) {
+    try {
+      attached = readLabDescription(o.lab);
+    } catch (err) {
+      console.error(`ecm-lab load: --lab: ${(err as Error).message}`);
+      process.exitCode = 2;
+      return;
+    }
+    if (o.faults.length > 0 || o.certificates === 'issued') {
+      console.error('ecm-lab load: --faults and --certificates issued need a lab this command starts (its processes and CA); drop --lab');
+      process.exitCode = 2;
+      return;
+    }
+  }
+
   // First Ctrl-C: stop arrivals and telemetry, write the partial report, stop the lab.
   // Second Ctrl-C: stop the lab now.
   const abort = new AbortController();
@@ -124,13 +142,25 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let fleetLab: FleetLab | undefined;
   try {
-    process.stderr.write('starting the lab (step-ca, Mosquitto, provisioning service)...\n');
-    lab = await startLocalLab(config, { handleSignals: false });
-    const responder = await startChallengeResponder(lab.ca.acmeHttpPort);
+    let responder: StartedChallengeResponder;
+    let endpoints: LabEndpoints;
+    const baselines: Baselines = {};
+    if (attached) {
+      process.stderr.write(`attaching to the running lab ${attached.id} (segment ${o.segment.index}/${o.segment.count}); baselines need a lab of its own and are not measured\n`);
+      fleetLab = attachedFleetLab(attached, `seg${o.segment.index}of${o.segment.count}`);
+      responder = webrootPublisher(attached);
+      endpoints = attachedEndpoints(attached, responder);
+    } else {
+      process.stderr.write('starting the lab (step-ca, Mosquitto, provisioning service)...\n');
+      lab = await startLocalLab(config, { handleSignals: false });
+      fleetLab = ownedFleetLab(lab);
+      responder = await startChallengeResponder(lab.ca.acmeHttpPort);
+      endpoints = labEndpoints(lab, responder);
+    }
     try {
-      const baselines: Baselines = {};
-      if (o.baselines && !abort.signal.aborted) {
+      if (lab && o.baselines && !abort.signal.aborted) {
         process.stderr.write(`baselines: step-ca signing (${o.baselineSigns})...\n`);
         baselines.caSigning = await measureCaSigning(lab, o.baselineSigns, 8);
         const dir = path.join(lab.workDir, 'baseline');
@@ -159,7 +189,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         signal: abort.signal,
         onProgress: progressPrinter(),
       };
-      const result = await runFleet(lab, labEndpoints(lab, responder), options);
+      const result = await runFleet(fleetLab, endpoints, options);
       process.stderr.write('\n');
       const tools = { 'step-ca': versionPins.go['step-ca']!.version, mosquitto: versionPins.debian.mosquitto!, node: process.version };
       const summary = buildSummary(result, { runId, options, tools, baselines });
@@ -177,6 +207,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    fleetLab?.cleanup();
     await lab?.stop();
   }
 }

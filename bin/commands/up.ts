@@ -1,13 +1,24 @@
 // ecm-lab up: start the lab and keep it running so engineers can point their own clients at it.
 import { loadConfig } from '../../environments/config.ts';
 import { describeLab } from '../../environments/contract.ts';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
+import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 
-export async function upCommand(global: { config?: string }, opts: { json?: boolean }): Promise<void> {
+export async function upCommand(global: { config?: string }, opts: { json?: boolean; serveChallenges?: boolean }): Promise<void> {
   const config = loadConfig({ file: global.config });
   if (!opts.json) console.error('starting step-ca, Mosquitto and the provisioning service...');
   const lab = await startLocalLab(config);
-  const description = describeLab(lab);
+  const description: Record<string, unknown> = describeLab(lab);
+  let responder: Awaited<ReturnType<typeof startChallengeResponder>> | undefined;
+  if (opts.serveChallenges) {
+    // Fleet segments (ecm-lab load --lab) write key authorizations here; this process answers step-ca.
+    const webroot = path.join(lab.workDir, 'acme-webroot');
+    mkdirSync(webroot, { mode: 0o755 });
+    responder = await startChallengeResponder(lab.ca.acmeHttpPort, { webroot });
+    description.acmeWebroot = webroot;
+  }
   if (opts.json) {
     console.log(JSON.stringify(description));
   } else {
@@ -19,10 +30,11 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
   broker (mTLS)  ${lab.broker.url}
   provisioning   ${lab.provisioning.url} (admin page ${lab.provisioning.url}/admin; bootstrap over plain HTTP ${lab.provisioning.insecureUrl})
   admin token    ${lab.provisioning.adminToken}   (shown once; set provisioning.adminToken to choose it)
-  logs           ${Object.values(lab.logs).join(', ')}`);
+  logs           ${Object.values(lab.logs).join(', ')}${responder ? `
+  http-01        answered on port ${lab.ca.acmeHttpPort} from ${String(description.acmeWebroot)} (for ecm-lab load --lab)` : ''}`);
   }
   // The lab stops on SIGINT/SIGTERM (stopOnSignal); if a component dies, stop everything and say so.
-  const watched = [lab.stepCa, lab.mosquitto];
+  const watched = [lab.stepCa, lab.mosquitto, lab.provisioningService];
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const dead = watched.find((c) => !c.running);
@@ -33,4 +45,5 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
       void lab.stop().finally(resolve);
     }, 500);
   });
+  await responder?.stop();
 }

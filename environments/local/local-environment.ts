@@ -27,7 +27,7 @@ export interface StartedLocalLab extends StartedLab {
   stepCa: StartedStepCa;
   mosquitto: StartedMosquitto;
   /** The provisioning service's process; restart() keeps its ports, token and data (NFR-REL-002). */
-  provisioningService: Omit<StartedProvisioningProcess, 'running'> & { restart(): Promise<void> };
+  provisioningService: StartedProvisioningProcess & { restart(): Promise<void> };
   /** Where the broker reads the issuing CA's CRL; refreshed after every revocation. */
   crlFile: string;
   /**
@@ -198,6 +198,9 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
       get pid() {
         return service.pid;
+      },
+      get running() {
+        return service.running;
       },
       logFile: service.logFile,
       stop: () => service.stop(),

@@ -1,8 +1,10 @@
 // One http-01 challenge responder for every simulated client. step-ca fetches
 // http://<identifier>:<port>/.well-known/acme-challenge/<token>, where the identifier is a
 // device's own 127.x.y.z address, so the responder must answer on all of 127.0.0.0/8.
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { once } from 'node:events';
 
 const PREFIX = '/.well-known/acme-challenge/';
@@ -23,12 +25,27 @@ function isLoopback(address: string | undefined): boolean {
   return (net.isIPv4(v4) && v4.startsWith('127.')) || address === '::1';
 }
 
-export async function startChallengeResponder(port: number): Promise<StartedChallengeResponder> {
+/** ACME tokens are base64url (RFC 8555 8.1): anything else never names a file. */
+export function isChallengeToken(token: string): boolean {
+  return /^[A-Za-z0-9_-]{16,256}$/.test(token);
+}
+
+export interface ChallengeResponderOptions {
+  /**
+   * Also answer from files `<webroot>/<token>`, written by other processes (the fleet segments
+   * of `ecm-lab load --lab`), as an ACME client's webroot mode does.
+   */
+  webroot?: string;
+}
+
+export async function startChallengeResponder(port: number, options: ChallengeResponderOptions = {}): Promise<StartedChallengeResponder> {
   const tokens = new Map<string, string>();
   const stats = { served: 0, notFound: 0, refusedNonLoopback: 0 };
-  const server = http.createServer((req, res) => {
+  const fromWebroot = async (token: string) =>
+    options.webroot && isChallengeToken(token) ? readFile(path.join(options.webroot, token), 'utf8').catch(() => undefined) : undefined;
+  const server = http.createServer(async (req, res) => {
     const token = req.method === 'GET' && req.url?.startsWith(PREFIX) ? req.url.slice(PREFIX.length) : undefined;
-    const keyAuthorization = token ? tokens.get(token) : undefined;
+    const keyAuthorization = token ? (tokens.get(token) ?? (await fromWebroot(token))) : undefined;
     if (keyAuthorization === undefined) {
       stats.notFound++;
       res.writeHead(404, { 'content-type': 'text/plain' }).end('unknown token\n');

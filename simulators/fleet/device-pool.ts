@@ -33,7 +33,16 @@ export interface DevicePoolSpec {
    * ACME + X5C, so thousands of distinct identities connect in seconds. PEMs, so a worker thread
    * can issue too; the key never leaves the lab's process.
    */
-  directIssuer?: { certificatePem: string; privateKeyPem: string; rootPem: string; algorithm: KeyAlgorithm; crlUrl: string };
+  directIssuer?: DirectIssuer;
+}
+
+/** The lab's issuing CA, for `--certificates issued`. */
+export interface DirectIssuer {
+  certificatePem: string;
+  privateKeyPem: string;
+  rootPem: string;
+  algorithm: KeyAlgorithm;
+  crlUrl: string;
 }
 
 export type DevicePoolEvent =

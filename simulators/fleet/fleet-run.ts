@@ -5,8 +5,6 @@
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processCpuMs, ownCpuMs } from '../../environments/local/process-cpu.ts';
-import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { LumiaApplication, type ReceivedTelemetry } from '../app/lumia-application.ts';
@@ -15,6 +13,7 @@ import { loopbackAddress } from '../shared/addresses.ts';
 import type { LabEndpoints } from '../shared/lab-endpoints.ts';
 import { LocalDevicePool, RECONNECT_MS, type DevicePool, type DevicePoolEvent, type DevicePoolSpec } from './device-pool.ts';
 import { faultPhase, type FaultKind, type FaultRecord } from './faults.ts';
+import type { FleetLab } from './fleet-lab.ts';
 import { WorkerDevicePool } from './worker-device-pool.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import { segmentShare, type Segment } from './segment.ts';
@@ -96,23 +95,28 @@ export interface FleetResult {
 
 
 
-export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, options: FleetOptions): Promise<FleetResult> {
+export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: FleetOptions): Promise<FleetResult> {
+  if (!lab.owned && (options.faults?.length || options.certificates === 'issued')) {
+    throw new Error('fault injection and --certificates issued need a lab this command started (its processes and CA), not an attached one');
+  }
   const share = segmentShare(options.devices, options.ratePerSecond, options.segment);
   const histograms = new LatencyHistograms();
   const errorsByCause: Record<string, number> = {};
   const counts = { started: 0, provisioned: 0, connected: 0, failed: 0, legacy: 0, renewals: 0, received: 0, duplicates: 0 };
   const seen = new Map<string, Set<number>>();
   const timeline: TimelinePoint[] = [];
-  const logFile = path.join(path.dirname(lab.logs['step-ca']!), 'fleet-clients.log');
-  const storeRoot = path.join(lab.workDir, 'fleet');
+  const { index, count } = options.segment;
+  const logFile = path.join(lab.logDir, count > 1 ? `fleet-clients-seg${index}of${count}.log` : 'fleet-clients.log');
+  const storeRoot = lab.storeRoot;
   const fail = (cause: string) => {
     counts.failed++;
     errorsByCause[cause] = (errorsByCause[cause] ?? 0) + 1;
   };
 
-  const cpuAtStart = { lab: ownCpuMs(), stepCa: processCpuMs(lab.stepCa.pid), mosquitto: processCpuMs(lab.mosquitto.pid) };
+  const pids = lab.pids();
+  const cpuAtStart = { lab: ownCpuMs(), stepCa: processCpuMs(pids.stepCa), mosquitto: processCpuMs(pids.mosquitto) };
   // The provisioning service gets a new process (pid) when a fault restarts it: count each one's share.
-  let serviceCpu = { pid: lab.provisioningService.pid, atStart: processCpuMs(lab.provisioningService.pid), before: 0 };
+  let serviceCpu = { pid: pids.provisioningService, atStart: processCpuMs(pids.provisioningService), before: 0 };
   const provisioningServiceCpuMs = () => serviceCpu.before + processCpuMs(serviceCpu.pid) - serviceCpu.atStart;
   const startedAt = new Date();
   const t0 = performance.now();
@@ -121,13 +125,18 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   const runEnd = new AbortController();
   options.signal?.addEventListener('abort', () => runEnd.abort(), { once: true });
 
-  // The engineer opens provisioning for exactly this segment's addresses and the application's.
-  const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, endpoints.trustedRootPem);
-  const appAddress = loopbackAddress(0, 120);
-  const first = loopbackAddress(share.firstDevice);
-  const last = loopbackAddress(Math.max(share.firstDevice, share.firstDevice + share.devices - 1));
-  await admin.turnOn();
-  await admin.setWhitelist([appAddress, `${first}-${last}`]);
+  // The engineer opens provisioning for exactly the fleet's addresses and its applications'
+  // (one per segment). Every segment sets the same list, so segments sharing a lab agree. A
+  // shared lab turns itself off after the longest a segment may run (arrivals, the duration,
+  // 10 min of grace); a lab of its own is turned off at the end.
+  const admin = new ProvisioningAdminClient(lab.admin.url, lab.admin.token, endpoints.trustedRootPem);
+  const appAddress = loopbackAddress(index - 1, 120);
+  await admin.turnOn(lab.shared ? Math.ceil(share.devices / share.ratePerSecond + options.durationMs / 1000 + 600) : undefined);
+  await admin.setWhitelist([
+    `${loopbackAddress(0, 120)}-${loopbackAddress(count - 1, 120)}`,
+    `${loopbackAddress(0)}-${loopbackAddress(Math.max(0, options.devices - 1))}`,
+  ]);
+  const ownDevices = new Set<string>();
 
   const app = new LumiaApplication({
     address: appAddress,
@@ -138,8 +147,11 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     reconnectPeriodMs: RECONNECT_MS,
     keepReceived: false,
     qos: options.qos,
+    // Segments sharing a lab each run an application with the same identity.
+    mqttClientId: count > 1 ? `lumia-seg${index}of${count}` : undefined,
     onTelemetry: (entry: ReceivedTelemetry) => {
       const { deviceId, seq, sentAt } = entry.message;
+      if (lab.shared && !ownDevices.has(deviceId)) return; // another segment's device
       let set = seen.get(deviceId);
       if (!set) seen.set(deviceId, (set = new Set()));
       if (set.has(seq)) {
@@ -192,16 +204,7 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     qos: options.qos,
     telemetryIntervalMs: options.telemetryIntervalMs,
     certLifetimeSeconds: options.certLifetimeSeconds,
-    directIssuer:
-      options.certificates === 'issued'
-        ? {
-            certificatePem: lab.pki.intermediate.certificatePem,
-            privateKeyPem: lab.pki.intermediate.privateKeyPem,
-            rootPem: lab.pki.root.certificatePem,
-            algorithm: lab.pki.intermediate.algorithm,
-            crlUrl: crlUrl(lab.config.ca, lab.stepCa.port),
-          }
-        : undefined,
+    directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
   };
   delete (spec.endpoints as Partial<LabEndpoints>).responder;
   const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, endpoints.responder, onPoolEvent) : new LocalDevicePool(spec, endpoints.responder, onPoolEvent);
@@ -233,14 +236,10 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
   const awaitingDelivery = new Map<string, { since: number; record: LatencyHistograms }>();
   const faultTasks: Promise<void>[] = [];
 
-  const restartComponent = async (kind: FaultKind): Promise<void> => {
-    if (kind === 'ca-restart') await lab.stepCa.restart();
-    else if (kind === 'broker-restart') await lab.mosquitto.restart();
-    else if (kind === 'provisioning-restart') {
-      const before = provisioningServiceCpuMs();
-      await lab.provisioningService.restart();
-      serviceCpu = { pid: lab.provisioningService.pid, atStart: 0, before };
-    }
+  const restartComponent = async (kind: Exclude<FaultKind, 'device-restart'>): Promise<void> => {
+    const before = provisioningServiceCpuMs();
+    await lab.owned!.restart(kind);
+    if (kind === 'provisioning-restart') serviceCpu = { pid: lab.pids().provisioningService, atStart: 0, before };
   };
 
   const inject = (kind: FaultKind) => {
@@ -303,6 +302,7 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
       continue;
     }
     inFlight++;
+    ownDevices.add(identity.deviceId);
     pool.launch(identity, share.firstDevice + k);
   }
   // Every launched device has provisioned or failed (each has a bounded backoff).
@@ -327,7 +327,7 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     if (got < last) lostByDevice[deviceId] = last - got;
   }
   await app.disconnect().catch(() => undefined);
-  await admin.turnOff().catch(() => undefined);
+  if (!lab.shared) await admin.turnOff().catch(() => undefined);
 
   return {
     partial: options.signal?.aborted ?? false,
@@ -345,8 +345,8 @@ export async function runFleet(lab: StartedLocalLab, endpoints: LabEndpoints, op
     distinctIdentities: Object.keys(lastSeq).length,
     cpuMs: {
       lab: ownCpuMs() - cpuAtStart.lab,
-      stepCa: processCpuMs(lab.stepCa.pid) - cpuAtStart.stepCa,
-      mosquitto: processCpuMs(lab.mosquitto.pid) - cpuAtStart.mosquitto,
+      stepCa: processCpuMs(lab.pids().stepCa) - cpuAtStart.stepCa,
+      mosquitto: processCpuMs(lab.pids().mosquitto) - cpuAtStart.mosquitto,
       provisioningService: provisioningServiceCpuMs(),
     },
   };

@@ -52,6 +52,8 @@ export interface CertificateClientOptions {
    * unacknowledged QoS 1 messages are sent again on reconnect: nothing is lost.
    */
   reconnectPeriodMs?: number;
+  /** MQTT client id; the CN by default. Instances sharing one identity (the application in several fleet segments) need their own. */
+  mqttClientId?: string;
 }
 
 export class CertificateClient {
@@ -64,6 +66,7 @@ export class CertificateClient {
   protected readonly keyAlgorithm: KeyAlgorithm;
   protected readonly sans: string[];
   private readonly reconnectPeriodMs: number;
+  private readonly mqttClientId: string;
   protected mqtt: MqttClient | undefined;
   /** Connections the broker or the network closed, not this client: "undisturbed" means 0. */
   unexpectedDisconnects = 0;
@@ -73,6 +76,7 @@ export class CertificateClient {
 
   constructor(options: CertificateClientOptions) {
     this.commonName = options.commonName;
+    this.mqttClientId = options.mqttClientId ?? options.commonName;
     this.sans = options.sans;
     this.address = options.address;
     this.endpoints = options.endpoints;
@@ -158,7 +162,7 @@ export class CertificateClient {
     this.mqtt = await connectMqtt({
       host: this.endpoints.broker.host,
       port: this.endpoints.broker.port,
-      clientId: this.commonName,
+      clientId: this.mqttClientId,
       trustedRootPem: this.trustedRootPem,
       certificateChainPem: operational.certificateChainPem,
       privateKeyPem: operational.privateKeyPem,

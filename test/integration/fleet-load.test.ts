@@ -1,14 +1,15 @@
 // The fleet load lab end to end: a smoke profile whose report must be complete and consistent,
-// two segments whose merged report matches one run of the same total, and the HTML report
-// rendered in a real browser.
+// two segments whose merged report matches one run of the same total, two segments sharing one
+// running lab, and the HTML report rendered in a real browser.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { PerfSummary } from '../../simulators/fleet/perf-summary.ts';
 import { waitFor } from '../../environments/wait.ts';
+import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { startCli } from '../support/cli.ts';
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'ecm-perf-'));
@@ -154,4 +155,47 @@ test('the HTML report renders its charts in a real browser', async () => {
   } finally {
     await browser.close();
   }
+});
+
+test('two segments attached to one running lab (ecm-lab up) share it: every device provisioned once, nothing lost, the lab keeps running', async (t) => {
+  const up = startCli(['up', '--json', '--serve-challenges']);
+  t.after(() => up.child.kill('SIGTERM'));
+  const line = await waitFor('ecm-lab up --json', () => {
+    if (up.child.exitCode !== null) throw new Error(`ecm-lab up exited: ${up.stderr()}`);
+    return up.stdout().split('\n').find((l) => l.startsWith('{'));
+  }, { timeoutMs: 60_000 });
+  const labFile = path.join(out, 'lab.json');
+  writeFileSync(labFile, line, { mode: 0o600 });
+  const description = JSON.parse(line) as { acmeWebroot: string; provisioning: { url: string; adminToken: string }; ca: { rootPem: string } };
+
+  const common = ['--devices', '30', '--rate', '15', '--duration', '4s', '--interval', '250', '--lab', labFile];
+  const runs = await Promise.all([load([...common, '--segment', '1/2', '--run-id', 'shared1']), load([...common, '--segment', '2/2', '--run-id', 'shared2'])]);
+  for (const run of runs) assert.equal(run.code, 0, `${run.stderr}\n${run.stdout}`);
+  const [a, b] = [summaryOf('shared1'), summaryOf('shared2')];
+  for (const s of [a, b]) {
+    assert.equal(s.devices.failed, 0, JSON.stringify(s.errors));
+    assert.equal(s.mqtt.messages.lost, 0);
+    assert.equal(s.mqtt.messages.received, s.mqtt.messages.sent, 'each application counts only its own segment’s devices');
+    assert.ok((s.cpu.stepCaMs ?? 0) > 0 && (s.cpu.provisioningServiceMs ?? 0) > 0, 'the shared lab’s processes are measured');
+  }
+  assert.equal(a.devices.provisioned + b.devices.provisioned, 30);
+
+  // The one CA issued both segments' devices: the shared inventory holds every one of them.
+  const admin = new ProvisioningAdminClient(description.provisioning.url, description.provisioning.adminToken, readFileSync(description.ca.rootPem, 'utf8'));
+  const holders = new Set((await admin.inventory()).map((r) => r.deviceId));
+  const deviceHolders = [...holders].filter((h) => h !== 'lumia');
+  assert.ok(deviceHolders.length >= 30, `inventory holders: ${deviceHolders.length}`);
+  assert.equal(up.child.exitCode, null, 'the shared lab is still running after both segments');
+  assert.deepEqual(readdirSync(description.acmeWebroot), [], 'every published challenge was removed');
+});
+
+test('--lab refuses what an attached fleet cannot do, and a missing description, with exit code 2', async () => {
+  const missing = await load(['--lab', path.join(out, 'no-such-lab.json'), '--devices', '1']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--lab: cannot read the lab description .*no-such-lab\.json.*ecm-lab up --json --serve-challenges/);
+  const labFile = path.join(out, 'lab-without-webroot.json');
+  writeFileSync(labFile, JSON.stringify({ id: 'x' }));
+  const malformed = await load(['--lab', labFile, '--devices', '1']);
+  assert.equal(malformed.code, 2);
+  assert.match(malformed.stderr, /is not an `ecm-lab up --json` description: workDir: /);
 });
