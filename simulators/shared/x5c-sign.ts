@@ -1,12 +1,11 @@
 // Operational certificate from step-ca's X5C provisioner: a one-time token signed with the
 // bootstrap key, carrying the bootstrap chain in its x5c header, authorizes POST /1.0/sign.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as jose from 'jose';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { request } from '../../environments/local/https-client.ts';
 import { chainFromSignResponse, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
-import { x509 } from '../../environments/pki/x509.ts';
 import { createKeyAndCsr, splitPemChain } from '../../environments/pki/csr.ts';
 
 export interface X5cSignRequest {
@@ -42,10 +41,10 @@ export class CaRefusalError extends Error {
   }
 }
 
-/** JWS algorithm for a key, from the bootstrap certificate's public key. */
+/** JWS algorithm for a key, from the bootstrap certificate's public key (Node's native parser: this runs once per device). */
 function jwsAlgorithm(certificatePem: string): string {
-  const algorithm = new x509.X509Certificate(certificatePem).publicKey.algorithm as EcKeyAlgorithm;
-  if (algorithm.name === 'ECDSA') return algorithm.namedCurve === 'P-384' ? 'ES384' : 'ES256';
+  const key = new X509Certificate(certificatePem).publicKey;
+  if (key.asymmetricKeyType === 'ec') return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'ES384' : 'ES256';
   return 'RS256';
 }
 
@@ -56,7 +55,7 @@ export async function signX5cToken(
   if (chain.length === 0) throw new Error('the bootstrap certificate chain holds no certificate');
   const alg = jwsAlgorithm(chain[0]!);
   const key = await jose.importPKCS8(input.bootstrap.privateKeyPem, alg);
-  const x5c = chain.map((pem) => Buffer.from(x509.PemConverter.decodeFirst(pem)).toString('base64'));
+  const x5c = chain.map((pem) => new X509Certificate(pem).raw.toString('base64'));
   const now = Math.floor(Date.now() / 1000);
   return new jose.SignJWT({ sans: input.sans })
     .setProtectedHeader({ alg, typ: 'JWT', x5c })
