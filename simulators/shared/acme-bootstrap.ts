@@ -19,6 +19,13 @@ export interface AcmeBootstrapRequest {
   address: string;
   responder: StartedChallengeResponder;
   keyAlgorithm: KeyAlgorithm;
+  /** A keep-alive agent the caller owns (and reuses for its X5C request); one of its own otherwise. */
+  httpsAgent?: https.Agent;
+}
+
+/** A keep-alive HTTPS agent bound to a client's address and trust anchor. */
+export function clientHttpsAgent(address: string, trustedCaPem: string): https.Agent {
+  return new https.Agent({ keepAlive: true, secureContext: trustContext(trustedCaPem), localAddress: address, minVersion: 'TLSv1.2' } as https.AgentOptions);
 }
 
 export interface PhaseTimings {
@@ -84,7 +91,7 @@ export async function obtainBootstrapCertificate(request: AcmeBootstrapRequest):
   const timings: PhaseTimings = {};
   const agents = {
     http: new http.Agent({ keepAlive: true, localAddress: request.address } as http.AgentOptions),
-    https: new https.Agent({ keepAlive: true, secureContext: trustContext(request.trustedCaPem), localAddress: request.address, minVersion: 'TLSv1.2' } as https.AgentOptions),
+    https: request.httpsAgent ?? clientHttpsAgent(request.address, request.trustedCaPem),
   };
   try {
     const accountKey = await privateKeyToPem((await generateKeyPair('ecdsa-p256')).privateKey);
@@ -122,6 +129,6 @@ export async function obtainBootstrapCertificate(request: AcmeBootstrapRequest):
     });
   } finally {
     agents.http.destroy();
-    agents.https.destroy();
+    if (!request.httpsAgent) agents.https.destroy();
   }
 }

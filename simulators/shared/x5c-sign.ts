@@ -1,6 +1,7 @@
 // Operational certificate from step-ca's X5C provisioner: a one-time token signed with the
 // bootstrap key, carrying the bootstrap chain in its x5c header, authorizes POST /1.0/sign.
 import { randomUUID, X509Certificate } from 'node:crypto';
+import type https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as jose from 'jose';
 import type { KeyAlgorithm } from '../../environments/config.ts';
@@ -21,6 +22,8 @@ export interface X5cSignRequest {
   sans: string[];
   keyAlgorithm: KeyAlgorithm;
   localAddress?: string;
+  /** A keep-alive agent for the request (the connection the client's ACME requests used); a fresh connection otherwise. */
+  agent?: https.Agent;
   /** Requested lifetime; step-ca applies the provisioner's default when absent. */
   lifetimeSeconds?: number;
 }
@@ -81,6 +84,7 @@ export async function obtainOperationalCertificate(input: X5cSignRequest): Promi
     body: JSON.stringify(body),
     ca: input.trustedCaPem,
     localAddress: input.localAddress,
+    agent: input.agent,
   });
   if (res.status !== 201 && res.status !== 200) throw new CaRefusalError(res.status, stepCaErrorDetail(res.text()));
   const certificateChainPem = chainFromSignResponse(res);
