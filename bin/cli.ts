@@ -52,6 +52,7 @@ program
   .option('--no-baselines', 'skip the baselines (step-ca signing, Mosquitto clients)')
   .option('--baseline-signs <n>', 'signatures in the step-ca baseline', '100')
   .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')
+  .option('--baseline-handshakes <n>', 'mutual-TLS connections in the handshake CPU baseline', '100')
   .option('--faults <kinds>', 'restart components during the run: ca-restart,broker-restart,provisioning-restart,device-restart')
   .option('--lab <file>', 'attach to a running lab instead of starting one: the JSON of `ecm-lab up --json --serve-challenges` (segments of one fleet can share it)')
   .option('--out <dir>', 'report root', 'reports/perf')

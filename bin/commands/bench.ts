@@ -23,6 +23,7 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   baselines: true,
   baselineSigns: '200',
   baselineMessages: '50000',
+  baselineHandshakes: '300',
   out: 'reports/perf',
 };
 
@@ -53,6 +54,7 @@ export function benchmarkMarkdown(s: PerfSummary, command: string): string {
     row('baseline: step-ca signing alone', b.caSigning ? `${b.caSigning.perSec}/s at concurrency ${b.caSigning.concurrency}, p50 ${b.caSigning.latencyMs.p50} ms, ${b.caSigning.stepCaCpuMsPerCert} ms step-ca CPU per certificate` : 'n/a'),
     row('baseline: Mosquitto clients (QoS 0)', b.mosquittoClients ? `${b.mosquittoClients.perSec} msg/s` : 'n/a'),
     row('lab clients, same messages (QoS 0)', b.labClients ? `${b.labClients.perSec} msg/s` : 'n/a'),
+    row('baseline: CPU per mutual-TLS MQTT connection, lab client (mqtt.js) / broker', b.handshakes ? `${b.handshakes.labCpuMsPerHandshake} / ${b.handshakes.brokerCpuMsPerHandshake} ms (${b.handshakes.connections} distinct certificates, ${b.handshakes.perSec}/s, CONNACK p50 ${b.handshakes.latencyMs.p50} ms)` : 'n/a'),
     row('CPU per provisioned device: lab / step-ca / provisioning service', `${s.cpu.labMsPerDevice} / ${s.cpu.stepCaMsPerDevice} / ${s.cpu.provisioningServiceMsPerDevice ?? 'n/a'} ms`),
     ...Object.entries(s.ratios).map(([k, v]) => row(`ratio ${k}`, String(v ?? 'n/a'))),
     row('thresholds', s.thresholds.map((t) => `${t.name} ${t.ok ? 'met' : 'BROKEN'}`).join(', ')),
@@ -64,7 +66,7 @@ export async function benchCommand(global: { config?: string }): Promise<void> {
   await loadCommand(global, { ...STANDARD_PROFILE, runId: `bench-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}` });
   const summary = JSON.parse(readFileSync(path.join(repoRoot, STANDARD_PROFILE.out, 'latest', 'summary.json'), 'utf8')) as PerfSummary;
   const p = STANDARD_PROFILE;
-  const command = `npm run bench   # = ecm-lab load --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-messages ${p.baselineMessages}`;
+  const command = `npm run bench   # = ecm-lab load --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-messages ${p.baselineMessages} --baseline-handshakes ${p.baselineHandshakes}`;
   const file = path.join(repoRoot, 'BENCHMARKS.md');
   const text = readFileSync(file, 'utf8');
   const start = text.indexOf(START);

@@ -8,7 +8,7 @@ import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { parseFirmwareMix } from '../../simulators/device/identity.ts';
-import { measureCaSigning, measureLabClients, measureMosquittoClients } from '../../simulators/fleet/baselines.ts';
+import { measureCaSigning, measureHandshakes, measureLabClients, measureMosquittoClients } from '../../simulators/fleet/baselines.ts';
 import { runFleet, type FleetProgress } from '../../simulators/fleet/fleet-run.ts';
 import { renderPerfHtml } from '../../simulators/fleet/perf-html.ts';
 import { buildSummary, mergeSummaries, type Baselines, type PerfSummary } from '../../simulators/fleet/perf-summary.ts';
@@ -67,6 +67,7 @@ const loadOptionsSchema = z.object({
   baselines: z.boolean(),
   baselineSigns: z.coerce.number().int().min(1).max(10_000),
   baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
+  baselineHandshakes: z.coerce.number().int().min(10).max(10_000),
   faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
   out: z.string().min(1),
   lab: z.string().min(1).optional(),
@@ -167,6 +168,8 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         process.stderr.write(`baselines: Mosquitto clients vs lab clients (${o.baselineMessages} messages, QoS 0)...\n`);
         baselines.mosquittoClients = await measureMosquittoClients(lab, o.baselineMessages, dir);
         baselines.labClients = await measureLabClients(lab, o.baselineMessages, dir);
+        process.stderr.write(`baselines: CPU per mutual-TLS connection, lab client and broker (${o.baselineHandshakes} connections)...\n`);
+        baselines.handshakes = await measureHandshakes(lab, o.baselineHandshakes, 10);
       }
       const options = {
         devices: o.devices,

@@ -1,12 +1,13 @@
 // Baselines measured in the same run as the fleet, so performance claims are ratios rather than
-// machine-dependent absolutes: step-ca signing alone, and MQTT throughput of Mosquitto's own
-// clients against the lab's mqtt.js path on the same broker and TLS configuration.
+// machine-dependent absolutes: step-ca signing alone, MQTT throughput of Mosquitto's own clients
+// against the lab's mqtt.js path on the same broker and TLS configuration, and the CPU each side
+// spends on a mutual-TLS connection.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { processCpuMs } from '../../environments/local/process-cpu.ts';
+import { ownCpuMs, processCpuMs } from '../../environments/local/process-cpu.ts';
 import { markLog, waitForLogLine } from '../../environments/log-watch.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
@@ -125,4 +126,48 @@ export async function measureLabClients(lab: StartedLocalLab, messages: number, 
   } finally {
     await Promise.allSettled([sub.endAsync(), pub.endAsync()]);
   }
+}
+
+/**
+ * The CPU one mutual-TLS MQTT connection costs the lab's client (mqtt.js on Node's TLS) and the
+ * broker: `connections` distinct device certificates, issued beforehand (not measured), each
+ * connecting (handshake, chain, CRL and EKU checks, CONNECT/CONNACK) and disconnecting,
+ * `concurrency` at a time. The lab process does nothing else meanwhile.
+ */
+export async function measureHandshakes(lab: StartedLocalLab, connections: number, concurrency: number): Promise<NonNullable<Baselines['handshakes']>> {
+  const crl = [crlUrl(lab.config.ca, lab.stepCa.port)];
+  const leaves = await Promise.all(
+    Array.from({ length: connections }, (_, i) => issueLeaf(lab.pki.intermediate, { commonName: `BASELINE-HS-${i}`, extendedKeyUsages: ['clientAuth'], crlDistributionPoints: crl })),
+  );
+  const histograms = new LatencyHistograms();
+  const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
+  const before = { lab: ownCpuMs(), broker: processCpuMs(lab.mosquitto.pid) };
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, connections) }, async () => {
+      while (next < connections) {
+        const i = next++;
+        const t = performance.now();
+        const client = await connectMqtt({
+          ...common,
+          clientId: `baseline-hs-${i}`,
+          certificateChainPem: `${leaves[i]!.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`,
+          privateKeyPem: leaves[i]!.privateKeyPem,
+        });
+        histograms.record('firstConnack', performance.now() - t);
+        await client.endAsync();
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - start;
+  const per = (ms: number) => Math.round((ms / connections) * 1000) / 1000;
+  return {
+    connections,
+    concurrency,
+    perSec: Math.round((connections * 1000) / elapsedMs),
+    latencyMs: histograms.summary('firstConnack'),
+    labCpuMsPerHandshake: per(ownCpuMs() - before.lab),
+    brokerCpuMsPerHandshake: per(processCpuMs(lab.mosquitto.pid) - before.broker),
+  };
 }

@@ -14,6 +14,8 @@ export interface Baselines {
   mosquittoClients?: { messages: number; perSec: number; elapsedMs: number };
   /** The lab's MQTT path (mqtt.js) for the same messages, QoS 0, same broker: the comparison. */
   labClients?: { messages: number; perSec: number; elapsedMs: number };
+  /** CPU per mutual-TLS connect + disconnect, lab client (mqtt.js) and broker, distinct certificates. */
+  handshakes?: { connections: number; concurrency: number; perSec: number; latencyMs: LatencySummaryMs; labCpuMsPerHandshake: number; brokerCpuMsPerHandshake: number };
 }
 
 export interface ThresholdResult {
@@ -152,6 +154,7 @@ export function derive(summary: Omit<PerfSummary, 'ratios' | 'thresholds' | 'cur
   out.ratios = {
     labCpuPerDeviceOverStepCa: ratio(out.cpu.labMsPerDevice, out.cpu.stepCaMsPerDevice),
     labMqttThroughputOverMosquittoClients: ratio(b.labClients?.perSec, b.mosquittoClients?.perSec),
+    labCpuPerHandshakeOverBroker: ratio(b.handshakes?.labCpuMsPerHandshake, b.handshakes?.brokerCpuMsPerHandshake),
     provisioningP50OverCaSignP50: ratio(out.provisioning.latencyMs.p50, b.caSigning?.latencyMs.p50),
     devicesPerSecOverCaSignsPerSec: ratio(out.provisioning.devicesPerSec, b.caSigning?.perSec),
   };

@@ -24,7 +24,7 @@ async function load(args: string[]): Promise<{ code: number | null; stdout: stri
 const summaryOf = (runId: string) => JSON.parse(readFileSync(path.join(out, runId, 'summary.json'), 'utf8')) as PerfSummary;
 
 test('smoke profile: 50 devices, QoS 1 — the report is complete, consistent, and nothing is lost', async () => {
-  const run = await load(['--devices', '50', '--rate', '25', '--duration', '5s', '--interval', '250', '--qos', '1', '--baseline-signs', '20', '--baseline-messages', '2000', '--run-id', 'smoke']);
+  const run = await load(['--devices', '50', '--rate', '25', '--duration', '5s', '--interval', '250', '--qos', '1', '--baseline-signs', '20', '--baseline-messages', '2000', '--baseline-handshakes', '20', '--run-id', 'smoke']);
   assert.equal(run.code, 0, `ecm-lab load failed:\n${run.stderr}\n${run.stdout}`);
   const s = summaryOf('smoke');
   assert.equal(s.schema, 'ecm-lab/perf-summary@1');
@@ -41,7 +41,9 @@ test('smoke profile: 50 devices, QoS 1 — the report is complete, consistent, a
     assert.equal(s.provisioning.phases[phase].count, 50, `${phase} measured for every device`);
   }
   assert.ok(s.provisioning.latencyMs.p50 <= s.provisioning.latencyMs.p99 && s.provisioning.latencyMs.p99 <= s.provisioning.latencyMs.max);
-  assert.ok(s.baselines.caSigning && s.baselines.mosquittoClients && s.baselines.labClients, 'baselines measured in the same run');
+  assert.ok(s.baselines.caSigning && s.baselines.mosquittoClients && s.baselines.labClients && s.baselines.handshakes, 'baselines measured in the same run');
+  assert.equal(s.baselines.handshakes.latencyMs.count, 20, 'one CONNACK per handshake');
+  assert.ok(s.baselines.handshakes.labCpuMsPerHandshake > 0 && s.baselines.handshakes.brokerCpuMsPerHandshake > 0);
   assert.ok(Object.values(s.ratios).every((r) => typeof r === 'number' && r > 0), `ratios: ${JSON.stringify(s.ratios)}`);
   assert.ok(s.thresholds.length >= 4 && s.thresholds.every((t) => t.ok));
   assert.ok(s.timeline.length >= 5);
