@@ -152,7 +152,8 @@ export function derive(summary: Omit<PerfSummary, 'ratios' | 'thresholds' | 'cur
   };
   const b = out.baselines;
   out.ratios = {
-    labCpuPerDeviceOverStepCa: ratio(out.cpu.labMsPerDevice, out.cpu.stepCaMsPerDevice),
+    // Certificates issued straight from the lab CA never reach step-ca: no ratio to speak of.
+    labCpuPerDeviceOverStepCa: out.config.certificates === 'issued' ? null : ratio(out.cpu.labMsPerDevice, out.cpu.stepCaMsPerDevice),
     labMqttThroughputOverMosquittoClients: ratio(b.labClients?.perSec, b.mosquittoClients?.perSec),
     labCpuPerHandshakeOverBroker: ratio(b.handshakes?.labCpuMsPerHandshake, b.handshakes?.brokerCpuMsPerHandshake),
     provisioningP50OverCaSignP50: ratio(out.provisioning.latencyMs.p50, b.caSigning?.latencyMs.p50),

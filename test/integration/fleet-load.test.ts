@@ -118,6 +118,7 @@ test('MQTT at scale: certificates issued by the lab CA skip ACME and X5C, identi
   assert.equal(s.provisioning.phases.firstConnack.count, 60, 'every device connected with its own certificate');
   assert.equal(s.mqtt.messages.lost, 0);
   assert.ok(s.mqtt.messages.received >= 60 * 20, `each device published at 10/s for 3 s (${s.mqtt.messages.received})`);
+  assert.equal(s.ratios.labCpuPerDeviceOverStepCa, null, 'step-ca issued nothing: no CPU ratio against it');
 });
 
 test('a broken threshold fails the run with exit code 3 and names it', async () => {
