@@ -18,6 +18,18 @@ import { connectMqtt } from '../shared/mqtt-connection.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import type { Baselines } from './perf-summary.ts';
 
+/** Runs work(0..count-1), at most `concurrency` at a time; resolves with the elapsed milliseconds. */
+async function inParallel(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+  return performance.now() - start;
+}
+
 /** step-ca's own cost: N signatures with pre-made CSRs, `concurrency` in flight. */
 export async function measureCaSigning(lab: StartedLocalLab, requests: number, concurrency: number): Promise<NonNullable<Baselines['caSigning']>> {
   const client = new StepCaClient({
@@ -30,19 +42,11 @@ export async function measureCaSigning(lab: StartedLocalLab, requests: number, c
   const csrs = await Promise.all(Array.from({ length: requests }, (_, i) => createKeyAndCsr({ commonName: `BASELINE-${i}` }, lab.config.pki.keyAlgorithm)));
   const histograms = new LatencyHistograms();
   const cpuBefore = processCpuMs(lab.stepCa.pid);
-  const start = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, requests) }, async () => {
-      while (next < requests) {
-        const i = next++;
-        const t = performance.now();
-        await client.sign(csrs[i]!.csrPem, `BASELINE-${i}`, [`BASELINE-${i}`]);
-        histograms.record('x5cSign', performance.now() - t);
-      }
-    }),
-  );
-  const elapsedMs = performance.now() - start;
+  const elapsedMs = await inParallel(requests, concurrency, async (i) => {
+    const t = performance.now();
+    await client.sign(csrs[i]!.csrPem, `BASELINE-${i}`, [`BASELINE-${i}`]);
+    histograms.record('x5cSign', performance.now() - t);
+  });
   return {
     requests,
     concurrency,
@@ -142,25 +146,17 @@ export async function measureHandshakes(lab: StartedLocalLab, connections: numbe
   const histograms = new LatencyHistograms();
   const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
   const before = { lab: ownCpuMs(), broker: processCpuMs(lab.mosquitto.pid) };
-  const start = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, connections) }, async () => {
-      while (next < connections) {
-        const i = next++;
-        const t = performance.now();
-        const client = await connectMqtt({
-          ...common,
-          clientId: `baseline-hs-${i}`,
-          certificateChainPem: `${leaves[i]!.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`,
-          privateKeyPem: leaves[i]!.privateKeyPem,
-        });
-        histograms.record('firstConnack', performance.now() - t);
-        await client.endAsync();
-      }
-    }),
-  );
-  const elapsedMs = performance.now() - start;
+  const elapsedMs = await inParallel(connections, concurrency, async (i) => {
+    const t = performance.now();
+    const client = await connectMqtt({
+      ...common,
+      clientId: `baseline-hs-${i}`,
+      certificateChainPem: `${leaves[i]!.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`,
+      privateKeyPem: leaves[i]!.privateKeyPem,
+    });
+    histograms.record('firstConnack', performance.now() - t);
+    await client.endAsync();
+  });
   const per = (ms: number) => Math.round((ms / connections) * 1000) / 1000;
   return {
     connections,

@@ -104,22 +104,28 @@ test('ca-sign: step-ca signs every {csr, ott} once; a token used twice is refuse
   assert.equal(values(replay, 'http_req_failed').passes, 2);
 });
 
-test('execution segments: two k6 instances merge to the same iteration count as one', async () => {
-  const total = { ITERATIONS: '40', VUS: '4' };
-  const single = await runK6('bootstrap-endpoint.js', 'single-40', total);
+/**
+ * The same test as one k6 instance and as two with execution segments 0:1/2 and 1/2:1, run side
+ * by side; the halves' summaries merged and compared with the single run (written beside them).
+ */
+async function singleAndHalves(script: string, env: Record<string, string>) {
+  const single = await runK6(script, 'single', env);
   assert.equal(single.code, 0, single.output);
   const sequence = ['--execution-segment-sequence', '0,1/2,1'];
   const halves = await Promise.all([
-    runK6('bootstrap-endpoint.js', 'segment-1of2', total, ['--execution-segment', '0:1/2', ...sequence]),
-    runK6('bootstrap-endpoint.js', 'segment-2of2', total, ['--execution-segment', '1/2:1', ...sequence]),
+    runK6(script, 'segment-1of2', env, ['--execution-segment', '0:1/2', ...sequence]),
+    runK6(script, 'segment-2of2', env, ['--execution-segment', '1/2:1', ...sequence]),
   ]);
-  for (const half of halves) {
-    assert.equal(half.code, 0, half.output);
-    assert.equal(values(half, 'iterations').count, 20, 'a shared-iterations executor splits exactly');
-  }
+  for (const half of halves) assert.equal(half.code, 0, half.output);
   const merged = mergeSummaries(halves.map((h) => h.summary));
   const comparison = compareWithSingle(merged, single.summary);
-  writeFileSync(path.join(perfDir, `k6-bootstrap-endpoint-${stamp}-merged.json`), JSON.stringify({ ...merged, comparison }, null, 2));
+  writeFileSync(path.join(perfDir, `k6-${script.replace(/\.js$/, '')}-${stamp}-merged.json`), JSON.stringify({ ...merged, comparison }, null, 2));
+  return { single, halves, merged, comparison };
+}
+
+test('execution segments: two k6 instances merge to the same iteration count as one', async () => {
+  const { single, halves, merged, comparison } = await singleAndHalves('bootstrap-endpoint.js', { ITERATIONS: '40', VUS: '4' });
+  for (const half of halves) assert.equal(values(half, 'iterations').count, 20, 'a shared-iterations executor splits exactly');
   assert.ok(comparison.ok, comparison.problems.join('; '));
   assert.equal(merged.metrics.iterations!.values.count, values(single, 'iterations').count);
   assert.equal(merged.metrics.http_req_failed!.values.passes, 0);
@@ -162,23 +168,11 @@ test('mqtt-publish: QoS 1 telemetry from distinct devices is delivered, none los
 });
 
 test('execution segments: two k6 MQTT instances use disjoint devices and merge to a single run', async () => {
-  const total = { VUS: '10', MESSAGES: '20', INTERVAL_MS: '10' };
-  const single = await runK6('mqtt-publish.js', 'single-10x20-b', total);
-  assert.equal(single.code, 0, single.output);
-  const sequence = ['--execution-segment-sequence', '0,1/2,1'];
-  const halves = await Promise.all([
-    runK6('mqtt-publish.js', 'segment-1of2', total, ['--execution-segment', '0:1/2', ...sequence]),
-    runK6('mqtt-publish.js', 'segment-2of2', total, ['--execution-segment', '1/2:1', ...sequence]),
-  ]);
-  for (const half of halves) {
-    // Two sessions with one client id would knock each other off and lose messages.
-    assert.equal(half.code, 0, half.output);
-    assert.equal(values(half, 'iterations').count, 5);
-  }
-  const merged = mergeSummaries(halves.map((h) => h.summary));
-  const comparison = compareWithSingle(merged, single.summary);
-  writeFileSync(path.join(perfDir, `k6-mqtt-publish-${stamp}-merged.json`), JSON.stringify({ ...merged, comparison }, null, 2));
+  // Two sessions with one client id would knock each other off and lose messages.
+  const { halves, merged, comparison } = await singleAndHalves('mqtt-publish.js', { VUS: '10', MESSAGES: '20', INTERVAL_MS: '10' });
+  for (const half of halves) assert.equal(values(half, 'iterations').count, 5);
   assert.ok(comparison.ok, comparison.problems.join('; '));
   assert.equal(merged.metrics.mqtt_messages_received!.values.count, 200);
   assert.equal(merged.metrics.mqtt_messages_lost!.values.count, 0);
 });
+
