@@ -7,14 +7,14 @@ import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
 import { crlUrl } from '../pki/ca-json.ts';
-import { createIntermediateCa, issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
+import { createIntermediateCa, issueForCsr, issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
 import { createCrl } from '../pki/crl.ts';
 import { x509 } from '../pki/x509.ts';
-import { createLabPki, createServiceSigningKey, writeLabPki, type LabPki, type ServiceSigningKey } from '../pki/lab-pki.ts';
+import { createLabPki, writeLabPki, type LabPki } from '../pki/lab-pki.ts';
+import { fetchCrlPem } from '../step-ca-api.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
-import { StepCaClient } from '../../services/provisioning/step-ca-client.ts';
 import { startMosquitto, type StartedMosquitto } from './mosquitto.ts';
-import { startProvisioningProcess, type StartedProvisioningProcess } from './provisioning-process.ts';
+import { prepareProvisioningProcess, type StartedProvisioningProcess } from './provisioning-process.ts';
 import { stopOnSignal } from './shutdown.ts';
 import { startStepCa, type StartedStepCa } from './step-ca.ts';
 
@@ -23,7 +23,6 @@ export interface StartedLocalLab extends StartedLab {
   backend: 'local';
   config: LabConfig;
   pki: LabPki;
-  serviceKey: ServiceSigningKey;
   stepCa: StartedStepCa;
   mosquitto: StartedMosquitto;
   /** The provisioning service's process; restart() keeps its ports, token and data (NFR-REL-002). */
@@ -106,7 +105,16 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   try {
     const pki = await createLabPki(config.pki);
     const pkiFiles = writeLabPki(pki, path.join(workDir, 'pki'));
-    const serviceKey = await createServiceSigningKey();
+    // The provisioning service makes its own keys first: step-ca's ca.json names its JWK.
+    const serviceSetup = {
+      dataDir: path.join(workDir, 'provisioning'),
+      keyAlgorithm: config.pki.keyAlgorithm,
+      provisioner: 'provisioning-service',
+      logFile: logs['provisioning-service'],
+    };
+    let preparedService = await prepareProvisioningProcess(serviceSetup);
+    stoppers.push(() => preparedService.stop());
+    const serviceKey = { provisioner: serviceSetup.provisioner, publicJwk: preparedService.publicJwk };
 
     const stepCa = await startStepCa({ config, pki: pkiFiles, serviceKey, dir: path.join(workDir, 'step-ca'), logFile: logs['step-ca'] });
     stoppers.push(() => stepCa.stop());
@@ -119,21 +127,14 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       extendedKeyUsages: ['clientAuth'],
       crlDistributionPoints: [crlUrl(config.ca, stepCa.port)],
     });
-    const caClient = () =>
-      new StepCaClient({
-        caUrl: stepCa.url,
-        rootPem: pki.root.certificatePem,
-        audienceHost: config.ca.dnsNames[0]!,
-        provisioner: serviceKey.provisioner,
-        privateJwk: serviceKey.privateJwk,
-      });
+    const caCrl = () => fetchCrlPem(stepCa.url, pki.root.certificatePem);
     // The broker checks client certificates against the issuing CA's CRL from its first start,
     // plus the final CRLs of retired intermediates (OpenSSL checks only the leaf's issuer).
     const crlFile = path.join(brokerDir, 'crl.pem');
     const retiredIntermediateCrls: string[] = [];
     let rootCrl: string | undefined;
     const writeBrokerCrl = (current: string) => writeFileSync(crlFile, [current, ...retiredIntermediateCrls].join('\n'));
-    writeBrokerCrl(await caClient().crlPem());
+    writeBrokerCrl(await caCrl());
     const probeCredentials = { cert: probe.certificatePem, key: probe.privateKeyPem };
     const mosquitto = await startMosquitto({
       config,
@@ -148,16 +149,14 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       host: config.provisioning.host,
       httpsPort: config.provisioning.port,
       httpPort: config.provisioning.insecurePort,
-      tls: await issueServerCertificate(pki),
       ca: {
         url: stepCa.url,
         rootPem: pki.root.certificatePem,
         audienceHost: config.ca.dnsNames[0]!,
         jwkProvisioner: serviceKey.provisioner,
-        privateJwk: serviceKey.privateJwk,
         acmeProvisioner: config.ca.acmeProvisioner,
       },
-      dataDir: path.join(workDir, 'provisioning'),
+      dataDir: serviceSetup.dataDir,
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
@@ -170,10 +169,24 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
         writeBrokerCrl(crlPem);
         mosquitto.reload();
       },
+      // Its HTTPS certificate, from whichever intermediate issues now (UC-04 replaces it).
+      certify: async (csrPem: string) => {
+        const leaf = await issueForCsr(pki.intermediate, csrPem, {
+          commonName: 'localhost',
+          dnsNames: ['localhost'],
+          ipAddresses: ['127.0.0.1'],
+          extendedKeyUsages: ['serverAuth'],
+          notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+        });
+        return `${leaf}\n${pki.intermediate.certificatePem}\n`;
+      },
     };
-    const startService = () => startProvisioningProcess(serviceOptions, serviceHooks, logs['provisioning-service']);
-    let service = await startService();
-    stoppers.push(() => service.stop());
+    let service = await preparedService.start(serviceOptions, serviceHooks);
+    // A restart is a new process: it makes a new TLS key (its JWK stays in its data directory).
+    const startService = async () => {
+      preparedService = await prepareProvisioningProcess(serviceSetup);
+      return preparedService.start(serviceOptions, serviceHooks);
+    };
     // Restarts keep the ports, the token and the data directory of the first start.
     Object.assign(serviceOptions, {
       adminToken: service.adminToken,
@@ -237,9 +250,8 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
         crlDistributionPoints: [crlUrl(config.ca, stepCa.port)],
       });
       Object.assign(probeCredentials, { cert: nextProbe.certificatePem, key: nextProbe.privateKeyPem });
-      writeBrokerCrl(await caClient().crlPem());
+      writeBrokerCrl(await caCrl());
       await mosquitto.restart();
-      serviceOptions.tls = await issueServerCertificate(pki);
       serviceOptions.ca.rootPem = pki.root.certificatePem;
       await provisioningService.restart();
     };
@@ -250,7 +262,6 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       config,
       workDir,
       pki,
-      serviceKey,
       stepCa,
       mosquitto,
       provisioningService,

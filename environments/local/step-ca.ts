@@ -13,7 +13,8 @@ import { freePort } from './ports.ts';
 export interface StepCaOptions {
   config: LabConfig;
   pki: LabPkiFiles;
-  serviceKey: ServiceSigningKey;
+  /** The provisioning service's JWK provisioner: its name and public key (the private key stays in the service). */
+  serviceKey: Pick<ServiceSigningKey, 'provisioner' | 'publicJwk'>;
   /** Directory for ca.json and the database. */
   dir: string;
   logFile: string;

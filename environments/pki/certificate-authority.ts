@@ -107,18 +107,15 @@ export async function createIntermediateCa(
   return finish(certificate, keys, options.algorithm);
 }
 
-export async function issueLeaf(issuer: Issuer, request: LeafRequest): Promise<IssuedCertificate> {
-  const algorithm = request.algorithm ?? issuer.algorithm;
-  const keys = await generateKeyPair(algorithm);
+/** A leaf certificate for `publicKey`, with what `request` says (nothing comes from the key's holder). */
+async function certifyKey(issuer: Issuer, publicKey: CryptoKey, rsa: boolean, request: Omit<LeafRequest, 'algorithm'>): Promise<x509.X509Certificate> {
   const now = Date.now();
   const names: x509.JsonGeneralName[] = [
     ...(request.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(request.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
     ...(request.uris ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
-  const usages = algorithm.startsWith('rsa')
-    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-    : x509.KeyUsageFlags.digitalSignature;
+  const usages = rsa ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
   const ekuOids: Record<ExtendedKeyUsageName, string> = {
     serverAuth: x509.ExtendedKeyUsage.serverAuth,
     clientAuth: x509.ExtendedKeyUsage.clientAuth,
@@ -131,16 +128,34 @@ export async function issueLeaf(issuer: Issuer, request: LeafRequest): Promise<I
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   if (request.crlDistributionPoints?.length) extensions.push(new x509.CRLDistributionPointsExtension(request.crlDistributionPoints));
-  const certificate = await x509.X509CertificateGenerator.create({
+  return x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: distinguishedName(request.commonName),
     issuer: issuer.certificate.subject,
     notBefore: request.notBefore ?? new Date(now - BACKDATE_MS),
     notAfter: request.notAfter ?? new Date(now + DAY_MS),
     signingAlgorithm: algorithmParams(issuer.algorithm).signing,
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: issuer.keys.privateKey,
     extensions,
   });
+}
+
+export async function issueLeaf(issuer: Issuer, request: LeafRequest): Promise<IssuedCertificate> {
+  const algorithm = request.algorithm ?? issuer.algorithm;
+  const keys = await generateKeyPair(algorithm);
+  const certificate = await certifyKey(issuer, keys.publicKey, algorithm.startsWith('rsa'), request);
   return finish(certificate, keys, algorithm);
+}
+
+/**
+ * A leaf certificate for the key in a CSR whose key stays with its holder (a component that
+ * made its own key). Only the CSR's proof of possession is used: names and usages come from
+ * `request`. Returns the certificate PEM.
+ */
+export async function issueForCsr(issuer: Issuer, csrPem: string, request: Omit<LeafRequest, 'algorithm'>): Promise<string> {
+  const csr = new x509.Pkcs10CertificateRequest(csrPem);
+  if (!(await csr.verify())) throw new Error('the CSR signature does not verify: no proof of possession of its key');
+  const publicKey = await csr.publicKey.export();
+  return (await certifyKey(issuer, publicKey, publicKey.algorithm.name.startsWith('RSA'), request)).toString('pem');
 }

@@ -1,13 +1,20 @@
 // Messages between the lab and the provisioning service's own process (IPC channel of fork()).
-// Secrets (TLS key, the JWK provisioner key, the admin token) travel only here: never in argv,
-// the environment or a file.
+// The service makes its own keys (the TLS key, the JWK it signs step-ca tokens with) and they
+// never leave its process: the lab gets the JWK's public half for ca.json and certifies the
+// TLS key through a CSR.
+import type { JWK } from 'jose';
+import type { KeyAlgorithm } from '../../environments/config.ts';
 import type { ProvisioningServiceOptions, StartedProvisioningService } from './server.ts';
 
-export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onCrlUpdated' | 'clock'>;
+/** What the lab decides; the keys are the service's own. */
+export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onCrlUpdated' | 'clock' | 'tls' | 'ca'> & {
+  ca: Omit<ProvisioningServiceOptions['ca'], 'privateJwk'>;
+};
 
 /** Lab -> service process. */
 export type ToServiceProcess =
-  | { type: 'start'; options: ServiceProcessOptions; extraCrls: string[] }
+  | { type: 'prepare'; dataDir: string; keyAlgorithm: KeyAlgorithm; provisioner: string }
+  | { type: 'start'; options: ServiceProcessOptions; certificateChainPem: string; extraCrls: string[] }
   | { type: 'issued-serials'; id: number }
   | { type: 'crl-updated-done'; id: number }
   | { type: 'stop' };
@@ -16,6 +23,7 @@ export type ServiceEndpoints = Pick<StartedProvisioningService, 'url' | 'insecur
 
 /** Service process -> lab. */
 export type FromServiceProcess =
+  | { type: 'prepared'; publicJwk: JWK; csrPem: string }
   | { type: 'ready'; endpoints: ServiceEndpoints }
   | { type: 'failed'; message: string }
   | { type: 'issued-serials-result'; id: number; serials: string[] }

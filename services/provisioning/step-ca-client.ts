@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 import { request } from '../../environments/local/https-client.ts';
-import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { fetchCrlPem, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 
 export interface StepCaClientOptions {
   caUrl: string;
@@ -88,9 +88,7 @@ export class StepCaClient {
   }
 
   /** The issuing CA's current CRL, PEM. */
-  async crlPem(): Promise<string> {
-    const res = await request(`${this.options.caUrl}/1.0/crl?pem`, { ca: this.options.rootPem });
-    if (res.status !== 200) throw new StepCaError(res.status, stepCaErrorDetail(res.text()));
-    return res.text();
+  crlPem(): Promise<string> {
+    return fetchCrlPem(this.options.caUrl, this.options.rootPem);
   }
 }

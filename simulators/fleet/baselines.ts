@@ -13,7 +13,9 @@ import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
-import { StepCaClient } from '../../services/provisioning/step-ca-client.ts';
+import { request } from '../../environments/local/https-client.ts';
+import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { signX5cToken } from '../shared/x5c-sign.ts';
 import { connectMqtt } from '../shared/mqtt-connection.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import type { Baselines } from './perf-summary.ts';
@@ -30,21 +32,33 @@ async function inParallel(count: number, concurrency: number, work: (i: number) 
   return performance.now() - start;
 }
 
-/** step-ca's own cost: N signatures with pre-made CSRs, `concurrency` in flight. */
+/**
+ * step-ca's own cost: N X5C signatures (what a device asks for) with CSRs and one-time tokens
+ * made beforehand, signed by one bootstrap certificate from the issuing intermediate; `concurrency`
+ * in flight.
+ */
 export async function measureCaSigning(lab: StartedLocalLab, requests: number, concurrency: number): Promise<NonNullable<Baselines['caSigning']>> {
-  const client = new StepCaClient({
-    caUrl: lab.ca.url,
-    rootPem: lab.pki.root.certificatePem,
-    audienceHost: lab.config.ca.dnsNames[0]!,
-    provisioner: lab.serviceKey.provisioner,
-    privateJwk: lab.serviceKey.privateJwk,
+  const bootstrap = await issueLeaf(lab.pki.intermediate, {
+    commonName: 'BASELINE-X5C-BOOTSTRAP',
+    extendedKeyUsages: ['clientAuth'],
+    crlDistributionPoints: [crlUrl(lab.config.ca, lab.stepCa.port)],
   });
-  const csrs = await Promise.all(Array.from({ length: requests }, (_, i) => createKeyAndCsr({ commonName: `BASELINE-${i}` }, lab.config.pki.keyAlgorithm)));
+  const pair = { privateKeyPem: bootstrap.privateKeyPem, certificateChainPem: `${bootstrap.certificatePem}\n${lab.pki.intermediate.certificatePem}\n` };
+  const prepared = await Promise.all(
+    Array.from({ length: requests }, async (_, i) => {
+      const cn = `BASELINE-${i}`;
+      const { csrPem } = await createKeyAndCsr({ commonName: cn }, lab.config.pki.keyAlgorithm);
+      const ott = await signX5cToken({ provisioner: lab.ca.x5c.provisioner, audience: lab.ca.x5c.audience, bootstrap: pair, commonName: cn, sans: [cn], ttlSeconds: 600 });
+      return JSON.stringify({ csr: csrPem, ott });
+    }),
+  );
+  const rootPem = lab.pki.root.certificatePem;
   const histograms = new LatencyHistograms();
   const cpuBefore = processCpuMs(lab.stepCa.pid);
   const elapsedMs = await inParallel(requests, concurrency, async (i) => {
     const t = performance.now();
-    await client.sign(csrs[i]!.csrPem, `BASELINE-${i}`, [`BASELINE-${i}`]);
+    const res = await request(`${lab.ca.url}/1.0/sign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: prepared[i]!, ca: rootPem });
+    if (res.status !== 201 && res.status !== 200) throw new Error(`step-ca refused baseline signature ${i}: HTTP ${res.status} ${stepCaErrorDetail(res.text())}`);
     histograms.record('x5cSign', performance.now() - t);
   });
   return {

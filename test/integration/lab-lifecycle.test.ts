@@ -1,7 +1,7 @@
 // The local environment against the real step-ca, Mosquitto and provisioning service processes: it starts, it answers, and
 // stop() leaves no process behind however the lab ends (stop, SIGTERM, SIGINT, SIGKILL, failed scenario).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,17 @@ test('a started lab serves step-ca health and ACME, stops idempotently and leave
     assert.equal((await request(`${lab.ca.url}/health`, { ca: root })).json<{ status: string }>().status, 'ok');
     const directory = (await request(lab.ca.acmeDirectoryUrl, { ca: root })).json<Record<string, string>>();
     assert.ok(directory.newOrder?.startsWith(lab.ca.url), 'ACME directory of the bootstrap provisioner');
+
+    // The provisioning service's signing key is its own: 0600 in its data directory, and ca.json
+    // holds only the public half (no private "d").
+    const jwkFile = path.join(lab.workDir, 'provisioning', 'jwk.json');
+    assert.equal(statSync(jwkFile).mode & 0o777, 0o600);
+    const own = JSON.parse(readFileSync(jwkFile, 'utf8')) as { publicJwk: Record<string, string>; privateJwk: Record<string, string> };
+    const caJson = JSON.parse(readFileSync(path.join(lab.workDir, 'step-ca', 'ca.json'), 'utf8')) as { authority: { provisioners: Array<{ type: string; key?: Record<string, string> }> } };
+    const jwkProvisioner = caJson.authority.provisioners.find((p) => p.type === 'JWK')!;
+    assert.equal(jwkProvisioner.key!.x, own.publicJwk.x);
+    assert.equal(jwkProvisioner.key!.d, undefined, 'no private key component in ca.json');
+    assert.ok(own.privateJwk.d, 'the service holds the private half');
   } finally {
     await lab.stop();
     await lab.stop();
@@ -73,6 +84,8 @@ test('components die with the lab even when the lab process is SIGKILLed', async
   run.child.kill('SIGKILL');
   await run.exit;
   await gone(pids);
+  // A killed lab cannot remove its work directory (its keys, 0600 in 0700): the test does.
+  rmSync(lab.workDir, { recursive: true, force: true });
 });
 
 test('a failing scenario still stops the lab: no component outlives cucumber', async () => {
