@@ -117,19 +117,20 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     privateJwk: options.ca.privateJwk,
   });
 
-  // Every state change is persisted (atomically) and audited, so ON/OFF, the white list and the
-  // auto-off deadline survive a restart of the service (NFR-REL-002).
-  const onStateEvent = (event: ServiceStateEvent) => {
-    audit.write({ event: `state-${event.type}`, decision: 'info', ...event });
+  // Every state change is audited and persisted (atomically), so ON/OFF, the white list and the
+  // auto-off deadline survive a restart of the service (NFR-REL-002). Persisting subscribes once
+  // the state exists: fromJSON's own events (restored, disabled) come before that.
+  const audited = (event: ServiceStateEvent) => audit.write({ event: `state-${event.type}`, decision: 'info', ...event });
+  const serviceState = existsSync(stateFile)
+    ? ServiceState.fromJSON(JSON.parse(readFileSync(stateFile, 'utf8')), { clock, listener: audited })
+    : new ServiceState({ clock, listener: audited });
+  const persist = () => {
     const tmp = `${stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state?.toJSON() ?? null), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(serviceState.toJSON()), { mode: 0o600 });
     renameSync(tmp, stateFile);
   };
-  let state: ServiceState | undefined;
-  state = existsSync(stateFile)
-    ? ServiceState.fromJSON(JSON.parse(readFileSync(stateFile, 'utf8')), { clock, listener: onStateEvent })
-    : new ServiceState({ clock, listener: onStateEvent });
-  const serviceState = state;
+  serviceState.subscribe(persist);
+  persist();
 
   function refuse(reply: FastifyReply, req: FastifyRequest, event: string, decision: { reason: string; message: string }, extra: Partial<AuditEvent> = {}) {
     audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: decision.reason, message: decision.message, ...extra });

@@ -175,3 +175,13 @@ test('the audit log holds decisions but never the admin token or a key', async (
   assert.ok(!text.includes(lab.provisioning.adminToken), 'the admin token leaked into the audit log');
   assert.doesNotMatch(text, /PRIVATE KEY|BEGIN CERTIFICATE REQUEST/);
 });
+
+test('a second restart in a row still finds its state (restoring must not overwrite state.json)', async () => {
+  await admin.turnOn(3600);
+  await admin.setWhitelist([listed]);
+  await lab.provisioningService.restart();
+  await lab.provisioningService.restart();
+  const state = await admin.state();
+  assert.equal(state.enabled, true);
+  assert.deepEqual(state.whitelist, [listed]);
+});
