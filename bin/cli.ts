@@ -57,7 +57,9 @@ program
   .option('--lab <file>', 'attach to a running lab instead of starting one: the JSON of `ecm-lab up --json --serve-challenges` (segments of one fleet can share it)')
   .option('--out <dir>', 'report root', 'reports/perf')
   .option('--run-id <id>', 'name of the report directory')
-  .action((opts: LoadCliOptions) => loadCommand(program.opts(), opts));
+  .action(async (opts: LoadCliOptions) => {
+    await loadCommand(program.opts(), opts);
+  });
 
 program
   .command('bench')

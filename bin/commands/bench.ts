@@ -63,8 +63,13 @@ export function benchmarkMarkdown(s: PerfSummary, command: string): string {
 }
 
 export async function benchCommand(global: { config?: string }): Promise<void> {
-  await loadCommand(global, { ...STANDARD_PROFILE, runId: `bench-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}` });
-  const summary = JSON.parse(readFileSync(path.join(repoRoot, STANDARD_PROFILE.out, 'latest', 'summary.json'), 'utf8')) as PerfSummary;
+  const summary = await loadCommand(global, { ...STANDARD_PROFILE, runId: `bench-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}` });
+  // A run that never started or was interrupted leaves BENCHMARKS.md as it was.
+  if (!summary || summary.partial) {
+    console.error('bench: the standard profile did not complete; BENCHMARKS.md is unchanged');
+    process.exitCode ||= 1;
+    return;
+  }
   const p = STANDARD_PROFILE;
   const command = `npm run bench   # = ecm-lab load --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-messages ${p.baselineMessages} --baseline-handshakes ${p.baselineHandshakes}`;
   const file = path.join(repoRoot, 'BENCHMARKS.md');

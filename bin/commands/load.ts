@@ -8,7 +8,7 @@ import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { parseFirmwareMix } from '../../simulators/device/identity.ts';
-import { measureCaSigning, measureHandshakes, measureLabClients, measureMosquittoClients } from '../../simulators/fleet/baselines.ts';
+import { measureCaSigning, measureHandshakes, measureMqttThroughput } from '../../simulators/fleet/baselines.ts';
 import { runFleet, type FleetProgress } from '../../simulators/fleet/fleet-run.ts';
 import { renderPerfHtml } from '../../simulators/fleet/perf-html.ts';
 import { buildSummary, mergeSummaries, type Baselines, type PerfSummary } from '../../simulators/fleet/perf-summary.ts';
@@ -100,7 +100,8 @@ function progressPrinter(): (p: FleetProgress) => void {
   };
 }
 
-export async function loadCommand(global: { config?: string }, raw: LoadCliOptions): Promise<void> {
+/** Runs the fleet and writes its report; returns the summary, or undefined when it never ran (bad options). */
+export async function loadCommand(global: { config?: string }, raw: LoadCliOptions): Promise<PerfSummary | undefined> {
   const parsed = loadOptionsSchema.safeParse(raw);
   if (!parsed.success) {
     console.error(`ecm-lab load: invalid options:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`);
@@ -166,8 +167,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         baselines.caSigning = await measureCaSigning(lab, o.baselineSigns, 8);
         const dir = path.join(lab.workDir, 'baseline');
         process.stderr.write(`baselines: Mosquitto clients vs lab clients (${o.baselineMessages} messages, QoS 0)...\n`);
-        baselines.mosquittoClients = await measureMosquittoClients(lab, o.baselineMessages, dir);
-        baselines.labClients = await measureLabClients(lab, o.baselineMessages, dir);
+        Object.assign(baselines, await measureMqttThroughput(lab, o.baselineMessages, dir));
         process.stderr.write(`baselines: CPU per mutual-TLS connection, lab client and broker (${o.baselineHandshakes} connections)...\n`);
         baselines.handshakes = await measureHandshakes(lab, o.baselineHandshakes, 10);
       }
@@ -204,6 +204,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         console.error(`thresholds broken: ${broken.map((t) => `${t.name} (${t.requirement}) = ${t.value}, limit ${t.limit}`).join('; ')}`);
         process.exitCode = 3;
       }
+      return summary;
     } finally {
       await responder.stop();
     }

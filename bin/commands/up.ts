@@ -44,6 +44,8 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
       process.exitCode = 1;
       void lab.stop().finally(resolve);
     }, 500);
+    // Ctrl-C reaches the components too (same process group): their exit is then no surprise.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => clearInterval(timer));
   });
   await responder?.stop();
 }

@@ -193,22 +193,14 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       httpsPort: Number(new URL(service.url).port),
       httpPort: Number(new URL(service.insecureUrl).port),
     });
+    // Restarts keep the endpoints, the token and the audit log; only the process changes.
+    const { url, insecureUrl, acmeDirectoryUrl, adminToken, auditLogFile } = service;
     const provisioningService = {
-      get url() {
-        return service.url;
-      },
-      get insecureUrl() {
-        return service.insecureUrl;
-      },
-      get acmeDirectoryUrl() {
-        return service.acmeDirectoryUrl;
-      },
-      get adminToken() {
-        return service.adminToken;
-      },
-      get auditLogFile() {
-        return service.auditLogFile;
-      },
+      url,
+      insecureUrl,
+      acmeDirectoryUrl,
+      adminToken,
+      auditLogFile,
       get pid() {
         return service.pid;
       },

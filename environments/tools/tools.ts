@@ -12,6 +12,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 interface VersionPins {
   go: Record<string, { module: string; version: string }>;
   debian: Record<string, string>;
+  /** Debian packages whose pin may be superseded by Debian's newest security build (bootstrap installs that one). */
+  debianRolling?: string[];
   minimumGo: string;
 }
 
@@ -31,6 +33,8 @@ interface ToolSpec {
   /** Where the version is printed; 'stdout' when stderr may carry unrelated noise. Default both. */
   versionFrom?: 'stdout' | 'both';
   pinned: string;
+  /** Any installed version is accepted: the same rule as scripts/bootstrap.sh's debianRolling. */
+  rolling?: boolean;
   /** Something the version output must also show (a compiled-in extension), and what it means when it does not. */
   requires?: { pattern: RegExp; problem: string };
 }
@@ -83,6 +87,7 @@ const specs: Record<ToolName, ToolSpec> = {
     parseVersion: firstMatch(/^Chromium (\d+(?:\.\d+)+)/m),
     versionFrom: 'stdout',
     pinned: versionPins.debian.chromium!,
+    rolling: versionPins.debianRolling?.includes('chromium'),
   },
   // `k6 version` prints "k6 v1.8.1 (go1.26.8, linux/amd64)", then its compiled-in extensions.
   k6: {
@@ -151,7 +156,7 @@ export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promis
   const version = spec.parseVersion(output);
   if (!version) return { name, path: file, pinned: spec.pinned, ok: false, problem: 'cannot read its version', fix: FIX_BOOTSTRAP };
   // Debian pins carry a packaging suffix (2.0.11-1.2+deb12u2) the binary does not print.
-  const matches = spec.pinned === version || spec.pinned.startsWith(`${version}-`);
+  const matches = spec.pinned === version || spec.pinned.startsWith(`${version}-`) || spec.rolling === true;
   const problem = !matches
     ? `version ${version} differs from the pinned ${spec.pinned}`
     : spec.requires && !spec.requires.pattern.test(output)

@@ -3,12 +3,14 @@
 // forwarded unchanged. The Host header is kept, because step-ca builds every ACME URL (and
 // checks every JWS "url") from it: clients stay on the gate without any URL rewriting.
 import type { IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
-import { trustContext } from '../../environments/tls-policy.ts';
 import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import { stepCaAgent } from '../../environments/step-ca-api.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the gate's own business, not step-ca's. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length']);
+
+/** True for headers that belong to one connection (either direction), never forwarded. */
+export const isHopByHop = (name: string): boolean => HOP_BY_HOP.has(name);
 
 export interface ForwardTarget {
   /** step-ca's origin, e.g. https://127.0.0.1:9000 */
@@ -25,22 +27,6 @@ export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string,
   return out;
 }
 
-const agents = new Map<string, https.Agent>();
-
-/**
- * One keep-alive agent per CA: a fresh TLS handshake to step-ca for each forwarded ACME request
- * cost more CPU than everything else the gate does (measured with ecm-lab load).
- */
-function agentFor(target: ForwardTarget): https.Agent {
-  const key = `${target.origin}\n${target.rootPem}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    agent = new https.Agent({ keepAlive: true, maxSockets: 32, secureContext: trustContext(target.rootPem), servername: 'localhost', minVersion: 'TLSv1.2' } as https.AgentOptions);
-    agents.set(key, agent);
-  }
-  return agent;
-}
-
 export async function forwardToCa(
   target: ForwardTarget,
   incoming: { method: string; url: string; headers: IncomingHttpHeaders; body?: Buffer },
@@ -51,7 +37,7 @@ export async function forwardToCa(
     body: incoming.body && incoming.body.length > 0 ? incoming.body : undefined,
     ca: target.rootPem,
     servername: 'localhost',
-    agent: agentFor(target),
+    agent: stepCaAgent(target.origin, target.rootPem),
   });
 }
 

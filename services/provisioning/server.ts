@@ -8,7 +8,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { z } from 'zod';
-import { acmeProblem, forwardToCa, hostIsGate } from './acme-gate.ts';
+import { acmeProblem, forwardToCa, hostIsGate, isHopByHop } from './acme-gate.ts';
 import { adminPageHtml } from './admin-page.ts';
 import { AuditLog, type AuditEvent } from './audit-log.ts';
 import { checkCsr, type CsrPolicy } from './csr-policy.ts';
@@ -276,7 +276,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
         return reply.code(502).type('application/problem+json').send(acmeProblem('serverInternal', message, 502));
       }
       for (const [name, value] of Object.entries(res.headers)) {
-        if (value !== undefined && !['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(name)) reply.header(name, value);
+        if (value !== undefined && !isHopByHop(name)) reply.header(name, value);
       }
       if (res.status === 200 && /\/certificate\//.test(req.url) && String(res.headers['content-type']).startsWith('application/pem-certificate-chain')) {
         recordIssued(res.text(), sourceIp(req), 'bootstrap', req, 'acme-certificate');

@@ -2,8 +2,8 @@
 // JWK provisioner key authorize signing (bootstrap certificates) and revocation.
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
-import { request } from '../../environments/local/https-client.ts';
-import { fetchCrlPem, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import { chainFromSignResponse, fetchCrlPem, stepCaAgent, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 
 export interface StepCaClientOptions {
   caUrl: string;
@@ -63,22 +63,26 @@ export class StepCaClient {
       .sign(await this.key);
   }
 
-  private async post(path: string, body: unknown): Promise<string> {
+  private get agent() {
+    return stepCaAgent(this.options.caUrl, this.options.rootPem);
+  }
+
+  private async post(path: string, body: unknown): Promise<HttpResponse> {
     const res = await request(`${this.options.caUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       ca: this.options.rootPem,
+      agent: this.agent,
     });
     if (res.status >= 300) throw new StepCaError(res.status, stepCaErrorDetail(res.text()));
-    return res.text();
+    return res;
   }
 
   /** Signs a CSR with the service's provisioner; returns the chain PEM, leaf first. */
   async sign(csrPem: string, subject: string, sans: string[]): Promise<string> {
     const ott = await this.token('sign', subject, { sans });
-    const signed = JSON.parse(await this.post('/1.0/sign', { csr: csrPem, ott })) as { crt: string; ca: string; certChain?: string[] };
-    return (signed.certChain ?? [signed.crt, signed.ca]).map((pem) => pem.trim()).join('\n') + '\n';
+    return chainFromSignResponse(await this.post('/1.0/sign', { csr: csrPem, ott }));
   }
 
   async revoke(hexSerial: string, reason: RevocationReason, note: string): Promise<void> {
@@ -89,6 +93,6 @@ export class StepCaClient {
 
   /** The issuing CA's current CRL, PEM. */
   crlPem(): Promise<string> {
-    return fetchCrlPem(this.options.caUrl, this.options.rootPem);
+    return fetchCrlPem(this.options.caUrl, this.options.rootPem, this.agent);
   }
 }

@@ -105,7 +105,6 @@ function parseBundle(pem: string): Parsed | string {
   for (const [i, block] of pems.entries()) {
     try {
       certs.push(new NodeX509(block));
-      new x509.X509Certificate(block); // the second parser is what inspectCertificate relies on
     } catch {
       return `certificate ${i + 1} of ${pems.length} is not a parsable X.509 certificate`;
     }

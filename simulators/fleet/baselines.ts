@@ -100,8 +100,20 @@ async function baselineCredentials(lab: StartedLocalLab, dir: string) {
  * Mosquitto's own clients: mosquitto_sub waits for M messages that mosquitto_pub sends from
  * stdin at QoS 0 (mosquitto_pub at QoS 1 with -l disconnects before everything is acknowledged).
  */
-export async function measureMosquittoClients(lab: StartedLocalLab, messages: number, dir: string): Promise<NonNullable<Baselines['mosquittoClients']>> {
-  const { files } = await baselineCredentials(lab, dir);
+type BaselineCredentials = Awaited<ReturnType<typeof baselineCredentials>>;
+
+/**
+ * The same messages through Mosquitto's own clients, then through the lab's, on the same broker
+ * with the same publisher and subscriber identities (issued once, written for the Mosquitto tools).
+ */
+export async function measureMqttThroughput(lab: StartedLocalLab, messages: number, dir: string): Promise<Pick<Baselines, 'mosquittoClients' | 'labClients'>> {
+  const credentials = await baselineCredentials(lab, dir);
+  const mosquittoClients = await measureMosquittoClients(lab, messages, credentials);
+  const labClients = await measureLabClients(lab, messages, credentials);
+  return { mosquittoClients, labClients };
+}
+
+async function measureMosquittoClients(lab: StartedLocalLab, messages: number, { files }: BaselineCredentials): Promise<NonNullable<Baselines['mosquittoClients']>> {
   const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
   const tls = ['-h', lab.broker.host, '-p', String(lab.broker.port), '--cafile', files.root];
   const mark = markLog(lab.mosquitto.logFile);
@@ -126,8 +138,7 @@ export async function measureMosquittoClients(lab: StartedLocalLab, messages: nu
 }
 
 /** The lab's path for the same messages: mqtt.js publisher and subscriber, QoS 0, Nagle off. */
-export async function measureLabClients(lab: StartedLocalLab, messages: number, dir: string): Promise<NonNullable<Baselines['labClients']>> {
-  const { publisher, subscriber, chain } = await baselineCredentials(lab, dir);
+async function measureLabClients(lab: StartedLocalLab, messages: number, { publisher, subscriber, chain }: BaselineCredentials): Promise<NonNullable<Baselines['labClients']>> {
   const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
   const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
   const sub = await connectMqtt({ ...common, clientId: 'baseline-lab-sub', certificateChainPem: chain(subscriber.certificatePem), privateKeyPem: subscriber.privateKeyPem });

@@ -19,11 +19,13 @@ export interface FleetLab {
   /** The devices' private stores (keys): a directory only this run uses. */
   storeRoot: string;
   admin: { url: string; token: string };
-  /** Shared with other runs: provisioning is never turned off at the end (another segment may still be arriving). */
-  shared: boolean;
   /** Component processes whose CPU is measured; 0 where it cannot be (not on this machine). */
   pids(): { stepCa: number; mosquitto: number; provisioningService: number };
-  /** Only a lab this command started: restarting components, issuing certificates with its CA. */
+  /**
+   * Only a lab this command started: restarting components, issuing certificates with its CA.
+   * Without it the lab is shared with other runs, so provisioning is never turned off at the end
+   * (another segment may still be arriving).
+   */
   owned?: { restart(kind: Exclude<FaultKind, 'device-restart'>): Promise<void>; directIssuer: DirectIssuer };
   /** Removes what the run created (the attached run's store directory). */
   cleanup(): void;
@@ -35,7 +37,6 @@ export function ownedFleetLab(lab: StartedLocalLab): FleetLab {
     logDir: path.dirname(lab.logs['step-ca']!),
     storeRoot: path.join(lab.workDir, 'fleet'),
     admin: { url: lab.provisioning.url, token: lab.provisioning.adminToken },
-    shared: false,
     pids: () => ({ stepCa: lab.stepCa.pid, mosquitto: lab.mosquitto.pid, provisioningService: lab.provisioningService.pid }),
     owned: {
       async restart(kind) {
@@ -117,7 +118,6 @@ export function attachedFleetLab(d: LabDescription, segmentName: string): FleetL
     logDir: path.dirname(d.logs['step-ca'] ?? path.join(storeRoot, 'step-ca.log')),
     storeRoot,
     admin: { url: d.provisioning.url, token: d.provisioning.adminToken },
-    shared: true,
     pids: () => ({ stepCa: labProcessPid(d, 'step-ca'), mosquitto: labProcessPid(d, 'mosquitto'), provisioningService: labProcessPid(d, 'provisioning-service') }),
     cleanup: () => rmSync(storeRoot, { recursive: true, force: true }),
   };

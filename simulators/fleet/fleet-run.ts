@@ -131,7 +131,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   // 10 min of grace); a lab of its own is turned off at the end.
   const admin = new ProvisioningAdminClient(lab.admin.url, lab.admin.token, endpoints.trustedRootPem);
   const appAddress = loopbackAddress(index - 1, 120);
-  await admin.turnOn(lab.shared ? Math.ceil(share.devices / share.ratePerSecond + options.durationMs / 1000 + 600) : undefined);
+  await admin.turnOn(!lab.owned ? Math.ceil(share.devices / share.ratePerSecond + options.durationMs / 1000 + 600) : undefined);
   await admin.setWhitelist([
     `${loopbackAddress(0, 120)}-${loopbackAddress(count - 1, 120)}`,
     `${loopbackAddress(0)}-${loopbackAddress(Math.max(0, options.devices - 1))}`,
@@ -151,7 +151,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     mqttClientId: count > 1 ? `lumia-seg${index}of${count}` : undefined,
     onTelemetry: (entry: ReceivedTelemetry) => {
       const { deviceId, seq, sentAt } = entry.message;
-      if (lab.shared && !ownDevices.has(deviceId)) return; // another segment's device
+      if (!lab.owned && !ownDevices.has(deviceId)) return; // another segment's device
       let set = seen.get(deviceId);
       if (!set) seen.set(deviceId, (set = new Set()));
       if (set.has(seq)) {
@@ -327,7 +327,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     if (got < last) lostByDevice[deviceId] = last - got;
   }
   await app.disconnect().catch(() => undefined);
-  if (!lab.shared) await admin.turnOff().catch(() => undefined);
+  if (lab.owned) await admin.turnOff().catch(() => undefined);
 
   return {
     partial: options.signal?.aborted ?? false,

@@ -7,6 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { inspectCertificate } from './certificate-inspection.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { request } from '../../environments/local/https-client.ts';
+import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 import { clientHttpsAgent, obtainBootstrapCertificate, ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
 import { classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
 import { ClientLog } from './client-log.ts';
@@ -98,15 +99,7 @@ export class CertificateClient {
    */
   async refreshTrustAnchor(): Promise<boolean> {
     const res = await request(`${this.endpoints.insecureUrl}/api/v1/ca`, { localAddress: this.address });
-    if (res.status !== 200) {
-      let detail = res.text();
-      try {
-        detail = res.json<{ message?: string }>().message ?? detail;
-      } catch {
-        // not JSON: keep the raw text
-      }
-      throw new ProvisioningRefusedError(res.status, detail);
-    }
+    if (res.status !== 200) throw new ProvisioningRefusedError(res.status, stepCaErrorDetail(res.text()));
     const changed = res.text().trim() !== this.trustedRootPem.trim();
     if (changed) this.store.saveCaCertificate(res.text());
     return changed;

@@ -12,12 +12,17 @@ export const httpThresholds = {
 /** count and avg make the summaries of several instances mergeable exactly (merge-summaries.ts). */
 export const summaryTrendStats = ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
 
-export function httpSummary(name, data) {
+/** Where a script's summary goes: SUMMARY_PATH, or one file per instance (named after its execution segment). */
+export function summaryPath(name) {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // "0:1/2" -> "-segment-0_1_2"
   const segment = exec.test.options.executionSegment;
   const part = segment ? `-segment-${segment.replace(/[:/]/g, '_')}` : '';
-  const out = __ENV.SUMMARY_PATH || `${__ENV.SUMMARY_DIR || 'reports/perf'}/k6-${name}-${stamp}${part}.json`;
+  return __ENV.SUMMARY_PATH || `${__ENV.SUMMARY_DIR || 'reports/perf'}/k6-${name}-${stamp}${part}.json`;
+}
+
+export function httpSummary(name, data) {
+  const out = summaryPath(name);
   const d = data.metrics.http_req_duration.values;
   const reqs = data.metrics.http_reqs.values;
   const text = `${name}: ${data.metrics.iterations.values.count} iterations, ${reqs.count} requests ` +

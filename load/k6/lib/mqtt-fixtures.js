@@ -4,6 +4,7 @@
 import { SharedArray } from 'k6/data';
 import exec from 'k6/execution';
 import { Client } from 'k6/x/ecm-mqtt';
+import { summaryPath, summaryTrendStats } from './http-summary.js';
 
 const FIXTURES = __ENV.FIXTURES;
 if (!FIXTURES) throw new Error('set FIXTURES to the fixtures.json written by load/k6/prepare.ts');
@@ -38,13 +39,10 @@ export function mqttClient(identity, clientId) {
   });
 }
 
-export const summaryTrendStats = ['count', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
+export { summaryTrendStats };
 
 /** handleSummary's result: the full summary as JSON under reports/perf/ (one per segment) and `line` on stdout. */
 export function mqttSummary(name, data, line) {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const segment = exec.test.options.executionSegment;
-  const part = segment ? `-segment-${segment.replace(/[:/]/g, '_')}` : '';
-  const out = __ENV.SUMMARY_PATH || `${__ENV.SUMMARY_DIR || 'reports/perf'}/k6-${name}-${stamp}${part}.json`;
+  const out = summaryPath(name);
   return { [out]: JSON.stringify(data, null, 2), stdout: `${name}: ${line} -> ${out}\n` };
 }
