@@ -1,5 +1,5 @@
 // Asserting on a component's log: remember where the log ended, then wait for a line after it.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { waitFor } from './wait.ts';
 
 export interface LogMark {
@@ -17,11 +17,24 @@ export function markLog(file: string): LogMark {
   return { file, offset };
 }
 
+/** What was written after the mark; reads only that part (logs grow over a whole run, polls are frequent). */
 export function readSince(mark: LogMark): string {
+  let fd: number | undefined;
   try {
-    return readFileSync(mark.file).subarray(mark.offset).toString('utf8');
+    fd = openSync(mark.file, 'r');
+    const length = Math.max(0, fstatSync(fd).size - mark.offset);
+    const buffer = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, buffer, read, length - read, mark.offset + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString('utf8');
   } catch {
     return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

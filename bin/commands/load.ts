@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../environments/config.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
-import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
+import { startChallengeResponder, type ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
 import { parseFirmwareMix } from '../../simulators/device/identity.ts';
 import { measureCaSigning, measureHandshakes, measureMqttThroughput } from '../../simulators/fleet/baselines.ts';
 import { runFleet, type FleetProgress } from '../../simulators/fleet/fleet-run.ts';
@@ -146,7 +146,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
 
   let fleetLab: FleetLab | undefined;
   try {
-    let responder: StartedChallengeResponder;
+    let responder: ChallengePublisher & { stop(): Promise<void> };
     let endpoints: LabEndpoints;
     const baselines: Baselines = {};
     if (attached) {

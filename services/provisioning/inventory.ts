@@ -120,13 +120,29 @@ export interface InventoryOptions {
   now?: () => Date;
 }
 
+function statements(db: Database.Database) {
+  return {
+    insert: db.prepare(
+      `INSERT INTO certificates (serial, device_id, subject, issuer, not_before, not_after, sha256, kind, status, recorded_at, pem)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
+    ),
+    revoke: db.prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial = ? AND status <> 'revoked'`),
+    bySerial: db.prepare('SELECT * FROM certificates WHERE serial = ?'),
+    all: db.prepare('SELECT * FROM certificates ORDER BY recorded_at, serial'),
+    byDevice: db.prepare('SELECT * FROM certificates WHERE device_id = ? ORDER BY recorded_at, serial'),
+  };
+}
+
 export class Inventory {
   readonly #db: Database.Database;
   readonly #now: () => Date;
+  /** Compiled once: every issued certificate runs several of them on the request path. */
+  readonly #sql: ReturnType<typeof statements>;
 
   private constructor(db: Database.Database, now: () => Date) {
     this.#db = db;
     this.#now = now;
+    this.#sql = statements(db);
   }
 
   /** Opens or creates the database file (its directory must exist); ':memory:' for throwaway use. */
@@ -163,12 +179,7 @@ export class Inventory {
         }
         return existing;
       }
-      this.#db
-        .prepare(
-          `INSERT INTO certificates (serial, device_id, subject, issuer, not_before, not_after, sha256, kind, status, recorded_at, pem)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
-        )
-        .run(serial, meta.deviceId, cert.subject, cert.issuer, cert.notBefore.toISOString(), cert.notAfter.toISOString(),
+      this.#sql.insert.run(serial, meta.deviceId, cert.subject, cert.issuer, cert.notBefore.toISOString(), cert.notAfter.toISOString(),
           sha256, meta.kind, this.#now().toISOString(), cert.toString('pem'));
       return this.get(serial)!;
     }).immediate();
@@ -180,23 +191,21 @@ export class Inventory {
    */
   markRevoked(serial: string, reason: string, at: Date = this.#now()): CertificateRecord | undefined {
     const key = normalizeSerial(serial);
-    this.#db
-      .prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial = ? AND status <> 'revoked'`)
-      .run(at.toISOString(), reason, key);
+    this.#sql.revoke.run(at.toISOString(), reason, key);
     return this.get(key);
   }
 
   get(serial: string): CertificateRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM certificates WHERE serial = ?').get(normalizeSerial(serial)) as Row | undefined;
+    const row = this.#sql.bySerial.get(normalizeSerial(serial)) as Row | undefined;
     return row && fromRow(row);
   }
 
   list(): CertificateRecord[] {
-    return (this.#db.prepare('SELECT * FROM certificates ORDER BY recorded_at, serial').all() as Row[]).map(fromRow);
+    return (this.#sql.all.all() as Row[]).map(fromRow);
   }
 
   byDevice(deviceId: string): CertificateRecord[] {
-    const rows = this.#db.prepare('SELECT * FROM certificates WHERE device_id = ? ORDER BY recorded_at, serial').all(deviceId) as Row[];
+    const rows = this.#sql.byDevice.all(deviceId) as Row[];
     return rows.map(fromRow);
   }
 

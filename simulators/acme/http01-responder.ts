@@ -19,6 +19,9 @@ export interface StartedChallengeResponder {
   stop(): Promise<void>;
 }
 
+/** What a client needs of a responder: publish a key authorization for a token, then remove it. */
+export type ChallengePublisher = Pick<StartedChallengeResponder, 'publish' | 'remove'>;
+
 function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;

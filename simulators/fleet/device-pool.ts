@@ -8,7 +8,7 @@ import { importPrivateKeyPem } from '../../environments/pki/keys.ts';
 import { x509 } from '../../environments/pki/x509.ts';
 import { deviceSan } from '../device/device-identity.ts';
 import type { PhaseTimings } from '../shared/acme-bootstrap.ts';
-import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
+import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import { ReveosDevice } from '../device/reveos-device.ts';
 import { loopbackAddress } from '../shared/addresses.ts';
@@ -55,7 +55,7 @@ export interface DevicePool {
   launch(identity: DeviceIdentity, globalIndex: number): void;
   /** Messages published so far (at most a fraction of a second old for worker pools). */
   sent(): number;
-  connectedIds(): string[];
+  connectedIds(): Promise<string[]>;
   /** A tenth of the connected devices (at least one) restart their process; resolves with their ids once back. */
   restartSome(): Promise<string[]>;
   /** Stops telemetry and renewals, disconnects, and returns each device's last sequence number. */
@@ -77,7 +77,7 @@ export class LocalDevicePool implements DevicePool {
 
   constructor(
     private readonly spec: DevicePoolSpec,
-    private readonly responder: Pick<StartedChallengeResponder, 'publish' | 'remove' | 'port' | 'stats' | 'stop'>,
+    private readonly responder: ChallengePublisher,
     private readonly emit: (event: DevicePoolEvent) => void,
   ) {}
 
@@ -85,7 +85,7 @@ export class LocalDevicePool implements DevicePool {
     return new ReveosDevice(identity, {
       address,
       storeDir: path.join(this.spec.storeRoot, identity.deviceId),
-      endpoints: { ...this.spec.endpoints, responder: this.responder as StartedChallengeResponder },
+      endpoints: { ...this.spec.endpoints, responder: this.responder },
       topicRoot: this.spec.topicRoot,
       logFile: this.spec.logFile,
       reconnectPeriodMs: RECONNECT_MS,
@@ -160,7 +160,7 @@ export class LocalDevicePool implements DevicePool {
     return this.devices.reduce((sum, d) => sum + d.lastSeq, 0);
   }
 
-  connectedIds(): string[] {
+  async connectedIds(): Promise<string[]> {
     return this.devices.filter((d) => d.connected).map((d) => d.identity.deviceId);
   }
 

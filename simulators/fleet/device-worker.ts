@@ -11,8 +11,6 @@ const acks = new Map<number, () => void>();
 let nextRequest = 0;
 
 const responderProxy = {
-  port: 0,
-  stats: { served: 0, notFound: 0, refusedNonLoopback: 0 },
   publish(token: string, keyAuthorization: string): Promise<void> {
     const id = nextRequest++;
     return new Promise<void>((resolve) => {
@@ -23,13 +21,13 @@ const responderProxy = {
   remove(token: string): void {
     send({ type: 'remove', token });
   },
-  stop: async () => undefined,
 };
 
 const pool = new LocalDevicePool(workerData as DevicePoolSpec, responderProxy, (event) => send({ type: 'event', event }));
 
-// Counters for the main thread's progress line and fault bookkeeping, a few times a second.
-const stats = setInterval(() => send({ type: 'stats', sent: pool.sent(), connected: pool.connectedIds() }), 250);
+// The sent counter for the main thread's progress line, a few times a second; the connected
+// devices only when asked (a fault needs them), not on every tick.
+const stats = setInterval(() => send({ type: 'stats', sent: pool.sent() }), 250);
 
 port.on('message', (request: WorkerRequest) => {
   switch (request.type) {
@@ -39,6 +37,9 @@ port.on('message', (request: WorkerRequest) => {
     case 'published':
       acks.get(request.id)?.();
       acks.delete(request.id);
+      break;
+    case 'connected':
+      void pool.connectedIds().then((ids) => send({ type: 'connected-ids', id: request.id, ids }));
       break;
     case 'restart':
       void pool.restartSome().then((ids) => send({ type: 'restarted', id: request.id, ids }));

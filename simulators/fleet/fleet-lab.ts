@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
-import { isChallengeToken, type StartedChallengeResponder } from '../acme/http01-responder.ts';
+import { isChallengeToken, type ChallengePublisher } from '../acme/http01-responder.ts';
 import type { LabEndpoints } from '../shared/lab-endpoints.ts';
 import type { DirectIssuer } from './device-pool.ts';
 import type { FaultKind } from './faults.ts';
@@ -127,14 +127,13 @@ export function attachedFleetLab(d: LabDescription, segmentName: string): FleetL
  * http-01 for an attached fleet: the running lab serves challenges from its webroot (like an
  * ACME client's webroot mode), this run writes each key authorization there as a file.
  */
-export function webrootPublisher(d: LabDescription): StartedChallengeResponder {
+export function webrootPublisher(d: LabDescription): ChallengePublisher & { stop(): Promise<void> } {
   const webroot = d.acmeWebroot!;
   const file = (token: string) => {
     if (!isChallengeToken(token)) throw new Error(`refusing to publish a malformed ACME token ${JSON.stringify(token)}`);
     return path.join(webroot, token);
   };
   return {
-    port: d.ca.acmeHttpPort,
     publish(token, keyAuthorization) {
       const target = file(token);
       // Written whole, then renamed: the responder never reads half a key authorization.
@@ -148,12 +147,11 @@ export function webrootPublisher(d: LabDescription): StartedChallengeResponder {
         // already gone
       }
     },
-    stats: { served: 0, notFound: 0, refusedNonLoopback: 0 },
     stop: async () => undefined,
   };
 }
 
-export function attachedEndpoints(d: LabDescription, responder: StartedChallengeResponder): LabEndpoints {
+export function attachedEndpoints(d: LabDescription, responder: ChallengePublisher): LabEndpoints {
   return {
     acmeDirectoryUrl: d.provisioning.acmeDirectory,
     signUrl: d.provisioning.url,

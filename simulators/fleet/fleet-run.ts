@@ -196,8 +196,10 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
       histograms.record('renewal', event.ms);
     }
   };
+  // The responder stays in this thread; worker threads reach it through messages.
+  const { responder, ...poolEndpoints } = endpoints;
   const spec: DevicePoolSpec = {
-    endpoints: { ...endpoints, responder: undefined } as DevicePoolSpec['endpoints'],
+    endpoints: poolEndpoints,
     topicRoot: options.topicRoot,
     logFile,
     storeRoot,
@@ -206,8 +208,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     certLifetimeSeconds: options.certLifetimeSeconds,
     directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
   };
-  delete (spec.endpoints as Partial<LabEndpoints>).responder;
-  const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, endpoints.responder, onPoolEvent) : new LocalDevicePool(spec, endpoints.responder, onPoolEvent);
+  const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, responder, onPoolEvent) : new LocalDevicePool(spec, responder, onPoolEvent);
 
   let lastSample = { t: 0, received: 0 };
   const sampler = setInterval(() => {
@@ -249,7 +250,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
         const recovery = new LatencyHistograms();
         let affected = 0;
         if (kind === 'broker-restart') {
-          for (const id of pool.connectedIds()) awaitingDelivery.set(id, { since, record: recovery });
+          for (const id of await pool.connectedIds()) awaitingDelivery.set(id, { since, record: recovery });
           affected = awaitingDelivery.size;
         }
         if (kind === 'device-restart') {

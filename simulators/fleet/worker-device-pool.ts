@@ -2,7 +2,7 @@
 // format does not change (the pool reports the same events as an in-thread one).
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
+import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import type { DevicePool, DevicePoolEvent, DevicePoolSpec } from './device-pool.ts';
 import type { WorkerMessage, WorkerRequest } from './worker-protocol.ts';
@@ -10,7 +10,6 @@ import type { WorkerMessage, WorkerRequest } from './worker-protocol.ts';
 interface WorkerState {
   worker: Worker;
   sent: number;
-  connected: string[];
 }
 
 export class WorkerDevicePool implements DevicePool {
@@ -19,10 +18,10 @@ export class WorkerDevicePool implements DevicePool {
   private nextRequest = 0;
   private launched = 0;
 
-  constructor(spec: DevicePoolSpec, count: number, responder: StartedChallengeResponder, emit: (event: DevicePoolEvent) => void) {
+  constructor(spec: DevicePoolSpec, count: number, responder: ChallengePublisher, emit: (event: DevicePoolEvent) => void) {
     const entry = new URL('./device-worker-entry.js', import.meta.url);
     this.workers = Array.from({ length: count }, () => {
-      const state: WorkerState = { worker: new Worker(entry, { workerData: spec }), sent: 0, connected: [] };
+      const state: WorkerState = { worker: new Worker(entry, { workerData: spec }), sent: 0 };
       state.worker.on('message', (message: WorkerMessage) => {
         switch (message.type) {
           case 'event':
@@ -30,7 +29,6 @@ export class WorkerDevicePool implements DevicePool {
             break;
           case 'stats':
             state.sent = message.sent;
-            state.connected = message.connected;
             break;
           case 'publish':
             void Promise.resolve(responder.publish(message.token, message.keyAuthorization)).then(() =>
@@ -40,6 +38,7 @@ export class WorkerDevicePool implements DevicePool {
           case 'remove':
             responder.remove(message.token);
             break;
+          case 'connected-ids':
           case 'restarted':
           case 'stopped':
             this.pending.get(message.id)?.(message);
@@ -52,7 +51,7 @@ export class WorkerDevicePool implements DevicePool {
     });
   }
 
-  private ask<T extends WorkerMessage>(state: WorkerState, type: 'restart' | 'stop'): Promise<T> {
+  private ask<T extends WorkerMessage>(state: WorkerState, type: 'connected' | 'restart' | 'stop'): Promise<T> {
     const id = this.nextRequest++;
     return new Promise<T>((resolve) => {
       this.pending.set(id, resolve as (m: WorkerMessage) => void);
@@ -69,8 +68,9 @@ export class WorkerDevicePool implements DevicePool {
     return this.workers.reduce((sum, w) => sum + w.sent, 0);
   }
 
-  connectedIds(): string[] {
-    return this.workers.flatMap((w) => w.connected);
+  async connectedIds(): Promise<string[]> {
+    const answers = await Promise.all(this.workers.map((w) => this.ask<Extract<WorkerMessage, { type: 'connected-ids' }>>(w, 'connected')));
+    return answers.flatMap((a) => a.ids);
   }
 
   async restartSome(): Promise<string[]> {

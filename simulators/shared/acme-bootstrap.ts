@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import * as acme from 'acme-client';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { generateKeyPair, privateKeyToPem } from '../../environments/pki/keys.ts';
-import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
+import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
 import { request as httpsRequest } from '../../environments/local/https-client.ts';
 
@@ -17,7 +17,7 @@ export interface AcmeBootstrapRequest {
   trustedCaPem: string;
   /** The client's own loopback address: ACME identifier and source address. */
   address: string;
-  responder: StartedChallengeResponder;
+  responder: ChallengePublisher;
   keyAlgorithm: KeyAlgorithm;
   /** A keep-alive agent the caller owns (and reuses for its X5C request); one of its own otherwise. */
   httpsAgent?: https.Agent;

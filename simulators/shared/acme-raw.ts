@@ -6,7 +6,7 @@ import { request, type HttpResponse } from '../../environments/local/https-clien
 import { waitFor } from '../../environments/wait.ts';
 import { x509 } from '../../environments/pki/x509.ts';
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
+import type { ChallengePublisher } from '../acme/http01-responder.ts';
 
 export interface AcmeDirectory {
   newNonce: string;
@@ -159,7 +159,7 @@ export class RawAcmeClient {
    * Orders a certificate for the client's own IP and completes http-01 through `responder`,
    * stopping before finalize: returns the order's URLs for the caller to finalize (or not).
    */
-  async readyOrder(responder: StartedChallengeResponder): Promise<{ orderUrl: string; finalize: string }> {
+  async readyOrder(responder: ChallengePublisher): Promise<{ orderUrl: string; finalize: string }> {
     const address = this.options.localAddress;
     const created = RawAcmeClient.expect('newOrder', await this.post((await this.getDirectory()).newOrder, { identifiers: [{ type: 'ip', value: address }] }), 201);
     const order = created.body as { authorizations: string[]; finalize: string };

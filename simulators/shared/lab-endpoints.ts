@@ -1,7 +1,7 @@
 // What a simulated client needs to know about a started lab; built once from StartedLab.
 import { readFileSync } from 'node:fs';
 import type { StartedLab } from '../../environments/contract.ts';
-import type { StartedChallengeResponder } from '../acme/http01-responder.ts';
+import type { ChallengePublisher } from '../acme/http01-responder.ts';
 
 export interface LabEndpoints {
   /** The provisioning service's gated ACME directory: unlisted addresses never reach step-ca. */
@@ -16,10 +16,10 @@ export interface LabEndpoints {
   trustedRootPem: string;
   x5c: { provisioner: string; audience: string };
   broker: { host: string; port: number };
-  responder: StartedChallengeResponder;
+  responder: ChallengePublisher;
 }
 
-export function labEndpoints(lab: StartedLab, responder: StartedChallengeResponder): LabEndpoints {
+export function labEndpoints(lab: StartedLab, responder: ChallengePublisher): LabEndpoints {
   return {
     acmeDirectoryUrl: lab.provisioning.acmeDirectoryUrl,
     signUrl: lab.provisioning.url,
