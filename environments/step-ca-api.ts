@@ -18,26 +18,30 @@ export function chainFromSignResponse(res: HttpResponse): string {
   return (signed.certChain ?? [signed.crt, signed.ca]).map((pem) => pem.trim()).join('\n') + '\n';
 }
 
-const agents = new Map<string, https.Agent>();
-
 /**
- * One keep-alive agent per step-ca (origin and trust anchor): a fresh TLS handshake for each
- * request to step-ca cost the provisioning service more CPU than everything else its ACME gate
- * does (measured with ecm-lab load).
+ * A keep-alive agent for talking to step-ca: a fresh TLS handshake for each request cost the
+ * provisioning service more CPU than everything else its ACME gate does (measured with ecm-lab
+ * load). Each user holds its own: the gate forwards whatever clients send, and its connections
+ * are not shared with the service's own requests.
  */
-export function stepCaAgent(origin: string, rootPem: string): https.Agent {
-  const key = `${origin}\n${rootPem}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    agent = new https.Agent({ keepAlive: true, maxSockets: 32, secureContext: trustContext(rootPem), servername: 'localhost', minVersion: 'TLSv1.2' } as https.AgentOptions);
-    agents.set(key, agent);
+export function stepCaAgent(rootPem: string): https.Agent {
+  return new https.Agent({ keepAlive: true, maxSockets: 32, secureContext: trustContext(rootPem), servername: 'localhost', minVersion: 'TLSv1.2' } as https.AgentOptions);
+}
+
+/** step-ca answered with an error status; `detail` is its reason. */
+export class StepCaError extends Error {
+  override name = 'StepCaError';
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`step-ca answered HTTP ${status}: ${detail}`);
   }
-  return agent;
 }
 
 /** step-ca's current CRL as PEM (public: no credentials needed). */
 export async function fetchCrlPem(caUrl: string, rootPem: string, agent?: https.Agent): Promise<string> {
   const res = await request(`${caUrl}/1.0/crl?pem`, { ca: rootPem, agent });
-  if (res.status !== 200) throw new Error(`step-ca CRL: HTTP ${res.status} ${stepCaErrorDetail(res.text())}`);
+  if (res.status !== 200) throw new StepCaError(res.status, stepCaErrorDetail(res.text()));
   return res.text();
 }

@@ -34,11 +34,22 @@ export async function forwardToCa(
   return request(`${target.origin}${incoming.url}`, {
     method: incoming.method,
     headers: forwardableHeaders(incoming.headers),
-    body: incoming.body && incoming.body.length > 0 ? incoming.body : undefined,
+    // A body on GET or HEAD means nothing (RFC 9110 §9.3.1) and step-ca does not read it: on a
+    // kept-alive connection it would be taken for the start of the next request.
+    body: incoming.body && incoming.body.length > 0 && incoming.method !== 'GET' && incoming.method !== 'HEAD' ? incoming.body : undefined,
     ca: target.rootPem,
     servername: 'localhost',
-    agent: stepCaAgent(target.origin, target.rootPem),
+    agent: gateAgentFor(target),
   });
+}
+
+const gateAgents = new Map<string, ReturnType<typeof stepCaAgent>>();
+
+function gateAgentFor(target: ForwardTarget) {
+  const key = `${target.origin}\n${target.rootPem}`;
+  let agent = gateAgents.get(key);
+  if (!agent) gateAgents.set(key, (agent = stepCaAgent(target.rootPem)));
+  return agent;
 }
 
 /** An RFC 8555 §6.7 problem document, which ACME clients show to their users. */

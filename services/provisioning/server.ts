@@ -322,7 +322,8 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
       return reply.code(502).send({ error: 'ca-refused', message: err.message });
     }
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: 'bad-request', message: err.message });
-    req.log.error(err);
+    // The service's stderr is its log file (reports/logs/<lab>/provisioning-service.log).
+    console.error(`${req.method} ${req.url}: ${err.stack ?? err.message}`);
     return reply.code(500).send({ error: 'internal', message: 'internal error; see the service log' });
   }
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 import { request, type HttpResponse } from '../../environments/local/https-client.ts';
-import { chainFromSignResponse, fetchCrlPem, stepCaAgent, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { chainFromSignResponse, fetchCrlPem, stepCaAgent, StepCaError, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 
 export interface StepCaClientOptions {
   caUrl: string;
@@ -14,15 +14,7 @@ export interface StepCaClientOptions {
   privateJwk: jose.JWK;
 }
 
-export class StepCaError extends Error {
-  override name = 'StepCaError';
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-  ) {
-    super(`step-ca answered HTTP ${status}: ${detail}`);
-  }
-}
+export { StepCaError };
 
 /** RFC 5280 CRLReason codes accepted by the admin API. */
 export const REVOCATION_REASONS = {
@@ -46,7 +38,9 @@ export function serialToDecimal(hexSerial: string): string {
 export class StepCaClient {
   private key: Promise<CryptoKey | Uint8Array> | undefined;
 
-  constructor(private readonly options: StepCaClientOptions) {}
+  constructor(private readonly options: StepCaClientOptions) {
+    this.agent = stepCaAgent(options.rootPem);
+  }
 
   private async token(endpoint: 'sign' | 'revoke', subject: string, extra: Record<string, unknown> = {}): Promise<string> {
     this.key ??= jose.importJWK(this.options.privateJwk, 'ES256') as Promise<CryptoKey | Uint8Array>;
@@ -63,9 +57,7 @@ export class StepCaClient {
       .sign(await this.key);
   }
 
-  private get agent() {
-    return stepCaAgent(this.options.caUrl, this.options.rootPem);
-  }
+  private readonly agent: ReturnType<typeof stepCaAgent>;
 
   private async post(path: string, body: unknown): Promise<HttpResponse> {
     const res = await request(`${this.options.caUrl}${path}`, {

@@ -154,7 +154,10 @@ test('mqtt-connect-storm: a certificate from a foreign CA is refused, counted an
   assert.equal(run.code, 99, `the rate==1 threshold must fail:\n${run.output}`);
   assert.equal(values(run, 'mqtt_connect_refused').count, 1);
   assert.equal(values(run, 'mqtt_connected').passes, 4, 'the other devices are unaffected');
-  assert.match(run.output, /K6-0: .*K6-0-storm connect: .*tls: unknown certificate authority/, 'the refusal names the device and its cause');
+  // With TLS 1.3 the broker checks the client certificate after the client has finished its side
+  // of the handshake: the client reads the broker's alert, or, when the broker's reset arrives
+  // first and discards it, the reset. Either way the device is named and the connect refused.
+  assert.match(run.output, /K6-0: .*K6-0-storm connect: .*(tls: unknown certificate authority|connection reset by peer)/, 'the refusal names the device and its cause');
 });
 
 test('mqtt-publish: QoS 1 telemetry from distinct devices is delivered, none lost, within NFR-PERF-002', async () => {
