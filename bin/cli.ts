@@ -42,7 +42,7 @@ program
   .option('--qos <0|1>', 'telemetry QoS', '1')
   .option('--interval <ms>', 'telemetry interval per device', '1000')
   .option('--cert-lifetime <time>', 'operational certificate lifetime (renewals happen during the run when short)')
-  .option('--segment <i/n>', 'run segment i of n (k6 execution-segment semantics)', '1/1')
+  .option('--segment <i/n>', 'run segment i of n: a disjoint share of the devices, their addresses and the arrival rate', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
   .option('--max-concurrent <n>', 'devices provisioning at the same time, at most', '50')
   .option('--certificates <how>', "'provisioned' (ACME + X5C per device) or 'issued' (straight from the lab CA, for MQTT at scale)", 'provisioned')

@@ -2,7 +2,7 @@
 # Installs every tool the lab needs, pinned to the versions in environments/tools/versions.json.
 # Idempotent: each step checks what is already there and does nothing when it matches the pin.
 #
-#   scripts/bootstrap.sh            npm packages, Debian packages, step-ca, step and k6 (with the lab's MQTT extension)
+#   scripts/bootstrap.sh            npm packages, Debian packages, step-ca and step
 #   ECM_LAB_SKIP_APT=1 ...          skip Debian packages (when they are managed elsewhere)
 set -euo pipefail
 
@@ -78,30 +78,12 @@ else
   fi
 fi
 
-# --- Go-built tools (step-ca, step, k6) ---------------------------------------------------
-command -v go >/dev/null || die "Go $(pin 'v.minimumGo') or newer is required to build step-ca, step and k6 (not found on PATH)"
+# --- Go-built tools (step-ca, step) ---------------------------------------------------
+command -v go >/dev/null || die "Go $(pin 'v.minimumGo') or newer is required to build step-ca and step (not found on PATH)"
 mkdir -p "$BIN_DIR"
-# A tool with a buildDir is built from a module in this repo (k6 with the lab's MQTT extension),
-# whose go.mod/go.sum pin every dependency; it is rebuilt when those sources change.
-source_hash() { (cd "$1" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1); }
 for tool in $(pin 'Object.keys(v.go).join(" ")'); do
   module=$(pin "v.go['$tool'].module")
   version=$(pin "v.go['$tool'].version")
-  build_dir=$(pin "v.go['$tool'].buildDir || ''")
-  stamp="$BIN_DIR/.$tool.source-hash"
-  if [ -n "$build_dir" ]; then
-    grep -qE "^\s*$module $version\s*$" "$build_dir/go.mod" ||
-      die "$build_dir/go.mod does not require $module $version (the pin in $VERSIONS)"
-    want_hash=$(source_hash "$build_dir")
-    if [ -x "$BIN_DIR/$tool" ] && [ "$(cat "$stamp" 2>/dev/null || true)" = "$want_hash" ]; then
-      say "$tool $version ($build_dir): installed"
-      continue
-    fi
-    say "$tool $version: building $build_dir with $(go version | cut -d' ' -f3) (first time takes a few minutes)"
-    (cd "$build_dir" && CGO_ENABLED=0 GOFLAGS="-trimpath -mod=readonly" go build -ldflags "-s -w" -o "$BIN_DIR/$tool" "$(node -p "require('$ROOT/$VERSIONS').go['$tool'].package")")
-    echo "$want_hash" > "$stamp"
-    continue
-  fi
   if [ -x "$BIN_DIR/$tool" ] && go version -m "$BIN_DIR/$tool" 2>/dev/null | grep -q -E "^\s+mod\s+\S+\s+$version\s"; then
     say "$tool $version: installed"
     continue

@@ -21,7 +21,7 @@ export const versionPins: VersionPins = JSON.parse(
   readFileSync(path.join(repoRoot, 'environments/tools/versions.json'), 'utf8'),
 );
 
-export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium' | 'k6';
+export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium';
 
 const FIX_BOOTSTRAP = 'bash scripts/bootstrap.sh';
 
@@ -35,8 +35,6 @@ interface ToolSpec {
   pinned: string;
   /** Any installed version is accepted: the same rule as scripts/bootstrap.sh's debianRolling. */
   rolling?: boolean;
-  /** Something the version output must also show (a compiled-in extension), and what it means when it does not. */
-  requires?: { pattern: RegExp; problem: string };
 }
 
 function onPath(name: string): string[] {
@@ -88,15 +86,6 @@ const specs: Record<ToolName, ToolSpec> = {
     versionFrom: 'stdout',
     pinned: versionPins.debian.chromium!,
     rolling: versionPins.debianRolling?.includes('chromium'),
-  },
-  // `k6 version` prints "k6 v1.8.1 (go1.26.8, linux/amd64)", then its compiled-in extensions.
-  k6: {
-    candidates: (binDir) => [path.join(binDir, 'k6')],
-    versionArgs: ['version'],
-    parseVersion: firstMatch(/^k6 v(\S+)/m),
-    versionFrom: 'stdout',
-    pinned: versionPins.go.k6!.version.replace(/^v/, ''),
-    requires: { pattern: /k6\/x\/ecm-mqtt/, problem: 'built without the lab\'s MQTT extension (k6/x/ecm-mqtt)' },
   },
 };
 
@@ -157,10 +146,6 @@ export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promis
   if (!version) return { name, path: file, pinned: spec.pinned, ok: false, problem: 'cannot read its version', fix: FIX_BOOTSTRAP };
   // Debian pins carry a packaging suffix (2.0.11-1.2+deb12u2) the binary does not print.
   const matches = spec.pinned === version || spec.pinned.startsWith(`${version}-`) || spec.rolling === true;
-  const problem = !matches
-    ? `version ${version} differs from the pinned ${spec.pinned}`
-    : spec.requires && !spec.requires.pattern.test(output)
-      ? spec.requires.problem
-      : undefined;
+  const problem = matches ? undefined : `version ${version} differs from the pinned ${spec.pinned}`;
   return { name, path: file, version, pinned: spec.pinned, ok: !problem, problem, fix: problem ? FIX_BOOTSTRAP : undefined };
 }

@@ -1,4 +1,4 @@
-// A share of a fleet, with the meaning of k6's execution segments: instance i of n runs the
+// A share of a fleet, as load engines define execution segments: instance i of n runs the
 // devices [floor((i-1)·N/n), floor(i·N/n)) at R/n arrivals per second. Indexes are global,
 // so identities and loopback addresses of different segments never overlap.
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { LatencyHistograms } from '../../simulators/fleet/latency-histograms.ts';
 import { parseSegment, segmentShare } from '../../simulators/fleet/segment.ts';
 
-test('segments split a fleet like k6 execution segments: disjoint, complete, rate shared', () => {
+test('segments split a fleet into execution segments: disjoint, complete, rate shared', () => {
   for (const [devices, n] of [[50, 2], [101, 3], [7, 4], [1000, 7]] as const) {
     let next = 0;
     let rate = 0;
