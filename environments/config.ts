@@ -48,6 +48,13 @@ export const labConfigSchema = z
         maxOperationalCertDuration: goDuration.default('2160h'),
         /** Short enough for expiry scenarios; step-ca refuses shorter lifetimes. */
         minCertDuration: goDuration.default('5s'),
+        /**
+         * The bootstrap authority: a second step-ca with its own root, serving ACME http-01 and
+         * the provisioning service's bootstrap endpoint (docs/trust-model.md). 0 picks a free port.
+         */
+        bootstrapPort: port.default(0),
+        /** How long a CRL is valid (its nextUpdate). The lab republishes it to the broker long before. */
+        crlValidity: goDuration.default('24h'),
       })
       .prefault({}),
     broker: z
@@ -68,13 +75,26 @@ export const labConfigSchema = z
         persistence: z.boolean().default(false),
         /** Certificate CN of the managing application, which may read every device's topics. */
         applicationIdentity: z.string().min(1).default('lumia'),
+        /** The lab polls the CA for a fresh CRL this often (ms); 0 = a tenth of the CRL's validity, at most a minute. */
+        crlRefreshIntervalMs: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    trust: z
+      .object({
+        /**
+         * Identities never issued to a device request, on top of the lab's own: the application
+         * identity and every name derived from it (lumia, lumia-*), the servers' names
+         * (localhost, 127.0.0.1), step-ca's ("Step Online CA") and the lab's internal clients.
+         */
+        reservedIdentities: z.array(z.string().min(1)).default([]),
+        /** The network devices provision from: step-ca refuses ACME identifiers outside it. */
+        deviceNetwork: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'must be an IPv4 CIDR block such as "127.0.0.0/8"').default('127.0.0.0/8'),
       })
       .prefault({}),
     devices: z
       .object({
         /** seed 000 backwards compatibility: older firmware has no certificate support (legacy path). */
         minimumCertificateFirmware: z.string().regex(/^\d+\.\d+$/, 'must be a version such as "2.0"').default('2.0'),
-        telemetryIntervalMs: z.number().int().positive().default(1000),
       })
       .prefault({}),
     provisioning: z

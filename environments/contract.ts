@@ -1,15 +1,26 @@
 // The one contract every environment backend (local processes, containers) fulfils:
 // start(config) -> StartedLab with endpoints, trust material and stop().
 
+/** The operational authority (the seed's "Certificate Manager"): what devices and the broker trust. */
 export interface StartedCa {
   url: string;
-  /** Path of the root certificate (PEM) clients must trust. */
+  /** Path of the root certificate (PEM) clients must trust: broker, service, step-ca. */
   rootPem: string;
   /** Path of root + intermediate (PEM). */
   caBundlePem: string;
-  acmeDirectoryUrl: string;
-  acmeHttpPort: number;
   x5c: { provisioner: string; audience: string };
+  jwkProvisioner: string;
+}
+
+/** The bootstrap authority (the seed's "Provisioning Server"): bootstrap credentials only. */
+export interface StartedBootstrapCa {
+  url: string;
+  /** Path of the bootstrap root (PEM): it signs nothing the broker or a device trusts for TLS. */
+  rootPem: string;
+  /** step-ca's own ACME directory (devices use the provisioning service's gate instead). */
+  acmeDirectoryUrl: string;
+  /** Port step-ca connects to on each identifier's address for http-01 validation. */
+  acmeHttpPort: number;
   jwkProvisioner: string;
 }
 
@@ -21,7 +32,10 @@ export interface StartedBroker {
 }
 
 export interface StartedProvisioning {
-  /** HTTPS: gated ACME directory, bootstrap endpoint, admin API (/api/v1/admin/...) and page (/admin). */
+  /**
+   * HTTPS: gated ACME directory, the CA API devices and the step CLI use for X5C and renewal
+   * (the "CA URL"), bootstrap endpoint, admin API (/api/v1/admin/...) and page (/admin).
+   */
   url: string;
   /** Plain HTTP: the bootstrap endpoint only (FR-PS-004). */
   insecureUrl: string;
@@ -41,6 +55,7 @@ export interface StartedLab {
   backend: 'local' | 'containers';
   workDir: string;
   ca: StartedCa;
+  bootstrapCa: StartedBootstrapCa;
   broker: StartedBroker;
   provisioning: StartedProvisioning;
   logs: Record<string, string>;
@@ -60,14 +75,20 @@ export function describeLab(lab: StartedLab): Record<string, unknown> {
       url: lab.ca.url,
       rootPem: lab.ca.rootPem,
       caBundlePem: lab.ca.caBundlePem,
-      acmeDirectory: lab.ca.acmeDirectoryUrl,
-      acmeHttpPort: lab.ca.acmeHttpPort,
-      provisioners: { acme: lab.ca.acmeDirectoryUrl.split('/').at(-2), x5c: lab.ca.x5c.provisioner, jwk: lab.ca.jwkProvisioner },
+      provisioners: { x5c: lab.ca.x5c.provisioner, jwk: lab.ca.jwkProvisioner },
       x5cAudience: lab.ca.x5c.audience,
+    },
+    bootstrapCa: {
+      url: lab.bootstrapCa.url,
+      rootPem: lab.bootstrapCa.rootPem,
+      acmeDirectory: lab.bootstrapCa.acmeDirectoryUrl,
+      acmeHttpPort: lab.bootstrapCa.acmeHttpPort,
+      provisioners: { acme: lab.bootstrapCa.acmeDirectoryUrl.split('/').at(-2), jwk: lab.bootstrapCa.jwkProvisioner },
     },
     broker: { host: lab.broker.host, port: lab.broker.port, url: lab.broker.url },
     provisioning: {
       url: lab.provisioning.url,
+      caUrl: lab.provisioning.url,
       insecureUrl: lab.provisioning.insecureUrl,
       acmeDirectory: lab.provisioning.acmeDirectoryUrl,
       adminToken: lab.provisioning.adminToken,

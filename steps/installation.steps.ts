@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
-import { workerAddressRange } from '../simulators/shared/addresses.ts';
 import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -63,7 +62,7 @@ Then('the inventory lists a bootstrap and an operational certificate for every d
 Given('an installation with the application and {int} devices sending telemetry every {int} ms', async function (this: LabWorld, count: number, intervalMs: number) {
   // The installation as UC-01 left it: provisioned while ON for the site, then turned OFF.
   await this.admin.turnOn();
-  await this.admin.setWhitelist([workerAddressRange(this.session.worker)]);
+  await this.admin.setWhitelist(this.installationWhitelist);
   const app = await this.runningApplication();
   for (let i = 0; i < count; i++) {
     const device = this.createDevice();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { markLog, waitForLogLine } from '../environments/log-watch.ts';
 import { waitFor } from '../environments/wait.ts';
-import { workerAddressRange } from '../simulators/shared/addresses.ts';
 import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
 import { attemptMqttConnection } from '../simulators/shared/mqtt-probe.ts';
 import type { LabWorld } from './support/world.ts';
@@ -26,7 +25,7 @@ function entryCovering(kind: string, address: string): string {
 
 Given("the service engineer has turned provisioning ON for the installation's addresses", async function (this: LabWorld) {
   await this.admin.turnOn();
-  await this.admin.setWhitelist([workerAddressRange(this.session.worker)]);
+  await this.admin.setWhitelist(this.installationWhitelist);
 });
 
 Given('the provisioning service is OFF', async function (this: LabWorld) {

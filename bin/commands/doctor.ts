@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../environments/config.ts';
-import { inspectTool, toolNames, versionPins, type ToolReport } from '../../environments/tools/tools.ts';
+import { inspectTool, locateDynamicSecurityPlugin, toolNames, versionPins, type ToolReport } from '../../environments/tools/tools.ts';
 
 const run = promisify(execFile);
 
@@ -49,6 +49,14 @@ function acmePortCheck(port: number): Check {
   };
 }
 
+function dynamicSecurityCheck(): Check {
+  try {
+    return { name: 'mosquitto dynsec plugin', ok: true, detail: `${locateDynamicSecurityPlugin()} (disconnects a revoked client alone)` };
+  } catch (err) {
+    return { name: 'mosquitto dynsec plugin', ok: false, detail: (err as Error).message, fix: 'bash scripts/bootstrap.sh' };
+  }
+}
+
 function toolCheck(t: ToolReport): Check {
   return {
     name: t.name,
@@ -65,6 +73,7 @@ export async function doctorCommand(global: { config?: string }, opts: { json?: 
     { name: 'node', ok: Number(process.versions.node.split('.')[0]) >= 20, detail: process.versions.node + ' (needs >= 20)' },
     await goCheck(),
     ...tools.map(toolCheck),
+    dynamicSecurityCheck(),
     await loopbackCheck(),
     acmePortCheck(config.ca.acmeHttpPort),
   ];

@@ -158,7 +158,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       process.stderr.write('starting the lab (step-ca, Mosquitto, provisioning service)...\n');
       lab = await startLocalLab(config, { handleSignals: false });
       fleetLab = ownedFleetLab(lab);
-      responder = await startChallengeResponder(lab.ca.acmeHttpPort);
+      responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
       endpoints = labEndpoints(lab, responder);
     }
     try {

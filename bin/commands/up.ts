@@ -8,7 +8,7 @@ import { startChallengeResponder } from '../../simulators/acme/http01-responder.
 
 export async function upCommand(global: { config?: string }, opts: { json?: boolean; serveChallenges?: boolean }): Promise<void> {
   const config = loadConfig({ file: global.config });
-  if (!opts.json) console.error('starting step-ca, Mosquitto and the provisioning service...');
+  if (!opts.json) console.error('starting the two step-ca authorities, Mosquitto and the provisioning service...');
   const lab = await startLocalLab(config);
   const description: Record<string, unknown> = describeLab(lab);
   let responder: Awaited<ReturnType<typeof startChallengeResponder>> | undefined;
@@ -16,25 +16,26 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
     // Fleet segments (ecm-lab load --lab) write key authorizations here; this process answers step-ca.
     const webroot = path.join(lab.workDir, 'acme-webroot');
     mkdirSync(webroot, { mode: 0o755 });
-    responder = await startChallengeResponder(lab.ca.acmeHttpPort, { webroot });
+    responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { webroot });
     description.acmeWebroot = webroot;
   }
   if (opts.json) {
     console.log(JSON.stringify(description));
   } else {
     console.log(`ecm-lab ${lab.id} is up (Ctrl-C to stop)
-  step-ca        ${lab.ca.url}
-  root CA        ${lab.ca.rootPem}
-  ACME directory ${lab.provisioning.acmeDirectoryUrl}  (gated by the provisioning service; http-01 validation on port ${lab.ca.acmeHttpPort} of each identifier)
+  CA URL         ${lab.provisioning.url}  (the operational authority's API for X5C and renewal, through the provisioning service)
+  root CA        ${lab.ca.rootPem}  (the one root devices, the broker and the service trust)
+  ACME directory ${lab.provisioning.acmeDirectoryUrl}  (gated by the provisioning service; http-01 validation on port ${lab.bootstrapCa.acmeHttpPort} of each identifier)
   X5C            provisioner "${lab.ca.x5c.provisioner}", audience ${lab.ca.x5c.audience}
+  step-ca        ${lab.ca.url} (operational), ${lab.bootstrapCa.url} (bootstrap; root ${lab.bootstrapCa.rootPem})
   broker (mTLS)  ${lab.broker.url}
   provisioning   ${lab.provisioning.url} (admin page ${lab.provisioning.url}/admin; bootstrap over plain HTTP ${lab.provisioning.insecureUrl})
   admin token    ${lab.provisioning.adminToken}   (shown once; set provisioning.adminToken to choose it)
   logs           ${Object.values(lab.logs).join(', ')}${responder ? `
-  http-01        answered on port ${lab.ca.acmeHttpPort} from ${String(description.acmeWebroot)} (for ecm-lab load --lab)` : ''}`);
+  http-01        answered on port ${lab.bootstrapCa.acmeHttpPort} from ${String(description.acmeWebroot)} (for ecm-lab load --lab)` : ''}`);
   }
   // The lab stops on SIGINT/SIGTERM (stopOnSignal); if a component dies, stop everything and say so.
-  const watched = [lab.stepCa, lab.mosquitto, lab.provisioningService];
+  const watched = [lab.stepCa, lab.bootstrapStepCa, lab.mosquitto, lab.provisioningService];
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const dead = watched.find((c) => !c.running);

@@ -1,39 +1,52 @@
-// The local backend: step-ca and Mosquitto as child processes on free loopback ports, in a
-// private work directory, with logs under reports/logs/<lab id>/.
+// The local backend: the two step-ca authorities, Mosquitto and the provisioning service as child
+// processes on free loopback ports, in a private work directory, with logs under
+// reports/logs/<lab id>/. The wiring of the trust model (docs/trust-model.md) is here: which root
+// each component trusts, where step-ca's webhooks point, who gets the CRL and the disconnects.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
-import { crlUrl } from '../pki/ca-json.ts';
+import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
 import { createIntermediateCa, issueForCsr, issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
 import { createCrl } from '../pki/crl.ts';
+import { createOperationalHierarchy, createLabPki, writeLabPki, type LabPki, type LabPkiFiles } from '../pki/lab-pki.ts';
 import { x509 } from '../pki/x509.ts';
-import { createLabPki, writeLabPki, type LabPki } from '../pki/lab-pki.ts';
 import { fetchCrlPem } from '../step-ca-api.ts';
+import type { RevocationEvent } from '../../services/provisioning/context.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
+import { BrokerAdmin } from './broker-admin.ts';
+import { CrlPublisher } from './crl-publisher.ts';
+import { BROKER_ADMIN_IDENTITY } from './mosquitto-config.ts';
 import { startMosquitto, type StartedMosquitto } from './mosquitto.ts';
-import { prepareProvisioningProcess, type StartedProvisioningProcess } from './provisioning-process.ts';
+import { freePort } from './ports.ts';
+import { prepareProvisioningProcess, type PreparedProvisioningProcess, type StartedProvisioningProcess } from './provisioning-process.ts';
 import { stopOnSignal } from './shutdown.ts';
 import { startStepCa, type StartedStepCa } from './step-ca.ts';
 
-/** What the local backend offers beyond the contract: the lab's own CA, for tests that forge certificates. */
+/** What the local backend offers beyond the contract: the lab's own CAs, for tests that forge certificates. */
 export interface StartedLocalLab extends StartedLab {
   backend: 'local';
   config: LabConfig;
   pki: LabPki;
+  /** The operational authority. */
   stepCa: StartedStepCa;
+  bootstrapStepCa: StartedStepCa;
   mosquitto: StartedMosquitto;
   /** The provisioning service's process; restart() keeps its ports, token and data (NFR-REL-002). */
   provisioningService: StartedProvisioningProcess & { restart(): Promise<void> };
-  /** Where the broker reads the issuing CA's CRL; refreshed after every revocation. */
+  /** Where the broker reads the issuing CA's CRL; refreshed on a schedule and after every revocation. */
   crlFile: string;
+  crlPublisher: CrlPublisher;
+  /** Each revocation's disconnect, as measured by the lab (revocation answered by step-ca to broker confirmed). */
+  readonly disconnects: { identity: string; serial: string; ms: number }[];
   /**
-   * Replaces the lab's CA material and restarts every component on it (UC-04, UC-05):
+   * Replaces the operational CA material and restarts every component on it (UC-04, UC-05):
    * 'intermediate' — the root revokes the issuing intermediate and signs a new one; the old
    * intermediate's final CRL lists every certificate it issued, so the broker refuses them.
-   * 'root' — a new root and intermediate; certificates under the old root are unknown to all.
+   * 'root' — a new operational root and intermediate; certificates under the old root are unknown.
+   * The bootstrap hierarchy stays: devices re-acquire with their bootstrap credentials.
    * Devices are not touched: finding out is their job.
    */
   rotatePki(kind: 'intermediate' | 'root'): Promise<void>;
@@ -46,26 +59,9 @@ function newLabId(): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-async function issueServerCertificate(pki: LabPki): Promise<{ certificateChainPem: string; privateKeyPem: string }> {
-  const server: IssuedCertificate = await issueLeaf(pki.intermediate, {
-    commonName: 'localhost',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    extendedKeyUsages: ['serverAuth'],
-    notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
-  });
-  // Leaf then intermediate, so a client trusting only the root can build the chain.
-  return { certificateChainPem: `${server.certificatePem}\n${pki.intermediate.certificatePem}\n`, privateKeyPem: server.privateKeyPem + '\n' };
-}
-
-async function writeServerCertificate(pki: LabPki, dir: string): Promise<{ cert: string; key: string }> {
-  const server = await issueServerCertificate(pki);
-  const cert = path.join(dir, 'server.crt');
-  const key = path.join(dir, 'server.key');
-  writeFileSync(cert, server.certificateChainPem);
-  writeFileSync(key, server.privateKeyPem, { mode: 0o600 });
-  return { cert, key };
-}
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+const SERVER_NAMES = { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], extendedKeyUsages: ['serverAuth' as const] };
+const withIntermediate = (pki: LabPki, leafPem: string) => `${leafPem}\n${pki.intermediate.certificatePem}\n`;
 
 export interface LocalLabOptions {
   /**
@@ -73,6 +69,44 @@ export interface LocalLabOptions {
    * (write a partial report) turn this off and stop the lab themselves.
    */
   handleSignals?: boolean;
+}
+
+/** Cleanups run one after the other, last registered first: a component stops before what it depends on. */
+class Cleanups {
+  readonly #steps: Array<() => Promise<void>> = [];
+
+  add(step: () => Promise<void>): void {
+    this.#steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    const failures: unknown[] = [];
+    while (this.#steps.length > 0) {
+      try {
+        await this.#steps.pop()!();
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (failures.length > 0) throw new AggregateError(failures, 'some lab components failed to stop');
+  }
+}
+
+/** The broker's own certificate, the readiness probe's and the lab administrator's, from whichever intermediate issues now. */
+async function writeBrokerCredentials(pki: LabPki, config: LabConfig, dir: string, caPort: number) {
+  const server = await issueLeaf(pki.intermediate, { ...SERVER_NAMES, notAfter: new Date(Date.now() + YEAR_MS) });
+  const files = { cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') };
+  writeFileSync(files.cert, withIntermediate(pki, server.certificatePem));
+  writeFileSync(files.key, server.privateKeyPem + '\n', { mode: 0o600 });
+  const client = async (commonName: string): Promise<IssuedCertificate> =>
+    issueLeaf(pki.intermediate, { commonName, extendedKeyUsages: ['clientAuth'], crlDistributionPoints: [crlUrl(config.ca, caPort)], notAfter: new Date(Date.now() + YEAR_MS) });
+  const probe = await client('ecm-lab-readiness-probe');
+  const admin = await client(BROKER_ADMIN_IDENTITY);
+  return {
+    files,
+    probe: { cert: withIntermediate(pki, probe.certificatePem), key: probe.privateKeyPem },
+    admin: { certificateChainPem: withIntermediate(pki, admin.certificatePem), privateKeyPem: admin.privateKeyPem },
+  };
 }
 
 export async function startLocalLab(config: LabConfig, options: LocalLabOptions = {}): Promise<StartedLocalLab> {
@@ -84,19 +118,21 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   mkdirSync(logsDir, { recursive: true });
   const logs = {
     'step-ca': path.join(logsDir, 'step-ca.log'),
+    'bootstrap-ca': path.join(logsDir, 'bootstrap-ca.log'),
     mosquitto: path.join(logsDir, 'mosquitto.log'),
     'provisioning-service': path.join(logsDir, 'provisioning-service.log'),
   };
 
-  const stoppers: Array<() => Promise<void>> = [];
+  const cleanups = new Cleanups();
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      const results = await Promise.allSettled(stoppers.reverse().map((s) => s()));
-      unregister();
-      if (ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
-      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failures.length > 0) throw new AggregateError(failures.map((f) => f.reason), 'some lab components failed to stop');
+      try {
+        await cleanups.run();
+      } finally {
+        unregister();
+        if (ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
+      }
     })();
     return stopping;
   };
@@ -105,99 +141,134 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   try {
     const pki = await createLabPki(config.pki);
     const pkiFiles = writeLabPki(pki, path.join(workDir, 'pki'));
-    // The provisioning service makes its own keys first: step-ca's ca.json names its JWK.
+    // The provisioning service makes its own keys first: both ca.json files name its JWK, and
+    // step-ca's webhooks point at its hook listener.
     const serviceSetup = {
       dataDir: path.join(workDir, 'provisioning'),
       keyAlgorithm: config.pki.keyAlgorithm,
       provisioner: 'provisioning-service',
       logFile: logs['provisioning-service'],
+      readinessTimeoutMs: config.readinessTimeoutMs,
     };
-    let preparedService = await prepareProvisioningProcess(serviceSetup);
-    stoppers.push(() => preparedService.stop());
-    const serviceKey = { provisioner: serviceSetup.provisioner, publicJwk: preparedService.publicJwk };
+    let preparedService: PreparedProvisioningProcess = await prepareProvisioningProcess(serviceSetup);
+    cleanups.add(() => preparedService.stop());
+    const serviceJwk = { name: serviceSetup.provisioner, publicKey: preparedService.publicJwk as Record<string, unknown> };
+    const hooksPort = await freePort(config.provisioning.host);
+    const webhookBaseUrl = `https://${config.provisioning.host}:${hooksPort}`;
 
-    const stepCa = await startStepCa({ config, pki: pkiFiles, serviceKey, dir: path.join(workDir, 'step-ca'), logFile: logs['step-ca'] });
-    stoppers.push(() => stepCa.stop());
+    const acmeHttpPort = config.ca.acmeHttpPort || (await freePort(config.ca.host));
+    const bootstrapStepCa = await startStepCa({
+      name: 'bootstrap-ca',
+      config,
+      port: config.ca.bootstrapPort,
+      rootCertFile: pkiFiles.bootstrapRootCert,
+      files: { root: pkiFiles.bootstrapRootCert, intermediateCert: pkiFiles.bootstrapIntermediateCert, intermediateKey: pkiFiles.bootstrapIntermediateKey },
+      renderCaJson: (port, files) => renderBootstrapCaJson({ config: config.ca, port, files, serviceJwk, webhookBaseUrl }),
+      acmeHttpPort,
+      // Its webhook client must trust the service's TLS certificate, which is operational: Go's
+      // system pool (which step-ca adds its own roots to) reads this file. Re-read at a restart.
+      env: { SSL_CERT_FILE: pkiFiles.rootCert },
+      dir: path.join(workDir, 'bootstrap-ca'),
+      logFile: logs['bootstrap-ca'],
+    });
+    cleanups.add(() => bootstrapStepCa.stop());
+
+    const stepCa = await startStepCa({
+      name: 'step-ca',
+      config,
+      port: config.ca.port,
+      rootCertFile: pkiFiles.rootCert,
+      files: { root: pkiFiles.rootCert, intermediateCert: pkiFiles.intermediateCert, intermediateKey: pkiFiles.intermediateKey },
+      // Only bootstrap credentials may sign an X5C token: the X5C roots are the bootstrap root.
+      renderCaJson: (port, files) => renderOperationalCaJson({ config: config.ca, port, files, serviceJwk, webhookBaseUrl, x5cRootsPem: pki.bootstrapRoot.certificatePem }),
+      dir: path.join(workDir, 'step-ca'),
+      logFile: logs['step-ca'],
+    });
+    cleanups.add(() => stepCa.stop());
 
     const brokerDir = path.join(workDir, 'mosquitto');
     mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
-    const server = await writeServerCertificate(pki, brokerDir);
-    const probe = await issueLeaf(pki.intermediate, {
-      commonName: 'ecm-lab-readiness-probe',
-      extendedKeyUsages: ['clientAuth'],
-      crlDistributionPoints: [crlUrl(config.ca, stepCa.port)],
-    });
-    const caCrl = () => fetchCrlPem(stepCa.url, pki.root.certificatePem);
+    let broker = await writeBrokerCredentials(pki, config, brokerDir, stepCa.port);
     // The broker checks client certificates against the issuing CA's CRL from its first start,
     // plus the final CRLs of retired intermediates (OpenSSL checks only the leaf's issuer).
     const crlFile = path.join(brokerDir, 'crl.pem');
     const retiredIntermediateCrls: string[] = [];
     let rootCrl: string | undefined;
-    const writeBrokerCrl = (current: string) => writeFileSync(crlFile, [current, ...retiredIntermediateCrls].join('\n'));
-    writeBrokerCrl(await caCrl());
-    const probeCredentials = { cert: probe.certificatePem, key: probe.privateKeyPem };
-    const mosquitto = await startMosquitto({
+    let mosquitto: StartedMosquitto | undefined;
+    const crlPublisher = new CrlPublisher({
+      fetch: () => fetchCrlPem(stepCa.url, pki.root.certificatePem),
+      extraCrls: () => retiredIntermediateCrls,
+      file: crlFile,
+      reload: () => mosquitto!.reload(),
+      intervalMs: config.broker.crlRefreshIntervalMs,
+      onError: (err) => console.error(`ecm-lab: could not refresh the broker's CRL: ${err.message}`),
+    });
+    await crlPublisher.prime();
+    const probe = { ...broker.probe };
+    mosquitto = await startMosquitto({
       config,
       dir: brokerDir,
       logFile: logs.mosquitto,
-      files: { caBundle: pkiFiles.caBundle, serverCert: server.cert, serverKey: server.key, crlFile },
-      probe: probeCredentials,
+      files: { caBundle: pkiFiles.caBundle, serverCert: broker.files.cert, serverKey: broker.files.key, crlFile },
+      probe,
     });
-    stoppers.push(() => mosquitto.stop());
+    cleanups.add(() => mosquitto!.stop());
+    crlPublisher.start();
+    cleanups.add(async () => crlPublisher.stop());
+    const brokerAdmin = () => BrokerAdmin.connect({ host: mosquitto!.host, port: mosquitto!.port, trustedRootPem: pki.root.certificatePem, credentials: broker.admin });
+    let admin = await brokerAdmin();
+    cleanups.add(() => admin.close());
 
-    const serviceOptions: ServiceProcessOptions = {
+    const disconnects: StartedLocalLab['disconnects'] = [];
+    const applicationIdentities = new Set<string>();
+    const authority = (step: StartedStepCa, hierarchy: { root: IssuedCertificate; intermediate: IssuedCertificate }) => ({
+      url: step.url,
+      rootPem: hierarchy.root.certificatePem,
+      intermediatePem: hierarchy.intermediate.certificatePem,
+      audienceHost: config.ca.dnsNames[0]!,
+      jwkProvisioner: serviceSetup.provisioner,
+      logFile: step.logFile,
+    });
+    const serviceOptions = (): ServiceProcessOptions => ({
       host: config.provisioning.host,
       httpsPort: config.provisioning.port,
       httpPort: config.provisioning.insecurePort,
-      ca: {
-        url: stepCa.url,
-        rootPem: pki.root.certificatePem,
-        audienceHost: config.ca.dnsNames[0]!,
-        jwkProvisioner: serviceKey.provisioner,
-        acmeProvisioner: config.ca.acmeProvisioner,
-      },
+      hooksPort,
+      ca: { ...authority(stepCa, pki), x5cProvisioner: config.ca.x5cProvisioner },
+      bootstrapCa: { ...authority(bootstrapStepCa, { root: pki.bootstrapRoot, intermediate: pki.bootstrapIntermediate }), acmeProvisioner: config.ca.acmeProvisioner },
+      trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork },
       dataDir: serviceSetup.dataDir,
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
-    };
+    });
     const chainCrls = () => [...(rootCrl ? [rootCrl] : []), ...retiredIntermediateCrls];
     const serviceHooks = {
       extraCrls: chainCrls,
-      // Mosquitto re-reads the CRL on SIGHUP for new handshakes.
-      onCrlUpdated: async (crlPem: string) => {
-        writeBrokerCrl(crlPem);
-        mosquitto.reload();
+      // A revoked operational certificate: the broker gets the CRL for new handshakes, and every
+      // connection of that identity is closed now (only the revoked identity's, nobody else's).
+      async revoked(event: RevocationEvent) {
+        if (event.kind === 'bootstrap' || !event.crlPem) return;
+        const started = performance.now();
+        await crlPublisher.publish(event.crlPem);
+        await admin.disconnect(event.identity);
+        disconnects.push({ identity: event.identity, serial: event.serial, ms: performance.now() - started });
+      },
+      async applicationEnrolled({ identity }: { identity: string }) {
+        applicationIdentities.add(identity);
+        await mosquitto!.setApplicationIdentities([...applicationIdentities]);
       },
       // Its HTTPS certificate, from whichever intermediate issues now (UC-04 replaces it).
-      certify: async (csrPem: string) => {
-        const leaf = await issueForCsr(pki.intermediate, csrPem, {
-          commonName: 'localhost',
-          dnsNames: ['localhost'],
-          ipAddresses: ['127.0.0.1'],
-          extendedKeyUsages: ['serverAuth'],
-          notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
-        });
-        return `${leaf}\n${pki.intermediate.certificatePem}\n`;
-      },
+      certify: async (csrPem: string) => withIntermediate(pki, await issueForCsr(pki.intermediate, csrPem, { ...SERVER_NAMES, notAfter: new Date(Date.now() + YEAR_MS) })),
     };
-    let service = await preparedService.start(serviceOptions, serviceHooks);
-    // A restart is a new process: it makes a new TLS key (its JWK stays in its data directory).
-    const startService = async () => {
-      preparedService = await prepareProvisioningProcess(serviceSetup);
-      return preparedService.start(serviceOptions, serviceHooks);
-    };
-    // Restarts keep the ports, the token and the data directory of the first start.
-    Object.assign(serviceOptions, {
-      adminToken: service.adminToken,
-      httpsPort: Number(new URL(service.url).port),
-      httpPort: Number(new URL(service.insecureUrl).port),
-    });
-    // Restarts keep the endpoints, the token and the audit log; only the process changes.
+    let service = await preparedService.start(serviceOptions(), serviceHooks);
+    // Restarts keep the ports and the token of the first start; only the process changes (and its TLS key).
+    config = { ...config, provisioning: { ...config.provisioning, adminToken: service.adminToken, port: Number(new URL(service.url).port), insecurePort: Number(new URL(service.insecureUrl).port) } };
     const { url, insecureUrl, acmeDirectoryUrl, adminToken, auditLogFile } = service;
     const provisioningService = {
       url,
       insecureUrl,
+      hooksUrl: service.hooksUrl,
       acmeDirectoryUrl,
       adminToken,
       auditLogFile,
@@ -209,21 +280,22 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
       logFile: service.logFile,
       stop: () => service.stop(),
-      issuedSerials: () => service.issuedSerials(),
+      issuedSerials: (issuer?: string) => service.issuedSerials(issuer),
       async restart() {
         await service.stop();
-        service = await startService();
+        preparedService = await prepareProvisioningProcess(serviceSetup);
+        service = await preparedService.start(serviceOptions(), serviceHooks);
       },
     };
 
     const rotatePki = async (kind: 'intermediate' | 'root') => {
       const retired = pki.intermediate;
       if (kind === 'root') {
-        Object.assign(pki, await createLabPki(config.pki));
+        Object.assign(pki, await createOperationalHierarchy(config.pki));
         retiredIntermediateCrls.length = 0;
         rootCrl = undefined;
       } else {
-        const issued = await provisioningService.issuedSerials();
+        const issued = await provisioningService.issuedSerials(retired.certificate.subject);
         retiredIntermediateCrls.push(await createCrl(retired, issued.map((serial) => ({ serial, reason: x509.X509CrlReason.cACompromise }))));
         rootCrl = await createCrl(pki.root, [{ serial: retired.certificate.serialNumber, reason: x509.X509CrlReason.cACompromise }]);
         pki.intermediate = await createIntermediateCa(pki.root, {
@@ -235,16 +307,14 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       }
       writeLabPki(pki, pkiFiles.dir);
       await stepCa.restart();
-      await writeServerCertificate(pki, brokerDir);
-      const nextProbe = await issueLeaf(pki.intermediate, {
-        commonName: 'ecm-lab-readiness-probe',
-        extendedKeyUsages: ['clientAuth'],
-        crlDistributionPoints: [crlUrl(config.ca, stepCa.port)],
-      });
-      Object.assign(probeCredentials, { cert: nextProbe.certificatePem, key: nextProbe.privateKeyPem });
-      writeBrokerCrl(await caCrl());
-      await mosquitto.restart();
-      serviceOptions.ca.rootPem = pki.root.certificatePem;
+      // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
+      await bootstrapStepCa.restart();
+      await admin.close();
+      broker = await writeBrokerCredentials(pki, config, brokerDir, stepCa.port);
+      Object.assign(probe, broker.probe);
+      await crlPublisher.prime();
+      await mosquitto!.restart();
+      admin = await brokerAdmin();
       await provisioningService.restart();
     };
 
@@ -255,19 +325,27 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       workDir,
       pki,
       stepCa,
+      bootstrapStepCa,
       mosquitto,
       provisioningService,
       crlFile,
+      crlPublisher,
+      disconnects,
       rotatePki,
       chainCrls,
       ca: {
         url: stepCa.url,
         rootPem: pkiFiles.rootCert,
         caBundlePem: pkiFiles.caBundle,
-        acmeDirectoryUrl: stepCa.acmeDirectoryUrl,
-        acmeHttpPort: stepCa.acmeHttpPort,
-        x5c: { provisioner: stepCa.x5cProvisioner, audience: stepCa.x5cSignAudience },
-        jwkProvisioner: stepCa.jwkProvisioner,
+        x5c: { provisioner: config.ca.x5cProvisioner, audience: `https://${config.ca.dnsNames[0]}/1.0/sign#x5c/${config.ca.x5cProvisioner}` },
+        jwkProvisioner: serviceSetup.provisioner,
+      },
+      bootstrapCa: {
+        url: bootstrapStepCa.url,
+        rootPem: pkiFiles.bootstrapRootCert,
+        acmeDirectoryUrl: `${bootstrapStepCa.url}/acme/${config.ca.acmeProvisioner}/directory`,
+        acmeHttpPort,
+        jwkProvisioner: serviceSetup.provisioner,
       },
       broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url },
       provisioning: provisioningService,
@@ -275,7 +353,8 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       processes(): ComponentProcess[] {
         return [
           { name: 'step-ca', pid: stepCa.pid, logFile: stepCa.logFile },
-          { name: 'mosquitto', pid: mosquitto.pid, logFile: mosquitto.logFile },
+          { name: 'bootstrap-ca', pid: bootstrapStepCa.pid, logFile: bootstrapStepCa.logFile },
+          { name: 'mosquitto', pid: mosquitto!.pid, logFile: mosquitto!.logFile },
           { name: 'provisioning-service', pid: provisioningService.pid, logFile: provisioningService.logFile },
         ];
       },
@@ -288,3 +367,5 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
     throw err;
   }
 }
+
+export type { LabPkiFiles };

@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { LabConfig } from '../config.ts';
-import { locateTool } from '../tools/tools.ts';
+import { locateDynamicSecurityPlugin, locateTool } from '../tools/tools.ts';
+import { markLog, waitForLogLine } from '../log-watch.ts';
 import { GiveUp, waitFor } from '../wait.ts';
 import { ManagedProcess } from './child-process.ts';
-import { renderAcl, renderMosquittoConf, type MosquittoFiles } from './mosquitto-config.ts';
+import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf, type MosquittoFiles } from './mosquitto-config.ts';
 import { freePort } from './ports.ts';
 
 export interface ClientCredentials {
@@ -19,7 +20,7 @@ export interface MosquittoOptions {
   config: LabConfig;
   dir: string;
   logFile: string;
-  files: Omit<MosquittoFiles, 'aclFile'>;
+  files: Omit<MosquittoFiles, 'aclFile' | 'dynamicSecurity'>;
   /** A client certificate the readiness probe presents (the listener requires one); mutable. */
   probe: ClientCredentials;
 }
@@ -32,8 +33,10 @@ export interface StartedMosquitto {
   logFile: string;
   pid: number;
   readonly running: boolean;
-  /** SIGHUP: Mosquitto re-reads its CRL and ACL for new connections. */
-  reload(): void;
+  /** SIGHUP: Mosquitto re-reads its CRL and ACL for new connections; resolves once it has. */
+  reload(): Promise<void>;
+  /** Gives these identities (beyond the configured one) the application's topic rights, then reloads. */
+  setApplicationIdentities(identities: readonly string[]): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -56,13 +59,31 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
   const port = config.broker.port || (await freePort(config.broker.host));
   const aclFile = path.join(options.dir, 'acl');
   const configFile = path.join(options.dir, 'mosquitto.conf');
+  const dynamicSecurity = { plugin: locateDynamicSecurityPlugin(), configFile: path.join(options.dir, 'dynamic-security.json') };
   writeFileSync(aclFile, renderAcl(config.broker), { mode: 0o600 });
+  writeFileSync(dynamicSecurity.configFile, renderDynamicSecurityConfig(), { mode: 0o600 });
   writeFileSync(
     configFile,
-    renderMosquittoConf({ broker: config.broker, port, files: { ...options.files, aclFile }, runAsUser: os.userInfo().username, logFile: options.logFile, persistenceDir: options.dir }),
+    renderMosquittoConf({
+      broker: config.broker,
+      port,
+      files: { ...options.files, aclFile, dynamicSecurity },
+      runAsUser: os.userInfo().username,
+      logFile: options.logFile,
+      persistenceDir: options.dir,
+    }),
     { mode: 0o600 },
   );
   let process_ = await launch();
+
+  // The reload runs in the broker's main loop right after it logs "Reloading config.", so a
+  // handshake answered after that line is answered under the new configuration.
+  async function reload(): Promise<void> {
+    const mark = markLog(options.logFile);
+    process_.signal('SIGHUP');
+    await waitForLogLine(mark, /Reloading config\./, config.readinessTimeoutMs);
+    await tlsHandshake(config.broker.host, port, readFileSync(options.files.caBundle, 'utf8'), options.probe);
+  }
 
   // The CA bundle and the probe's credentials are read at every (re)start: a PKI rotation
   // replaces both before restarting the broker.
@@ -98,7 +119,11 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
     get running() {
       return process_.running;
     },
-    reload: () => process_.signal('SIGHUP'),
+    reload,
+    setApplicationIdentities(identities) {
+      writeFileSync(aclFile, renderAcl(config.broker, identities), { mode: 0o600 });
+      return reload();
+    },
     async restart() {
       await process_.stop();
       process_ = await launch();

@@ -5,9 +5,17 @@ import * as jose from 'jose';
 import type { LabConfig } from '../config.ts';
 import { createIntermediateCa, createRootCa, type IssuedCertificate } from './certificate-authority.ts';
 
+/**
+ * Two hierarchies (docs/trust-model.md). The operational one issues what authenticates on the
+ * network (device and application certificates, every server certificate) and is all the broker
+ * trusts; the bootstrap one issues only bootstrap credentials, which buy an operational
+ * certificate from the X5C provisioner and are worth nothing anywhere else.
+ */
 export interface LabPki {
   root: IssuedCertificate;
   intermediate: IssuedCertificate;
+  bootstrapRoot: IssuedCertificate;
+  bootstrapIntermediate: IssuedCertificate;
 }
 
 export interface LabPkiFiles {
@@ -15,19 +23,22 @@ export interface LabPkiFiles {
   rootCert: string;
   intermediateCert: string;
   intermediateKey: string;
-  /** Root then intermediate: what a peer needs to verify any lab-issued leaf. */
+  /** Root then intermediate: what a peer needs to verify any operational leaf. */
   caBundle: string;
+  bootstrapRootCert: string;
+  bootstrapIntermediateCert: string;
+  bootstrapIntermediateKey: string;
 }
 
-export async function createLabPki(config: LabConfig['pki']): Promise<LabPki> {
+async function createHierarchy(config: LabConfig['pki'], label: string): Promise<{ root: IssuedCertificate; intermediate: IssuedCertificate }> {
   const root = await createRootCa({
-    commonName: `${config.organization} Root CA`,
+    commonName: `${config.organization} ${label}Root CA`,
     organization: config.organization,
     algorithm: config.keyAlgorithm,
     validityDays: config.rootValidityDays,
   });
   const intermediate = await createIntermediateCa(root, {
-    commonName: `${config.organization} Intermediate CA`,
+    commonName: `${config.organization} ${label}Intermediate CA`,
     organization: config.organization,
     algorithm: config.keyAlgorithm,
     validityDays: config.intermediateValidityDays,
@@ -35,7 +46,16 @@ export async function createLabPki(config: LabConfig['pki']): Promise<LabPki> {
   return { root, intermediate };
 }
 
-/** Writes private keys 0600 inside a 0700 directory; the root key is never written at all. */
+/** The operational hierarchy alone: a root rotation (UC-05) replaces it and leaves the bootstrap one. */
+export const createOperationalHierarchy = (config: LabConfig['pki']) => createHierarchy(config, '');
+
+export async function createLabPki(config: LabConfig['pki']): Promise<LabPki> {
+  const operational = await createOperationalHierarchy(config);
+  const bootstrap = await createHierarchy(config, 'Bootstrap ');
+  return { ...operational, bootstrapRoot: bootstrap.root, bootstrapIntermediate: bootstrap.intermediate };
+}
+
+/** Writes private keys 0600 inside a 0700 directory; the root keys are never written at all. */
 export function writeLabPki(pki: LabPki, dir: string): LabPkiFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files: LabPkiFiles = {
@@ -44,11 +64,17 @@ export function writeLabPki(pki: LabPki, dir: string): LabPkiFiles {
     intermediateCert: path.join(dir, 'intermediate_ca.crt'),
     intermediateKey: path.join(dir, 'intermediate_ca.key'),
     caBundle: path.join(dir, 'ca_bundle.crt'),
+    bootstrapRootCert: path.join(dir, 'bootstrap_root_ca.crt'),
+    bootstrapIntermediateCert: path.join(dir, 'bootstrap_intermediate_ca.crt'),
+    bootstrapIntermediateKey: path.join(dir, 'bootstrap_intermediate_ca.key'),
   };
   writeFileSync(files.rootCert, pki.root.certificatePem + '\n');
   writeFileSync(files.intermediateCert, pki.intermediate.certificatePem + '\n');
   writeFileSync(files.intermediateKey, pki.intermediate.privateKeyPem + '\n', { mode: 0o600 });
   writeFileSync(files.caBundle, `${pki.root.certificatePem}\n${pki.intermediate.certificatePem}\n`);
+  writeFileSync(files.bootstrapRootCert, pki.bootstrapRoot.certificatePem + '\n');
+  writeFileSync(files.bootstrapIntermediateCert, pki.bootstrapIntermediate.certificatePem + '\n');
+  writeFileSync(files.bootstrapIntermediateKey, pki.bootstrapIntermediate.privateKeyPem + '\n', { mode: 0o600 });
   return files;
 }
 

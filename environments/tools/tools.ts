@@ -149,3 +149,21 @@ export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promis
   const problem = matches ? undefined : `version ${version} differs from the pinned ${spec.pinned}`;
   return { name, path: file, version, pinned: spec.pinned, ok: !problem, problem, fix: problem ? FIX_BOOTSTRAP : undefined };
 }
+
+/**
+ * Mosquitto's dynamic security plugin, shipped with Debian's mosquitto package: the lab uses it to
+ * disconnect one client whose certificate was revoked (deleteClient kicks its connections).
+ */
+export function locateDynamicSecurityPlugin(): string {
+  const candidates = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib'].map((dir) => path.join(dir, 'mosquitto_dynamic_security.so'));
+  const found = candidates.find((file) => {
+    try {
+      accessSync(file, constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!found) throw new MissingToolError(`mosquitto_dynamic_security.so not found (looked in ${candidates.join(', ')}); it comes with Debian's mosquitto package: ${FIX_BOOTSTRAP}`);
+  return found;
+}

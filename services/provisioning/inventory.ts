@@ -19,6 +19,8 @@ export interface CertificateRecord {
   /** Lowercase hex SHA-256 of the DER certificate. */
   sha256: string;
   kind: CertificateKind;
+  /** How it was issued: acme, bootstrap-endpoint, serverkeygen, x5c, renewal, admin (null for records older than this field). */
+  via: string | null;
   status: CertificateStatus;
   revokedAt: Date | null;
   revocationReason: string | null;
@@ -68,6 +70,7 @@ const MIGRATIONS: readonly string[] = [
      pem               TEXT NOT NULL
    );
    CREATE INDEX certificates_by_device ON certificates (device_id);`,
+  `ALTER TABLE certificates ADD COLUMN via TEXT;`,
 ];
 
 interface Row {
@@ -79,6 +82,7 @@ interface Row {
   not_after: string;
   sha256: string;
   kind: string;
+  via: string | null;
   status: CertificateStatus;
   revoked_at: string | null;
   revocation_reason: string | null;
@@ -96,6 +100,7 @@ function fromRow(row: Row): CertificateRecord {
     notAfter: new Date(row.not_after),
     sha256: row.sha256,
     kind: row.kind,
+    via: row.via,
     status: row.status,
     revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
     revocationReason: row.revocation_reason,
@@ -123,8 +128,8 @@ export interface InventoryOptions {
 function statements(db: Database.Database) {
   return {
     insert: db.prepare(
-      `INSERT INTO certificates (serial, device_id, subject, issuer, not_before, not_after, sha256, kind, status, recorded_at, pem)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
+      `INSERT INTO certificates (serial, device_id, subject, issuer, not_before, not_after, sha256, kind, via, status, recorded_at, pem)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
     ),
     revoke: db.prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial = ? AND status <> 'revoked'`),
     bySerial: db.prepare('SELECT * FROM certificates WHERE serial = ?'),
@@ -164,7 +169,8 @@ export class Inventory {
    * Records an issued certificate. Idempotent on the serial, because a device may retry a request
    * whose response was lost; a different certificate under a known serial is refused.
    */
-  record(certificate: string | Uint8Array | x509.X509Certificate, meta: { deviceId: string; kind: CertificateKind }): CertificateRecord {
+  /** `deviceId` defaults to the certificate's CN. */
+  record(certificate: string | Uint8Array | x509.X509Certificate, meta: { deviceId?: string; kind: CertificateKind; via?: string }): CertificateRecord {
     const cert =
       certificate instanceof x509.X509Certificate ? certificate
       : typeof certificate === 'string' ? new x509.X509Certificate(certificate)
@@ -179,8 +185,9 @@ export class Inventory {
         }
         return existing;
       }
-      this.#sql.insert.run(serial, meta.deviceId, cert.subject, cert.issuer, cert.notBefore.toISOString(), cert.notAfter.toISOString(),
-          sha256, meta.kind, this.#now().toISOString(), cert.toString('pem'));
+      const deviceId = meta.deviceId ?? cert.subjectName.getField('CN')[0] ?? cert.subject;
+      this.#sql.insert.run(serial, deviceId, cert.subject, cert.issuer, cert.notBefore.toISOString(), cert.notAfter.toISOString(),
+          sha256, meta.kind, meta.via ?? null, this.#now().toISOString(), cert.toString('pem'));
       return this.get(serial)!;
     }).immediate();
   }

@@ -1,13 +1,14 @@
-// The provisioning service as its own process: started, fed CRLs and stopped by the lab over
-// the IPC channel (process-protocol.ts). It exits when the lab goes away (the channel closes),
-// so it can never outlive it.
+// The provisioning service as its own process: prepared, started and stopped by the lab over the
+// IPC channel (process-protocol.ts). It exits when the lab goes away (the channel closes), so it
+// can never outlive it.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
 import { createServiceSigningKey, type ServiceSigningKey } from '../../environments/pki/lab-pki.ts';
-import type { FromServiceProcess, ToServiceProcess } from './process-protocol.ts';
+import { RpcPeer } from '../../net/rpc.ts';
+import type { LabHooksApi, ServiceProcessApi } from './process-protocol.ts';
 import { startProvisioningService, type StartedProvisioningService } from './server.ts';
 
 // ECM_LAB_PROFILE_DIR=<dir>: a V8 CPU profile of this process, written when it is stopped, for
@@ -24,10 +25,6 @@ async function writeProfile(): Promise<void> {
   const { profile } = await profiler.post('Profiler.stop');
   writeFileSync(path.join(profileDir, `provisioning-service-${process.pid}.cpuprofile`), JSON.stringify(profile));
 }
-
-const send = (message: FromServiceProcess) => process.send?.(message);
-let service: StartedProvisioningService | undefined;
-let own: { jwk: ServiceSigningKey; tlsKeyPem: string } | undefined;
 
 /**
  * The JWK is made once and kept in the data directory (0600), so a restarted service signs with
@@ -47,63 +44,44 @@ async function prepare(dataDir: string, keyAlgorithm: KeyAlgorithm, provisioner:
   const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, keyAlgorithm);
   return { jwk, tlsKeyPem: privateKeyPem, csrPem };
 }
-let nextId = 0;
-const crlAcks = new Map<number, () => void>();
 
-process.on('disconnect', () => process.exit());
+let service: StartedProvisioningService | undefined;
+let own: { jwk: ServiceSigningKey; tlsKeyPem: string } | undefined;
 
-function fail(err: Error): void {
-  send({ type: 'failed', message: err.message });
-  process.exitCode = 1;
-  process.disconnect();
-}
-
-process.on('message', (message: ToServiceProcess) => {
-  switch (message.type) {
-    case 'prepare':
-      prepare(message.dataDir, message.keyAlgorithm, message.provisioner).then(
-        ({ jwk, tlsKeyPem, csrPem }) => {
-          own = { jwk, tlsKeyPem };
-          send({ type: 'prepared', publicJwk: jwk.publicJwk, csrPem });
-        },
-        (err: Error) => fail(err),
-      );
-      break;
-    case 'start':
-      if (!own) return fail(new Error('start before prepare'));
-      startProvisioningService({
-        ...message.options,
-        tls: { certificateChainPem: message.certificateChainPem, privateKeyPem: own.tlsKeyPem },
-        ca: { ...message.options.ca, privateJwk: own.jwk.privateJwk },
-        extraCrls: () => message.extraCrls,
-        // The lab writes the broker's CRL file and reloads it; the revocation answers only after.
-        onCrlUpdated: (crlPem) =>
-          new Promise<void>((resolve) => {
-            const id = nextId++;
-            crlAcks.set(id, resolve);
-            send({ type: 'crl-updated', id, crlPem });
-          }),
-      }).then(
-        (started) => {
-          service = started;
-          const { url, insecureUrl, acmeDirectoryUrl, adminToken, auditLogFile } = started;
-          send({ type: 'ready', endpoints: { url, insecureUrl, acmeDirectoryUrl, adminToken, auditLogFile } });
-        },
-        (err: Error) => fail(err),
-      );
-      break;
-    case 'issued-serials':
-      void service?.issuedSerials().then((serials) => send({ type: 'issued-serials-result', id: message.id, serials }));
-      break;
-    case 'crl-updated-done':
-      crlAcks.get(message.id)?.();
-      crlAcks.delete(message.id);
-      break;
-    case 'stop':
-      void (service?.stop() ?? Promise.resolve()).then(writeProfile).finally(() => {
-        send({ type: 'stopped' });
-        process.disconnect();
+const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessApi, LabHooksApi>(
+  { send: (message) => process.send?.(message) ?? false, onMessage: (listener) => process.on('message', listener) },
+  {
+    async prepare({ dataDir, keyAlgorithm, provisioner }) {
+      const prepared = await prepare(dataDir, keyAlgorithm, provisioner);
+      own = { jwk: prepared.jwk, tlsKeyPem: prepared.tlsKeyPem };
+      return { publicJwk: prepared.jwk.publicJwk, csrPem: prepared.csrPem };
+    },
+    async start({ options, certificateChainPem, extraCrls }) {
+      if (!own) throw new Error('start before prepare');
+      service = await startProvisioningService({
+        ...options,
+        tls: { certificateChainPem, privateKeyPem: own.tlsKeyPem },
+        ca: { ...options.ca, privateJwk: own.jwk.privateJwk },
+        bootstrapCa: { ...options.bootstrapCa, privateJwk: own.jwk.privateJwk },
+        extraCrls: () => extraCrls,
+        // The revocation and the enrolment answer only after the lab has acted on them.
+        onRevoked: (event) => lab.call('revoked', event),
+        onApplicationEnrolled: (identity) => lab.call('applicationEnrolled', { identity }),
       });
-      break;
-  }
+      const { url, insecureUrl, hooksUrl, acmeDirectoryUrl, adminToken, auditLogFile } = service;
+      return { url, insecureUrl, hooksUrl, acmeDirectoryUrl, adminToken, auditLogFile };
+    },
+    issuedSerials: ({ issuer }) => service?.issuedSerials(issuer) ?? Promise.resolve([]),
+    async stop() {
+      await service?.stop();
+      await writeProfile();
+      // Disconnect after the answer has left.
+      setImmediate(() => process.disconnect());
+    },
+  },
+);
+
+process.on('disconnect', () => {
+  lab.close('the lab closed the channel');
+  process.exit();
 });

@@ -1,31 +1,36 @@
-// Messages between the lab and the provisioning service's own process (IPC channel of fork()).
-// The service makes its own keys (the TLS key, the JWK it signs step-ca tokens with) and they
-// never leave its process: the lab gets the JWK's public half for ca.json and certifies the
-// TLS key through a CSR.
+// The calls between the lab and the provisioning service's own process (net/rpc.ts over the IPC
+// channel of fork()). The service makes its own keys (the TLS key, the JWK it signs step-ca
+// tokens with) and they never leave its process: the lab gets the JWK's public half for ca.json
+// and certifies the TLS key through a CSR.
 import type { JWK } from 'jose';
 import type { KeyAlgorithm } from '../../environments/config.ts';
-import type { ProvisioningServiceOptions, StartedProvisioningService } from './server.ts';
+import type { AuthorityOptions, ProvisioningServiceOptions, RevocationEvent } from './context.ts';
+import type { StartedProvisioningService } from './server.ts';
 
-/** What the lab decides; the keys are the service's own. */
-export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onCrlUpdated' | 'clock' | 'tls' | 'ca'> & {
-  ca: Omit<ProvisioningServiceOptions['ca'], 'privateJwk'>;
+type WithoutKey<T extends AuthorityOptions> = Omit<T, 'privateJwk'>;
+
+/** What the lab decides; the keys are the service's own, the hooks are calls back to the lab. */
+export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onRevoked' | 'onApplicationEnrolled' | 'clock' | 'tls' | 'ca' | 'bootstrapCa'> & {
+  ca: WithoutKey<ProvisioningServiceOptions['ca']>;
+  bootstrapCa: WithoutKey<ProvisioningServiceOptions['bootstrapCa']>;
 };
 
-/** Lab -> service process. */
-export type ToServiceProcess =
-  | { type: 'prepare'; dataDir: string; keyAlgorithm: KeyAlgorithm; provisioner: string }
-  | { type: 'start'; options: ServiceProcessOptions; certificateChainPem: string; extraCrls: string[] }
-  | { type: 'issued-serials'; id: number }
-  | { type: 'crl-updated-done'; id: number }
-  | { type: 'stop' };
+export type ServiceEndpoints = Pick<StartedProvisioningService, 'url' | 'insecureUrl' | 'hooksUrl' | 'acmeDirectoryUrl' | 'adminToken' | 'auditLogFile'>;
 
-export type ServiceEndpoints = Pick<StartedProvisioningService, 'url' | 'insecureUrl' | 'acmeDirectoryUrl' | 'adminToken' | 'auditLogFile'>;
+/** Handlers of the service process, called by the lab. */
+export interface ServiceProcessApi {
+  [method: string]: (params: never) => unknown;
+  prepare(params: { dataDir: string; keyAlgorithm: KeyAlgorithm; provisioner: string }): Promise<{ publicJwk: JWK; csrPem: string }>;
+  start(params: { options: ServiceProcessOptions; certificateChainPem: string; extraCrls: string[] }): Promise<ServiceEndpoints>;
+  issuedSerials(params: { issuer?: string }): Promise<string[]>;
+  stop(): Promise<void>;
+}
 
-/** Service process -> lab. */
-export type FromServiceProcess =
-  | { type: 'prepared'; publicJwk: JWK; csrPem: string }
-  | { type: 'ready'; endpoints: ServiceEndpoints }
-  | { type: 'failed'; message: string }
-  | { type: 'issued-serials-result'; id: number; serials: string[] }
-  | { type: 'crl-updated'; id: number; crlPem: string }
-  | { type: 'stopped' };
+/** Handlers of the lab, called by the service process. */
+export interface LabHooksApi {
+  [method: string]: (params: never) => unknown;
+  /** After a revocation: the lab hands the CRL to the broker and disconnects the identity. */
+  revoked(event: RevocationEvent): Promise<void>;
+  /** A new application identity: the lab gives it the broker's application role. */
+  applicationEnrolled(params: { identity: string }): Promise<void>;
+}

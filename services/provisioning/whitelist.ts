@@ -1,6 +1,8 @@
 // IP white list of the provisioning service (FR-PS-002). Entry forms follow the commercial DPS
 // (seed 004 §2.3.2): 192.168.0.12, 192.168.1.0/24, 192.168.1.1-192.168.1.10,
-// 192.168.1.16/255.255.255.240, plus their IPv6 counterparts.
+// 192.168.1.16/255.255.255.240, plus their IPv6 counterparts. A single address may also name
+// the identity its device is to hold (seed 000: the list "may need to state unique device
+// identifier"): 192.168.0.12=RVS-0042.
 import ipaddr from 'ipaddr.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
@@ -17,6 +19,8 @@ export interface WhitelistEntry {
   /** Lowest and highest address covered, canonical text. */
   readonly first: string;
   readonly last: string;
+  /** The identity named for a single address ("address=identity"), if any. */
+  readonly identity?: string;
 }
 
 export class WhitelistError extends Error {
@@ -138,9 +142,24 @@ function parseNetwork(text: string, trimmed: string): WhitelistEntry {
   return entry(text, 'mask', `${formatAddress(first)}/${formatAddress(type.subnetMaskFromPrefixLength(prefix))}`, first, last);
 }
 
+/** The identity part of "address=identity": what a certificate CN and an MQTT topic level can carry. */
+const NAMED_IDENTITY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function parseNamedEntry(text: string, trimmed: string): WhitelistEntry {
+  const [addressText = '', identity = '', ...rest] = trimmed.split('=').map((p) => p.trim());
+  if (rest.length > 0 || !addressText || !identity) throw new WhitelistError([`"${trimmed}" must be address=identity with one "="`]);
+  if (!NAMED_IDENTITY.test(identity)) {
+    throw new WhitelistError([`"${trimmed}": "${identity}" is not an identity (1-64 letters, digits, ".", "_" or "-", starting with a letter or digit)`]);
+  }
+  const address = parseWhitelistEntry(addressText);
+  if (address.kind !== 'single') throw new WhitelistError([`"${trimmed}": an identity can be named for a single address only, not for a ${address.kind}`]);
+  return { ...address, text, normalized: `${address.normalized}=${identity}`, identity };
+}
+
 export function parseWhitelistEntry(text: string): WhitelistEntry {
   const trimmed = text.trim();
   if (trimmed === '') throw new WhitelistError(['white list entry is empty']);
+  if (trimmed.includes('=')) return parseNamedEntry(text, trimmed);
   if (trimmed.includes('/')) return parseNetwork(text, trimmed);
   if (trimmed.includes('-')) return parseRange(text, trimmed);
   const address = parseAddress(trimmed, text);
@@ -201,6 +220,15 @@ export class Whitelist {
   matches(address: string | undefined): boolean {
     return this.match(address) !== undefined;
   }
+
+  /** The identity an entry names for exactly this address, if any. */
+  namedIdentity(address: string | undefined): string | undefined {
+    if (address === undefined) return undefined;
+    const parsed = parseStrict(address.trim());
+    if (parsed === undefined) return undefined;
+    const text = formatAddress(parsed);
+    return this.parsedEntries.find((e) => e.identity !== undefined && e.first === text)?.identity;
+  }
 }
 
 /** Parses every entry and reports all invalid ones in one error, so the engineer fixes them at once. */
@@ -208,9 +236,19 @@ export function parseWhitelist(entries: readonly string[]): Whitelist {
   const problems: string[] = [];
   const parsed: WhitelistEntry[] = [];
   const seen = new Set<string>();
+  const namedAddresses = new Map<string, string>();
+  const namedIdentities = new Map<string, string>();
   entries.forEach((text, index) => {
     try {
       const e = parseWhitelistEntry(text);
+      if (e.identity !== undefined) {
+        const forAddress = namedAddresses.get(e.first);
+        const forIdentity = namedIdentities.get(e.identity.toLowerCase());
+        if (forAddress !== undefined && forAddress !== e.identity) throw new WhitelistError([`"${text.trim()}": ${e.first} is already named ${forAddress}`]);
+        if (forIdentity !== undefined && forIdentity !== e.first) throw new WhitelistError([`"${text.trim()}": ${e.identity} is already named for ${forIdentity}`]);
+        namedAddresses.set(e.first, e.identity);
+        namedIdentities.set(e.identity.toLowerCase(), e.first);
+      }
       if (!seen.has(e.normalized)) {
         seen.add(e.normalized);
         parsed.push(e);

@@ -20,3 +20,11 @@ export function loopbackAddress(index: number, worker = 0): string {
 export function workerAddressRange(worker = 0): string {
   return `127.${FIRST_OCTET + worker * 2}.0.0/15`;
 }
+
+/**
+ * The managing application's own address in a worker's block: always the same one, so that a
+ * re-provisioned application is recognised as the same host (its white-list entry names it).
+ */
+export function applicationAddress(worker = 0): string {
+  return loopbackAddress(PER_WORKER - 1, worker);
+}

@@ -270,13 +270,14 @@ export class CertificateClient {
 
   /**
    * Whether the bootstrap certificate can still authorize X5C requests: every check of the
-   * operational one except the device-id SAN, since a bootstrap certificate names the address.
+   * operational one except the device-id SAN, since a bootstrap certificate names the address,
+   * against the bootstrap root it chains to.
    */
   hasValidBootstrap(crlPems: string[] = [], now = new Date()): boolean {
     const bootstrap = this.store.loadBootstrap();
     if (!bootstrap) return false;
     const result = validateCertificateStore({
-      store: { certificateChainPem: bootstrap.certificateChainPem, privateKeyPem: bootstrap.privateKeyPem, caPem: this.store.loadCaCertificate() },
+      store: { certificateChainPem: bootstrap.certificateChainPem, privateKeyPem: bootstrap.privateKeyPem, caPem: this.endpoints.bootstrapRootPem },
       deviceId: this.commonName,
       expectedSan: this.sans[0],
       now,

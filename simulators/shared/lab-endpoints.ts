@@ -14,6 +14,8 @@ export interface LabEndpoints {
   caUrl: string;
   /** PEM of the root a client trusts out of the factory (its ca.crt replaces it once stored). */
   trustedRootPem: string;
+  /** PEM of the bootstrap root: what a client checks its own bootstrap credential against. */
+  bootstrapRootPem: string;
   x5c: { provisioner: string; audience: string };
   broker: { host: string; port: number };
   responder: ChallengePublisher;
@@ -26,6 +28,7 @@ export function labEndpoints(lab: StartedLab, responder: ChallengePublisher): La
     insecureUrl: lab.provisioning.insecureUrl,
     caUrl: lab.ca.url,
     trustedRootPem: readFileSync(lab.ca.rootPem, 'utf8'),
+    bootstrapRootPem: readFileSync(lab.bootstrapCa.rootPem, 'utf8'),
     x5c: lab.ca.x5c,
     broker: { host: lab.broker.host, port: lab.broker.port },
     responder,

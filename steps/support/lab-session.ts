@@ -20,7 +20,7 @@ export async function startLabSession(): Promise<LabSession> {
   const config = loadConfig();
   const lab = await startLocalLab(config);
   try {
-    const responder = await startChallengeResponder(lab.ca.acmeHttpPort);
+    const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
     session = { config, lab, responder, endpoints: labEndpoints(lab, responder), worker: Number(process.env.CUCUMBER_WORKER_ID ?? 0) };
     return session;
   } catch (err) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { LumiaApplication, type ReceivedTelemetry } from '../../simulators/app/lumia-application.ts';
 import { ReveosDevice, type DeviceIdentity } from '../../simulators/device/reveos-device.ts';
-import { loopbackAddress } from '../../simulators/shared/addresses.ts';
+import { applicationAddress, loopbackAddress, workerAddressRange } from '../../simulators/shared/addresses.ts';
 import type { ConnectionOutcome } from '../../simulators/shared/mqtt-probe.ts';
 import type { LogMark } from '../../environments/log-watch.ts';
 import type { CertificateFacts } from '../../simulators/shared/certificate-inspection.ts';
@@ -43,6 +43,15 @@ export class LabWorld extends World {
   get admin(): ProvisioningAdminClient {
     const { lab, endpoints } = this.session;
     return new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, endpoints.trustedRootPem);
+  }
+
+  /**
+   * The white list of the installation: every address of this worker's block, and the
+   * application's own address naming its identity (the only way a reserved identity is enrolled).
+   */
+  get installationWhitelist(): string[] {
+    const { worker, config } = this.session;
+    return [workerAddressRange(worker), `${applicationAddress(worker)}=${config.broker.applicationIdentity}`];
   }
 
   /** A fresh loopback address, unique within this cucumber process and worker. */
@@ -99,7 +108,7 @@ export class LabWorld extends World {
     if (this.application) return this.application;
     const app = new LumiaApplication({
       commonName: this.session.config.broker.applicationIdentity,
-      address: this.nextAddress(),
+      address: applicationAddress(this.session.worker),
       storeDir: this.storeDir('lumia'),
       endpoints: this.session.endpoints,
       topicRoot: this.session.config.broker.topicRoot,

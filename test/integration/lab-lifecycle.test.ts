@@ -35,7 +35,7 @@ test('a started lab serves step-ca health and ACME, stops idempotently and leave
     assert.ok(pids.every(isAlive));
     const root = readFileSync(lab.ca.rootPem, 'utf8');
     assert.equal((await request(`${lab.ca.url}/health`, { ca: root })).json<{ status: string }>().status, 'ok');
-    const directory = (await request(lab.ca.acmeDirectoryUrl, { ca: root })).json<Record<string, string>>();
+    const directory = (await request(lab.bootstrapCa.acmeDirectoryUrl, { ca: root })).json<Record<string, string>>();
     assert.ok(directory.newOrder?.startsWith(lab.ca.url), 'ACME directory of the bootstrap provisioner');
 
     // The provisioning service's signing key is its own: 0600 in its data directory, and ca.json

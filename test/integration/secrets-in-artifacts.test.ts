@@ -114,7 +114,7 @@ test('a whole Gherkin run leaves no private key, admin token or JWT in any repor
 
 test('while a lab runs, every private key on disk is 0600 and every directory above it 0700', { timeout: 120_000 }, async () => {
   const lab = await startLocalLab(loadConfig({ env: {} }));
-  const responder = await startChallengeResponder(lab.ca.acmeHttpPort);
+  const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
   try {
     const endpoints = labEndpoints(lab, responder);
     const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, endpoints.trustedRootPem);

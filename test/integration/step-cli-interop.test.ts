@@ -25,7 +25,7 @@ const stepEnv = { ...process.env, STEPPATH: mkdtempSync(path.join(os.tmpdir(), '
 
 before(async () => {
   lab = await startLocalLab(loadConfig({ env: {} }));
-  responder = await startChallengeResponder(lab.ca.acmeHttpPort);
+  responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
 });
 after(async () => {
   await responder?.stop();

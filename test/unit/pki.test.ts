@@ -34,7 +34,8 @@ test('written PKI: keys 0600 in a 0700 directory, the root key never written', a
   const files = writeLabPki(pki, dir);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   assert.equal(statSync(files.intermediateKey).mode & 0o777, 0o600);
-  assert.deepEqual(Object.keys(files).filter((k) => /key/i.test(k)), ['intermediateKey']);
+  assert.deepEqual(Object.keys(files).filter((k) => /key/i.test(k)), ['intermediateKey', 'bootstrapIntermediateKey']);
+  assert.equal(statSync(files.bootstrapIntermediateKey).mode & 0o777, 0o600);
 });
 
 test('leaves carry the requested EKU and SANs and chain to the root; a foreign leaf does not', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../environments/config.ts';
-import { renderCaJson } from '../../environments/pki/ca-json.ts';
+import { renderBootstrapCaJson, renderOperationalCaJson } from '../../environments/pki/ca-json.ts';
 import { renderAcl, renderMosquittoConf } from '../../environments/local/mosquitto-config.ts';
 
 const config = loadConfig({ env: {} });
@@ -13,31 +13,49 @@ function provisioners(json: Record<string, unknown>): Provisioner[] {
   return (json.authority as { provisioners: Provisioner[] }).provisioners;
 }
 
-test('ca.json: ACME, X5C and JWK provisioners with the configured durations and client-only templates', () => {
-  const json = renderCaJson({
-    config: { ...config.ca, operationalCertDuration: '48h', bootstrapCertDuration: '720h' },
-    port: 9443,
-    files,
+const common = {
+  port: 9443,
+  files,
+  serviceJwk: { name: 'provisioning-service', publicKey: { kty: 'EC', kid: 'k1' } },
+  webhookBaseUrl: 'https://127.0.0.1:7000',
+};
+type Webhook = { name: string; url: string; kind: string; certType: string };
+const webhooksOf = (p: Provisioner) => (p.options as unknown as { webhooks?: Webhook[] }).webhooks ?? [];
+
+test('operational ca.json: X5C rooted in the bootstrap root, asking the identity webhook; client-only templates', () => {
+  const json = renderOperationalCaJson({
+    ...common,
+    config: { ...config.ca, operationalCertDuration: '48h' },
     x5cRootsPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
-    serviceJwk: { name: 'provisioning-service', publicKey: { kty: 'EC', kid: 'k1' } },
   });
   assert.equal(json.address, '127.0.0.1:9443');
   assert.deepEqual(json.dnsNames, ['localhost', '127.0.0.1']);
-  const [acme, x5c, jwk] = provisioners(json);
-  assert.equal(acme!.type, 'ACME');
-  assert.equal(acme!.name, 'bootstrap');
-  assert.equal(acme!.claims.defaultTLSCertDuration, '720h');
+  const [x5c, jwk, ...rest] = provisioners(json);
+  assert.equal(rest.length, 0, 'no ACME provisioner on the operational authority');
   assert.equal(x5c!.type, 'X5C');
   assert.equal(x5c!.claims.defaultTLSCertDuration, '48h');
   assert.equal(Buffer.from(x5c!.roots!, 'base64').toString(), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  assert.deepEqual(webhooksOf(x5c!), [{ name: 'x5c-identity', url: 'https://127.0.0.1:7000/webhooks/x5c-identity', kind: 'AUTHORIZING', certType: 'X509' }]);
   assert.equal(jwk!.type, 'JWK');
-  const template = acme!.options!.x509.template;
-  for (const p of [x5c!, jwk!]) assert.equal(p.options?.x509.template, template, 'one template for every provisioner');
+  const template = x5c!.options!.x509.template;
+  assert.equal(jwk!.options?.x509.template, template, 'one template for both provisioners');
   assert.match(template, /"extKeyUsage": \["clientAuth"\]/);
   assert.doesNotMatch(template, /serverAuth/);
   // The CRL's Issuing Distribution Point and every leaf's CDP must be the same URL.
   assert.equal((json.crl as { idpURL: string }).idpURL, 'https://localhost:9443/1.0/crl');
   assert.match(template, /"crlDistributionPoints": \["https:\/\/localhost:9443\/1.0\/crl"\]/);
+});
+
+test('bootstrap ca.json: ACME asking the window webhook, credentials named by their address, never renewed', () => {
+  const json = renderBootstrapCaJson({ ...common, config: { ...config.ca, bootstrapCertDuration: '720h' } });
+  const [acme, jwk, ...rest] = provisioners(json);
+  assert.equal(rest.length, 0);
+  assert.equal(acme!.type, 'ACME');
+  assert.equal(acme!.name, 'bootstrap');
+  assert.equal(acme!.claims.defaultTLSCertDuration, '720h');
+  assert.deepEqual(webhooksOf(acme!).map((w) => w.url), ['https://127.0.0.1:7000/webhooks/acme-window']);
+  assert.match(acme!.options!.x509.template, /"commonName": \{\{ toJson \(index \.SANs 0\)\.Value \}\}/);
+  for (const p of [acme!, jwk!]) assert.equal((p.claims as unknown as { disableRenewal: boolean }).disableRenewal, true, `${p.name} certificates are never renewed`);
 });
 
 test('mosquitto.conf: one mutual-TLS listener on loopback, TLS 1.2 minimum, identities from certificates', () => {
@@ -50,7 +68,7 @@ test('mosquitto.conf: one mutual-TLS listener on loopback, TLS 1.2 minimum, iden
   });
   const lines = conf.split('\n');
   assert.deepEqual(lines.filter((l) => l.startsWith('listener')), ['listener 8883 127.0.0.1'], 'exactly one listener, loopback only');
-  for (const expected of ['require_certificate true', 'use_identity_as_username true', 'tls_version tlsv1.2', 'allow_anonymous false', 'acl_file /w/acl', 'max_queued_messages 0', 'set_tcp_nodelay true', 'user root']) {
+  for (const expected of ['require_certificate true', 'use_identity_as_username true', 'use_username_as_clientid true', 'tls_version tlsv1.2', 'allow_anonymous false', 'acl_file /w/acl', 'max_queued_messages 0', 'set_tcp_nodelay true', 'user root']) {
     assert.ok(lines.includes(expected), `missing "${expected}"`);
   }
   assert.ok(!lines.some((l) => l.startsWith('crlfile')), 'no CRL unless one is given');

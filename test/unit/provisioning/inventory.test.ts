@@ -36,6 +36,7 @@ test('records a certificate with its metadata, from PEM or X509Certificate', (t)
     notAfter: cert.notAfter,
     sha256: createHash('sha256').update(new Uint8Array(cert.rawData)).digest('hex'),
     kind: 'bootstrap',
+    via: null,
     status: 'active',
     revokedAt: null,
     revocationReason: null,

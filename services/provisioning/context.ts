@@ -1,0 +1,105 @@
+// What every route of the provisioning service works with: its options, its stores, its two
+// step-ca clients, and the helpers that keep answers and audit records consistent.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { JWK } from 'jose';
+import type { AuditEvent, AuditLog } from './audit-log.ts';
+import type { CsrPolicy } from './csr-policy.ts';
+import type { Enrolments } from './identities.ts';
+import type { CertificateKind, CertificateRecord, Inventory } from './inventory.ts';
+import type { Clock, ServiceState } from './service-state.ts';
+import type { StepCaClient } from './step-ca-client.ts';
+
+/** One step-ca authority as the service knows it. */
+export interface AuthorityOptions {
+  url: string;
+  rootPem: string;
+  /** The intermediate that signs its certificates, its TLS certificate included (which authenticates its webhook calls). */
+  intermediatePem: string;
+  /** First DNS name of step-ca: token audiences are https://<name>/1.0/<endpoint>. */
+  audienceHost: string;
+  jwkProvisioner: string;
+  privateJwk: JWK;
+  /** step-ca's request log: every certificate it issues, on any path, is recorded from it. */
+  logFile?: string;
+}
+
+/** What the service tells its host after a revocation: the lab hands the CRL to the broker and disconnects the identity. */
+export interface RevocationEvent {
+  serial: string;
+  identity: string;
+  kind: CertificateKind;
+  /** The operational authority's fresh CRL (the only one the broker checks); absent for bootstrap credentials. */
+  crlPem?: string;
+}
+
+export interface ProvisioningServiceOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  httpsPort?: number;
+  httpPort?: number;
+  /** The webhook listener step-ca calls (mutual TLS: step-ca's own certificate authenticates it). */
+  hooksPort?: number;
+  tls: { certificateChainPem: string; privateKeyPem: string };
+  /** The operational authority ("Certificate Manager"): X5C, renewal, revocation of operational certificates. */
+  ca: AuthorityOptions & { x5cProvisioner: string };
+  /** The bootstrap authority ("Provisioning Server"): ACME and the bootstrap endpoint. */
+  bootstrapCa: AuthorityOptions & { acmeProvisioner: string };
+  trust: { applicationIdentity: string; reservedIdentities: string[]; deviceNetwork: string };
+  /** inventory.sqlite, enrolments.sqlite, state.json and audit.log live here and survive a restart. */
+  dataDir: string;
+  /** Generated when absent; printed once by `ecm-lab up`, never logged. */
+  adminToken?: string;
+  csrPolicy?: Partial<CsrPolicy>;
+  /** seed 004 "serverkeygen": the service generates the key (over HTTPS only). Off by default. */
+  serverKeyGen?: boolean;
+  /** Certificates expiring within this many seconds are reported as "expiring". */
+  expiringWithinSeconds?: number;
+  /** CRLs beyond the authorities' own that clients need to check whole chains (root CRL, retired intermediates). */
+  extraCrls?: () => string[];
+  /** Called after every revocation, before the admin API answers. */
+  onRevoked?: (event: RevocationEvent) => Promise<void>;
+  /** Called when an application identity is enrolled, before step-ca is allowed to sign it (the lab grants it the broker's application role). */
+  onApplicationEnrolled?: (identity: string) => Promise<void>;
+  clock?: Clock;
+}
+
+export interface ServiceContext {
+  options: ProvisioningServiceOptions;
+  audit: AuditLog;
+  inventory: Inventory;
+  enrolments: Enrolments;
+  state: ServiceState;
+  authorities: { operational: StepCaClient; bootstrap: StepCaClient };
+  now(): number;
+  expiringWithinMs: number;
+}
+
+export function sourceIp(req: FastifyRequest): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** Every refusal answers the client and writes the same reason to the audit log. */
+export function refuse(
+  ctx: ServiceContext,
+  reply: FastifyReply,
+  req: FastifyRequest,
+  event: string,
+  decision: { reason: string; message: string },
+  options: { status?: number; extra?: Partial<AuditEvent> } = {},
+) {
+  ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: decision.reason, message: decision.message, ...options.extra });
+  return reply.code(options.status ?? 403).send({ error: decision.reason, message: decision.message });
+}
+
+export function recordIssued(
+  ctx: ServiceContext,
+  chainPem: string,
+  meta: { deviceId?: string; kind: CertificateKind; via: string },
+  req: FastifyRequest,
+  event: string,
+): CertificateRecord {
+  const record = ctx.inventory.record(chainPem, meta);
+  ctx.audit.write({ event, decision: 'served', sourceIp: sourceIp(req), serial: record.serial, deviceId: record.deviceId, notAfter: record.notAfter.toISOString() });
+  return record;
+}

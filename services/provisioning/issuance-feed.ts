@@ -1,0 +1,95 @@
+// Every certificate a step-ca authority issues, on any path, read from the authority's own
+// request log: step-ca logs each certificate it hands out (sign, renew, rekey, the ACME
+// certificate download) with `certificate=<base64 DER>`. Renewals call no webhook and may go
+// straight to step-ca, so this is how the inventory sees them (docs/trust-model.md).
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+
+export interface IssuedOnLog {
+  /** DER of the issued leaf. */
+  der: Buffer;
+  /** The request path, e.g. /1.0/renew or /acme/bootstrap/certificate/<id>. */
+  path: string;
+}
+
+/** Paths whose successful answer is a freshly issued certificate (revocations also log one). */
+const ISSUING_PATH = /^\/(?:1\.0\/)?(?:sign|renew|rekey)$|^\/acme\/[^/]+\/certificate\//;
+
+/** One logrus text-format field: key=value or key="quoted value". */
+function field(line: string, key: string): string | undefined {
+  const match = new RegExp(`(?:^|\\s)${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S*))`).exec(line);
+  return match ? (match[1] ?? match[2]) : undefined;
+}
+
+/** The certificate a step-ca log line reports as issued, if it reports one. */
+export function parseIssuanceLine(line: string): IssuedOnLog | undefined {
+  const certificate = field(line, 'certificate');
+  const path = field(line, 'path');
+  const status = Number(field(line, 'status'));
+  if (!certificate || !path || !(status >= 200 && status < 300) || !ISSUING_PATH.test(path)) return undefined;
+  return { der: Buffer.from(certificate, 'base64'), path };
+}
+
+export interface IssuanceFeedOptions {
+  file: string;
+  onIssued(issued: IssuedOnLog): void;
+  /** How often to look for new lines (ms). */
+  intervalMs?: number;
+}
+
+/**
+ * Follows a log file from its beginning: a restarted service reads everything again, which is
+ * harmless (the inventory records each serial once). A file replaced by a shorter one is read
+ * again from its start.
+ */
+export class IssuanceFeed {
+  readonly #options: IssuanceFeedOptions;
+  #offset = 0;
+  #pending = '';
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: IssuanceFeedOptions) {
+    this.#options = options;
+  }
+
+  start(): this {
+    this.poll();
+    this.#timer = setInterval(() => this.poll(), this.#options.intervalMs ?? 100);
+    this.#timer.unref();
+    return this;
+  }
+
+  /** Reads whatever was appended since the last poll; callable directly to catch up before answering. */
+  poll(): void {
+    let size: number;
+    try {
+      size = statSync(this.#options.file).size;
+    } catch {
+      return; // not written yet
+    }
+    if (size < this.#offset) {
+      this.#offset = 0;
+      this.#pending = '';
+    }
+    if (size === this.#offset) return;
+    const fd = openSync(this.#options.file, 'r');
+    try {
+      const buffer = Buffer.alloc(size - this.#offset);
+      const read = readSync(fd, buffer, 0, buffer.length, this.#offset);
+      this.#offset += read;
+      const text = this.#pending + buffer.subarray(0, read).toString('utf8');
+      const end = text.lastIndexOf('\n') + 1;
+      this.#pending = text.slice(end);
+      for (const line of text.slice(0, end).split('\n')) {
+        const issued = line.includes('certificate=') ? parseIssuanceLine(line) : undefined;
+        if (issued) this.#options.onIssued(issued);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
