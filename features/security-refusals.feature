@@ -57,14 +57,14 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     Given a client that obtained a bootstrap certificate through the gate and kept every signed ACME request
     When it replays its newAccount, finalize and certificate requests unchanged
     Then each replay is refused with the ACME problem "urn:ietf:params:acme:error:badNonce"
-    And step-ca logs each replayed nonce as not found
+    And the bootstrap step-ca logs each replayed nonce as not found
     And the inventory still holds exactly one certificate for the client's address
 
   Scenario: An ACME finalize request with a tampered signature is refused and issues nothing
     Given a client whose ACME order through the gate is ready for finalization
     When it sends its finalize request with one bit of the JWS signature flipped
     Then the request is refused with the ACME problem "urn:ietf:params:acme:error:malformed"
-    And step-ca logs that it could not verify the JWS
+    And the bootstrap step-ca logs that it could not verify the JWS
     And the order is still "ready" and the inventory holds no certificate for the client's address
 
   Scenario: step-ca refuses an X5C token that carries a bootstrap certificate but is signed by another key

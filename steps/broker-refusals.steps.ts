@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { Then, When } from '@cucumber/cucumber';
 import { markLog, waitForLogLine } from '../environments/log-watch.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
-import { forgeClientCertificate, forgedKinds, type ForgedKind } from '../simulators/shared/forged-certificates.ts';
-import { attemptMqttConnection } from '../simulators/shared/mqtt-probe.ts';
+import { forgeClientCertificate, forgedKinds, type ForgedKind } from '../simulators/adversary/forged-certificates.ts';
+import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { LabWorld } from './support/world.ts';
 
 /** What Mosquitto (OpenSSL) logs for each refusal cause. */

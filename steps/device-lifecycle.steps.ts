@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
-import { attemptMqttConnection } from '../simulators/shared/mqtt-probe.ts';
+import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { CertificateClient } from '../simulators/shared/certificate-client.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -89,27 +89,27 @@ When('the application and the devices power up again', async function (this: Lab
   (await this.runningApplication()); // resubscribed on reconnect by onConnected()
 });
 
-Then('each of them finds its certificate {string} and re-provisions under the new {word}', function (this: LabWorld, reason: string, what: string) {
+Then('each of them finds its certificate {string} and re-acquires one under the new {word} with its bootstrap credential', function (this: LabWorld, reason: string, what: string) {
   const { lab } = this.session;
   for (const client of this.allClients()) {
     const outcome = this.powerUps.get(client)!;
     assert.equal(outcome.state, 'connected', `${client.commonName}: ${'error' in outcome ? outcome.error : ''}`);
     assert.ok('validation' in outcome);
     assert.equal(outcome.validation && !outcome.validation.valid && outcome.validation.reason, reason, `${client.commonName} validation`);
-    assert.ok(outcome.path.includes('provisioning'), `${client.commonName} re-provisioned: ${outcome.path.join(' > ')}`);
+    assert.deepEqual(outcome.path, ['validating', 'discarding', 'obtaining-operational', 'connecting', 'connected'], `${client.commonName} re-acquired with its bootstrap credential`);
     const issuer = inspectCertificate(client.store.loadOperational()!.certificateChainPem).issuerCommonName;
     assert.equal(issuer, inspectCertificate(lab.pki.intermediate.certificatePem).subjectCommonName, `${client.commonName} is under the new ${what}`);
   }
 });
 
-Then('each of them distrusts the broker, fetches the new root and re-provisions under it', function (this: LabWorld) {
+Then('each of them distrusts the broker, fetches the new root and re-acquires its certificate under it with its bootstrap credential', function (this: LabWorld) {
   const { lab } = this.session;
   for (const client of this.allClients()) {
     const outcome = this.powerUps.get(client)!;
     assert.equal(outcome.state, 'connected', `${client.commonName}: ${'error' in outcome ? outcome.error : ''}`);
-    // Valid against its old root, refused trust in the broker, new anchor, invalid now, re-provisioned.
-    assert.deepEqual(outcome.path.slice(0, 4), ['validating', 'connecting', 'validating', 'discarding'], `${client.commonName}: ${outcome.path.join(' > ')}`);
-    assert.ok(outcome.path.includes('provisioning'));
+    // Valid against its old root, refused trust in the broker, new anchor, invalid now, re-acquired by X5C.
+    assert.deepEqual(outcome.path, ['validating', 'connecting', 'validating', 'discarding', 'obtaining-operational', 'connecting', 'connected'], `${client.commonName}: ${outcome.path.join(' > ')}`);
+    assert.equal(inspectCertificate(client.store.loadOperational()!.certificateChainPem).issuerCommonName, inspectCertificate(lab.pki.intermediate.certificatePem).subjectCommonName);
     assert.equal(client.trustedRootPem.trim(), lab.pki.root.certificatePem.trim(), `${client.commonName} trusts the new root`);
   }
 });

@@ -3,7 +3,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { markLog, waitForLogLine } from '../environments/log-watch.ts';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
-import { attemptMqttConnection } from '../simulators/shared/mqtt-probe.ts';
+import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { LabWorld } from './support/world.ts';
 
 /** White-list entries of each syntax that cover exactly one given address (seed 004 §2.3.2). */

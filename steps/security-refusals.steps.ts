@@ -12,12 +12,12 @@ import { request, type HttpResponse } from '../environments/local/https-client.t
 import { createKeyAndCsr } from '../environments/pki/csr.ts';
 import { generateKeyPair, privateKeyToPem } from '../environments/pki/keys.ts';
 import { deviceSan, topics, type ReveosDevice } from '../simulators/device/reveos-device.ts';
-import { RawAcmeClient, tamperSignature, type AcmeAnswer, type SignedAcmeRequest } from '../simulators/shared/acme-raw.ts';
-import { enableBrokerDebugLog, waitForConnectionLine } from '../simulators/shared/broker-log.ts';
-import { attemptBrokerConnection, type BrokerAttempt } from '../simulators/shared/broker-identity.ts';
+import { RawAcmeClient, tamperSignature, type AcmeAnswer, type SignedAcmeRequest } from '../simulators/adversary/acme-raw.ts';
+import { enableBrokerDebugLog, waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
+import { attemptBrokerConnection, type BrokerAttempt } from '../simulators/adversary/broker-identity.ts';
 import type { CertificateClient } from '../simulators/shared/certificate-client.ts';
 import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
-import { startImpostorBroker, type ImpostorBroker } from '../simulators/shared/impostor-broker.ts';
+import { startImpostorBroker, type ImpostorBroker } from '../simulators/adversary/impostor-broker.ts';
 import { connectMqtt } from '../simulators/shared/mqtt-connection.ts';
 import { signX5cToken } from '../simulators/shared/x5c-sign.ts';
 import { scenarioState } from './support/scenario-state.ts';
@@ -240,7 +240,7 @@ Given('a client that obtained a bootstrap certificate through the gate and kept 
 
 When('it replays its newAccount, finalize and certificate requests unchanged', async function (this: LabWorld) {
   const s = state(this);
-  s.stepCaMark = markLog(this.session.lab.logs['step-ca']!);
+  s.stepCaMark = markLog(this.session.lab.logs['bootstrap-ca']!);
   s.answers = [];
   for (const signed of s.captured!) s.answers.push(await s.acme!.send(signed));
 });
@@ -254,7 +254,7 @@ Then('each replay is refused with the ACME problem {string}', function (this: La
   }
 });
 
-Then('step-ca logs each replayed nonce as not found', async function (this: LabWorld) {
+Then('the bootstrap step-ca logs each replayed nonce as not found', async function (this: LabWorld) {
   const s = state(this);
   for (const signed of s.captured!) {
     await waitForLogLine(s.stepCaMark!, new RegExp(`error="nonce ${escape(nonceOf(signed))} not found".*path=${escape(new URL(signed.url).pathname)} `));
@@ -276,7 +276,7 @@ Given('a client whose ACME order through the gate is ready for finalization', as
 
 When('it sends its finalize request with one bit of the JWS signature flipped', async function (this: LabWorld) {
   const s = state(this);
-  s.stepCaMark = markLog(this.session.lab.logs['step-ca']!);
+  s.stepCaMark = markLog(this.session.lab.logs['bootstrap-ca']!);
   s.answers = [await s.acme!.send(tamperSignature(s.captured![0]!))];
 });
 
@@ -286,7 +286,7 @@ Then('the request is refused with the ACME problem {string}', function (this: La
   assert.equal(answer.problemType, type, answer.text);
 });
 
-Then('step-ca logs that it could not verify the JWS', async function (this: LabWorld) {
+Then('the bootstrap step-ca logs that it could not verify the JWS', async function (this: LabWorld) {
   const s = state(this);
   await waitForLogLine(s.stepCaMark!, new RegExp(`error="error verifying jws[^"]*".*path=${escape(new URL(s.captured![0]!.url).pathname)} `));
 });

@@ -4,7 +4,7 @@ import { defineParameterType, Then, When } from '@cucumber/cucumber';
 import type { SecureVersion } from 'node:tls';
 import { markLog, waitForLogLine, type LogMark } from '../environments/log-watch.ts';
 import { waitFor } from '../environments/wait.ts';
-import { waitForConnectionLine } from '../simulators/shared/broker-log.ts';
+import { waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
 import {
   CIPHER_SUITES,
   probeTls,
@@ -15,7 +15,7 @@ import {
   type CipherSuiteName,
   type ClientHelloAnswer,
   type TlsProbeOutcome,
-} from '../simulators/shared/tls-probe.ts';
+} from '../simulators/adversary/tls-probe.ts';
 import type { LabWorld } from './support/world.ts';
 
 const LISTENERS = ['broker', 'step-ca', 'provisioning service'] as const;

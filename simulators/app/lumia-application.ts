@@ -15,6 +15,8 @@ export interface ReceivedTelemetry {
 
 export class LumiaApplication extends CertificateClient {
   readonly received: ReceivedTelemetry[] = [];
+  /** Every command reply received, for replies awaited after they arrived. */
+  readonly replies: CommandReply[] = [];
   /** Payloads that were not telemetry: counted, never silently dropped. */
   malformedMessages = 0;
   private readonly events = new EventEmitter();
@@ -59,6 +61,7 @@ export class LumiaApplication extends CertificateClient {
       return;
     }
     if (topic.endsWith('/reply')) {
+      this.replies.push(body as CommandReply);
       this.events.emit('reply', body as CommandReply);
       return;
     }
@@ -96,11 +99,22 @@ export class LumiaApplication extends CertificateClient {
 
   /** Sends a command to a device and waits for its reply. */
   async sendCommand(deviceId: string, name: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<CommandReply> {
+    return (await this.queueCommand(deviceId, name, args, timeoutMs)).reply;
+  }
+
+  /** The reply to a command sent earlier (queueCommand), already seen or arriving within the timeout. */
+  waitForReply(commandId: string, timeoutMs = 10_000): Promise<CommandReply> {
+    return this.waitForEvent<CommandReply>('reply', this.replies.find((r) => r.commandId === commandId), (r) => r.commandId === commandId, timeoutMs, `reply to command ${commandId}`);
+  }
+
+  /** Publishes a command (QoS 1: the broker queues it for an offline device) and resolves once the broker has it. */
+  async queueCommand(deviceId: string, name: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<{ commandId: string; reply: Promise<CommandReply> }> {
     const commandId = randomUUID();
     const reply = this.waitForEvent<CommandReply>('reply', undefined, (r) => r.commandId === commandId, timeoutMs, `reply from ${deviceId} to ${name}`);
+    reply.catch(() => undefined); // awaited by the caller, or deliberately not (a queued command)
     const client = await this.client();
     await client.publishAsync(topics.commands(this.topicRoot, deviceId), JSON.stringify({ commandId, name, args }), { qos: 1 });
-    return reply;
+    return { commandId, reply };
   }
 
   /**

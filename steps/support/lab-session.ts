@@ -17,7 +17,9 @@ export interface LabSession {
 let session: LabSession | undefined;
 
 export async function startLabSession(): Promise<LabSession> {
-  const config = loadConfig();
+  // Server-side key generation is off by default; the suite turns it on so that its attacks can
+  // try that path too (its refusal when off is an integration test).
+  const config = loadConfig({ overrides: { provisioning: { serverKeyGen: true } } });
   const lab = await startLocalLab(config);
   try {
     const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);

@@ -5,12 +5,15 @@ import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumb
 import { LumiaApplication, type ReceivedTelemetry } from '../../simulators/app/lumia-application.ts';
 import { ReveosDevice, type DeviceIdentity } from '../../simulators/device/reveos-device.ts';
 import { applicationAddress, loopbackAddress, workerAddressRange } from '../../simulators/shared/addresses.ts';
-import type { ConnectionOutcome } from '../../simulators/shared/mqtt-probe.ts';
-import type { LogMark } from '../../environments/log-watch.ts';
+import type { ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
+import { markLog, waitForLogLine, type LogMark } from '../../environments/log-watch.ts';
+import { waitFor } from '../../environments/wait.ts';
+import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
+import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
 import type { CertificateFacts } from '../../simulators/shared/certificate-inspection.ts';
 import type { CertificateClient } from '../../simulators/shared/certificate-client.ts';
 import type { StoredPair } from '../../simulators/shared/certificate-store.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
 import { currentLabSession, type LabSession } from './lab-session.ts';
 
 let nextClientIndex = 0;
@@ -29,6 +32,15 @@ export class LabWorld extends World {
   readonly powerUps = new Map<CertificateClient, Awaited<ReturnType<CertificateClient['powerUp']>>>();
   certificatesBeforeRotation = new Map<CertificateClient, StoredPair>();
   inventoryBeforeRestart = 0;
+  /** The attacker of an @attack scenario: a device on a white-listed address holding its own bootstrap credential. */
+  attacker: ReveosDevice | undefined;
+  /** A command the application queued for an offline device, and what an attacker's connection received meanwhile. */
+  queuedCommandId: string | undefined;
+  readonly intercepted: string[] = [];
+  /** What the last attack got back. */
+  attack: AttemptOutcome | undefined;
+  /** Where the components' logs stood when the last attack began. */
+  private attackMarks: { logs: Record<string, LogMark>; auditSince: string; inventory: Set<string> } | undefined;
   private readonly cleanups: Array<() => Promise<unknown>> = [];
 
   constructor(options: IWorldOptions) {
@@ -127,6 +139,73 @@ export class LabWorld extends World {
     const app = await this.runningApplication();
     const sent = await device.publishTelemetry(readings);
     return app.waitForTelemetry((t) => t.message.deviceId === device.identity.deviceId && t.message.seq === sent.seq);
+  }
+
+  /** A device provisioned (bootstrap and operational certificate) and connected to the broker. */
+  async connectedDevice(identity?: Partial<DeviceIdentity>): Promise<ReveosDevice> {
+    const device = this.createDevice(identity);
+    await device.provision();
+    await device.getCertificate();
+    await device.connect();
+    return device;
+  }
+
+  /** The attacker: a device of the installation's network that obtained its own bootstrap credential by ACME. */
+  async provisionedAttacker(): Promise<ReveosDevice> {
+    const attacker = this.createDevice({ deviceId: `RVS-ATTACKER-${nextClientIndex}` });
+    await attacker.provision();
+    this.attacker = attacker;
+    return attacker;
+  }
+
+  /** Marks every component log, the audit log's clock and the inventory before an attack. */
+  async beginAttack(): Promise<void> {
+    const logs = Object.fromEntries(['step-ca', 'bootstrap-ca', 'mosquitto'].map((name) => [name, markLog(this.session.lab.logs[name]!)]));
+    const inventory = new Set((await this.admin.inventory()).map((c) => c.serial));
+    this.attackMarks = { logs, auditSince: new Date().toISOString(), inventory };
+  }
+
+  /** Certificates the inventory gained since the attack began. */
+  async issuedDuringAttack(): Promise<InventoryEntry[]> {
+    const before = this.attackMarks?.inventory;
+    if (!before) throw new Error('no attack was started in this scenario');
+    return (await this.admin.inventory()).filter((c) => !before.has(c.serial));
+  }
+
+  /** Runs an attack between beginAttack() and its outcome. */
+  async runAttack(attempt: () => Promise<AttemptOutcome>): Promise<AttemptOutcome> {
+    await this.beginAttack();
+    this.attack = await attempt();
+    return this.attack;
+  }
+
+  /** Where a component's log stood when the attack began. */
+  attackMark(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto'): LogMark {
+    const mark = this.attackMarks?.logs[component];
+    if (!mark) throw new Error('no attack was started in this scenario');
+    return mark;
+  }
+
+  /** The line a component wrote about the attack, containing `text`. */
+  async loggedDuringAttack(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto', text: string): Promise<string> {
+    const mark = this.attackMark(component);
+    const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const line = await waitForLogLine(mark, new RegExp(escaped));
+    this.attach(line, { mediaType: 'text/plain', fileName: `${component}.txt` });
+    return line;
+  }
+
+  /** The provisioning service's audit record of a refusal with this reason, written during the attack. */
+  async auditedDuringAttack(reason: string): Promise<AuditRecord> {
+    const since = this.attackMarks?.auditSince;
+    if (!since) throw new Error('no attack was started in this scenario');
+    const record = await waitFor(
+      `an audit record refusing with reason ${reason}`,
+      async () => (await this.admin.audit(200)).find((r) => r.time >= since && r.decision === 'refused' && r.reason === reason),
+      { timeoutMs: 5000 },
+    );
+    this.attach(JSON.stringify(record), { mediaType: 'application/json', fileName: 'audit.json' });
+    return record;
   }
 
   /** The application (if started) and every device of the scenario. */

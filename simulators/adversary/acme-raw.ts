@@ -32,6 +32,11 @@ export interface AcmeAnswer {
   problemDetail: string | undefined;
 }
 
+export interface AcmeIdentifier {
+  type: 'ip' | 'dns';
+  value: string;
+}
+
 export interface RawAcmeOptions {
   directoryUrl: string;
   trustedCaPem: string;
@@ -156,12 +161,13 @@ export class RawAcmeClient {
   }
 
   /**
-   * Orders a certificate for the client's own IP and completes http-01 through `responder`,
-   * stopping before finalize: returns the order's URLs for the caller to finalize (or not).
+   * Orders a certificate for the client's own IP (or another identifier) and completes http-01
+   * through `responder`, stopping before finalize: returns the order's URLs for the caller to
+   * finalize (or not).
    */
-  async readyOrder(responder: ChallengePublisher): Promise<{ orderUrl: string; finalize: string }> {
-    const address = this.options.localAddress;
-    const created = RawAcmeClient.expect('newOrder', await this.post((await this.getDirectory()).newOrder, { identifiers: [{ type: 'ip', value: address }] }), 201);
+  async readyOrder(responder: ChallengePublisher, identifier: AcmeIdentifier = { type: 'ip', value: this.options.localAddress }): Promise<{ orderUrl: string; finalize: string }> {
+    const address = identifier.value;
+    const created = RawAcmeClient.expect('newOrder', await this.post((await this.getDirectory()).newOrder, { identifiers: [identifier] }), 201);
     const order = created.body as { authorizations: string[]; finalize: string };
     const orderUrl = created.headers.location as string;
     for (const authzUrl of order.authorizations) {
@@ -187,10 +193,10 @@ export class RawAcmeClient {
     return { orderUrl, finalize: order.finalize };
   }
 
-  /** The finalize request for a new key and CSR of the client's IP, signed but not sent. */
-  async signFinalize(finalize: string): Promise<{ signed: SignedAcmeRequest; privateKeyPem: string }> {
-    const address = this.options.localAddress;
-    const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: address, ipAddresses: [address] }, 'ecdsa-p256');
+  /** The finalize request for a new key and CSR of the client's IP (or another identifier), signed but not sent. */
+  async signFinalize(finalize: string, identifier: AcmeIdentifier = { type: 'ip', value: this.options.localAddress }): Promise<{ signed: SignedAcmeRequest; privateKeyPem: string }> {
+    const names = identifier.type === 'ip' ? { ipAddresses: [identifier.value] } : { dnsNames: [identifier.value] };
+    const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: identifier.value, ...names }, 'ecdsa-p256');
     const der = Buffer.from(x509.PemConverter.decodeFirst(csrPem));
     return { signed: await this.sign(finalize, { csr: der.toString('base64url') }), privateKeyPem };
   }

@@ -1,4 +1,4 @@
-// Reading Mosquitto's log for one client's evidence.
+// Reading Mosquitto's log for one client's evidence, and turning its debug log on for a while.
 // - Mosquitto 2.0 logs a refused publish ("Denied PUBLISH from <id> (...)") at the debug level
 //   only, which the lab leaves off (every PUBLISH would be logged). log_type is re-read on SIGHUP,
 //   so a scenario turns it on for itself and restores the configuration afterwards.
@@ -6,31 +6,25 @@
 //   <reason>." (when the accept itself fails), or on the lines after "New connection from
 //   <addr>:<port>", without the address; connectionLines() returns the lines of one address.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { markLog, readSince, waitForLogLine, type LogMark } from '../../environments/log-watch.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { readSince, type LogMark } from '../log-watch.ts';
+import { waitFor } from '../wait.ts';
 
 export interface ReloadableBroker {
   configFile: string;
-  logFile: string;
-  reload(): void;
-}
-
-async function reloadAndWait(broker: ReloadableBroker): Promise<void> {
-  const mark = markLog(broker.logFile);
-  broker.reload();
-  await waitForLogLine(mark, /Reloading config/);
+  /** Resolves once the broker runs on the re-read configuration. */
+  reload(): Promise<void>;
 }
 
 /** Adds `log_type debug` and reloads; returns the restore function (idempotent). */
 export async function enableBrokerDebugLog(broker: ReloadableBroker): Promise<() => Promise<void>> {
   const original = readFileSync(broker.configFile, 'utf8');
   writeFileSync(broker.configFile, `${original.trimEnd()}\n# temporarily added by a scenario\nlog_type debug\n`, { mode: 0o600 });
-  await reloadAndWait(broker);
+  await broker.reload();
   let restored: Promise<void> | undefined;
   return () => {
     restored ??= (async () => {
       writeFileSync(broker.configFile, original, { mode: 0o600 });
-      await reloadAndWait(broker);
+      await broker.reload();
     })();
     return restored;
   };
