@@ -9,6 +9,8 @@ export interface InventoryEntry {
   deviceId: string;
   subject: string;
   kind: string;
+  /** How it was issued: acme, bootstrap-endpoint, serverkeygen, x5c, renewal, admin. */
+  via: string | null;
   notBefore: string;
   notAfter: string;
   sha256: string;
@@ -64,8 +66,18 @@ export class ProvisioningAdminClient {
     return (await this.call<{ entries: string[] }>('GET', '/api/v1/admin/whitelist')).entries;
   }
 
+  /** Entries: "127.0.0.5", "10.0.0.0/24", ..., or "127.0.0.5=RVS-0042" to name the identity of that address. */
   async setWhitelist(entries: string[]): Promise<string[]> {
     return (await this.call<{ entries: string[] }>('PUT', '/api/v1/admin/whitelist', { entries })).entries;
+  }
+
+  async enrolments(): Promise<Array<{ identity: string; role: string; bootstrapSerial: string; address: string | null; source: string; enrolledAt: string }>> {
+    return (await this.call<{ enrolments: Array<{ identity: string; role: string; bootstrapSerial: string; address: string | null; source: string; enrolledAt: string }> }>('GET', '/api/v1/admin/enrolments')).enrolments;
+  }
+
+  /** Releases an enrolled identity (the device was replaced): any new credential may enrol it again. */
+  async releaseEnrolment(identity: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/admin/enrolments/${encodeURIComponent(identity)}`);
   }
 
   async inventory(deviceId?: string): Promise<InventoryEntry[]> {

@@ -95,6 +95,8 @@ export interface IdentityRequest {
   credential: Credential;
   /** The identity the white list names for the credential's address, if any. */
   namedIdentity: string | undefined;
+  /** The address the white list names the requested identity for, if any. */
+  namedAddress: string | undefined;
 }
 
 interface Row {
@@ -180,6 +182,9 @@ export class Enrolments {
     }
     if (namedIdentity !== undefined && !same(namedIdentity, identity)) {
       return { allow: false, code: 'identity-not-named', message: `the white list names ${namedIdentity} for ${credential.address}; ${identity} was asked for` };
+    }
+    if (request.namedAddress !== undefined && request.namedAddress !== credential.address) {
+      return { allow: false, code: 'identity-not-named', message: `the white list names ${identity} for ${request.namedAddress}, not for ${credential.address ?? 'a credential without an address'}` };
     }
     const named = namedIdentity !== undefined;
     if (this.rules.isReserved(identity) && !(named && this.rules.isApplication(identity))) {

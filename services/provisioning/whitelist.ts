@@ -221,6 +221,11 @@ export class Whitelist {
     return this.match(address) !== undefined;
   }
 
+  /** The address an entry names this identity for, if any. */
+  namedAddress(identity: string): string | undefined {
+    return this.parsedEntries.find((e) => e.identity !== undefined && e.identity.toLowerCase() === identity.toLowerCase())?.first;
+  }
+
   /** The identity an entry names for exactly this address, if any. */
   namedIdentity(address: string | undefined): string | undefined {
     if (address === undefined) return undefined;

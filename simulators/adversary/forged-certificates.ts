@@ -37,3 +37,19 @@ export async function forgeClientCertificate(kind: ForgedKind, issuer: Issuer, c
   const chainPem = chainIssuer === issuer ? `${leaf.certificatePem}\n${issuer.certificate.toString('pem')}\n` : `${leaf.certificatePem}\n`;
   return { chainPem, privateKeyPem: leaf.privateKeyPem };
 }
+
+/**
+ * A bootstrap credential from the genuine bootstrap CA, for the given address, that expired an
+ * hour ago: what a device returning after a long absence (or a thief of an old one) holds.
+ */
+export async function expiredBootstrapCredential(bootstrapIssuer: Issuer, address: string): Promise<{ certificateChainPem: string; privateKeyPem: string }> {
+  const now = Date.now();
+  const leaf = await issueLeaf(bootstrapIssuer, {
+    commonName: address,
+    ipAddresses: [address],
+    extendedKeyUsages: ['clientAuth'],
+    notBefore: new Date(now - 2 * HOUR),
+    notAfter: new Date(now - HOUR),
+  });
+  return { certificateChainPem: `${leaf.certificatePem}\n${bootstrapIssuer.certificate.toString('pem')}\n`, privateKeyPem: leaf.privateKeyPem };
+}

@@ -16,6 +16,8 @@ export const PHASES = [
   'deliveryQos1',
   /** Fault injection: from a fault to an affected device's recovery. */
   'recovery',
+  /** From the admin API's revocation request to the broker closing that device's connection. */
+  'revocationToDisconnect',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 

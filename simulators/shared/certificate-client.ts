@@ -72,6 +72,8 @@ export class CertificateClient {
   protected mqtt: MqttClient | undefined;
   /** Connections the broker or the network closed, not this client: "undisturbed" means 0. */
   unexpectedDisconnects = 0;
+  /** When each of those closes happened (performance.now()). */
+  readonly disconnectedAt: number[] = [];
   private closingOnPurpose = false;
   /** Set while the MQTT session moves to a renewed certificate; publishers wait for it. */
   protected swapping: Promise<void> | undefined;
@@ -192,7 +194,10 @@ export class CertificateClient {
     this.timings.mqttConnect = performance.now() - started;
     const client = this.mqtt;
     client.on('close', () => {
-      if (!this.closingOnPurpose && this.mqtt === client) this.unexpectedDisconnects++;
+      if (!this.closingOnPurpose && this.mqtt === client) {
+        this.unexpectedDisconnects++;
+        this.disconnectedAt.push(performance.now());
+      }
     });
     await this.onConnected(client);
     return client;

@@ -1,5 +1,6 @@
 // The World of a scenario: the clients it created, the outcomes it observed, and the cleanups
 // that must run whatever happens. The lab itself is shared (lab-session.ts).
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { LumiaApplication, type ReceivedTelemetry } from '../../simulators/app/lumia-application.ts';
@@ -10,7 +11,7 @@ import { markLog, waitForLogLine, type LogMark } from '../../environments/log-wa
 import { waitFor } from '../../environments/wait.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
-import type { CertificateFacts } from '../../simulators/shared/certificate-inspection.ts';
+import { inspectCertificate, type CertificateFacts } from '../../simulators/shared/certificate-inspection.ts';
 import type { CertificateClient } from '../../simulators/shared/certificate-client.ts';
 import type { StoredPair } from '../../simulators/shared/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
@@ -37,10 +38,16 @@ export class LabWorld extends World {
   /** A command the application queued for an offline device, and what an attacker's connection received meanwhile. */
   queuedCommandId: string | undefined;
   readonly intercepted: string[] = [];
+  /** A credential the attacker presents instead of its own bootstrap credential (one that expired, say). */
+  attackerCredential: { certificateChainPem: string; privateKeyPem: string } | undefined;
+  /** A one-time token the attacker kept after step-ca honoured it. */
+  capturedToken: string | undefined;
+  /** Devices whose operational certificate the engineer revoked: when, and how long until the broker closed their connection. */
+  readonly revoked = new Map<CertificateClient, { at: number; disconnectMs?: number }>();
   /** What the last attack got back. */
   attack: AttemptOutcome | undefined;
   /** Where the components' logs stood when the last attack began. */
-  private attackMarks: { logs: Record<string, LogMark>; auditSince: string; inventory: Set<string> } | undefined;
+  private attackMarks: { logs: Record<string, LogMark>; auditSince: string; inventory: Set<string> | undefined } | undefined;
   private readonly cleanups: Array<() => Promise<unknown>> = [];
 
   constructor(options: IWorldOptions) {
@@ -161,14 +168,15 @@ export class LabWorld extends World {
   /** Marks every component log, the audit log's clock and the inventory before an attack. */
   async beginAttack(): Promise<void> {
     const logs = Object.fromEntries(['step-ca', 'bootstrap-ca', 'mosquitto'].map((name) => [name, markLog(this.session.lab.logs[name]!)]));
-    const inventory = new Set((await this.admin.inventory()).map((c) => c.serial));
+    // An attack may run while the service is down (then nothing can be asked of its inventory).
+    const inventory = this.session.lab.provisioningService.running ? new Set((await this.admin.inventory()).map((c) => c.serial)) : undefined;
     this.attackMarks = { logs, auditSince: new Date().toISOString(), inventory };
   }
 
   /** Certificates the inventory gained since the attack began. */
   async issuedDuringAttack(): Promise<InventoryEntry[]> {
     const before = this.attackMarks?.inventory;
-    if (!before) throw new Error('no attack was started in this scenario');
+    if (!before) throw new Error('no attack was started in this scenario while the provisioning service ran');
     return (await this.admin.inventory()).filter((c) => !before.has(c.serial));
   }
 
@@ -206,6 +214,32 @@ export class LabWorld extends World {
     );
     this.attach(JSON.stringify(record), { mediaType: 'application/json', fileName: 'audit.json' });
     return record;
+  }
+
+  /** The engineer revokes a client's current operational certificate by its serial (the attack marks start here). */
+  async revokeOperational(client: CertificateClient): Promise<void> {
+    const serial = inspectCertificate(client.store.loadOperational()!.certificateChainPem).serialNumber;
+    await this.beginAttack();
+    const at = performance.now();
+    this.revoked.set(client, { at });
+    await this.admin.revoke(serial, 'keyCompromise');
+  }
+
+  /** Waits until the broker has closed a revoked client's connection; returns how long that took after the revocation. */
+  async disconnectedAfterRevocation(client: CertificateClient, timeoutMs: number): Promise<number> {
+    const revocation = this.revoked.get(client);
+    if (!revocation) throw new Error(`${client.commonName} was not revoked in this scenario`);
+    const closedAt = await waitFor(`the broker to close ${client.commonName}'s connection`, () => client.disconnectedAt.find((t) => t >= revocation.at), { timeoutMs });
+    revocation.disconnectMs = closedAt - revocation.at;
+    return revocation.disconnectMs;
+  }
+
+  /** None of these clients lost its connection during the scenario. */
+  assertUndisturbed(clients: CertificateClient[]): void {
+    for (const client of clients) {
+      assert.equal(client.unexpectedDisconnects, 0, `${client.commonName} was disconnected`);
+      assert.equal(client.connected, true, `${client.commonName} is not connected`);
+    }
   }
 
   /** The application (if started) and every device of the scenario. */

@@ -22,7 +22,7 @@ type CheckedCsr = Extract<CsrCheckResult, { ok: true }>;
 async function issueBootstrap(ctx: ServiceContext, req: FastifyRequest, reply: FastifyReply, event: string, csrPem: string, identity: string) {
   const address = sourceIp(req);
   const claimsIdentity = identity !== address;
-  const request = (serial: string) => ({ identity, credential: { serial, address }, namedIdentity: ctx.state.whitelist.namedIdentity(address) });
+  const request = (serial: string) => ({ identity, credential: { serial, address }, namedIdentity: ctx.state.whitelist.namedIdentity(address), namedAddress: ctx.state.whitelist.namedAddress(identity) });
   if (claimsIdentity) {
     const decision = ctx.enrolments.evaluate(request('(new)'));
     if (!decision.allow) {

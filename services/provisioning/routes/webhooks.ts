@@ -153,7 +153,7 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
       const asked = names.map((n) => `${n.type}:${n.value}`).join(', ') || 'none';
       return answer(reply, req, event, { code: 'bad-san', message: `an operational certificate for ${identity} carries exactly one SAN, ${san}; asked for ${asked}` }, facts);
     }
-    const request = { identity, credential: { serial, address }, namedIdentity: ctx.state.whitelist.namedIdentity(address ?? undefined) };
+    const request = { identity, credential: { serial, address }, namedIdentity: ctx.state.whitelist.namedIdentity(address ?? undefined), namedAddress: ctx.state.whitelist.namedAddress(identity) };
     const preview = ctx.enrolments.evaluate(request);
     if (!preview.allow) return answer(reply, req, event, { code: preview.code, message: preview.message }, facts);
     // Side effects before the binding: a superseded credential is revoked first, and a new
