@@ -19,3 +19,4 @@ Feature: UC-01 New customer installation
     Then a device that was not provisioned can no longer obtain a certificate
     And the provisioned devices stay connected
     And the inventory lists a bootstrap and an operational certificate for every device
+    And the inventory holds every certificate the two step-ca authorities logged as issued

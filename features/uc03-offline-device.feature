@@ -30,6 +30,17 @@ Feature: UC-03 Offline device reconnects
     And it re-acquires an operational certificate with its bootstrap certificate and connects
     And its telemetry reaches the application again
 
+  Scenario: A device whose bootstrap credential was revoked re-provisions by ACME and keeps its identity
+    Given a device provisioned with an operational certificate valid for 3600 seconds
+    And the device goes offline
+    When the service engineer revokes the device's operational certificate
+    And the service engineer revokes the device's bootstrap credential
+    And the device powers up again
+    Then it finds its certificate "revoked" and discards it
+    And it re-provisions by ACME and re-acquires an operational certificate for its own identity
+    And its identity is enrolled on its new bootstrap credential
+    And its telemetry reaches the application again
+
   Scenario: A restarted device reuses its valid certificate store
     Given a device provisioned with an operational certificate valid for 3600 seconds
     When the device process restarts

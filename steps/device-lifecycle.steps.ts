@@ -174,3 +174,18 @@ Then('it comes back connected with a valid certificate', function (this: LabWorl
   assert.equal(outcome.state, 'connected', `power-up: ${outcome.path.join(' > ')}`);
   assert.equal(this.lastDevice.validateStore().valid, true, 'the store holds a valid certificate');
 });
+
+Then('it re-provisions by ACME and re-acquires an operational certificate for its own identity', function (this: LabWorld) {
+  const device = this.lastDevice;
+  const outcome = this.powerUps.get(device)!;
+  assert.deepEqual(outcome.path, ['validating', 'discarding', 'provisioning', 'obtaining-operational', 'connecting', 'connected']);
+  assert.equal(inspectCertificate(device.store.loadOperational()!.certificateChainPem).subjectCommonName, device.identity.deviceId);
+});
+
+Then('its identity is enrolled on its new bootstrap credential', async function (this: LabWorld) {
+  const device = this.lastDevice;
+  const serial = inspectCertificate(device.store.loadBootstrap()!.certificateChainPem).serialNumber.replace(/^0+/, '');
+  const enrolment = (await this.admin.enrolments()).find((e) => e.identity === device.identity.deviceId);
+  assert.equal(enrolment?.bootstrapSerial, serial, 'the identity is still bound to the revoked credential');
+  assert.equal(enrolment?.address, device.address);
+});

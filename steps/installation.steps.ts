@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
 import type { LabWorld } from './support/world.ts';
 
 Given('the application server is provisioned', async function (this: LabWorld) {
@@ -154,4 +155,20 @@ Then('the application reports every certificate as {string} within a {int} hour 
   const reports = await app.certificateStates(this.devices.map((d) => d.identity.deviceId), hours * 3600_000);
   assert.deepEqual(reports.map((r) => r.holder).sort(), [app.commonName, ...this.devices.map((d) => d.identity.deviceId)].sort());
   for (const report of reports) assert.equal(report.state, state, `${report.holder}: ${report.state}, expires ${report.notAfter}`);
+});
+
+Then('the inventory holds every certificate the two step-ca authorities logged as issued', async function (this: LabWorld) {
+  const { lab } = this.session;
+  const logged = new Set([lab.logs['step-ca']!, lab.logs['bootstrap-ca']!].flatMap((file) => issuedOnLog(file)));
+  const inventory = await waitFor(
+    'the inventory to hold every logged certificate',
+    async () => {
+      const serials = new Set((await this.admin.inventory()).map((c) => c.serial));
+      return [...logged].every((s) => serials.has(s)) && serials;
+    },
+    { timeoutMs: 2000 },
+  ).catch(async () => new Set((await this.admin.inventory()).map((c) => c.serial)));
+  const missing = [...logged].filter((s) => !inventory.has(s));
+  assert.deepEqual(missing, [], `certificates step-ca issued that the inventory lacks (of ${logged.size} logged)`);
+  this.attach(JSON.stringify({ loggedByStepCa: logged.size, inInventory: inventory.size }), { mediaType: 'application/json', fileName: 'inventory-completeness.json' });
 });

@@ -183,12 +183,12 @@ export class Enrolments {
     if (namedIdentity !== undefined && !same(namedIdentity, identity)) {
       return { allow: false, code: 'identity-not-named', message: `the white list names ${namedIdentity} for ${credential.address}; ${identity} was asked for` };
     }
-    if (request.namedAddress !== undefined && request.namedAddress !== credential.address) {
-      return { allow: false, code: 'identity-not-named', message: `the white list names ${identity} for ${request.namedAddress}, not for ${credential.address ?? 'a credential without an address'}` };
-    }
     const named = namedIdentity !== undefined;
     if (this.rules.isReserved(identity) && !(named && this.rules.isApplication(identity))) {
       return { allow: false, code: 'identity-reserved', message: `${identity} is a reserved identity: only a white-list entry naming it for an address can enrol it` };
+    }
+    if (request.namedAddress !== undefined && request.namedAddress !== credential.address) {
+      return { allow: false, code: 'identity-not-named', message: `the white list names ${identity} for ${request.namedAddress}, not for ${credential.address ?? 'a credential without an address'}` };
     }
     const enrolment = { identity, role: this.rules.role(identity), source: named ? ('white-list' as const) : ('first-use' as const) };
     const holder = this.byIdentity(identity);

@@ -2,7 +2,8 @@
 // request log: step-ca logs each certificate it hands out (sign, renew, rekey, the ACME
 // certificate download) with `certificate=<base64 DER>`. Renewals call no webhook and may go
 // straight to step-ca, so this is how the inventory sees them (docs/trust-model.md).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 
 export interface IssuedOnLog {
   /** DER of the issued leaf. */
@@ -27,6 +28,22 @@ export function parseIssuanceLine(line: string): IssuedOnLog | undefined {
   const status = Number(field(line, 'status'));
   if (!certificate || !path || !(status >= 200 && status < 300) || !ISSUING_PATH.test(path)) return undefined;
   return { der: Buffer.from(certificate, 'base64'), path };
+}
+
+/** Serials (lowercase hex, as the inventory keeps them) of every certificate a step-ca log reports as issued. */
+export function issuedOnLog(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      const issued = line.includes('certificate=') ? parseIssuanceLine(line) : undefined;
+      return issued ? [new X509Certificate(issued.der).serialNumber.toLowerCase().replace(/^0+(?=.)/, '')] : [];
+    });
 }
 
 export interface IssuanceFeedOptions {

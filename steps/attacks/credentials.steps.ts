@@ -17,8 +17,9 @@ async function ownIdentityToken(world: LabWorld): Promise<{ ott: string; identit
   return { ott: await x5cToken({ credential: credentialOf(world), ...world.session.endpoints.x5c, identity, sans }), identity, sans };
 }
 
-Given("the service engineer revokes the attacker's bootstrap credential", async function (this: LabWorld) {
-  await this.admin.revoke(inspectCertificate(this.attacker!.store.loadBootstrap()!.certificateChainPem).serialNumber, 'keyCompromise');
+Given(/^the service engineer revokes the (attacker|first device|device)'s bootstrap credential$/, async function (this: LabWorld, who: string) {
+  const holder = who === 'attacker' ? this.attacker! : who === 'device' ? this.lastDevice : this.devices[0]!;
+  await this.admin.revoke(inspectCertificate(holder.store.loadBootstrap()!.certificateChainPem).serialNumber, 'keyCompromise');
 });
 
 Given("the attacker holds a bootstrap credential of the lab's bootstrap CA that expired an hour ago", async function (this: LabWorld) {

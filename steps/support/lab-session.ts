@@ -1,6 +1,6 @@
 // One lab per cucumber process: started before the first scenario, stopped after the last
 // (and on SIGINT/SIGTERM, by the environment itself).
-import { loadConfig, type LabConfig } from '../../environments/config.ts';
+import { loadConfig, type LabConfig, type LabConfigInput } from '../../environments/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/shared/lab-endpoints.ts';
@@ -16,19 +16,28 @@ export interface LabSession {
 
 let session: LabSession | undefined;
 
-export async function startLabSession(): Promise<LabSession> {
-  // Server-side key generation is off by default; the suite turns it on so that its attacks can
-  // try that path too (its refusal when off is an integration test).
-  const config = loadConfig({ overrides: { provisioning: { serverKeyGen: true } } });
+/** A lab with its own challenge responder; `stop` ends both. */
+export async function openLabSession(overrides: LabConfigInput = {}): Promise<LabSession & { stop(): Promise<void> }> {
+  const config = loadConfig({ overrides });
   const lab = await startLocalLab(config);
   try {
     const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
-    session = { config, lab, responder, endpoints: labEndpoints(lab, responder), worker: Number(process.env.CUCUMBER_WORKER_ID ?? 0) };
-    return session;
+    const stop = async () => {
+      await Promise.allSettled([responder.stop()]);
+      await lab.stop();
+    };
+    return { config, lab, responder, endpoints: labEndpoints(lab, responder), worker: Number(process.env.CUCUMBER_WORKER_ID ?? 0), stop };
   } catch (err) {
     await lab.stop();
     throw err;
   }
+}
+
+export async function startLabSession(): Promise<LabSession> {
+  // Server-side key generation is off by default; the suite turns it on so that its attacks can
+  // try that path too (its refusal when off is an integration test).
+  session = await openLabSession({ provisioning: { serverKeyGen: true } });
+  return session;
 }
 
 export function currentLabSession(): LabSession {
@@ -37,9 +46,7 @@ export function currentLabSession(): LabSession {
 }
 
 export async function stopLabSession(): Promise<void> {
-  const s = session;
+  const s = session as (LabSession & { stop(): Promise<void> }) | undefined;
   session = undefined;
-  if (!s) return;
-  await Promise.allSettled([s.responder.stop()]);
-  await s.lab.stop();
+  await s?.stop();
 }

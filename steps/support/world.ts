@@ -15,7 +15,8 @@ import { inspectCertificate, type CertificateFacts } from '../../simulators/shar
 import type { CertificateClient } from '../../simulators/shared/certificate-client.ts';
 import type { StoredPair } from '../../simulators/shared/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
-import { currentLabSession, type LabSession } from './lab-session.ts';
+import type { LabConfigInput } from '../../environments/config.ts';
+import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
 
 let nextClientIndex = 0;
 
@@ -44,6 +45,8 @@ export class LabWorld extends World {
   capturedToken: string | undefined;
   /** Devices whose operational certificate the engineer revoked: when, and how long until the broker closed their connection. */
   readonly revoked = new Map<CertificateClient, { at: number; disconnectMs?: number }>();
+  /** A lab of the scenario's own, when it needs other settings than the shared one. */
+  scenarioLab: LabSession | undefined;
   /** What the last attack got back. */
   attack: AttemptOutcome | undefined;
   /** Where the components' logs stood when the last attack began. */
@@ -60,7 +63,10 @@ export class LabWorld extends World {
 
   /** The service engineer's view: the admin API with the lab's token. */
   get admin(): ProvisioningAdminClient {
-    const { lab, endpoints } = this.session;
+    return this.adminOf(this.session);
+  }
+
+  adminOf({ lab, endpoints }: LabSession): ProvisioningAdminClient {
     return new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, endpoints.trustedRootPem);
   }
 
@@ -87,22 +93,31 @@ export class LabWorld extends World {
     return path.join(path.dirname(this.session.lab.logs['step-ca']!), 'clients.log');
   }
 
-  createDevice(identity?: Partial<DeviceIdentity>): ReveosDevice {
+  /** A new device of the shared lab, or of `on` (a lab of the scenario's own). */
+  createDevice(identity?: Partial<DeviceIdentity>, on: LabSession = this.session): ReveosDevice {
     const index = nextClientIndex;
     const deviceId = identity?.deviceId ?? `RVS-${String(index).padStart(5, '0')}`;
     const device = new ReveosDevice(
       { deviceId, serialNumber: `SN${index}`, model: 'Reveos', firmwareVersion: '2.1', ...identity },
       {
         address: this.nextAddress(),
-        storeDir: this.storeDir(deviceId),
-        endpoints: this.session.endpoints,
-        topicRoot: this.session.config.broker.topicRoot,
+        storeDir: path.join(on.lab.workDir, 'clients', deviceId),
+        endpoints: on.endpoints,
+        topicRoot: on.config.broker.topicRoot,
         logFile: this.clientLogFile,
       },
     );
     this.devices.push(device);
     this.onCleanup(() => device.disconnect());
     return device;
+  }
+
+  /** A lab of this scenario's own, with other settings than the shared one; stopped after the scenario. */
+  async startScenarioLab(overrides: LabConfigInput): Promise<LabSession> {
+    const lab = await openLabSession(overrides);
+    this.onCleanup(() => lab.stop());
+    this.scenarioLab = lab;
+    return lab;
   }
 
   /**
@@ -149,8 +164,8 @@ export class LabWorld extends World {
   }
 
   /** A device provisioned (bootstrap and operational certificate) and connected to the broker. */
-  async connectedDevice(identity?: Partial<DeviceIdentity>): Promise<ReveosDevice> {
-    const device = this.createDevice(identity);
+  async connectedDevice(identity?: Partial<DeviceIdentity>, on: LabSession = this.session): Promise<ReveosDevice> {
+    const device = this.createDevice(identity, on);
     await device.provision();
     await device.getCertificate();
     await device.connect();
@@ -257,11 +272,17 @@ export class LabWorld extends World {
     this.cleanups.push(cleanup);
   }
 
-  /** Runs every cleanup even if some fail, then reports the failures together. */
+  /** Runs every cleanup, last registered first and one at a time, even if some fail; then reports the failures together. */
   async cleanup(): Promise<void> {
-    const results = await Promise.allSettled(this.cleanups.reverse().map((c) => c()));
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failures.length > 0) throw new AggregateError(failures.map((f) => f.reason), 'scenario cleanup failed');
+    const failures: unknown[] = [];
+    while (this.cleanups.length > 0) {
+      try {
+        await this.cleanups.pop()!();
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (failures.length > 0) throw new AggregateError(failures, 'scenario cleanup failed');
   }
 }
 

@@ -1,0 +1,72 @@
+// The broker's CRL left to age, on a lab of the scenario's own with short-lived CRLs.
+import assert from 'node:assert/strict';
+import { Given, Then, When } from '@cucumber/cucumber';
+import { markLog } from '../../environments/log-watch.ts';
+import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
+import { waitFor } from '../../environments/wait.ts';
+import { attemptMqttConnection, type ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
+import { workerAddressRange } from '../../simulators/shared/addresses.ts';
+import type { LabWorld } from '../support/world.ts';
+
+/** A second, short connection with the device's own certificate, from the device's address. */
+function newConnection(world: LabWorld): Promise<ConnectionOutcome> {
+  const device = world.lastDevice;
+  const operational = device.store.loadOperational()!;
+  const { broker } = world.scenarioLab!.lab;
+  return attemptMqttConnection({ host: broker.host, port: broker.port, clientId: `${device.identity.deviceId}-probe`, trustedRootPem: device.trustedRootPem, certificateChainPem: operational.certificateChainPem, privateKeyPem: operational.privateKeyPem, localAddress: device.address });
+}
+
+/** Polls the clock until the CRL the broker holds now is past its nextUpdate. */
+async function untilCrlExpired(world: LabWorld): Promise<void> {
+  const nextUpdate = world.scenarioLab!.lab.crlPublisher.published!.nextUpdate!.getTime();
+  await waitFor("the broker's CRL to pass its nextUpdate", () => Date.now() > nextUpdate + 1000, { timeoutMs: nextUpdate - Date.now() + 15_000, intervalMs: 200 });
+}
+
+Given("a lab of the scenario's own whose CRLs are valid for {int} seconds", async function (this: LabWorld, seconds: number) {
+  await this.startScenarioLab({ ca: { crlValidity: `${seconds}s` } });
+});
+
+Given('a device of that lab connected to its broker', async function (this: LabWorld) {
+  const admin = this.adminOf(this.scenarioLab!);
+  await admin.turnOn();
+  await admin.setWhitelist([workerAddressRange(this.session.worker)]);
+  await this.connectedDevice(undefined, this.scenarioLab);
+});
+
+When("the lab stops refreshing the broker's CRL and the CRL passes its nextUpdate", async function (this: LabWorld) {
+  this.scenarioLab!.lab.crlPublisher.pause();
+  await untilCrlExpired(this);
+  this.brokerLogMark = markLog(this.scenarioLab!.lab.logs.mosquitto!);
+});
+
+Then('a new connection of the device is refused with the alert {string}', async function (this: LabWorld, alert: string) {
+  const outcome = await newConnection(this);
+  assert.ok(!outcome.connected, 'the broker accepted a certificate checked against an expired CRL');
+  assert.match(outcome.error, new RegExp(`alert ${alert}`));
+});
+
+Then("that lab's broker logs {string} for the device", async function (this: LabWorld, text: string) {
+  this.attach(await waitForConnectionLine(this.brokerLogMark!, this.lastDevice.address, new RegExp(text)), { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
+});
+
+Then("the device's existing connection was not dropped", function (this: LabWorld) {
+  this.assertUndisturbed([this.lastDevice]);
+});
+
+When("the lab refreshes the broker's CRL again", async function (this: LabWorld) {
+  this.scenarioLab!.lab.crlPublisher.resume();
+  await this.scenarioLab!.lab.crlPublisher.refresh();
+});
+
+Then('a new connection of the device succeeds', async function (this: LabWorld) {
+  const outcome = await newConnection(this);
+  assert.ok(outcome.connected, `refused: ${'error' in outcome ? outcome.error : ''}`);
+});
+
+Then("a new connection of the device still succeeds after the refreshed CRL's own nextUpdate has passed", async function (this: LabWorld) {
+  const refreshed = this.scenarioLab!.lab.crlPublisher.published!;
+  await waitFor("the refreshed CRL's nextUpdate to pass", () => Date.now() > refreshed.nextUpdate!.getTime() + 1000, { timeoutMs: 30_000, intervalMs: 200 });
+  const outcome = await newConnection(this);
+  assert.ok(outcome.connected, `refused: ${'error' in outcome ? outcome.error : ''}`);
+  assert.ok(this.scenarioLab!.lab.crlPublisher.published!.thisUpdate > refreshed.thisUpdate, 'the publisher replaced the CRL on its own');
+});

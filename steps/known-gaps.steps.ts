@@ -1,0 +1,78 @@
+// Known gaps: first-use enrolment during the window, renewal with a revoked bootstrap credential,
+// renewal of an expired certificate.
+import assert from 'node:assert/strict';
+import { Given, Then, When } from '@cucumber/cucumber';
+import { waitForLogLine } from '../environments/log-watch.ts';
+import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
+import { deviceSan } from '../simulators/device/reveos-device.ts';
+import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import type { LabWorld } from './support/world.ts';
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function x5cAtStepCa(world: LabWorld, identity: string) {
+  const { lab, endpoints } = world.session;
+  const sans = [deviceSan(identity)];
+  const ott = await x5cToken({ credential: world.attacker!.store.loadBootstrap()!, ...endpoints.x5c, identity, sans });
+  return world.runAttack(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: world.attacker!.address }));
+}
+
+// --- first use enrols -------------------------------------------------------------------------
+
+Given('the white list also names the identity of a device that has not provisioned yet', async function (this: LabWorld) {
+  const device = this.createDevice();
+  await this.admin.setWhitelist([...this.installationWhitelist, `${device.address}=${device.identity.deviceId}`]);
+});
+
+When('the attacker trades its bootstrap credential for the named identity directly at step-ca', async function (this: LabWorld) {
+  await x5cAtStepCa(this, this.devices[0]!.identity.deviceId);
+});
+
+When('the attacker trades its bootstrap credential for an identity nobody holds or named directly at step-ca', async function (this: LabWorld) {
+  await x5cAtStepCa(this, `${this.devices[0]!.identity.deviceId}-UNCLAIMED`);
+});
+
+Then('step-ca issues it, enrolled on first use \\(known gap)', async function (this: LabWorld) {
+  const identity = `${this.devices[0]!.identity.deviceId}-UNCLAIMED`;
+  assert.equal(this.attack?.status, 201, `step-ca now refuses it (${this.attack?.detail}): the gap is closed, update this scenario`);
+  const enrolment = (await this.admin.enrolments()).find((e) => e.identity === identity);
+  assert.equal(enrolment?.source, 'first-use');
+  assert.equal(enrolment?.address, this.attacker!.address);
+  this.attach(`KNOWN GAP: ${this.attacker!.address} enrolled ${identity}, which no white-list entry named, on first use.`, { mediaType: 'text/plain', fileName: 'known-gap.txt' });
+});
+
+Then('the named device provisions itself and holds its identity', async function (this: LabWorld) {
+  const device = this.devices[0]!;
+  await device.provision();
+  await device.getCertificate();
+  await device.connect();
+  const enrolment = (await this.admin.enrolments()).find((e) => e.identity === device.identity.deviceId);
+  assert.equal(enrolment?.source, 'white-list');
+  assert.equal(enrolment?.address, device.address);
+});
+
+// --- renewal with a revoked bootstrap credential ----------------------------------------------
+
+Then('step-ca renewed it \\(known gap)', function (this: LabWorld) {
+  const device = this.devices[0]!;
+  const facts = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
+  assert.equal(facts.subjectCommonName, device.identity.deviceId);
+  this.attach(`KNOWN GAP: ${device.identity.deviceId} renewed ${facts.serialNumber} after its bootstrap credential was revoked (step-ca calls no webhook on renewal).`, { mediaType: 'text/plain', fileName: 'known-gap.txt' });
+});
+
+// --- renewal of an expired certificate ----------------------------------------------------------
+
+When('the device tries to renew its expired certificate at step-ca', async function (this: LabWorld) {
+  await this.beginAttack();
+  this.lastError = await this.lastDevice.renewCertificate().then(() => undefined, (err: Error) => err);
+});
+
+Then('step-ca refuses the renewal in the TLS handshake with the alert {string}', function (this: LabWorld, alert: string) {
+  assert.ok(this.lastError, 'step-ca renewed an expired certificate');
+  assert.match(this.lastError.message, new RegExp(`alert ${alert}`));
+});
+
+Then('step-ca logs that the client certificate has expired', async function (this: LabWorld) {
+  const address = this.lastDevice.address;
+  await waitForLogLine(this.attackMark('step-ca'), new RegExp(`TLS handshake error from ${escape(address)}:\\d+: tls: failed to verify certificate: x509: certificate has expired or is not yet valid`));
+});
