@@ -181,6 +181,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         certLifetimeSeconds: o.certLifetime,
         segment: o.segment,
         topicRoot: config.broker.topicRoot,
+        applicationIdentity: config.broker.applicationIdentity,
         seed: o.seed,
         minimumCertificateFirmware: config.devices.minimumCertificateFirmware,
         drainTimeoutMs: 10_000,

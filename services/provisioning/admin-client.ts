@@ -38,7 +38,7 @@ export class ProvisioningAdminClient {
 
   /** A request with any token, or none (`null`): for tests of the authentication itself. */
   async raw(method: string, path: string, body?: unknown, token: string | null = this.token): Promise<HttpResponse> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
     if (token !== null) headers.authorization = `Bearer ${token}`;
     return request(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), ca: this.rootPem });
   }

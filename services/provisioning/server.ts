@@ -135,6 +135,19 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     });
   }
   for (const app of [httpsApp, httpApp, hooksApp]) app.setErrorHandler(onError(ctx));
+  // An empty body with a JSON content type (curl -X DELETE -H 'content-type: application/json')
+  // is no body, not a 400: Fastify's own parser refuses it.
+  for (const app of [httpsApp, httpApp]) {
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      if (body === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(body as string));
+      } catch (err) {
+        done(Object.assign(new Error(`the body is not JSON: ${(err as Error).message}`), { statusCode: 400 }), undefined);
+      }
+    });
+  }
   registerBootstrapRoutes(httpsApp, ctx, { secure: true });
   registerAdminRoutes(httpsApp, ctx, adminToken);
   registerAcmeGate(httpsApp, ctx);

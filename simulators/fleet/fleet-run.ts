@@ -31,6 +31,8 @@ export interface FleetOptions {
   certLifetimeSeconds?: number;
   segment: Segment;
   topicRoot: string;
+  /** The managing application's identity (broker.applicationIdentity); segments append their number. */
+  applicationIdentity: string;
   seed: number;
   minimumCertificateFirmware: string;
   /** How long to wait for in-flight messages after telemetry stops. */
@@ -132,8 +134,12 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   const admin = new ProvisioningAdminClient(lab.admin.url, lab.admin.token, endpoints.trustedRootPem);
   const appAddress = loopbackAddress(index - 1, 120);
   await admin.turnOn(!lab.owned ? Math.ceil(share.devices / share.ratePerSecond + options.durationMs / 1000 + 600) : undefined);
+  // Segments sharing a lab each run an application of their own identity: the broker gives every
+  // connection its certificate's identity as client id, so one identity is one session.
+  const segmentApp = (i: number) => (count > 1 ? `${options.applicationIdentity}-seg${i}of${count}` : options.applicationIdentity);
+  const appIdentity = segmentApp(index);
   await admin.setWhitelist([
-    `${loopbackAddress(0, 120)}-${loopbackAddress(count - 1, 120)}`,
+    ...Array.from({ length: count }, (_, i) => `${loopbackAddress(i, 120)}=${segmentApp(i + 1)}`),
     `${loopbackAddress(0)}-${loopbackAddress(Math.max(0, options.devices - 1))}`,
   ]);
   const ownDevices = new Set<string>();
@@ -147,8 +153,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     reconnectPeriodMs: RECONNECT_MS,
     keepReceived: false,
     qos: options.qos,
-    // Segments sharing a lab each run an application with the same identity.
-    mqttClientId: count > 1 ? `lumia-seg${index}of${count}` : undefined,
+    commonName: appIdentity,
     onTelemetry: (entry: ReceivedTelemetry) => {
       const { deviceId, seq, sentAt } = entry.message;
       if (!lab.owned && !ownDevices.has(deviceId)) return; // another segment's device

@@ -1,25 +1,23 @@
 // The certificate workflow every simulated client shares (device and application alike):
 // bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection.
 import { statSync } from 'node:fs';
-import type https from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { inspectCertificate } from './certificate-inspection.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { request } from '../../environments/local/https-client.ts';
 import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
-import { clientHttpsAgent, obtainBootstrapCertificate, ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
+import { ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
+import { NodeCertificateDriver, type CertificateDriver, type DriverContext } from './certificate-driver.ts';
 import { classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
 import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
-import { renewOperationalCertificate } from './renewal.ts';
 import { splitPemCrls } from '../../environments/pki/csr.ts';
 import { validateCertificateStore, type ValidationResult } from '../device/certificate-validation.ts';
 import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from '../device/renewal-policy.ts';
 import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from '../device/power-up.ts';
-import { obtainOperationalCertificate } from './x5c-sign.ts';
 
 export interface CertificateStatusReport {
   holder: string;
@@ -54,8 +52,10 @@ export interface CertificateClientOptions {
    * unacknowledged QoS 1 messages are sent again on reconnect: nothing is lost.
    */
   reconnectPeriodMs?: number;
-  /** MQTT client id; the CN by default. Instances sharing one identity (the application in several fleet segments) need their own. */
+  /** MQTT client id; the CN by default (the broker replaces it by the certificate's identity anyway). */
   mqttClientId?: string;
+  /** Who obtains and renews the certificates: the lab's Node client (default) or the step CLI. */
+  driver?: CertificateDriver;
 }
 
 export class CertificateClient {
@@ -88,6 +88,7 @@ export class CertificateClient {
     this.store = new CertificateStore(options.storeDir);
     this.log = new ClientLog(options.commonName, options.logFile);
     this.reconnectPeriodMs = options.reconnectPeriodMs ?? 0;
+    this.driver = options.driver ?? new NodeCertificateDriver();
   }
 
   /** The root this client trusts: its stored ca.crt, or the factory default before it has one. */
@@ -114,58 +115,24 @@ export class CertificateClient {
     return splitPemCrls(res.text());
   }
 
-  /**
-   * One keep-alive connection to the provisioning service for the ACME requests and the X5C
-   * request that follows them: a TLS handshake fewer per device on both sides. Closed once the
-   * operational certificate is in (renewal goes to step-ca itself, over mutual TLS).
-   */
-  private provisioningAgent: https.Agent | undefined;
+  readonly driver: CertificateDriver;
 
-  private closeProvisioningAgent(): void {
-    this.provisioningAgent?.destroy();
-    this.provisioningAgent = undefined;
+  private get driverContext(): DriverContext {
+    return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
   }
 
   /** Bootstrap certificate by ACME http-01 for this client's IP. */
   async provision(): Promise<void> {
-    this.provisioningAgent ??= clientHttpsAgent(this.address, this.trustedRootPem);
-    const bootstrap = await obtainBootstrapCertificate({
-      directoryUrl: this.endpoints.acmeDirectoryUrl,
-      trustedCaPem: this.trustedRootPem,
-      address: this.address,
-      responder: this.endpoints.responder,
-      keyAlgorithm: this.keyAlgorithm,
-      httpsAgent: this.provisioningAgent,
-    }).catch((err: unknown) => {
-      this.closeProvisioningAgent();
-      throw err;
-    });
-    Object.assign(this.timings, bootstrap.timings);
-    this.store.saveBootstrap(bootstrap);
-    this.log.write('bootstrap-obtained', { serial: inspectCertificate(bootstrap.certificateChainPem).serialNumber });
-    this.store.saveCaCertificate(this.trustedRootPem);
+    const trusted = this.trustedRootPem;
+    Object.assign(this.timings, await this.driver.provision(this.driverContext));
+    this.log.write('bootstrap-obtained', { serial: inspectCertificate(this.store.loadBootstrap()!.certificateChainPem).serialNumber });
+    this.store.saveCaCertificate(trusted);
   }
 
   /** Operational certificate from the X5C provisioner, authorized by the bootstrap certificate. */
   async getCertificate(options: { lifetimeSeconds?: number } = {}): Promise<void> {
-    const bootstrap = this.store.loadBootstrap();
-    if (!bootstrap) throw new Error(`${this.commonName} has no bootstrap certificate: provision() first`);
-    const operational = await obtainOperationalCertificate({
-      caUrl: this.endpoints.signUrl,
-      trustedCaPem: this.trustedRootPem,
-      provisioner: this.endpoints.x5c.provisioner,
-      audience: this.endpoints.x5c.audience,
-      bootstrap,
-      commonName: this.commonName,
-      sans: this.sans,
-      keyAlgorithm: this.keyAlgorithm,
-      localAddress: this.address,
-      lifetimeSeconds: options.lifetimeSeconds,
-      agent: this.provisioningAgent,
-    }).finally(() => this.closeProvisioningAgent());
-    this.timings.x5cSign = operational.durationMs;
-    this.store.saveOperational(operational);
-    const facts = inspectCertificate(operational.certificateChainPem);
+    this.timings.x5cSign = await this.driver.getCertificate(this.driverContext, options);
+    const facts = inspectCertificate(this.store.loadOperational()!.certificateChainPem);
     this.log.write('operational-obtained', { serial: facts.serialNumber, notAfter: facts.notAfter.toISOString() });
   }
 
@@ -212,17 +179,8 @@ export class CertificateClient {
    * certificate stays in use until the swap), then the session resumes with the new one.
    */
   async renewCertificate(): Promise<void> {
-    const current = this.store.loadOperational();
-    if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
-    const renewed = await renewOperationalCertificate({
-      caUrl: this.endpoints.caUrl,
-      trustedCaPem: this.trustedRootPem,
-      current,
-      localAddress: this.address,
-    });
-    this.timings.renewal = renewed.durationMs;
-    this.log.write('renewed', { serial: inspectCertificate(renewed.certificateChainPem).serialNumber });
-    this.store.saveOperational({ certificateChainPem: renewed.certificateChainPem, privateKeyPem: current.privateKeyPem });
+    this.timings.renewal = await this.driver.renew(this.driverContext);
+    this.log.write('renewed', { serial: inspectCertificate(this.store.loadOperational()!.certificateChainPem).serialNumber });
     if (!this.mqtt) return;
     let release!: () => void;
     this.swapping = new Promise((resolve) => (release = resolve));

@@ -27,26 +27,31 @@ async function firstJsonLine(run: ReturnType<typeof startCli>): Promise<Record<s
   return JSON.parse(line);
 }
 
-test('a started lab serves step-ca health and ACME, stops idempotently and leaves no process', async () => {
+test('a started lab serves both step-ca authorities and ACME, stops idempotently and leaves no process', async () => {
   const lab = await startLocalLab(loadConfig({ env: {} }));
   const pids = lab.processes().map((p) => p.pid);
   try {
-    assert.deepEqual(lab.processes().map((p) => p.name), ['step-ca', 'mosquitto', 'provisioning-service']);
+    assert.deepEqual(lab.processes().map((p) => p.name), ['step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning-service']);
     assert.ok(pids.every(isAlive));
     const root = readFileSync(lab.ca.rootPem, 'utf8');
+    const bootstrapRoot = readFileSync(lab.bootstrapCa.rootPem, 'utf8');
+    assert.notEqual(root, bootstrapRoot, 'two hierarchies');
     assert.equal((await request(`${lab.ca.url}/health`, { ca: root })).json<{ status: string }>().status, 'ok');
-    const directory = (await request(lab.bootstrapCa.acmeDirectoryUrl, { ca: root })).json<Record<string, string>>();
-    assert.ok(directory.newOrder?.startsWith(lab.ca.url), 'ACME directory of the bootstrap provisioner');
+    const directory = (await request(lab.bootstrapCa.acmeDirectoryUrl, { ca: bootstrapRoot })).json<Record<string, string>>();
+    assert.ok(directory.newOrder?.startsWith(lab.bootstrapCa.url), 'ACME directory of the bootstrap provisioner');
+    await assert.rejects(request(lab.bootstrapCa.acmeDirectoryUrl, { ca: root }), /unable to get local issuer certificate/, 'the bootstrap authority is not under the operational root');
 
     // The provisioning service's signing key is its own: 0600 in its data directory, and ca.json
     // holds only the public half (no private "d").
     const jwkFile = path.join(lab.workDir, 'provisioning', 'jwk.json');
     assert.equal(statSync(jwkFile).mode & 0o777, 0o600);
     const own = JSON.parse(readFileSync(jwkFile, 'utf8')) as { publicJwk: Record<string, string>; privateJwk: Record<string, string> };
-    const caJson = JSON.parse(readFileSync(path.join(lab.workDir, 'step-ca', 'ca.json'), 'utf8')) as { authority: { provisioners: Array<{ type: string; key?: Record<string, string> }> } };
-    const jwkProvisioner = caJson.authority.provisioners.find((p) => p.type === 'JWK')!;
-    assert.equal(jwkProvisioner.key!.x, own.publicJwk.x);
-    assert.equal(jwkProvisioner.key!.d, undefined, 'no private key component in ca.json');
+    for (const authority of ['step-ca', 'bootstrap-ca']) {
+      const caJson = JSON.parse(readFileSync(path.join(lab.workDir, authority, 'ca.json'), 'utf8')) as { authority: { provisioners: Array<{ type: string; key?: Record<string, string> }> } };
+      const jwkProvisioner = caJson.authority.provisioners.find((p) => p.type === 'JWK')!;
+      assert.equal(jwkProvisioner.key!.x, own.publicJwk.x);
+      assert.equal(jwkProvisioner.key!.d, undefined, `no private key component in ${authority}'s ca.json`);
+    }
     assert.ok(own.privateJwk.d, 'the service holds the private half');
   } finally {
     await lab.stop();
@@ -69,7 +74,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.match(lab.provisioning.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(typeof lab.provisioning.adminToken === 'string' && lab.provisioning.adminToken.length >= 32);
     const pids = (lab.processes as Array<{ pid: number }>).map((p) => p.pid);
-    assert.ok(pids.length === 3 && pids.every(isAlive), 'step-ca, mosquitto and the provisioning service run');
+    assert.ok(existsSync(lab.bootstrapCa.rootPem), 'bootstrapCa.rootPem is a file');
+    assert.equal(lab.provisioning.caUrl, lab.provisioning.url, 'the CA URL clients use is the service');
+    assert.ok(pids.length === 4 && pids.every(isAlive), 'both step-ca authorities, mosquitto and the provisioning service run');
     run.child.kill(signal);
     const exit = await run.exit;
     assert.equal(exit.code, 128 + (signal === 'SIGINT' ? 2 : 15));
@@ -96,7 +103,7 @@ test('a failing scenario still stops the lab: no component outlives cucumber', a
     { ECM_LAB_WORK_DIR: workDir, ECM_LAB_FIXTURE_RELEASE: release },
   );
   // The lab's processes mention its work dir on their command lines (ca.json, mosquitto.conf, the service's data dir).
-  const seen = await waitFor('the lab components to start', () => processesMentioning(workDir).length === 3 && processesMentioning(workDir), { timeoutMs: 60_000 });
+  const seen = await waitFor('the lab components to start', () => processesMentioning(workDir).length === 4 && processesMentioning(workDir), { timeoutMs: 60_000 });
   await import('node:fs/promises').then((fs) => fs.writeFile(release, 'go'));
   const exit = await run.exit;
   assert.notEqual(exit.code, 0, 'the scenario failed, so the run fails');

@@ -53,7 +53,7 @@ test('while OFF the bootstrap endpoint refuses everyone with 403 and a reason', 
   assert.deepEqual(res.json<{ error: string }>().error, 'service-off');
 });
 
-test('a white-listed address gets a client-only certificate chain over plain HTTP; others get 403', async () => {
+test('a white-listed address gets a bootstrap credential over plain HTTP, under the bootstrap root; others get 403', async () => {
   await admin.turnOn();
   await admin.setWhitelist([listed]);
   const { csrPem } = await createKeyAndCsr({ commonName: 'RVS-BOOT-1' }, 'ecdsa-p256');
@@ -65,9 +65,11 @@ test('a white-listed address gets a client-only certificate chain over plain HTT
   const served = await postCsr(csrPem, listed, 'application/x-pem-file');
   assert.equal(served.status, 200, served.text());
   assert.match(String(served.headers['content-type']), /application\/x-pem-file/);
-  assert.ok(chainsToRoot(served.text(), rootPem));
+  assert.ok(chainsToRoot(served.text(), readFileSync(lab.bootstrapCa.rootPem, 'utf8')), 'chains to the bootstrap root');
+  assert.equal(chainsToRoot(served.text(), rootPem), false, 'a bootstrap credential is nothing under the operational root');
   const facts = inspectCertificate(served.text());
   assert.equal(facts.subjectCommonName, 'RVS-BOOT-1');
+  assert.deepEqual(facts.sans.ip, [listed], 'it names the address it was issued to');
   assert.deepEqual(facts.extendedKeyUsages, ['clientAuth']);
 
   const inventory = await admin.inventory('RVS-BOOT-1');
@@ -117,15 +119,13 @@ test('the ACME gate forwards only requests addressed to itself (step-ca builds i
   assert.equal(forged.json<{ type: string }>().type, 'urn:ietf:params:acme:error:malformed');
 });
 
-test('server-side key generation is off by default', async () => {
-  const res = await request(`${lab.provisioning.insecureUrl}/api/v1/bootstrap/serverkeygen`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ commonName: 'RVS-KEYGEN' }),
-    localAddress: listed,
-  });
+test('server-side key generation is off by default, and never offered over plain HTTP', async () => {
+  const ask = (url: string) =>
+    request(`${url}/api/v1/bootstrap/serverkeygen`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ commonName: 'RVS-KEYGEN' }), ca: rootPem, localAddress: listed });
+  const res = await ask(lab.provisioning.url);
   assert.equal(res.status, 403);
   assert.equal(res.json<{ error: string }>().error, 'serverkeygen-off');
+  assert.equal((await ask(lab.provisioning.insecureUrl)).status, 404, 'a private key must not travel over the insecure channel (NFR-SEC-003)');
 });
 
 test('admin endpoints need the bearer token; the plain-HTTP listener has none of them', async () => {

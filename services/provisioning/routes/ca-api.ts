@@ -10,8 +10,8 @@ import { recordIssued, sourceIp, type ServiceContext } from '../context.ts';
 
 /** Read-only routes the step CLI calls before it signs or renews (provisioner list, roots, version, CRL). */
 const READ_ROUTES = ['/provisioners', '/roots', '/roots.pem', '/root/:sha', '/version', '/federation', '/crl', '/1.0/crl'];
-/** Routes that answer with a newly issued certificate, and how the inventory names the way it came. */
-const ISSUING_ROUTES = { '/1.0/sign': 'x5c', '/1.0/renew': 'renewal', '/1.0/rekey': 'rekey' } as const;
+/** Routes that answer with a newly issued certificate (step-ca serves each with and without /1.0), and how the inventory names the way it came. */
+const ISSUING_ROUTES = { '/1.0/sign': 'x5c', '/sign': 'x5c', '/1.0/renew': 'renewal', '/renew': 'renewal', '/1.0/rekey': 'rekey', '/rekey': 'rekey' } as const;
 
 export function registerCaApi(app: FastifyInstance, ctx: ServiceContext): void {
   const target = { origin: ctx.options.ca.url, rootPem: ctx.options.ca.rootPem };
@@ -33,6 +33,7 @@ export function registerCaApi(app: FastifyInstance, ctx: ServiceContext): void {
 
   // The bodies are forwarded byte for byte; the step CLI sends an empty JSON body with its renewal token.
   app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
     for (const route of READ_ROUTES) {
       scope.get(route, async (req, reply) => {
@@ -43,6 +44,12 @@ export function registerCaApi(app: FastifyInstance, ctx: ServiceContext): void {
     for (const [route, via] of Object.entries(ISSUING_ROUTES)) {
       const event = via === 'x5c' ? 'x5c-sign' : via;
       scope.post(route, async (req, reply) => {
+        // A sign request is its body ({"csr", "ott"}); a renewal may be a bare token in the Authorization header.
+        if (via !== 'renewal' && !(Buffer.isBuffer(req.body) && req.body.length > 0)) {
+          const message = `POST ${route} needs a JSON body {"csr": "<PEM>", "ott": "<one-time token>"}`;
+          ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: 'no-body', message });
+          return reply.code(400).send({ error: 'bad-request', message });
+        }
         const { res, sent } = await forward(req, reply, event);
         if (sent) return sent;
         if (res!.status === 201 || res!.status === 200) {
