@@ -10,8 +10,9 @@ Feature: UC-03 Offline device reconnects
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
-  Scenario: A device returns with an expired certificate
-    Given a device provisioned with an operational certificate valid for 6 seconds
+  Scenario Outline: A device returns with an expired certificate (<client>)
+    Given the device's certificate client is the <client>
+    And a device provisioned with an operational certificate valid for 6 seconds
     And the device goes offline
     And the service engineer turns provisioning OFF
     When its operational certificate expires while it is offline
@@ -20,8 +21,14 @@ Feature: UC-03 Offline device reconnects
     And it re-acquires an operational certificate with its bootstrap certificate and connects
     And its telemetry reaches the application again
 
-  Scenario: A device returns with a revoked certificate
-    Given a device provisioned with an operational certificate valid for 3600 seconds
+    Examples:
+      | client            |
+      | lab's Node client |
+      | step CLI          |
+
+  Scenario Outline: A device returns with a revoked certificate (<client>)
+    Given the device's certificate client is the <client>
+    And a device provisioned with an operational certificate valid for 3600 seconds
     And the device goes offline
     When the service engineer revokes the device's operational certificate
     And the service engineer turns provisioning OFF
@@ -30,8 +37,14 @@ Feature: UC-03 Offline device reconnects
     And it re-acquires an operational certificate with its bootstrap certificate and connects
     And its telemetry reaches the application again
 
-  Scenario: A device whose bootstrap credential was revoked re-provisions by ACME and keeps its identity
-    Given a device provisioned with an operational certificate valid for 3600 seconds
+    Examples:
+      | client            |
+      | lab's Node client |
+      | step CLI          |
+
+  Scenario Outline: A device whose bootstrap credential was revoked re-provisions by ACME and keeps its identity (<client>)
+    Given the device's certificate client is the <client>
+    And a device provisioned with an operational certificate valid for 3600 seconds
     And the device goes offline
     When the service engineer revokes the device's operational certificate
     And the service engineer revokes the device's bootstrap credential
@@ -41,12 +54,23 @@ Feature: UC-03 Offline device reconnects
     And its identity is enrolled on its new bootstrap credential
     And its telemetry reaches the application again
 
-  Scenario: A restarted device reuses its valid certificate store
-    Given a device provisioned with an operational certificate valid for 3600 seconds
+    Examples:
+      | client            |
+      | lab's Node client |
+      | step CLI          |
+
+  Scenario Outline: A restarted device reuses its valid certificate store (<client>)
+    Given the device's certificate client is the <client>
+    And a device provisioned with an operational certificate valid for 3600 seconds
     When the device process restarts
     And the device powers up again
     Then it connects with its stored certificate without asking the CA for a new one
     And its telemetry reaches the application again
+
+    Examples:
+      | client            |
+      | lab's Node client |
+      | step CLI          |
 
   Scenario: A device restarted in the middle of a renewal comes back
     Given a device provisioned with an operational certificate valid for 3600 seconds

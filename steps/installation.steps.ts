@@ -82,7 +82,7 @@ Given('an installation with the application and {int} devices sending telemetry 
 When("the service engineer turns provisioning ON for the new device's address only", async function (this: LabWorld) {
   const device = this.createDevice();
   await this.admin.turnOn();
-  await this.admin.setWhitelist([device.address]);
+  await this.admin.setWhitelist(this.sourceAddressesOf(device));
 });
 
 When('the new device is provisioned and connects', async function (this: LabWorld) {

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
+import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 
 export async function upCommand(global: { config?: string }, opts: { json?: boolean; serveChallenges?: boolean }): Promise<void> {
   const config = loadConfig({ file: global.config });
@@ -15,8 +16,9 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
   if (opts.serveChallenges) {
     // Fleet segments (ecm-lab load --lab) write key authorizations here; this process answers step-ca.
     const webroot = path.join(lab.workDir, 'acme-webroot');
-    mkdirSync(webroot, { mode: 0o755 });
-    responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { webroot });
+    const challenges = path.join(webroot, ...ACME_CHALLENGE_PATH);
+    mkdirSync(challenges, { recursive: true, mode: 0o755 });
+    responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { webroot: challenges });
     description.acmeWebroot = webroot;
   }
   if (opts.json) {

@@ -15,7 +15,12 @@ import { createKeyAndCsr } from '../../environments/pki/csr.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
 import { request } from '../../environments/local/https-client.ts';
 import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { deviceSan } from '../device/device-identity.ts';
+import { loopbackAddress } from '../shared/addresses.ts';
 import { signX5cToken } from '../shared/x5c-sign.ts';
+
+/** Addresses the baseline's bootstrap credentials name (never bound: nothing is sent from them). */
+const BASELINE_BLOCK = 119;
 import { connectMqtt } from '../shared/mqtt-connection.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import type { Baselines } from './perf-summary.ts';
@@ -34,21 +39,20 @@ async function inParallel(count: number, concurrency: number, work: (i: number) 
 
 /**
  * step-ca's own cost: N X5C signatures (what a device asks for) with CSRs and one-time tokens
- * made beforehand, signed by one bootstrap certificate from the issuing intermediate; `concurrency`
- * in flight.
+ * made beforehand, each signed by a bootstrap credential of its own from the bootstrap
+ * intermediate (one credential buys one identity); `concurrency` in flight. Each signature
+ * includes step-ca's call of the service's identity webhook, as every real one does.
  */
 export async function measureCaSigning(lab: StartedLocalLab, requests: number, concurrency: number): Promise<NonNullable<Baselines['caSigning']>> {
-  const bootstrap = await issueLeaf(lab.pki.intermediate, {
-    commonName: 'BASELINE-X5C-BOOTSTRAP',
-    extendedKeyUsages: ['clientAuth'],
-    crlDistributionPoints: [crlUrl(lab.config.ca, lab.stepCa.port)],
-  });
-  const pair = { privateKeyPem: bootstrap.privateKeyPem, certificateChainPem: `${bootstrap.certificatePem}\n${lab.pki.intermediate.certificatePem}\n` };
   const prepared = await Promise.all(
     Array.from({ length: requests }, async (_, i) => {
+      const address = loopbackAddress(i, BASELINE_BLOCK);
+      const bootstrap = await issueLeaf(lab.pki.bootstrapIntermediate, { commonName: address, ipAddresses: [address], extendedKeyUsages: ['clientAuth'] });
+      const pair = { privateKeyPem: bootstrap.privateKeyPem, certificateChainPem: `${bootstrap.certificatePem}\n${lab.pki.bootstrapIntermediate.certificatePem}\n` };
       const cn = `BASELINE-${i}`;
-      const { csrPem } = await createKeyAndCsr({ commonName: cn }, lab.config.pki.keyAlgorithm);
-      const ott = await signX5cToken({ provisioner: lab.ca.x5c.provisioner, audience: lab.ca.x5c.audience, bootstrap: pair, commonName: cn, sans: [cn], ttlSeconds: 600 });
+      const sans = [deviceSan(cn)];
+      const { csrPem } = await createKeyAndCsr({ commonName: cn, uris: sans }, lab.config.pki.keyAlgorithm);
+      const ott = await signX5cToken({ provisioner: lab.ca.x5c.provisioner, audience: lab.ca.x5c.audience, bootstrap: pair, commonName: cn, sans, ttlSeconds: 600 });
       return JSON.stringify({ csr: csrPem, ott });
     }),
   );
@@ -120,7 +124,8 @@ async function measureMosquittoClients(lab: StartedLocalLab, messages: number, {
   const sub = spawn(locateTool('mosquitto_sub'), [...tls, '--cert', files.subCert, '--key', files.subKey, '-i', 'baseline-sub', '-t', topic, '-q', '0', '-C', String(messages)], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     // Ready when the broker has the subscription (log_type subscribe), not after a guess.
-    await waitForLogLine(mark, /baseline-sub 0 .*telemetry/, 10_000);
+    // The broker names the subscriber by its certificate's identity (use_username_as_clientid).
+    await waitForLogLine(mark, new RegExp(`^\\S+ ${lab.config.broker.applicationIdentity} 0 .*telemetry`, 'm'), 10_000);
     const start = performance.now();
     const pub = spawn(locateTool('mosquitto_pub'), [...tls, '--cert', files.pubCert, '--key', files.pubKey, '-i', 'baseline-pub', '-t', topic, '-q', '0', '-l'], { stdio: ['pipe', 'ignore', 'pipe'] });
     const lines = Array.from({ length: messages }, (_, i) => payload(i)).join('\n') + '\n';

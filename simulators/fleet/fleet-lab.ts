@@ -127,8 +127,11 @@ export function attachedFleetLab(d: LabDescription, segmentName: string): FleetL
  * http-01 for an attached fleet: the running lab serves challenges from its webroot (like an
  * ACME client's webroot mode), this run writes each key authorization there as a file.
  */
+/** Where a webroot keeps http-01 tokens, as every ACME client's webroot mode writes them (the step CLI's too). */
+export const ACME_CHALLENGE_PATH = ['.well-known', 'acme-challenge'];
+
 export function webrootPublisher(d: LabDescription): ChallengePublisher & { stop(): Promise<void> } {
-  const webroot = d.acmeWebroot!;
+  const webroot = path.join(d.acmeWebroot!, ...ACME_CHALLENGE_PATH);
   const file = (token: string) => {
     if (!isChallengeToken(token)) throw new Error(`refusing to publish a malformed ACME token ${JSON.stringify(token)}`);
     return path.join(webroot, token);

@@ -16,6 +16,9 @@ import { CaRefusalError } from './x5c-sign.ts';
 
 const run = promisify(execFile);
 
+/** Where the step CLI's requests come from: it cannot bind a source address of its own. */
+export const STEP_CLI_SOURCE = '127.0.0.1';
+
 /** Where step-ca's http-01 validation finds the key authorization. */
 export type Http01Mode =
   /** The step CLI listens on the device's address itself (the port must be free there). */

@@ -1,11 +1,16 @@
 // One lab per cucumber process: started before the first scenario, stopped after the last
 // (and on SIGINT/SIGTERM, by the environment itself).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfig, type LabConfig, type LabConfigInput } from '../../environments/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
+import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/shared/lab-endpoints.ts';
 
 export interface LabSession {
+  /** Webroot for http-01 (the step CLI writes <webroot>/.well-known/acme-challenge/<token>; the responder serves them). */
+  acmeWebroot: string;
   config: LabConfig;
   lab: StartedLocalLab;
   responder: StartedChallengeResponder;
@@ -21,12 +26,15 @@ export async function openLabSession(overrides: LabConfigInput = {}): Promise<La
   const config = loadConfig({ overrides });
   const lab = await startLocalLab(config);
   try {
-    const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
+    const acmeWebroot = path.join(lab.workDir, 'acme-webroot');
+    const challenges = path.join(acmeWebroot, ...ACME_CHALLENGE_PATH);
+    mkdirSync(challenges, { recursive: true, mode: 0o755 });
+    const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { webroot: challenges });
     const stop = async () => {
       await Promise.allSettled([responder.stop()]);
       await lab.stop();
     };
-    return { config, lab, responder, endpoints: labEndpoints(lab, responder), worker: Number(process.env.CUCUMBER_WORKER_ID ?? 0), stop };
+    return { config, lab, responder, acmeWebroot, endpoints: labEndpoints(lab, responder), worker: Number(process.env.CUCUMBER_WORKER_ID ?? 0), stop };
   } catch (err) {
     await lab.stop();
     throw err;

@@ -13,6 +13,8 @@ import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempt
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
 import { inspectCertificate, type CertificateFacts } from '../../simulators/shared/certificate-inspection.ts';
 import type { CertificateClient } from '../../simulators/shared/certificate-client.ts';
+import type { CertificateDriver, DriverKind } from '../../simulators/shared/certificate-driver.ts';
+import { STEP_CLI_SOURCE, StepCliDriver } from '../../simulators/shared/step-cli-driver.ts';
 import type { StoredPair } from '../../simulators/shared/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
 import type { LabConfigInput } from '../../environments/config.ts';
@@ -93,6 +95,18 @@ export class LabWorld extends World {
     return path.join(path.dirname(this.session.lab.logs['step-ca']!), 'clients.log');
   }
 
+  /** Which certificate client new devices use: the lab's Node client or the step CLI. */
+  driverKind: DriverKind = 'node';
+
+  private driverFor(on: LabSession): CertificateDriver | undefined {
+    return this.driverKind === 'step-cli' ? new StepCliDriver({ http01: { mode: 'webroot', dir: on.acmeWebroot }, toolsBinDir: on.config.toolsBinDir }) : undefined;
+  }
+
+  /** The addresses the provisioning service sees a device's requests come from (the step CLI's come from 127.0.0.1). */
+  sourceAddressesOf(device: CertificateClient): string[] {
+    return device.driver.kind === 'step-cli' ? [device.address, STEP_CLI_SOURCE] : [device.address];
+  }
+
   /** A new device of the shared lab, or of `on` (a lab of the scenario's own). */
   createDevice(identity?: Partial<DeviceIdentity>, on: LabSession = this.session): ReveosDevice {
     const index = nextClientIndex;
@@ -105,6 +119,7 @@ export class LabWorld extends World {
         endpoints: on.endpoints,
         topicRoot: on.config.broker.topicRoot,
         logFile: this.clientLogFile,
+        driver: this.driverFor(on),
       },
     );
     this.devices.push(device);
@@ -126,6 +141,7 @@ export class LabWorld extends World {
    */
   restartDevice(device: ReveosDevice): ReveosDevice {
     const restarted = new ReveosDevice(device.identity, {
+      driver: device.driver,
       address: device.address,
       storeDir: device.store.dir,
       endpoints: this.session.endpoints,

@@ -189,7 +189,7 @@ test('two segments attached to one running lab (ecm-lab up) share it: every devi
   const deviceHolders = [...holders].filter((h) => h !== 'lumia');
   assert.ok(deviceHolders.length >= 30, `inventory holders: ${deviceHolders.length}`);
   assert.equal(up.child.exitCode, null, 'the shared lab is still running after both segments');
-  assert.deepEqual(readdirSync(description.acmeWebroot), [], 'every published challenge was removed');
+  assert.deepEqual(readdirSync(path.join(description.acmeWebroot, '.well-known', 'acme-challenge')), [], 'every published challenge was removed');
 });
 
 test('--lab refuses what an attached fleet cannot do, and a missing description, with exit code 2', async () => {

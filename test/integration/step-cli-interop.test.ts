@@ -1,5 +1,7 @@
-// The step CLI as a second, independent client of the lab's step-ca: if it agrees with our
-// simulators on health and on X5C issuance, the lab's own token code is not the only witness.
+// The step CLI, the device's real client in seed 000, as an independent client of the lab: it
+// gets its bootstrap credential by ACME http-01 (standalone: it answers the challenge itself)
+// through the provisioning service's gate, its operational certificate by X5C and its renewal
+// through the CA URL the lab publishes (the service's), and the broker accepts what it got.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -10,57 +12,57 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../../environments/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
-import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
-import { ReveosDevice, deviceSan } from '../../simulators/device/reveos-device.ts';
+import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import { loopbackAddress } from '../../simulators/shared/addresses.ts';
 import { inspectCertificate } from '../../simulators/shared/certificate-inspection.ts';
 import { labEndpoints } from '../../simulators/shared/lab-endpoints.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { StepCliDriver } from '../../simulators/shared/step-cli-driver.ts';
 
 const run = promisify(execFile);
 let lab: StartedLocalLab;
-let responder: StartedChallengeResponder;
+let admin: ProvisioningAdminClient;
 const step = locateTool('step');
 const stepEnv = { ...process.env, STEPPATH: mkdtempSync(path.join(os.tmpdir(), 'ecm-steppath-')) };
 
 before(async () => {
   lab = await startLocalLab(loadConfig({ env: {} }));
-  responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
+  admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, readFileSync(lab.ca.rootPem, 'utf8'));
 });
-after(async () => {
-  await responder?.stop();
-  await lab?.stop();
-});
+after(() => lab?.stop());
 
-test('step ca health agrees that the lab CA is up', async () => {
-  const { stdout } = await run(step, ['ca', 'health', '--ca-url', lab.ca.url, '--root', lab.ca.rootPem], { env: stepEnv });
+test('step ca health agrees that the CA URL the lab publishes is up', async () => {
+  const { stdout } = await run(step, ['ca', 'health', '--ca-url', lab.provisioning.url, '--root', lab.ca.rootPem], { env: stepEnv });
   assert.equal(stdout.trim(), 'ok');
 });
 
-test('the step CLI trades a lab bootstrap certificate for a client-only operational one (X5C)', async () => {
+test('the step CLI as a device: ACME standalone through the gate, X5C and renewal through the service, then MQTT', async () => {
+  const address = loopbackAddress(900, 3);
+  const driver = new StepCliDriver({ http01: { mode: 'standalone', port: lab.bootstrapCa.acmeHttpPort } });
   const device = new ReveosDevice(
     { deviceId: 'RVS-STEPCLI', serialNumber: 'SN-STEP', model: 'Reveos', firmwareVersion: '2.1' },
-    { address: loopbackAddress(900, 3), storeDir: path.join(lab.workDir, 'step-cli-device'), endpoints: labEndpoints(lab, responder) },
+    // No challenge responder in this lab: the step CLI answers http-01 itself.
+    { address, storeDir: path.join(lab.workDir, 'step-cli-device'), endpoints: labEndpoints(lab, { publish: () => undefined, remove: () => undefined }), driver },
   );
-  const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, readFileSync(lab.ca.rootPem, 'utf8'));
   await admin.turnOn();
-  await admin.setWhitelist([device.address]);
-  await device.provision();
-  const out = path.join(lab.workDir, 'step-cli-device');
-  await run(
-    step,
-    [
-      'ca', 'certificate', 'RVS-STEPCLI', path.join(out, 'step.crt'), path.join(out, 'step.key'),
-      '--provisioner', lab.ca.x5c.provisioner,
-      '--x5c-cert', device.store.file('bootstrapCert'),
-      '--x5c-key', device.store.file('bootstrapKey'),
-      '--san', deviceSan('RVS-STEPCLI'),
-      '--ca-url', lab.ca.url, '--root', lab.ca.rootPem, '--force',
-    ],
-    { env: stepEnv },
-  );
-  const facts = inspectCertificate(readFileSync(path.join(out, 'step.crt'), 'utf8'));
-  assert.equal(facts.subjectCommonName, 'RVS-STEPCLI');
-  assert.deepEqual(facts.extendedKeyUsages, ['clientAuth']);
-  assert.deepEqual(facts.sans.uri, [deviceSan('RVS-STEPCLI')]);
+  // The step CLI cannot bind a source address: the gate sees 127.0.0.1; step-ca proves the device's own.
+  await admin.setWhitelist(['127.0.0.1', address]);
+  try {
+    await device.provision();
+    const bootstrap = inspectCertificate(device.store.loadBootstrap()!.certificateChainPem);
+    assert.deepEqual(bootstrap.sans.ip, [address]);
+    await device.getCertificate({ lifetimeSeconds: 3600 });
+    const first = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
+    assert.equal(first.subjectCommonName, 'RVS-STEPCLI');
+    assert.deepEqual(first.extendedKeyUsages, ['clientAuth']);
+    await device.connect();
+    await device.renewCertificate();
+    const renewed = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
+    assert.notEqual(renewed.serialNumber, first.serialNumber);
+    assert.equal(device.connected, true, 'the MQTT session moved to the renewed certificate');
+    const via = (await admin.inventory()).filter((c) => c.deviceId === 'RVS-STEPCLI' || c.deviceId === address).map((c) => c.via).sort();
+    assert.deepEqual(via, ['acme', 'renewal', 'x5c']);
+  } finally {
+    await device.disconnect();
+  }
 });
