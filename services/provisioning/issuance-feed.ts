@@ -15,17 +15,37 @@ export interface IssuedOnLog {
 /** Paths whose successful answer is a freshly issued certificate (revocations also log one). */
 const ISSUING_PATH = /^\/(?:1\.0\/)?(?:sign|renew|rekey)$|^\/acme\/[^/]+\/certificate\//;
 
-/** One logrus text-format field: key=value or key="quoted value". */
-function field(line: string, key: string): string | undefined {
-  const match = new RegExp(`(?:^|\\s)${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S*))`).exec(line);
-  return match ? (match[1] ?? match[2]) : undefined;
+/**
+ * The fields of a logrus text-format line, read left to right: key=value or key="quoted value"
+ * (with \" escapes), so text inside a quoted value (an error message) is never taken for a field.
+ */
+export function logFields(line: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  const pair = /([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/y;
+  let i = 0;
+  while (i < line.length) {
+    if (line[i] === ' ') {
+      i++;
+      continue;
+    }
+    pair.lastIndex = i;
+    const match = pair.exec(line);
+    if (!match) {
+      i = line.indexOf(' ', i) === -1 ? line.length : line.indexOf(' ', i);
+      continue;
+    }
+    fields.set(match[1]!, match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : match[3]!);
+    i = pair.lastIndex;
+  }
+  return fields;
 }
 
 /** The certificate a step-ca log line reports as issued, if it reports one. */
 export function parseIssuanceLine(line: string): IssuedOnLog | undefined {
-  const certificate = field(line, 'certificate');
-  const path = field(line, 'path');
-  const status = Number(field(line, 'status'));
+  const fields = logFields(line);
+  const certificate = fields.get('certificate');
+  const path = fields.get('path');
+  const status = Number(fields.get('status'));
   if (!certificate || !path || !(status >= 200 && status < 300) || !ISSUING_PATH.test(path)) return undefined;
   return { der: Buffer.from(certificate, 'base64'), path };
 }

@@ -4,7 +4,7 @@
 // through the CA URL the lab publishes (the service's), and the broker accepts what it got.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -60,6 +60,7 @@ test('the step CLI as a device: ACME standalone through the gate, X5C and renewa
     const renewed = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
     assert.notEqual(renewed.serialNumber, first.serialNumber);
     assert.equal(device.connected, true, 'the MQTT session moved to the renewed certificate');
+    for (const key of ['bootstrapKey', 'operationalKey'] as const) assert.equal(statSync(device.store.file(key)).mode & 0o777, 0o600, `the step CLI wrote ${key} readable by others`);
     const via = (await admin.inventory()).filter((c) => c.deviceId === 'RVS-STEPCLI' || c.deviceId === address).map((c) => c.via).sort();
     assert.deepEqual(via, ['acme', 'renewal', 'x5c']);
   } finally {

@@ -82,11 +82,30 @@ test('mosquitto.conf: one mutual-TLS listener on loopback, TLS 1.2 minimum, iden
   assert.ok(withCrl.split('\n').includes('crlfile /w/crl.pem'));
 });
 
+test('ACL: enrolled application identities get the application role; the lab admin only the control topic', () => {
+  const acl = renderAcl(config.broker, ['lumia-seg1of2', 'lumia']);
+  assert.deepEqual(acl.split('\n').filter((l) => l.startsWith('user ')), ['user lumia', 'user lumia-seg1of2', 'user ecm-lab-broker-admin']);
+  const admin = acl.split('\n').slice(acl.split('\n').indexOf('user ecm-lab-broker-admin'));
+  assert.deepEqual(admin.filter((l) => l.startsWith('topic')), ['topic readwrite $CONTROL/dynamic-security/#']);
+});
+
+test('mosquitto.conf: the dynamic security plugin beside the ACL file', () => {
+  const conf = renderMosquittoConf({
+    broker: config.broker,
+    port: 8883,
+    files: { caBundle: '/w/ca.crt', serverCert: '/w/s.crt', serverKey: '/w/s.key', aclFile: '/w/acl', dynamicSecurity: { plugin: '/usr/lib/x/dynsec.so', configFile: '/w/dynsec.json' } },
+    runAsUser: 'root',
+    logFile: '/w/mosquitto.log',
+  }).split('\n');
+  assert.ok(conf.includes('plugin /usr/lib/x/dynsec.so') && conf.includes('plugin_opt_config_file /w/dynsec.json') && conf.includes('acl_file /w/acl'));
+  assert.ok(conf.indexOf('use_username_as_clientid true') > conf.findIndex((l) => l.startsWith('listener')), 'a listener setting');
+});
+
 test('ACL: devices write only their own tree, the application reads all and writes commands', () => {
   const acl = renderAcl(config.broker).split('\n');
   assert.ok(acl.includes('pattern write reveos/%u/telemetry/#'));
   assert.ok(acl.includes('pattern read reveos/%u/cmd/#'));
   assert.ok(!acl.some((l) => /^pattern (write|readwrite) reveos\/#/.test(l)), 'no device may write the whole tree');
-  const appSection = acl.slice(acl.indexOf('user lumia'));
+  const appSection = acl.slice(acl.indexOf('user lumia'), acl.indexOf('user ecm-lab-broker-admin'));
   assert.deepEqual(appSection.filter((l) => l.startsWith('topic')), ['topic read reveos/#', 'topic write reveos/+/cmd/#']);
 });

@@ -170,3 +170,28 @@ test('never matches garbage, legacy spellings or a missing address', () => {
   }
   assert.equal(Whitelist.empty.matches('127.0.0.1'), false);
 });
+
+test('an entry may name the identity of a single address; the name is found by address and the address by name', () => {
+  const list = parseWhitelist(['127.0.0.0/24', '127.0.0.5=RVS-0042', ' 127.0.0.6 = lumia ']);
+  assert.deepEqual(list.entries, ['127.0.0.0/24', '127.0.0.5=RVS-0042', '127.0.0.6=lumia']);
+  assert.equal(list.namedIdentity('127.0.0.5'), 'RVS-0042');
+  assert.equal(list.namedIdentity('127.0.0.7'), undefined, 'covered by the CIDR block, named by nothing');
+  assert.equal(list.namedAddress('rvs-0042'), '127.0.0.5');
+  assert.ok(list.matches('127.0.0.5'), 'a named entry admits its address');
+});
+
+test('named entries are refused for ranges, bad identities, a name twice or an address named twice', () => {
+  const problems = (entries: string[]) => {
+    try {
+      parseWhitelist(entries);
+      return [];
+    } catch (err) {
+      return [...(err as WhitelistError).problems];
+    }
+  };
+  assert.match(problems(['10.0.0.0/24=RVS-1'])[0]!, /single address only, not for a cidr/);
+  assert.match(problems(['10.0.0.1=bad name'])[0]!, /is not an identity/);
+  assert.match(problems(['10.0.0.1=RVS-1=x'])[0]!, /must be address=identity/);
+  assert.match(problems(['10.0.0.1=RVS-1', '10.0.0.2=rvs-1'])[0]!, /already named for 10\.0\.0\.1/);
+  assert.match(problems(['10.0.0.1=RVS-1', '10.0.0.1=RVS-2'])[0]!, /already named RVS-1/);
+});
