@@ -1,6 +1,7 @@
 // Shapes of step-ca's HTTP API answers shared by every client of it in the lab.
 import https from 'node:https';
 import { request, type HttpResponse } from './local/https-client.ts';
+import { HttpStatusError } from '../net/http-status-error.ts';
 import { trustContext } from './tls-policy.ts';
 
 /** The reason step-ca gives, from its JSON error body ({"message": ...}) or the raw text. */
@@ -29,13 +30,10 @@ export function stepCaAgent(rootPem: string): https.Agent {
 }
 
 /** step-ca answered with an error status; `detail` is its reason. */
-export class StepCaError extends Error {
+export class StepCaError extends HttpStatusError {
   override name = 'StepCaError';
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-  ) {
-    super(`step-ca answered HTTP ${status}: ${detail}`);
+  constructor(status: number, detail: string) {
+    super(status, detail, `step-ca answered HTTP ${status}: ${detail}`);
   }
 }
 

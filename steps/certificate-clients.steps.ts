@@ -1,7 +1,7 @@
 // Which certificate client a scenario's devices use: the lab's own Node client, or the step CLI.
 import { defineParameterType, Given } from '@cucumber/cucumber';
-import type { DriverKind } from '../simulators/shared/certificate-driver.ts';
-import { STEP_CLI_SOURCE } from '../simulators/shared/step-cli-driver.ts';
+import type { DriverKind } from '../simulators/client/certificate-driver.ts';
+import { STEP_CLI_SOURCE } from '../simulators/client/step-cli-driver.ts';
 import type { LabWorld } from './support/world.ts';
 
 defineParameterType({

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
-import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
-import type { CertificateClient } from '../simulators/shared/certificate-client.ts';
+import type { CertificateClient } from '../simulators/client/certificate-client.ts';
 import type { LabWorld } from './support/world.ts';
 
 const FAST_BACKOFF = { initialMs: 100, maxMs: 1000, maxAttempts: 6 };

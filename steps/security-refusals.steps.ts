@@ -15,11 +15,11 @@ import { deviceSan, topics, type ReveosDevice } from '../simulators/device/reveo
 import { RawAcmeClient, tamperSignature, type AcmeAnswer, type SignedAcmeRequest } from '../simulators/adversary/acme-raw.ts';
 import { enableBrokerDebugLog, waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
 import { attemptBrokerConnection, type BrokerAttempt } from '../simulators/adversary/broker-identity.ts';
-import type { CertificateClient } from '../simulators/shared/certificate-client.ts';
-import { inspectCertificate } from '../simulators/shared/certificate-inspection.ts';
+import type { CertificateClient } from '../simulators/client/certificate-client.ts';
+import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
 import { startImpostorBroker, type ImpostorBroker } from '../simulators/adversary/impostor-broker.ts';
-import { connectMqtt } from '../simulators/shared/mqtt-connection.ts';
-import { signX5cToken } from '../simulators/shared/x5c-sign.ts';
+import { connectMqtt } from '../simulators/client/mqtt-connection.ts';
+import { signX5cToken } from '../simulators/client/x5c-sign.ts';
 import { scenarioState } from './support/scenario-state.ts';
 import type { LabWorld } from './support/world.ts';
 

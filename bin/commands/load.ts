@@ -14,7 +14,7 @@ import { renderPerfHtml } from '../../simulators/fleet/perf-html.ts';
 import { buildSummary, mergeSummaries, type Baselines, type PerfSummary } from '../../simulators/fleet/perf-summary.ts';
 import { parseSegment } from '../../simulators/fleet/segment.ts';
 import { parseFaults } from '../../simulators/fleet/faults.ts';
-import { labEndpoints, type LabEndpoints } from '../../simulators/shared/lab-endpoints.ts';
+import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
 import { attachedEndpoints, attachedFleetLab, ownedFleetLab, readLabDescription, webrootPublisher, type FleetLab, type LabDescription } from '../../simulators/fleet/fleet-lab.ts';
 
 /** "30s", "2m", "1h", "1500ms" or plain seconds. */

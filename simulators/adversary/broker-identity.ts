@@ -2,8 +2,8 @@
 // was configured with: the same credentials, trust anchor and logging as CertificateClient.connect,
 // plus the target and the TLS server name. Scenarios use it to show a client refusing an
 // impostor broker or a broker certificate that does not name the host it dialled.
-import type { CertificateClient } from '../shared/certificate-client.ts';
-import { classifyConnectionFailure, type ConnectionFailureCause } from '../shared/connection-errors.ts';
+import type { CertificateClient } from '../client/certificate-client.ts';
+import { classifyConnectionFailure, type ConnectionFailureCause } from '../client/connection-errors.ts';
 import mqtt from 'mqtt';
 
 export interface BrokerTarget {

@@ -5,7 +5,7 @@
 import { request, type HttpResponse } from '../../environments/local/https-client.ts';
 import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import { signX5cToken } from '../shared/x5c-sign.ts';
+import { signX5cToken } from '../client/x5c-sign.ts';
 
 export interface AttemptOutcome {
   status: number;

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { CertificateClient, type CertificateClientOptions, type CertificateStatusReport } from '../shared/certificate-client.ts';
+import { CertificateClient, type CertificateClientOptions, type CertificateStatusReport } from '../client/certificate-client.ts';
 import { topics, type CommandReply, type TelemetryMessage } from '../device/reveos-device.ts';
 
 export interface ReceivedTelemetry {

@@ -3,12 +3,12 @@
 // and answers to the application's commands.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { CertificateClient, type CertificateClientOptions, type PowerUpSettings } from '../shared/certificate-client.ts';
+import { CertificateClient, type CertificateClientOptions, type PowerUpSettings } from '../client/certificate-client.ts';
 import { deviceSan, type DeviceIdentity } from './device-identity.ts';
 import { supportsCertificates } from './identity.ts';
 
 export { deviceSan, type DeviceIdentity };
-import type { PowerUpOutcome } from './power-up.ts';
+import type { PowerUpOutcome } from '../client/power-up.ts';
 
 export interface TelemetryMessage {
   deviceId: string;

@@ -16,12 +16,12 @@ import { locateTool } from '../../environments/tools/tools.ts';
 import { request } from '../../environments/local/https-client.ts';
 import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
 import { deviceSan } from '../device/device-identity.ts';
-import { loopbackAddress } from '../shared/addresses.ts';
-import { signX5cToken } from '../shared/x5c-sign.ts';
+import { loopbackAddress } from '../client/addresses.ts';
+import { signX5cToken } from '../client/x5c-sign.ts';
 
 /** Addresses the baseline's bootstrap credentials name (never bound: nothing is sent from them). */
 const BASELINE_BLOCK = 119;
-import { connectMqtt } from '../shared/mqtt-connection.ts';
+import { connectMqtt } from '../client/mqtt-connection.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import type { Baselines } from './perf-summary.ts';
 

@@ -7,12 +7,12 @@ import { issueLeaf, type Issuer } from '../../environments/pki/certificate-autho
 import { importPrivateKeyPem } from '../../environments/pki/keys.ts';
 import { x509 } from '../../environments/pki/x509.ts';
 import { deviceSan } from '../device/device-identity.ts';
-import type { PhaseTimings } from '../shared/acme-bootstrap.ts';
+import type { PhaseTimings } from '../client/acme-bootstrap.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import { ReveosDevice } from '../device/reveos-device.ts';
-import { loopbackAddress } from '../shared/addresses.ts';
-import type { LabEndpoints } from '../shared/lab-endpoints.ts';
+import { loopbackAddress } from '../client/addresses.ts';
+import type { LabEndpoints } from '../client/lab-endpoints.ts';
 
 /** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
 export const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { isChallengeToken, type ChallengePublisher } from '../acme/http01-responder.ts';
-import type { LabEndpoints } from '../shared/lab-endpoints.ts';
+import type { LabEndpoints } from '../client/lab-endpoints.ts';
 import type { DirectIssuer } from './device-pool.ts';
 import type { FaultKind } from './faults.ts';
 

@@ -5,7 +5,7 @@ import { markLog } from '../../environments/log-watch.ts';
 import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { attemptMqttConnection, type ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
-import { workerAddressRange } from '../../simulators/shared/addresses.ts';
+import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import type { LabWorld } from '../support/world.ts';
 
 /** A second, short connection with the device's own certificate, from the device's address. */

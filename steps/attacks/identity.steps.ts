@@ -7,7 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
 import { csrToBootstrapEndpoint, x5cSign, x5cToken, type X5cCredential } from '../../simulators/adversary/issuance-attempts.ts';
 import { deviceSan, topics, type ReveosDevice } from '../../simulators/device/reveos-device.ts';
-import { connectMqtt } from '../../simulators/shared/mqtt-connection.ts';
+import { connectMqtt } from '../../simulators/client/mqtt-connection.ts';
 import type { LabWorld } from '../support/world.ts';
 
 /** X5C at the service or straight at step-ca, from the attacker's address, for `identity`. */

@@ -6,7 +6,7 @@ import { loadConfig, type LabConfig, type LabConfigInput } from '../../environme
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
-import { labEndpoints, type LabEndpoints } from '../../simulators/shared/lab-endpoints.ts';
+import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
 
 export interface LabSession {
   /** Webroot for http-01 (the step CLI writes <webroot>/.well-known/acme-challenge/<token>; the responder serves them). */

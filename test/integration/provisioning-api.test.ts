@@ -10,8 +10,8 @@ import { startLocalLab, type StartedLocalLab } from '../../environments/local/lo
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
 import { x509 } from '../../environments/pki/x509.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
-import { loopbackAddress } from '../../simulators/shared/addresses.ts';
-import { chainsToRoot, inspectCertificate } from '../../simulators/shared/certificate-inspection.ts';
+import { loopbackAddress } from '../../simulators/client/addresses.ts';
+import { chainsToRoot, inspectCertificate } from '../../simulators/client/certificate-inspection.ts';
 
 let lab: StartedLocalLab;
 let admin: ProvisioningAdminClient;

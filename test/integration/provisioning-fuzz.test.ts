@@ -18,7 +18,7 @@ import { startLocalLab, type StartedLocalLab } from '../../environments/local/lo
 import { createKeyAndCsr } from '../../environments/pki/csr.ts';
 import { x509 } from '../../environments/pki/x509.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
-import { loopbackAddress } from '../../simulators/shared/addresses.ts';
+import { loopbackAddress } from '../../simulators/client/addresses.ts';
 
 // FUZZ_RUNS raises the bound for a longer hunt; the default keeps the suite fast.
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 200);

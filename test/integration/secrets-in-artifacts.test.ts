@@ -15,8 +15,8 @@ import { ProvisioningAdminClient } from '../../services/provisioning/admin-clien
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { LumiaApplication } from '../../simulators/app/lumia-application.ts';
 import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
-import { loopbackAddress } from '../../simulators/shared/addresses.ts';
-import { labEndpoints } from '../../simulators/shared/lab-endpoints.ts';
+import { loopbackAddress } from '../../simulators/client/addresses.ts';
+import { labEndpoints } from '../../simulators/client/lab-endpoints.ts';
 import { startCli } from '../support/cli.ts';
 
 /** A JWT: three base64url segments, the first a JSON object ("eyJ" is base64url of '{"'). */

@@ -14,10 +14,10 @@ import { startLocalLab, type StartedLocalLab } from '../../environments/local/lo
 import { locateTool } from '../../environments/tools/tools.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
-import { loopbackAddress } from '../../simulators/shared/addresses.ts';
-import { inspectCertificate } from '../../simulators/shared/certificate-inspection.ts';
-import { labEndpoints } from '../../simulators/shared/lab-endpoints.ts';
-import { StepCliDriver } from '../../simulators/shared/step-cli-driver.ts';
+import { loopbackAddress } from '../../simulators/client/addresses.ts';
+import { inspectCertificate } from '../../simulators/client/certificate-inspection.ts';
+import { labEndpoints } from '../../simulators/client/lab-endpoints.ts';
+import { StepCliDriver } from '../../simulators/client/step-cli-driver.ts';
 
 const run = promisify(execFile);
 let lab: StartedLocalLab;

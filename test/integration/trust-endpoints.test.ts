@@ -10,7 +10,7 @@ import { request, type HttpResponse } from '../../environments/local/https-clien
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
 import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
-import { loopbackAddress } from '../../simulators/shared/addresses.ts';
+import { loopbackAddress } from '../../simulators/client/addresses.ts';
 
 let lab: StartedLocalLab;
 let admin: ProvisioningAdminClient;

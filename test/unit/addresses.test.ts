@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loopbackAddress } from '../../simulators/shared/addresses.ts';
+import { loopbackAddress } from '../../simulators/client/addresses.ts';
 
 test('client addresses are distinct loopback addresses outside 127.0.0.x, never .0 or .255', () => {
   const seen = new Set<string>();

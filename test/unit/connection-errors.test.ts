@@ -5,7 +5,7 @@ import {
   CertificateRefusedByBrokerError,
   classifyConnectionFailure,
   explainConnectionFailure,
-} from '../../simulators/shared/connection-errors.ts';
+} from '../../simulators/client/connection-errors.ts';
 
 test('TLS failures are classified by who refused what (texts as Node/OpenSSL report them)', () => {
   const cases: Array<[string, string]> = [

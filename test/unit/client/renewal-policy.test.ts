@@ -6,7 +6,7 @@ import {
   renewalDueAt,
   renewalStatus,
   SEED_002_RENEWAL_POLICY,
-} from '../../../simulators/device/renewal-policy.ts';
+} from '../../../simulators/client/renewal-policy.ts';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;

@@ -4,6 +4,7 @@ import { randomUUID, X509Certificate } from 'node:crypto';
 import type https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as jose from 'jose';
+import { HttpStatusError } from '../../net/http-status-error.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { request } from '../../environments/local/https-client.ts';
 import { chainFromSignResponse, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
@@ -34,13 +35,10 @@ export interface OperationalCertificate {
   durationMs: number;
 }
 
-export class CaRefusalError extends Error {
+export class CaRefusalError extends HttpStatusError {
   override name = 'CaRefusalError';
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-  ) {
-    super(`step-ca refused the request (HTTP ${status}): ${detail}`);
+  constructor(status: number, detail: string) {
+    super(status, detail, `step-ca refused the request (HTTP ${status}): ${detail}`);
   }
 }
 

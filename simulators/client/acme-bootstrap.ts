@@ -5,6 +5,7 @@ import https from 'node:https';
 import { trustContext } from '../../environments/tls-policy.ts';
 import { performance } from 'node:perf_hooks';
 import * as acme from 'acme-client';
+import { HttpStatusError } from '../../net/http-status-error.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { generateKeyPair, privateKeyToPem } from '../../environments/pki/keys.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
@@ -52,13 +53,10 @@ function bindClientAgents(client: acme.Client, agents: { http: http.Agent; https
 }
 
 /** The provisioning service said no (OFF, not white-listed): a reason the device reports and retries on. */
-export class ProvisioningRefusedError extends Error {
+export class ProvisioningRefusedError extends HttpStatusError {
   override name = 'ProvisioningRefusedError';
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-  ) {
-    super(`provisioning refused (HTTP ${status}): ${detail}`);
+  constructor(status: number, detail: string) {
+    super(status, detail, `provisioning refused (HTTP ${status}): ${detail}`);
   }
 }
 

@@ -5,9 +5,9 @@
 import { constants, createPrivateKey, createPublicKey, verify, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import { x509 } from '../../environments/pki/x509.ts';
 import { splitPemChain } from '../../environments/pki/csr.ts';
-import { chainsToRoot, inspectCertificate } from '../shared/certificate-inspection.ts';
-import { STORE_FILES } from '../shared/certificate-store.ts';
-import { deviceSan } from './device-identity.ts';
+import { chainsToRoot, inspectCertificate } from './certificate-inspection.ts';
+import { STORE_FILES } from './certificate-store.ts';
+import { deviceSan } from '../device/device-identity.ts';
 
 export const VALIDATION_REASONS = [
   'missing-files',

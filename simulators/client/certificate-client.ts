@@ -15,9 +15,9 @@ import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { splitPemCrls } from '../../environments/pki/csr.ts';
-import { validateCertificateStore, type ValidationResult } from '../device/certificate-validation.ts';
-import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from '../device/renewal-policy.ts';
-import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from '../device/power-up.ts';
+import { validateCertificateStore, type ValidationResult } from './certificate-validation.ts';
+import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
+import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from './power-up.ts';
 
 export interface CertificateStatusReport {
   holder: string;

@@ -4,6 +4,9 @@
 // timer, and a scenario can assert the exact path a real device took from its transition events.
 import type { ValidationResult } from './certificate-validation.ts';
 import { DEFAULT_RENEWAL_POLICY, renewalStatus, type RenewalPolicy } from './renewal-policy.ts';
+import { ProvisioningRefusedError } from './acme-bootstrap.ts';
+import { BrokerUntrustedError, CertificateRefusedByBrokerError } from './connection-errors.ts';
+import { CaRefusalError } from './x5c-sign.ts';
 
 export type PowerUpState =
   | 'validating'
@@ -125,10 +128,7 @@ export function backoffDelay(policy: BackoffPolicy, failures: number, random: ()
 
 /** step-ca answers an X5C token made with an expired, revoked or unknown bootstrap certificate with 401/403. */
 export function defaultIsBootstrapRefusal(error: unknown): boolean {
-  const e = error as { name?: unknown; status?: unknown } | null;
-  if (!e || typeof e !== 'object') return false;
-  if (e.name === 'BootstrapRefusedError') return true;
-  return e.name === 'CaRefusalError' && (e.status === 401 || e.status === 403);
+  return error instanceof CaRefusalError && (error.status === 401 || error.status === 403);
 }
 
 /** A failed refresh (service OFF, not white-listed) is not fatal: the connect attempt is retried. */
@@ -234,7 +234,7 @@ export async function powerUp(ops: PowerUpOperations, options: PowerUpOptions): 
             provisionedThisRun = true;
             go('obtaining-operational', 'bootstrap certificate obtained');
           } catch (error) {
-            await retryOrFail('provision', error, (error as { name?: unknown } | null)?.name === 'ProvisioningRefusedError', 'provisioning');
+            await retryOrFail('provision', error, error instanceof ProvisioningRefusedError, 'provisioning');
           }
           break;
         }
@@ -266,16 +266,15 @@ export async function powerUp(ops: PowerUpOperations, options: PowerUpOptions): 
             await ops.connect();
             go('connected', 'connected with the operational certificate');
           } catch (error) {
-            const name = (error as { name?: unknown } | null)?.name;
-            if (name === 'CertificateRefusedByBrokerError' && c.attempts < backoff.maxAttempts) {
+            if (error instanceof CertificateRefusedByBrokerError && c.attempts < backoff.maxAttempts) {
               // Revoked or unknown to the broker although it looked valid here (no CRL yet, new CA).
               c.refusals += 1;
               go('discarding', `the broker refused the certificate (${explain(error)})`);
-            } else if (name === 'BrokerUntrustedError' && ops.refreshTrustAnchor && c.attempts < backoff.maxAttempts && (await refreshed(ops.refreshTrustAnchor))) {
+            } else if (error instanceof BrokerUntrustedError && ops.refreshTrustAnchor && c.attempts < backoff.maxAttempts && (await refreshed(ops.refreshTrustAnchor))) {
               c.refusals += 1;
               go('validating', `the broker is not trusted (${explain(error)}); a new trust anchor was installed`);
             } else {
-              await retryOrFail('connect', error, name === 'CertificateRefusedByBrokerError', 'connecting');
+              await retryOrFail('connect', error, error instanceof CertificateRefusedByBrokerError, 'connecting');
             }
           }
           break;

@@ -11,7 +11,7 @@ import {
   type ValidationInput,
   type ValidationReason,
   type ValidationResult,
-} from '../../../simulators/device/certificate-validation.ts';
+} from '../../../simulators/client/certificate-validation.ts';
 import { deviceSan } from '../../../simulators/device/reveos-device.ts';
 
 const DAY = 24 * 3600 * 1000;

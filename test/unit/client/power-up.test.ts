@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ValidationResult } from '../../../simulators/device/certificate-validation.ts';
+import type { ValidationResult } from '../../../simulators/client/certificate-validation.ts';
 import {
   backoffDelay,
   BackoffPolicyError,
@@ -13,9 +13,10 @@ import {
   type PowerUpOptions,
   type PowerUpOutcome,
   type TransitionEvent,
-} from '../../../simulators/device/power-up.ts';
-import { ProvisioningRefusedError } from '../../../simulators/shared/acme-bootstrap.ts';
-import { CaRefusalError } from '../../../simulators/shared/x5c-sign.ts';
+} from '../../../simulators/client/power-up.ts';
+import { ProvisioningRefusedError } from '../../../simulators/client/acme-bootstrap.ts';
+import { CaRefusalError } from '../../../simulators/client/x5c-sign.ts';
+import { BrokerUntrustedError, CertificateRefusedByBrokerError } from '../../../simulators/client/connection-errors.ts';
 
 const HOUR = 3600_000;
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -356,11 +357,11 @@ describe('backoff policy', () => {
     assert.deepEqual(device.calls, []);
   });
 
-  test('bootstrap refusals: step-ca 401/403 and BootstrapRefusedError, not server errors or provisioning refusals', () => {
+  test('bootstrap refusals: step-ca 401/403, not server errors, look-alikes or provisioning refusals', () => {
     assert.equal(defaultIsBootstrapRefusal(new CaRefusalError(401, 'x')), true);
     assert.equal(defaultIsBootstrapRefusal(new CaRefusalError(403, 'x')), true);
     assert.equal(defaultIsBootstrapRefusal(new CaRefusalError(500, 'x')), false);
-    assert.equal(defaultIsBootstrapRefusal(Object.assign(new Error('x'), { name: 'BootstrapRefusedError' })), true);
+    assert.equal(defaultIsBootstrapRefusal(Object.assign(new Error('x'), { name: 'CaRefusalError', status: 401 })), false, 'a look-alike is not one');
     assert.equal(defaultIsBootstrapRefusal(refused()), false);
     assert.equal(defaultIsBootstrapRefusal(new Error('ECONNRESET')), false);
     assert.equal(defaultIsBootstrapRefusal(null), false);
@@ -370,7 +371,7 @@ describe('backoff policy', () => {
 
 describe('connection refusals (UC-03 revoked while offline, UC-05 root rotation)', () => {
   test('a certificate the broker refuses is discarded and re-acquired with the bootstrap certificate', async () => {
-    const refused = Object.assign(new Error('own-certificate-revoked: alert certificate revoked'), { name: 'CertificateRefusedByBrokerError' });
+    const refused = new CertificateRefusedByBrokerError('own-certificate-revoked', 'own-certificate-revoked: alert certificate revoked');
     const device = new FakeDevice({ bootstrapValid: true, script: { connect: [refused] } });
     const { options, events } = harness();
     const outcome = await powerUp(device, options);
@@ -380,7 +381,7 @@ describe('connection refusals (UC-03 revoked while offline, UC-05 root rotation)
   });
 
   test('an untrusted broker leads to a new trust anchor and a fresh validation; no anchor change means backing off', async () => {
-    const untrusted = () => Object.assign(new Error('broker-untrusted: unable to get local issuer certificate'), { name: 'BrokerUntrustedError' });
+    const untrusted = () => new BrokerUntrustedError('broker-untrusted: unable to get local issuer certificate');
     const device = Object.assign(new FakeDevice({ script: { connect: [untrusted()] } }), { refreshTrustAnchor: async () => true });
     let validations = 0;
     device.validate = () => (validations++ === 0 ? validFor(T0 - HOUR, T0 + 23 * HOUR) : invalid('expired'));
@@ -396,7 +397,7 @@ describe('connection refusals (UC-03 revoked while offline, UC-05 root rotation)
   });
 
   test('refusals by the broker are bounded by maxAttempts', async () => {
-    const refused = () => Object.assign(new Error('alert unknown ca'), { name: 'CertificateRefusedByBrokerError' });
+    const refused = () => new CertificateRefusedByBrokerError('own-certificate-refused', 'alert unknown ca');
     const device = new FakeDevice({ bootstrapValid: true, script: { connect: [refused(), refused(), refused(), refused()] } });
     const { options } = harness({ backoff: { maxAttempts: 3 } });
     const outcome = await powerUp(device, options);
