@@ -102,7 +102,7 @@ export function ratioPanel(key: string, value: number | null): string {
     ? `<line class="target" x1="${x(info.target.value).toFixed(1)}" x2="${x(info.target.value).toFixed(1)}" y1="${top - 4}" y2="${top + barH + 4}" stroke="#1f2328" stroke-dasharray="3 2"/><text x="${x(info.target.value).toFixed(1)}" y="${top - 6}" text-anchor="middle">target ${info.target.op} ${info.target.value}</text>`
     : '';
   const ticks = [0, max / 2, max].map((t) => `<text x="${x(t).toFixed(1)}" y="${h - 4}" text-anchor="middle">${esc(+t.toPrecision(3))}</text>`).join('');
-  return `<figure class="ratio"><figcaption>${esc(key)}: <b>${esc(value)}</b>${met === undefined ? '' : met ? ' <span class="pass">met</span>' : ' <span class="fail">not met</span>'}</figcaption><svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(key)}"><rect class="bar" x="${left}" y="${top}" width="${(x(value) - left).toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(`${key}: ${value}`)}</title></rect>${target}${ticks}</svg><p class="legend">${esc(info.label)}</p></figure>`;
+  return `<figure class="ratio"><figcaption>${esc(key)}: <b>${esc(value)}</b>${met === undefined ? '' : met ? ' <span class="target-met">target met</span>' : ' <span class="target-missed">target not met</span>'}</figcaption><svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(key)}"><rect class="bar" x="${left}" y="${top}" width="${(x(value) - left).toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(`${key}: ${value}`)}</title></rect>${target}${ticks}</svg><p class="legend">${esc(info.label)}</p></figure>`;
 }
 
 /** The fleet's devices per second against the CA's own limit, on one axis: the fraction reached. */
@@ -247,10 +247,10 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.8rem;border-bottom:1px soli
 .kpis{display:flex;flex-wrap:wrap;gap:.8rem}.kpi{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem;min-width:9rem}
 .kpi b{display:block;font-size:1.3rem}.charts{display:flex;flex-wrap:wrap;gap:1rem}
 figure.chart{margin:0;border:1px solid #d0d7de;border-radius:6px;padding:.5rem;width:${W}px}
-figure.ratio{margin:0;border:1px solid #d0d7de;border-radius:6px;padding:.5rem;width:300px}
+figure.ratio{margin:0;border:1px solid #d0d7de;border-radius:6px;padding:.5rem;width:300px}figure.ratio figcaption{overflow-wrap:anywhere}
 figure svg{width:100%;height:auto;font-size:11px;fill:#57606a}figcaption{font-weight:600;margin-bottom:.3rem}
 .legend{margin:.2rem 0 0;font-size:12px}table{border-collapse:collapse;margin:.5rem 0}th,td{border-bottom:1px solid #eaeef2;padding:3px 8px;text-align:left}
-.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.empty{color:#8c959f}
+.pass,.target-met{color:#1a7f37;font-weight:600}.fail,.target-missed{color:#cf222e;font-weight:600}.empty{color:#8c959f}
 </style></head><body>
 <h1>ecm-lab ${esc(fleet ? 'fleet' : 'load')} run <code>${esc(s.runId)}</code>: scenario ${esc(s.scenario.name)}${s.partial ? ' <span class="fail">(partial: interrupted)</span>' : ''}</h1>
 <p>${esc(s.scenario.measures)}.</p>
