@@ -1,0 +1,33 @@
+// The gate answers ACME newNonce by HEAD itself and asks step-ca by GET (RFC 8555 §7.2 allows
+// either), so its kept-alive connection to step-ca survives: a HEAD answered without a
+// Content-Length makes Node's HTTP client drop the connection. The nonce must still be good.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { loadConfig } from '../../environments/config.ts';
+import { startLocalLab } from '../../environments/local/local-environment.ts';
+import { request } from '../../environments/local/https-client.ts';
+import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { RawAcmeClient } from '../../simulators/adversary/acme-raw.ts';
+
+test('HEAD newNonce through the gate: 200 with a fresh, usable nonce; step-ca saw a GET', async () => {
+  await using lab = await startLocalLab(loadConfig({ env: {} }));
+  const root = readFileSync(lab.ca.rootPem, 'utf8');
+  const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, root);
+  await admin.turnOn();
+  await admin.setWhitelist(['127.30.0.1']);
+  const newNonce = lab.provisioning.acmeDirectoryUrl.replace(/directory$/, 'new-nonce');
+  const heads = await Promise.all([1, 2].map(() => request(newNonce, { method: 'HEAD', ca: root, localAddress: '127.30.0.1' })));
+  for (const res of heads) {
+    assert.equal(res.status, 200, 'HEAD newNonce answers 200 (RFC 8555 §7.2)');
+    assert.match(String(res.headers['replay-nonce']), /^[A-Za-z0-9_-]{16,}$/);
+    assert.equal(res.body.length, 0);
+  }
+  assert.notEqual(heads[0]!.headers['replay-nonce'], heads[1]!.headers['replay-nonce']);
+  // RawAcmeClient takes its first nonce with HEAD: the account is created with it.
+  const acme = new RawAcmeClient({ directoryUrl: lab.provisioning.acmeDirectoryUrl, trustedCaPem: root, localAddress: '127.30.0.1' });
+  assert.match(await acme.createAccount(), /\/acme\/bootstrap\/account\//);
+  const log = readFileSync(lab.bootstrapStepCa.logFile, 'utf8');
+  assert.match(log, /method=GET[^\n]*path=\/acme\/bootstrap\/new-nonce/);
+  assert.doesNotMatch(log, /method=HEAD[^\n]*path=\/acme\/bootstrap\/new-nonce/);
+});
