@@ -1,6 +1,7 @@
 // The request scenarios (bootstrap-endpoint, x5c-sign): each iteration is one device asking for
-// one credential or certificate, made ready first (keys, CSR, token: not timed) and then timed
-// for its request alone. The executor decides when iterations start; every failure and every
+// one credential or certificate. Every device's request is made ready before the run (keys,
+// CSR, credential, token: k6's setup()), so the run measures the servers, not the lab signing
+// its inputs; each iteration is then timed for its request alone. The executor decides when iterations start; every failure and every
 // timeout is counted by its cause. The report has the same form as a fleet run's.
 import { TimeoutError } from '../../environments/wait.ts';
 import { generateIdentities } from '../device/identity.ts';
@@ -14,8 +15,12 @@ import { LatencyHistograms, type Phase } from '../fleet/latency-histograms.ts';
 import type { RunResult } from '../fleet/perf-summary.ts';
 import { segmentShare, type Segment } from '../fleet/segment.ts';
 import type { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import pLimit from 'p-limit';
 import { runExecutor } from './executors.ts';
 import { segmentExecutor, type ExecutorPlan } from './plan.ts';
+
+/** Preparing thousands of requests: a few at a time keeps the event loop free. */
+const PREPARE_CONCURRENCY = 8;
 
 export interface RequestScenario<Prepared> {
   /** The histogram phase the request is timed in. */
@@ -24,7 +29,7 @@ export interface RequestScenario<Prepared> {
   identityOffset: number;
   /** Before the run: what the engineer opens (white list, ON), if anything. */
   open?(admin: ProvisioningAdminClient, shared: boolean): Promise<void>;
-  /** Keys, CSR, token, credentials: made before the request's clock starts. */
+  /** Keys, CSR, token, credentials: made before the run starts. */
   prepare(device: { identity: DeviceIdentity; globalIndex: number }): Promise<Prepared>;
   /** The one timed request; throws with the cause when refused. */
   request(prepared: Prepared, signal: AbortSignal): Promise<void>;
@@ -45,6 +50,7 @@ export async function runRequests<P>(lab: FleetLab, admin: ProvisioningAdminClie
   const spec = segmentExecutor(options.executor, options.devices, options.segment);
   const identities = generateIdentities({ count: share.devices, seed: options.seed, offset: scenario.identityOffset + share.firstDevice });
   await scenario.open?.(admin, !lab.owned);
+  const prepared = await pLimit(PREPARE_CONCURRENCY).map(identities, (identity, k) => scenario.prepare({ identity, globalIndex: share.firstDevice + k }));
 
   const histograms = new LatencyHistograms();
   const errorsByCause: Record<string, number> = {};
@@ -70,9 +76,8 @@ export async function runRequests<P>(lab: FleetLab, admin: ProvisioningAdminClie
     spec,
     async (k, signal) => {
       counts.started++;
-      const prepared = await scenario.prepare({ identity: identities[k]!, globalIndex: share.firstDevice + k });
       const t = performance.now();
-      await scenario.request(prepared, signal);
+      await scenario.request(prepared[k]!, signal);
       histograms.record(scenario.phase, performance.now() - t);
       counts.completed++;
     },

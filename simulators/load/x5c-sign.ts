@@ -33,7 +33,7 @@ export function x5cSignScenario(options: {
       const cn = identity.deviceId;
       const sans = [deviceSan(cn)];
       const { csrPem } = await createKeyAndCsr({ commonName: cn, uris: sans }, options.keyAlgorithm);
-      const ott = await signX5cToken({ provisioner: options.x5c.provisioner, audience: options.x5c.audience, bootstrap, commonName: cn, sans, ttlSeconds: 600 });
+      const ott = await signX5cToken({ provisioner: options.x5c.provisioner, audience: options.x5c.audience, bootstrap, commonName: cn, sans, ttlSeconds: 3600 }); // made before the run, which may last an hour
       return { address, body: JSON.stringify({ csr: csrPem, ott }) };
     },
     async request({ address, body }) {
