@@ -156,8 +156,11 @@ export class ReveosDevice extends CertificateClient {
    * is abandoned, not awaited. Returns the last sequence number the broker acknowledged.
    */
   retire(): number {
-    this.telemetryLoop?.stop.abort();
+    const loop = this.telemetryLoop;
+    loop?.stop.abort();
     this.telemetryLoop = undefined;
+    // Should mqtt.js fail the abandoned message after all, that is logged, never unhandled.
+    loop?.done.catch((err: unknown) => this.log.write('telemetry-abandoned', { cause: err instanceof Error ? err.message : String(err) }));
     this.dropSession();
     return this.acked;
   }

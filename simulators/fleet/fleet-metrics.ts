@@ -106,7 +106,7 @@ export class FleetMetrics {
     }
   }
 
-  /** One telemetry message at the application; `nowEpochMs` when it arrived. */
+  /** One telemetry message at the application (its receivedAt is epoch ms). */
   onTelemetry(entry: ReceivedTelemetry): void {
     const { deviceId, seq, sentAt } = entry.message;
     let set = this.#seen.get(deviceId);
