@@ -67,6 +67,36 @@ function mergeRevocations(parts: PerfSummary[], histograms: LatencyHistograms): 
   };
 }
 
+/** What must be the same in every segment of one run: everything but the segment itself. */
+const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target'] as const;
+
+/**
+ * Segments of one run (`--segment i/n`) must be of the same run and complete: each of 1..n
+ * exactly once. Whole runs (1/1) of one scenario may be added up.
+ */
+function checkSegments(parts: PerfSummary[]): void {
+  const counts = [...new Set(parts.map((p) => p.config.segment.count))];
+  if (counts.length > 1) throw new MergeError(`segments of different splits cannot be merged: ${parts.map((p) => `${p.config.segment.index}/${p.config.segment.count}`).join(', ')}`);
+  const n = counts[0]!;
+  if (n === 1) return;
+  const first = parts[0]!.config;
+  for (const p of parts.slice(1)) {
+    for (const key of SAME_RUN) {
+      if (JSON.stringify(p.config[key]) !== JSON.stringify(first[key])) {
+        throw new MergeError(`segment ${p.config.segment.index}/${n} (${p.runId}) is of another run: its ${key} is ${JSON.stringify(p.config[key])}, not ${JSON.stringify(first[key])}`);
+      }
+    }
+  }
+  const seen = new Map<number, string>();
+  for (const p of parts) {
+    const i = p.config.segment.index;
+    if (seen.has(i)) throw new MergeError(`segment ${i}/${n} is there twice: ${seen.get(i)} and ${p.runId}`);
+    seen.set(i, p.runId);
+  }
+  const missing = Array.from({ length: n }, (_, k) => k + 1).filter((i) => !seen.has(i));
+  if (missing.length > 0) throw new MergeError(`segment${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} missing`);
+}
+
 export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary {
   if (parts.length === 0) throw new MergeError('nothing to merge');
   const first = parts[0]!;
@@ -74,6 +104,7 @@ export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary
   if (schemas.length > 1 || schemas[0] !== SUMMARY_SCHEMA) throw new MergeError(`can only merge summaries of schema ${SUMMARY_SCHEMA}; got ${schemas.join(', ')}`);
   const scenarios = [...new Set(parts.map((p) => p.config.scenario))];
   if (scenarios.length > 1) throw new MergeError(`segments of different scenarios cannot be merged: ${scenarios.join(', ')}`);
+  checkSegments(parts);
   const histograms = new LatencyHistograms();
   for (const p of parts) histograms.addEncoded(p.histograms);
   const measured: MeasuredSummary = {

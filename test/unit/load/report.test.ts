@@ -111,6 +111,17 @@ test('segments merge exactly: counts add, histograms merge, everything derived i
   assert.throws(() => mergeSummaries([{ ...a, schema: 'ecm-lab/perf-summary@1' }], 'old'), /schema/);
 });
 
+test('a merge of segments refuses another run, a missing segment and a segment twice, naming it', () => {
+  const seg = (index: number, extra: Partial<RunConfig> = {}) => buildSummary(result(10, (index - 1) * 10, 100), context(`s${index}`, config({ segment: { index, count: 3 }, ...extra })));
+  assert.throws(() => mergeSummaries([seg(1), seg(2)], 'm'), /segment 3\/3 missing/);
+  assert.throws(() => mergeSummaries([seg(1), seg(2), seg(2)], 'm'), /segment 2\/3 is there twice: s2 and s2/);
+  assert.throws(() => mergeSummaries([seg(1), seg(2), seg(3, { seed: 7 })], 'm'), /segment 3\/3 \(s3\) is of another run: its seed is 7, not 1/);
+  assert.throws(() => mergeSummaries([seg(1), buildSummary(result(10, 0, 100), context('whole'))], 'm'), /different splits/);
+  assert.equal(mergeSummaries([seg(1), seg(2), seg(3)], 'm').devices.provisioned, 30);
+  // Whole runs of one scenario add up.
+  assert.equal(mergeSummaries([buildSummary(result(5, 0, 100), context('r1')), buildSummary(result(5, 0, 100), context('r2'))], 'runs').devices.provisioned, 10);
+});
+
 test('each ratio is drawn on an axis of its own, with its target', () => {
   const small = ratioPanel('labCpuPerDeviceOverStepCa', 0.4);
   const big = ratioPanel('provisioningP50OverCaSignP50', 129);
