@@ -140,6 +140,8 @@ export class FleetMetrics {
       const c = this.counts;
       onProgress?.({ elapsedMs: t, started: c.started, provisioned: c.provisioned, connected: this.connected, failed: c.failed, legacy: c.legacy, sent: sent(), received: c.received, msgsPerSec: Math.round(rate), deliveryP99Ms: this.deliveryP99() });
     }, 1000);
+    // A sampler never keeps the process alive: a run that failed half-way still exits.
+    timer.unref();
     return () => clearInterval(timer);
   }
 

@@ -71,6 +71,8 @@ export async function runRequests<P>(lab: FleetLab, admin: ProvisioningAdminClie
     last = { t, completed: counts.completed };
     options.onProgress?.({ elapsedMs: t, started: counts.started, provisioned: counts.completed, connected: 0, failed: counts.failed, legacy: 0, sent: 0, received: 0, msgsPerSec: Math.round(rate), deliveryP99Ms: histograms.summary(scenario.phase).p99 });
   }, 1000);
+  // A sampler never keeps the process alive: a run that failed half-way still exits.
+  sampler.unref();
 
   const executor = await runExecutor(
     spec,
