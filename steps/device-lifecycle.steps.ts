@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
-import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../x509/certificates.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { CertificateClient } from '../simulators/client/certificate-client.ts';
 import type { LabWorld } from './support/world.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
-import { chainsToRoot, inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { chainsToRoot, inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
 Given('a running lab', function (this: LabWorld) {

@@ -5,7 +5,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { waitForLogLine } from '../environments/log-watch.ts';
 import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
-import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

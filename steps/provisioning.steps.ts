@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { markLog, waitForLogLine } from '../environments/log-watch.ts';
 import { waitFor } from '../environments/wait.ts';
-import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../x509/certificates.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { LabWorld } from './support/world.ts';
 

@@ -12,8 +12,8 @@ import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/c
 import { createIntermediateCa, issueForCsr, issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
 import { createCrl } from '../pki/crl.ts';
 import { createOperationalHierarchy, createLabPki, writeLabPki, type LabPki, type LabPkiFiles } from '../pki/lab-pki.ts';
-import { x509 } from '../pki/x509.ts';
-import { fetchCrlPem } from '../step-ca-api.ts';
+import { x509 } from '../../x509/x509.ts';
+import { fetchCrlPem } from '../../net/step-ca-api.ts';
 import type { RevocationEvent } from '../../services/provisioning/context.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { BrokerAdmin } from './broker-admin.ts';

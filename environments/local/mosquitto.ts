@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { LabConfig } from '../config.ts';
+import { clientTlsOptions } from '../../net/tls-policy.ts';
 import { locateDynamicSecurityPlugin, locateTool } from '../tools/tools.ts';
 import { markLog, waitForLogLine } from '../log-watch.ts';
 import { GiveUp, waitFor } from '../wait.ts';
@@ -43,7 +44,7 @@ export interface StartedMosquitto {
 
 function tlsHandshake(host: string, port: number, ca: string, probe: ClientCredentials): Promise<true> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, ca, cert: probe.cert, key: probe.key, servername: 'localhost', minVersion: 'TLSv1.2' });
+    const socket = tls.connect({ host, port, ...clientTlsOptions({ ca, cert: probe.cert, key: probe.key, servername: 'localhost' }) });
     socket.setTimeout(2000, () => socket.destroy(new Error('TLS handshake timed out')));
     socket.once('secureConnect', () => {
       socket.end();

@@ -7,7 +7,7 @@ import type { AuthorityFiles } from '../pki/ca-json.ts';
 import { locateTool } from '../tools/tools.ts';
 import { GiveUp, waitFor } from '../wait.ts';
 import { ManagedProcess } from './child-process.ts';
-import { request } from './https-client.ts';
+import { request } from '../../net/https-client.ts';
 import { freePort } from './ports.ts';
 
 export interface StepCaOptions {

@@ -4,9 +4,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
-import type { KeyAlgorithm } from '../../environments/config.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import { createServiceSigningKey, type ServiceSigningKey } from '../../environments/pki/lab-pki.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import { createServiceSigningKey, type ServiceSigningKey } from './signing-key.ts';
 import { RpcPeer } from '../../net/rpc.ts';
 import type { LabHooksApi, ServiceProcessApi } from './process-protocol.ts';
 import { startProvisioningService, type StartedProvisioningService } from './server.ts';

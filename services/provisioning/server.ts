@@ -11,7 +11,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { TLS12_CIPHERS } from '../../environments/tls-policy.ts';
+import { serverTlsOptions } from '../../net/tls-policy.ts';
 import { AuditLog } from './audit-log.ts';
 import { sourceIp, type AuthorityOptions, type ProvisioningServiceOptions, type ServiceContext } from './context.ts';
 import { IdentityRules, Enrolments } from './identities.ts';
@@ -117,7 +117,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
       : [],
   );
 
-  const tls = { cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem, minVersion: 'TLSv1.2' as const, ciphers: TLS12_CIPHERS };
+  const tls = serverTlsOptions({ cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem });
   const httpsApp = Fastify({ https: tls, logger: false, bodyLimit: 64 * 1024 });
   const httpApp = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const hooksApp = Fastify({ https: { ...tls, ca: [options.ca.rootPem, options.bootstrapCa.rootPem], requestCert: true, rejectUnauthorized: true }, logger: false, bodyLimit: 256 * 1024 });

@@ -2,10 +2,10 @@
 // so a scenario can replay it byte for byte or tamper with it. acme-client hides the JWS; an
 // attacker who captured a device's traffic would not.
 import * as jose from 'jose';
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
 import { waitFor } from '../../environments/wait.ts';
-import { x509 } from '../../environments/pki/x509.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
+import { x509 } from '../../x509/x509.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 
 export interface AcmeDirectory {

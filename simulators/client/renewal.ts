@@ -1,8 +1,8 @@
 // Renewal of an operational certificate over mutual TLS (step-ca POST /1.0/renew): the current
 // certificate authenticates the request, and the new one keeps the same key.
 import { performance } from 'node:perf_hooks';
-import { request } from '../../environments/local/https-client.ts';
-import { chainFromSignResponse, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { request } from '../../net/https-client.ts';
+import { chainFromSignResponse, stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { CaRefusalError } from './x5c-sign.ts';
 
 export interface RenewalRequest {

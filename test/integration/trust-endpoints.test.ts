@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../environments/config.ts';
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
 import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
@@ -108,7 +108,7 @@ test('enrolment API: list, release, 404 for an unknown identity, 401 without the
 test('the bootstrap endpoint refuses a CSR asking for names the credential cannot carry', async () => {
   await admin.turnOn();
   await admin.setWhitelist([address]);
-  const { createKeyAndCsr } = await import('../../environments/pki/csr.ts');
+  const { createKeyAndCsr } = await import('../../x509/csr.ts');
   const { csrPem } = await createKeyAndCsr({ commonName: 'RVS-SAN', dnsNames: ['localhost'] }, 'ecdsa-p256');
   const res = await request(`${lab.provisioning.insecureUrl}/api/v1/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/pkcs10' }, body: csrPem, localAddress: address });
   assert.equal(res.status, 400);

@@ -4,7 +4,7 @@
 // token); the service records every certificate that comes back. Nothing here is a gate:
 // step-ca asks the service's x5c-identity webhook itself, whichever way the request came.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { stepCaErrorDetail } from '../../../environments/step-ca-api.ts';
+import { stepCaErrorDetail } from '../../../net/step-ca-api.ts';
 import { forwardToCa, isHopByHop } from '../acme-gate.ts';
 import { recordIssued, sourceIp, type ServiceContext } from '../context.ts';
 

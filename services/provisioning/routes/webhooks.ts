@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { sourceIp, type ServiceContext } from '../context.ts';
+import { commonName } from '../../../x509/certificates.ts';
 import { normalizeSerial } from '../inventory.ts';
 import { supersede } from './bootstrap.ts';
 
@@ -80,7 +81,7 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
     const peer = (req.raw.socket as TLSSocket).getPeerX509Certificate?.();
     if (!peer) return 'no client certificate';
     const issuer = authorities[authority];
-    const cn = /^CN=(.*)$/m.exec(peer.subject)?.[1];
+    const cn = commonName(peer.subject);
     if (!peer.checkIssued(issuer) || !peer.verify(issuer.publicKey)) return `client certificate CN=${cn ?? '?'} was not issued by the ${authority} authority`;
     if (cn !== STEP_CA_TLS_CN) return `client certificate CN=${cn ?? '?'} is not step-ca's`;
     return undefined;
