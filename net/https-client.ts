@@ -19,6 +19,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** A keep-alive agent to reuse connections (and TLS sessions); a fresh connection otherwise. */
   agent?: http.Agent;
+  /** Aborts the request (a process that dies mid-request sends nothing more and gets nothing back). */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -42,6 +44,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Http
         localAddress: options.localAddress,
         timeout: options.timeoutMs ?? 15_000,
         agent: options.agent ?? false,
+        signal: options.signal,
       } as https.RequestOptions, // secureContext reaches tls.connect, though RequestOptions does not list it
       (res) => {
         const chunks: Buffer[] = [];

@@ -43,9 +43,7 @@ Then('step-ca issues it, enrolled on first use \\(known gap)', async function (t
 
 Then('the named device provisions itself and holds its identity', async function (this: LabWorld) {
   const device = this.devices[0]!;
-  await device.provision();
-  await device.getCertificate();
-  await device.connect();
+  await device.join();
   const enrolment = (await this.admin.enrolments()).find((e) => e.identity === device.identity.deviceId);
   assert.equal(enrolment?.source, 'white-list');
   assert.equal(enrolment?.address, device.address);

@@ -40,8 +40,7 @@ function nonceOf(signed: SignedAcmeRequest): string {
 Given('a device connected to the broker and another device holding its own operational certificate', async function (this: LabWorld) {
   this.victim = await this.connectedDevice();
   this.attacker = this.createDevice();
-  await this.attacker.provision();
-  await this.attacker.getCertificate();
+  await this.attacker.join({ connect: false });
 });
 
 When(/^the other device publishes a forged message on the first device's (telemetry|command) topic at QoS (0|1)$/, async function (this: LabWorld, kind: string, qos: string) {
@@ -89,8 +88,7 @@ Then("the broker closes the other device's connection", async function (this: La
 
 Given('a provisioned device', async function (this: LabWorld) {
   const device = this.createDevice();
-  await device.provision();
-  await device.getCertificate();
+  await device.join({ connect: false });
 });
 
 Given('an impostor broker on loopback with a certificate for "localhost" and "127.0.0.1" from a foreign CA', async function (this: LabWorld) {

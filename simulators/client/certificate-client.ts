@@ -128,6 +128,16 @@ export class CertificateClient {
     return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
   }
 
+  /**
+   * The first-time workflow (UC-01, UC-02): bootstrap credential, operational certificate, and
+   * the broker unless `connect` is false.
+   */
+  async join(options: { lifetimeSeconds?: number; connect?: boolean } = {}): Promise<void> {
+    await this.provision();
+    await this.getCertificate({ lifetimeSeconds: options.lifetimeSeconds });
+    if (options.connect !== false) await this.connect();
+  }
+
   /** Bootstrap certificate by ACME http-01 for this client's IP. */
   async provision(): Promise<void> {
     const trusted = this.trustedRootPem;
@@ -191,8 +201,8 @@ export class CertificateClient {
    * to it: in-flight QoS1 messages are acknowledged on the old connection first (the old
    * certificate stays in use until the swap), then the session resumes with the new one.
    */
-  async renewCertificate(): Promise<void> {
-    this.timings.renewal = await this.driver.renew(this.driverContext);
+  async renewCertificate(signal?: AbortSignal): Promise<void> {
+    this.timings.renewal = await this.driver.renew(this.driverContext, signal);
     this.log.write('renewed', { serial: inspectCertificate(this.store.loadOperational()!.certificateChainPem).serialNumber });
     if (!this.mqtt) return;
     let release!: () => void;

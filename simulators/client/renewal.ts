@@ -10,6 +10,7 @@ export interface RenewalRequest {
   trustedCaPem: string;
   current: { certificateChainPem: string; privateKeyPem: string };
   localAddress?: string;
+  signal?: AbortSignal;
 }
 
 export async function renewOperationalCertificate(input: RenewalRequest): Promise<{ certificateChainPem: string; durationMs: number }> {
@@ -20,6 +21,7 @@ export async function renewOperationalCertificate(input: RenewalRequest): Promis
     cert: input.current.certificateChainPem,
     key: input.current.privateKeyPem,
     localAddress: input.localAddress,
+    signal: input.signal,
   });
   if (res.status !== 201 && res.status !== 200) throw new CaRefusalError(res.status, stepCaErrorDetail(res.text()));
   const certificateChainPem = chainFromSignResponse(res);

@@ -11,6 +11,7 @@ import { markLog, waitForLogLine, type LogMark } from '../../environments/log-wa
 import { waitFor } from '../../environments/wait.ts';
 import type { AcmeAnswer, RawAcmeClient, SignedAcmeRequest } from '../../simulators/adversary/acme-raw.ts';
 import type { ForgedPublish } from '../../simulators/adversary/forged-publish.ts';
+import type { ClientHelloAnswer, TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { ImpostorBroker } from '../../simulators/adversary/impostor-broker.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
@@ -29,6 +30,12 @@ export class LabWorld extends World {
   readonly devices: ReveosDevice[] = [];
   application: LumiaApplication | undefined;
   lastConnection: ConnectionOutcome | undefined;
+  /** The last TLS probe of a listener: where it came from, where the logs stood, what it got. */
+  tlsAttempt: { listener: string; address: string; brokerMark: LogMark; stepCaMark: LogMark; probe?: TlsProbeOutcome; hello?: ClientHelloAnswer } | undefined;
+  /** How an interrupted renewal ended: 'renewed' (before the cut) or 'cut off'. */
+  renewalOutcome: string | undefined;
+  /** The address the last probe connection came from. */
+  probeAddress: string | undefined;
   brokerLogMark: LogMark | undefined;
   /** The outcome of the last request a step expected might be refused. */
   lastError: Error | undefined;
@@ -179,9 +186,7 @@ export class LabWorld extends World {
       logFile: this.clientLogFile,
     });
     this.onCleanup(() => app.disconnect());
-    await app.provision();
-    await app.getCertificate();
-    await app.connect();
+    await app.join();
     this.application = app;
     return app;
   }
@@ -196,9 +201,7 @@ export class LabWorld extends World {
   /** A device provisioned (bootstrap and operational certificate) and connected to the broker. */
   async connectedDevice(identity?: Partial<DeviceIdentity>, on: LabSession = this.session): Promise<ReveosDevice> {
     const device = this.createDevice(identity, on);
-    await device.provision();
-    await device.getCertificate();
-    await device.connect();
+    await device.join();
     return device;
   }
 
