@@ -68,6 +68,7 @@ const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessA
         onRevoked: (event) => lab.call('revoked', event),
         onApplicationEnrolled: (identity) => lab.call('applicationEnrolled', { identity }),
       });
+      console.log(`ecm-lab provisioning service (for testing, not for production) on ${service.url}, plain HTTP ${service.insecureUrl}, webhooks ${service.hooksUrl}`);
       const { url, insecureUrl, hooksUrl, acmeDirectoryUrl, adminToken, auditLogFile } = service;
       return { url, insecureUrl, hooksUrl, acmeDirectoryUrl, adminToken, auditLogFile };
     },

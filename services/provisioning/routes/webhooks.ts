@@ -17,6 +17,7 @@ import { sourceIp, type ServiceContext } from '../context.ts';
 import { commonName } from '../../../x509/certificates.ts';
 import { normalizeSerial } from '../inventory.ts';
 import { supersede } from './bootstrap.ts';
+import { sendProblem } from '../problems.ts';
 
 const STEP_CA_TLS_CN = 'Step Online CA';
 
@@ -97,14 +98,14 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
     const problem = callerProblem(req, authority);
     if (!problem) return true;
     ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: 'not-step-ca', message: problem });
-    void reply.code(403).send({ error: 'not-step-ca', message: `only the ${authority} step-ca may call this webhook: ${problem}` });
+    void sendProblem(reply, 403, 'not-step-ca', `only the ${authority} step-ca may call this webhook: ${problem}`);
     return false;
   }
 
   function badBody(req: FastifyRequest, reply: FastifyReply, event: string, error: z.ZodError) {
     const message = `webhook body does not describe a certificate: ${z.prettifyError(error)}`;
     ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: 'bad-request', message });
-    return reply.code(400).send({ error: 'bad-request', message });
+    return sendProblem(reply, 400, 'bad-request', message);
   }
 
   app.post('/webhooks/acme-window', async (req, reply) => {
