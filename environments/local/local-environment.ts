@@ -2,6 +2,7 @@
 // processes on free loopback ports, in a private work directory, with logs under
 // reports/logs/<lab id>/. The wiring of the trust model (docs/trust-model.md) is here: which root
 // each component trusts, where step-ca's webhooks point, who gets the CRL and the disconnects.
+// It only wires (the components and the CA material are modules of their own), in start order.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -1,5 +1,8 @@
 // The certificate workflow every simulated client shares (device and application alike):
 // bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection.
+// Longer than most modules on purpose: it is the seed's client wrapper (provision,
+// getCertificate, renewCertificate, validateCertificate) and the one place a session moves to a
+// renewed certificate without losing a message; the work itself is in the modules it imports.
 import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';

@@ -1,5 +1,6 @@
 // The World of a scenario: the clients it created, the outcomes it observed, and the cleanups
-// that must run whatever happens. The lab itself is shared (lab-session.ts).
+// that must run whatever happens. The lab itself is shared (lab-session.ts). It is the one place
+// of scenario state (cucumber-js's model), so it holds every scenario's facts: hence its length.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';

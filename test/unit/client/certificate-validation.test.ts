@@ -1,3 +1,4 @@
+// Every reason code of the store validation, with its message: long because the reasons are many.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { createIntermediateCa, createRootCa, issueLeaf, type IssuedCertificate, type LeafRequest } from '../../../environments/pki/certificate-authority.ts';
