@@ -11,8 +11,8 @@ const goDuration = z
 
 const port = z.number().int().min(0).max(65535);
 
-export const keyAlgorithms = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
-export type KeyAlgorithm = (typeof keyAlgorithms)[number];
+export { keyAlgorithms, type KeyAlgorithm } from '../x509/keys.ts';
+import { keyAlgorithms } from '../x509/keys.ts';
 
 export const labConfigSchema = z
   .object({

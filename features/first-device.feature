@@ -15,7 +15,9 @@ Feature: First device end to end
   Scenario: A client without a certificate is refused by the broker
     When a client connects to the broker without a client certificate
     Then the broker refuses the connection because of "no client certificate"
+    And the client is told "certificate required"
 
   Scenario: A client with a certificate from a foreign CA is refused by the broker
     When a client connects to the broker with a certificate issued by a foreign CA
     Then the broker refuses the connection because of "an untrusted issuer"
+    And the client is told "unknown ca"

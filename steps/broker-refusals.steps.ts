@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Then, When } from '@cucumber/cucumber';
-import { markLog, waitForLogLine } from '../environments/log-watch.ts';
+import { markLog } from '../environments/log-watch.ts';
+import { waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
 import { forgeClientCertificate, forgedKinds, type ForgedKind } from '../simulators/adversary/forged-certificates.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
@@ -13,23 +14,19 @@ const BROKER_LOGGED_CAUSES: Record<string, RegExp> = {
   'a failed verification': /certificate verify failed/,
 };
 
-async function connectAs(world: LabWorld, credentials: { certificateChainPem?: string; privateKeyPem?: string }): Promise<void> {
+/** One connection attempt from an address of its own, which the client id names too. */
+async function connectAs(world: LabWorld, credentials: { certificateChainPem?: string; privateKeyPem?: string }, address = world.nextAddress()): Promise<void> {
   const { lab, endpoints } = world.session;
+  world.probeAddress = address;
   world.brokerLogMark = markLog(lab.mosquitto.logFile);
-  world.lastConnection = await attemptMqttConnection({
-    host: lab.broker.host,
-    port: lab.broker.port,
-    clientId: `probe-${world.nextAddress()}`,
-    trustedRootPem: endpoints.trustedRootPem,
-    localAddress: world.nextAddress(),
-    ...credentials,
-  });
+  world.lastConnection = await attemptMqttConnection({ ...lab.broker, clientId: `probe-${address}`, trustedRootPem: endpoints.trustedRootPem, localAddress: address, ...credentials });
 }
 
 async function connectWithForged(world: LabWorld, kind: ForgedKind): Promise<void> {
   const { lab, config } = world.session;
-  const forged = await forgeClientCertificate(kind, lab.pki.intermediate, crlUrl(config.ca, lab.stepCa.port), `RVS-FORGED-${world.nextAddress()}`);
-  await connectAs(world, { certificateChainPem: forged.chainPem, privateKeyPem: forged.privateKeyPem });
+  const address = world.nextAddress();
+  const forged = await forgeClientCertificate(kind, lab.pki.intermediate, crlUrl(config.ca, lab.stepCa.port), `RVS-FORGED-${address}`);
+  await connectAs(world, { certificateChainPem: forged.chainPem, privateKeyPem: forged.privateKeyPem }, address);
 }
 
 When('a client connects to the broker without a client certificate', async function (this: LabWorld) {
@@ -51,7 +48,8 @@ Then('the broker refuses the connection because of {string}', async function (th
   assert.equal(outcome.connected, false, 'the broker accepted a connection it must refuse');
   const logged = BROKER_LOGGED_CAUSES[cause];
   assert.ok(logged, `unknown refusal cause "${cause}"; known: ${Object.keys(BROKER_LOGGED_CAUSES).join(', ')}`);
-  await waitForLogLine(this.brokerLogMark!, logged);
+  // The line of this very connection (the lines after "New connection from <its address>").
+  this.attach(await waitForConnectionLine(this.brokerLogMark!, this.probeAddress!, logged), { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
 });
 
 Then('the client is told {string}', function (this: LabWorld, alert: string) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
-import { chainsToRoot, inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { chainsToRoot, inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
 Given('a running lab', function (this: LabWorld) {
@@ -12,8 +12,7 @@ Given('a running lab', function (this: LabWorld) {
 
 When('a new device is provisioned', async function (this: LabWorld) {
   const device = this.createDevice();
-  await device.provision();
-  await device.getCertificate();
+  await device.join({ connect: false });
 });
 
 Then('it holds an operational certificate issued by the lab CA with clientAuth EKU and its identity in the SAN', function (this: LabWorld) {
@@ -22,7 +21,8 @@ Then('it holds an operational certificate issued by the lab CA with clientAuth E
   assert.ok(stored, 'the device store has no operational certificate');
   assert.ok(chainsToRoot(stored.certificateChainPem, this.session.endpoints.trustedRootPem), 'the certificate does not chain to the lab root');
   const facts = inspectCertificate(stored.certificateChainPem);
-  assert.equal(facts.issuerCommonName, `${this.session.config.pki.organization} Intermediate CA`);
+  // The issuing intermediate as it is now (UC-04 replaces it during the run).
+  assert.equal(facts.issuerCommonName, inspectCertificate(this.session.lab.pki.intermediate.certificatePem).subjectCommonName);
   assert.deepEqual(facts.extendedKeyUsages, ['clientAuth'], 'operational certificates are client-only');
   assert.equal(facts.subjectCommonName, device.identity.deviceId);
   assert.ok(facts.sans.uri.includes(deviceSan(device.identity.deviceId)), `SAN URIs ${facts.sans.uri.join(', ')} lack the device identity`);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
-import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../x509/certificates.ts';
 import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -14,9 +14,7 @@ When('{int} devices are provisioned', async function (this: LabWorld, count: num
   const devices = Array.from({ length: count }, () => this.createDevice());
   await Promise.all(
     devices.map(async (device) => {
-      await device.provision();
-      await device.getCertificate();
-      await device.connect();
+      await device.join();
     }),
   );
 });
@@ -67,9 +65,7 @@ Given('an installation with the application and {int} devices sending telemetry 
   const app = await this.runningApplication();
   for (let i = 0; i < count; i++) {
     const device = this.createDevice();
-    await device.provision();
-    await device.getCertificate();
-    await device.connect();
+    await device.join();
     device.startTelemetry(intervalMs);
     this.installed.push(device);
   }
@@ -87,9 +83,7 @@ When("the service engineer turns provisioning ON for the new device's address on
 
 When('the new device is provisioned and connects', async function (this: LabWorld) {
   const device = this.lastDevice;
-  await device.provision();
-  await device.getCertificate();
-  await device.connect();
+  await device.join();
 });
 
 Then("the new device's telemetry reaches the application", async function (this: LabWorld) {
@@ -109,9 +103,7 @@ Then('the installed devices lost no telemetry and were never disconnected', asyn
 
 Given('a device provisioned with an operational certificate valid for {int} seconds', async function (this: LabWorld, seconds: number) {
   const device = this.createDevice();
-  await device.provision();
-  await device.getCertificate({ lifetimeSeconds: seconds });
-  await device.connect();
+  await device.join({ lifetimeSeconds: seconds });
   this.certificateBefore = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
 });
 

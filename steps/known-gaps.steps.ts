@@ -5,7 +5,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { waitForLogLine } from '../environments/log-watch.ts';
 import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
-import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -43,9 +43,7 @@ Then('step-ca issues it, enrolled on first use \\(known gap)', async function (t
 
 Then('the named device provisions itself and holds its identity', async function (this: LabWorld) {
   const device = this.devices[0]!;
-  await device.provision();
-  await device.getCertificate();
-  await device.connect();
+  await device.join();
   const enrolment = (await this.admin.enrolments()).find((e) => e.identity === device.identity.deviceId);
   assert.equal(enrolment?.source, 'white-list');
   assert.equal(enrolment?.address, device.address);

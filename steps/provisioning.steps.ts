@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { markLog, waitForLogLine } from '../environments/log-watch.ts';
 import { waitFor } from '../environments/wait.ts';
-import { inspectCertificate } from '../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../x509/certificates.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -110,9 +110,7 @@ Then('the service is OFF and the white list is empty', async function (this: Lab
 
 Given('a provisioned device connected to the broker', async function (this: LabWorld) {
   const device = this.createDevice();
-  await device.provision();
-  await device.getCertificate();
-  await device.connect();
+  await device.join();
 });
 
 When('the service engineer revokes the device\'s operational certificate', async function (this: LabWorld) {
@@ -149,8 +147,7 @@ Given('devices whose operational certificates are active, expiring soon, expired
   const lifetimes: Record<string, number | undefined> = { active: 14 * 24 * 3600, expiring: 3600, expired: 5, revoked: undefined };
   for (const [label, lifetimeSeconds] of Object.entries(lifetimes)) {
     const device = this.createDevice({ deviceId: `RVS-INV-${label.toUpperCase()}-${this.session.worker}-${Date.now() % 100000}` });
-    await device.provision();
-    await device.getCertificate({ lifetimeSeconds });
+    await device.join({ lifetimeSeconds, connect: false });
     this.inventoryDevices.set(label, device);
   }
   const revoked = this.inventoryDevices.get('revoked')!;

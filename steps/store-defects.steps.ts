@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Then, When } from '@cucumber/cucumber';
-import { generateKeyPair, privateKeyToPem } from '../environments/pki/keys.ts';
+import { generateKeyPair, privateKeyToPem } from '../x509/keys.ts';
 import type { LabWorld } from './support/world.ts';
 
 const DAMAGE: Record<string, (world: LabWorld) => Promise<void>> = {

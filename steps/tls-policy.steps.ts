@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { defineParameterType, Then, When } from '@cucumber/cucumber';
 import type { SecureVersion } from 'node:tls';
-import { markLog, waitForLogLine, type LogMark } from '../environments/log-watch.ts';
+import { markLog, waitForLogLine } from '../environments/log-watch.ts';
 import { waitFor } from '../environments/wait.ts';
 import { waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
 import {
@@ -14,7 +14,6 @@ import {
   WEAK_SUITE_FAMILIES,
   type CipherSuiteName,
   type ClientHelloAnswer,
-  type TlsProbeOutcome,
 } from '../simulators/adversary/tls-probe.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -26,16 +25,7 @@ defineParameterType({ name: 'tlsListener', regexp: /broker|step-ca|provisioning 
 /** Legacy CBC-mode suites with SHA-1 MACs, ECDSA and RSA variants. */
 const CBC_SHA1_SUITES: CipherSuiteName[] = ['TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA', 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA'];
 
-interface Attempt {
-  listener: Listener;
-  address: string;
-  brokerMark: LogMark;
-  stepCaMark: LogMark;
-  probe?: TlsProbeOutcome;
-  hello?: ClientHelloAnswer;
-}
-
-const attempts = new WeakMap<LabWorld, Attempt>();
+type Attempt = NonNullable<LabWorld['tlsAttempt']> & { listener: Listener };
 
 function target(world: LabWorld, listener: Listener): { host: string; port: number } {
   const { lab } = world.session;
@@ -55,12 +45,12 @@ function target(world: LabWorld, listener: Listener): { host: string; port: numb
 function begin(world: LabWorld, listener: Listener): Attempt {
   const { lab } = world.session;
   const attempt: Attempt = { listener, address: world.nextAddress(), brokerMark: markLog(lab.mosquitto.logFile), stepCaMark: markLog(lab.logs['step-ca']!) };
-  attempts.set(world, attempt);
+  world.tlsAttempt = attempt;
   return attempt;
 }
 
 function current(world: LabWorld): Attempt {
-  const attempt = attempts.get(world);
+  const attempt = world.tlsAttempt as Attempt | undefined;
   assert.ok(attempt, 'no TLS probe was made in this scenario');
   return attempt;
 }

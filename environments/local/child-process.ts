@@ -6,6 +6,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { GiveUp, waitFor } from '../wait.ts';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -169,5 +170,29 @@ export class ManagedProcess {
   /** Resolves when the process exits by itself. */
   waitForExit(): Promise<void> {
     return this.exited;
+  }
+
+  /**
+   * Starts a component and waits until `ready` says it serves (a readiness strategy, as in
+   * testcontainers): if the process exits first, or the wait times out, it is stopped and the
+   * error names what was awaited, for how long, and its log.
+   */
+  static async startReady(options: ManagedProcessOptions, readiness: { what: string; ready: () => Promise<boolean> | boolean; timeoutMs: number }): Promise<ManagedProcess> {
+    const proc = await ManagedProcess.start(options);
+    try {
+      await waitFor(
+        `${readiness.what} (log: ${options.logFile})`,
+        () => {
+          // The exit code alone hides causes such as an unreadable key: the log names them.
+          if (!proc.running) throw new GiveUp(`${options.name} ${proc.exitDescription}; see ${options.logFile}`);
+          return readiness.ready();
+        },
+        { timeoutMs: readiness.timeoutMs },
+      );
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return proc;
   }
 }

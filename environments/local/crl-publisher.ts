@@ -4,7 +4,7 @@
 // its validity (and at once after a revocation), writes it with the retired intermediates' final
 // CRLs, and reloads the broker only when the CRL changed.
 import { writeFileSync } from 'node:fs';
-import { x509 } from '../pki/x509.ts';
+import { x509 } from '../../x509/x509.ts';
 
 export interface CrlPublisherOptions {
   /** The issuing CA's current CRL (PEM). */

@@ -2,6 +2,7 @@
 // processes on free loopback ports, in a private work directory, with logs under
 // reports/logs/<lab id>/. The wiring of the trust model (docs/trust-model.md) is here: which root
 // each component trusts, where step-ca's webhooks point, who gets the CRL and the disconnects.
+// It only wires (the components and the CA material are modules of their own), in start order.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,11 +10,10 @@ import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
 import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
-import { createIntermediateCa, issueForCsr, issueLeaf, type IssuedCertificate } from '../pki/certificate-authority.ts';
-import { createCrl } from '../pki/crl.ts';
-import { createOperationalHierarchy, createLabPki, writeLabPki, type LabPki, type LabPkiFiles } from '../pki/lab-pki.ts';
-import { x509 } from '../pki/x509.ts';
-import { fetchCrlPem } from '../step-ca-api.ts';
+import type { IssuedCertificate } from '../pki/certificate-authority.ts';
+import { LabAuthority } from '../pki/lab-authority.ts';
+import type { LabPki } from '../pki/lab-pki.ts';
+import { fetchCrlPem } from '../../net/step-ca-api.ts';
 import type { RevocationEvent } from '../../services/provisioning/context.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { BrokerAdmin } from './broker-admin.ts';
@@ -21,7 +21,7 @@ import { CrlPublisher } from './crl-publisher.ts';
 import { BROKER_ADMIN_IDENTITY } from './mosquitto-config.ts';
 import { startMosquitto, type StartedMosquitto } from './mosquitto.ts';
 import { freePort } from './ports.ts';
-import { prepareProvisioningProcess, type PreparedProvisioningProcess, type StartedProvisioningProcess } from './provisioning-process.ts';
+import { prepareProvisioningProcess, startProvisioningProcess, type ProvisioningServiceProcess } from './provisioning-process.ts';
 import { stopOnSignal } from './shutdown.ts';
 import { startStepCa, type StartedStepCa } from './step-ca.ts';
 
@@ -35,7 +35,7 @@ export interface StartedLocalLab extends StartedLab {
   bootstrapStepCa: StartedStepCa;
   mosquitto: StartedMosquitto;
   /** The provisioning service's process; restart() keeps its ports, token and data (NFR-REL-002). */
-  provisioningService: StartedProvisioningProcess & { restart(): Promise<void> };
+  provisioningService: ProvisioningServiceProcess;
   /** Where the broker reads the issuing CA's CRL; refreshed on a schedule and after every revocation. */
   crlFile: string;
   crlPublisher: CrlPublisher;
@@ -54,21 +54,17 @@ export interface StartedLocalLab extends StartedLab {
   chainCrls(): string[];
 }
 
-function newLabId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-const YEAR_MS = 365 * 24 * 3600 * 1000;
-const SERVER_NAMES = { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], extendedKeyUsages: ['serverAuth' as const] };
-const withIntermediate = (pki: LabPki, leafPem: string) => `${leafPem}\n${pki.intermediate.certificatePem}\n`;
-
 export interface LocalLabOptions {
   /**
    * Stop the lab on SIGINT/SIGTERM (default). Commands that must do something first on Ctrl-C
    * (write a partial report) turn this off and stop the lab themselves.
    */
   handleSignals?: boolean;
+}
+
+function newLabId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Cleanups run one after the other, last registered first: a component stops before what it depends on. */
@@ -92,21 +88,14 @@ class Cleanups {
   }
 }
 
-/** The broker's own certificate, the readiness probe's and the lab administrator's, from whichever intermediate issues now. */
-async function writeBrokerCredentials(pki: LabPki, config: LabConfig, dir: string, caPort: number) {
-  const server = await issueLeaf(pki.intermediate, { ...SERVER_NAMES, notAfter: new Date(Date.now() + YEAR_MS) });
+/** The broker's server certificate (files), its readiness probe's and its administrator's credentials, from the current intermediate. */
+async function brokerCredentials(authority: LabAuthority, dir: string, caCrlUrl: string) {
+  const server = await authority.serverCertificate();
   const files = { cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') };
-  writeFileSync(files.cert, withIntermediate(pki, server.certificatePem));
-  writeFileSync(files.key, server.privateKeyPem + '\n', { mode: 0o600 });
-  const client = async (commonName: string): Promise<IssuedCertificate> =>
-    issueLeaf(pki.intermediate, { commonName, extendedKeyUsages: ['clientAuth'], crlDistributionPoints: [crlUrl(config.ca, caPort)], notAfter: new Date(Date.now() + YEAR_MS) });
-  const probe = await client('ecm-lab-readiness-probe');
-  const admin = await client(BROKER_ADMIN_IDENTITY);
-  return {
-    files,
-    probe: { cert: withIntermediate(pki, probe.certificatePem), key: probe.privateKeyPem },
-    admin: { certificateChainPem: withIntermediate(pki, admin.certificatePem), privateKeyPem: admin.privateKeyPem },
-  };
+  writeFileSync(files.cert, server.certificateChainPem);
+  writeFileSync(files.key, server.privateKeyPem, { mode: 0o600 });
+  const probe = await authority.clientCertificate('ecm-lab-readiness-probe', caCrlUrl);
+  return { files, probe: { cert: probe.certificateChainPem, key: probe.privateKeyPem }, admin: await authority.clientCertificate(BROKER_ADMIN_IDENTITY, caCrlUrl) };
 }
 
 export async function startLocalLab(config: LabConfig, options: LocalLabOptions = {}): Promise<StartedLocalLab> {
@@ -116,31 +105,27 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const logsDir = path.resolve(config.logsDir, id);
   mkdirSync(logsDir, { recursive: true });
-  const logs = {
-    'step-ca': path.join(logsDir, 'step-ca.log'),
-    'bootstrap-ca': path.join(logsDir, 'bootstrap-ca.log'),
-    mosquitto: path.join(logsDir, 'mosquitto.log'),
-    'provisioning-service': path.join(logsDir, 'provisioning-service.log'),
-  };
+  const logs = Object.fromEntries(['step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning-service'].map((name) => [name, path.join(logsDir, `${name}.log`)])) as Record<
+    'step-ca' | 'bootstrap-ca' | 'mosquitto' | 'provisioning-service',
+    string
+  >;
 
   const cleanups = new Cleanups();
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
       try {
         await cleanups.run();
       } finally {
         unregister();
         if (ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
       }
-    })();
-    return stopping;
-  };
+    })());
   const unregister = options.handleSignals === false ? () => undefined : stopOnSignal(stop);
 
   try {
-    const pki = await createLabPki(config.pki);
-    const pkiFiles = writeLabPki(pki, path.join(workDir, 'pki'));
+    const authority = await LabAuthority.create(config.pki, path.join(workDir, 'pki'));
+    const { pki, files: pkiFiles } = authority;
     // The provisioning service makes its own keys first: both ca.json files name its JWK, and
     // step-ca's webhooks point at its hook listener.
     const serviceSetup = {
@@ -150,7 +135,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       logFile: logs['provisioning-service'],
       readinessTimeoutMs: config.readinessTimeoutMs,
     };
-    let preparedService: PreparedProvisioningProcess = await prepareProvisioningProcess(serviceSetup);
+    const preparedService = await prepareProvisioningProcess(serviceSetup);
     cleanups.add(() => preparedService.stop());
     const serviceJwk = { name: serviceSetup.provisioner, publicKey: preparedService.publicJwk as Record<string, unknown> };
     const hooksPort = await freePort(config.provisioning.host);
@@ -186,18 +171,17 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
     });
     cleanups.add(() => stepCa.stop());
 
-    const brokerDir = path.join(workDir, 'mosquitto');
-    mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
-    let broker = await writeBrokerCredentials(pki, config, brokerDir, stepCa.port);
     // The broker checks client certificates against the issuing CA's CRL from its first start,
     // plus the final CRLs of retired intermediates (OpenSSL checks only the leaf's issuer).
+    const brokerDir = path.join(workDir, 'mosquitto');
+    mkdirSync(brokerDir, { recursive: true, mode: 0o700 });
+    const caCrlUrl = crlUrl(config.ca, stepCa.port);
+    let broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
     const crlFile = path.join(brokerDir, 'crl.pem');
-    const retiredIntermediateCrls: string[] = [];
-    let rootCrl: string | undefined;
     let mosquitto: StartedMosquitto | undefined;
     const crlPublisher = new CrlPublisher({
       fetch: () => fetchCrlPem(stepCa.url, pki.root.certificatePem),
-      extraCrls: () => retiredIntermediateCrls,
+      extraCrls: () => authority.retiredIntermediateCrls(),
       file: crlFile,
       reload: () => mosquitto!.reload(),
       intervalMs: config.broker.crlRefreshIntervalMs,
@@ -221,7 +205,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
 
     const disconnects: StartedLocalLab['disconnects'] = [];
     const applicationIdentities = new Set<string>();
-    const authority = (step: StartedStepCa, hierarchy: { root: IssuedCertificate; intermediate: IssuedCertificate }) => ({
+    const authorityOf = (step: StartedStepCa, hierarchy: { root: IssuedCertificate; intermediate: IssuedCertificate }) => ({
       url: step.url,
       rootPem: hierarchy.root.certificatePem,
       intermediatePem: hierarchy.intermediate.certificatePem,
@@ -229,22 +213,22 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       jwkProvisioner: serviceSetup.provisioner,
       logFile: step.logFile,
     });
+    // Read at every (re)start: a rotation replaces the operational hierarchy first.
     const serviceOptions = (): ServiceProcessOptions => ({
       host: config.provisioning.host,
       httpsPort: config.provisioning.port,
       httpPort: config.provisioning.insecurePort,
       hooksPort,
-      ca: { ...authority(stepCa, pki), x5cProvisioner: config.ca.x5cProvisioner },
-      bootstrapCa: { ...authority(bootstrapStepCa, { root: pki.bootstrapRoot, intermediate: pki.bootstrapIntermediate }), acmeProvisioner: config.ca.acmeProvisioner },
+      ca: { ...authorityOf(stepCa, pki), x5cProvisioner: config.ca.x5cProvisioner },
+      bootstrapCa: { ...authorityOf(bootstrapStepCa, { root: pki.bootstrapRoot, intermediate: pki.bootstrapIntermediate }), acmeProvisioner: config.ca.acmeProvisioner },
       trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork },
       dataDir: serviceSetup.dataDir,
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
     });
-    const chainCrls = () => [...(rootCrl ? [rootCrl] : []), ...retiredIntermediateCrls];
-    const serviceHooks = {
-      extraCrls: chainCrls,
+    const provisioningService = await startProvisioningProcess(preparedService, serviceSetup, serviceOptions, {
+      extraCrls: () => authority.chainCrls(),
       // A revoked operational certificate: the broker gets the CRL for new handshakes, and every
       // connection of that identity is closed now (only the revoked identity's, nobody else's).
       async revoked(event: RevocationEvent) {
@@ -259,58 +243,18 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
         await mosquitto!.setApplicationIdentities([...applicationIdentities]);
       },
       // Its HTTPS certificate, from whichever intermediate issues now (UC-04 replaces it).
-      certify: async (csrPem: string) => withIntermediate(pki, await issueForCsr(pki.intermediate, csrPem, { ...SERVER_NAMES, notAfter: new Date(Date.now() + YEAR_MS) })),
-    };
-    let service = await preparedService.start(serviceOptions(), serviceHooks);
-    // Restarts keep the ports and the token of the first start; only the process changes (and its TLS key).
-    config = { ...config, provisioning: { ...config.provisioning, adminToken: service.adminToken, port: Number(new URL(service.url).port), insecurePort: Number(new URL(service.insecureUrl).port) } };
-    const { url, insecureUrl, acmeDirectoryUrl, adminToken, auditLogFile } = service;
-    const provisioningService = {
-      url,
-      insecureUrl,
-      hooksUrl: service.hooksUrl,
-      acmeDirectoryUrl,
-      adminToken,
-      auditLogFile,
-      get pid() {
-        return service.pid;
-      },
-      get running() {
-        return service.running;
-      },
-      logFile: service.logFile,
-      stop: () => service.stop(),
-      issuedSerials: (issuer?: string) => service.issuedSerials(issuer),
-      async restart() {
-        await service.stop();
-        preparedService = await prepareProvisioningProcess(serviceSetup);
-        service = await preparedService.start(serviceOptions(), serviceHooks);
-      },
-    };
+      certify: (csrPem: string) => authority.certifyServerCsr(csrPem),
+    });
+    cleanups.add(() => provisioningService.stop());
 
     const rotatePki = async (kind: 'intermediate' | 'root') => {
-      const retired = pki.intermediate;
-      if (kind === 'root') {
-        Object.assign(pki, await createOperationalHierarchy(config.pki));
-        retiredIntermediateCrls.length = 0;
-        rootCrl = undefined;
-      } else {
-        const issued = await provisioningService.issuedSerials(retired.certificate.subject);
-        retiredIntermediateCrls.push(await createCrl(retired, issued.map((serial) => ({ serial, reason: x509.X509CrlReason.cACompromise }))));
-        rootCrl = await createCrl(pki.root, [{ serial: retired.certificate.serialNumber, reason: x509.X509CrlReason.cACompromise }]);
-        pki.intermediate = await createIntermediateCa(pki.root, {
-          commonName: `${config.pki.organization} Intermediate CA ${Date.now()}`,
-          organization: config.pki.organization,
-          algorithm: config.pki.keyAlgorithm,
-          validityDays: config.pki.intermediateValidityDays,
-        });
-      }
-      writeLabPki(pki, pkiFiles.dir);
+      if (kind === 'root') await authority.replaceRoot();
+      else await authority.retireIntermediate(await provisioningService.issuedSerials(pki.intermediate.certificate.subject));
       await stepCa.restart();
       // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
       await bootstrapStepCa.restart();
       await admin.close();
-      broker = await writeBrokerCredentials(pki, config, brokerDir, stepCa.port);
+      broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
       Object.assign(probe, broker.probe);
       await crlPublisher.prime();
       await mosquitto!.restart();
@@ -318,7 +262,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       await provisioningService.restart();
     };
 
-    const lab: StartedLocalLab = {
+    return {
       id,
       backend: 'local',
       config,
@@ -332,7 +276,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       crlPublisher,
       disconnects,
       rotatePki,
-      chainCrls,
+      chainCrls: () => authority.chainCrls(),
       ca: {
         url: stepCa.url,
         rootPem: pkiFiles.rootCert,
@@ -361,11 +305,8 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       stop,
       [Symbol.asyncDispose]: stop,
     };
-    return lab;
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
   }
 }
-
-export type { LabPkiFiles };

@@ -3,7 +3,7 @@
 // client certificates, topic rights per identity (FR-MB-001, FR-MB-002), and the dynamic security
 // plugin, through which the lab disconnects one client whose certificate was revoked.
 import type { LabConfig } from '../config.ts';
-import { TLS12_CIPHERS } from '../tls-policy.ts';
+import { TLS12_CIPHERS } from '../../net/tls-policy.ts';
 
 export interface MosquittoFiles {
   /** The operational root and intermediate: nothing of the bootstrap hierarchy. */

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { LabConfig } from '../config.ts';
+import { clientTlsOptions } from '../../net/tls-policy.ts';
 import { locateDynamicSecurityPlugin, locateTool } from '../tools/tools.ts';
 import { markLog, waitForLogLine } from '../log-watch.ts';
-import { GiveUp, waitFor } from '../wait.ts';
 import { ManagedProcess } from './child-process.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf, type MosquittoFiles } from './mosquitto-config.ts';
 import { freePort } from './ports.ts';
@@ -38,12 +38,14 @@ export interface StartedMosquitto {
   /** Gives these identities (beyond the configured one) the application's topic rights, then reloads. */
   setApplicationIdentities(identities: readonly string[]): Promise<void>;
   restart(): Promise<void>;
+  /** Idempotent. */
   stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 function tlsHandshake(host: string, port: number, ca: string, probe: ClientCredentials): Promise<true> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, ca, cert: probe.cert, key: probe.key, servername: 'localhost', minVersion: 'TLSv1.2' });
+    const socket = tls.connect({ host, port, ...clientTlsOptions({ ca, cert: probe.cert, key: probe.key, servername: 'localhost' }) });
     socket.setTimeout(2000, () => socket.destroy(new Error('TLS handshake timed out')));
     socket.once('secureConnect', () => {
       socket.end();
@@ -89,22 +91,10 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
   // replaces both before restarting the broker.
   async function launch(): Promise<ManagedProcess> {
     const ca = readFileSync(options.files.caBundle, 'utf8');
-    const proc = await ManagedProcess.start({ name: 'mosquitto', command: binary, args: ['-c', configFile], logFile: options.logFile });
-    try {
-      await waitFor(
-        `mosquitto TLS listener on ${config.broker.host}:${port} (log: ${options.logFile})`,
-        () => {
-          // The exit code alone hides causes such as an unreadable key: the log names them.
-          if (!proc.running) throw new GiveUp(`mosquitto ${proc.exitDescription}; see ${options.logFile}`);
-          return tlsHandshake(config.broker.host, port, ca, options.probe);
-        },
-        { timeoutMs: config.readinessTimeoutMs },
-      );
-    } catch (err) {
-      await proc.stop();
-      throw err;
-    }
-    return proc;
+    return ManagedProcess.startReady(
+      { name: 'mosquitto', command: binary, args: ['-c', configFile], logFile: options.logFile },
+      { what: `mosquitto TLS listener on ${config.broker.host}:${port}`, ready: () => tlsHandshake(config.broker.host, port, ca, options.probe), timeoutMs: config.readinessTimeoutMs },
+    );
   }
 
   return {
@@ -129,5 +119,6 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
       process_ = await launch();
     },
     stop: () => process_.stop(),
+    [Symbol.asyncDispose]: () => process_.stop(),
   };
 }

@@ -26,7 +26,9 @@ export interface StartedProvisioningProcess extends ServiceEndpoints {
   readonly running: boolean;
   /** Serials of the inventory's certificates, those of one issuer (subject DN) when given. */
   issuedSerials(issuer?: string): Promise<string[]>;
+  /** Idempotent. */
   stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** A service process that has made its keys and waits for step-ca to be up. */
@@ -102,7 +104,54 @@ export async function prepareProvisioningProcess(setup: {
         },
         issuedSerials: (issuer) => service.call('issuedSerials', { issuer }),
         stop,
+        [Symbol.asyncDispose]: stop,
       };
+    },
+  };
+}
+
+/** The service as the lab holds it: restart() is a new process on the ports, token and data of the first start (NFR-REL-002). */
+export interface ProvisioningServiceProcess extends StartedProvisioningProcess {
+  readonly hooksUrl: string;
+  restart(): Promise<void>;
+}
+
+export async function startProvisioningProcess(
+  prepared: PreparedProvisioningProcess,
+  setup: Parameters<typeof prepareProvisioningProcess>[0],
+  options: () => ServiceProcessOptions,
+  hooks: ProvisioningProcessHooks,
+): Promise<ProvisioningServiceProcess> {
+  let service = await prepared.start(options(), hooks);
+  const first = service;
+  // A restart is a new process: it makes a new TLS key (its JWK stays in its data directory).
+  const sameEndpoints = (): ServiceProcessOptions => ({
+    ...options(),
+    adminToken: first.adminToken,
+    httpsPort: Number(new URL(first.url).port),
+    httpPort: Number(new URL(first.insecureUrl).port),
+  });
+  const stop = () => service.stop();
+  return {
+    url: first.url,
+    insecureUrl: first.insecureUrl,
+    hooksUrl: first.hooksUrl,
+    acmeDirectoryUrl: first.acmeDirectoryUrl,
+    adminToken: first.adminToken,
+    auditLogFile: first.auditLogFile,
+    logFile: first.logFile,
+    get pid() {
+      return service.pid;
+    },
+    get running() {
+      return service.running;
+    },
+    issuedSerials: (issuer) => service.issuedSerials(issuer),
+    stop,
+    [Symbol.asyncDispose]: stop,
+    async restart() {
+      await service.stop();
+      service = await (await prepareProvisioningProcess(setup)).start(sameEndpoints(), hooks);
     },
   };
 }

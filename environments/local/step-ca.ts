@@ -5,9 +5,8 @@ import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { AuthorityFiles } from '../pki/ca-json.ts';
 import { locateTool } from '../tools/tools.ts';
-import { GiveUp, waitFor } from '../wait.ts';
 import { ManagedProcess } from './child-process.ts';
-import { request } from './https-client.ts';
+import { request } from '../../net/https-client.ts';
 import { freePort } from './ports.ts';
 
 export interface StepCaOptions {
@@ -40,7 +39,9 @@ export interface StartedStepCa {
   readonly running: boolean;
   /** Restarts the process on the same port, database and configuration (fault injection, rotation). */
   restart(): Promise<void>;
+  /** Idempotent. */
   stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa> {
@@ -62,29 +63,17 @@ export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa
   async function launch(): Promise<ManagedProcess> {
     writeFileSync(caJsonFile, JSON.stringify(options.renderCaJson(port, files), null, 2), { mode: 0o600 });
     const rootPem = readFileSync(options.rootCertFile, 'utf8');
-    const proc = await ManagedProcess.start({
-      name: options.name,
-      command: binary,
-      args,
-      logFile: options.logFile,
-      cwd: options.dir,
-      env: options.env ? { ...process.env, ...options.env } : undefined,
-    });
-    try {
-      await waitFor(
-        `${options.name} at ${url}/health (log: ${options.logFile})`,
-        async () => {
-          if (!proc.running) throw new GiveUp(`${options.name} ${proc.exitDescription}; see ${options.logFile}`);
+    return ManagedProcess.startReady(
+      { name: options.name, command: binary, args, logFile: options.logFile, cwd: options.dir, env: options.env ? { ...process.env, ...options.env } : undefined },
+      {
+        what: `${options.name} at ${url}/health`,
+        ready: async () => {
           const res = await request(`${url}/health`, { ca: rootPem, timeoutMs: 2000 });
           return res.status === 200 && res.json<{ status?: string }>().status === 'ok';
         },
-        { timeoutMs: config.readinessTimeoutMs },
-      );
-    } catch (err) {
-      await proc.stop();
-      throw err;
-    }
-    return proc;
+        timeoutMs: config.readinessTimeoutMs,
+      },
+    );
   }
 
   return {
@@ -104,5 +93,6 @@ export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa
       process_ = await launch();
     },
     stop: () => process_.stop(),
+    [Symbol.asyncDispose]: () => process_.stop(),
   };
 }

@@ -1,9 +1,9 @@
 // The lab's own PKI: a root, an intermediate that step-ca signs with, and leaf certificates
 // the lab itself needs (the broker's server certificate, readiness probes, foreign CAs in tests).
 import { randomBytes } from 'node:crypto';
-import { x509 } from './x509.ts';
+import { x509 } from '../../x509/x509.ts';
 import type { KeyAlgorithm } from '../config.ts';
-import { algorithmParams, generateKeyPair, privateKeyToPem } from './keys.ts';
+import { algorithmParams, generateKeyPair, privateKeyToPem } from '../../x509/keys.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Backdating absorbs small clock differences between the lab and the components it starts. */

@@ -1,8 +1,8 @@
 // CRLs the lab signs itself: the external root's CRL that revokes an intermediate (UC-04), and
 // the final CRL of a retired intermediate listing every certificate it issued.
 import type { Issuer } from './certificate-authority.ts';
-import { algorithmParams } from './keys.ts';
-import { x509 } from './x509.ts';
+import { algorithmParams } from '../../x509/keys.ts';
+import { x509 } from '../../x509/x509.ts';
 
 export interface CrlEntry {
   /** Hexadecimal serial. */

@@ -1,7 +1,6 @@
 // Generates the PKI one lab run uses and writes it where the components read it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as jose from 'jose';
 import type { LabConfig } from '../config.ts';
 import { createIntermediateCa, createRootCa, type IssuedCertificate } from './certificate-authority.ts';
 
@@ -76,26 +75,4 @@ export function writeLabPki(pki: LabPki, dir: string): LabPkiFiles {
   writeFileSync(files.bootstrapIntermediateCert, pki.bootstrapIntermediate.certificatePem + '\n');
   writeFileSync(files.bootstrapIntermediateKey, pki.bootstrapIntermediate.privateKeyPem + '\n', { mode: 0o600 });
   return files;
-}
-
-export interface ServiceSigningKey {
-  /** Name of the JWK provisioner in ca.json. */
-  provisioner: string;
-  kid: string;
-  publicJwk: jose.JWK;
-  privateJwk: jose.JWK;
-}
-
-/** The key the provisioning service signs step-ca one-time tokens with (sign, revoke). */
-export async function createServiceSigningKey(provisioner = 'provisioning-service'): Promise<ServiceSigningKey> {
-  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
-  const publicJwk = await jose.exportJWK(publicKey);
-  const kid = await jose.calculateJwkThumbprint(publicJwk);
-  const privateJwk = await jose.exportJWK(privateKey);
-  return {
-    provisioner,
-    kid,
-    publicJwk: { ...publicJwk, kid, use: 'sig', alg: 'ES256' },
-    privateJwk: { ...privateJwk, kid, use: 'sig', alg: 'ES256' },
-  };
 }

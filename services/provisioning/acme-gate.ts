@@ -3,8 +3,8 @@
 // forwarded unchanged. The Host header is kept, because step-ca builds every ACME URL (and
 // checks every JWS "url") from it: clients stay on the gate without any URL rewriting.
 import type { IncomingHttpHeaders } from 'node:http';
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
-import { stepCaAgent } from '../../environments/step-ca-api.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
+import { stepCaAgent } from '../../net/step-ca-api.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the gate's own business, not step-ca's. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length']);

@@ -1,5 +1,5 @@
 // A typed client of the provisioning service's admin REST API, for steps, tests and scripts.
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
 import type { ServiceSnapshot } from './service-state.ts';
 import type { CertificateState } from './inventory.ts';
 import type { AuditRecord } from './audit-log.ts';

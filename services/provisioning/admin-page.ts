@@ -7,6 +7,7 @@ export const adminPageHtml = `<!doctype html>
 <title>ecm-lab provisioning service</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
+  .notice { background: #fff4ce; border: 1px solid #e0b400; padding: .4em .8em; }
   body { font: 15px system-ui, sans-serif; margin: 1.5rem auto; max-width: 70rem; color: #1b1f24; padding: 0 1rem; }
   h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin: .2rem 0 .6rem; }
   section { border: 1px solid #d0d7de; border-radius: 6px; padding: .8rem 1rem; margin-bottom: 1rem; }
@@ -21,6 +22,7 @@ export const adminPageHtml = `<!doctype html>
 </head>
 <body>
 <h1>ecm-lab provisioning service</h1>
+<p class="notice" role="note">For testing, not for production: the reference service of a test lab, with keys made per run.</p>
 <section>
   <label>Admin token <input id="token" type="password" size="50" autocomplete="off"></label>
   <button id="connect">Connect</button>

@@ -8,6 +8,7 @@ import type { Enrolments } from './identities.ts';
 import type { CertificateKind, CertificateRecord, Inventory } from './inventory.ts';
 import type { Clock, ServiceState } from './service-state.ts';
 import type { StepCaClient } from './step-ca-client.ts';
+import { sendProblem } from './problems.ts';
 
 /** One step-ca authority as the service knows it. */
 export interface AuthorityOptions {
@@ -89,7 +90,7 @@ export function refuse(
   options: { status?: number; extra?: Partial<AuditEvent> } = {},
 ) {
   ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: decision.reason, message: decision.message, ...options.extra });
-  return reply.code(options.status ?? 403).send({ error: decision.reason, message: decision.message });
+  return sendProblem(reply, options.status ?? 403, decision.reason, decision.message);
 }
 
 export function recordIssued(

@@ -2,7 +2,7 @@
 // an insecure channel (FR-PS-004), so every input is hostile until proven otherwise: the check
 // returns a typed refusal instead of throwing, and the caller logs and answers with it.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { x509 } from '../../environments/pki/x509.ts';
+import { x509 } from '../../x509/x509.ts';
 
 export type CsrRejectionCode = 'malformed' | 'too-large' | 'bad-signature' | 'weak-key' | 'unsupported-key' | 'bad-subject';
 export type EcCurve = 'P-256' | 'P-384';

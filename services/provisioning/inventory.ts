@@ -2,7 +2,8 @@
 // to which device, and whether it is still good. SQLite so it survives a service restart.
 import { createHash, X509Certificate } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { x509 } from '../../environments/pki/x509.ts';
+import { normalizeSerial as normalizeHex } from '../../x509/certificates.ts';
+import { x509 } from '../../x509/x509.ts';
 
 export type CertificateKind = 'bootstrap' | 'operational' | (string & {});
 export type CertificateStatus = 'active' | 'revoked';
@@ -34,9 +35,11 @@ export class InventoryError extends Error {
 
 /** Accepts any hex spelling (colons, 0x, case, leading zeros) so lookups match however it was copied. */
 export function normalizeSerial(serial: string): string {
-  const hex = serial.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
-  if (!/^[0-9a-f]+$/.test(hex)) throw new InventoryError(`serial "${serial}" is not hexadecimal`);
-  return hex.replace(/^0+(?=.)/, '');
+  try {
+    return normalizeHex(serial);
+  } catch (err) {
+    throw new InventoryError((err as Error).message);
+  }
 }
 
 /** Revoked wins over expired: a revoked certificate must never be reported as merely old. */

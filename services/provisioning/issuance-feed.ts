@@ -4,6 +4,7 @@
 // straight to step-ca, so this is how the inventory sees them (docs/trust-model.md).
 import { X509Certificate } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { normalizeSerial } from '../../x509/certificates.ts';
 
 export interface IssuedOnLog {
   /** DER of the issued leaf. */
@@ -62,7 +63,7 @@ export function issuedOnLog(file: string): string[] {
     .split('\n')
     .flatMap((line) => {
       const issued = line.includes('certificate=') ? parseIssuanceLine(line) : undefined;
-      return issued ? [new X509Certificate(issued.der).serialNumber.toLowerCase().replace(/^0+(?=.)/, '')] : [];
+      return issued ? [normalizeSerial(new X509Certificate(issued.der).serialNumber)] : [];
     });
 }
 

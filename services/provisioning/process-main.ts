@@ -4,9 +4,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
-import type { KeyAlgorithm } from '../../environments/config.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import { createServiceSigningKey, type ServiceSigningKey } from '../../environments/pki/lab-pki.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import { createServiceSigningKey, type ServiceSigningKey } from './signing-key.ts';
 import { RpcPeer } from '../../net/rpc.ts';
 import type { LabHooksApi, ServiceProcessApi } from './process-protocol.ts';
 import { startProvisioningService, type StartedProvisioningService } from './server.ts';
@@ -68,6 +68,7 @@ const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessA
         onRevoked: (event) => lab.call('revoked', event),
         onApplicationEnrolled: (identity) => lab.call('applicationEnrolled', { identity }),
       });
+      console.log(`ecm-lab provisioning service (for testing, not for production) on ${service.url}, plain HTTP ${service.insecureUrl}, webhooks ${service.hooksUrl}`);
       const { url, insecureUrl, hooksUrl, acmeDirectoryUrl, adminToken, auditLogFile } = service;
       return { url, insecureUrl, hooksUrl, acmeDirectoryUrl, adminToken, auditLogFile };
     },

@@ -3,7 +3,7 @@
 // tokens with) and they never leave its process: the lab gets the JWK's public half for ca.json
 // and certifies the TLS key through a CSR.
 import type { JWK } from 'jose';
-import type { KeyAlgorithm } from '../../environments/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import type { AuthorityOptions, ProvisioningServiceOptions, RevocationEvent } from './context.ts';
 import type { StartedProvisioningService } from './server.ts';
 

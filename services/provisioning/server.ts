@@ -11,7 +11,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { TLS12_CIPHERS } from '../../environments/tls-policy.ts';
+import { serverTlsOptions } from '../../net/tls-policy.ts';
 import { AuditLog } from './audit-log.ts';
 import { sourceIp, type AuthorityOptions, type ProvisioningServiceOptions, type ServiceContext } from './context.ts';
 import { IdentityRules, Enrolments } from './identities.ts';
@@ -25,6 +25,7 @@ import { registerWebhooks } from './routes/webhooks.ts';
 import { ServiceState, ServiceStateError, type ServiceStateEvent } from './service-state.ts';
 import { StepCaClient, StepCaError } from './step-ca-client.ts';
 import { WhitelistError } from './whitelist.ts';
+import { sendProblem } from './problems.ts';
 
 export type { ProvisioningServiceOptions } from './context.ts';
 
@@ -45,16 +46,16 @@ export interface StartedProvisioningService {
 
 function onError(ctx: ServiceContext) {
   return (err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof WhitelistError) return reply.code(400).send({ error: 'bad-whitelist', message: err.message, problems: err.problems });
-    if (err instanceof ServiceStateError) return reply.code(409).send({ error: 'bad-state', message: err.message });
+    if (err instanceof WhitelistError) return sendProblem(reply, 400, 'bad-whitelist', err.message, { problems: err.problems });
+    if (err instanceof ServiceStateError) return sendProblem(reply, 409, 'bad-state', err.message);
     if (err instanceof StepCaError) {
       ctx.audit.write({ event: 'step-ca', decision: 'refused', sourceIp: sourceIp(req), reason: err.message });
-      return reply.code(502).send({ error: 'ca-refused', message: err.message });
+      return sendProblem(reply, 502, 'ca-refused', err.message);
     }
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: 'bad-request', message: err.message });
+    if (err.statusCode && err.statusCode < 500) return sendProblem(reply, err.statusCode, 'bad-request', err.message);
     // The service's stderr is its log file (reports/logs/<lab>/provisioning-service.log).
     console.error(`${req.method} ${req.url}: ${err.stack ?? err.message}`);
-    return reply.code(500).send({ error: 'internal', message: 'internal error; see the service log' });
+    return sendProblem(reply, 500, 'internal', 'internal error; see the service log');
   };
 }
 
@@ -117,7 +118,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
       : [],
   );
 
-  const tls = { cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem, minVersion: 'TLSv1.2' as const, ciphers: TLS12_CIPHERS };
+  const tls = serverTlsOptions({ cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem });
   const httpsApp = Fastify({ https: tls, logger: false, bodyLimit: 64 * 1024 });
   const httpApp = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const hooksApp = Fastify({ https: { ...tls, ca: [options.ca.rootPem, options.bootstrapCa.rootPem], requestCert: true, rejectUnauthorized: true }, logger: false, bodyLimit: 256 * 1024 });
@@ -134,7 +135,11 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
       }
     });
   }
-  for (const app of [httpsApp, httpApp, hooksApp]) app.setErrorHandler(onError(ctx));
+  const notFound = (req: FastifyRequest, reply: FastifyReply) => sendProblem(reply, 404, 'not-found', `${req.method} ${req.url.split('?')[0]} is not a route of this listener`);
+  for (const app of [httpsApp, httpApp, hooksApp] as FastifyInstance[]) {
+    app.setErrorHandler(onError(ctx));
+    app.setNotFoundHandler(notFound);
+  }
   // An empty body with a JSON content type (curl -X DELETE -H 'content-type: application/json')
   // is no body, not a 400: Fastify's own parser refuses it.
   for (const app of [httpsApp, httpApp]) {

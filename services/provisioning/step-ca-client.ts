@@ -2,8 +2,8 @@
 // JWK provisioner key authorize signing (bootstrap certificates) and revocation.
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
-import { chainFromSignResponse, fetchCrlPem, stepCaAgent, StepCaError, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
+import { chainFromSignResponse, fetchCrlPem, stepCaAgent, StepCaError, stepCaErrorDetail } from '../../net/step-ca-api.ts';
 
 export interface StepCaClientOptions {
   caUrl: string;

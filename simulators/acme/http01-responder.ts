@@ -16,7 +16,9 @@ export interface StartedChallengeResponder {
   remove(token: string): void;
   /** Requests answered / refused so far, for reports. */
   readonly stats: { served: number; notFound: number; refusedNonLoopback: number };
+  /** Idempotent. */
   stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** What a client needs of a responder: publish a key authorization for a token, then remove it. */
@@ -71,17 +73,17 @@ export async function startChallengeResponder(port: number, options: ChallengeRe
     throw new Error(`cannot start the http-01 challenge responder on port ${port}: ${err.message}`);
   });
   let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
   return {
     port: (server.address() as net.AddressInfo).port,
     publish: (token, keyAuthorization) => void tokens.set(token, keyAuthorization),
     remove: (token) => void tokens.delete(token),
     stats,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    stop,
+    [Symbol.asyncDispose]: stop,
   };
 }

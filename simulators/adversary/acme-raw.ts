@@ -3,10 +3,10 @@
 // attacker who captured a device's traffic would not.
 import type https from 'node:https';
 import * as jose from 'jose';
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
 import { waitFor } from '../../environments/wait.ts';
-import { x509 } from '../../environments/pki/x509.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
+import { x509 } from '../../x509/x509.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 
 export interface AcmeDirectory {

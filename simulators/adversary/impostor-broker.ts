@@ -5,6 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
+import { serverTlsOptions } from '../../net/tls-policy.ts';
 import { createRootCa, issueLeaf } from '../../environments/pki/certificate-authority.ts';
 
 export interface ImpostorSession {
@@ -40,9 +41,7 @@ export async function startImpostorBroker(host = '127.0.0.1'): Promise<ImpostorB
   const byPeer = new Map<string, ImpostorSession>();
   const peer = (socket: net.Socket) => `${(socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${socket.remotePort}`;
   const listener = tls.createServer({
-    cert: `${server.certificatePem}\n${foreignRoot.certificatePem}\n`,
-    key: server.privateKeyPem,
-    minVersion: 'TLSv1.2',
+    ...serverTlsOptions({ cert: `${server.certificatePem}\n${foreignRoot.certificatePem}\n`, key: server.privateKeyPem }),
     // Like the real broker it asks for a client certificate; it accepts any.
     requestCert: true,
     rejectUnauthorized: false,

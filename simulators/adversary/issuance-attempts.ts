@@ -2,9 +2,9 @@
 // an outcome instead of thrown: attack scenarios assert the refusal and look up its logged cause.
 // Nothing here takes a shortcut a real client could not: plain HTTP or HTTPS from the attacker's
 // own address, tokens signed with keys the attacker holds.
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
-import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
+import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
 import { signX5cToken } from '../client/x5c-sign.ts';
 
 export interface AttemptOutcome {

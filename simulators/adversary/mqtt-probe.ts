@@ -1,6 +1,7 @@
 // A single connection attempt that reports its outcome instead of throwing: refusal scenarios
 // need to know that the broker said no, and how.
 import mqtt from 'mqtt';
+import { clientTlsOptions } from '../../net/tls-policy.ts';
 
 export interface ConnectionAttempt {
   host: string;
@@ -21,11 +22,7 @@ export async function attemptMqttConnection(attempt: ConnectionAttempt): Promise
     host: attempt.host,
     port: attempt.port,
     clientId: attempt.clientId,
-    ca: attempt.trustedRootPem,
-    cert: attempt.certificateChainPem,
-    key: attempt.privateKeyPem,
-    localAddress: attempt.localAddress,
-    minVersion: 'TLSv1.2',
+    ...clientTlsOptions({ ca: attempt.trustedRootPem, cert: attempt.certificateChainPem, key: attempt.privateKeyPem, localAddress: attempt.localAddress }),
     reconnectPeriod: 0,
     connectTimeout: attempt.timeoutMs ?? 5000,
   } as mqtt.IClientOptions);

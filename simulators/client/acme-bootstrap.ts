@@ -3,15 +3,15 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { trustContext } from '../../environments/tls-policy.ts';
+import { clientTlsOptions } from '../../net/tls-policy.ts';
 import { performance } from 'node:perf_hooks';
 import * as acme from 'acme-client';
 import { HttpStatusError } from '../../net/http-status-error.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
-import { generateKeyPair, privateKeyToPem } from '../../environments/pki/keys.ts';
+import { generateKeyPair, privateKeyToPem } from '../../x509/keys.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import { request as httpsRequest } from '../../environments/local/https-client.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import { request as httpsRequest } from '../../net/https-client.ts';
 
 export interface AcmeBootstrapRequest {
   directoryUrl: string;
@@ -27,7 +27,7 @@ export interface AcmeBootstrapRequest {
 
 /** A keep-alive HTTPS agent bound to a client's address and trust anchor. */
 export function clientHttpsAgent(address: string, trustedCaPem: string): https.Agent {
-  return new https.Agent({ keepAlive: true, secureContext: trustContext(trustedCaPem), localAddress: address, minVersion: 'TLSv1.2' } as https.AgentOptions);
+  return new https.Agent({ keepAlive: true, ...clientTlsOptions({ ca: trustedCaPem, localAddress: address }) } as https.AgentOptions);
 }
 
 export interface PhaseTimings {

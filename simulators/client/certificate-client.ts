@@ -1,12 +1,15 @@
 // The certificate workflow every simulated client shares (device and application alike):
 // bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection.
+// Longer than most modules on purpose: it is the seed's client wrapper (provision,
+// getCertificate, renewCertificate, validateCertificate) and the one place a session moves to a
+// renewed certificate without losing a message; the work itself is in the modules it imports.
 import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { inspectCertificate } from './certificate-inspection.ts';
+import { inspectCertificate } from '../../x509/certificates.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
-import { request } from '../../environments/local/https-client.ts';
-import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { request } from '../../net/https-client.ts';
+import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
 import { NodeCertificateDriver, type CertificateDriver, type DriverContext } from './certificate-driver.ts';
 import { classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
@@ -14,10 +17,17 @@ import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
-import { splitPemCrls } from '../../environments/pki/csr.ts';
+import { splitPemCrls } from '../../x509/certificates.ts';
 import { validateCertificateStore, type ValidationResult } from './certificate-validation.ts';
 import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
 import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from './power-up.ts';
+
+/** A broker to dial: host and port, and the name its certificate must carry when not the host. */
+export interface BrokerTarget {
+  host: string;
+  port: number;
+  servername?: string;
+}
 
 export interface CertificateStatusReport {
   holder: string;
@@ -121,6 +131,16 @@ export class CertificateClient {
     return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
   }
 
+  /**
+   * The first-time workflow (UC-01, UC-02): bootstrap credential, operational certificate, and
+   * the broker unless `connect` is false.
+   */
+  async join(options: { lifetimeSeconds?: number; connect?: boolean } = {}): Promise<void> {
+    await this.provision();
+    await this.getCertificate({ lifetimeSeconds: options.lifetimeSeconds });
+    if (options.connect !== false) await this.connect();
+  }
+
   /** Bootstrap certificate by ACME http-01 for this client's IP. */
   async provision(): Promise<void> {
     const trusted = this.trustedRootPem;
@@ -136,13 +156,19 @@ export class CertificateClient {
     this.log.write('operational-obtained', { serial: facts.serialNumber, notAfter: facts.notAfter.toISOString() });
   }
 
-  async connect(): Promise<MqttClient> {
+  /**
+   * Mutual-TLS MQTT to the lab's broker, or to `target` (another host, or the same one dialled
+   * by another name, which the broker's certificate must carry).
+   */
+  async connect(target: BrokerTarget = this.endpoints.broker): Promise<MqttClient> {
     const operational = this.store.loadOperational();
     if (!operational) throw new Error(`${this.commonName} has no operational certificate: getCertificate() first`);
     const started = performance.now();
+    const broker = `${target.servername ?? target.host}:${target.port}`;
     this.mqtt = await connectMqtt({
-      host: this.endpoints.broker.host,
-      port: this.endpoints.broker.port,
+      host: target.host,
+      port: target.port,
+      servername: target.servername,
       clientId: this.mqttClientId,
       trustedRootPem: this.trustedRootPem,
       certificateChainPem: operational.certificateChainPem,
@@ -154,10 +180,10 @@ export class CertificateClient {
       reconnectPeriodMs: this.reconnectPeriodMs,
     }).catch((err: unknown) => {
       // seed 000: connection failures are logged by cause (untrusted CA, expired, host name...).
-      this.log.write('connect-failed', { cause: classifyConnectionFailure(err), detail: err instanceof Error ? err.message.trim() : String(err) });
+      this.log.write('connect-failed', { cause: classifyConnectionFailure(err), detail: err instanceof Error ? err.message.trim() : String(err), broker });
       throw explainConnectionFailure(err);
     });
-    this.log.write('connected', { broker: `${this.endpoints.broker.host}:${this.endpoints.broker.port}` });
+    this.log.write('connected', { broker });
     this.timings.mqttConnect = performance.now() - started;
     const client = this.mqtt;
     client.on('close', () => {
@@ -178,8 +204,8 @@ export class CertificateClient {
    * to it: in-flight QoS1 messages are acknowledged on the old connection first (the old
    * certificate stays in use until the swap), then the session resumes with the new one.
    */
-  async renewCertificate(): Promise<void> {
-    this.timings.renewal = await this.driver.renew(this.driverContext);
+  async renewCertificate(signal?: AbortSignal): Promise<void> {
+    this.timings.renewal = await this.driver.renew(this.driverContext, signal);
     this.log.write('renewed', { serial: inspectCertificate(this.store.loadOperational()!.certificateChainPem).serialNumber });
     if (!this.mqtt) return;
     let release!: () => void;

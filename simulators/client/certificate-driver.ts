@@ -31,8 +31,8 @@ export interface CertificateDriver {
   provision(ctx: DriverContext): Promise<PhaseTimings>;
   /** Operational certificate by X5C with the stored bootstrap credential, saved in the store; returns its duration (ms). */
   getCertificate(ctx: DriverContext, options: { lifetimeSeconds?: number }): Promise<number>;
-  /** Renews the stored operational certificate (same key), saved in the store; returns its duration (ms). */
-  renew(ctx: DriverContext): Promise<number>;
+  /** Renews the stored operational certificate (same key), saved in the store; returns its duration (ms). An aborted renewal writes nothing. */
+  renew(ctx: DriverContext, signal?: AbortSignal): Promise<number>;
 }
 
 /** The lab's own client: acme-client for ACME, jose for the X5C token, node:https for renewal over mutual TLS. */
@@ -93,10 +93,11 @@ export class NodeCertificateDriver implements CertificateDriver {
     }
   }
 
-  async renew(ctx: DriverContext): Promise<number> {
+  async renew(ctx: DriverContext, signal?: AbortSignal): Promise<number> {
     const current = ctx.store.loadOperational();
     if (!current) throw new Error(`${ctx.commonName} has no operational certificate to renew`);
-    const renewed = await renewOperationalCertificate({ caUrl: ctx.endpoints.caUrl, trustedCaPem: ctx.trustedRootPem(), current, localAddress: ctx.address });
+    const renewed = await renewOperationalCertificate({ caUrl: ctx.endpoints.caUrl, trustedCaPem: ctx.trustedRootPem(), current, localAddress: ctx.address, signal });
+    signal?.throwIfAborted();
     ctx.store.saveOperational({ certificateChainPem: renewed.certificateChainPem, privateKeyPem: current.privateKeyPem });
     return renewed.durationMs;
   }

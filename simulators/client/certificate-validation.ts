@@ -2,10 +2,9 @@
 // Workflow", seed 003 "Certificate Validation"): the first failed check is the reason the device
 // logs before discarding its operational certificate. Messages name files, dates, serials and
 // names, never certificate or key contents: they end up in logs and reports.
-import { constants, createPrivateKey, createPublicKey, verify, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
-import { x509 } from '../../environments/pki/x509.ts';
-import { splitPemChain } from '../../environments/pki/csr.ts';
-import { chainsToRoot, inspectCertificate } from './certificate-inspection.ts';
+import { createPrivateKey, createPublicKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+import { chainsToRoot, commonName, inspectCertificate, normalizeSerial, splitPemChain } from '../../x509/certificates.ts';
+import { issuerDer, parseCrls, type ParsedCrl } from '../../x509/crls.ts';
 import { STORE_FILES } from './certificate-store.ts';
 import { deviceSan } from '../device/device-identity.ts';
 
@@ -88,7 +87,7 @@ const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 const fail = (reason: ValidationReason, message: string): ValidationResult => ({ valid: false, reason, message });
 const iso = (d: Date) => d.toISOString();
-const cn = (dn: string) => /(?:^|\n)CN=([^\n]*)/.exec(dn)?.[1] ?? dn.replace(/\n/g, ', ');
+const cn = (dn: string) => commonName(dn) ?? dn.replace(/\n/g, ', ');
 
 interface Parsed {
   certs: NodeX509[];
@@ -114,119 +113,6 @@ function parseBundle(pem: string): Parsed | string {
 
 function spki(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
-}
-
-// --- minimal DER reading -------------------------------------------------------------------
-// @peculiar/x509 2.0.0 drops every revoked entry of a CRL that has no nextUpdate (optional in
-// RFC 5280's ASN.1), and its CRL verify() is async. A revoked device must never pass because of
-// that, so the few fields revocation needs are read straight from the DER.
-
-interface Tlv {
-  tag: number;
-  start: number;
-  body: number;
-  end: number;
-}
-
-function tlv(der: Uint8Array, at: number): Tlv {
-  if (at + 2 > der.length) throw new Error('truncated DER');
-  let length = der[at + 1]!;
-  let body = at + 2;
-  if (length & 0x80) {
-    const n = length & 0x7f;
-    if (n < 1 || n > 4) throw new Error('unsupported DER length');
-    length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + der[body++]!;
-  }
-  if (body + length > der.length) throw new Error('truncated DER');
-  return { tag: der[at]!, start: at, body, end: body + length };
-}
-
-function children(der: Uint8Array, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let at = parent.body; at < parent.end; at = out[out.length - 1]!.end) out.push(tlv(der, at));
-  return out;
-}
-
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const UTC_TIME = 0x17;
-const GENERALIZED_TIME = 0x18;
-
-function normalizeSerial(hex: string): string {
-  return hex.toLowerCase().replace(/^(00)+(?=.)/, '');
-}
-
-/** The raw issuer Name of a certificate: names are compared as DER, as issuers encode them. */
-function certificateIssuerDer(cert: NodeX509): Buffer {
-  const der = cert.raw;
-  const tbs = children(der, tlv(der, 0))[0]!;
-  const fields = children(der, tbs);
-  const offset = fields[0]!.tag === 0xa0 ? 1 : 0; // [0] version is optional
-  const issuer = fields[offset + 2]!;
-  return der.subarray(issuer.start, issuer.end);
-}
-
-interface ParsedCrl {
-  issuerDer: Buffer;
-  tbs: Buffer;
-  signature: Buffer;
-  algorithm: { name: string; hash?: { name: string }; saltLength?: number };
-  serials: Set<string>;
-}
-
-function parseCrls(pem: string): ParsedCrl[] {
-  const blocks = pem.match(/-----BEGIN (?:X509 )?CRL-----[\s\S]+?-----END (?:X509 )?CRL-----/g) ?? [];
-  if (blocks.length === 0) throw new Error('no CRL block');
-  return blocks.map((block) => {
-    const crl = new x509.X509Crl(block);
-    const der = Buffer.from(crl.rawData);
-    const [tbsTlv, , sigTlv] = children(der, tlv(der, 0));
-    if (!tbsTlv || !sigTlv) throw new Error('incomplete CRL');
-    const fields = children(der, tbsTlv);
-    let i = fields[0]?.tag === INTEGER ? 1 : 0;
-    i += 1; // signature AlgorithmIdentifier
-    const issuer = fields[i++]!;
-    i += 1; // thisUpdate
-    if (fields[i]?.tag === UTC_TIME || fields[i]?.tag === GENERALIZED_TIME) i += 1; // nextUpdate
-    const serials = new Set<string>();
-    if (fields[i]?.tag === SEQUENCE) {
-      for (const entry of children(der, fields[i]!)) {
-        const serial = children(der, entry)[0]!;
-        serials.add(normalizeSerial(der.subarray(serial.body, serial.end).toString('hex')));
-      }
-    }
-    return {
-      issuerDer: der.subarray(issuer.start, issuer.end),
-      tbs: der.subarray(tbsTlv.start, tbsTlv.end),
-      signature: der.subarray(sigTlv.body + 1, sigTlv.end), // first byte: unused bits
-      algorithm: crl.signatureAlgorithm as ParsedCrl['algorithm'],
-      serials,
-    };
-  });
-}
-
-function crlSignedBy(crl: ParsedCrl, issuer: NodeX509): boolean {
-  const hash = crl.algorithm.hash?.name.replace('-', '').toLowerCase();
-  try {
-    switch (crl.algorithm.name) {
-      case 'ECDSA':
-      case 'RSASSA-PKCS1-v1_5':
-        return !!hash && verify(hash, crl.tbs, issuer.publicKey, crl.signature);
-      case 'RSA-PSS':
-        return (
-          !!hash &&
-          verify(hash, crl.tbs, { key: issuer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: crl.algorithm.saltLength ?? 32 }, crl.signature)
-        );
-      case 'Ed25519':
-      case 'Ed448':
-        return verify(null, crl.tbs, issuer.publicKey, crl.signature);
-      default:
-        return false;
-    }
-  } catch {
-    return false;
-  }
 }
 
 // --- the checks, in the order a device reports them -------------------------------------------
@@ -320,10 +206,10 @@ export function validateCertificateStore(input: ValidationInput): ValidationResu
   for (let i = 0; i < path.length - 1; i++) {
     const cert = path[i]!;
     const issuer = path[i + 1]!;
-    const issuerDer = certificateIssuerDer(cert);
+    const issuerName = issuerDer(cert);
     const serial = normalizeSerial(cert.serialNumber);
     for (const crl of crls) {
-      if (!crl.issuerDer.equals(issuerDer) || !crlSignedBy(crl, issuer)) continue;
+      if (!crl.issuerDer.equals(issuerName) || !crl.signedBy(issuer)) continue;
       applied.add(crl);
       if (crl.serials.has(serial)) {
         const what = i === 0 ? `${CERT} (serial ${serial})` : `intermediate CN=${cn(cert.subject)} (serial ${serial})`;

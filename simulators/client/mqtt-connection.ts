@@ -1,6 +1,7 @@
 // Mutual-TLS MQTT connections for simulated clients (mqtt.js).
 import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
+import { clientTlsOptions } from '../../net/tls-policy.ts';
 
 export interface MqttConnectOptions {
   host: string;
@@ -10,6 +11,8 @@ export interface MqttConnectOptions {
   certificateChainPem: string;
   privateKeyPem: string;
   localAddress?: string;
+  /** The name the broker's certificate must carry when it differs from `host`. */
+  servername?: string;
   connectTimeoutMs?: number;
   /** 0 = no automatic reconnect (the caller decides). */
   reconnectPeriodMs?: number;
@@ -22,12 +25,7 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClie
     host: options.host,
     port: options.port,
     clientId: options.clientId,
-    ca: options.trustedRootPem,
-    cert: options.certificateChainPem,
-    key: options.privateKeyPem,
-    localAddress: options.localAddress,
-    minVersion: 'TLSv1.2',
-    rejectUnauthorized: true,
+    ...clientTlsOptions({ ca: options.trustedRootPem, cert: options.certificateChainPem, key: options.privateKeyPem, servername: options.servername, localAddress: options.localAddress }),
     protocolVersion: 4,
     clean: options.clean ?? true,
     connectTimeout: options.connectTimeoutMs ?? 10_000,

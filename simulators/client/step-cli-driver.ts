@@ -54,7 +54,7 @@ export class StepCliDriver implements CertificateDriver {
     this.#binary = locateTool('step', options.toolsBinDir);
   }
 
-  async #step(ctx: DriverContext, args: string[], refusal: (message: string) => Error): Promise<number> {
+  async #step(ctx: DriverContext, args: string[], refusal: (message: string) => Error, signal?: AbortSignal): Promise<number> {
     // A STEPPATH of the device's own: no configuration or cache is shared with anything else.
     const stepPath = path.join(ctx.store.dir, '.step');
     mkdirSync(stepPath, { recursive: true, mode: 0o700 });
@@ -62,8 +62,9 @@ export class StepCliDriver implements CertificateDriver {
     writeFileSync(root, ctx.trustedRootPem());
     const started = performance.now();
     try {
-      await run(this.#binary, [...args, '--root', root, '--force'], { env: { ...process.env, STEPPATH: stepPath }, timeout: this.#options.timeoutMs ?? 60_000 });
+      await run(this.#binary, [...args, '--root', root, '--force'], { env: { ...process.env, STEPPATH: stepPath }, timeout: this.#options.timeoutMs ?? 60_000, signal });
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       throw refusal(stepMessage(err as { stderr?: string; message: string }));
     }
     return performance.now() - started;
@@ -98,11 +99,12 @@ export class StepCliDriver implements CertificateDriver {
   }
 
   /** Token-authenticated renewal (--mtls=false) through the service: a TLS terminator cannot pass a client certificate on. */
-  async renew(ctx: DriverContext): Promise<number> {
+  async renew(ctx: DriverContext, signal?: AbortSignal): Promise<number> {
     return this.#step(
       ctx,
       ['ca', 'renew', ctx.store.file('operationalCert'), ctx.store.file('operationalKey'), '--ca-url', ctx.endpoints.signUrl, '--mtls=false'],
       (message) => new CaRefusalError(/revoked|unauthori[sz]ed/i.test(message) ? 401 : 0, message),
+      signal,
     );
   }
 }

@@ -6,9 +6,10 @@ import { performance } from 'node:perf_hooks';
 import * as jose from 'jose';
 import { HttpStatusError } from '../../net/http-status-error.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
-import { request } from '../../environments/local/https-client.ts';
-import { chainFromSignResponse, stepCaErrorDetail } from '../../environments/step-ca-api.ts';
-import { createKeyAndCsr, splitPemChain } from '../../environments/pki/csr.ts';
+import { request } from '../../net/https-client.ts';
+import { chainFromSignResponse, stepCaErrorDetail } from '../../net/step-ca-api.ts';
+import { splitPemChain } from '../../x509/certificates.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
 
 export interface X5cSignRequest {
   caUrl: string;

@@ -12,10 +12,10 @@ import { ownCpuMs, processCpuMs } from '../../environments/local/process-cpu.ts'
 import { markLog, waitForLogLine } from '../../environments/log-watch.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
-import { request } from '../../environments/local/https-client.ts';
-import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { request } from '../../net/https-client.ts';
+import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { deviceSan } from '../device/device-identity.ts';
 import { loopbackAddress } from '../client/addresses.ts';
 import { signX5cToken } from '../client/x5c-sign.ts';

@@ -4,15 +4,15 @@
 import path from 'node:path';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { issueLeaf, type Issuer } from '../../environments/pki/certificate-authority.ts';
-import { importPrivateKeyPem } from '../../environments/pki/keys.ts';
-import { x509 } from '../../environments/pki/x509.ts';
+import { importPrivateKeyPem } from '../../x509/keys.ts';
+import { x509 } from '../../x509/x509.ts';
 import { deviceSan } from '../device/device-identity.ts';
 import type { PhaseTimings } from '../client/acme-bootstrap.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import { ReveosDevice } from '../device/reveos-device.ts';
 import { loopbackAddress } from '../client/addresses.ts';
-import { inspectCertificate } from '../client/certificate-inspection.ts';
+import { inspectCertificate } from '../../x509/certificates.ts';
 import type { LabEndpoints } from '../client/lab-endpoints.ts';
 import { waitFor } from '../../environments/wait.ts';
 

@@ -4,8 +4,9 @@
 // back names that address. The key stays in this process and is never written.
 import { X509Certificate } from 'node:crypto';
 import type { KeyAlgorithm } from '../../environments/config.ts';
-import { request } from '../../environments/local/https-client.ts';
-import { createKeyAndCsr, splitPemChain } from '../../environments/pki/csr.ts';
+import { request } from '../../net/https-client.ts';
+import { splitPemChain } from '../../x509/certificates.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
 import { HttpStatusError } from '../../net/http-status-error.ts';
 import { loopbackAddress } from '../client/addresses.ts';
 import type { RequestScenario } from './request-run.ts';

@@ -4,9 +4,9 @@
 // lab from the bootstrap intermediate before its request (as the X5C baseline does). The request
 // goes to the service's CA URL (what devices and the step CLI use) or to step-ca itself.
 import { issueLeaf, type Issuer } from '../../environments/pki/certificate-authority.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import { request } from '../../environments/local/https-client.ts';
-import { stepCaErrorDetail } from '../../environments/step-ca-api.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import { request } from '../../net/https-client.ts';
+import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import type { KeyAlgorithm } from '../../environments/config.ts';
 import { loopbackAddress } from '../client/addresses.ts';
 import { CaRefusalError, signX5cToken } from '../client/x5c-sign.ts';

@@ -5,7 +5,7 @@ import { acmeAttempt } from '../../simulators/adversary/acme-attempts.ts';
 import { expiredBootstrapCredential } from '../../simulators/adversary/forged-certificates.ts';
 import { x5cSign, x5cToken, type X5cCredential } from '../../simulators/adversary/issuance-attempts.ts';
 import { deviceSan } from '../../simulators/device/reveos-device.ts';
-import { inspectCertificate } from '../../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../../x509/certificates.ts';
 import type { LabWorld } from '../support/world.ts';
 
 /** The credential the attacker presents: its own bootstrap credential, unless a step gave it another. */

@@ -1,5 +1,6 @@
 // The World of a scenario: the clients it created, the outcomes it observed, and the cleanups
-// that must run whatever happens. The lab itself is shared (lab-session.ts).
+// that must run whatever happens. The lab itself is shared (lab-session.ts). It is the one place
+// of scenario state (cucumber-js's model), so it holds every scenario's facts: hence its length.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
@@ -9,9 +10,13 @@ import { applicationAddress, loopbackAddress, workerAddressRange } from '../../s
 import type { ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
 import { markLog, waitForLogLine, type LogMark } from '../../environments/log-watch.ts';
 import { waitFor } from '../../environments/wait.ts';
+import type { AcmeAnswer, RawAcmeClient, SignedAcmeRequest } from '../../simulators/adversary/acme-raw.ts';
+import type { ForgedPublish } from '../../simulators/adversary/forged-publish.ts';
+import type { ClientHelloAnswer, TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
+import type { ImpostorBroker } from '../../simulators/adversary/impostor-broker.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
-import { inspectCertificate, type CertificateFacts } from '../../simulators/client/certificate-inspection.ts';
+import { inspectCertificate, type CertificateFacts } from '../../x509/certificates.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
 import type { CertificateDriver, DriverKind } from '../../simulators/client/certificate-driver.ts';
 import { STEP_CLI_SOURCE, StepCliDriver } from '../../simulators/client/step-cli-driver.ts';
@@ -26,6 +31,12 @@ export class LabWorld extends World {
   readonly devices: ReveosDevice[] = [];
   application: LumiaApplication | undefined;
   lastConnection: ConnectionOutcome | undefined;
+  /** The last TLS probe of a listener: where it came from, where the logs stood, what it got. */
+  tlsAttempt: { listener: string; address: string; brokerMark: LogMark; stepCaMark: LogMark; probe?: TlsProbeOutcome; hello?: ClientHelloAnswer } | undefined;
+  /** How an interrupted renewal ended: 'renewed' (before the cut) or 'cut off'. */
+  renewalOutcome: string | undefined;
+  /** The address the last probe connection came from. */
+  probeAddress: string | undefined;
   brokerLogMark: LogMark | undefined;
   /** The outcome of the last request a step expected might be refused. */
   lastError: Error | undefined;
@@ -47,6 +58,17 @@ export class LabWorld extends World {
   capturedToken: string | undefined;
   /** Devices whose operational certificate the engineer revoked: when, and how long until the broker closed their connection. */
   readonly revoked = new Map<CertificateClient, { at: number; disconnectMs?: number }>();
+  /** The device an attack is aimed at. */
+  victim: ReveosDevice | undefined;
+  /** A forged publish and the connection it went over. */
+  forged: ForgedPublish | undefined;
+  impostor: ImpostorBroker | undefined;
+  /** A raw ACME client, the signed requests it kept, what the server answered to them. */
+  acme: RawAcmeClient | undefined;
+  captured: SignedAcmeRequest[] | undefined;
+  acmeAnswers: AcmeAnswer[] | undefined;
+  acmeOrderUrl: string | undefined;
+  operationalBefore = 0;
   /** A lab of the scenario's own, when it needs other settings than the shared one. */
   scenarioLab: LabSession | undefined;
   /** What the last attack got back. */
@@ -165,9 +187,7 @@ export class LabWorld extends World {
       logFile: this.clientLogFile,
     });
     this.onCleanup(() => app.disconnect());
-    await app.provision();
-    await app.getCertificate();
-    await app.connect();
+    await app.join();
     this.application = app;
     return app;
   }
@@ -182,9 +202,7 @@ export class LabWorld extends World {
   /** A device provisioned (bootstrap and operational certificate) and connected to the broker. */
   async connectedDevice(identity?: Partial<DeviceIdentity>, on: LabSession = this.session): Promise<ReveosDevice> {
     const device = this.createDevice(identity, on);
-    await device.provision();
-    await device.getCertificate();
-    await device.connect();
+    await device.join();
     return device;
   }
 
@@ -226,10 +244,13 @@ export class LabWorld extends World {
   }
 
   /** The line a component wrote about the attack, containing `text`. */
-  async loggedDuringAttack(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto', text: string): Promise<string> {
-    const mark = this.attackMark(component);
-    const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const line = await waitForLogLine(mark, new RegExp(escaped));
+  loggedDuringAttack(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto', text: string): Promise<string> {
+    return this.loggedDuringAttackMatching(component, new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  }
+
+  /** The line a component wrote about the attack, matching `pattern`. */
+  async loggedDuringAttackMatching(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto', pattern: RegExp): Promise<string> {
+    const line = await waitForLogLine(this.attackMark(component), pattern);
     this.attach(line, { mediaType: 'text/plain', fileName: `${component}.txt` });
     return line;
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../../environments/config.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
-import { request } from '../../environments/local/https-client.ts';
+import { request } from '../../net/https-client.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { RawAcmeClient } from '../../simulators/adversary/acme-raw.ts';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../environments/config.ts';
-import { request } from '../../environments/local/https-client.ts';
+import { request } from '../../net/https-client.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { startCli } from '../support/cli.ts';

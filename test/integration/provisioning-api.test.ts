@@ -5,13 +5,13 @@ import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../environments/config.ts';
-import { request } from '../../environments/local/https-client.ts';
+import { request } from '../../net/https-client.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import { x509 } from '../../environments/pki/x509.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import { x509 } from '../../x509/x509.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
-import { chainsToRoot, inspectCertificate } from '../../simulators/client/certificate-inspection.ts';
+import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 
 let lab: StartedLocalLab;
 let admin: ProvisioningAdminClient;

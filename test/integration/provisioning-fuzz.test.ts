@@ -15,8 +15,8 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { loadConfig } from '../../environments/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { createKeyAndCsr } from '../../environments/pki/csr.ts';
-import { x509 } from '../../environments/pki/x509.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import { x509 } from '../../x509/x509.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 

@@ -15,7 +15,7 @@ import { locateTool } from '../../environments/tools/tools.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
-import { inspectCertificate } from '../../simulators/client/certificate-inspection.ts';
+import { inspectCertificate } from '../../x509/certificates.ts';
 import { labEndpoints } from '../../simulators/client/lab-endpoints.ts';
 import { StepCliDriver } from '../../simulators/client/step-cli-driver.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../environments/config.ts';
-import { request, type HttpResponse } from '../../environments/local/https-client.ts';
+import { request, type HttpResponse } from '../../net/https-client.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
 import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
@@ -41,6 +41,20 @@ async function audited(reason: string): Promise<void> {
   const records = await admin.audit(50);
   assert.ok(records.some((r) => r.decision === 'refused' && r.reason === reason), `no audit record with reason ${reason}`);
 }
+
+test('every error is an RFC 9457 problem document, with the code and message of the first answers', async () => {
+  const res = await admin.raw('DELETE', '/api/v1/admin/enrolments/RVS-NOBODY');
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  const body = res.json<Record<string, unknown>>();
+  assert.deepEqual(
+    { type: body.type, title: body.title, status: body.status, error: body.error },
+    { type: 'urn:ecm-lab:problem:unknown-identity', title: 'unknown-identity', status: 404, error: 'unknown-identity' },
+  );
+  assert.equal(body.detail, body.message);
+  const unknownRoute = await request(`${lab.provisioning.insecureUrl}/nothing/here`);
+  assert.equal(unknownRoute.status, 404);
+  assert.equal(unknownRoute.json<{ error: string }>().error, 'not-found');
+});
 
 test('the webhook listener refuses a TLS client without a certificate', async () => {
   await assert.rejects(hook('x5c-identity', '{}'), /certificate|socket hang up|ECONNRESET|alert/i);
@@ -108,7 +122,7 @@ test('enrolment API: list, release, 404 for an unknown identity, 401 without the
 test('the bootstrap endpoint refuses a CSR asking for names the credential cannot carry', async () => {
   await admin.turnOn();
   await admin.setWhitelist([address]);
-  const { createKeyAndCsr } = await import('../../environments/pki/csr.ts');
+  const { createKeyAndCsr } = await import('../../x509/csr.ts');
   const { csrPem } = await createKeyAndCsr({ commonName: 'RVS-SAN', dnsNames: ['localhost'] }, 'ecdsa-p256');
   const res = await request(`${lab.provisioning.insecureUrl}/api/v1/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/pkcs10' }, body: csrPem, localAddress: address });
   assert.equal(res.status, 400);
@@ -119,3 +133,15 @@ test('the bootstrap endpoint refuses a CSR asking for names the credential canno
   assert.equal(res2.json<{ error: string }>().error, 'bad-identity');
 });
 
+
+test('with step-ca down, the CA API answers 502 ca-unreachable (the server is at fault, not the client), and audits it', async () => {
+  await lab.stepCa.stop();
+  try {
+    const res = await request(`${lab.provisioning.url}/1.0/sign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ csr: 'x', ott: 'y' }), ca: rootPem });
+    assert.equal(res.status, 502, res.text());
+    assert.equal(res.json<{ error: string }>().error, 'ca-unreachable');
+    await audited('ca-unreachable');
+  } finally {
+    await lab.stepCa.restart();
+  }
+});

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createRootCa, issueLeaf } from '../../environments/pki/certificate-authority.ts';
 import { createLabPki, writeLabPki } from '../../environments/pki/lab-pki.ts';
-import { chainsToRoot, inspectCertificate } from '../../simulators/client/certificate-inspection.ts';
+import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 
 const pkiConfig = { keyAlgorithm: 'ecdsa-p256' as const, rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'ecm-lab' };
 

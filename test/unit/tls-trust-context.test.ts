@@ -5,9 +5,9 @@ import { once } from 'node:events';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { request } from '../../environments/local/https-client.ts';
+import { request } from '../../net/https-client.ts';
 import { createRootCa, issueLeaf } from '../../environments/pki/certificate-authority.ts';
-import { trustContext } from '../../environments/tls-policy.ts';
+import { trustContext } from '../../net/tls-policy.ts';
 
 let server: https.Server;
 let url: string;

@@ -9,6 +9,7 @@ import { sourceIp, type ServiceContext } from '../context.ts';
 import { certificateState, type CertificateRecord } from '../inventory.ts';
 import { REVOCATION_REASONS, type RevocationReason } from '../step-ca-client.ts';
 import { WhitelistError, parseWhitelist } from '../whitelist.ts';
+import { sendProblem } from '../problems.ts';
 
 const stateBody = z.object({ enabled: z.boolean(), autoOffSeconds: z.number().positive().optional() }).strict();
 /** Entries are strings ("127.0.0.5", "10.0.0.0/24", "127.0.0.5=RVS-0042") or {address, identity}. */
@@ -33,7 +34,7 @@ export function describeRecord(record: CertificateRecord, now: number, expiringW
 }
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ServiceContext, adminToken: string): void {
-  const badRequest = (reply: FastifyReply, error: z.ZodError) => reply.code(400).send({ error: 'bad-request', message: z.prettifyError(error) });
+  const badRequest = (reply: FastifyReply, error: z.ZodError) => sendProblem(reply, 400, 'bad-request', z.prettifyError(error));
 
   /** Names the white list may give an address: device identities, or the application's own. */
   function checkNamedIdentities(entries: string[]): void {
@@ -53,10 +54,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServiceContext, a
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
     if (token && tokensEqual(token, adminToken)) return done();
     ctx.audit.write({ event: 'admin-auth', decision: 'refused', sourceIp: sourceIp(req), reason: token ? 'wrong-token' : 'no-token', path: req.url });
-    void reply
-      .code(401)
-      .header('www-authenticate', 'Bearer realm="ecm-lab provisioning admin"')
-      .send({ error: 'unauthorized', message: token ? 'the admin token is wrong' : 'admin endpoints need Authorization: Bearer <token>' });
+    void sendProblem(reply.header('www-authenticate', 'Bearer realm="ecm-lab provisioning admin"'), 401, 'unauthorized', token ? 'the admin token is wrong' : 'admin endpoints need Authorization: Bearer <token>');
   }
 
   app.get('/admin', async (_req, reply) => reply.type('text/html; charset=utf-8').send(adminPageHtml));
@@ -86,7 +84,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServiceContext, a
     // A replaced device: its identity may be enrolled again, by a new credential from any address.
     admin.delete('/api/v1/admin/enrolments/:identity', async (req, reply) => {
       const { identity } = req.params as { identity: string };
-      if (!ctx.enrolments.release(identity)) return reply.code(404).send({ error: 'unknown-identity', message: `${identity} is not enrolled` });
+      if (!ctx.enrolments.release(identity)) return sendProblem(reply, 404, 'unknown-identity', `${identity} is not enrolled`);
       ctx.audit.write({ event: 'enrolment-released', decision: 'served', sourceIp: sourceIp(req), deviceId: identity });
       return reply.code(204).send();
     });
@@ -94,8 +92,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServiceContext, a
       const body = revocationBody.safeParse(req.body);
       if (!body.success) return badRequest(reply, body.error);
       const record = ctx.inventory.get(body.data.serial);
-      if (!record) return reply.code(404).send({ error: 'unknown-serial', message: `no certificate with serial ${body.data.serial} in the inventory` });
-      if (record.status === 'revoked') return reply.code(409).send({ error: 'already-revoked', message: `certificate ${record.serial} is already revoked` });
+      if (!record) return sendProblem(reply, 404, 'unknown-serial', `no certificate with serial ${body.data.serial} in the inventory`);
+      if (record.status === 'revoked') return sendProblem(reply, 409, 'already-revoked', `certificate ${record.serial} is already revoked`);
       const authority = record.kind === 'bootstrap' ? ctx.authorities.bootstrap : ctx.authorities.operational;
       await authority.revoke(record.serial, body.data.reason, `revoked by the provisioning service: ${body.data.reason}`);
       const revoked = ctx.inventory.markRevoked(record.serial, body.data.reason, new Date(ctx.now()))!;

@@ -6,7 +6,7 @@
 // exists on the HTTPS listener only (NFR-SEC-003).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { createKeyAndCsr } from '../../../environments/pki/csr.ts';
+import { createKeyAndCsr } from '../../../x509/csr.ts';
 import { recordIssued, refuse, sourceIp, type ServiceContext } from '../context.ts';
 import { checkCsr, type CsrCheckResult } from '../csr-policy.ts';
 

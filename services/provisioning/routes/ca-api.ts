@@ -4,9 +4,10 @@
 // token); the service records every certificate that comes back. Nothing here is a gate:
 // step-ca asks the service's x5c-identity webhook itself, whichever way the request came.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { stepCaErrorDetail } from '../../../environments/step-ca-api.ts';
+import { stepCaErrorDetail } from '../../../net/step-ca-api.ts';
 import { forwardToCa, isHopByHop } from '../acme-gate.ts';
 import { recordIssued, sourceIp, type ServiceContext } from '../context.ts';
+import { sendProblem } from '../problems.ts';
 
 /** Read-only routes the step CLI calls before it signs or renews (provisioner list, roots, version, CRL). */
 const READ_ROUTES = ['/provisioners', '/roots', '/roots.pem', '/root/:sha', '/version', '/federation', '/crl', '/1.0/crl'];
@@ -23,7 +24,7 @@ export function registerCaApi(app: FastifyInstance, ctx: ServiceContext): void {
     } catch (err) {
       const message = `step-ca could not be reached: ${(err as Error).message}`;
       ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: 'ca-unreachable', message });
-      return { res: undefined, sent: reply.code(502).send({ error: 'ca-unreachable', message }) };
+      return { res: undefined, sent: sendProblem(reply, 502, 'ca-unreachable', message) };
     }
     for (const [name, value] of Object.entries(res.headers)) {
       if (value !== undefined && !isHopByHop(name)) reply.header(name, value);
@@ -48,7 +49,7 @@ export function registerCaApi(app: FastifyInstance, ctx: ServiceContext): void {
         if (via !== 'renewal' && !(Buffer.isBuffer(req.body) && req.body.length > 0)) {
           const message = `POST ${route} needs a JSON body {"csr": "<PEM>", "ott": "<one-time token>"}`;
           ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: 'no-body', message });
-          return reply.code(400).send({ error: 'bad-request', message });
+          return sendProblem(reply, 400, 'bad-request', message);
         }
         const { res, sent } = await forward(req, reply, event);
         if (sent) return sent;

@@ -14,8 +14,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { sourceIp, type ServiceContext } from '../context.ts';
+import { commonName } from '../../../x509/certificates.ts';
 import { normalizeSerial } from '../inventory.ts';
 import { supersede } from './bootstrap.ts';
+import { sendProblem } from '../problems.ts';
 
 const STEP_CA_TLS_CN = 'Step Online CA';
 
@@ -80,7 +82,7 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
     const peer = (req.raw.socket as TLSSocket).getPeerX509Certificate?.();
     if (!peer) return 'no client certificate';
     const issuer = authorities[authority];
-    const cn = /^CN=(.*)$/m.exec(peer.subject)?.[1];
+    const cn = commonName(peer.subject);
     if (!peer.checkIssued(issuer) || !peer.verify(issuer.publicKey)) return `client certificate CN=${cn ?? '?'} was not issued by the ${authority} authority`;
     if (cn !== STEP_CA_TLS_CN) return `client certificate CN=${cn ?? '?'} is not step-ca's`;
     return undefined;
@@ -96,14 +98,14 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
     const problem = callerProblem(req, authority);
     if (!problem) return true;
     ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: 'not-step-ca', message: problem });
-    void reply.code(403).send({ error: 'not-step-ca', message: `only the ${authority} step-ca may call this webhook: ${problem}` });
+    void sendProblem(reply, 403, 'not-step-ca', `only the ${authority} step-ca may call this webhook: ${problem}`);
     return false;
   }
 
   function badBody(req: FastifyRequest, reply: FastifyReply, event: string, error: z.ZodError) {
     const message = `webhook body does not describe a certificate: ${z.prettifyError(error)}`;
     ctx.audit.write({ event, decision: 'refused', sourceIp: sourceIp(req), reason: 'bad-request', message });
-    return reply.code(400).send({ error: 'bad-request', message });
+    return sendProblem(reply, 400, 'bad-request', message);
   }
 
   app.post('/webhooks/acme-window', async (req, reply) => {

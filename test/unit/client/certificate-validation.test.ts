@@ -1,8 +1,9 @@
+// Every reason code of the store validation, with its message: long because the reasons are many.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { createIntermediateCa, createRootCa, issueLeaf, type IssuedCertificate, type LeafRequest } from '../../../environments/pki/certificate-authority.ts';
-import { algorithmParams } from '../../../environments/pki/keys.ts';
-import { x509 } from '../../../environments/pki/x509.ts';
+import { algorithmParams } from '../../../x509/keys.ts';
+import { x509 } from '../../../x509/x509.ts';
 import {
   validateCertificateStore,
   VALIDATION_REASON_LABELS,

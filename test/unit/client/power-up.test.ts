@@ -1,3 +1,4 @@
+// Every path of the power-up state machine, one test each: long because the paths are many.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ValidationResult } from '../../../simulators/client/certificate-validation.ts';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
-import { x509 } from '../../../environments/pki/x509.ts';
-import { algorithmParams, generateKeyPair } from '../../../environments/pki/keys.ts';
+import { x509 } from '../../../x509/x509.ts';
+import { algorithmParams, generateKeyPair } from '../../../x509/keys.ts';
 import { checkCsr, defaultCsrPolicy, type CsrCheckResult, type CsrRejectionCode } from '../../../services/provisioning/csr-policy.ts';
 
 const p256 = await generateKeyPair('ecdsa-p256');

@@ -1,6 +1,9 @@
 // Key generation and PEM export on WebCrypto, shared by the lab CA and every simulated client.
 import { subtle, x509 } from './x509.ts';
-import type { KeyAlgorithm } from '../config.ts';
+
+/** Seed 001 §6.3: RSA at least 2048 bits; ECDSA on P-256 or P-384. */
+export const keyAlgorithms = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
+export type KeyAlgorithm = (typeof keyAlgorithms)[number];
 
 export { subtle };
 
@@ -33,11 +36,6 @@ export async function generateKeyPair(algorithm: KeyAlgorithm): Promise<CryptoKe
 export async function privateKeyToPem(key: CryptoKey): Promise<string> {
   const der = await subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
-}
-
-export async function publicKeyToPem(key: CryptoKey): Promise<string> {
-  const der = await subtle.exportKey('spki', key);
-  return x509.PemConverter.encode(der, 'PUBLIC KEY');
 }
 
 /** Imports a PKCS#8 PEM private key for signing with the algorithm of the given certificate. */

@@ -1,6 +1,7 @@
-// Reads the facts a test or a device checks about a certificate, without printing its contents.
+// The one certificate facade of the lab, the service and the clients: facts a test or a device
+// checks about a certificate (without printing its contents), chains, names, serials and PEM
+// bundles, on Node's native X.509 parser.
 import { X509Certificate as NodeX509 } from 'node:crypto';
-import { splitPemChain } from '../../environments/pki/csr.ts';
 
 export interface CertificateFacts {
   subjectCommonName: string | undefined;
@@ -19,7 +20,7 @@ const EKU_NAMES: Record<string, string> = {
 };
 
 /** The CN of a distinguished name as Node prints it: one "KEY=value" per line. */
-function commonName(name: string): string | undefined {
+export function commonName(name: string): string | undefined {
   return /^CN=(.*)$/m.exec(name)?.[1];
 }
 
@@ -67,4 +68,24 @@ export function chainsToRoot(chainPem: string, rootPem: string): boolean {
     if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) return false;
   }
   return true;
+}
+
+/**
+ * A serial as the lab keeps it: lowercase hex of the integer, no leading zeros, whatever spelling
+ * it came in (colons, 0x, case, DER's leading 00). Throws on anything that is not hexadecimal.
+ */
+export function normalizeSerial(serial: string): string {
+  const hex = serial.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
+  if (!/^[0-9a-f]+$/.test(hex)) throw new Error(`serial "${serial}" is not hexadecimal`);
+  return hex.replace(/^0+(?=.)/, '');
+}
+
+/** Splits a PEM bundle into its certificates, leaf first as servers send them. */
+export function splitPemChain(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** Splits a PEM bundle into its CRLs (OpenSSL writes "X509 CRL", some libraries "CRL"). */
+export function splitPemCrls(pem: string): string[] {
+  return pem.match(/-----BEGIN (?:X509 )?CRL-----[\s\S]+?-----END (?:X509 )?CRL-----/g) ?? [];
 }

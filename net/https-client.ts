@@ -2,7 +2,7 @@
 // source address: fetch() cannot take a CA bundle or a local address without extra packages.
 import http from 'node:http';
 import https from 'node:https';
-import { trustContext } from '../tls-policy.ts';
+import { clientTlsOptions } from './tls-policy.ts';
 
 export interface RequestOptions {
   method?: string;
@@ -19,6 +19,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** A keep-alive agent to reuse connections (and TLS sessions); a fresh connection otherwise. */
   agent?: http.Agent;
+  /** Aborts the request (a process that dies mid-request sends nothing more and gets nothing back). */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -38,16 +40,11 @@ export function request(url: string, options: RequestOptions = {}): Promise<Http
       {
         method: options.method ?? 'GET',
         headers: options.headers,
-        ca: options.ca,
-        cert: options.cert,
-        key: options.key,
-        minVersion: 'TLSv1.2',
-        // Trust-only requests share one context per CA; with a client certificate Node builds its own.
-        secureContext: options.ca && !options.cert && !options.key ? trustContext(options.ca) : undefined,
-        servername: options.servername,
+        ...(options.ca ? clientTlsOptions({ ca: options.ca, cert: options.cert, key: options.key, servername: options.servername }) : {}),
         localAddress: options.localAddress,
         timeout: options.timeoutMs ?? 15_000,
         agent: options.agent ?? false,
+        signal: options.signal,
       } as https.RequestOptions, // secureContext reaches tls.connect, though RequestOptions does not list it
       (res) => {
         const chunks: Buffer[] = [];

@@ -1,8 +1,8 @@
 // Shapes of step-ca's HTTP API answers shared by every client of it in the lab.
 import https from 'node:https';
-import { request, type HttpResponse } from './local/https-client.ts';
-import { HttpStatusError } from '../net/http-status-error.ts';
-import { trustContext } from './tls-policy.ts';
+import { request, type HttpResponse } from './https-client.ts';
+import { HttpStatusError } from './http-status-error.ts';
+import { clientTlsOptions } from './tls-policy.ts';
 
 /** The reason step-ca gives, from its JSON error body ({"message": ...}) or the raw text. */
 export function stepCaErrorDetail(body: string): string {
@@ -26,7 +26,7 @@ export function chainFromSignResponse(res: HttpResponse): string {
  * are not shared with the service's own requests.
  */
 export function stepCaAgent(rootPem: string): https.Agent {
-  return new https.Agent({ keepAlive: true, maxSockets: 32, secureContext: trustContext(rootPem), servername: 'localhost', minVersion: 'TLSv1.2' } as https.AgentOptions);
+  return new https.Agent({ keepAlive: true, maxSockets: 32, ...clientTlsOptions({ ca: rootPem, servername: 'localhost' }) } as https.AgentOptions);
 }
 
 /** step-ca answered with an error status; `detail` is its reason. */
