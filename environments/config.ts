@@ -10,9 +10,16 @@ const goDuration = z
   .regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a Go duration such as "24h" or "15m"');
 
 const port = z.number().int().min(0).max(65535);
+const firmwareVersion = z.string().regex(/^\d+\.\d+$/, 'must be a version such as "2.0"');
 
 export { keyAlgorithms, type KeyAlgorithm } from '../x509/keys.ts';
 import { keyAlgorithms } from '../x509/keys.ts';
+import { DEFAULT_FIRMWARE_POLICY, policyProblem, type FirmwarePolicy } from '../firmware/policy.ts';
+
+/** The firmware rules (firmware/policy.ts) as the config names them. */
+export function firmwarePolicy(devices: { selfProvisioningFirmware: string; certificateRequiredFirmware: string }): FirmwarePolicy {
+  return { selfProvisioningFrom: devices.selfProvisioningFirmware, certificateRequiredFrom: devices.certificateRequiredFirmware };
+}
 
 export const labConfigSchema = z
   .object({
@@ -75,6 +82,11 @@ export const labConfigSchema = z
         persistence: z.boolean().default(false),
         /** Certificate CN of the managing application, which may read every device's topics. */
         applicationIdentity: z.string().min(1).default('lumia'),
+        /**
+         * The legacy listener (seed 000 backwards compatibility): server-authenticated TLS and a
+         * password, for devices below devices.certificateRequiredFirmware only; 0 picks a free port.
+         */
+        legacyPort: port.default(0),
         /** The lab polls the CA for a fresh CRL this often (ms); 0 = a tenth of the CRL's validity, at most a minute. */
         crlRefreshIntervalMs: z.number().int().min(0).default(0),
       })
@@ -93,8 +105,17 @@ export const labConfigSchema = z
       .prefault({}),
     devices: z
       .object({
-        /** seed 000 backwards compatibility: older firmware has no certificate support (legacy path). */
-        minimumCertificateFirmware: z.string().regex(/^\d+\.\d+$/, 'must be a version such as "2.0"').default('2.0'),
+        /** seed 000: the first firmware that provisions itself (ACME, X5C, renewal); older firmware waits for the service team. */
+        selfProvisioningFirmware: firmwareVersion.default(DEFAULT_FIRMWARE_POLICY.selfProvisioningFrom),
+        /**
+         * seed 000's "x": from this firmware on the installation requires certificate authentication.
+         * Below it (the legacy path) a device may use a legacy credential on the broker's legacy listener.
+         */
+        certificateRequiredFirmware: firmwareVersion.default(DEFAULT_FIRMWARE_POLICY.certificateRequiredFrom),
+      })
+      .superRefine((devices, ctx) => {
+        const problem = policyProblem(firmwarePolicy(devices));
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['certificateRequiredFirmware'] });
       })
       .prefault({}),
     provisioning: z
@@ -133,6 +154,8 @@ const envOverrides: Record<string, (value: string) => Record<string, unknown>> =
   ECM_LAB_OPERATIONAL_CERT_DURATION: (v) => ({ ca: { operationalCertDuration: v } }),
   ECM_LAB_BOOTSTRAP_CERT_DURATION: (v) => ({ ca: { bootstrapCertDuration: v } }),
   ECM_LAB_ADMIN_TOKEN: (v) => ({ provisioning: { adminToken: v } }),
+  ECM_LAB_SELF_PROVISIONING_FIRMWARE: (v) => ({ devices: { selfProvisioningFirmware: v } }),
+  ECM_LAB_CERTIFICATE_REQUIRED_FIRMWARE: (v) => ({ devices: { certificateRequiredFirmware: v } }),
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -28,6 +28,8 @@ export interface StartedBroker {
   host: string;
   /** The mutual-TLS listener. */
   port: number;
+  /** The legacy listener: passwords over server-authenticated TLS, for firmware below devices.certificateRequiredFirmware. */
+  legacyPort?: number;
   url: string;
 }
 
@@ -85,7 +87,7 @@ export function describeLab(lab: StartedLab): Record<string, unknown> {
       acmeHttpPort: lab.bootstrapCa.acmeHttpPort,
       provisioners: { acme: lab.bootstrapCa.acmeDirectoryUrl.split('/').at(-2), jwk: lab.bootstrapCa.jwkProvisioner },
     },
-    broker: { host: lab.broker.host, port: lab.broker.port, url: lab.broker.url },
+    broker: { host: lab.broker.host, port: lab.broker.port, url: lab.broker.url, legacyPort: lab.broker.legacyPort },
     provisioning: {
       url: lab.provisioning.url,
       caUrl: lab.provisioning.url,

@@ -7,11 +7,15 @@ import { inspectCertificate } from '../x509/certificates.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { CertificateClient } from '../simulators/client/certificate-client.ts';
 import type { LabWorld } from './support/world.ts';
+import { firmwarePolicy } from '../environments/config.ts';
+import type { DevicePowerUpSettings } from '../simulators/device/reveos-device.ts';
 
 const FAST_BACKOFF = { initialMs: 100, maxMs: 1000, maxAttempts: 6 };
 
 async function powerUpAndRecord(world: LabWorld, client: CertificateClient): Promise<void> {
-  const outcome = await client.powerUp({ minimumCertificateFirmware: world.session.config.devices.minimumCertificateFirmware, backoff: FAST_BACKOFF });
+  // The application ignores the firmware policy: it is for devices.
+  const settings: DevicePowerUpSettings = { firmware: firmwarePolicy(world.session.config.devices), backoff: FAST_BACKOFF };
+  const outcome = await client.powerUp(settings);
   world.powerUps.set(client, outcome);
   world.attach(JSON.stringify({ client: client.commonName, state: outcome.state, path: outcome.path }, null, 1), { mediaType: 'application/json', fileName: `power-up-${client.commonName}.json` });
 }

@@ -144,7 +144,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         gracefulStopMs: plan.gracefulStopMs,
         topicRoot: config.broker.topicRoot,
         applicationIdentity: config.broker.applicationIdentity,
-        minimumCertificateFirmware: config.devices.minimumCertificateFirmware,
+        selfProvisioningFirmware: config.devices.selfProvisioningFirmware,
         keyAlgorithm: config.pki.keyAlgorithm,
         signal: abort.signal,
         onProgress: progressPrinter(scenario.family),

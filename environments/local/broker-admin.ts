@@ -10,6 +10,8 @@ import { BROKER_ADMIN_IDENTITY } from './mosquitto-config.ts';
 const COMMANDS = '$CONTROL/dynamic-security/v1';
 const RESPONSES = `${COMMANDS}/response`;
 
+const legacyRole = (identity: string) => `legacy-${identity}`;
+
 interface CommandResponse {
   command: string;
   error?: string;
@@ -58,23 +60,62 @@ export class BrokerAdmin {
     return new BrokerAdmin(client, options.timeoutMs ?? 5000);
   }
 
-  /** Closes every connection whose certificate identity is `identity`; resolves once the broker confirmed. */
-  async disconnect(identity: string): Promise<void> {
+  /** Sends dynamic security commands in one message; resolves with their answers once the broker gave them. */
+  async #run(what: string, commands: Array<Record<string, unknown>>): Promise<CommandResponse[]> {
     const id = randomUUID();
     const answered = new Promise<CommandResponse[]>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
       setTimeout(() => {
-        if (this.#waiting.delete(id)) reject(new Error(`the broker did not answer the dynamic security commands for ${identity} within ${this.#timeoutMs} ms`));
+        if (this.#waiting.delete(id)) reject(new Error(`the broker did not answer the dynamic security commands for ${what} within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs).unref();
     });
-    const commands = [
-      { command: 'createClient', username: identity, correlationData: id },
-      { command: 'deleteClient', username: identity, correlationData: id },
-    ];
-    await this.#client.publishAsync(COMMANDS, JSON.stringify({ commands }), { qos: 1 });
-    const responses = await answered;
+    await this.#client.publishAsync(COMMANDS, JSON.stringify({ commands: commands.map((c) => ({ ...c, correlationData: id })) }), { qos: 1 });
+    return answered;
+  }
+
+  /** Closes every connection whose certificate identity is `identity`; resolves once the broker confirmed. */
+  async disconnect(identity: string): Promise<void> {
+    const responses = await this.#run(identity, [
+      { command: 'createClient', username: identity },
+      { command: 'deleteClient', username: identity },
+    ]);
     const failed = responses.find((r) => r.command === 'deleteClient' && r.error);
     if (failed) throw new Error(`the broker refused to disconnect ${identity}: ${failed.error}`);
+  }
+
+  /**
+   * A legacy credential (seed 000 backwards compatibility): a password client of the dynamic
+   * security plugin whose role reaches only its own topics under the legacy tree. The plugin
+   * decides every request of a client it knows, so the ACL file's rules never apply to it.
+   */
+  async addLegacyClient(identity: string, password: string, legacyRoot: string): Promise<void> {
+    const own = `${legacyRoot}/${identity}`;
+    const rolename = legacyRole(identity);
+    const responses = await this.#run(identity, [
+      {
+        command: 'createRole',
+        rolename,
+        acls: [
+          { acltype: 'publishClientSend', topic: `${own}/telemetry/#`, allow: true },
+          { acltype: 'publishClientSend', topic: `${own}/reply/#`, allow: true },
+          { acltype: 'subscribePattern', topic: `${own}/cmd/#`, allow: true },
+          { acltype: 'publishClientReceive', topic: `${own}/cmd/#`, allow: true },
+        ],
+      },
+      { command: 'createClient', username: identity, password, roles: [{ rolename }] },
+    ]);
+    const failed = responses.find((r) => r.error);
+    if (failed) throw new Error(`the broker refused the legacy credential of ${identity}: ${failed.command}: ${failed.error}`);
+  }
+
+  /** Deletes a legacy credential and closes its connections. */
+  async removeLegacyClient(identity: string): Promise<void> {
+    const responses = await this.#run(identity, [
+      { command: 'deleteClient', username: identity },
+      { command: 'deleteRole', rolename: legacyRole(identity) },
+    ]);
+    const failed = responses.find((r) => r.error);
+    if (failed) throw new Error(`the broker refused to delete the legacy credential of ${identity}: ${failed.command}: ${failed.error}`);
   }
 
   async close(): Promise<void> {

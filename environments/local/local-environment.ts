@@ -7,14 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LabConfig } from '../config.ts';
+import { firmwarePolicy, type LabConfig } from '../config.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
 import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
 import type { IssuedCertificate } from '../pki/certificate-authority.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import type { LabPki } from '../pki/lab-pki.ts';
 import { fetchCrlPem } from '../../net/step-ca-api.ts';
-import type { RevocationEvent } from '../../services/provisioning/context.ts';
+import type { LegacyCredentialChange, RevocationEvent } from '../../services/provisioning/context.ts';
+import { legacyTopicRoot } from '../../firmware/policy.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { BrokerAdmin } from './broker-admin.ts';
 import { CrlPublisher } from './crl-publisher.ts';
@@ -226,6 +227,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
+      firmware: firmwarePolicy(config.devices),
     });
     const provisioningService = await startProvisioningProcess(preparedService, serviceSetup, serviceOptions, {
       extraCrls: () => authority.chainCrls(),
@@ -241,6 +243,11 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       async applicationEnrolled({ identity }: { identity: string }) {
         applicationIdentities.add(identity);
         await mosquitto!.setApplicationIdentities([...applicationIdentities]);
+      },
+      // The plugin keeps its clients in its own file, so a legacy credential survives broker restarts.
+      async legacyCredential(change: LegacyCredentialChange) {
+        if (change.action === 'create') await admin.addLegacyClient(change.identity, change.password, legacyTopicRoot(config.broker.topicRoot));
+        else await admin.removeLegacyClient(change.identity);
       },
       // Its HTTPS certificate, from whichever intermediate issues now (UC-04 replaces it).
       certify: (csrPem: string) => authority.certifyServerCsr(csrPem),
@@ -291,7 +298,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
         acmeHttpPort,
         jwkProvisioner: serviceSetup.provisioner,
       },
-      broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url },
+      broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url, legacyPort: mosquitto.legacyPort },
       provisioning: provisioningService,
       logs: { ...logs, 'provisioning-audit': provisioningService.auditLogFile },
       processes(): ComponentProcess[] {

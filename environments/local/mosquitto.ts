@@ -28,6 +28,8 @@ export interface MosquittoOptions {
 export interface StartedMosquitto {
   host: string;
   port: number;
+  /** The legacy (password) listener. */
+  legacyPort: number;
   url: string;
   configFile: string;
   logFile: string;
@@ -59,6 +61,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
   const { config } = options;
   const binary = locateTool('mosquitto', config.toolsBinDir);
   const port = config.broker.port || (await freePort(config.broker.host));
+  const legacyPort = config.broker.legacyPort || (await freePort(config.broker.host));
   const aclFile = path.join(options.dir, 'acl');
   const configFile = path.join(options.dir, 'mosquitto.conf');
   const dynamicSecurity = { plugin: locateDynamicSecurityPlugin(), configFile: path.join(options.dir, 'dynamic-security.json') };
@@ -69,6 +72,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
     renderMosquittoConf({
       broker: config.broker,
       port,
+      legacyPort,
       files: { ...options.files, aclFile, dynamicSecurity },
       runAsUser: os.userInfo().username,
       logFile: options.logFile,
@@ -100,6 +104,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
   return {
     host: config.broker.host,
     port,
+    legacyPort,
     url: `mqtts://${config.broker.host}:${port}`,
     configFile,
     logFile: options.logFile,

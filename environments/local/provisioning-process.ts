@@ -57,6 +57,7 @@ export async function prepareProvisioningProcess(setup: {
     {
       revoked: (event) => hooks?.revoked(event) ?? notStarted(),
       applicationEnrolled: (params) => hooks?.applicationEnrolled(params) ?? notStarted(),
+      legacyCredential: (change) => hooks?.legacyCredential(change) ?? notStarted(),
     },
   );
   void proc.waitForExit().then(() => service.close(`the provisioning service ${proc.exitDescription}; see ${logFile}`));

@@ -9,7 +9,7 @@ export interface InventoryEntry {
   deviceId: string;
   subject: string;
   kind: string;
-  /** How it was issued: acme, bootstrap-endpoint, serverkeygen, x5c, renewal, admin. */
+  /** How it was issued: acme, bootstrap-endpoint, serverkeygen, x5c, renewal, service-team. */
   via: string | null;
   notBefore: string;
   notAfter: string;
@@ -19,11 +19,26 @@ export interface InventoryEntry {
   revocationReason: string | null;
 }
 
+/** A certificate the service team issued: the inventory entry, the chain and the root, and the key when the service made it. */
+export interface IssuedByServiceTeam extends InventoryEntry {
+  certificateChainPem: string;
+  caPem: string;
+  privateKeyPem?: string;
+}
+
+/** Shown once, in the answer that created it. */
+export interface LegacyCredentialIssued {
+  identity: string;
+  username: string;
+  password: string;
+  firmwareVersion: string;
+}
+
 export class AdminApiError extends Error {
   override name = 'AdminApiError';
   constructor(
     readonly status: number,
-    readonly body: { error?: string; message?: string },
+    readonly body: { error?: string; message?: string; title?: string; detail?: string },
   ) {
     super(`admin API answered HTTP ${status}: ${body.message ?? body.error ?? 'no detail'}`);
   }
@@ -87,6 +102,20 @@ export class ProvisioningAdminClient {
 
   revoke(serial: string, reason = 'keyCompromise'): Promise<InventoryEntry> {
     return this.call('POST', '/api/v1/admin/revocations', { serial, reason });
+  }
+
+  /** seed 000's manual intervention: a certificate for `identity`, from the device's CSR or with a key the service makes. */
+  issueCertificate(request: { identity: string; csr?: string; keyGeneration?: 'server'; lifetimeSeconds?: number }): Promise<IssuedByServiceTeam> {
+    return this.call('POST', '/api/v1/admin/certificates', request);
+  }
+
+  /** A password for the broker's legacy listener, for firmware below the installation's "x". */
+  createLegacyCredential(identity: string, firmwareVersion: string): Promise<LegacyCredentialIssued> {
+    return this.call('POST', '/api/v1/admin/legacy-credentials', { identity, firmwareVersion });
+  }
+
+  async deleteLegacyCredential(identity: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/admin/legacy-credentials/${encodeURIComponent(identity)}`);
   }
 
   async audit(limit = 100): Promise<AuditRecord[]> {

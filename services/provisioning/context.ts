@@ -4,7 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
 import type { AuditEvent, AuditLog } from './audit-log.ts';
 import type { CsrPolicy } from './csr-policy.ts';
+import type { FirmwarePolicy } from '../../firmware/policy.ts';
 import type { Enrolments } from './identities.ts';
+import type { LegacyCredentials } from './legacy-credentials.ts';
 import type { CertificateKind, CertificateRecord, Inventory } from './inventory.ts';
 import type { Clock, ServiceState } from './service-state.ts';
 import type { StepCaClient } from './step-ca-client.ts';
@@ -32,6 +34,8 @@ export interface RevocationEvent {
   /** The operational authority's fresh CRL (the only one the broker checks); absent for bootstrap credentials. */
   crlPem?: string;
 }
+
+export type LegacyCredentialChange = { action: 'create'; identity: string; password: string } | { action: 'delete'; identity: string };
 
 export interface ProvisioningServiceOptions {
   host?: string;
@@ -61,6 +65,10 @@ export interface ProvisioningServiceOptions {
   onRevoked?: (event: RevocationEvent) => Promise<void>;
   /** Called when an application identity is enrolled, before step-ca is allowed to sign it (the lab grants it the broker's application role). */
   onApplicationEnrolled?: (identity: string) => Promise<void>;
+  /** seed 000's mixed fleet: which firmware provisions itself and which must authenticate with a certificate. */
+  firmware?: FirmwarePolicy;
+  /** A legacy credential created or deleted: the lab gives the broker's legacy listener the password client, or takes it away. */
+  onLegacyCredential?: (change: LegacyCredentialChange) => Promise<void>;
   clock?: Clock;
 }
 
@@ -69,6 +77,7 @@ export interface ServiceContext {
   audit: AuditLog;
   inventory: Inventory;
   enrolments: Enrolments;
+  legacy: LegacyCredentials;
   state: ServiceState;
   authorities: { operational: StepCaClient; bootstrap: StepCaClient };
   now(): number;

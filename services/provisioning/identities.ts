@@ -5,7 +5,9 @@
 //   for the same address (the same device, re-provisioned), which supersedes the old one;
 // - reserved identities (the application's, the servers', step-ca's, the lab's own clients) are
 //   never issued unless the engineer named the identity for that address, and only application
-//   identities can be named that way.
+//   identities can be named that way;
+// - an identity the service team certified by hand (firmware that does not provision itself) is
+//   never bought by a bootstrap credential until the engineer releases it.
 // Every decision is synchronous on one SQLite file, so two requests for the same identity can
 // never both win.
 import Database from 'better-sqlite3';
@@ -15,12 +17,19 @@ export type IdentityRole = 'device' | 'application';
 export interface Enrolment {
   identity: string;
   role: IdentityRole;
-  /** Serial (lowercase hex) of the bootstrap credential the identity is bound to. */
+  /**
+   * Serial (lowercase hex) of the bootstrap credential the identity is bound to; for an identity
+   * the service team holds, `service-team:<identity>` (no bootstrap credential can buy it).
+   */
   bootstrapSerial: string;
   /** The address the bootstrap credential names (its IP SAN), when it names one. */
   address: string | null;
-  /** 'first-use' (the credential's first request chose it) or 'white-list' (the engineer named it). */
-  source: 'first-use' | 'white-list';
+  /**
+   * 'first-use' (the credential's first request chose it), 'white-list' (the engineer named it)
+   * or 'service-team' (a device that does not provision itself: its certificate or legacy
+   * credential came from the service team, seed 000's manual intervention).
+   */
+  source: 'first-use' | 'white-list' | 'service-team';
   enrolledAt: Date;
 }
 
@@ -196,6 +205,9 @@ export class Enrolments {
     // The same address is the same device coming back with a new credential (its store was lost,
     // its bootstrap expired or was revoked): it takes its identity back and the old credential is
     // superseded. Anyone else is refused, whether the holder's credential is still live or not.
+    if (holder.source === 'service-team') {
+      return { allow: false, code: 'identity-taken', message: `${identity} is held by the service team (a certificate or legacy credential it installed); the engineer releases it before the device may enrol itself` };
+    }
     if (holder.address !== null && holder.address === credential.address) return { allow: true, enrolment, change: 'supersede', superseded: holder.bootstrapSerial };
     return { allow: false, code: 'identity-taken', message: `${identity} is enrolled to another bootstrap credential (${holder.bootstrapSerial}, address ${holder.address ?? 'none'})` };
   }
@@ -213,7 +225,25 @@ export class Enrolments {
     }).immediate();
   }
 
+  /**
+   * The service team takes an identity for a device that does not provision itself (seed 000:
+   * 2.0 and 1.x). Refused when a bootstrap credential holds it: the engineer releases that first.
+   */
+  holdForServiceTeam(identity: string, now = new Date()): { held: true; enrolment: Enrolment } | { held: false; holder: Enrolment } {
+    return this.#db.transaction(() => {
+      const holder = this.byIdentity(identity);
+      if (holder && holder.source !== 'service-team') return { held: false as const, holder };
+      if (!holder) this.#sql.insert.run(identity, this.rules.role(identity), serviceTeamSerial(identity), null, 'service-team', now.toISOString());
+      return { held: true as const, enrolment: this.byIdentity(identity)! };
+    }).immediate();
+  }
+
   close(): void {
     this.#db.close();
   }
+}
+
+/** Stands in for a bootstrap serial: unique per identity, and no certificate serial looks like it. */
+function serviceTeamSerial(identity: string): string {
+  return `service-team:${identity.toLowerCase()}`;
 }

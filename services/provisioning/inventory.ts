@@ -20,7 +20,7 @@ export interface CertificateRecord {
   /** Lowercase hex SHA-256 of the DER certificate. */
   sha256: string;
   kind: CertificateKind;
-  /** How it was issued: acme, bootstrap-endpoint, serverkeygen, x5c, renewal, admin (null for records older than this field). */
+  /** How it was issued: acme, bootstrap-endpoint, serverkeygen, x5c, renewal, service-team (null for records older than this field). */
   via: string | null;
   status: CertificateStatus;
   revokedAt: Date | null;
@@ -53,6 +53,12 @@ export function certificateState(
   // notAfter is the last valid instant (RFC 5280 §4.1.2.5), hence strictly less.
   if (remaining < 0) return 'expired';
   return remaining <= expiringWithinMs ? 'expiring' : 'active';
+}
+
+/** A record as the admin API shows it: without its PEM, with its state now. */
+export function describeRecord(record: CertificateRecord, now: number, expiringWithinMs: number) {
+  const { pem: _pem, ...rest } = record;
+  return { ...rest, state: certificateState(record, now, expiringWithinMs) };
 }
 
 /** Index i upgrades user_version i to i + 1; append, never edit, so existing files migrate. */
@@ -134,6 +140,7 @@ function statements(db: Database.Database) {
       `INSERT INTO certificates (serial, device_id, subject, issuer, not_before, not_after, sha256, kind, via, status, recorded_at, pem)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
     ),
+    label: db.prepare('UPDATE certificates SET via = ? WHERE serial = ?'),
     revoke: db.prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial = ? AND status <> 'revoked'`),
     bySerial: db.prepare('SELECT * FROM certificates WHERE serial = ?'),
     all: db.prepare('SELECT * FROM certificates ORDER BY recorded_at, serial'),
@@ -197,6 +204,13 @@ export class Inventory {
           sha256, meta.kind, meta.via ?? null, this.#now().toISOString(), cert.toString('pem'));
       return this.get(serial)!;
     }).immediate();
+  }
+
+  /** The path that issued it, when the route that asked for it knows better than step-ca's log (which may be read first). */
+  label(serial: string, via: string): CertificateRecord | undefined {
+    const key = normalizeSerial(serial);
+    this.#sql.label.run(via, key);
+    return this.get(key);
   }
 
   /**

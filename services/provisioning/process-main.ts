@@ -67,6 +67,7 @@ const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessA
         // The revocation and the enrolment answer only after the lab has acted on them.
         onRevoked: (event) => lab.call('revoked', event),
         onApplicationEnrolled: (identity) => lab.call('applicationEnrolled', { identity }),
+        onLegacyCredential: (change) => lab.call('legacyCredential', change),
       });
       console.log(`ecm-lab provisioning service (for testing, not for production) on ${service.url}, plain HTTP ${service.insecureUrl}, webhooks ${service.hooksUrl}`);
       const { url, insecureUrl, hooksUrl, acmeDirectoryUrl, adminToken, auditLogFile } = service;

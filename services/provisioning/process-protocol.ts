@@ -4,13 +4,13 @@
 // and certifies the TLS key through a CSR.
 import type { JWK } from 'jose';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
-import type { AuthorityOptions, ProvisioningServiceOptions, RevocationEvent } from './context.ts';
+import type { AuthorityOptions, LegacyCredentialChange, ProvisioningServiceOptions, RevocationEvent } from './context.ts';
 import type { StartedProvisioningService } from './server.ts';
 
 type WithoutKey<T extends AuthorityOptions> = Omit<T, 'privateJwk'>;
 
 /** What the lab decides; the keys are the service's own, the hooks are calls back to the lab. */
-export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onRevoked' | 'onApplicationEnrolled' | 'clock' | 'tls' | 'ca' | 'bootstrapCa'> & {
+export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onRevoked' | 'onApplicationEnrolled' | 'onLegacyCredential' | 'clock' | 'tls' | 'ca' | 'bootstrapCa'> & {
   ca: WithoutKey<ProvisioningServiceOptions['ca']>;
   bootstrapCa: WithoutKey<ProvisioningServiceOptions['bootstrapCa']>;
 };
@@ -33,4 +33,6 @@ export interface LabHooksApi {
   revoked(event: RevocationEvent): Promise<void>;
   /** A new application identity: the lab gives it the broker's application role. */
   applicationEnrolled(params: { identity: string }): Promise<void>;
+  /** A legacy credential created or deleted: the lab gives the broker's legacy listener the password client, or takes it away. */
+  legacyCredential(change: LegacyCredentialChange): Promise<void>;
 }

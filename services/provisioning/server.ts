@@ -16,6 +16,7 @@ import { AuditLog } from './audit-log.ts';
 import { sourceIp, type AuthorityOptions, type ProvisioningServiceOptions, type ServiceContext } from './context.ts';
 import { IdentityRules, Enrolments } from './identities.ts';
 import { Inventory, normalizeSerial } from './inventory.ts';
+import { LegacyCredentials } from './legacy-credentials.ts';
 import { IssuanceFeed } from './issuance-feed.ts';
 import { registerAcmeGate } from './routes/acme-gate.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -92,6 +93,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     audit,
     inventory: Inventory.open(path.join(options.dataDir, 'inventory.sqlite')),
     enrolments: Enrolments.open(path.join(options.dataDir, 'enrolments.sqlite'), rules),
+    legacy: LegacyCredentials.open(path.join(options.dataDir, 'legacy-credentials.sqlite')),
     state: openState(options, audit),
     authorities: { operational: client(options.ca), bootstrap: client(options.bootstrapCa) },
     now: () => (options.clock ? options.clock.now() : Date.now()),
@@ -166,6 +168,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     ctx.state.dispose();
     ctx.inventory.close();
     ctx.enrolments.close();
+    ctx.legacy.close();
     audit.close();
   };
   try {

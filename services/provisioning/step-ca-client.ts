@@ -71,10 +71,10 @@ export class StepCaClient {
     return res;
   }
 
-  /** Signs a CSR with the service's provisioner; returns the chain PEM, leaf first. */
-  async sign(csrPem: string, subject: string, sans: string[]): Promise<string> {
+  /** Signs a CSR with the service's provisioner; returns the chain PEM, leaf first. Lifetime: the provisioner's default unless given. */
+  async sign(csrPem: string, subject: string, sans: string[], lifetimeSeconds?: number): Promise<string> {
     const ott = await this.token('sign', subject, { sans });
-    return chainFromSignResponse(await this.post('/1.0/sign', { csr: csrPem, ott }));
+    return chainFromSignResponse(await this.post('/1.0/sign', { csr: csrPem, ott, ...(lifetimeSeconds ? { notAfter: `${lifetimeSeconds}s` } : {}) }));
   }
 
   async revoke(hexSerial: string, reason: RevocationReason, note: string): Promise<void> {

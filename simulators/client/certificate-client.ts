@@ -12,13 +12,14 @@ import { request } from '../../net/https-client.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
 import { NodeCertificateDriver, type CertificateDriver, type DriverContext } from './certificate-driver.ts';
-import { classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
+import { ClockSkewError, classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
 import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { splitPemCrls } from '../../x509/certificates.ts';
-import { validateCertificateStore, type ValidationResult } from './certificate-validation.ts';
+import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS, validateCertificateStore, type ValidCertificateFacts, type ValidationReason, type ValidationResult } from './certificate-validation.ts';
 import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
 import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from './power-up.ts';
 
@@ -37,8 +38,8 @@ export interface CertificateStatusReport {
 }
 
 export interface PowerUpSettings {
-  /** Firmware older than this has no certificate support (seed 000 backwards compatibility). */
-  minimumCertificateFirmware?: string;
+  /** False: firmware that does not provision itself (seed 000); it waits for the service team's certificate. */
+  selfProvisioning?: boolean;
   backoff?: Partial<BackoffPolicy>;
   onTransition?: (event: TransitionEvent) => void;
   /** Lifetime requested for a newly obtained operational certificate. */
@@ -66,6 +67,26 @@ export interface CertificateClientOptions {
   mqttClientId?: string;
   /** Who obtains and renews the certificates: the lab's Node client (default) or the step CLI. */
   driver?: CertificateDriver;
+  /** How far this client's clock is off the true time (a simulated clock skew), ms; 0 by default. */
+  clockOffsetMs?: number;
+}
+
+/** What the certificate management service delivers for installation (seed 000 "installation of certificates"). */
+export interface CertificateBundle {
+  certificateChainPem: string;
+  /** Absent when the client made the key itself (createCertificateRequest): it never left the client. */
+  privateKeyPem?: string;
+}
+
+/** A bundle the client would not install, with the validation's reason (never the bundle's contents). */
+export class CertificateInstallationError extends Error {
+  override name = 'CertificateInstallationError';
+  constructor(
+    readonly reason: ValidationReason | 'no-key',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export class CertificateClient {
@@ -99,6 +120,15 @@ export class CertificateClient {
     this.log = new ClientLog(options.commonName, options.logFile);
     this.reconnectPeriodMs = options.reconnectPeriodMs ?? 0;
     this.driver = options.driver ?? new NodeCertificateDriver();
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
+  }
+
+  /** How far this client's clock is off; a scenario may set it (NTP gone wrong) and set it back. */
+  clockOffsetMs: number;
+
+  /** This client's idea of the time. */
+  now(): Date {
+    return new Date(Date.now() + this.clockOffsetMs);
   }
 
   /** The root this client trusts: its stored ca.crt, or the factory default before it has one. */
@@ -164,6 +194,11 @@ export class CertificateClient {
     const operational = this.store.loadOperational();
     if (!operational) throw new Error(`${this.commonName} has no operational certificate: getCertificate() first`);
     const started = performance.now();
+    return this.openSession(target, { certificateChainPem: operational.certificateChainPem, privateKeyPem: operational.privateKeyPem }, started);
+  }
+
+  /** Connects with a certificate or a password (the legacy listener), logging a failure by its cause. */
+  protected async openSession(target: BrokerTarget, credential: { certificateChainPem: string; privateKeyPem: string } | { username: string; password: string }, started = performance.now()): Promise<MqttClient> {
     const broker = `${target.servername ?? target.host}:${target.port}`;
     this.mqtt = await connectMqtt({
       host: target.host,
@@ -171,19 +206,20 @@ export class CertificateClient {
       servername: target.servername,
       clientId: this.mqttClientId,
       trustedRootPem: this.trustedRootPem,
-      certificateChainPem: operational.certificateChainPem,
-      privateKeyPem: operational.privateKeyPem,
+      ...credential,
       localAddress: this.address,
       // A persistent session keeps QoS1 subscriptions and queued messages across a
       // reconnect, so moving to a renewed certificate loses nothing.
       clean: false,
       reconnectPeriodMs: this.reconnectPeriodMs,
-    }).catch((err: unknown) => {
-      // seed 000: connection failures are logged by cause (untrusted CA, expired, host name...).
-      this.log.write('connect-failed', { cause: classifyConnectionFailure(err), detail: err instanceof Error ? err.message.trim() : String(err), broker });
-      throw explainConnectionFailure(err);
+      now: this.clockOffsetMs === 0 ? undefined : () => this.now(),
+    }).catch(async (err: unknown) => {
+      const error = await this.clockSkewBehind(err);
+      // seed 000: connection failures are logged by cause (untrusted CA, expired, host name, clock...).
+      this.log.write('connect-failed', { cause: classifyConnectionFailure(error), detail: error instanceof Error ? error.message.trim() : String(error), broker });
+      throw explainConnectionFailure(error);
     });
-    this.log.write('connected', { broker });
+    this.log.write('connected', { broker, authentication: 'username' in credential ? 'legacy-credential' : 'certificate' });
     this.timings.mqttConnect = performance.now() - started;
     const client = this.mqtt;
     client.on('close', () => {
@@ -194,6 +230,25 @@ export class CertificateClient {
     });
     await this.onConnected(client);
     return client;
+  }
+
+  /**
+   * A server certificate that looks expired or not yet valid may be a wrong clock: asks the
+   * provisioning service for the time (the Date header of its plain-HTTP health check). The answer
+   * only names the failure's cause; it decides nothing about trust.
+   */
+  private async clockSkewBehind(err: unknown): Promise<unknown> {
+    const cause = classifyConnectionFailure(err);
+    const text = err instanceof Error ? err.message : String(err);
+    if (cause !== 'broker-certificate-expired' && !(cause === 'broker-certificate-invalid' && /not yet valid/i.test(text))) return err;
+    try {
+      const res = await request(`${this.endpoints.insecureUrl}/health`, { localAddress: this.address });
+      const serverTime = Date.parse(String(res.headers.date));
+      const skewMs = this.now().getTime() - serverTime;
+      return Number.isFinite(skewMs) && Math.abs(skewMs) > DEFAULT_CLOCK_SKEW_TOLERANCE_MS ? new ClockSkewError(skewMs, text.trim()) : err;
+    } catch {
+      return err; // no time reference: the certificate's own cause stands
+    }
   }
 
   /** Subclasses subscribe here; called on every (re)connection. */
@@ -207,6 +262,11 @@ export class CertificateClient {
   async renewCertificate(signal?: AbortSignal): Promise<void> {
     this.timings.renewal = await this.driver.renew(this.driverContext, signal);
     this.log.write('renewed', { serial: inspectCertificate(this.store.loadOperational()!.certificateChainPem).serialNumber });
+    await this.moveSession();
+  }
+
+  /** Moves a connected session to the stored operational certificate; nothing when not connected. */
+  private async moveSession(): Promise<void> {
     if (!this.mqtt) return;
     let release!: () => void;
     this.swapping = new Promise((resolve) => (release = resolve));
@@ -239,8 +299,58 @@ export class CertificateClient {
     return renewedAt;
   }
 
+  /**
+   * A key made here and a CSR for this client's identity, for the service team to certify (seed
+   * 000's manual path): the key waits in the store (0600) for the certificate and never leaves.
+   */
+  async createCertificateRequest(): Promise<string> {
+    const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: this.commonName, uris: this.sans }, this.keyAlgorithm);
+    this.store.savePendingKey(privateKeyPem);
+    this.log.write('certificate-requested', { identity: this.commonName });
+    return csrPem;
+  }
+
+  /**
+   * Installs a certificate the certificate management service delivered (seed 000: installation
+   * and update): checked like a stored one (chain to the trusted root, key, identity, dates,
+   * client-only) before it replaces anything; a connected session moves to it. A bundle that
+   * fails a check is refused with that reason, logged, and the store is left as it was.
+   */
+  async installCertificate(bundle: CertificateBundle): Promise<ValidCertificateFacts> {
+    const privateKeyPem = bundle.privateKeyPem ?? this.store.loadPendingKey();
+    if (!privateKeyPem) {
+      this.log.write('certificate-installation-refused', { reason: 'no-key' });
+      throw new CertificateInstallationError('no-key', 'the bundle has no key and no certificate request of this client is pending');
+    }
+    const result = validateCertificateStore({
+      store: { certificateChainPem: bundle.certificateChainPem, privateKeyPem, caPem: this.trustedRootPem },
+      deviceId: this.commonName,
+      expectedSan: this.sans[0],
+      now: this.now(),
+    });
+    if (!result.valid) {
+      this.log.write('certificate-installation-refused', { reason: result.reason, detail: result.message });
+      throw new CertificateInstallationError(result.reason, `${result.reason}: ${result.message}`);
+    }
+    const replaced = this.store.loadOperational();
+    this.store.saveOperational({ certificateChainPem: bundle.certificateChainPem, privateKeyPem });
+    this.store.discardPendingKey();
+    this.log.write('certificate-installed', { serial: result.facts.serial, notAfter: result.facts.notAfter.toISOString(), replaced: replaced ? inspectCertificate(replaced.certificateChainPem).serialNumber : null });
+    await this.moveSession();
+    return result.facts;
+  }
+
+  /** Removes the operational certificate (seed 000: "removal of certificates"): the session ends, the files go. */
+  async removeCertificate(): Promise<void> {
+    const current = this.store.loadOperational();
+    await this.disconnect();
+    this.store.discardOperational();
+    this.store.discardPendingKey();
+    this.log.write('certificate-removed', { serial: current ? inspectCertificate(current.certificateChainPem).serialNumber : null });
+  }
+
   /** Validates the stored operational certificate (seed 003 "Certificate Validation"). */
-  validateStore(crlPems: string[] = [], now = new Date()): ValidationResult {
+  validateStore(crlPems: string[] = [], now = this.now()): ValidationResult {
     const operational = this.store.loadOperational();
     let keyFileMode: number | undefined;
     try {
@@ -262,7 +372,7 @@ export class CertificateClient {
    * operational one except the device-id SAN, since a bootstrap certificate names the address,
    * against the bootstrap root it chains to.
    */
-  hasValidBootstrap(crlPems: string[] = [], now = new Date()): boolean {
+  hasValidBootstrap(crlPems: string[] = [], now = this.now()): boolean {
     const bootstrap = this.store.loadBootstrap();
     if (!bootstrap) return false;
     const result = validateCertificateStore({
@@ -279,7 +389,7 @@ export class CertificateClient {
    * The power-up workflow: validate the store, discard what is invalid, re-acquire (X5C with a
    * valid bootstrap certificate, else ACME), renew when due, connect; retries with backoff.
    */
-  async powerUp(settings: PowerUpSettings = {}): Promise<PowerUpOutcome | { state: 'legacy'; path: []; reason: string }> {
+  async powerUp(settings: PowerUpSettings = {}): Promise<PowerUpOutcome> {
     // Revocation data is best effort: a device that cannot fetch CRLs validates without them
     // and learns of a revocation from the broker's refusal instead.
     let crls: string[] = [];
@@ -307,8 +417,9 @@ export class CertificateClient {
       {
         sleep: (ms) => delay(ms),
         random: Math.random,
-        now: () => new Date(),
+        now: () => this.now(),
         backoff: settings.backoff,
+        selfProvisioning: settings.selfProvisioning,
         onTransition: (event) => {
           // Each step of the workflow with its reason code: why a certificate was discarded,
           // why a retry happened.
@@ -320,7 +431,7 @@ export class CertificateClient {
   }
 
   /** The state of this client's operational certificate (seed 000: "expiring within X, expired/invalid"). */
-  certificateStatus(expiringWithinMs: number, now = new Date()): CertificateStatusReport {
+  certificateStatus(expiringWithinMs: number, now = this.now()): CertificateStatusReport {
     const operational = this.store.loadOperational();
     if (!operational) return { holder: this.commonName, state: 'missing' };
     const facts = inspectCertificate(operational.certificateChainPem);

@@ -10,7 +10,16 @@ export const STORE_FILES = {
   caCert: 'ca.crt',
   bootstrapCert: 'bootstrap.crt',
   bootstrapKey: 'bootstrap.key',
+  /** The key of a certificate request the service team has yet to answer (seed 000's manual path). */
+  pendingKey: 'request.key',
+  /** A password for the broker's legacy listener (firmware below the installation's "x"). */
+  legacyCredential: 'legacy-credential.json',
 } as const;
+
+export interface LegacyCredential {
+  username: string;
+  password: string;
+}
 
 export interface StoredPair {
   certificateChainPem: string;
@@ -68,6 +77,32 @@ export class CertificateStore {
 
   loadCaCertificate(): string | undefined {
     return this.read('caCert');
+  }
+
+  savePendingKey(privateKeyPem: string): void {
+    this.write('pendingKey', privateKeyPem, 0o600);
+  }
+
+  loadPendingKey(): string | undefined {
+    return this.read('pendingKey');
+  }
+
+  discardPendingKey(): void {
+    rmSync(this.file('pendingKey'), { force: true });
+  }
+
+  /** A password is as secret as a key: 0600. */
+  saveLegacyCredential(credential: LegacyCredential): void {
+    this.write('legacyCredential', JSON.stringify(credential), 0o600);
+  }
+
+  loadLegacyCredential(): LegacyCredential | undefined {
+    const text = this.read('legacyCredential');
+    return text === undefined ? undefined : (JSON.parse(text) as LegacyCredential);
+  }
+
+  discardLegacyCredential(): void {
+    rmSync(this.file('legacyCredential'), { force: true });
   }
 
   /** Discards the operational pair (invalid, expired, revoked), keeping the bootstrap pair. */

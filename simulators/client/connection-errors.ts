@@ -2,6 +2,10 @@
 // application and devices to log connection failures by cause (seed 000 "Managing Application").
 export type ConnectionFailureCause =
   | 'broker-untrusted'
+  | 'broker-certificate-expired'
+  | 'broker-certificate-invalid'
+  /** The broker's certificate is outside its validity by this client's clock, which disagrees with the server's time. */
+  | 'clock-skew'
   | 'host-name-mismatch'
   | 'own-certificate-revoked'
   | 'own-certificate-expired'
@@ -27,7 +31,10 @@ export class BrokerUntrustedError extends Error {
 }
 
 const RULES: Array<[RegExp, ConnectionFailureCause]> = [
-  [/unable to get local issuer certificate|self[- ]signed certificate|certificate signature failure|unable to verify the first certificate/i, 'broker-untrusted'],
+  // Node's own verification of the server's certificate (codes from OpenSSL's X509_V_ERR_*).
+  [/CERT_HAS_EXPIRED|^certificate has expired/i, 'broker-certificate-expired'],
+  [/CERT_NOT_YET_VALID|INVALID_PURPOSE|CERT_SIGNATURE_FAILURE|unsupported certificate purpose|certificate signature failure|^certificate is not yet valid/i, 'broker-certificate-invalid'],
+  [/unable to get local issuer certificate|self[- ]signed certificate|unable to verify the first certificate/i, 'broker-untrusted'],
   [/Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID/i, 'host-name-mismatch'],
   [/alert certificate revoked/i, 'own-certificate-revoked'],
   [/alert certificate expired/i, 'own-certificate-expired'],
@@ -37,7 +44,30 @@ const RULES: Array<[RegExp, ConnectionFailureCause]> = [
 
 export function classifyConnectionFailure(error: unknown): ConnectionFailureCause {
   const text = error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ''}` : String(error);
+  if (error instanceof ClockSkewError) return 'clock-skew';
   return RULES.find(([pattern]) => pattern.test(text))?.[1] ?? 'network';
+}
+
+/**
+ * The broker's certificate looked expired or not yet valid, and this client's clock is off from
+ * the server's time by more than the tolerance: the date, not the certificate, is wrong (seed 000:
+ * "log a connection failure due to date/time synchronization issues").
+ */
+export class ClockSkewError extends Error {
+  override name = 'ClockSkewError';
+  readonly failure: ConnectionFailureCause = 'clock-skew';
+  constructor(
+    readonly skewMs: number,
+    readonly tlsError: string,
+  ) {
+    super(`the local clock is ${describeSkew(skewMs)} the server's time, so the broker's certificate looks ${/not yet/i.test(tlsError) ? 'not yet valid' : 'expired'} (${tlsError})`);
+  }
+}
+
+function describeSkew(skewMs: number): string {
+  const abs = Math.abs(skewMs);
+  const amount = abs >= 86_400_000 ? `${(abs / 86_400_000).toFixed(1)} days` : abs >= 3_600_000 ? `${(abs / 3_600_000).toFixed(1)} hours` : `${Math.round(abs / 1000)} s`;
+  return `${amount} ${skewMs > 0 ? 'ahead of' : 'behind'}`;
 }
 
 /** Rethrows a connection failure as the error type the power-up workflow acts on. */

@@ -18,6 +18,8 @@ export interface LabEndpoints {
   bootstrapRootPem: string;
   x5c: { provisioner: string; audience: string };
   broker: { host: string; port: number };
+  /** The broker's legacy listener: a password over server-authenticated TLS (firmware below "x"). */
+  legacyBroker?: { host: string; port: number };
   responder: ChallengePublisher;
 }
 
@@ -31,6 +33,7 @@ export function labEndpoints(lab: StartedLab, responder: ChallengePublisher): La
     bootstrapRootPem: readFileSync(lab.bootstrapCa.rootPem, 'utf8'),
     x5c: lab.ca.x5c,
     broker: { host: lab.broker.host, port: lab.broker.port },
+    ...(lab.broker.legacyPort ? { legacyBroker: { host: lab.broker.host, port: lab.broker.legacyPort } } : {}),
     responder,
   };
 }

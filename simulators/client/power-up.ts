@@ -17,13 +17,15 @@ export type PowerUpState =
   | 'connecting'
   | 'backing-off'
   | 'connected'
+  | 'awaiting-certificate'
   | 'failed';
 
 /** Every edge the machine can take; tests check emitted transitions against it. */
 export const POWER_UP_TRANSITIONS: Readonly<Record<PowerUpState, readonly PowerUpState[]>> = {
   validating: ['connecting', 'renewing', 'discarding', 'failed'],
   renewing: ['connecting', 'obtaining-operational', 'provisioning', 'failed'],
-  discarding: ['obtaining-operational', 'provisioning', 'failed'],
+  // Firmware that does not provision itself waits for the service team instead (seed 000).
+  discarding: ['obtaining-operational', 'provisioning', 'awaiting-certificate', 'failed'],
   provisioning: ['obtaining-operational', 'backing-off', 'failed'],
   'obtaining-operational': ['connecting', 'provisioning', 'backing-off', 'failed'],
   // The broker refused our certificate -> discard and re-acquire; the broker is no longer trusted
@@ -31,6 +33,7 @@ export const POWER_UP_TRANSITIONS: Readonly<Record<PowerUpState, readonly PowerU
   connecting: ['connected', 'backing-off', 'failed', 'discarding', 'validating'],
   'backing-off': ['provisioning', 'obtaining-operational', 'connecting', 'failed'],
   connected: [],
+  'awaiting-certificate': [],
   failed: [],
 };
 
@@ -76,6 +79,12 @@ export interface PowerUpOptions {
   now: () => Date;
   /** A valid certificate that is due is renewed before connecting; false: never at power-up. */
   renewalPolicy?: RenewalPolicy | false;
+  /**
+   * False for firmware that does not run the certificate workflow itself (seed 000: Reveos 2.0 and
+   * 1.x): it connects with a certificate the service team installed, never renews or re-acquires
+   * one, and ends in 'awaiting-certificate' when it has none that is valid.
+   */
+  selfProvisioning?: boolean;
   /** Whether a getCertificate() failure means the bootstrap certificate itself was refused. */
   isBootstrapRefusal?: (error: unknown) => boolean;
   onTransition?: (event: TransitionEvent) => void;
@@ -92,7 +101,7 @@ export interface AttemptCounts {
 }
 
 export interface PowerUpOutcome {
-  state: 'connected' | 'failed';
+  state: 'connected' | 'awaiting-certificate' | 'failed';
   path: PowerUpState[];
   transitions: TransitionEvent[];
   /** The first validation's result: why the stored certificate was (not) used. */
@@ -170,8 +179,10 @@ export async function powerUp(ops: PowerUpOperations, options: PowerUpOptions): 
   };
 
   /** With a valid bootstrap certificate only the operational one is re-acquired (no ACME, no white list). */
+  const selfProvisioning = options.selfProvisioning ?? true;
   const acquire = (why: string): void => {
-    if (ops.hasValidBootstrap()) go('obtaining-operational', `${why}; bootstrap certificate still valid`);
+    if (!selfProvisioning) go('awaiting-certificate', `${why}; this firmware does not provision itself: the service team installs its certificate`);
+    else if (ops.hasValidBootstrap()) go('obtaining-operational', `${why}; bootstrap certificate still valid`);
     else go('provisioning', `${why}; no valid bootstrap certificate`);
   };
 
@@ -195,7 +206,7 @@ export async function powerUp(ops: PowerUpOperations, options: PowerUpOptions): 
 
   let provisionedThisRun = false;
   try {
-    while (state !== 'connected' && state !== 'failed') {
+    while (state !== 'connected' && state !== 'failed' && state !== 'awaiting-certificate') {
       switch (state) {
         case 'validating': {
           const result = ops.validate();
@@ -205,7 +216,8 @@ export async function powerUp(ops: PowerUpOperations, options: PowerUpOptions): 
           } else {
             const { notBefore, notAfter } = result.facts;
             const renewal = renewalPolicy ? renewalStatus(notBefore, notAfter, options.now(), renewalPolicy) : undefined;
-            if (renewal?.due) go('renewing', `operational certificate valid, renewal due since ${renewal.dueAt.toISOString()}`);
+            if (renewal?.due && selfProvisioning) go('renewing', `operational certificate valid, renewal due since ${renewal.dueAt.toISOString()}`);
+            else if (renewal?.due) go('connecting', `operational certificate valid until ${notAfter.toISOString()}, renewal due since ${renewal.dueAt.toISOString()}: the service team must install a new one`);
             else go('connecting', `operational certificate valid until ${notAfter.toISOString()}`);
           }
           break;
@@ -289,6 +301,6 @@ export async function powerUp(ops: PowerUpOperations, options: PowerUpOptions): 
     outcome.error = `${state}: ${explain(error)}`;
     if (state !== 'failed') go('failed', outcome.error);
   }
-  outcome.state = state as 'connected' | 'failed';
+  outcome.state = state as PowerUpOutcome['state'];
   return outcome;
 }

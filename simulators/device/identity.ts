@@ -125,25 +125,6 @@ export function firmwareCounts(mix: FirmwareMix, count: number): Array<[string, 
   return quotas.map((q) => [q.version, q.n]);
 }
 
-function parseVersion(version: string, what: string): [number, number] {
-  const match = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(version.trim());
-  if (!match) throw new IdentityError(`${what} "${version}" must look like N.N or N.N.N`);
-  return [Number(match[1]), Number(match[2])];
-}
-
-/** Orders "major.minor" numerically ("2.10" after "2.9"); a patch level is ignored. */
-export function compareFirmware(a: string, b: string): number {
-  const [am, an] = parseVersion(a, 'firmware version');
-  const [bm, bn] = parseVersion(b, 'firmware version');
-  return am - bm || an - bn;
-}
-
-/** Seed 000 backwards compatibility: firmware below the minimum has no certificate support (legacy/manual path). */
-export function supportsCertificates(firmwareVersion: string, minimumVersion: string): boolean {
-  parseVersion(minimumVersion, 'minimum firmware version');
-  return compareFirmware(firmwareVersion, minimumVersion) >= 0;
-}
-
 // --- identities -----------------------------------------------------------------------------
 
 function checkCount(name: string, value: number): void {

@@ -3,12 +3,13 @@
 // and answers to the application's commands.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { CertificateClient, type CertificateClientOptions, type PowerUpSettings } from '../client/certificate-client.ts';
+import { CertificateClient, type BrokerTarget, type CertificateClientOptions, type PowerUpSettings } from '../client/certificate-client.ts';
+import type { LegacyCredential } from '../client/certificate-store.ts';
+import type { PowerUpOutcome } from '../client/power-up.ts';
+import { certificateTrack, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type CertificateTrack, type FirmwarePolicy } from '../../firmware/policy.ts';
 import { deviceSan, type DeviceIdentity } from './device-identity.ts';
-import { supportsCertificates } from './identity.ts';
 
 export { deviceSan, type DeviceIdentity };
-import type { PowerUpOutcome } from '../client/power-up.ts';
 
 export interface TelemetryMessage {
   deviceId: string;
@@ -39,7 +40,13 @@ export const topics = {
   replies: (root: string, deviceId: string) => `${root}/${deviceId}/reply`,
 };
 
-export type DevicePowerUpOutcome = PowerUpOutcome | { state: 'legacy'; path: []; reason: string };
+export interface DevicePowerUpSettings extends PowerUpSettings {
+  /** seed 000's mixed fleet: which firmware provisions itself, which must use a certificate. */
+  firmware?: FirmwarePolicy;
+}
+
+/** The certificate workflow's outcome, with the device's firmware track and how it authenticated. */
+export type DevicePowerUpOutcome = PowerUpOutcome & { track: CertificateTrack; authentication?: 'certificate' | 'legacy-credential' };
 
 export class ReveosDevice extends CertificateClient {
   readonly identity: DeviceIdentity;
@@ -61,21 +68,57 @@ export class ReveosDevice extends CertificateClient {
     super({ ...options, commonName: identity.deviceId, sans: [deviceSan(identity.deviceId)] });
     this.identity = identity;
     this.topicRoot = options.topicRoot ?? 'reveos';
+    this.activeTopicRoot = this.topicRoot;
     this.seq = options.lastSeq ?? 0;
     // A restarted device's counter was acknowledged before it went down (it stopped cleanly).
     this.acked = this.seq;
   }
 
-  /** Devices below the minimum firmware take the legacy path: no certificate at all. */
-  override async powerUp(settings: PowerUpSettings = {}): Promise<DevicePowerUpOutcome> {
-    if (settings.minimumCertificateFirmware && !supportsCertificates(this.identity.firmwareVersion, settings.minimumCertificateFirmware)) {
-      return { state: 'legacy', path: [], reason: `firmware ${this.identity.firmwareVersion} predates certificate support (${settings.minimumCertificateFirmware})` };
+  /**
+   * seed 000's mixed fleet: 2.1 runs the whole certificate workflow; 2.0 connects only with the
+   * certificate the service team installed; below "x" a device without such a certificate may
+   * use its legacy credential on the broker's legacy listener.
+   */
+  override async powerUp(settings: DevicePowerUpSettings = {}): Promise<DevicePowerUpOutcome> {
+    const track = certificateTrack(this.identity.firmwareVersion, settings.firmware ?? DEFAULT_FIRMWARE_POLICY);
+    this.activeTopicRoot = this.topicRoot;
+    const outcome = await super.powerUp({ ...settings, selfProvisioning: track === 'self-provisioning' });
+    if (outcome.state === 'connected') return { ...outcome, track, authentication: 'certificate' };
+    if (outcome.state !== 'awaiting-certificate' || track !== 'legacy') return { ...outcome, track };
+    const credential = this.store.loadLegacyCredential();
+    if (!credential) {
+      this.log.write('legacy-credential-missing', { firmware: this.identity.firmwareVersion });
+      return { ...outcome, track };
     }
-    return super.powerUp(settings);
+    await this.connectLegacy(credential);
+    return { ...outcome, state: 'connected', track, authentication: 'legacy-credential' };
   }
 
+  /** A certificate session publishes under the certificate tree, whatever the last session was. */
+  override async connect(target?: BrokerTarget): Promise<MqttClient> {
+    this.activeTopicRoot = this.topicRoot;
+    return super.connect(target);
+  }
+
+  /** The service team's legacy credential, kept 0600 in the device's store. */
+  installLegacyCredential(credential: LegacyCredential): void {
+    this.store.saveLegacyCredential(credential);
+    this.log.write('legacy-credential-installed', { username: credential.username });
+  }
+
+  /** The legacy listener, with a password: its own topics under the legacy tree only. */
+  async connectLegacy(credential: LegacyCredential): Promise<MqttClient> {
+    const target = this.endpoints.legacyBroker;
+    if (!target) throw new Error('this lab has no legacy listener');
+    this.activeTopicRoot = legacyTopicRoot(this.topicRoot);
+    return this.openSession(target, credential);
+  }
+
+  /** The topic tree the current session publishes under (the legacy tree on a legacy credential). */
+  private activeTopicRoot: string;
+
   get telemetryTopic(): string {
-    return topics.telemetry(this.topicRoot, this.identity.deviceId);
+    return topics.telemetry(this.activeTopicRoot, this.identity.deviceId);
   }
 
   /** The last sequence number sent; the application checks it received 1..lastSeq. */
@@ -89,7 +132,7 @@ export class ReveosDevice extends CertificateClient {
   }
 
   protected override async onConnected(client: MqttClient): Promise<void> {
-    const commandTopic = topics.commands(this.topicRoot, this.identity.deviceId);
+    const commandTopic = topics.commands(this.activeTopicRoot, this.identity.deviceId);
     client.removeAllListeners('message');
     client.on('message', (topic, payload) => {
       if (topic !== commandTopic) return;
@@ -110,7 +153,7 @@ export class ReveosDevice extends CertificateClient {
     if (command.name === 'identify') reply.result = { ...this.identity };
     else if (command.name === 'certificate-status') reply.result = this.certificateStatus(Number(command.args?.expiringWithinMs ?? 0));
     else Object.assign(reply, { ok: false, error: `unknown command ${command.name}` });
-    await client.publishAsync(topics.replies(this.topicRoot, this.identity.deviceId), JSON.stringify(reply), { qos: 1 });
+    await client.publishAsync(topics.replies(this.activeTopicRoot, this.identity.deviceId), JSON.stringify(reply), { qos: 1 });
   }
 
   /** Publishes one telemetry message; at QoS 1 it resolves once the broker acknowledged it. */

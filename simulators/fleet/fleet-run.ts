@@ -8,7 +8,8 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { TimeoutError, waitFor } from '../../environments/wait.ts';
-import { generateIdentities, supportsCertificates, type FirmwareMix } from '../device/identity.ts';
+import { generateIdentities, type FirmwareMix } from '../device/identity.ts';
+import { atLeast } from '../../firmware/policy.ts';
 import type { LabEndpoints } from '../client/lab-endpoints.ts';
 import { realClock, runExecutor, type ExecutorStats } from '../load/executors.ts';
 import { segmentExecutor, type ExecutorPlan } from '../load/plan.ts';
@@ -45,7 +46,8 @@ export interface FleetOptions {
   /** The managing application's identity (broker.applicationIdentity); segments append their number. */
   applicationIdentity: string;
   seed: number;
-  minimumCertificateFirmware: string;
+  /** Firmware below this does not provision itself (the service team certifies it by hand): counted, not run. */
+  selfProvisioningFirmware: string;
   /** How long to wait for in-flight messages after telemetry stops. */
   drainTimeoutMs: number;
   /** How long devices still coming up may take after the executor's window. */
@@ -122,7 +124,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, responder, onEvent) : new LocalDevicePool(spec, responder, onEvent);
 
   const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
-  const legacy = (k: number) => !supportsCertificates(identities[k]!.firmwareVersion, options.minimumCertificateFirmware);
+  const legacy = (k: number) => !atLeast(identities[k]!.firmwareVersion, options.selfProvisioningFirmware);
   if (spec.directIssuer) {
     // Issuance is not what an MQTT scenario measures: every certificate exists before the clock starts.
     const limit = pLimit(ISSUE_CONCURRENCY);

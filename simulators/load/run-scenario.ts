@@ -21,7 +21,8 @@ export interface ScenarioContext {
   /** From the lab's configuration. */
   topicRoot: string;
   applicationIdentity: string;
-  minimumCertificateFirmware: string;
+  /** Firmware below this does not provision itself (the service team certifies it by hand): counted, not run. */
+  selfProvisioningFirmware: string;
   keyAlgorithm: KeyAlgorithm;
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
@@ -52,7 +53,7 @@ export function runScenario(ctx: ScenarioContext): Promise<RunResult> {
       topicRoot: ctx.topicRoot,
       applicationIdentity: ctx.applicationIdentity,
       seed: c.seed,
-      minimumCertificateFirmware: ctx.minimumCertificateFirmware,
+      selfProvisioningFirmware: ctx.selfProvisioningFirmware,
       drainTimeoutMs: 10_000,
       gracefulStopMs: ctx.gracefulStopMs,
       faults: c.faults,

@@ -58,23 +58,29 @@ test('bootstrap ca.json: ACME asking the window webhook, credentials named by th
   for (const p of [acme!, jwk!]) assert.equal((p.claims as unknown as { disableRenewal: boolean }).disableRenewal, true, `${p.name} certificates are never renewed`);
 });
 
-test('mosquitto.conf: one mutual-TLS listener on loopback, TLS 1.2 minimum, identities from certificates', () => {
+test('mosquitto.conf: a mutual-TLS listener and a legacy password listener, both on loopback, TLS 1.2 minimum, identities from certificates', () => {
   const conf = renderMosquittoConf({
     broker: config.broker,
     port: 8883,
+    legacyPort: 8884,
     files: { caBundle: '/w/ca.crt', serverCert: '/w/s.crt', serverKey: '/w/s.key', aclFile: '/w/acl' },
     runAsUser: 'root',
     logFile: '/w/mosquitto.log',
   });
   const lines = conf.split('\n');
-  assert.deepEqual(lines.filter((l) => l.startsWith('listener')), ['listener 8883 127.0.0.1'], 'exactly one listener, loopback only');
+  assert.deepEqual(lines.filter((l) => l.startsWith('listener')), ['listener 8883 127.0.0.1', 'listener 8884 127.0.0.1'], 'two listeners, loopback only');
+  const mtls = lines.slice(0, lines.indexOf('listener 8884 127.0.0.1'));
+  const legacy = lines.slice(lines.indexOf('listener 8884 127.0.0.1'));
   for (const expected of ['require_certificate true', 'use_identity_as_username true', 'use_username_as_clientid true', 'tls_version tlsv1.2', 'allow_anonymous false', 'acl_file /w/acl', 'max_queued_messages 0', 'set_tcp_nodelay true', 'user root']) {
-    assert.ok(lines.includes(expected), `missing "${expected}"`);
+    assert.ok(mtls.includes(expected), `missing "${expected}"`);
   }
+  for (const expected of ['require_certificate false', 'use_username_as_clientid true', 'tls_version tlsv1.2', 'certfile /w/s.crt']) assert.ok(legacy.includes(expected), `legacy listener: missing "${expected}"`);
+  assert.ok(!legacy.includes('use_identity_as_username true'), 'the legacy listener takes identities from passwords, not certificates');
   assert.ok(!lines.some((l) => l.startsWith('crlfile')), 'no CRL unless one is given');
   const withCrl = renderMosquittoConf({
     broker: config.broker,
     port: 8883,
+    legacyPort: 8884,
     files: { caBundle: '/w/ca.crt', serverCert: '/w/s.crt', serverKey: '/w/s.key', aclFile: '/w/acl', crlFile: '/w/crl.pem' },
     runAsUser: 'root',
     logFile: '/w/mosquitto.log',
@@ -93,6 +99,7 @@ test('mosquitto.conf: the dynamic security plugin beside the ACL file', () => {
   const conf = renderMosquittoConf({
     broker: config.broker,
     port: 8883,
+    legacyPort: 8884,
     files: { caBundle: '/w/ca.crt', serverCert: '/w/s.crt', serverKey: '/w/s.key', aclFile: '/w/acl', dynamicSecurity: { plugin: '/usr/lib/x/dynsec.so', configFile: '/w/dynsec.json' } },
     runAsUser: 'root',
     logFile: '/w/mosquitto.log',
@@ -107,5 +114,5 @@ test('ACL: devices write only their own tree, the application reads all and writ
   assert.ok(acl.includes('pattern read reveos/%u/cmd/#'));
   assert.ok(!acl.some((l) => /^pattern (write|readwrite) reveos\/#/.test(l)), 'no device may write the whole tree');
   const appSection = acl.slice(acl.indexOf('user lumia'), acl.indexOf('user ecm-lab-broker-admin'));
-  assert.deepEqual(appSection.filter((l) => l.startsWith('topic')), ['topic read reveos/#', 'topic write reveos/+/cmd/#']);
+  assert.deepEqual(appSection.filter((l) => l.startsWith('topic')), ['topic read reveos/#', 'topic write reveos/+/cmd/#', 'topic read reveos-legacy/#', 'topic write reveos-legacy/+/cmd/#']);
 });

@@ -6,10 +6,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { adminPageHtml } from '../admin-page.ts';
 import { sourceIp, type ServiceContext } from '../context.ts';
-import { certificateState, type CertificateRecord } from '../inventory.ts';
+import { describeRecord } from '../inventory.ts';
 import { REVOCATION_REASONS, type RevocationReason } from '../step-ca-client.ts';
 import { WhitelistError, parseWhitelist } from '../whitelist.ts';
 import { sendProblem } from '../problems.ts';
+import { registerServiceTeamRoutes } from './service-team.ts';
 
 const stateBody = z.object({ enabled: z.boolean(), autoOffSeconds: z.number().positive().optional() }).strict();
 /** Entries are strings ("127.0.0.5", "10.0.0.0/24", "127.0.0.5=RVS-0042") or {address, identity}. */
@@ -26,11 +27,6 @@ function tokensEqual(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-export function describeRecord(record: CertificateRecord, now: number, expiringWithinMs: number) {
-  const { pem: _pem, ...rest } = record;
-  return { ...rest, state: certificateState(record, now, expiringWithinMs) };
 }
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ServiceContext, adminToken: string): void {
@@ -106,6 +102,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServiceContext, a
       });
       return describeRecord(revoked, ctx.now(), ctx.expiringWithinMs);
     });
+    registerServiceTeamRoutes(admin, ctx);
     admin.get('/api/v1/admin/audit', async (req) => {
       const limit = Math.min(Number((req.query as { limit?: string }).limit ?? 100) || 100, 1000);
       return { records: ctx.audit.recent(limit) };

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  compareFirmware,
   firmwareCounts,
   generateIdentities,
   IdentityError,
   MAX_IDENTITIES,
   parseFirmwareMix,
   REVEOS_MODELS,
-  supportsCertificates,
   validateFirmwareMix,
   type FirmwareMix,
 } from '../../../simulators/device/identity.ts';
@@ -130,26 +128,5 @@ describe('firmware mix', () => {
         }
       }
     }
-  });
-});
-
-describe('firmware versions (seed 000 backwards compatibility)', () => {
-  test('supportsCertificates compares major.minor numerically', () => {
-    assert.equal(supportsCertificates('2.1', '2.0'), true);
-    assert.equal(supportsCertificates('2.0', '2.0'), true, 'the minimum itself supports certificates');
-    assert.equal(supportsCertificates('1.4', '2.0'), false);
-    assert.equal(supportsCertificates('1.3', '2.0'), false);
-    assert.equal(supportsCertificates('3.0', '2.10'), true);
-    assert.equal(supportsCertificates('2.9', '2.10'), false, '2.9 is older than 2.10');
-    assert.equal(supportsCertificates('2.10', '2.9'), true);
-    assert.equal(supportsCertificates('2.0.7', '2.0'), true, 'a patch level is ignored');
-  });
-
-  test('compareFirmware orders versions and refuses non-versions', () => {
-    assert.deepEqual(['2.10', '1.4', '2.1', '2.9', '1.3', '10.0'].sort(compareFirmware), ['1.3', '1.4', '2.1', '2.9', '2.10', '10.0']);
-    assert.equal(compareFirmware('2.1', '2.1.5'), 0);
-    assert.throws(() => supportsCertificates('latest', '2.0'), (e: unknown) => e instanceof IdentityError && /firmware version "latest" must look like N\.N or N\.N\.N/.test(e.message));
-    assert.throws(() => supportsCertificates('2.1', '2'), /minimum firmware version "2"/);
-    assert.throws(() => compareFirmware('2.x', '2.0'), /"2\.x"/);
   });
 });
