@@ -114,11 +114,17 @@ export async function imageExists(endpoint: EngineEndpoint, reference: string): 
 /** Pulls an image; rejects with the engine's reason (no registry, unknown tag, digest mismatch). */
 export async function pullImage(endpoint: EngineEndpoint, reference: string, timeoutMs: number): Promise<void> {
   const { status, body } = await engineRequest<unknown>(endpoint, 'POST', `/images/create?fromImage=${encodeURIComponent(reference)}`, { timeoutMs });
-  const text = typeof body === 'string' ? body : JSON.stringify(body ?? '');
-  // The stream answers 200 and reports a failure in its last line.
-  const failed = status !== 200 || /"error"/.test(text);
-  if (failed) {
-    const reason = /"(?:error|message)"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? `HTTP ${status}`;
+  // The answer is a stream of JSON lines; a failure is reported in one of them, even with 200.
+  const lines = (typeof body === 'string' ? body.split('\n') : [JSON.stringify(body ?? {})]).flatMap((line) => {
+    try {
+      return [JSON.parse(line) as { error?: string; message?: string; errorDetail?: { message?: string } }];
+    } catch {
+      return [];
+    }
+  });
+  const failure = lines.find((line) => line.error || line.errorDetail || (status !== 200 && line.message));
+  if (status !== 200 || failure) {
+    const reason = failure?.errorDetail?.message ?? failure?.error ?? failure?.message ?? `HTTP ${status}`;
     throw new EngineApiError(`cannot pull ${reference}: ${reason}`, status);
   }
   if (!(await imageExists(endpoint, reference))) throw new EngineApiError(`cannot pull ${reference}: the engine reported success but has no such image`);

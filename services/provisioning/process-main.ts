@@ -64,6 +64,8 @@ async function labChannel(): Promise<{ channel: Channel; disconnect(): void; onD
       onDisconnect: (listener) => process.on('disconnect', listener),
     };
   }
+  // The socket lives in the service's data directory, which the service makes (0700).
+  mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   rmSync(socketPath, { force: true });
   const server = net.createServer();
   const connected = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
