@@ -155,9 +155,10 @@ export async function containersRuntime(lab: ContainersRuntimeOptions): Promise<
     stopGraceMs?: number;
   }): Promise<ContainerComponent> {
     mkdirSync(path.dirname(options.logFile), { recursive: true });
-    share();
     const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 });
     await once(log, 'open');
+    // After the log file exists: Mosquitto opens it itself (log_dest file).
+    share();
     let logEnded!: () => void;
     const ended = new Promise<void>((resolve) => (logEnded = resolve));
     const mounts = [lab.workDir, lab.logsDir].map((dir) => ({ source: dir, target: dir, mode: 'rw' as const }));
