@@ -94,6 +94,9 @@ export function baseImage(): string {
   return local('base', short(sha256('base/1', ...baseRecipe())));
 }
 
+/** Not in the ecm-lab image: generated files, the lab's own tests and documents (a change there rebuilds nothing). */
+const EXCLUDED = ['node_modules/', '.tools/', 'reports/', 'test/', 'docs/', '.ci/'];
+
 /** The files of the repository the ecm-lab image carries (tracked and untracked, not ignored), relative to the root. */
 async function appFiles(): Promise<string[]> {
   try {
@@ -101,7 +104,7 @@ async function appFiles(): Promise<string[]> {
     return stdout
       .split('\0')
       .filter(Boolean)
-      .filter((f) => !f.startsWith('node_modules/') && !f.startsWith('.tools/') && !f.startsWith('reports/'))
+      .filter((f) => !EXCLUDED.some((prefix) => f.startsWith(prefix)) && !f.endsWith('.md'))
       .filter((f) => {
         try {
           return statSync(path.join(repoRoot, f)).isFile();
@@ -116,7 +119,7 @@ async function appFiles(): Promise<string[]> {
     const walk = (dir: string) => {
       for (const entry of readdirSync(path.join(repoRoot, dir), { withFileTypes: true })) {
         const rel = path.join(dir, entry.name);
-        if (['node_modules', '.git', '.tools', 'reports'].includes(rel)) continue;
+        if (rel === '.git' || EXCLUDED.includes(`${rel}/`) || rel.endsWith('.md')) continue;
         if (entry.isDirectory()) walk(rel);
         else if (entry.isFile()) out.push(rel);
       }
