@@ -4,6 +4,7 @@ import { ConfigError } from '../environments/config.ts';
 import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { imagesBuildCommand } from './commands/images.ts';
+import { composeCommand } from './commands/compose.ts';
 import { loadCommand, reportMergeCommand, type LoadCliOptions } from './commands/load.ts';
 import { runCommand } from './commands/run.ts';
 import { upCommand } from './commands/up.ts';
@@ -26,6 +27,12 @@ program
   .option('--serve-challenges', 'answer http-01 challenges from a webroot directory, for fleets attached with `ecm-lab load --lab`')
   .addOption(new Option('--backend <backend>', 'where the components run (also config `backend`, ECM_LAB_BACKEND)').choices(['local', 'containers']))
   .action((opts: { json?: boolean; serveChallenges?: boolean; backend?: 'local' | 'containers' }) => upCommand(program.opts(), opts));
+
+program
+  .command('compose')
+  .description('a role of compose.yaml (init, provisioning, responder, lumia, device): what its containers run')
+  .argument('<role>')
+  .action((role: string) => composeCommand(role));
 
 program
   .command('images')

@@ -68,7 +68,8 @@ function hashFile(file: string): string {
 /** What the base image is made of; its hash names the base tag. */
 function baseRecipe(): string[] {
   const pin = versionPins.debian.mosquitto!;
-  const data = ['step-ca', 'mosquitto', 'provisioning', 'devices', 'app'].map((d) => `${IMAGE_DATA_DIR}/${d}`).join(' ');
+  // The mount points of compose.yaml's named volumes (environments/compose/compose-stack.ts).
+  const data = ['pki', 'step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning', 'public', 'acme-webroot', 'app', 'devices'].map((d) => `${IMAGE_DATA_DIR}/${d}`).join(' ');
   return [
     '--variant=apt',
     // mosquitto pinned as the bootstrap pins it; its package brings the dynamic security plugin.
@@ -297,6 +298,8 @@ export async function buildImages(engine: Engine, options: { toolsBinDir: string
     const started = performance.now();
     const present = await imageExists(engine, image);
     if (!present) await all[name].build(engine, log);
+    // compose.yaml and the Kubernetes manifests name the newest build by :latest.
+    await engineCli(engine, ['tag', image, image.replace(/:[^:/]+$/, ':latest')]);
     results.push({ name, image, built: !present, ms: Math.round(performance.now() - started) });
   }
   return results;
