@@ -56,11 +56,12 @@ async function provisioning(): Promise<void> {
       writeFileSync(`${COMPOSE_DIRS.mosquitto}/acl`, renderAcl(config.broker, [...applicationIdentities]), { mode: 0o600 });
     },
   });
-  // The service engineer's step (seed 000): ON, for the devices' network.
+  // The service engineer's step (seed 000): ON, for the devices' network and the application
+  // server (its address, named with its identity: no device can take that name).
   const admin = new ProvisioningAdminClient(service.url, settings.adminToken, pem(`${COMPOSE_DIRS.pki}/root_ca.crt`));
-  const network = process.env.ECM_LAB_COMPOSE_WHITELIST ?? '127.20.0.0/24';
-  await admin.setWhitelist(network.split(','));
+  const network = process.env.ECM_LAB_COMPOSE_WHITELIST ?? `127.20.0.0/24,127.0.0.1=${config.broker.applicationIdentity}`;
   await admin.turnOn();
+  await admin.setWhitelist(network.split(','));
   event('provisioning-on', { url: service.url, whitelist: network.split(',') });
   await terminated();
   await service.stop();
@@ -83,7 +84,7 @@ async function lumia(): Promise<void> {
     received++;
     if (received === 1 || received % 50 === 0) event('telemetry', { received, topic: t.topic });
   } });
-  const outcome = await app.powerUp();
+  const outcome = await app.powerUp({ onTransition: (t) => event('transition', { ...t }) });
   event('power-up', { identity: 'lumia', state: outcome.state, path: outcome.path });
   await terminated();
   await app.disconnect();
@@ -99,7 +100,7 @@ async function device(): Promise<void> {
     { address, storeDir: COMPOSE_DIRS.device, endpoints: attachedEndpoints(d, publisher), reconnectPeriodMs: 1000 },
   );
   // The service may still be starting: power-up retries with its backoff until it answers.
-  const outcome = await reveos.powerUp({ backoff: { maxAttempts: 30, maxMs: 2000 } });
+  const outcome = await reveos.powerUp({ backoff: { maxAttempts: 30, maxMs: 2000 }, onTransition: (t) => event('transition', { ...t }) });
   const validation = 'validation' in outcome ? outcome.validation : undefined;
   // stored: the certificate in the device's volume was valid at power-up, so it connected without provisioning.
   event('power-up', { identity: serial, address, state: outcome.state, path: outcome.path, stored: validation?.valid ?? false, reason: validation && !validation.valid ? validation.reason : undefined });

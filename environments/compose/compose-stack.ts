@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { describeLab, type StartedLab } from '../contract.ts';
-import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
+import { renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
 import { createCrl } from '../pki/crl.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf } from '../local/mosquitto-config.ts';
@@ -121,13 +121,6 @@ export async function composeInit(log: (line: string) => void): Promise<void> {
     jwk,
   };
   writeFileSync(`${COMPOSE_DIRS.provisioning}/compose-service.json`, JSON.stringify(settings), { mode: 0o600 });
-
-  // The managing application's certificate, issued by the lab CA for this PoC (the suite
-  // provisions it through the service; here it only has to subscribe).
-  const lumia = await authority.clientCertificate(config.broker.applicationIdentity, crlUrl(config.ca, COMPOSE_PORTS.stepCa));
-  writeFileSync(`${COMPOSE_DIRS.app}/local.crt`, lumia.certificateChainPem);
-  writeFileSync(`${COMPOSE_DIRS.app}/local.key`, lumia.privateKeyPem, { mode: 0o600 });
-  writeFileSync(`${COMPOSE_DIRS.app}/ca.crt`, authority.pki.root.certificatePem + '\n');
 
   // The trust anchors devices have from the factory, and the endpoints, in `ecm-lab up --json`'s shape.
   copyFileSync(files.rootCert, `${COMPOSE_DIRS.public}/root_ca.crt`);
