@@ -52,6 +52,8 @@ const KEEPER = fileURLToPath(new URL('./keeper-entry.js', import.meta.url));
 const sessionId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 /** A containers.conf the user chose; otherwise the lab writes its own into the runtime directory. */
 const userContainersConf = process.env.CONTAINERS_CONF || undefined;
+/** The engine the user chose; read once, because the lab sets DOCKER_HOST to its own socket for testcontainers. */
+const userDockerHost = process.env.DOCKER_HOST || undefined;
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
@@ -113,7 +115,7 @@ interface Current {
 let current: Promise<Current> | undefined;
 
 async function existingEndpoint(): Promise<{ dockerHost: string; cli: 'podman' | 'docker' } | undefined> {
-  const given = process.env.DOCKER_HOST;
+  const given = userDockerHost;
   if (given) {
     if (!(await ping({ dockerHost: given }))) throw new MissingEngineError(`DOCKER_HOST=${given} does not answer the engine API (GET /_ping)`);
     return { dockerHost: given, cli: (await engineVersion({ dockerHost: given })).kind };
