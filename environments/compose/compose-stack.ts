@@ -12,6 +12,7 @@
 // step-ca and Mosquitto run their own images on the files init wrote. Everything runs on the
 // host's network, on fixed loopback ports (COMPOSE_PORTS).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { describeLab, type StartedLab } from '../contract.ts';
@@ -104,7 +105,7 @@ export async function composeInit(log: (line: string) => void): Promise<void> {
         serverKey: `${m}/server.key`,
         aclFile: `${m}/acl`,
         crlFile: `${m}/crl.pem`,
-        dynamicSecurity: { plugin: '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', configFile: `${m}/dynamic-security.json` },
+        dynamicSecurity: { plugin: `/usr/lib/${os.arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/mosquitto_dynamic_security.so`, configFile: `${m}/dynamic-security.json` },
       },
       runAsUser: 'ecm',
       logFile: `${m}/mosquitto.log`,

@@ -66,6 +66,8 @@ class ContainerComponent implements RunningComponent {
   #exit: { code: number; description: string } | undefined;
   readonly #exited: Promise<void>;
   #stopping: Promise<void> | undefined;
+  readonly #beforeSignal: () => void;
+  readonly #stopGraceMs: number;
 
   constructor(
     private readonly engine: Engine,
@@ -84,9 +86,6 @@ class ContainerComponent implements RunningComponent {
       this.#exit = { code, description: code > 128 ? `killed by signal ${code - 128} (container ${container.getName()})` : `exited with code ${code} (container ${container.getName()})` };
     });
   }
-
-  readonly #beforeSignal: () => void;
-  readonly #stopGraceMs: number;
 
   get running(): boolean {
     return this.#exit === undefined;
