@@ -39,19 +39,36 @@ async function startService(): Promise<void> {
   log(`podman API service pid ${service.pid} on ${options.dockerHost}`);
 }
 
-let cleaning: Promise<void> | undefined;
-function cleanUp(reason: string): Promise<void> {
-  return (cleaning ??= (async () => {
-    log(`${reason}: removing the session's containers`);
+/**
+ * Removes the session's containers until none is listed (bounded): a container whose creation
+ * was still under way when the lab died appears only a moment later.
+ */
+async function removeSessionContainers(): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  let quietRounds = 0;
+  while (Date.now() < deadline) {
     try {
       const left = await listContainers(endpoint, `ecm-lab.session=${options.sessionId}`);
       for (const container of left) {
         await removeContainer(endpoint, container.Id);
         log(`removed ${container.Names.join(',')} (${container.Id.slice(0, 12)})`);
       }
+      quietRounds = left.length === 0 ? quietRounds + 1 : 0;
+      if (quietRounds >= 2) return true;
     } catch (err) {
-      log(`could not list or remove containers: ${(err as Error).message}`);
+      log(`could not list or remove containers (will retry): ${(err as Error).message}`);
     }
+    await delay(250);
+  }
+  return false;
+}
+
+let cleaning: Promise<void> | undefined;
+function cleanUp(reason: string): Promise<void> {
+  return (cleaning ??= (async () => {
+    log(`${reason}: removing the session's containers`);
+    const clean = await removeSessionContainers();
+    if (!clean) log('containers may be left: the next lab to start removes them (engine.ts reapOrphans)');
     if (service && service.exitCode === null) {
       const exited = once(service, 'exit');
       service.kill('SIGTERM');
@@ -61,8 +78,8 @@ function cleanUp(reason: string): Promise<void> {
       log('podman API service stopped');
     }
     if (options.podman) rmSync(options.podman.socket, { force: true });
-    // Its own log stays only if something went wrong; the lab has nothing else to read here.
-    rmSync(options.runtimeDir, { recursive: true, force: true });
+    // The runtime directory (socket, containers.conf, logs) stays only if something went wrong.
+    if (clean) rmSync(options.runtimeDir, { recursive: true, force: true });
   })());
 }
 
