@@ -6,8 +6,22 @@ import { doctorCommand } from './commands/doctor.ts';
 import { imagesBuildCommand } from './commands/images.ts';
 import { composeCommand } from './commands/compose.ts';
 import { loadCommand, reportMergeCommand, type LoadCliOptions } from './commands/load.ts';
+import { MAX_DEVICES } from './commands/load-options.ts';
+import { FAULT_KINDS } from '../simulators/fleet/faults.ts';
+import { EXECUTOR_KINDS } from '../simulators/load/executors.ts';
+import { SCENARIO_NAMES, SCENARIOS } from '../simulators/load/scenarios.ts';
 import { runCommand } from './commands/run.ts';
 import { upCommand } from './commands/up.ts';
+
+/** Every scenario with its default executor and one example (also in the README). */
+function scenarioHelp(): string {
+  const rows = Object.values(SCENARIOS).map((s) => {
+    const d = s.defaults;
+    const executor = s.executor === 'arrival-rate' ? `arrival-rate, ${d.devices} devices at ${d.rate}/s` : `${s.executor}, ${d.devices} devices over ${d.vus} VUs`;
+    return `  ${s.name}\n    ${s.measures}\n    default: ${executor}${d.durationMs ? `, steady state ${d.durationMs / 1000}s` : ''}\n    e.g. ${s.example}`;
+  });
+  return `\nScenarios:\n${rows.join('\n')}\n\nExecutors (as in k6): arrival-rate (open model: --rate, --max-concurrent), constant-vus (--vus loop for --vus-duration), iterations (--vus share --devices).\nExit codes: 0 thresholds met, 3 a threshold broken, 130 interrupted, 2 bad options.\n`;
+}
 
 const program = new Command('ecm-lab')
   .description('Test harness and simulation lab for certificate management of connected medical devices')
@@ -51,27 +65,37 @@ program
 
 program
   .command('load')
-  .description('run a fleet of simulated devices against a fresh local lab (or a running one, --lab); report under reports/perf/')
-  .option('--devices <n>', 'number of devices (1..100000)', '50')
-  .option('--mix <spec>', 'firmware mix, percentages summing to 100', '2.1:100')
-  .option('--rate <n>', 'device arrivals per second (1..1000)', '10')
-  .option('--duration <time>', 'steady state after the last arrival: every device publishes this long, e.g. 30s, 2m (at most 1h)', '30s')
-  .option('--qos <0|1>', 'telemetry QoS', '1')
-  .option('--interval <ms>', 'telemetry interval per device', '1000')
-  .option('--cert-lifetime <time>', 'operational certificate lifetime (renewals happen during the run when short)')
-  .option('--segment <i/n>', 'run segment i of n: a disjoint share of the devices, their addresses and the arrival rate', '1/1')
+  .description('run a named load scenario against a fresh local lab (or a running one, --lab); report under reports/perf/')
+  .addHelpText('after', scenarioHelp())
+  .option('--scenario <name>', `what to load: ${SCENARIO_NAMES.join(', ')}`, 'full-flow')
+  .option('--executor <kind>', `how iterations start: ${EXECUTOR_KINDS.join(', ')} (default: the scenario's)`)
+  .option('--devices <n>', `devices, one identity and certificate each = iterations (1..${MAX_DEVICES}; default: the scenario's)`)
+  .option('--rate <n>', 'arrival-rate: devices arriving per second, whole run (at most 1000)')
+  .option('--max-concurrent <n>', 'arrival-rate: iterations running at once, at most (k6 maxVUs)')
+  .option('--vus <n>', 'constant-vus, iterations: virtual users, whole run')
+  .option('--vus-duration <time>', 'constant-vus: how long the VUs loop (default 30s)')
+  .option('--max-duration <time>', 'arrival-rate, iterations: no iteration starts after this (at most 1h)')
+  .option('--graceful-stop <time>', 'how long running iterations may take after the executor ends; then they are abandoned and counted as timeouts', '2m')
+  .option('--duration <time>', 'fleet scenarios: steady state after the last device came up, e.g. 30s, 2m (at most 1h)')
+  .option('--mix <spec>', 'fleet scenarios: firmware mix, percentages summing to 100 (default 2.1:100)')
+  .option('--qos <0|1>', 'fleet scenarios: telemetry QoS (default 1)')
+  .option('--interval <ms>', 'fleet scenarios: telemetry interval per device')
+  .option('--cert-lifetime <time>', 'full-flow: operational certificate lifetime (renewals happen during the run when short)')
+  .option('--certificates <how>', "full-flow: 'issued' runs the mqtt-publish scenario (certificates straight from the lab CA)")
+  .option('--target <where>', "x5c-sign: 'service' (the CA URL devices use, default) or 'step-ca' (step-ca itself)")
+  .option('--segment <i/n>', 'run segment i of n: a disjoint share of the devices, their addresses, the rate and the VUs', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
-  .option('--max-concurrent <n>', 'devices provisioning at the same time, at most', '50')
-  .option('--certificates <how>', "'provisioned' (ACME + X5C per device) or 'issued' (straight from the lab CA, for MQTT at scale)", 'provisioned')
-  .option('--workers <n>', 'worker threads the devices are spread over (1 = the main thread)', '1')
-  .option('--max-provisioning-p99 <ms>', 'threshold: provisioning p99 (NFR-PERF-001)', '30000')
+  .option('--workers <n>', 'fleet scenarios: worker threads the devices are spread over (1 = the main thread)', '1')
+  .option('--max-provisioning-p99 <ms>', 'threshold: p99 of obtaining a certificate (full-flow, bootstrap-endpoint, x5c-sign; NFR-PERF-001)', '30000')
+  .option('--max-connect-p99 <ms>', 'threshold: MQTT connect p99 (mqtt scenarios)', '10000')
   .option('--max-delivery-p99 <ms>', 'threshold: MQTT delivery p99 (NFR-PERF-002)', '1000')
-  .option('--no-baselines', 'skip the baselines (step-ca signing, Mosquitto clients)')
-  .option('--baseline-signs <n>', 'signatures in the step-ca baseline', '100')
+  .option('--no-baselines', "skip the same-run baselines (step-ca signing, the CA's own limit, Mosquitto clients, handshakes)")
+  .option('--baseline-signs <n>', 'signatures in the step-ca signing baseline', '100')
+  .option('--baseline-flows <n>', "devices in the CA's-own-limit baseline (ACME + X5C at step-ca alone)", '50')
   .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')
   .option('--baseline-handshakes <n>', 'mutual-TLS connections in the handshake CPU baseline', '100')
-  .option('--faults <kinds>', 'restart components during the run: ca-restart,broker-restart,provisioning-restart,device-restart')
-  .option('--lab <file>', 'attach to a running lab instead of starting one: the JSON of `ecm-lab up --json --serve-challenges` (segments of one fleet can share it)')
+  .option('--faults <kinds>', `fleet scenarios: ${FAULT_KINDS.join(',')}`)
+  .option('--lab <file>', 'attach to a running lab instead of starting one: the JSON of `ecm-lab up --json --serve-challenges` (full-flow and bootstrap-endpoint; segments can share it)')
   .option('--out <dir>', 'report root', 'reports/perf')
   .option('--run-id <id>', 'name of the report directory')
   .action(async (opts: LoadCliOptions) => {

@@ -7,6 +7,7 @@ import type { PerfSummary } from '../../simulators/fleet/perf-summary.ts';
 import { loadCommand, type LoadCliOptions } from './load.ts';
 
 export const STANDARD_PROFILE: LoadCliOptions = {
+  scenario: 'full-flow',
   devices: '100',
   mix: '2.1:70,2.0:20,1.4:10',
   rate: '4',
@@ -17,11 +18,13 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   seed: '1',
   maxConcurrent: '50',
   workers: '1',
-  certificates: 'provisioned',
+  gracefulStop: '2m',
   maxProvisioningP99: '30000',
   maxDeliveryP99: '1000',
+  maxConnectP99: '10000',
   baselines: true,
   baselineSigns: '200',
+  baselineFlows: '100',
   baselineMessages: '50000',
   baselineHandshakes: '300',
   out: 'reports/perf',
@@ -48,14 +51,16 @@ export function benchmarkMarkdown(s: PerfSummary, command: string): string {
     ...(['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack'] as const).map((p) =>
       row(`phase ${p} p50 / p99`, `${s.provisioning.phases[p].p50} / ${s.provisioning.phases[p].p99} ms`),
     ),
-    row('devices provisioned per second (arrival rate ' + s.config.ratePerSecond + '/s)', `${s.provisioning.devicesPerSec}`),
+    row('devices provisioned per second (arrival rate ' + s.config.executor.ratePerSecond + '/s)', `${s.provisioning.devicesPerSec}`),
     row(`MQTT QoS ${s.mqtt.qos} messages sent / received / lost`, `${s.mqtt.messages.sent} / ${s.mqtt.messages.received} / ${s.mqtt.messages.lost}`),
     row('delivery latency p50 / p99', `${s.mqtt.deliveryLatencyMs.p50} / ${s.mqtt.deliveryLatencyMs.p99} ms`),
     row('baseline: step-ca signing alone', b.caSigning ? `${b.caSigning.perSec}/s at concurrency ${b.caSigning.concurrency}, p50 ${b.caSigning.latencyMs.p50} ms, ${b.caSigning.stepCaCpuMsPerCert} ms step-ca CPU per certificate` : 'n/a'),
+    row("baseline: the CA's own limit (ACME + X5C at step-ca alone, pre-made keys and CSRs)", b.caFlow ? `${b.caFlow.perSec} devices/s at concurrency ${b.caFlow.concurrency}, p50 ${b.caFlow.latencyMs.p50} ms; CPU per device step-ca ${b.caFlow.stepCaCpuMsPerDevice} / service (webhooks) ${b.caFlow.provisioningServiceCpuMsPerDevice} / lab client ${b.caFlow.labCpuMsPerDevice} ms; step-ca's CPU alone would allow ${b.caFlow.cpuBoundPerSec}/s` : 'n/a'),
     row('baseline: Mosquitto clients (QoS 0)', b.mosquittoClients ? `${b.mosquittoClients.perSec} msg/s` : 'n/a'),
     row('lab clients, same messages (QoS 0)', b.labClients ? `${b.labClients.perSec} msg/s` : 'n/a'),
     row('baseline: CPU per mutual-TLS MQTT connection, lab client (mqtt.js) / broker', b.handshakes ? `${b.handshakes.labCpuMsPerHandshake} / ${b.handshakes.brokerCpuMsPerHandshake} ms (${b.handshakes.connections} distinct certificates, ${b.handshakes.perSec}/s, CONNACK p50 ${b.handshakes.latencyMs.p50} ms)` : 'n/a'),
-    row('CPU per provisioned device: lab / step-ca / provisioning service', `${s.cpu.labMsPerDevice} / ${s.cpu.stepCaMsPerDevice} / ${s.cpu.provisioningServiceMsPerDevice ?? 'n/a'} ms`),
+    row('CPU per provisioned device: lab / step-ca (both authorities) / provisioning service / Mosquitto', `${s.cpu.labMsPerDevice} / ${s.cpu.stepCaMsPerDevice} / ${s.cpu.provisioningServiceMsPerDevice} / ${s.cpu.mosquittoMsPerDevice} ms`),
+    ...(s.inventory ? [row('inventory / certificates both step-ca logged as issued', `${s.inventory.inventory} / ${s.inventory.issuedOnLogs} (${s.inventory.notInInventory} missing; ${s.inventory.notOnLogs} bootstrap credentials the signing baseline made itself)`)] : []),
     ...Object.entries(s.ratios).map(([k, v]) => row(`ratio ${k}`, String(v ?? 'n/a'))),
     row('thresholds', s.thresholds.map((t) => `${t.name} ${t.ok ? 'met' : 'BROKEN'}`).join(', ')),
     END,
@@ -71,7 +76,7 @@ export async function benchCommand(global: { config?: string }): Promise<void> {
     return;
   }
   const p = STANDARD_PROFILE;
-  const command = `npm run bench   # = ecm-lab load --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-messages ${p.baselineMessages} --baseline-handshakes ${p.baselineHandshakes}`;
+  const command = `npm run bench   # = ecm-lab load --scenario ${p.scenario} --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-flows ${p.baselineFlows} --baseline-messages ${p.baselineMessages} --baseline-handshakes ${p.baselineHandshakes}`;
   const file = path.join(repoRoot, 'BENCHMARKS.md');
   const text = readFileSync(file, 'utf8');
   const start = text.indexOf(START);

@@ -1,6 +1,6 @@
 // Certificate inventory of the provisioning service (seeds 002/003): which certificate was issued
 // to which device, and whether it is still good. SQLite so it survives a service restart.
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { normalizeSerial as normalizeHex } from '../../x509/certificates.ts';
 import { x509 } from '../../x509/x509.ts';
@@ -174,12 +174,15 @@ export class Inventory {
    */
   /** `deviceId` defaults to the certificate's CN. */
   record(certificate: string | Uint8Array | x509.X509Certificate, meta: { deviceId?: string; kind: CertificateKind; via?: string }): CertificateRecord {
-    const cert =
-      certificate instanceof x509.X509Certificate ? certificate
-      : typeof certificate === 'string' ? new x509.X509Certificate(certificate)
-      : new x509.X509Certificate(new Uint8Array(certificate));
-    const serial = normalizeSerial(cert.serialNumber);
-    const sha256 = createHash('sha256').update(new Uint8Array(cert.rawData)).digest('hex');
+    // Every certificate arrives twice (the service forwards it, and step-ca logs it): the known
+    // ones are recognised by Node's native parser alone; the full parse (a fifth of the
+    // service's CPU at the fleet's knee, profile in BENCHMARKS.md) is for the new ones.
+    const native =
+      certificate instanceof x509.X509Certificate ? new X509Certificate(Buffer.from(certificate.rawData))
+      : typeof certificate === 'string' ? new X509Certificate(certificate)
+      : new X509Certificate(Buffer.from(certificate));
+    const serial = normalizeSerial(native.serialNumber);
+    const sha256 = createHash('sha256').update(native.raw).digest('hex');
     return this.#db.transaction(() => {
       const existing = this.get(serial);
       if (existing) {
@@ -188,6 +191,7 @@ export class Inventory {
         }
         return existing;
       }
+      const cert = certificate instanceof x509.X509Certificate ? certificate : new x509.X509Certificate(new Uint8Array(native.raw));
       const deviceId = meta.deviceId ?? cert.subjectName.getField('CN')[0] ?? cert.subject;
       this.#sql.insert.run(serial, deviceId, cert.subject, cert.issuer, cert.notBefore.toISOString(), cert.notAfter.toISOString(),
           sha256, meta.kind, meta.via ?? null, this.#now().toISOString(), cert.toString('pem'));

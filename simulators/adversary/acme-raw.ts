@@ -1,6 +1,7 @@
 // A minimal ACME client (RFC 8555) that builds every JWS itself and keeps each signed request,
 // so a scenario can replay it byte for byte or tamper with it. acme-client hides the JWS; an
 // attacker who captured a device's traffic would not.
+import type https from 'node:https';
 import * as jose from 'jose';
 import { request, type HttpResponse } from '../../net/https-client.ts';
 import { waitFor } from '../../environments/wait.ts';
@@ -42,6 +43,12 @@ export interface RawAcmeOptions {
   trustedCaPem: string;
   /** The client's own loopback address: source of every request. */
   localAddress: string;
+  /** A keep-alive agent (one connection for the whole flow, as a device keeps it); a fresh connection per request otherwise. */
+  agent?: https.Agent;
+  /** An account key made beforehand (the CA-limit baseline pre-makes everything it can). */
+  accountKey?: { privateKey: CryptoKey; jwk: jose.JWK };
+  /** How often to poll an authorization or order that is not yet valid. */
+  pollIntervalMs?: number;
 }
 
 function answer(res: HttpResponse): AcmeAnswer {
@@ -83,6 +90,8 @@ export class RawAcmeClient {
 
   constructor(options: RawAcmeOptions) {
     this.options = options;
+    this.key = options.accountKey?.privateKey;
+    this.jwk = options.accountKey?.jwk;
   }
 
   private http(url: string, init: { method: string; body?: string }): Promise<HttpResponse> {
@@ -92,6 +101,7 @@ export class RawAcmeClient {
       body: init.body,
       ca: this.options.trustedCaPem,
       localAddress: this.options.localAddress,
+      agent: this.options.agent,
     });
   }
 
@@ -184,7 +194,7 @@ export class RawAcmeClient {
             if (status === 'invalid') throw new Error(`authorization of ${address} became invalid`);
             return status === 'valid';
           },
-          { timeoutMs: 10_000, intervalMs: 100 },
+          { timeoutMs: 10_000, intervalMs: this.options.pollIntervalMs ?? 100 },
         );
       } finally {
         responder.remove(challenge.token);
@@ -210,7 +220,15 @@ export class RawAcmeClient {
         if (order.status === 'invalid') throw new Error(`order ${orderUrl} became invalid`);
         return order.status === 'valid' ? order.certificate : undefined;
       },
-      { timeoutMs: 10_000, intervalMs: 100 },
+      { timeoutMs: 10_000, intervalMs: this.options.pollIntervalMs ?? 100 },
     );
+  }
+
+  /** Finalizes with a CSR made beforehand, waits for the order and downloads the certificate chain (PEM). */
+  async finalizeAndDownload(order: { orderUrl: string; finalize: string }, csrPem: string): Promise<string> {
+    const der = Buffer.from(x509.PemConverter.decodeFirst(csrPem));
+    RawAcmeClient.expect('finalize', await this.post(order.finalize, { csr: der.toString('base64url') }), 200);
+    const certificate = await this.certificateUrl(order.orderUrl);
+    return RawAcmeClient.expect('certificate', await this.post(certificate, undefined), 200).text;
   }
 }

@@ -336,6 +336,16 @@ export class CertificateClient {
     return this.mqtt;
   }
 
+  /**
+   * Ends the session at once and stops reconnecting, without waiting for in-flight messages or a
+   * closed socket (a revoked client may be offline, where mqtt.js would wait for ever).
+   */
+  dropSession(): void {
+    const client = this.mqtt;
+    this.mqtt = undefined;
+    client?.end(true);
+  }
+
   async disconnect(): Promise<void> {
     const client = this.mqtt;
     this.mqtt = undefined;

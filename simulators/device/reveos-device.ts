@@ -47,6 +47,7 @@ export class ReveosDevice extends CertificateClient {
   /** Commands answered, in order, for scenarios that check the application reached the device. */
   readonly commandsHandled: CommandMessage[] = [];
   private seq = 0;
+  private acked = 0;
   private telemetryLoop: { stop: AbortController; done: Promise<void> } | undefined;
 
   constructor(
@@ -61,6 +62,8 @@ export class ReveosDevice extends CertificateClient {
     this.identity = identity;
     this.topicRoot = options.topicRoot ?? 'reveos';
     this.seq = options.lastSeq ?? 0;
+    // A restarted device's counter was acknowledged before it went down (it stopped cleanly).
+    this.acked = this.seq;
   }
 
   /** Devices below the minimum firmware take the legacy path: no certificate at all. */
@@ -78,6 +81,11 @@ export class ReveosDevice extends CertificateClient {
   /** The last sequence number sent; the application checks it received 1..lastSeq. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** The highest sequence number the broker acknowledged (QoS 1) or took (QoS 0). */
+  get acknowledgedSeq(): number {
+    return this.acked;
   }
 
   protected override async onConnected(client: MqttClient): Promise<void> {
@@ -117,6 +125,7 @@ export class ReveosDevice extends CertificateClient {
       readings,
     };
     await client.publishAsync(this.telemetryTopic, JSON.stringify(message), { qos });
+    this.acked = Math.max(this.acked, message.seq);
     return message;
   }
 
@@ -139,6 +148,21 @@ export class ReveosDevice extends CertificateClient {
     if (!loop) return;
     loop.stop.abort();
     await loop.done;
+  }
+
+  /**
+   * Its certificate was revoked: no more telemetry and no session. A message in flight can never
+   * be acknowledged (mqtt.js keeps it for a reconnect that will not come), so the telemetry loop
+   * is abandoned, not awaited. Returns the last sequence number the broker acknowledged.
+   */
+  retire(): number {
+    const loop = this.telemetryLoop;
+    loop?.stop.abort();
+    this.telemetryLoop = undefined;
+    // Should mqtt.js fail the abandoned message after all, that is logged, never unhandled.
+    loop?.done.catch((err: unknown) => this.log.write('telemetry-abandoned', { cause: err instanceof Error ? err.message : String(err) }));
+    this.dropSession();
+    return this.acked;
   }
 
   override async disconnect(): Promise<void> {

@@ -1,5 +1,5 @@
 // The devices of a fleet run, behind one interface whether they live in this thread
-// (LocalDevicePool) or are spread over worker threads (WorkerDevicePool, device-workers.ts).
+// (LocalDevicePool) or are spread over worker threads (WorkerDevicePool, device-worker.ts).
 // The pool runs each device's own workflow; the fleet runner only launches, counts and stops.
 import path from 'node:path';
 import type { KeyAlgorithm } from '../../environments/config.ts';
@@ -12,7 +12,9 @@ import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import { ReveosDevice } from '../device/reveos-device.ts';
 import { loopbackAddress } from '../client/addresses.ts';
+import { inspectCertificate } from '../../x509/certificates.ts';
 import type { LabEndpoints } from '../client/lab-endpoints.ts';
+import { waitFor } from '../../environments/wait.ts';
 
 /** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
 export const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };
@@ -27,6 +29,8 @@ export interface DevicePoolSpec {
   storeRoot: string;
   qos: 0 | 1;
   telemetryIntervalMs: number;
+  /** Connected devices publish telemetry, or only hold their session (a connect storm). */
+  operate: 'telemetry' | 'hold';
   certLifetimeSeconds?: number;
   /**
    * MQTT-scale runs: devices get their certificate straight from the lab's issuing CA instead of
@@ -51,15 +55,45 @@ export type DevicePoolEvent =
   | { type: 'failed'; deviceId: string; cause: string }
   | { type: 'renewed'; deviceId: string; ms: number };
 
+/** What the pool knows of each device at the end of a run. */
+export interface DeviceTally {
+  /** The last sequence number that counts: the last sent, or for a retired device the last acknowledged. */
+  lastSeq: number;
+  /** When (epoch ms) the broker or the network closed its connection, not the device itself. */
+  unexpectedDisconnects: number[];
+}
+
+export interface PoolTally {
+  devices: Record<string, DeviceTally>;
+  errors: string[];
+}
+
+/** A device taken off the fleet because its certificate was revoked. */
+export interface RetiredDevice {
+  /** The last sequence number the broker acknowledged: what the application may expect. */
+  acknowledged: number;
+  /** The last one it sent: those above `acknowledged` are excluded from the accounting. */
+  sent: number;
+}
+
 export interface DevicePool {
-  launch(identity: DeviceIdentity, globalIndex: number): void;
+  /** `--certificates issued`: the device's certificate from the lab CA, before the run is measured. */
+  prepare(identity: DeviceIdentity, globalIndex: number): Promise<void>;
+  /** Brings a device up; resolves once it is connected, rejects with the cause when it gave up (the event says so too). */
+  launch(identity: DeviceIdentity, globalIndex: number): Promise<void>;
   /** Messages published so far (at most a fraction of a second old for worker pools). */
   sent(): number;
   connectedIds(): Promise<string[]>;
   /** A tenth of the connected devices (at least one) restart their process; resolves with their ids once back. */
   restartSome(): Promise<string[]>;
-  /** Stops telemetry and renewals, disconnects, and returns each device's last sequence number. */
-  stop(): Promise<Record<string, number>>;
+  /** Serial numbers (hex) of these devices' operational certificates. */
+  operationalSerials(ids: string[]): Promise<Record<string, string>>;
+  /** Resolves with the epoch ms at which the broker closed the device's connection after `sinceEpochMs`. */
+  disconnectedAfter(id: string, sinceEpochMs: number, timeoutMs: number): Promise<number>;
+  /** Takes revoked devices off the fleet: no telemetry, no reconnects. */
+  retire(ids: string[]): Promise<Record<string, RetiredDevice>>;
+  /** Stops telemetry and renewals, disconnects, and tallies each device; `errors`: causes of disconnects that failed. */
+  stop(): Promise<PoolTally>;
 }
 
 /** An error's cause as a short, stable label for "errors by cause". */
@@ -70,8 +104,12 @@ export function causeOf(error: unknown): string {
   return `${e?.name ?? 'Error'}: ${short}`;
 }
 
+/** performance.now() of this thread as epoch milliseconds, comparable across threads. */
+const epoch = (t: number) => performance.timeOrigin + t;
+
 export class LocalDevicePool implements DevicePool {
-  private readonly devices: ReveosDevice[] = [];
+  private readonly devices = new Map<string, ReveosDevice>();
+  private readonly retired = new Map<string, RetiredDevice>();
   private readonly renewalLoops: Promise<void>[] = [];
   private readonly stopping = new AbortController();
 
@@ -93,6 +131,12 @@ export class LocalDevicePool implements DevicePool {
     });
   }
 
+  private device(identity: DeviceIdentity, globalIndex: number): ReveosDevice {
+    let device = this.devices.get(identity.deviceId);
+    if (!device) this.devices.set(identity.deviceId, (device = this.create(identity, loopbackAddress(globalIndex))));
+    return device;
+  }
+
   /** The device's own power-up workflow: validation, ACME, X5C, connect, with retries and backoff. */
   private async bringUp(device: ReveosDevice): Promise<boolean> {
     const outcome = await device.powerUp({ backoff: FLEET_BACKOFF, lifetimeSeconds: this.spec.certLifetimeSeconds });
@@ -100,50 +144,47 @@ export class LocalDevicePool implements DevicePool {
     return 'attempts' in outcome && Object.values(outcome.attempts).some((a) => a.refusals + a.errors > 0);
   }
 
-  launch(identity: DeviceIdentity, globalIndex: number): void {
-    const device = this.create(identity, loopbackAddress(globalIndex));
-    this.devices.push(device);
-    void this.run(device);
-  }
-
   private issuer: Promise<Issuer> | undefined;
 
   /** A client-only certificate from the lab CA, as the X5C template would make it. */
-  private async issueDirectly(device: ReveosDevice): Promise<void> {
-    const spec = this.spec.directIssuer!;
+  async prepare(identity: DeviceIdentity, globalIndex: number): Promise<void> {
+    const spec = this.spec.directIssuer;
+    if (!spec) return;
     this.issuer ??= (async () => {
       const certificate = new x509.X509Certificate(spec.certificatePem);
       const publicKey = await certificate.publicKey.export();
       return { certificate, keys: { privateKey: await importPrivateKeyPem(spec.privateKeyPem, spec.algorithm), publicKey }, algorithm: spec.algorithm };
     })();
-    const id = device.identity.deviceId;
+    const device = this.device(identity, globalIndex);
+    const id = identity.deviceId;
     const leaf = await issueLeaf(await this.issuer, { commonName: id, uris: [deviceSan(id)], extendedKeyUsages: ['clientAuth'], crlDistributionPoints: [spec.crlUrl] });
     device.store.saveCaCertificate(spec.rootPem);
     device.store.saveOperational({ certificateChainPem: `${leaf.certificatePem}\n${spec.certificatePem}\n`, privateKeyPem: leaf.privateKeyPem });
-    await device.connect();
   }
 
-  private async run(device: ReveosDevice): Promise<void> {
+  async launch(identity: DeviceIdentity, globalIndex: number): Promise<void> {
+    const device = this.device(identity, globalIndex);
     const started = performance.now();
     let retried = false;
     try {
-      if (this.spec.directIssuer) await this.issueDirectly(device);
+      // Issued certificates were stored by prepare(): the device only connects.
+      if (this.spec.directIssuer) await device.connect();
       else retried = await this.bringUp(device);
     } catch (error) {
       this.emit({ type: 'failed', deviceId: device.identity.deviceId, cause: causeOf(error) });
-      return;
+      throw error;
     }
-    this.emit({ type: 'provisioned', deviceId: device.identity.deviceId, timings: { ...device.timings }, totalMs: performance.now() - started, retried, at: performance.timeOrigin + performance.now() });
+    this.emit({ type: 'provisioned', deviceId: device.identity.deviceId, timings: { ...device.timings }, totalMs: performance.now() - started, retried, at: epoch(performance.now()) });
     this.startOperation(device);
   }
 
   private startOperation(device: ReveosDevice): void {
-    device.startTelemetry(this.spec.telemetryIntervalMs, this.spec.qos);
+    if (this.spec.operate === 'telemetry') device.startTelemetry(this.spec.telemetryIntervalMs, this.spec.qos);
     if (!this.spec.certLifetimeSeconds) return;
     this.renewalLoops.push(
       (async () => {
         // Renew at 2/3 of each lifetime until the run ends; each renewal moves the session.
-        while (!this.stopping.signal.aborted) {
+        while (!this.stopping.signal.aborted && !this.retired.has(device.identity.deviceId)) {
           try {
             await device.renewWhenDue(undefined, this.stopping.signal);
           } catch (error) {
@@ -156,25 +197,31 @@ export class LocalDevicePool implements DevicePool {
     );
   }
 
+  private live(): ReveosDevice[] {
+    return [...this.devices.values()].filter((d) => !this.retired.has(d.identity.deviceId));
+  }
+
   sent(): number {
-    return this.devices.reduce((sum, d) => sum + d.lastSeq, 0);
+    let sum = 0;
+    for (const d of this.devices.values()) sum += this.retired.get(d.identity.deviceId)?.acknowledged ?? d.lastSeq;
+    return sum;
   }
 
   async connectedIds(): Promise<string[]> {
-    return this.devices.filter((d) => d.connected).map((d) => d.identity.deviceId);
+    return this.live().filter((d) => d.connected).map((d) => d.identity.deviceId);
   }
 
   async restartSome(): Promise<string[]> {
     // A new object on the same store, with its persisted telemetry counter, through the full
     // power-up workflow: what a device whose process restarted does.
-    const connected = this.devices.filter((d) => d.connected);
+    const connected = this.live().filter((d) => d.connected);
     const count = Math.min(connected.length, Math.max(1, Math.ceil(connected.length / 10)));
     const victims = Array.from({ length: count }, (_, i) => connected[Math.floor((i * connected.length) / count)]!);
     const back = await Promise.all(
       victims.map(async (old) => {
         await old.disconnect();
         const restarted = this.create(old.identity, old.address, old.lastSeq);
-        this.devices[this.devices.indexOf(old)] = restarted;
+        this.devices.set(old.identity.deviceId, restarted);
         try {
           await this.bringUp(restarted);
         } catch (error) {
@@ -188,12 +235,51 @@ export class LocalDevicePool implements DevicePool {
     return back.filter((id): id is string => id !== undefined);
   }
 
-  async stop(): Promise<Record<string, number>> {
+  private known(id: string): ReveosDevice {
+    const device = this.devices.get(id);
+    if (!device) throw new Error(`no device ${id} in this pool`);
+    return device;
+  }
+
+  async operationalSerials(ids: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const id of ids) {
+      const operational = this.devices.get(id)?.store.loadOperational();
+      if (operational) out[id] = inspectCertificate(operational.certificateChainPem).serialNumber;
+    }
+    return out;
+  }
+
+  async disconnectedAfter(id: string, sinceEpochMs: number, timeoutMs: number): Promise<number> {
+    const device = this.known(id);
+    // The close is timed by the device's own close handler; this only finds that record.
+    const closedAt = await waitFor(`the broker to close ${id}'s connection`, () => device.disconnectedAt.map(epoch).find((t) => t >= sinceEpochMs), { timeoutMs, intervalMs: 5 });
+    return closedAt;
+  }
+
+  async retire(ids: string[]): Promise<Record<string, RetiredDevice>> {
+    const out: Record<string, RetiredDevice> = {};
+    for (const id of ids) {
+      const device = this.known(id);
+      const retired = { sent: device.lastSeq, acknowledged: device.retire() };
+      this.retired.set(id, retired);
+      out[id] = retired;
+    }
+    return out;
+  }
+
+  async stop(): Promise<PoolTally> {
     this.stopping.abort();
-    await Promise.all(this.devices.map((d) => d.stopTelemetry()));
+    const live = this.live();
+    await Promise.all(live.map((d) => d.stopTelemetry()));
     await Promise.all(this.renewalLoops);
-    const lastSeq = Object.fromEntries(this.devices.map((d) => [d.identity.deviceId, d.lastSeq]));
-    await Promise.allSettled(this.devices.map((d) => d.disconnect()));
-    return lastSeq;
+    const tally = Object.fromEntries(
+      [...this.devices.values()].map((d) => [
+        d.identity.deviceId,
+        { lastSeq: this.retired.get(d.identity.deviceId)?.acknowledged ?? d.lastSeq, unexpectedDisconnects: d.disconnectedAt.map(epoch) },
+      ]),
+    );
+    const closed = await Promise.allSettled(live.map((d) => d.disconnect()));
+    return { devices: tally, errors: closed.flatMap((c) => (c.status === 'rejected' ? [`disconnect: ${causeOf(c.reason)}`] : [])) };
   }
 }

@@ -7,10 +7,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
+import type { Issuer } from '../../environments/pki/certificate-authority.ts';
 import { isChallengeToken, type ChallengePublisher } from '../acme/http01-responder.ts';
 import type { LabEndpoints } from '../client/lab-endpoints.ts';
+import type { RolePids } from './cpu-meter.ts';
 import type { DirectIssuer } from './device-pool.ts';
-import type { FaultKind } from './faults.ts';
+import type { RestartKind } from './faults.ts';
 
 export interface FleetLab {
   id: string;
@@ -19,14 +21,25 @@ export interface FleetLab {
   /** The devices' private stores (keys): a directory only this run uses. */
   storeRoot: string;
   admin: { url: string; token: string };
-  /** Component processes whose CPU is measured; 0 where it cannot be (not on this machine). */
-  pids(): { stepCa: number; mosquitto: number; provisioningService: number };
+  /**
+   * Component processes whose CPU is measured, by role: step-ca is both authorities (the
+   * operational and the bootstrap one); 0 where a process cannot be measured (not on this machine).
+   */
+  pids(): RolePids;
+  /** The request logs of both step-ca authorities, where each logs every certificate it issues. */
+  issuanceLogs: string[];
   /**
    * Only a lab this command started: restarting components, issuing certificates with its CA.
    * Without it the lab is shared with other runs, so provisioning is never turned off at the end
    * (another segment may still be arriving).
    */
-  owned?: { restart(kind: Exclude<FaultKind, 'device-restart'>): Promise<void>; directIssuer: DirectIssuer };
+  owned?: {
+    restart(kind: RestartKind): Promise<void>;
+    /** The operational intermediate, as PEMs a worker thread can take. */
+    directIssuer: DirectIssuer;
+    /** The bootstrap intermediate: per-device bootstrap credentials for the x5c-sign scenario. */
+    bootstrapIssuer: Issuer;
+  };
   /** Removes what the run created (the attached run's store directory). */
   cleanup(): void;
 }
@@ -37,7 +50,8 @@ export function ownedFleetLab(lab: StartedLocalLab): FleetLab {
     logDir: path.dirname(lab.logs['step-ca']!),
     storeRoot: path.join(lab.workDir, 'fleet'),
     admin: { url: lab.provisioning.url, token: lab.provisioning.adminToken },
-    pids: () => ({ stepCa: lab.stepCa.pid, mosquitto: lab.mosquitto.pid, provisioningService: lab.provisioningService.pid }),
+    pids: () => ({ stepCa: [lab.stepCa.pid, lab.bootstrapStepCa.pid], mosquitto: [lab.mosquitto.pid], provisioningService: [lab.provisioningService.pid] }),
+    issuanceLogs: [lab.stepCa.logFile, lab.bootstrapStepCa.logFile],
     owned: {
       async restart(kind) {
         if (kind === 'ca-restart') await lab.stepCa.restart();
@@ -51,6 +65,7 @@ export function ownedFleetLab(lab: StartedLocalLab): FleetLab {
         algorithm: lab.pki.intermediate.algorithm,
         crlUrl: crlUrl(lab.config.ca, lab.stepCa.port),
       },
+      bootstrapIssuer: lab.pki.bootstrapIntermediate,
     },
     cleanup: () => undefined, // the lab's work directory goes with the lab
   };
@@ -118,7 +133,12 @@ export function attachedFleetLab(d: LabDescription, segmentName: string): FleetL
     logDir: path.dirname(d.logs['step-ca'] ?? path.join(storeRoot, 'step-ca.log')),
     storeRoot,
     admin: { url: d.provisioning.url, token: d.provisioning.adminToken },
-    pids: () => ({ stepCa: labProcessPid(d, 'step-ca'), mosquitto: labProcessPid(d, 'mosquitto'), provisioningService: labProcessPid(d, 'provisioning-service') }),
+    pids: () => ({
+      stepCa: [labProcessPid(d, 'step-ca'), labProcessPid(d, 'bootstrap-ca')],
+      mosquitto: [labProcessPid(d, 'mosquitto')],
+      provisioningService: [labProcessPid(d, 'provisioning-service')],
+    }),
+    issuanceLogs: ['step-ca', 'bootstrap-ca'].flatMap((name) => (d.logs[name] ? [d.logs[name]] : [])),
     cleanup: () => rmSync(storeRoot, { recursive: true, force: true }),
   };
 }

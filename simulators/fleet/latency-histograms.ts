@@ -18,6 +18,10 @@ export const PHASES = [
   'recovery',
   /** From the admin API's revocation request to the broker closing that device's connection. */
   'revocationToDisconnect',
+  /** The bootstrap-endpoint scenario: one CSR to one bootstrap credential over plain HTTP. */
+  'bootstrapEndpoint',
+  /** The CA's own limit: one device's whole ACME + X5C flow served by step-ca alone. */
+  'caFlow',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 

@@ -1,15 +1,40 @@
-// summary.json of a fleet run: stable key names (documented in README "Performance report"),
-// thresholds from seed 001, baselines measured in the same run and the ratios against them.
+// summary.json of a load run: stable key names (documented in README "Performance report"),
+// what was measured (counts, HDR histograms, CPU milliseconds), and what is derived from it
+// (latency summaries, rates, ratios against the same-run baselines, thresholds). Merges re-derive
+// from the measured part, so a merged report is computed exactly as a single one.
 import os from 'node:os';
-import type { FaultRecord } from './faults.ts';
-import type { FleetOptions, FleetResult, TimelinePoint } from './fleet-run.ts';
+import type { FirmwareMix } from '../device/identity.ts';
+import type { ExecutorStats } from '../load/executors.ts';
+import type { ExecutorPlan } from '../load/plan.ts';
+import { SCENARIOS, type ScenarioName } from '../load/scenarios.ts';
+import type { FaultKind, FaultRecord, RevocationRecord } from './faults.ts';
+import type { TimelinePoint } from './fleet-metrics.ts';
+import type { InventoryCheck } from './inventory-check.ts';
 import { LatencyHistograms, PHASES, type LatencySummaryMs, type Phase } from './latency-histograms.ts';
+import { evaluateThresholds, type ThresholdResult } from './perf-thresholds.ts';
+import type { Segment } from './segment.ts';
 
-export const SUMMARY_SCHEMA = 'ecm-lab/perf-summary@1';
+/** @2: scenarios and executors; step-ca's CPU is both authorities'; inventory and revocation checks. */
+export const SUMMARY_SCHEMA = 'ecm-lab/perf-summary@2';
 
 export interface Baselines {
   /** step-ca signing alone: pre-made CSRs and tokens, N requests at a fixed concurrency. */
   caSigning?: { requests: number; concurrency: number; perSec: number; latencyMs: LatencySummaryMs; stepCaCpuMsPerCert: number };
+  /**
+   * The CA's own limit: step-ca alone serves each device's whole ACME + X5C flow (both
+   * authorities, their webhooks included) from pre-made keys and CSRs, at a fixed concurrency.
+   */
+  caFlow?: {
+    devices: number;
+    concurrency: number;
+    perSec: number;
+    latencyMs: LatencySummaryMs;
+    stepCaCpuMsPerDevice: number;
+    provisioningServiceCpuMsPerDevice: number;
+    labCpuMsPerDevice: number;
+    /** What step-ca's CPU per device would allow with every core of this machine to itself. */
+    cpuBoundPerSec: number;
+  };
   /** Mosquitto's own clients (mosquitto_pub -> mosquitto_sub), QoS 0, same broker and TLS. */
   mosquittoClients?: { messages: number; perSec: number; elapsedMs: number };
   /** The lab's MQTT path (mqtt.js) for the same messages, QoS 0, same broker: the comparison. */
@@ -18,89 +43,116 @@ export interface Baselines {
   handshakes?: { connections: number; concurrency: number; perSec: number; latencyMs: LatencySummaryMs; labCpuMsPerHandshake: number; brokerCpuMsPerHandshake: number };
 }
 
-export interface ThresholdResult {
-  name: string;
-  requirement: string;
-  limit: number;
-  value: number;
-  ok: boolean;
+/** What a run was asked to do (the parsed command line). */
+export interface RunConfig {
+  scenario: ScenarioName;
+  executor: ExecutorPlan;
+  devices: number;
+  mix: FirmwareMix;
+  /** Fleet scenarios: the steady state; 0 for request scenarios. */
+  durationMs: number;
+  qos: 0 | 1;
+  telemetryIntervalMs: number;
+  certLifetimeSeconds?: number;
+  segment: Segment;
+  seed: number;
+  faults: FaultKind[];
+  workers: number;
+  certificates: 'provisioned' | 'issued';
+  /** x5c-sign: through the provisioning service's CA URL (what devices use) or at step-ca itself. */
+  target?: 'service' | 'step-ca';
+  thresholds: { provisioningP99Ms: number; deliveryP99Ms: number; connectP99Ms: number };
 }
 
-export interface PerfSummary {
+/** What a run measured; the runners of both scenario families return it. */
+export interface RunResult {
+  partial: boolean;
+  startedAt: string;
+  finishedAt: string;
+  elapsedMs: number;
+  firstDevice: number;
+  executor: ExecutorStats;
+  devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number };
+  messages: { sent: number; received: number; lost: number; duplicates: number; excludedAfterRevocation: number; lostByDevice: Record<string, number> };
+  renewals: number;
+  errorsByCause: Record<string, number>;
+  timeouts: number;
+  timeline: TimelinePoint[];
+  histograms: LatencyHistograms;
+  cpuMs: { lab: number; stepCa: number; mosquitto: number; provisioningService: number };
+  faults: FaultRecord[];
+  revocation?: RevocationRecord;
+  distinctIdentities: number;
+  inventory?: InventoryCheck;
+}
+
+/** The measured part of a summary: what merges add up. */
+export interface MeasuredSummary {
   schema: string;
   runId: string;
   partial: boolean;
   startedAt: string;
   finishedAt: string;
   elapsedMs: number;
-  config: Omit<FleetOptions, 'signal' | 'onProgress'>;
+  config: RunConfig;
   segment: { index: number; count: number; firstDevice: number };
+  /** Which lab the run used; segments attached to one lab share its inventory. */
+  lab: { id: string; owned: boolean };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; platform: string; node: string };
   tools: Record<string, string>;
+  executor: ExecutorStats;
   devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number; distinctIdentities: number };
-  /** Faults injected (ecm-lab load --faults), each with the devices it affected and their recovery. */
   faults: FaultRecord[];
+  revocation?: RevocationRecord;
+  inventory?: InventoryCheck;
+  errors: { total: number; timeouts: number; byCause: Record<string, number> };
+  timeline: TimelinePoint[];
+  baselines: Baselines;
+  /** HDR histograms, compressed base64, for exact merges of segments and runs. */
+  histograms: Partial<Record<Phase, string>>;
+  mqttMessages: RunResult['messages'];
+  renewalCount: number;
+  cpuMs: RunResult['cpuMs'];
+}
+
+export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'cpuMs'> {
+  scenario: { name: ScenarioName; family: 'fleet' | 'requests'; measures: string; phase: Phase };
+  /** One iteration of the scenario: a device provisioned, a credential or certificate issued, a connection. */
+  iterations: { started: number; completed: number; failed: number; interrupted: number; notStarted: number; delayed: number; maxStartDelayMs: number; perSec: number; latencyMs: LatencySummaryMs };
   provisioning: { latencyMs: LatencySummaryMs; phases: Record<Phase, LatencySummaryMs>; devicesPerSec: number };
   renewals: { count: number; latencyMs: LatencySummaryMs };
   mqtt: {
     qos: 0 | 1;
-    messages: { sent: number; received: number; lost: number; duplicates: number };
+    messages: { sent: number; received: number; lost: number; duplicates: number; excludedAfterRevocation: number };
     lostByDevice: Record<string, number>;
     deliveryLatencyMs: LatencySummaryMs;
     throughputMsgsPerSec: number;
     connectLatencyMs: LatencySummaryMs;
   };
-  errors: { total: number; byCause: Record<string, number> };
-  /** The provisioning service is a process of its own (part of the system under test), not in labMs. Older summaries lack its figures. */
+  /** CPU milliseconds over the measured run; step-ca is both authorities. Per device = per completed iteration. */
   cpu: {
     labMs: number;
     stepCaMs: number;
     mosquittoMs: number;
-    provisioningServiceMs?: number;
+    provisioningServiceMs: number;
     labMsPerDevice: number;
     stepCaMsPerDevice: number;
-    provisioningServiceMsPerDevice?: number;
+    provisioningServiceMsPerDevice: number;
+    mosquittoMsPerDevice: number;
   };
-  timeline: TimelinePoint[];
   curves: Partial<Record<Phase, Array<[number, number]>>>;
-  baselines: Baselines;
   ratios: Record<string, number | null>;
   thresholds: ThresholdResult[];
-  /** HDR histograms, compressed base64, for exact merges of segments and runs. */
-  histograms: Partial<Record<Phase, string>>;
+  /** Measured figures kept for merges. */
+  measured: { cpuMs: RunResult['cpuMs'] };
 }
 
 const per = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? Math.round((a / b) * 1000) / 1000 : null);
 
-export function machineInfo(): PerfSummary['machine'] {
+export function machineInfo(): MeasuredSummary['machine'] {
   const cpus = os.cpus();
   return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version };
-}
-
-/** NFR-PERF-001: provisioning within 30 s; NFR-PERF-002: sub-second delivery; QoS 1 loses nothing. */
-export const DEFAULT_THRESHOLDS = { provisioningP99Ms: 30_000, deliveryP99Ms: 1000 };
-
-export function evaluateThresholds(summary: Pick<PerfSummary, 'provisioning' | 'mqtt' | 'devices' | 'faults' | 'config'>): ThresholdResult[] {
-  const limits = summary.config.thresholds ?? DEFAULT_THRESHOLDS;
-  const results: ThresholdResult[] = [
-    { name: 'provisioning p99', requirement: 'NFR-PERF-001', limit: limits.provisioningP99Ms, value: summary.provisioning.latencyMs.p99, ok: summary.provisioning.latencyMs.p99 < limits.provisioningP99Ms },
-    { name: 'delivery p99', requirement: 'NFR-PERF-002', limit: limits.deliveryP99Ms, value: summary.mqtt.deliveryLatencyMs.p99, ok: summary.mqtt.deliveryLatencyMs.p99 < limits.deliveryP99Ms },
-    { name: 'failed devices', requirement: 'NFR-REL-001', limit: 0, value: summary.devices.failed, ok: summary.devices.failed === 0 },
-  ];
-  if (summary.faults.length > 0) {
-    const expected = summary.devices.started - summary.devices.legacy;
-    results.push({ name: 'devices connected after faults', requirement: 'NFR-REL-002', limit: expected, value: summary.devices.connected, ok: summary.devices.connected === expected });
-    results.push({ name: 'duplicate identities', requirement: 'FR-MB-002', limit: 0, value: summary.devices.provisioned - summary.devices.distinctIdentities, ok: summary.devices.provisioned === summary.devices.distinctIdentities });
-  }
-  if (summary.mqtt.qos === 1) results.push({ name: 'QoS 1 messages lost', requirement: 'FR-DS-003', limit: 0, value: summary.mqtt.messages.lost, ok: summary.mqtt.messages.lost === 0 });
-  return results;
-}
-
-/** Devices provisioned per second, up to the moment the last one was (timeline resolution 1 s). */
-function provisioningRate(timeline: TimelinePoint[], provisioned: number, elapsedMs: number): number {
-  const done = timeline.find((p) => p.provisioned >= provisioned && provisioned > 0);
-  return per(provisioned, done ? done.t : elapsedMs / 1000);
 }
 
 function throughput(timeline: TimelinePoint[], elapsedMs: number, received: number): number {
@@ -110,64 +162,110 @@ function throughput(timeline: TimelinePoint[], elapsedMs: number, received: numb
   return seconds > 0 ? Math.round(received / seconds) : 0;
 }
 
-export function derive(summary: Omit<PerfSummary, 'ratios' | 'thresholds' | 'curves' | 'provisioning' | 'renewals' | 'mqtt' | 'cpu'> & {
-  qos: 0 | 1;
-  messages: PerfSummary['mqtt']['messages'];
-  lostByDevice: Record<string, number>;
-  renewalCount: number;
-  cpuMs: { lab: number; stepCa: number; mosquitto: number; provisioningService?: number };
-}): PerfSummary {
-  const h = LatencyHistograms.decode(summary.histograms);
-  const delivery = h.summary(summary.qos === 1 ? 'deliveryQos1' : 'deliveryQos0');
-  const provisioned = summary.devices.provisioned;
-  const { qos, messages, lostByDevice, renewalCount, cpuMs, ...rest } = summary;
+/** The phase an iteration of the scenario is timed by (delivery follows the run's QoS). */
+export function iterationPhase(scenario: ScenarioName, qos: 0 | 1): Phase {
+  const phase = SCENARIOS[scenario].phase;
+  return phase === 'deliveryQos1' && qos === 0 ? 'deliveryQos0' : phase;
+}
+
+/** Everything derived from what was measured: latency summaries, rates, CPU per device, ratios, thresholds. */
+export function derive(m: MeasuredSummary): PerfSummary {
+  const h = LatencyHistograms.decode(m.histograms);
+  const scenario = SCENARIOS[m.config.scenario];
+  const qos = m.config.qos;
+  const phase = iterationPhase(m.config.scenario, qos);
+  const { mqttMessages, renewalCount, cpuMs, ...rest } = m;
+  const { lostByDevice, ...messages } = mqttMessages;
+  const completed = scenario.family === 'fleet' ? m.devices.provisioned : m.executor.completed;
   const out: PerfSummary = {
     ...rest,
+    scenario: { name: scenario.name, family: scenario.family, measures: scenario.measures, phase },
+    iterations: {
+      started: m.executor.started,
+      completed: m.executor.completed,
+      failed: m.executor.failed,
+      interrupted: m.executor.interrupted,
+      notStarted: m.executor.notStarted,
+      delayed: m.executor.delayed,
+      maxStartDelayMs: Math.round(m.executor.maxStartDelayMs),
+      perSec: per(m.executor.completed, m.executor.elapsedMs / 1000),
+      latencyMs: h.summary(phase),
+    },
     provisioning: {
       latencyMs: h.summary('provisioningTotal'),
       phases: h.summaries(),
-      devicesPerSec: provisioningRate(summary.timeline, provisioned, summary.elapsedMs),
+      // From the first arrival to the last device up (the executor's span), not the 1 s timeline.
+      devicesPerSec: per(completed, m.executor.elapsedMs / 1000),
     },
     renewals: { count: renewalCount, latencyMs: h.summary('renewal') },
     mqtt: {
       qos,
       messages,
       lostByDevice,
-      deliveryLatencyMs: delivery,
-      throughputMsgsPerSec: throughput(summary.timeline, summary.elapsedMs, messages.received),
+      deliveryLatencyMs: h.summary(qos === 1 ? 'deliveryQos1' : 'deliveryQos0'),
+      throughputMsgsPerSec: throughput(m.timeline, m.elapsedMs, messages.received),
       connectLatencyMs: h.summary('firstConnack'),
     },
     cpu: {
       labMs: Math.round(cpuMs.lab),
       stepCaMs: Math.round(cpuMs.stepCa),
       mosquittoMs: Math.round(cpuMs.mosquitto),
-      provisioningServiceMs: cpuMs.provisioningService === undefined ? undefined : Math.round(cpuMs.provisioningService),
-      labMsPerDevice: per(cpuMs.lab, provisioned),
-      stepCaMsPerDevice: per(cpuMs.stepCa, provisioned),
-      provisioningServiceMsPerDevice: cpuMs.provisioningService === undefined ? undefined : per(cpuMs.provisioningService, provisioned),
+      provisioningServiceMs: Math.round(cpuMs.provisioningService),
+      labMsPerDevice: per(cpuMs.lab, completed),
+      stepCaMsPerDevice: per(cpuMs.stepCa, completed),
+      provisioningServiceMsPerDevice: per(cpuMs.provisioningService, completed),
+      mosquittoMsPerDevice: per(cpuMs.mosquitto, completed),
     },
     curves: Object.fromEntries(PHASES.map((p) => [p, h.curve(p)]).filter(([, c]) => (c as unknown[]).length > 0)),
     ratios: {},
     thresholds: [],
+    measured: { cpuMs },
   };
-  const b = out.baselines;
-  out.ratios = {
-    // Certificates issued straight from the lab CA never reach step-ca: no ratio to speak of.
-    labCpuPerDeviceOverStepCa: out.config.certificates === 'issued' ? null : ratio(out.cpu.labMsPerDevice, out.cpu.stepCaMsPerDevice),
-    labMqttThroughputOverMosquittoClients: ratio(b.labClients?.perSec, b.mosquittoClients?.perSec),
-    labCpuPerHandshakeOverBroker: ratio(b.handshakes?.labCpuMsPerHandshake, b.handshakes?.brokerCpuMsPerHandshake),
-    provisioningP50OverCaSignP50: ratio(out.provisioning.latencyMs.p50, b.caSigning?.latencyMs.p50),
-    devicesPerSecOverCaSignsPerSec: ratio(out.provisioning.devicesPerSec, b.caSigning?.perSec),
-  };
+  out.ratios = ratiosFor(out);
   out.thresholds = evaluateThresholds(out);
   return out;
 }
 
+/**
+ * The ratios that apply to the scenario: null where one applies but could not be measured in
+ * this run (no baseline, or step-ca did no work because the lab CA issued the certificates).
+ */
+function ratiosFor(s: PerfSummary): Record<string, number | null> {
+  const b = s.baselines;
+  const name = s.scenario.name;
+  const stepCaIssued = s.config.certificates !== 'issued';
+  const mqttBaselines = {
+    labMqttThroughputOverMosquittoClients: ratio(b.labClients?.perSec, b.mosquittoClients?.perSec),
+    labCpuPerHandshakeOverBroker: ratio(b.handshakes?.labCpuMsPerHandshake, b.handshakes?.brokerCpuMsPerHandshake),
+  };
+  const cpuOverStepCa = {
+    labCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.labMsPerDevice, s.cpu.stepCaMsPerDevice) : null,
+    provisioningServiceCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.provisioningServiceMsPerDevice, s.cpu.stepCaMsPerDevice) : null,
+  };
+  switch (name) {
+    case 'full-flow':
+      return {
+        ...cpuOverStepCa,
+        fractionOfCaLimit: stepCaIssued ? ratio(s.provisioning.devicesPerSec, b.caFlow?.perSec) : null,
+        ...mqttBaselines,
+        provisioningP50OverCaSignP50: ratio(s.provisioning.latencyMs.p50, b.caSigning?.latencyMs.p50),
+        devicesPerSecOverCaSignsPerSec: ratio(s.provisioning.devicesPerSec, b.caSigning?.perSec),
+      };
+    case 'bootstrap-endpoint':
+      return cpuOverStepCa;
+    case 'x5c-sign':
+      return { ...cpuOverStepCa, signsPerSecOverCaSigning: ratio(s.iterations.perSec, b.caSigning?.perSec) };
+    case 'mqtt-connect-storm':
+      return { labCpuPerConnectOverBroker: ratio(s.cpu.labMsPerDevice, s.cpu.mosquittoMsPerDevice), ...mqttBaselines };
+    case 'mqtt-publish':
+      return { labCpuPerDeviceOverStepCa: null, ...mqttBaselines };
+  }
+}
+
 export function buildSummary(
-  result: FleetResult,
-  context: { runId: string; options: FleetOptions; tools: Record<string, string>; baselines: Baselines },
+  result: RunResult,
+  context: { runId: string; config: RunConfig; lab: { id: string; owned: boolean }; tools: Record<string, string>; baselines: Baselines },
 ): PerfSummary {
-  const { signal: _signal, onProgress: _onProgress, ...config } = context.options;
   return derive({
     schema: SUMMARY_SCHEMA,
     runId: context.runId,
@@ -175,69 +273,22 @@ export function buildSummary(
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
     elapsedMs: Math.round(result.elapsedMs),
-    config,
-    segment: { ...context.options.segment, firstDevice: result.firstDevice },
+    config: context.config,
+    segment: { ...context.config.segment, firstDevice: result.firstDevice },
+    lab: context.lab,
     machine: machineInfo(),
     tools: context.tools,
+    executor: result.executor,
     devices: { ...result.devices, distinctIdentities: result.distinctIdentities },
     faults: result.faults,
-    errors: { total: Object.values(result.errorsByCause).reduce((a, b) => a + b, 0), byCause: result.errorsByCause },
+    revocation: result.revocation,
+    inventory: result.inventory,
+    errors: { total: Object.values(result.errorsByCause).reduce((a, b) => a + b, 0), timeouts: result.timeouts, byCause: result.errorsByCause },
     timeline: result.timeline,
     baselines: context.baselines,
     histograms: result.histograms.encode(),
-    qos: context.options.qos,
-    messages: { sent: result.messages.sent, received: result.messages.received, lost: result.messages.lost, duplicates: result.messages.duplicates },
-    lostByDevice: result.messages.lostByDevice,
+    mqttMessages: result.messages,
     renewalCount: result.renewals,
     cpuMs: result.cpuMs,
-  });
-}
-
-/**
- * Merges segment summaries into one: counts add up, histograms merge exactly, timelines add
- * point by point (by second), baselines are those of the first segment.
- */
-export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary {
-  if (parts.length === 0) throw new Error('nothing to merge');
-  const first = parts[0]!;
-  const histograms = new LatencyHistograms();
-  for (const p of parts) histograms.addEncoded(p.histograms);
-  const sum = <K extends string>(pick: (p: PerfSummary) => Record<K, number>): Record<K, number> => {
-    const out = {} as Record<K, number>;
-    for (const p of parts) for (const [k, v] of Object.entries(pick(p)) as Array<[K, number]>) out[k] = (out[k] ?? 0) + v;
-    return out;
-  };
-  const bySecond = new Map<number, TimelinePoint>();
-  for (const p of parts) {
-    for (const point of p.timeline) {
-      const t = Math.round(point.t);
-      const acc = bySecond.get(t) ?? { t, provisioned: 0, connected: 0, failed: 0, sent: 0, received: 0 };
-      for (const k of ['provisioned', 'connected', 'failed', 'sent', 'received'] as const) acc[k] += point[k];
-      bySecond.set(t, acc);
-    }
-  }
-  const cpu = sum((p) => ({ lab: p.cpu.labMs, stepCa: p.cpu.stepCaMs, mosquitto: p.cpu.mosquittoMs, provisioningService: p.cpu.provisioningServiceMs ?? 0 }));
-  return derive({
-    schema: SUMMARY_SCHEMA,
-    runId,
-    partial: parts.some((p) => p.partial),
-    startedAt: parts.map((p) => p.startedAt).sort()[0]!,
-    finishedAt: parts.map((p) => p.finishedAt).sort().at(-1)!,
-    elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
-    config: { ...first.config, segment: { index: 1, count: 1 } },
-    segment: { index: 1, count: 1, firstDevice: Math.min(...parts.map((p) => p.segment.firstDevice)) },
-    machine: first.machine,
-    tools: first.tools,
-    devices: sum((p) => p.devices),
-    faults: parts.flatMap((p) => p.faults ?? []),
-    errors: { total: parts.reduce((a, p) => a + p.errors.total, 0), byCause: sum((p) => p.errors.byCause) },
-    timeline: [...bySecond.values()].sort((a, b) => a.t - b.t),
-    baselines: first.baselines,
-    histograms: histograms.encode(),
-    qos: first.mqtt.qos,
-    messages: sum((p) => p.mqtt.messages),
-    lostByDevice: Object.assign({}, ...parts.map((p) => p.mqtt.lostByDevice)),
-    renewalCount: parts.reduce((a, p) => a + p.renewals.count, 0),
-    cpuMs: cpu,
   });
 }

@@ -2,66 +2,74 @@
 // format does not change (the pool reports the same events as an in-thread one).
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { RpcPeer } from '../../net/rpc.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
-import type { DevicePool, DevicePoolEvent, DevicePoolSpec } from './device-pool.ts';
-import type { WorkerMessage, WorkerRequest } from './worker-protocol.ts';
+import type { DevicePool, DevicePoolEvent, DevicePoolSpec, PoolTally, RetiredDevice } from './device-pool.ts';
+import { portChannel, type DeviceWorkerApi, type FleetRunnerApi } from './worker-protocol.ts';
 
 interface WorkerState {
   worker: Worker;
+  peer: RpcPeer<FleetRunnerApi, DeviceWorkerApi>;
   sent: number;
 }
 
 export class WorkerDevicePool implements DevicePool {
   private readonly workers: WorkerState[];
-  private readonly pending = new Map<number, (message: WorkerMessage) => void>();
-  private nextRequest = 0;
-  private launched = 0;
+  /** Which worker holds each device: the one its global index picks, for prepare and launch alike. */
+  private readonly home = new Map<string, WorkerState>();
 
   constructor(spec: DevicePoolSpec, count: number, responder: ChallengePublisher, emit: (event: DevicePoolEvent) => void) {
     const entry = new URL('./device-worker-entry.js', import.meta.url);
     this.workers = Array.from({ length: count }, () => {
-      const state: WorkerState = { worker: new Worker(entry, { workerData: spec }), sent: 0 };
-      state.worker.on('message', (message: WorkerMessage) => {
-        switch (message.type) {
-          case 'event':
-            emit(message.event);
-            break;
-          case 'stats':
-            state.sent = message.sent;
-            break;
-          case 'publish':
-            void Promise.resolve(responder.publish(message.token, message.keyAuthorization)).then(() =>
-              state.worker.postMessage({ type: 'published', id: message.id } satisfies WorkerRequest),
-            );
-            break;
-          case 'remove':
-            responder.remove(message.token);
-            break;
-          case 'connected-ids':
-          case 'restarted':
-          case 'stopped':
-            this.pending.get(message.id)?.(message);
-            this.pending.delete(message.id);
-            break;
-        }
-      });
-      state.worker.on('error', (err) => emit({ type: 'failed', deviceId: '(worker)', cause: `worker thread crashed: ${err.message}` }));
+      const worker = new Worker(entry, { workerData: spec });
+      const state: WorkerState = {
+        worker,
+        sent: 0,
+        peer: new RpcPeer<FleetRunnerApi, DeviceWorkerApi>(portChannel(worker), {
+          publish: async ({ token, keyAuthorization }) => responder.publish(token, keyAuthorization),
+          remove: ({ token }) => responder.remove(token),
+          event: (event) => emit(event),
+          stats: ({ sent }) => {
+            state.sent = sent;
+          },
+        }),
+      };
+      // A crashed worker's pending calls (its devices' launches among them) fail with the crash's cause.
+      worker.on('error', (err) => state.peer.close(`worker thread crashed: ${err.message}`));
+      worker.on('exit', (code) => state.peer.close(`worker thread exited with code ${code}`));
       return state;
     });
   }
 
-  private ask<T extends WorkerMessage>(state: WorkerState, type: 'connected' | 'restart' | 'stop'): Promise<T> {
-    const id = this.nextRequest++;
-    return new Promise<T>((resolve) => {
-      this.pending.set(id, resolve as (m: WorkerMessage) => void);
-      state.worker.postMessage({ type, id } satisfies WorkerRequest);
-    });
+  private of(identity: DeviceIdentity, globalIndex: number): WorkerState {
+    let state = this.home.get(identity.deviceId);
+    if (!state) this.home.set(identity.deviceId, (state = this.workers[globalIndex % this.workers.length]!));
+    return state;
   }
 
-  launch(identity: DeviceIdentity, globalIndex: number): void {
-    const state = this.workers[this.launched++ % this.workers.length]!;
-    state.worker.postMessage({ type: 'launch', identity, globalIndex } satisfies WorkerRequest);
+  private holder(id: string): WorkerState {
+    const state = this.home.get(id);
+    if (!state) throw new Error(`no device ${id} in this pool`);
+    return state;
+  }
+
+  /** Groups device ids by the worker that holds them. */
+  private byWorker(ids: string[]): Map<WorkerState, string[]> {
+    const groups = new Map<WorkerState, string[]>();
+    for (const id of ids) {
+      const state = this.holder(id);
+      groups.set(state, [...(groups.get(state) ?? []), id]);
+    }
+    return groups;
+  }
+
+  prepare(identity: DeviceIdentity, globalIndex: number): Promise<void> {
+    return this.of(identity, globalIndex).peer.call('prepare', { identity, globalIndex });
+  }
+
+  launch(identity: DeviceIdentity, globalIndex: number): Promise<void> {
+    return this.of(identity, globalIndex).peer.call('launch', { identity, globalIndex });
   }
 
   sent(): number {
@@ -69,23 +77,37 @@ export class WorkerDevicePool implements DevicePool {
   }
 
   async connectedIds(): Promise<string[]> {
-    const answers = await Promise.all(this.workers.map((w) => this.ask<Extract<WorkerMessage, { type: 'connected-ids' }>>(w, 'connected')));
-    return answers.flatMap((a) => a.ids);
+    return (await Promise.all(this.workers.map((w) => w.peer.call('connectedIds')))).flat();
   }
 
   async restartSome(): Promise<string[]> {
-    const answers = await Promise.all(this.workers.map((w) => this.ask<Extract<WorkerMessage, { type: 'restarted' }>>(w, 'restart')));
-    return answers.flatMap((a) => a.ids);
+    return (await Promise.all(this.workers.map((w) => w.peer.call('restartSome')))).flat();
   }
 
-  async stop(): Promise<Record<string, number>> {
-    const answers = await Promise.all(this.workers.map((w) => this.ask<Extract<WorkerMessage, { type: 'stopped' }>>(w, 'stop')));
+  async operationalSerials(ids: string[]): Promise<Record<string, string>> {
+    const answers = await Promise.all([...this.byWorker(ids)].map(([w, group]) => w.peer.call('operationalSerials', { ids: group })));
+    return Object.assign({}, ...answers);
+  }
+
+  disconnectedAfter(id: string, sinceEpochMs: number, timeoutMs: number): Promise<number> {
+    return this.holder(id).peer.call('disconnectedAfter', { id, sinceEpochMs, timeoutMs });
+  }
+
+  async retire(ids: string[]): Promise<Record<string, RetiredDevice>> {
+    const answers = await Promise.all([...this.byWorker(ids)].map(([w, group]) => w.peer.call('retire', { ids: group })));
+    return Object.assign({}, ...answers);
+  }
+
+  async stop(): Promise<PoolTally> {
+    const answers = await Promise.all(this.workers.map((w) => w.peer.call('stop')));
     answers.forEach((a, i) => (this.workers[i]!.sent = a.sent));
-    await Promise.all(this.workers.map(async (w) => {
-      const exited = once(w.worker, 'exit');
-      await w.worker.terminate();
-      await exited.catch(() => undefined);
-    }));
-    return Object.assign({}, ...answers.map((a) => a.lastSeq));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        const exited = once(w.worker, 'exit');
+        await w.worker.terminate();
+        await exited;
+      }),
+    );
+    return { devices: Object.assign({}, ...answers.map((a) => a.devices)), errors: answers.flatMap((a) => a.errors) };
   }
 }

@@ -24,10 +24,12 @@ async function load(args: string[]): Promise<{ code: number | null; stdout: stri
 const summaryOf = (runId: string) => JSON.parse(readFileSync(path.join(out, runId, 'summary.json'), 'utf8')) as PerfSummary;
 
 test('smoke profile: 50 devices, QoS 1 — the report is complete, consistent, and nothing is lost', async () => {
-  const run = await load(['--devices', '50', '--rate', '25', '--duration', '5s', '--interval', '250', '--qos', '1', '--baseline-signs', '20', '--baseline-messages', '2000', '--baseline-handshakes', '20', '--run-id', 'smoke']);
+  const run = await load(['--devices', '50', '--rate', '25', '--duration', '5s', '--interval', '250', '--qos', '1', '--baseline-signs', '20', '--baseline-flows', '10', '--baseline-messages', '2000', '--baseline-handshakes', '20', '--run-id', 'smoke']);
   assert.equal(run.code, 0, `ecm-lab load failed:\n${run.stderr}\n${run.stdout}`);
   const s = summaryOf('smoke');
-  assert.equal(s.schema, 'ecm-lab/perf-summary@1');
+  assert.equal(s.schema, 'ecm-lab/perf-summary@2');
+  assert.equal(s.scenario.name, 'full-flow');
+  assert.equal(s.executor.kind, 'arrival-rate');
   assert.equal(s.devices.requested, 50);
   assert.equal(s.devices.started, 50);
   assert.equal(s.devices.provisioned + s.devices.failed + s.devices.legacy, s.devices.started, 'every device is accounted for');
@@ -41,7 +43,16 @@ test('smoke profile: 50 devices, QoS 1 — the report is complete, consistent, a
     assert.equal(s.provisioning.phases[phase].count, 50, `${phase} measured for every device`);
   }
   assert.ok(s.provisioning.latencyMs.p50 <= s.provisioning.latencyMs.p99 && s.provisioning.latencyMs.p99 <= s.provisioning.latencyMs.max);
-  assert.ok(s.baselines.caSigning && s.baselines.mosquittoClients && s.baselines.labClients && s.baselines.handshakes, 'baselines measured in the same run');
+  assert.ok(s.baselines.caSigning && s.baselines.caFlow && s.baselines.mosquittoClients && s.baselines.labClients && s.baselines.handshakes, 'baselines measured in the same run');
+  // The CA's own limit: every baseline device went through ACME and X5C at step-ca, which spent CPU on each.
+  assert.equal(s.baselines.caFlow.latencyMs.count, 10);
+  assert.ok(s.baselines.caFlow.perSec > 0 && s.baselines.caFlow.stepCaCpuMsPerDevice > 0, JSON.stringify(s.baselines.caFlow));
+  assert.ok(s.ratios.fractionOfCaLimit! > 0, `fraction of the CA's limit: ${s.ratios.fractionOfCaLimit}`);
+  // Every certificate step-ca logged is in the inventory; beyond them only the signing baseline's credentials, which the lab signed itself.
+  assert.ok(s.inventory, 'the inventory was checked');
+  assert.equal(s.inventory.notInInventory, 0);
+  assert.equal(s.inventory.notOnLogs, s.baselines.caSigning.requests);
+  assert.equal(s.inventory.inventory, s.inventory.issuedOnLogs + s.inventory.notOnLogs);
   assert.equal(s.baselines.handshakes.latencyMs.count, 20, 'one CONNACK per handshake');
   assert.ok(s.baselines.handshakes.labCpuMsPerHandshake > 0 && s.baselines.handshakes.brokerCpuMsPerHandshake > 0);
   assert.ok(Object.values(s.ratios).every((r) => typeof r === 'number' && r > 0), `ratios: ${JSON.stringify(s.ratios)}`);
@@ -93,6 +104,31 @@ test('fault injection: CA, broker, provisioning service and device restarts — 
   assert.ok(s.faults.find((f) => f.kind === 'device-restart')!.devicesAffected >= 2, 'a tenth of the fleet restarts its process');
   assert.ok(s.thresholds.every((t) => t.ok), JSON.stringify(s.thresholds.filter((t) => !t.ok)));
   assert.ok((s.cpu.provisioningServiceMs ?? 0) > 0, 'the service CPU is counted across its restart');
+  // After restarts of step-ca and the service, the inventory still holds exactly what both authorities logged as issued.
+  assert.ok(s.inventory);
+  assert.equal(s.inventory.inventory, s.inventory.issuedOnLogs, JSON.stringify(s.inventory));
+  assert.equal(s.inventory.notInInventory, 0);
+  assert.ok(s.inventory.issuedOnLogs >= 2 * 20, 'a bootstrap credential and an operational certificate per device at least');
+});
+
+test('revocation fault: a tenth of the devices revoked mid steady state are disconnected, nobody else, and leave the accounting', async () => {
+  const run = await load(['--devices', '20', '--rate', '10', '--duration', '4s', '--interval', '200', '--qos', '1', '--no-baselines', '--faults', 'revocation', '--run-id', 'revocation']);
+  assert.equal(run.code, 0, `ecm-lab load --faults revocation failed:\n${run.stderr}\n${run.stdout}`);
+  const s = summaryOf('revocation');
+  assert.ok(s.revocation, 'the report carries the revocation');
+  assert.equal(s.revocation.revoked, 2, 'a tenth of 20 connected devices');
+  assert.equal(s.revocation.disconnected, 2, 'the broker closed every revoked device');
+  assert.equal(s.provisioning.phases.revocationToDisconnect.count, 2, 'one revocation-to-disconnect sample per revoked device');
+  assert.ok(s.revocation.revocationToDisconnectMs.p50 > 0 && s.revocation.revocationToDisconnectMs.p99 >= s.revocation.revocationToDisconnectMs.p50);
+  assert.ok(s.revocation.revocationToDisconnectMs.p99 < 5000, `revocation to disconnect p99 ${s.revocation.revocationToDisconnectMs.p99} ms`);
+  assert.equal(s.revocation.otherDevicesDisconnected, 0, 'no other device was disconnected');
+  assert.equal(s.devices.connected, 18, 'everyone else is still connected at the end');
+  assert.equal(s.mqtt.messages.lost, 0, 'nothing the broker acknowledged was lost, revoked devices included');
+  assert.equal(s.mqtt.messages.received, s.mqtt.messages.sent);
+  assert.deepEqual(s.faults.map((f) => f.kind), ['revocation']);
+  assert.equal(s.errors.total, 0, JSON.stringify(s.errors));
+  assert.ok(s.thresholds.every((t) => t.ok), JSON.stringify(s.thresholds.filter((t) => !t.ok)));
+  assert.equal(s.inventory?.inventory, s.inventory?.issuedOnLogs, 'revocations add nothing to the inventory');
 });
 
 test('devices spread over worker threads give the same complete report', async () => {
@@ -155,6 +191,10 @@ test('the HTML report renders its charts in a real browser', async () => {
     assert.ok((await page.locator('polyline').count()) >= 4, 'lines of the percentile and timeline charts');
     assert.match(await page.locator('h1').innerText(), /fleet run smoke/);
     assert.equal(await page.locator('.fail').count(), 0, 'no broken threshold is shown');
+    const smoke = summaryOf('smoke');
+    assert.match(await page.locator('#ca-limit figcaption').innerText(), /Fraction of the CA's own limit reached: [\d.]+ %/);
+    // Ratios of different scales never share an axis: one panel each.
+    assert.equal(await page.locator('figure.ratio svg').count(), Object.keys(smoke.ratios).length);
   } finally {
     await browser.close();
   }

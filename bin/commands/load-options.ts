@@ -1,0 +1,167 @@
+// The options of `ecm-lab load`, checked and resolved into one plan: each value parsed and
+// bounded (every load is bounded in count and time), the scenario's defaults filled in, and the
+// combinations a scenario cannot run refused with every problem named (exit code 2).
+import { z } from 'zod';
+import { parseFirmwareMix, DEFAULT_FIRMWARE_MIX } from '../../simulators/device/identity.ts';
+import { faultPhase, parseFaults, type FaultKind } from '../../simulators/fleet/faults.ts';
+import type { RunConfig } from '../../simulators/fleet/perf-summary.ts';
+import { parseSegment } from '../../simulators/fleet/segment.ts';
+import { EXECUTOR_KINDS } from '../../simulators/load/executors.ts';
+import { segmentExecutor } from '../../simulators/load/plan.ts';
+import { SCENARIO_NAMES, SCENARIOS } from '../../simulators/load/scenarios.ts';
+
+/** "30s", "2m", "1h", "1500ms" or plain seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new Error(`"${text}" is not a duration (e.g. 30s, 2m, 1500ms)`);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * factor);
+}
+
+const HOUR_MS = 3_600_000;
+/** Each device has its own loopback address: 65,536 per block (simulators/client/addresses.ts). */
+export const MAX_DEVICES = 65_536;
+
+/** A zod transform from a parser that throws a readable error. */
+function parsedBy<T>(parse: (text: string) => T) {
+  return (value: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  };
+}
+
+function boundedDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0 || ms > HOUR_MS) throw new Error('must be between 1 ms and 1 h');
+  return ms;
+}
+
+const duration = z.string().transform(parsedBy(boundedDuration));
+
+// Scenario-dependent options have no commander default: the scenario's own fills them in.
+const loadOptionsSchema = z.object({
+  scenario: z.enum(SCENARIO_NAMES),
+  executor: z.enum(EXECUTOR_KINDS).optional(),
+  devices: z.coerce.number().int().min(1).max(MAX_DEVICES).optional(),
+  rate: z.coerce.number().positive().max(1000).optional(),
+  vus: z.coerce.number().int().min(1).max(1000).optional(),
+  vusDuration: duration.optional(),
+  maxDuration: duration.optional(),
+  gracefulStop: z.string().transform(parsedBy((t) => {
+    const ms = parseDuration(t);
+    if (ms > 10 * 60_000) throw new Error('must be at most 10m');
+    return ms;
+  })),
+  mix: z.string().transform(parsedBy(parseFirmwareMix)).optional(),
+  duration: duration.optional(),
+  qos: z.enum(['0', '1']).transform((v) => Number(v) as 0 | 1).optional(),
+  interval: z.coerce.number().int().min(10).max(HOUR_MS).optional(),
+  certLifetime: z.string().transform(parsedBy((t) => Math.round(parseDuration(t) / 1000))).optional(),
+  segment: z.string().transform(parsedBy(parseSegment)),
+  seed: z.coerce.number().int(),
+  maxConcurrent: z.coerce.number().int().min(1).max(5000).optional(),
+  workers: z.coerce.number().int().min(1).max(64),
+  certificates: z.enum(['provisioned', 'issued']).optional(),
+  target: z.enum(['service', 'step-ca']).optional(),
+  maxProvisioningP99: z.coerce.number().positive(),
+  maxDeliveryP99: z.coerce.number().positive(),
+  maxConnectP99: z.coerce.number().positive(),
+  baselines: z.boolean(),
+  baselineSigns: z.coerce.number().int().min(1).max(10_000),
+  baselineFlows: z.coerce.number().int().min(1).max(10_000),
+  baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
+  baselineHandshakes: z.coerce.number().int().min(10).max(10_000),
+  faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
+  out: z.string().min(1),
+  lab: z.string().min(1).optional(),
+  runId: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+});
+
+export type LoadCliOptions = z.input<typeof loadOptionsSchema>;
+
+/** Everything `ecm-lab load` runs from, resolved. */
+export interface LoadPlan {
+  config: RunConfig;
+  gracefulStopMs: number;
+  baselines: { enabled: boolean; signs: number; flows: number; messages: number; handshakes: number };
+  out: string;
+  lab?: string;
+  runId?: string;
+}
+
+/** The options that only a fleet scenario (devices staying connected) has. */
+const FLEET_ONLY = ['duration', 'qos', 'interval', 'mix', 'certLifetime', 'certificates'] as const;
+
+export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { problems: string[] } {
+  const parsed = loadOptionsSchema.safeParse(raw);
+  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`) };
+  const o = parsed.data;
+  const problems: string[] = [];
+  // The MQTT-at-scale path of old is the mqtt-publish scenario.
+  const scenario = o.scenario === 'full-flow' && o.certificates === 'issued' ? SCENARIOS['mqtt-publish'] : SCENARIOS[o.scenario];
+  const d = scenario.defaults;
+  const fleet = scenario.family === 'fleet';
+  if (!fleet) {
+    for (const key of FLEET_ONLY) if (o[key] !== undefined) problems.push(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: the ${scenario.name} scenario has no connected fleet (it times one request per device)`);
+    if (o.workers > 1) problems.push(`--workers: the ${scenario.name} scenario runs in one thread (its client work is a key, a CSR and a token per request)`);
+    if (o.faults.length > 0) problems.push(`--faults: only fleet scenarios (${Object.values(SCENARIOS).filter((s) => s.family === 'fleet').map((s) => s.name).join(', ')}) inject faults`);
+  }
+  if (o.target !== undefined && scenario.name !== 'x5c-sign') problems.push('--target: only the x5c-sign scenario has a target (service or step-ca)');
+  if (o.certificates === 'provisioned' && scenario.name !== 'full-flow') problems.push(`--certificates provisioned: the ${scenario.name} scenario uses certificates issued by the lab CA`);
+  if (scenario.ownedLabOnly && o.lab) problems.push(`--lab: the ${scenario.name} scenario needs the lab's own CA keys, so it runs against a lab it starts; drop --lab`);
+  if (o.lab && o.faults.length > 0) problems.push('--faults: fault injection needs a lab this command starts (its processes); drop --lab');
+  const executorKind = o.executor ?? scenario.executor;
+  if (o.rate !== undefined && executorKind !== 'arrival-rate') problems.push(`--rate: only the arrival-rate executor has a rate (this run's executor is ${executorKind})`);
+  if (o.vus !== undefined && executorKind === 'arrival-rate') problems.push('--vus: the arrival-rate executor has no VUs; --max-concurrent caps it');
+  if (o.vusDuration !== undefined && executorKind !== 'constant-vus') problems.push('--vus-duration: only the constant-vus executor loops for a duration');
+  if (o.maxDuration !== undefined && executorKind === 'constant-vus') problems.push('--max-duration: the constant-vus executor is bounded by --vus-duration');
+  for (const kind of o.faults) {
+    if (kind === 'revocation' && scenario.name !== 'full-flow') problems.push('--faults revocation: needs certificates step-ca issued (the full-flow scenario): the admin API revokes only what is in the inventory');
+    if (faultPhase(kind).phase === 'arrivals' && executorKind !== 'arrival-rate') problems.push(`--faults ${kind}: strikes during the arrivals, which only the arrival-rate executor has`);
+  }
+  const config: RunConfig = {
+    scenario: scenario.name,
+    executor: {
+      kind: executorKind,
+      ratePerSecond: o.rate ?? d.rate,
+      maxConcurrent: o.maxConcurrent ?? d.maxConcurrent,
+      vus: o.vus ?? d.vus,
+      vusDurationMs: o.vusDuration ?? 30_000,
+      maxDurationMs: o.maxDuration,
+    },
+    devices: o.devices ?? d.devices,
+    mix: o.mix ?? DEFAULT_FIRMWARE_MIX,
+    durationMs: fleet ? (o.duration ?? d.durationMs ?? 30_000) : 0,
+    qos: o.qos ?? 1,
+    telemetryIntervalMs: o.interval ?? d.intervalMs ?? 1000,
+    certLifetimeSeconds: o.certLifetime,
+    segment: o.segment,
+    seed: o.seed,
+    faults: o.faults as FaultKind[],
+    workers: o.workers,
+    // Who issues what the scenario measures: step-ca, or the lab CA (the MQTT scenarios).
+    certificates: scenario.name === 'mqtt-connect-storm' || scenario.name === 'mqtt-publish' ? 'issued' : 'provisioned',
+    target: scenario.name === 'x5c-sign' ? (o.target ?? 'service') : undefined,
+    thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99 },
+  };
+  try {
+    segmentExecutor(config.executor, config.devices, config.segment);
+  } catch (err) {
+    problems.push(`--segment: ${(err as Error).message}`);
+  }
+  if (problems.length > 0) return { problems };
+  return {
+    plan: {
+      config,
+      gracefulStopMs: o.gracefulStop,
+      baselines: { enabled: o.baselines, signs: o.baselineSigns, flows: o.baselineFlows, messages: o.baselineMessages, handshakes: o.baselineHandshakes },
+      out: o.out,
+      lab: o.lab,
+      runId: o.runId,
+    },
+  };
+}
