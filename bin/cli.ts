@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../environments/config.ts';
 import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { imagesBuildCommand } from './commands/images.ts';
+import { composeCommand } from './commands/compose.ts';
 import { loadCommand, reportMergeCommand, type LoadCliOptions } from './commands/load.ts';
 import { MAX_DEVICES } from './commands/load-options.ts';
 import { FAULT_KINDS } from '../simulators/fleet/faults.ts';
@@ -37,7 +39,22 @@ program
   .description('start the lab (step-ca, Mosquitto, provisioning service) and keep it running until Ctrl-C / SIGTERM')
   .option('--json', 'print one JSON object with the endpoints once everything is ready')
   .option('--serve-challenges', 'answer http-01 challenges from a webroot directory, for fleets attached with `ecm-lab load --lab`')
-  .action((opts: { json?: boolean; serveChallenges?: boolean }) => upCommand(program.opts(), opts));
+  .addOption(new Option('--backend <backend>', 'where the components run (also config `backend`, ECM_LAB_BACKEND)').choices(['local', 'containers']))
+  .action((opts: { json?: boolean; serveChallenges?: boolean; backend?: 'local' | 'containers' }) => upCommand(program.opts(), opts));
+
+program
+  .command('compose')
+  .description('a role of compose.yaml (init, provisioning, responder, lumia, device): what its containers run')
+  .argument('<role>')
+  .action((role: string) => composeCommand(role));
+
+program
+  .command('images')
+  .description('container images of the containers backend')
+  .command('build')
+  .description('build the local images (step-ca, mosquitto, provisioning-service, ecm-lab) from Debian packages and the bootstrap\'s binaries; unchanged images are kept')
+  .option('--json', 'print the images as JSON')
+  .action((opts: { json?: boolean }) => imagesBuildCommand(program.opts(), opts));
 
 program
   .command('run')

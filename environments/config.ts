@@ -23,6 +23,23 @@ export function firmwarePolicy(devices: { selfProvisioningFirmware: string; cert
 
 export const labConfigSchema = z
   .object({
+    /**
+     * Where the components run: 'local' child processes (the default), or 'containers' through a
+     * Docker-compatible engine (podman here), with the same contract (environments/contract.ts).
+     */
+    backend: z.enum(['local', 'containers']).default('local'),
+    containers: z
+      .object({
+        /**
+         * 'official': smallstep/step-ca and eclipse-mosquitto as pinned in versions.json, falling
+         * back to the locally built images (said so) when they cannot be pulled; 'local': only
+         * the images `ecm-lab images build` makes (air-gapped sites).
+         */
+        images: z.enum(['official', 'local']).default('official'),
+        /** How long one pull of an official image may take before the lab falls back. */
+        pullTimeoutMs: z.number().int().positive().default(120_000),
+      })
+      .prefault({}),
     /** Where generated material and process state live; a fresh temp dir per run when empty. */
     workDir: z.string().default(''),
     /** One log file per component process. */
@@ -145,6 +162,8 @@ export class ConfigError extends Error {
 
 /** Environment variables read once; each maps onto one config key. */
 const envOverrides: Record<string, (value: string) => Record<string, unknown>> = {
+  ECM_LAB_BACKEND: (v) => ({ backend: v }),
+  ECM_LAB_IMAGES: (v) => ({ containers: { images: v } }),
   ECM_LAB_WORK_DIR: (v) => ({ workDir: v }),
   ECM_LAB_LOGS_DIR: (v) => ({ logsDir: v }),
   ECM_LAB_READINESS_TIMEOUT_MS: (v) => ({ readinessTimeoutMs: Number(v) }),

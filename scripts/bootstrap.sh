@@ -78,6 +78,17 @@ else
   fi
 fi
 
+# --- Container engine (the containers backend) ----------------------------------------------
+# podman, podman-compose, mmdebstrap and runc come from Debian with the packages above. podman is
+# configured by the lab's own containers.conf (runc, cgroupfs, host network, ulimits no higher
+# than this machine's), never by editing /etc/containers: the lab writes one per run, and this one
+# is for running podman or podman-compose by hand: export CONTAINERS_CONF=$ROOT/.tools/containers.conf
+mkdir -p "$ROOT/.tools"
+node --import tsx --input-type=module \
+  -e "import { renderContainersConf } from './environments/containers/engine.ts'; process.stdout.write(renderContainersConf())" \
+  > "$ROOT/.tools/containers.conf"
+say "podman configuration: $ROOT/.tools/containers.conf (CONTAINERS_CONF)"
+
 # --- Go-built tools (step-ca, step) ---------------------------------------------------
 command -v go >/dev/null || die "Go $(pin 'v.minimumGo') or newer is required to build step-ca and step (not found on PATH)"
 mkdir -p "$BIN_DIR"

@@ -66,6 +66,53 @@ function toolCheck(t: ToolReport): Check {
   };
 }
 
+/**
+ * The containers backend's engine, its API socket and its images. An engine is optional (the
+ * local backend needs none), so only a backend: containers configuration makes these failures.
+ */
+async function containerChecks(config: ReturnType<typeof loadConfig>): Promise<Check[]> {
+  const required = config.backend === 'containers';
+  const { acquireEngine } = await import('../../environments/containers/engine.ts');
+  const { imageNames, localImage, officialReference } = await import('../../environments/containers/images.ts');
+  const { imageExists } = await import('../../environments/containers/engine-api.ts');
+  let lease: Awaited<ReturnType<typeof acquireEngine>>;
+  try {
+    lease = await acquireEngine();
+  } catch (err) {
+    return [{ name: 'container engine', ok: !required, detail: `${(err as Error).message}${required ? '' : ' (only the containers backend needs one)'}`, fix: 'bash scripts/bootstrap.sh (podman from Debian), or set DOCKER_HOST' }];
+  }
+  try {
+    const { engine } = lease;
+    const checks: Check[] = [
+      {
+        name: 'container engine',
+        ok: true,
+        detail: `${engine.kind} ${engine.version} (API ${engine.apiVersion})${engine.containersConf ? `, CONTAINERS_CONF ${engine.containersConf}` : ''}`,
+      },
+      {
+        name: 'engine socket',
+        ok: true,
+        detail: engine.owned ? `${engine.dockerHost} (podman system service started for this command; each lab starts its own and stops it with the lab)` : `${engine.dockerHost} (DOCKER_HOST or a running engine)`,
+      },
+    ];
+    for (const name of imageNames) {
+      const image = await localImage(name, config.toolsBinDir).catch((err: Error) => `(${err.message})`);
+      const present = image.startsWith('(') ? false : await imageExists(engine, image);
+      const official = name === 'step-ca' || name === 'mosquitto' ? officialReference(name) : undefined;
+      const officialPresent = official ? await imageExists(engine, official) : false;
+      checks.push({
+        name: `image ${name}`,
+        ok: present || officialPresent || !required,
+        detail: `${official ? `official ${official}: ${officialPresent ? 'present' : 'not present'}; ` : ''}local ${image}: ${present ? 'present' : 'not built'}`,
+        fix: present || officialPresent ? undefined : 'node bin/ecm-lab.js images build',
+      });
+    }
+    return checks;
+  } finally {
+    await lease.release();
+  }
+}
+
 export async function doctorCommand(global: { config?: string }, opts: { json?: boolean }): Promise<void> {
   const config = loadConfig({ file: global.config });
   const tools = await Promise.all(toolNames.map((name) => inspectTool(name, config.toolsBinDir)));
@@ -76,6 +123,7 @@ export async function doctorCommand(global: { config?: string }, opts: { json?: 
     dynamicSecurityCheck(),
     await loopbackCheck(),
     acmePortCheck(config.ca.acmeHttpPort),
+    ...(await containerChecks(config)),
   ];
   if (opts.json) {
     console.log(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2));

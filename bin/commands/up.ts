@@ -3,14 +3,14 @@ import { loadConfig } from '../../environments/config.ts';
 import { describeLab } from '../../environments/contract.ts';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startLocalLab } from '../../environments/local/local-environment.ts';
+import { startLab } from '../../environments/start-lab.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 
-export async function upCommand(global: { config?: string }, opts: { json?: boolean; serveChallenges?: boolean }): Promise<void> {
-  const config = loadConfig({ file: global.config });
-  if (!opts.json) console.error('starting the two step-ca authorities, Mosquitto and the provisioning service...');
-  const lab = await startLocalLab(config);
+export async function upCommand(global: { config?: string }, opts: { json?: boolean; serveChallenges?: boolean; backend?: 'local' | 'containers' }): Promise<void> {
+  const config = loadConfig({ file: global.config, overrides: opts.backend ? { backend: opts.backend } : undefined });
+  if (!opts.json) console.error(`starting the two step-ca authorities, Mosquitto and the provisioning service${config.backend === 'containers' ? ' in containers' : ''}...`);
+  const lab = await startLab(config);
   const description: Record<string, unknown> = describeLab(lab);
   let responder: Awaited<ReturnType<typeof startChallengeResponder>> | undefined;
   if (opts.serveChallenges) {

@@ -60,7 +60,7 @@ export function redactLogText(text: string): string {
 }
 
 /** Redacts whole lines only, so a token split across two reads is still recognised. */
-function redactingLines(): Transform {
+export function redactingLines(): Transform {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   return new Transform({

@@ -1,13 +1,17 @@
-// The local backend: the two step-ca authorities, Mosquitto and the provisioning service as child
-// processes on free loopback ports, in a private work directory, with logs under
+// The lab's wiring, for both backends: the two step-ca authorities, Mosquitto and the provisioning
+// service on free loopback ports, in a private work directory, with logs under
 // reports/logs/<lab id>/. The wiring of the trust model (docs/trust-model.md) is here: which root
 // each component trusts, where step-ca's webhooks point, who gets the CRL and the disconnects.
 // It only wires (the components and the CA material are modules of their own), in start order.
+// Where each component runs is the runtime's business (environments/components.ts): child
+// processes here (the default, the local backend), or containers with host networking and the
+// work directory at the same path (environments/containers/, the containers backend).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { firmwarePolicy, type LabConfig } from '../config.ts';
+import type { ComponentRuntime } from '../components.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
 import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
 import type { IssuedCertificate } from '../pki/certificate-authority.ts';
@@ -18,6 +22,7 @@ import type { LegacyCredentialChange, RevocationEvent } from '../../services/pro
 import { legacyTopicRoot } from '../../firmware/policy.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { BrokerAdmin } from './broker-admin.ts';
+import { localRuntime } from './local-runtime.ts';
 import { CrlPublisher } from './crl-publisher.ts';
 import { BROKER_ADMIN_IDENTITY } from './mosquitto-config.ts';
 import { startMosquitto, type StartedMosquitto } from './mosquitto.ts';
@@ -26,9 +31,12 @@ import { prepareProvisioningProcess, startProvisioningProcess, type Provisioning
 import { stopOnSignal } from './shutdown.ts';
 import { startStepCa, type StartedStepCa } from './step-ca.ts';
 
-/** What the local backend offers beyond the contract: the lab's own CAs, for tests that forge certificates. */
+/**
+ * What the lab offers beyond the contract, on either backend (the name is older than the
+ * containers backend): the lab's own CAs, for tests that forge certificates, and its components,
+ * for scenarios that restart them.
+ */
 export interface StartedLocalLab extends StartedLab {
-  backend: 'local';
   config: LabConfig;
   pki: LabPki;
   /** The operational authority. */
@@ -61,6 +69,11 @@ export interface LocalLabOptions {
    * (write a partial report) turn this off and stop the lab themselves.
    */
   handleSignals?: boolean;
+  /**
+   * Where the components run, made once the lab has its id and directories (both are mounted
+   * into containers at the same paths). Default: child processes (the local backend).
+   */
+  runtime?: (lab: { id: string; workDir: string; logsDir: string; config: LabConfig }) => Promise<ComponentRuntime>;
 }
 
 function newLabId(): string {
@@ -125,6 +138,9 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   const unregister = options.handleSignals === false ? () => undefined : stopOnSignal(stop);
 
   try {
+    const runtime = options.runtime ? await options.runtime({ id, workDir, logsDir, config }) : localRuntime(config);
+    // Registered first, so it runs last: after every component has stopped.
+    cleanups.add(() => runtime.close());
     const authority = await LabAuthority.create(config.pki, path.join(workDir, 'pki'));
     const { pki, files: pkiFiles } = authority;
     // The provisioning service makes its own keys first: both ca.json files name its JWK, and
@@ -135,6 +151,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       provisioner: 'provisioning-service',
       logFile: logs['provisioning-service'],
       readinessTimeoutMs: config.readinessTimeoutMs,
+      runtime,
     };
     const preparedService = await prepareProvisioningProcess(serviceSetup);
     cleanups.add(() => preparedService.stop());
@@ -156,6 +173,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       env: { SSL_CERT_FILE: pkiFiles.rootCert },
       dir: path.join(workDir, 'bootstrap-ca'),
       logFile: logs['bootstrap-ca'],
+      runtime,
     });
     cleanups.add(() => bootstrapStepCa.stop());
 
@@ -169,6 +187,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       renderCaJson: (port, files) => renderOperationalCaJson({ config: config.ca, port, files, serviceJwk, webhookBaseUrl, x5cRootsPem: pki.bootstrapRoot.certificatePem }),
       dir: path.join(workDir, 'step-ca'),
       logFile: logs['step-ca'],
+      runtime,
     });
     cleanups.add(() => stepCa.stop());
 
@@ -196,6 +215,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       logFile: logs.mosquitto,
       files: { caBundle: pkiFiles.caBundle, serverCert: broker.files.cert, serverKey: broker.files.key, crlFile },
       probe,
+      runtime,
     });
     cleanups.add(() => mosquitto!.stop());
     crlPublisher.start();
@@ -271,7 +291,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
 
     return {
       id,
-      backend: 'local',
+      backend: runtime.backend,
       config,
       workDir,
       pki,

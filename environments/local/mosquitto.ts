@@ -5,9 +5,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { LabConfig } from '../config.ts';
 import { clientTlsOptions } from '../../net/tls-policy.ts';
-import { locateDynamicSecurityPlugin, locateTool } from '../tools/tools.ts';
+import { startReady, type ComponentRuntime, type RunningComponent } from '../components.ts';
 import { markLog, waitForLogLine } from '../log-watch.ts';
-import { ManagedProcess } from './child-process.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf, type MosquittoFiles } from './mosquitto-config.ts';
 import { freePort } from './ports.ts';
 
@@ -23,6 +22,8 @@ export interface MosquittoOptions {
   files: Omit<MosquittoFiles, 'aclFile' | 'dynamicSecurity'>;
   /** A client certificate the readiness probe presents (the listener requires one); mutable. */
   probe: ClientCredentials;
+  /** Where the broker runs: a child process or a container (environments/components.ts). */
+  runtime: ComponentRuntime;
 }
 
 export interface StartedMosquitto {
@@ -59,12 +60,11 @@ function tlsHandshake(host: string, port: number, ca: string, probe: ClientCrede
 
 export async function startMosquitto(options: MosquittoOptions): Promise<StartedMosquitto> {
   const { config } = options;
-  const binary = locateTool('mosquitto', config.toolsBinDir);
   const port = config.broker.port || (await freePort(config.broker.host));
   const legacyPort = config.broker.legacyPort || (await freePort(config.broker.host));
   const aclFile = path.join(options.dir, 'acl');
   const configFile = path.join(options.dir, 'mosquitto.conf');
-  const dynamicSecurity = { plugin: locateDynamicSecurityPlugin(), configFile: path.join(options.dir, 'dynamic-security.json') };
+  const dynamicSecurity = { plugin: options.runtime.dynamicSecurityPlugin(), configFile: path.join(options.dir, 'dynamic-security.json') };
   writeFileSync(aclFile, renderAcl(config.broker), { mode: 0o600 });
   writeFileSync(dynamicSecurity.configFile, renderDynamicSecurityConfig(), { mode: 0o600 });
   writeFileSync(
@@ -93,10 +93,11 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
 
   // The CA bundle and the probe's credentials are read at every (re)start: a PKI rotation
   // replaces both before restarting the broker.
-  async function launch(): Promise<ManagedProcess> {
+  async function launch(): Promise<RunningComponent> {
     const ca = readFileSync(options.files.caBundle, 'utf8');
-    return ManagedProcess.startReady(
-      { name: 'mosquitto', command: binary, args: ['-c', configFile], logFile: options.logFile },
+    return startReady(
+      options.runtime,
+      { name: 'mosquitto', program: 'mosquitto', args: ['-c', configFile], logFile: options.logFile },
       { what: `mosquitto TLS listener on ${config.broker.host}:${port}`, ready: () => tlsHandshake(config.broker.host, port, ca, options.probe), timeoutMs: config.readinessTimeoutMs },
     );
   }

@@ -3,15 +3,14 @@
 // restart, it dies with the lab (parent-death signal and the closed IPC channel), and its keys
 // stay in it: it hands out the public half of its JWK and a CSR for its TLS key.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
 import type { KeyAlgorithm } from '../config.ts';
 import { RpcPeer } from '../../net/rpc.ts';
 import type { LabHooksApi, ServiceEndpoints, ServiceProcessApi, ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { GiveUp, waitFor } from '../wait.ts';
-import { ManagedProcess } from './child-process.ts';
+import type { ComponentRuntime } from '../components.ts';
 
-const ENTRY = fileURLToPath(new URL('../../services/provisioning/process-entry.js', import.meta.url));
+const ENTRY = 'services/provisioning/process-entry.js';
 
 export interface ProvisioningProcessHooks extends LabHooksApi {
   /** CRLs beyond the authorities' own (root CRL, retired intermediates), read at every (re)start. */
@@ -45,15 +44,24 @@ export async function prepareProvisioningProcess(setup: {
   provisioner: string;
   logFile: string;
   readinessTimeoutMs: number;
+  /** Where the process runs: a forked child or a container (environments/components.ts). */
+  runtime: ComponentRuntime;
 }): Promise<PreparedProvisioningProcess> {
   const { logFile } = setup;
   // The data directory on the command line only says which lab the process belongs to (ps), as
-  // step-ca's ca.json and Mosquitto's config do; everything else comes over IPC.
-  const proc = await ManagedProcess.start({ name: 'provisioning-service', command: process.execPath, args: [ENTRY, setup.dataDir], logFile, ipc: true, cwd: path.dirname(ENTRY) });
+  // step-ca's ca.json and Mosquitto's config do; everything else comes over IPC (or, in a
+  // container, over a unix socket in its data directory).
+  const { process: proc, channel } = await setup.runtime.startNodeService({
+    name: 'provisioning-service',
+    entry: ENTRY,
+    args: [setup.dataDir],
+    logFile,
+    rpcSocket: path.join(setup.dataDir, 'rpc.sock'),
+  });
   let hooks: ProvisioningProcessHooks | undefined;
   const notStarted = () => Promise.reject(new Error('the provisioning service called the lab before it was started'));
   const service = new RpcPeer<LabHooksApi, ServiceProcessApi>(
-    { send: (message) => proc.send(message), onMessage: (listener) => proc.onMessage(listener) },
+    channel,
     {
       revoked: (event) => hooks?.revoked(event) ?? notStarted(),
       applicationEnrolled: (params) => hooks?.applicationEnrolled(params) ?? notStarted(),

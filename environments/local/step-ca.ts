@@ -4,8 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { AuthorityFiles } from '../pki/ca-json.ts';
-import { locateTool } from '../tools/tools.ts';
-import { ManagedProcess } from './child-process.ts';
+import { startReady, type ComponentRuntime, type RunningComponent } from '../components.ts';
 import { request } from '../../net/https-client.ts';
 import { freePort } from './ports.ts';
 
@@ -23,10 +22,12 @@ export interface StepCaOptions {
   /** Serve ACME http-01 validation on this port (the bootstrap authority only). */
   acmeHttpPort?: number;
   /** Extra environment, e.g. SSL_CERT_FILE: the trust store of step-ca's webhook client. */
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string>;
   /** Directory for ca.json and the database. */
   dir: string;
   logFile: string;
+  /** Where the process runs: a child process or a container (environments/components.ts). */
+  runtime: ComponentRuntime;
 }
 
 export interface StartedStepCa {
@@ -46,7 +47,6 @@ export interface StartedStepCa {
 
 export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa> {
   const { config } = options;
-  const binary = locateTool('step-ca', config.toolsBinDir);
   const port = options.port || (await freePort(config.ca.host));
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const caJsonFile = path.join(options.dir, 'ca.json');
@@ -60,11 +60,12 @@ export async function startStepCa(options: StepCaOptions): Promise<StartedStepCa
   const url = `https://${config.ca.host}:${port}`;
   let process_ = await launch();
 
-  async function launch(): Promise<ManagedProcess> {
+  async function launch(): Promise<RunningComponent> {
     writeFileSync(caJsonFile, JSON.stringify(options.renderCaJson(port, files), null, 2), { mode: 0o600 });
     const rootPem = readFileSync(options.rootCertFile, 'utf8');
-    return ManagedProcess.startReady(
-      { name: options.name, command: binary, args, logFile: options.logFile, cwd: options.dir, env: options.env ? { ...process.env, ...options.env } : undefined },
+    return startReady(
+      options.runtime,
+      { name: options.name, program: 'step-ca', args, logFile: options.logFile, cwd: options.dir, env: options.env },
       {
         what: `${options.name} at ${url}/health`,
         ready: async () => {

@@ -1,13 +1,16 @@
 // The provisioning service as its own process: prepared, started and stopped by the lab over the
-// IPC channel (process-protocol.ts). It exits when the lab goes away (the channel closes), so it
-// can never outlive it.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// IPC channel (process-protocol.ts), or, in a container, over a unix socket it listens on
+// (ECM_LAB_RPC_SOCKET, in the work directory the lab mounts at the same path). It exits when the
+// lab goes away (the channel closes), so it can never outlive it.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { createServiceSigningKey, type ServiceSigningKey } from './signing-key.ts';
-import { RpcPeer } from '../../net/rpc.ts';
+import { RpcPeer, type Channel } from '../../net/rpc.ts';
+import { socketChannel } from '../../net/rpc-socket.ts';
 import type { LabHooksApi, ServiceProcessApi } from './process-protocol.ts';
 import { startProvisioningService, type StartedProvisioningService } from './server.ts';
 
@@ -48,8 +51,38 @@ async function prepare(dataDir: string, keyAlgorithm: KeyAlgorithm, provisioner:
 let service: StartedProvisioningService | undefined;
 let own: { jwk: ServiceSigningKey; tlsKeyPem: string } | undefined;
 
+/**
+ * The lab's channel, and how to close it: the fork's IPC channel, or the first connection to the
+ * RPC socket (only the lab, which owns the work directory, can reach it: the socket is 0600).
+ */
+async function labChannel(): Promise<{ channel: Channel; disconnect(): void; onDisconnect(listener: () => void): void }> {
+  const socketPath = process.env.ECM_LAB_RPC_SOCKET;
+  if (!socketPath) {
+    return {
+      channel: { send: (message) => process.send?.(message) ?? false, onMessage: (listener) => process.on('message', listener) },
+      disconnect: () => process.disconnect(),
+      onDisconnect: (listener) => process.on('disconnect', listener),
+    };
+  }
+  // The socket lives in the service's data directory, which the service makes (0700).
+  mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+  rmSync(socketPath, { force: true });
+  const server = net.createServer();
+  const connected = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((resolve, reject) => server.listen(socketPath, resolve).once('error', reject));
+  chmodSync(socketPath, 0o600);
+  const socket = await connected;
+  // One lab per process: nobody else may connect once it has.
+  server.close();
+  rmSync(socketPath, { force: true });
+  const channel = socketChannel(socket);
+  return { channel, disconnect: () => channel.end(), onDisconnect: (listener) => channel.onClose(listener) };
+}
+
+const { channel, disconnect, onDisconnect } = await labChannel();
+
 const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessApi, LabHooksApi>(
-  { send: (message) => process.send?.(message) ?? false, onMessage: (listener) => process.on('message', listener) },
+  channel,
   {
     async prepare({ dataDir, keyAlgorithm, provisioner }) {
       const prepared = await prepare(dataDir, keyAlgorithm, provisioner);
@@ -78,12 +111,12 @@ const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessA
       await service?.stop();
       await writeProfile();
       // Disconnect after the answer has left.
-      setImmediate(() => process.disconnect());
+      setImmediate(() => disconnect());
     },
   },
 );
 
-process.on('disconnect', () => {
+onDisconnect(() => {
   lab.close('the lab closed the channel');
   process.exit();
 });

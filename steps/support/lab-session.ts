@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LabConfig, type LabConfigInput } from '../../environments/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startLab } from '../../environments/start-lab.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
@@ -24,7 +25,7 @@ let session: LabSession | undefined;
 /** A lab with its own challenge responder; `stop` ends both. */
 export async function openLabSession(overrides: LabConfigInput = {}): Promise<LabSession & { stop(): Promise<void> }> {
   const config = loadConfig({ overrides });
-  const lab = await startLocalLab(config);
+  const lab = await startLab(config);
   try {
     const acmeWebroot = path.join(lab.workDir, 'acme-webroot');
     const challenges = path.join(acmeWebroot, ...ACME_CHALLENGE_PATH);
