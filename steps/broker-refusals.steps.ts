@@ -12,6 +12,8 @@ const BROKER_LOGGED_CAUSES: Record<string, RegExp> = {
   'no client certificate': /peer did not return a certificate/,
   'an untrusted issuer': /certificate verify failed/,
   'a failed verification': /certificate verify failed/,
+  // The legacy listener: a client without a password the dynamic security plugin knows.
+  'not authorised': /disconnected, not authori[sz]ed/,
 };
 
 /** One connection attempt from an address of its own, which the client id names too. */

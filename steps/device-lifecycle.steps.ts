@@ -5,20 +5,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
-import type { CertificateClient } from '../simulators/client/certificate-client.ts';
 import type { LabWorld } from './support/world.ts';
-import { firmwarePolicy } from '../environments/config.ts';
-import type { DevicePowerUpSettings } from '../simulators/device/reveos-device.ts';
-
-const FAST_BACKOFF = { initialMs: 100, maxMs: 1000, maxAttempts: 6 };
-
-async function powerUpAndRecord(world: LabWorld, client: CertificateClient): Promise<void> {
-  // The application ignores the firmware policy: it is for devices.
-  const settings: DevicePowerUpSettings = { firmware: firmwarePolicy(world.session.config.devices), backoff: FAST_BACKOFF };
-  const outcome = await client.powerUp(settings);
-  world.powerUps.set(client, outcome);
-  world.attach(JSON.stringify({ client: client.commonName, state: outcome.state, path: outcome.path }, null, 1), { mediaType: 'application/json', fileName: `power-up-${client.commonName}.json` });
-}
 
 Given('the device goes offline', async function (this: LabWorld) {
   await this.lastDevice.disconnect();
@@ -30,7 +17,7 @@ When('its operational certificate expires while it is offline', async function (
 });
 
 When('the device powers up again', async function (this: LabWorld) {
-  await powerUpAndRecord(this, this.lastDevice);
+  await this.recordPowerUp(this.lastDevice);
 });
 
 Then('it finds its certificate {string} and discards it', function (this: LabWorld, reason: string) {
@@ -88,7 +75,7 @@ Then('the broker refuses the old certificates with {string}', async function (th
 When('the application and the devices power up again', async function (this: LabWorld) {
   for (const client of this.allClients()) {
     await client.disconnect();
-    await powerUpAndRecord(this, client);
+    await this.recordPowerUp(client);
   }
   (await this.runningApplication()); // resubscribed on reconnect by onConnected()
 });
@@ -116,38 +103,6 @@ Then('each of them distrusts the broker, fetches the new root and re-acquires it
     assert.equal(inspectCertificate(client.store.loadOperational()!.certificateChainPem).issuerCommonName, inspectCertificate(lab.pki.intermediate.certificatePem).subjectCommonName);
     assert.equal(client.trustedRootPem.trim(), lab.pki.root.certificatePem.trim(), `${client.commonName} trusts the new root`);
   }
-});
-
-Given('a device with firmware {string}', function (this: LabWorld, firmwareVersion: string) {
-  this.createDevice({ firmwareVersion });
-});
-
-When('the device powers up', async function (this: LabWorld) {
-  await powerUpAndRecord(this, this.lastDevice);
-});
-
-Then('the device is provisioned and its telemetry reaches the application', async function (this: LabWorld) {
-  const outcome = this.powerUps.get(this.lastDevice)!;
-  assert.equal(outcome.state, 'connected');
-  assert.deepEqual(outcome.path, ['validating', 'discarding', 'provisioning', 'obtaining-operational', 'connecting', 'connected']);
-  await this.telemetryReachesApplication(this.lastDevice);
-});
-
-Then('the device takes the legacy path: no certificate, and the broker refuses it', async function (this: LabWorld) {
-  const device = this.lastDevice;
-  const outcome = this.powerUps.get(device)!;
-  assert.equal(outcome.state, 'legacy');
-  assert.equal(device.store.loadBootstrap(), undefined);
-  assert.equal(device.store.loadOperational(), undefined);
-  const { lab, endpoints } = this.session;
-  const attempt = await attemptMqttConnection({
-    host: lab.broker.host,
-    port: lab.broker.port,
-    clientId: device.identity.deviceId,
-    trustedRootPem: endpoints.trustedRootPem,
-    localAddress: device.address,
-  });
-  assert.equal(attempt.connected, false, 'a device without a certificate must never reach the broker');
 });
 
 When('the device process restarts', async function (this: LabWorld) {

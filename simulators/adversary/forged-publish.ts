@@ -1,5 +1,5 @@
-// A device publishing on a topic outside its own tree, with its own genuine certificate: what the
-// broker's ACL must drop. The connection is kept so the caller can see the broker close it.
+// A device publishing on a topic outside its own tree, with its own genuine certificate or legacy
+// credential: what the broker's ACL (or, for a legacy credential, its dynamic security role) must drop. The connection is kept so the caller can see the broker close it.
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../client/mqtt-connection.ts';
 
@@ -16,7 +16,8 @@ export interface ForgedPublish {
 export async function publishForged(input: {
   broker: { host: string; port: number };
   trustedRootPem: string;
-  credential: { certificateChainPem: string; privateKeyPem: string };
+  /** A genuine certificate, or a genuine legacy credential (password, on the legacy listener). */
+  credential: { certificateChainPem: string; privateKeyPem: string } | { username: string; password: string };
   /** The attacker's own identity, as its firmware would connect. */
   clientId: string;
   from: string;
@@ -30,8 +31,7 @@ export async function publishForged(input: {
     port: input.broker.port,
     clientId: input.clientId,
     trustedRootPem: input.trustedRootPem,
-    certificateChainPem: input.credential.certificateChainPem,
-    privateKeyPem: input.credential.privateKeyPem,
+    ...input.credential,
     localAddress: input.from,
   });
   let closed = false;

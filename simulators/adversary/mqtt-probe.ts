@@ -10,6 +10,9 @@ export interface ConnectionAttempt {
   trustedRootPem: string;
   certificateChainPem?: string;
   privateKeyPem?: string;
+  /** The legacy listener's password credential. */
+  username?: string;
+  password?: string;
   localAddress?: string;
   timeoutMs?: number;
 }
@@ -23,6 +26,7 @@ export async function attemptMqttConnection(attempt: ConnectionAttempt): Promise
     port: attempt.port,
     clientId: attempt.clientId,
     ...clientTlsOptions({ ca: attempt.trustedRootPem, cert: attempt.certificateChainPem, key: attempt.privateKeyPem, localAddress: attempt.localAddress }),
+    ...(attempt.username === undefined ? {} : { username: attempt.username, password: attempt.password }),
     reconnectPeriod: 0,
     connectTimeout: attempt.timeoutMs ?? 5000,
   } as mqtt.IClientOptions);

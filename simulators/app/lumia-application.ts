@@ -1,16 +1,27 @@
 // The simulated managing application "Lumia" (seed 000, FR-LA-*): provisions itself like a
-// device, subscribes to every device's telemetry and replies over mutual TLS, sends commands,
-// and keeps what it received so scenarios can check that nothing was lost.
+// device, subscribes to every device's telemetry and replies over mutual TLS (the legacy tree
+// too), sends commands, refuses telemetry that does not match the identity it arrived under, and
+// keeps what it received so scenarios can check that nothing was lost.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { CertificateClient, type CertificateClientOptions, type CertificateStatusReport } from '../client/certificate-client.ts';
 import { topics, type CommandReply, type TelemetryMessage } from '../device/reveos-device.ts';
+import { certificateRequired, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type FirmwarePolicy } from '../../firmware/policy.ts';
 
 export interface ReceivedTelemetry {
   topic: string;
   message: TelemetryMessage;
   receivedAt: number;
+  /** How the sender was authenticated, as the topic tree says (the broker's ACL ties each tree to one kind of credential). */
+  authentication: 'certificate' | 'legacy-credential';
+}
+
+/** A message the application would not take, and why (seed 000: terminate what cannot be authenticated). */
+export interface RefusedMessage {
+  topic: string;
+  cause: 'identity-mismatch' | 'certificate-required';
+  detail: string;
 }
 
 export class LumiaApplication extends CertificateClient {
@@ -19,6 +30,10 @@ export class LumiaApplication extends CertificateClient {
   readonly replies: CommandReply[] = [];
   /** Payloads that were not telemetry: counted, never silently dropped. */
   malformedMessages = 0;
+  /** Telemetry refused because it did not match the identity it arrived under. */
+  readonly refused: RefusedMessage[] = [];
+  private readonly legacyRoot: string;
+  private readonly firmware: FirmwarePolicy;
   private readonly events = new EventEmitter();
   private readonly topicRoot: string;
 
@@ -34,11 +49,15 @@ export class LumiaApplication extends CertificateClient {
       onTelemetry?: (entry: ReceivedTelemetry) => void;
       keepReceived?: boolean;
       qos?: 0 | 1;
+      /** Which firmware must authenticate with a certificate: its messages are refused from the legacy tree. */
+      firmware?: FirmwarePolicy;
     },
   ) {
     const commonName = options.commonName ?? 'lumia';
     super({ ...options, commonName, sans: [`urn:ecm-lab:app:${commonName}`] });
     this.topicRoot = options.topicRoot ?? 'reveos';
+    this.legacyRoot = legacyTopicRoot(this.topicRoot);
+    this.firmware = options.firmware ?? DEFAULT_FIRMWARE_POLICY;
     this.onTelemetry = options.onTelemetry;
     this.keepReceived = options.keepReceived ?? true;
     this.qos = options.qos ?? 1;
@@ -48,7 +67,8 @@ export class LumiaApplication extends CertificateClient {
   protected override async onConnected(client: MqttClient): Promise<void> {
     client.removeAllListeners('message');
     client.on('message', (topic, payload) => this.dispatch(topic, payload));
-    const granted = await client.subscribeAsync([`${this.topicRoot}/+/telemetry/#`, `${this.topicRoot}/+/reply/#`], { qos: this.qos });
+    const trees = [this.topicRoot, this.legacyRoot];
+    const granted = await client.subscribeAsync(trees.flatMap((root) => [`${root}/+/telemetry/#`, `${root}/+/reply/#`]), { qos: this.qos });
     if (granted.some((g) => g.qos === 128)) throw new Error('the broker refused the application\'s subscriptions');
   }
 
@@ -65,11 +85,31 @@ export class LumiaApplication extends CertificateClient {
       this.events.emit('reply', body as CommandReply);
       return;
     }
-    const entry = { topic, message: body as TelemetryMessage, receivedAt: performance.timeOrigin + performance.now() };
+    const message = body as TelemetryMessage;
+    const [root, sender] = topic.split('/');
+    const authentication = root === this.legacyRoot ? 'legacy-credential' : 'certificate';
+    // The broker lets an identity publish only under its own name, so the topic is the sender's
+    // authenticated identity; the payload's claim is only a claim.
+    if (message.deviceId !== sender) return this.refuse({ topic, cause: 'identity-mismatch', detail: `the payload claims ${String(message.deviceId)}, the message arrived under ${sender}` });
+    if (authentication === 'legacy-credential' && typeof message.firmwareVersion === 'string' && certificateRequired(message.firmwareVersion, this.firmware)) {
+      return this.refuse({ topic, cause: 'certificate-required', detail: `${sender} reports firmware ${message.firmwareVersion}, which must authenticate with a certificate (from ${this.firmware.certificateRequiredFrom}), but arrived on a legacy credential` });
+    }
+    const entry: ReceivedTelemetry = { topic, message, receivedAt: performance.timeOrigin + performance.now(), authentication };
     this.onTelemetry?.(entry);
     if (!this.keepReceived) return;
     this.received.push(entry);
     this.events.emit('telemetry', entry);
+  }
+
+  private refuse(refusal: RefusedMessage): void {
+    this.refused.push(refusal);
+    this.log.write('message-refused', { ...refusal });
+    this.events.emit('refused', refusal);
+  }
+
+  /** The refusal of a message matching `predicate`, already made or made within the timeout. */
+  waitForRefusal(predicate: (r: RefusedMessage) => boolean, timeoutMs = 10_000): Promise<RefusedMessage> {
+    return this.waitForEvent('refused', this.refused.find(predicate), predicate, timeoutMs, 'a refused message');
   }
 
   /** Resolves with the first event matching `predicate`, already seen or arriving within the timeout. */

@@ -334,6 +334,8 @@ export class CertificateClient {
     }
     const replaced = this.store.loadOperational();
     this.store.saveOperational({ certificateChainPem: bundle.certificateChainPem, privateKeyPem });
+    // The anchor it was checked against becomes the store's ca.crt (a client that never ran ACME has none yet).
+    this.store.saveCaCertificate(this.trustedRootPem);
     this.store.discardPendingKey();
     this.log.write('certificate-installed', { serial: result.facts.serial, notAfter: result.facts.notAfter.toISOString(), replaced: replaced ? inspectCertificate(replaced.certificateChainPem).serialNumber : null });
     await this.moveSession();

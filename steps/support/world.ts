@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { LumiaApplication, type ReceivedTelemetry } from '../../simulators/app/lumia-application.ts';
-import { ReveosDevice, type DeviceIdentity } from '../../simulators/device/reveos-device.ts';
+import { ReveosDevice, type DeviceIdentity, type DevicePowerUpOutcome, type DevicePowerUpSettings } from '../../simulators/device/reveos-device.ts';
+import type { PowerUpOutcome } from '../../simulators/client/power-up.ts';
 import { applicationAddress, loopbackAddress, workerAddressRange } from '../../simulators/client/addresses.ts';
 import type { ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
 import { markLog, waitForLogLine, type LogMark } from '../../environments/log-watch.ts';
@@ -22,10 +23,13 @@ import type { CertificateDriver, DriverKind } from '../../simulators/client/cert
 import { STEP_CLI_SOURCE, StepCliDriver } from '../../simulators/client/step-cli-driver.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
-import type { LabConfigInput } from '../../environments/config.ts';
+import { firmwarePolicy, type LabConfigInput } from '../../environments/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
 
 let nextClientIndex = 0;
+
+/** Retries in scenarios back off quickly: the components are local. */
+const FAST_BACKOFF = { initialMs: 100, maxMs: 1000, maxAttempts: 6 };
 
 export class LabWorld extends World {
   readonly devices: ReveosDevice[] = [];
@@ -44,7 +48,7 @@ export class LabWorld extends World {
   /** Devices already running before the scenario's action (UC-02). */
   readonly installed: ReveosDevice[] = [];
   certificateBefore: CertificateFacts | undefined;
-  readonly powerUps = new Map<CertificateClient, Awaited<ReturnType<CertificateClient['powerUp']>>>();
+  readonly powerUps = new Map<CertificateClient, DevicePowerUpOutcome | PowerUpOutcome>();
   certificatesBeforeRotation = new Map<CertificateClient, StoredPair>();
   inventoryBeforeRestart = 0;
   /** The attacker of an @attack scenario: a device on a white-listed address holding its own bootstrap credential. */
@@ -159,10 +163,11 @@ export class LabWorld extends World {
 
   /**
    * The same device after its process restarted: a new object with the same identity, address
-   * and certificate store, remembering nothing but what is on disk (NFR-REL-002).
+   * and certificate store, remembering nothing but what is on disk (NFR-REL-002); with new
+   * firmware after an update.
    */
-  restartDevice(device: ReveosDevice): ReveosDevice {
-    const restarted = new ReveosDevice(device.identity, {
+  restartDevice(device: ReveosDevice, changes: Partial<DeviceIdentity> = {}): ReveosDevice {
+    const restarted = new ReveosDevice({ ...device.identity, ...changes }, {
       driver: device.driver,
       address: device.address,
       storeDir: device.store.dir,
@@ -185,11 +190,25 @@ export class LabWorld extends World {
       endpoints: this.session.endpoints,
       topicRoot: this.session.config.broker.topicRoot,
       logFile: this.clientLogFile,
+      firmware: firmwarePolicy(this.session.config.devices),
     });
     this.onCleanup(() => app.disconnect());
     await app.join();
     this.application = app;
     return app;
+  }
+
+  /**
+   * Powers a client up with the lab's firmware policy and a fast backoff, and keeps (and attaches)
+   * its outcome: the path it took is what the scenario asserts.
+   */
+  async recordPowerUp(client: CertificateClient): Promise<DevicePowerUpOutcome | PowerUpOutcome> {
+    // The application ignores the firmware policy: it is for devices.
+    const settings: DevicePowerUpSettings = { firmware: firmwarePolicy(this.session.config.devices), backoff: FAST_BACKOFF };
+    const outcome = await client.powerUp(settings);
+    this.powerUps.set(client, outcome);
+    this.attach(JSON.stringify({ client: client.commonName, state: outcome.state, path: outcome.path }, null, 1), { mediaType: 'application/json', fileName: `power-up-${client.commonName}.json` });
+    return outcome;
   }
 
   /** Publishes one telemetry message from `device` and waits until the application has it. */

@@ -5,7 +5,7 @@ import { FleetMetrics } from '../../../simulators/fleet/fleet-metrics.ts';
 import { compareInventory } from '../../../simulators/fleet/inventory-check.ts';
 
 function deliver(metrics: FleetMetrics, deviceId: string, seqs: number[]) {
-  for (const seq of seqs) metrics.onTelemetry({ topic: `reveos/${deviceId}/telemetry`, receivedAt: 1_000_000 + seq, message: { deviceId, seq, sentAt: 1_000_000, firmwareVersion: '2.1', readings: {} } });
+  for (const seq of seqs) metrics.onTelemetry({ topic: `reveos/${deviceId}/telemetry`, authentication: 'certificate', receivedAt: 1_000_000 + seq, message: { deviceId, seq, sentAt: 1_000_000, firmwareVersion: '2.1', readings: {} } });
 }
 
 test('message accounting: 1..lastSeq must arrive; duplicates are counted apart', () => {
