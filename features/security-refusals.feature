@@ -26,6 +26,14 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | the first device's telemetry topic     | 1   | the application |
       | the first device's command topic       | 1   | the first device |
 
+  Scenario: A device on a legacy credential may not publish on a certificate device's topic
+    Given the application server is provisioned
+    And a device connected to the broker and another device with firmware "1.3" on a legacy credential of its own
+    When the other device publishes a forged message on the first device's telemetry topic at QoS 1
+    Then the broker logs "Denied PUBLISH" from the other device for that topic
+    And the forged message never reaches the application
+    And the broker closes the other device's connection
+
   Scenario Outline: The <client> refuses an impostor broker whose certificate comes from a foreign CA
     Given the application server is provisioned
     And a provisioned device

@@ -18,6 +18,7 @@ import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts'
 import type { CertificateClient } from '../simulators/client/certificate-client.ts';
 import { deviceSan, topics } from '../simulators/device/reveos-device.ts';
 import type { LabWorld } from './support/world.ts';
+import { giveLegacyCredential } from './support/service-team.ts';
 
 type Role = 'device' | 'application';
 defineParameterType({ name: 'clientRole', regexp: /device|application/, transformer: (s: string) => s as Role });
@@ -43,6 +44,12 @@ Given('a device connected to the broker and another device holding its own opera
   await this.attacker.join({ connect: false });
 });
 
+Given('a device connected to the broker and another device with firmware {string} on a legacy credential of its own', async function (this: LabWorld, firmwareVersion: string) {
+  this.victim = await this.connectedDevice();
+  this.attacker = this.createDevice({ firmwareVersion });
+  await giveLegacyCredential(this, this.attacker);
+});
+
 When(/^the other device publishes a forged message on the first device's (telemetry|command) topic at QoS (0|1)$/, async function (this: LabWorld, kind: string, qos: string) {
   const { lab, config } = this.session;
   const [victim, attacker] = [this.victim!, this.attacker!];
@@ -54,7 +61,10 @@ When(/^the other device publishes a forged message on the first device's (teleme
   this.onCleanup(await enableBrokerDebugLog(lab.mosquitto));
   await this.beginAttack();
   const marker = (forged.payload as { commandId?: string }).commandId ?? `forged-${randomUUID()}`;
-  this.forged = await publishForged({ broker: lab.broker, trustedRootPem: attacker.trustedRootPem, credential: attacker.store.loadOperational()!, clientId: attacker.identity.deviceId, from: attacker.address, ...forged, marker, qos: Number(qos) as 0 | 1 });
+  // A device on a legacy credential dials the password listener with it.
+  const legacy = attacker.store.loadLegacyCredential();
+  const via = legacy ? { broker: { host: lab.broker.host, port: lab.broker.legacyPort! }, credential: legacy } : { broker: lab.broker, credential: attacker.store.loadOperational()! };
+  this.forged = await publishForged({ ...via, trustedRootPem: attacker.trustedRootPem, clientId: attacker.identity.deviceId, from: attacker.address, ...forged, marker, qos: Number(qos) as 0 | 1 });
   this.onCleanup(() => this.forged!.connection.endAsync(true));
 });
 
