@@ -51,3 +51,4 @@ Feature: Provisioning service gates who may obtain a bootstrap certificate
     Given the service engineer has turned provisioning ON for the installation's addresses
     And devices whose operational certificates are active, expiring soon, expired and revoked
     Then the inventory reports each operational certificate in its state
+    And the application shows each of those devices in the same state, judged at its own clock

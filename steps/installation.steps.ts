@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
-import { inspectCertificate } from '../x509/certificates.ts';
+import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -144,9 +144,13 @@ Then('the application received every telemetry message without a gap', async fun
 
 Then('the application reports every certificate as {string} within a {int} hour window', async function (this: LabWorld, state: string, hours: number) {
   const app = await this.runningApplication();
-  const reports = await app.certificateStates(this.devices.map((d) => d.identity.deviceId), hours * 3600_000);
-  assert.deepEqual(reports.map((r) => r.holder).sort(), [app.commonName, ...this.devices.map((d) => d.identity.deviceId)].sort());
-  for (const report of reports) assert.equal(report.state, state, `${report.holder}: ${report.state}, expires ${report.notAfter}`);
+  const reports = await app.certificateStates(() => this.admin.inventory(), hours * 3600_000);
+  const holders = [app, ...this.devices];
+  for (const client of holders) {
+    const report = reports.find((r) => r.holder === client.commonName);
+    const serial = normalizeSerial(inspectCertificate(client.store.loadOperational()!.certificateChainPem).serialNumber);
+    assert.deepEqual([report?.state, report?.serial], [state, serial], `${client.commonName}: ${JSON.stringify(report)}`);
+  }
 });
 
 Then('the inventory holds every certificate the two step-ca authorities logged as issued', async function (this: LabWorld) {

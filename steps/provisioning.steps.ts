@@ -154,6 +154,12 @@ Given('devices whose operational certificates are active, expiring soon, expired
   await this.admin.revoke(inspectCertificate(revoked.store.loadOperational()!.certificateChainPem).serialNumber, 'superseded');
 });
 
+Then('the application shows each of those devices in the same state, judged at its own clock', async function (this: LabWorld) {
+  const app = await this.runningApplication();
+  const reports = await app.certificateStates(() => this.admin.inventory(), this.session.config.provisioning.expiringWithinSeconds * 1000);
+  for (const [label, device] of this.inventoryDevices) assert.equal(reports.find((r) => r.holder === device.identity.deviceId)?.state, label, device.identity.deviceId);
+});
+
 Then('the inventory reports each operational certificate in its state', async function (this: LabWorld) {
   for (const [label, device] of this.inventoryDevices) {
     // The 5-second certificate needs a few seconds to expire: wait for the state, bounded.

@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { CertificateClient, type CertificateClientOptions, type CertificateStatusReport } from '../client/certificate-client.ts';
+import { CertificateClient, type CertificateClientOptions } from '../client/certificate-client.ts';
+import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
+import { certificateStates, type CertificateStateReport } from './certificate-states.ts';
 import { topics, type CommandReply, type TelemetryMessage } from '../device/reveos-device.ts';
 import { certificateRequired, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type FirmwarePolicy } from '../../firmware/policy.ts';
 
@@ -158,18 +160,14 @@ export class LumiaApplication extends CertificateClient {
   }
 
   /**
-   * Certificate states of the application itself and of the given devices (asked over MQTT):
-   * what the managing application shows its operators (seed 000).
+   * Certificate states of the application itself and of every device, from the inventory of the
+   * certificate management service (the provisioning web app is part of the application: it has
+   * the admin API), judged at this application's clock: what it shows its operators (seed 000).
    */
-  async certificateStates(deviceIds: string[], expiringWithinMs: number): Promise<CertificateStatusReport[]> {
-    const devices = await Promise.all(
-      deviceIds.map(async (id) => {
-        const reply = await this.sendCommand(id, 'certificate-status', { expiringWithinMs });
-        if (!reply.ok) throw new Error(`${id} did not report its certificate: ${reply.error}`);
-        return reply.result as CertificateStatusReport;
-      }),
-    );
-    return [this.certificateStatus(expiringWithinMs), ...devices];
+  async certificateStates(inventory: () => Promise<InventoryEntry[]>, expiringWithinMs: number): Promise<CertificateStateReport[]> {
+    const reports = certificateStates(await inventory(), this.now(), expiringWithinMs);
+    this.log.write('certificate-states', { counts: Object.fromEntries(['active', 'expiring', 'expired', 'revoked'].map((s) => [s, reports.filter((r) => r.state === s).length])) });
+    return reports;
   }
 
   /**

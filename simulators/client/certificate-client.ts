@@ -30,13 +30,6 @@ export interface BrokerTarget {
   servername?: string;
 }
 
-export interface CertificateStatusReport {
-  holder: string;
-  state: 'active' | 'expiring' | 'expired' | 'missing';
-  serial?: string;
-  notAfter?: string;
-}
-
 export interface PowerUpSettings {
   /** False: firmware that does not provision itself (seed 000); it waits for the service team's certificate. */
   selfProvisioning?: boolean;
@@ -430,16 +423,6 @@ export class CertificateClient {
         },
       },
     );
-  }
-
-  /** The state of this client's operational certificate (seed 000: "expiring within X, expired/invalid"). */
-  certificateStatus(expiringWithinMs: number, now = this.now()): CertificateStatusReport {
-    const operational = this.store.loadOperational();
-    if (!operational) return { holder: this.commonName, state: 'missing' };
-    const facts = inspectCertificate(operational.certificateChainPem);
-    const remainingMs = facts.notAfter.getTime() - now.getTime();
-    const state = remainingMs <= 0 ? 'expired' : remainingMs <= expiringWithinMs ? 'expiring' : 'active';
-    return { holder: this.commonName, state, serial: facts.serialNumber, notAfter: facts.notAfter.toISOString() };
   }
 
   /** The connected client, waiting out a certificate swap in progress. */

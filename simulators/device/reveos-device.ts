@@ -151,7 +151,6 @@ export class ReveosDevice extends CertificateClient {
     this.commandsHandled.push(command);
     const reply: CommandReply = { commandId: command.commandId, deviceId: this.identity.deviceId, ok: true };
     if (command.name === 'identify') reply.result = { ...this.identity };
-    else if (command.name === 'certificate-status') reply.result = this.certificateStatus(Number(command.args?.expiringWithinMs ?? 0));
     else Object.assign(reply, { ok: false, error: `unknown command ${command.name}` });
     await client.publishAsync(topics.replies(this.activeTopicRoot, this.identity.deviceId), JSON.stringify(reply), { qos: 1 });
   }

@@ -67,6 +67,10 @@ export class LabWorld extends World {
   /** A forged publish and the connection it went over. */
   forged: ForgedPublish | undefined;
   impostor: ImpostorBroker | undefined;
+  /** A second application instance the service team certified by hand. */
+  standby: LumiaApplication | undefined;
+  /** A certificate a client held before the service team installed another. */
+  replacedCertificate: StoredPair | undefined;
   /** A raw ACME client, the signed requests it kept, what the server answered to them. */
   acme: RawAcmeClient | undefined;
   captured: SignedAcmeRequest[] | undefined;
@@ -180,20 +184,26 @@ export class LabWorld extends World {
     return restarted;
   }
 
-  /** The managing application, provisioned, connected and subscribed to all telemetry. */
-  async runningApplication(): Promise<LumiaApplication> {
-    if (this.application) return this.application;
+  /** A managing application instance of the shared lab, not yet provisioned; disconnected after the scenario. */
+  createApplication(commonName: string, address: string): LumiaApplication {
     const app = new LumiaApplication({
-      commonName: this.session.config.broker.applicationIdentity,
-      address: applicationAddress(this.session.worker),
-      storeDir: this.storeDir('lumia'),
+      commonName,
+      address,
+      storeDir: this.storeDir(commonName),
       endpoints: this.session.endpoints,
       topicRoot: this.session.config.broker.topicRoot,
       logFile: this.clientLogFile,
       firmware: firmwarePolicy(this.session.config.devices),
     });
     this.onCleanup(() => app.disconnect());
-    await app.join();
+    return app;
+  }
+
+  /** The managing application, provisioned (ACME, X5C), connected and subscribed to all telemetry. */
+  async runningApplication(options: { lifetimeSeconds?: number } = {}): Promise<LumiaApplication> {
+    if (this.application) return this.application;
+    const app = this.createApplication(this.session.config.broker.applicationIdentity, applicationAddress(this.session.worker));
+    await app.join(options);
     this.application = app;
     return app;
   }
