@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   BrokerUntrustedError,
   CertificateRefusedByBrokerError,
+  ClockSkewError,
   classifyConnectionFailure,
   explainConnectionFailure,
 } from '../../simulators/client/connection-errors.ts';
@@ -27,4 +28,16 @@ test('refusals of the own certificate and an untrusted broker become typed error
   assert.ok(explainConnectionFailure(new Error('unable to get local issuer certificate')) instanceof BrokerUntrustedError);
   const network = new Error('connect ECONNREFUSED');
   assert.equal(explainConnectionFailure(network), network);
+});
+
+test("the broker's own certificate: expired, invalid (not for servers, bad signature, not yet valid), and a clock skew apart", () => {
+  const cases: Array<[Error, string]> = [
+    [Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }), 'broker-certificate-expired'],
+    [Object.assign(new Error('unsupported certificate purpose'), { code: 'INVALID_PURPOSE' }), 'broker-certificate-invalid'],
+    [Object.assign(new Error('certificate signature failure'), { code: 'CERT_SIGNATURE_FAILURE' }), 'broker-certificate-invalid'],
+    [Object.assign(new Error('certificate is not yet valid'), { code: 'CERT_NOT_YET_VALID' }), 'broker-certificate-invalid'],
+    [new ClockSkewError(400 * 86_400_000, 'certificate has expired'), 'clock-skew'],
+  ];
+  for (const [error, cause] of cases) assert.equal(classifyConnectionFailure(error), cause, error.message);
+  assert.match(new ClockSkewError(-2 * 86_400_000, 'certificate is not yet valid').message, /2\.0 days behind the server's time, so the broker's certificate looks not yet valid/);
 });

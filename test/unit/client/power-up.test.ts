@@ -406,3 +406,30 @@ describe('connection refusals (UC-03 revoked while offline, UC-05 root rotation)
     assert.equal(outcome.attempts.connect.attempts, 3);
   });
 });
+
+describe('firmware that does not provision itself (seed 000: 2.0 and 1.x)', () => {
+  test('without a valid certificate it waits for the service team: no ACME, no X5C', async () => {
+    const device = new FakeDevice({ validation: invalid('missing-files') });
+    const { options, events } = harness({ selfProvisioning: false });
+    const outcome = await powerUp(device, options);
+    assert.deepEqual([outcome.state, outcome.path], ['awaiting-certificate', ['validating', 'discarding', 'awaiting-certificate']]);
+    assert.deepEqual(device.calls, ['validate', 'discardOperational']);
+    assertWellFormed(outcome, events);
+  });
+
+  test('a certificate due for renewal is used as it is: this firmware never renews', async () => {
+    const device = new FakeDevice({ validation: validFor(T0 - 23 * HOUR, T0 + HOUR) });
+    const { options } = harness({ selfProvisioning: false });
+    const outcome = await powerUp(device, options);
+    assert.deepEqual(outcome.path, ['validating', 'connecting', 'connected']);
+    assert.ok(!device.calls.includes('renew'));
+    assert.match(outcome.transitions[0]!.reason, /the service team must install a new one/);
+  });
+
+  test('a certificate the broker refuses is discarded and the device waits again', async () => {
+    const device = new FakeDevice({ script: { connect: [new CertificateRefusedByBrokerError('own-certificate-revoked', 'revoked')] } });
+    const { options } = harness({ selfProvisioning: false });
+    const outcome = await powerUp(device, options);
+    assert.deepEqual(outcome.path, ['validating', 'connecting', 'discarding', 'awaiting-certificate']);
+  });
+});
