@@ -54,7 +54,7 @@ export interface ComponentProcess {
 
 export interface StartedLab {
   id: string;
-  backend: 'local' | 'containers';
+  backend: 'local' | 'containers' | 'target';
   workDir: string;
   ca: StartedCa;
   bootstrapCa: StartedBootstrapCa;

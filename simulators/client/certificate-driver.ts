@@ -10,7 +10,7 @@ import type { LabEndpoints } from './lab-endpoints.ts';
 import { renewOperationalCertificate } from './renewal.ts';
 import { obtainOperationalCertificate } from './x5c-sign.ts';
 
-export type DriverKind = 'node' | 'step-cli';
+export type DriverKind = 'node' | 'step-cli' | 'command';
 
 /** What a driver needs to know of its client. */
 export interface DriverContext {

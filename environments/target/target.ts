@@ -1,0 +1,172 @@
+// A target: an installation the Gherkin suite runs against instead of the lab it starts itself
+// (a team's own step-ca, broker and provisioning service, or a lab another `ecm-lab up --json`
+// process runs). JSON, validated like the config: every problem named, exit 2. `ecm-lab up
+// --json` writes this shape, so "the lab as a target" is the first target of all.
+//
+// What the suite may do beyond talking to the endpoints is a capability the target grants;
+// scenarios tagged @needs:<capability> run only where it is granted (capabilities.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CAPABILITIES } from './capabilities.ts';
+
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)$/;
+
+/** Traffic only ever goes to loopback: every URL and host of a target must be on it. */
+const loopbackUrl = z
+  .string()
+  .url()
+  .refine((u) => LOOPBACK_HOST.test(new URL(u).hostname), { message: 'must be on loopback (127.0.0.0/8 or localhost): the lab sends traffic nowhere else' });
+const loopbackHost = z.string().regex(LOOPBACK_HOST, 'must be on loopback (127.0.0.0/8 or localhost): the lab sends traffic nowhere else');
+const port = z.number().int().min(1).max(65535);
+const file = z.string().min(1);
+
+/** Where the suite reads a component's log: a file, or a command whose output is the log as it grows (e.g. `podman logs -f mosquitto`). */
+export const logSourceSchema = z.union([z.object({ path: file }).strict(), z.object({ command: z.array(z.string().min(1)).min(1) }).strict()]);
+export type LogSource = z.infer<typeof logSourceSchema>;
+
+/**
+ * Who obtains and renews a client's certificates: the lab's own simulator, the step CLI, or a
+ * command line the team supplies (docs: README "Drivers"), run once per operation and client.
+ */
+export const driverSchema = z.union([
+  z.enum(['lab', 'step-cli']),
+  z.object({ command: z.array(z.string().min(1)).min(1), env: z.record(z.string(), z.string()).default({}) }).strict(),
+]);
+export type DriverSpec = z.infer<typeof driverSchema>;
+
+export const targetSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-"').default('target'),
+    /** The operational authority: X5C, renewal, the root every device and the broker trust. */
+    ca: z
+      .object({
+        url: loopbackUrl,
+        rootPem: file,
+        provisioners: z.object({ x5c: z.string().min(1), jwk: z.string().min(1).optional() }),
+        /** Audience of X5C tokens; step-ca's default for the provisioner when absent. */
+        x5cAudience: z.string().min(1).optional(),
+        caBundlePem: file.optional(),
+        log: logSourceSchema.optional(),
+      })
+      .strict(),
+    /** The bootstrap authority: ACME http-01 (it validates on this port of each identifier's address). */
+    bootstrapCa: z
+      .object({
+        url: loopbackUrl,
+        rootPem: file,
+        acmeHttpPort: port,
+        acmeDirectory: loopbackUrl.optional(),
+        provisioners: z.object({ acme: z.string().min(1).optional(), jwk: z.string().min(1).optional() }).strict().optional(),
+        log: logSourceSchema.optional(),
+      })
+      .strict(),
+    broker: z
+      .object({
+        host: loopbackHost,
+        port,
+        /** The password listener for firmware below "x", if the installation has one. */
+        legacyPort: port.optional(),
+        /** The CA that signs the broker's server certificate, when it is not the operational root. */
+        serverCaPem: file.optional(),
+        url: z.string().optional(),
+        log: logSourceSchema.optional(),
+      })
+      .strict(),
+    provisioning: z
+      .object({
+        url: loopbackUrl,
+        /** Plain HTTP: the bootstrap endpoint, the trust anchor and CRLs (FR-PS-004). */
+        insecureUrl: loopbackUrl,
+        /** The gated ACME directory devices use. */
+        acmeDirectory: loopbackUrl,
+        adminToken: z.string().min(1),
+        caUrl: loopbackUrl.optional(),
+        admin: z.string().optional(),
+        auditLog: logSourceSchema.optional(),
+      })
+      .strict(),
+    clients: z.object({ device: driverSchema.default('lab'), application: driverSchema.default('lab') }).strict().prefault({}),
+    /** What the suite may do beyond the endpoints (capabilities.ts). */
+    grants: z.array(z.enum(CAPABILITIES)).default([]),
+    // `ecm-lab up --json` also says these; the logs name each component's log file.
+    id: z.string().optional(),
+    backend: z.string().optional(),
+    workDir: z.string().optional(),
+    acmeWebroot: z.string().optional(),
+    logs: z.record(z.string(), z.string()).optional(),
+    processes: z.array(z.object({ name: z.string(), pid: z.number() })).optional(),
+  })
+  .strict();
+
+export type Target = z.infer<typeof targetSchema>;
+
+export class TargetError extends Error {
+  override name = 'TargetError';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file} is not a valid target:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Paths in a target are relative to the file that names them. */
+function resolvePaths(target: Target, dir: string): Target {
+  const abs = (p: string) => path.resolve(dir, p);
+  const log = (s: LogSource | undefined): LogSource | undefined => (s && 'path' in s ? { path: abs(s.path) } : s);
+  return {
+    ...target,
+    ca: { ...target.ca, rootPem: abs(target.ca.rootPem), caBundlePem: target.ca.caBundlePem && abs(target.ca.caBundlePem), log: log(target.ca.log) },
+    bootstrapCa: { ...target.bootstrapCa, rootPem: abs(target.bootstrapCa.rootPem), log: log(target.bootstrapCa.log) },
+    broker: { ...target.broker, serverCaPem: target.broker.serverCaPem && abs(target.broker.serverCaPem), log: log(target.broker.log) },
+    provisioning: { ...target.provisioning, auditLog: log(target.provisioning.auditLog) },
+  };
+}
+
+/** An `ecm-lab up --json` description names its logs by component; they become the log sources it does not name itself. */
+function logsFromDescription(target: Target): Target {
+  const logs = target.logs ?? {};
+  const from = (name: string): LogSource | undefined => (logs[name] ? { path: logs[name] } : undefined);
+  return {
+    ...target,
+    ca: { ...target.ca, log: target.ca.log ?? from('step-ca') },
+    bootstrapCa: { ...target.bootstrapCa, log: target.bootstrapCa.log ?? from('bootstrap-ca') },
+    broker: { ...target.broker, log: target.broker.log ?? from('mosquitto') },
+    provisioning: { ...target.provisioning, auditLog: target.provisioning.auditLog ?? from('provisioning-audit') },
+  };
+}
+
+/** The files a target names must exist here: a typo should fail now, not in the tenth scenario. */
+function missingFiles(target: Target): string[] {
+  const files: Array<[string, string | undefined]> = [
+    ['ca.rootPem', target.ca.rootPem],
+    ['ca.caBundlePem', target.ca.caBundlePem],
+    ['bootstrapCa.rootPem', target.bootstrapCa.rootPem],
+    ['broker.serverCaPem', target.broker.serverCaPem],
+    ...(['ca', 'bootstrapCa', 'broker'] as const).map((c): [string, string | undefined] => {
+      const source = target[c].log;
+      return [`${c}.log.path`, source && 'path' in source ? source.path : undefined];
+    }),
+  ];
+  return files.filter(([, f]) => f !== undefined && !existsSync(f)).map(([key, f]) => `${key}: ${f} does not exist`);
+}
+
+export function parseTarget(raw: unknown, file: string): Target {
+  const parsed = targetSchema.safeParse(raw);
+  if (!parsed.success) throw new TargetError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
+  const target = logsFromDescription(resolvePaths(parsed.data, path.dirname(path.resolve(file))));
+  const missing = missingFiles(target);
+  if (missing.length > 0) throw new TargetError(file, missing);
+  return target;
+}
+
+export function loadTarget(file: string): Target {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TargetError(file, [`cannot read it as JSON: ${(err as Error).message}`]);
+  }
+  return parseTarget(raw, file);
+}
