@@ -1,4 +1,4 @@
-@fleet
+@fleet @FR-DS-002 @FR-DS-003 @FR-MB-001
 Feature: Mixed fleet of firmware versions
   Seed 000 backwards compatibility: firmware from the configured minimum (2.0 by default) on
   uses certificates; older firmware takes the legacy path. The application's policy is that a
