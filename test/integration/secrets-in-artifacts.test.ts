@@ -1,8 +1,8 @@
 // Secrets never end up in artifacts: one whole Gherkin run (as CI runs it, a child process with a
 // known admin token), then every file it wrote - component and client logs, cucumber reports,
 // Allure results and report, the traceability matrix and the run summary - is searched for
-// private keys, the admin token and JWTs, including inside base64-encoded attachments. And on disk, while a lab runs: keys 0600, their
-// directories 0700.
+// private keys, the admin token and JWTs, including inside base64-encoded attachments. And on
+// disk, while a lab runs: keys 0600, their directories 0700.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
