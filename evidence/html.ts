@@ -13,7 +13,10 @@ th{background:#f6f8fa}td.id{white-space:nowrap;font-weight:600}ul.scenarios{marg
 .partly-run,.not-run,.skipped{background:#fff8c5;color:#7d4e00}.gap{background:#eaeef2;color:#424a53}
 .muted{color:#57606a}.note{color:#57606a;font-size:13px}.kpis{display:flex;flex-wrap:wrap;gap:.6rem;margin:.6rem 0}
 .kpi{border:1px solid #d0d7de;border-radius:6px;padding:.4rem .7rem;min-width:8rem}.kpi b{display:block;font-size:1.2rem}
-code{font-size:12px}@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}tr{break-inside:avoid}}
+code{font-size:12px}
+ul.cols{columns:2;column-gap:2rem;padding-left:0;list-style:none;margin:.4rem 0}ul.cols>li{break-inside:avoid;margin:0 0 .25rem}
+ul.cols ul{list-style:none;padding-left:.6rem;margin:.1rem 0 .4rem}ul.cols li.group{margin-bottom:.4rem}
+@media print{body{margin:0;max-width:none;font-size:9.5px}h1{font-size:1.2rem}h2{font-size:1rem;margin-top:.8rem;break-after:avoid}tr{break-inside:avoid}.badge{font-size:9px}.note{font-size:9px}.kpi{min-width:6rem;padding:.2rem .5rem}.kpi b{font-size:1rem}}
 `;
 
 export function page(title: string, body: string): string {

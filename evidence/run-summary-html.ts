@@ -11,11 +11,12 @@ function environment(s: RunSummary): string {
   return `<p>${esc(e.machine.cpus)} × ${esc(e.machine.cpuModel)}, ${esc(e.machine.memoryGiB)} GiB, ${esc(e.machine.os)}, Node ${esc(e.node)}.<br>Tools: ${tools}.<br>Libraries: ${libs}.</p>`;
 }
 
+// Lists in two columns rather than tables: the page stays one screen, and close to one sheet printed.
 function requirements(s: RunSummary): string {
-  const rows = s.requirements.map(
-    (r) => `<tr><td class="id"><a href="../traceability/index.html#${esc(r.id)}">${esc(r.id)}</a></td><td>${esc(r.title)}</td><td>${badge(r.verdict)}</td><td>${r.total ? `${r.passed} / ${r.total}` : `<span class="note">${esc(r.reason ?? '')}</span>`}</td></tr>`,
+  const items = s.requirements.map(
+    (r) => `<li>${badge(r.verdict)} <a href="../traceability/index.html#${esc(r.id)}"><b>${esc(r.id)}</b></a> ${esc(r.title)} <span class="muted">${r.total ? `${r.passed} / ${r.total} passed` : ''}</span>${r.reason ? `<br><span class="note">${esc(r.reason)}</span>` : ''}</li>`,
   );
-  return `<table><thead><tr><th>id</th><th>requirement</th><th>verdict</th><th>scenarios passed</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<ul class="cols">${items.join('')}</ul>`;
 }
 
 function attacks(s: RunSummary): string {
@@ -23,8 +24,8 @@ function attacks(s: RunSummary): string {
   const refused = s.attacks.filter((a) => a.refused === true).length;
   const result = (a: RunSummary['attacks'][number]) => (a.refused === true ? badge('passed', 'refused') : a.refused === false ? badge('failed', 'NOT refused (scenario failed)') : badge('not-run', 'not run'));
   const features = [...new Set(s.attacks.map((a) => a.feature))];
-  const rows = features.flatMap((f) => [`<tr><th colspan="2">${esc(f)}</th></tr>`, ...s.attacks.filter((a) => a.feature === f).map((a) => `<tr><td>${esc(a.name)}</td><td>${result(a)}</td></tr>`)]);
-  return `<p>${refused} of ${s.attacks.length} attacks tried were refused, each by the component that must refuse it, with the cause in its log.</p><table><tbody>${rows.join('')}</tbody></table>`;
+  const groups = features.map((f) => `<li class="group"><b>${esc(f)}</b><ul>${s.attacks.filter((a) => a.feature === f).map((a) => `<li>${result(a)} ${esc(a.name)}</li>`).join('')}</ul></li>`);
+  return `<p>${refused} of ${s.attacks.length} attacks tried were refused, each by the component that must refuse it, with the cause in its log.</p><ul class="cols">${groups.join('')}</ul>`;
 }
 
 function perf(s: RunSummary): string {
