@@ -5,7 +5,7 @@
 // labels are checked for overlaps as Chromium draws them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,7 @@ const reports = path.join(repoRoot, 'reports');
 const SCENARIO = 'A client without a certificate is refused by the broker';
 const EPIC = 'FR-MB-001 Mosquitto SHALL be configured for mTLS authentication';
 const WAIT = { timeout: 20_000 };
+const SCREENSHOT = path.join(reports, 'screenshots', 'evidence-allure.png');
 const adminToken = randomBytes(32).toString('base64url');
 let browser: Browser | undefined;
 
@@ -43,6 +44,7 @@ test('the perf report draws no label over another in Chromium (axis ticks, p99 /
 });
 
 test('after one real scenario, the Allure report, the matrix and the summary open from disk and show the run', { timeout: 180_000 }, async () => {
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   const run = startCli(['run', 'features/first-device.feature', '--name', SCENARIO], { ECM_LAB_ADMIN_TOKEN: adminToken });
   const { code } = await run.exit;
   assert.equal(code, 0, `${run.stdout().slice(-2000)}\n${run.stderr().slice(-2000)}`);
@@ -53,12 +55,21 @@ test('after one real scenario, the Allure report, the matrix and the summary ope
   const page = await browser!.newPage({ viewport: { width: 1300, height: 1000 } });
   const errors: Error[] = [];
   page.on('pageerror', (e) => errors.push(e));
-  await page.goto(pathToFileURL(allure).href);
-  await page.getByText(EPIC).first().waitFor(WAIT);
-  await page.getByText(EPIC).first().click();
-  await page.getByText('First device end to end').first().click();
-  await page.getByText(SCENARIO).first().waitFor(WAIT);
-  assert.ok(await page.getByText(SCENARIO).first().isVisible(), 'the scenario is listed under its requirement');
+  try {
+    await page.goto(pathToFileURL(allure).href);
+    await page.getByText(EPIC).first().waitFor(WAIT);
+    // Open the requirement's group, then its feature's unless the report opened that already.
+    await page.getByText(EPIC).first().click();
+    const feature = page.getByText('First device end to end').first();
+    const scenario = page.getByText(SCENARIO).first();
+    await feature.waitFor(WAIT);
+    if (!(await scenario.isVisible())) await feature.click();
+    await scenario.waitFor(WAIT);
+  } catch (err) {
+    // What the browser showed, for whoever reads the failure.
+    await page.screenshot({ path: SCREENSHOT }).catch(() => undefined);
+    throw Object.assign(err as Error, { message: `${(err as Error).message}\n(screenshot: ${SCREENSHOT})` });
+  }
   assert.deepEqual(errors, [], 'no script error on file://');
 
   // The matrix: the requirement proven by the scenario that ran, and a gap with its reason.
