@@ -3,6 +3,10 @@
 const os = require('node:os');
 const versions = require('./environments/tools/versions.json');
 
+// A requirement tag (@UC-03, @FR-PS-002, @NFR-SEC-001): the same pattern as REQUIREMENT_ID in
+// evidence/requirement-ids.ts, with the tag's '@' (test/unit/evidence/tags.test.ts checks they agree).
+const REQUIREMENT_TAG = /^@(?:UC-\d{2}|(?:FR|NFR)-[A-Z]+-\d{3})$/;
+
 const common = {
   import: ['steps/**/*.ts'],
   format: [
@@ -16,6 +20,12 @@ const common = {
   formatOptions: {
     snippetInterface: 'async-await',
     resultsDir: 'reports/allure-results',
+    // Each requirement tag links the Allure test to its row of the traceability matrix
+    // (reports/traceability/index.html#FR-PS-002). The epic label with the requirement's title is
+    // set by steps/support/requirement-labels.ts, and allurerc.mjs groups the tree by it.
+    links: {
+      requirement: { pattern: [REQUIREMENT_TAG], urlTemplate: (tag) => `../traceability/index.html#${tag.replace(/^@/, '')}` },
+    },
     // Shown on the Allure report's overview: what the scenarios ran against.
     environmentInfo: {
       'step-ca': versions.go['step-ca'].version,

@@ -10,7 +10,7 @@ import { MAX_DEVICES } from './commands/load-options.ts';
 import { FAULT_KINDS } from '../simulators/fleet/faults.ts';
 import { EXECUTOR_KINDS } from '../simulators/load/executors.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../simulators/load/scenarios.ts';
-import { runCommand } from './commands/run.ts';
+import { reportEvidenceCommand, runCommand } from './commands/run.ts';
 import { upCommand } from './commands/up.ts';
 
 /** Every scenario with its default executor and one example (also in the README). */
@@ -107,9 +107,14 @@ program
   .description('run the standard load profile and write its figures into BENCHMARKS.md')
   .action(() => benchCommand(program.opts()));
 
-program
-  .command('report')
-  .description('performance reports')
+const report = program.command('report').description('reports: merge performance runs; the evidence pages of the last Gherkin run');
+
+report
+  .command('evidence')
+  .description('write the traceability matrix (reports/traceability/) and the run summary (reports/summary/, HTML and PDF) from the last run')
+  .action(() => reportEvidenceCommand(program.opts()));
+
+report
   .command('merge')
   .description('merge the summaries of several runs or segments into one report (histograms merge exactly)')
   .argument('<dirs...>', 'report directories holding summary.json')

@@ -1,4 +1,4 @@
-@refusals
+@refusals @FR-MB-001 @NFR-USE-002
 Feature: The broker refuses every client certificate it must not accept
   Mosquitto requires a client certificate from the lab's CA that is valid now, labelled for
   client authentication and not revoked (FR-MB-001). Each refusal is checked twice: the TLS

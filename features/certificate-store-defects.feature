@@ -1,4 +1,4 @@
-@security @bad-input
+@security @bad-input @FR-DS-002 @NFR-SEC-003 @NFR-USE-002
 Feature: A device that finds its certificate store damaged says why and re-acquires
   At power-up a device validates its store before using it (seed 003 "Certificate Validation").
   A key readable by others, a truncated certificate or a key that belongs to another certificate

@@ -11,6 +11,7 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
   # first credential of a white-listed address to ask for an identity nobody holds enrols it.
   # A rogue host on a white-listed address can therefore take an identity before its device
   # does. Naming the identity for its address in the white list closes that for the named ones.
+  @FR-PS-002 @NFR-USE-002
   Scenario: During the window, a host on a white-listed address can enrol an identity nobody holds yet; naming the identity closes it
     Given the white list also names the identity of a device that has not provisioned yet
     And an attacker on a white-listed address with a bootstrap credential of its own
@@ -25,6 +26,7 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
   # renewed, so revoking a device's bootstrap credential does not stop its operational one from
   # renewing. The service still sees the renewal (it follows step-ca's issuance log), so the
   # engineer revokes the operational certificate too, and the broker drops and refuses it.
+  @FR-CA-003 @FR-MB-001 @FR-PS-001
   Scenario: A device whose bootstrap credential was revoked still renews its operational certificate; revoking that one takes it off
     Given the application server is provisioned
     And 1 devices connected to the broker
@@ -38,6 +40,7 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
 
   # ca.json does not set allowRenewalAfterExpiry: an expired certificate cannot renew itself, so a
   # device back from a long absence must re-acquire one with its bootstrap certificate.
+  @UC-03 @NFR-REL-001 @NFR-USE-002
   Scenario: step-ca refuses to renew an expired certificate and the device re-acquires one at power-up
     Given a device provisioned with an operational certificate valid for 5 seconds
     And the device goes offline

@@ -1,4 +1,4 @@
-@renewal
+@renewal @FR-CA-003 @FR-DS-002 @NFR-REL-001 @NFR-SEC-002
 Feature: Certificate renewal during operation
   Seed 001 demo scenario 3: short-lived operational certificates are renewed before they
   expire (by default at two thirds of their lifetime) over mutual TLS, and the MQTT session

@@ -1,4 +1,4 @@
-@security
+@security @NFR-USE-002
 Feature: Refusals of misbehaving devices, impostor brokers and forged or replayed requests
   Every refusal is asserted twice: the refused party sees it (a TLS error, an ACME problem, an
   HTTP status) and the refusing component records its cause (Mosquitto's log, step-ca's log,
@@ -12,6 +12,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
   # publisher cannot tell (a QoS 1 publish is still acknowledged), the refusal is logged at the
   # debug level only ("Denied PUBLISH"), and - with the lab's max_queued_messages 0 and Debian's
   # backported fix for CVE-2024-8376 - the broker then closes the publisher's connection.
+  @FR-MB-002
   Scenario Outline: A device may not publish on <victim topic> (QoS <qos>)
     Given the application server is provisioned
     And a device connected to the broker and another device holding its own operational certificate
@@ -26,6 +27,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | the first device's telemetry topic     | 1   | the application |
       | the first device's command topic       | 1   | the first device |
 
+  @FR-MB-002
   Scenario: A device on a legacy credential may not publish on a certificate device's topic
     Given the application server is provisioned
     And a device connected to the broker and another device with firmware "1.3" on a legacy credential of its own
@@ -34,6 +36,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the forged message never reaches the application
     And the broker closes the other device's connection
 
+  @FR-LA-002 @FR-LA-004 @FR-DS-003
   Scenario Outline: The <client> refuses an impostor broker whose certificate comes from a foreign CA
     Given the application server is provisioned
     And a provisioned device
@@ -48,6 +51,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | device      |
       | application |
 
+  @FR-LA-002 @FR-DS-003
   Scenario Outline: The <client> refuses the real broker under a host name its certificate does not name
     Given the application server is provisioned
     And a provisioned device
@@ -61,6 +65,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | device      |
       | application |
 
+  @FR-CA-002
   Scenario: A replayed ACME request is refused with badNonce and issues nothing
     Given a client that obtained a bootstrap certificate through the gate and kept every signed ACME request
     When it replays its newAccount, finalize and certificate requests unchanged
@@ -68,6 +73,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the bootstrap step-ca logs each replayed nonce as not found
     And the inventory still holds exactly one certificate for the client's address
 
+  @FR-CA-002
   Scenario: An ACME finalize request with a tampered signature is refused and issues nothing
     Given a client whose ACME order through the gate is ready for finalization
     When it sends its finalize request with one bit of the JWS signature flipped
@@ -75,6 +81,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the bootstrap step-ca logs that it could not verify the JWS
     And the order is still "ready" and the inventory holds no certificate for the client's address
 
+  @FR-CA-003
   Scenario: step-ca refuses an X5C token that carries a bootstrap certificate but is signed by another key
     Given a provisioned device
     When someone presents the device's bootstrap certificate chain in an X5C token signed with a key of their own
@@ -83,6 +90,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the provisioning service audits the refused X5C request
     And the inventory holds no new operational certificate for the device
 
+  @FR-CA-003
   Scenario: step-ca refuses to renew a revoked certificate
     Given a provisioned device
     When the service engineer revokes the device's operational certificate

@@ -1,4 +1,4 @@
-@security @tls
+@security @tls @NFR-SEC-001
 Feature: Every TLS listener refuses legacy protocol versions and weak cipher suites
   The broker, step-ca and the provisioning service's HTTPS listener accept TLS 1.2 and 1.3 only,
   and never a cipher suite without encryption, without authentication, or with a broken cipher.
@@ -10,6 +10,7 @@ Feature: Every TLS listener refuses legacy protocol versions and weak cipher sui
   Background:
     Given a running lab
 
+  @NFR-USE-002
   Scenario Outline: The <listener> refuses a client limited to <version>
     When a client limited to <version> connects to the <listener>
     Then the handshake fails with the alert "protocol version"
@@ -24,6 +25,7 @@ Feature: Every TLS listener refuses legacy protocol versions and weak cipher sui
       | provisioning service | TLSv1.1 |
       | provisioning service | TLSv1   |
 
+  @NFR-USE-002
   Scenario Outline: The <listener> refuses a ClientHello offering only <family> cipher suites
     When a client offers the <listener> only <family> cipher suites at TLS 1.2
     Then the <listener> answers with the alert "handshake_failure"

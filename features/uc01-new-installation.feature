@@ -1,4 +1,4 @@
-@uc01
+@uc01 @UC-01
 Feature: UC-01 New customer installation
   A service engineer installs a new site: turns the provisioning service ON for the site's
   addresses, the Lumia application server and the Reveos devices provision themselves and
@@ -7,6 +7,7 @@ Feature: UC-01 New customer installation
   Background:
     Given a running lab
 
+  @FR-CA-002 @FR-CA-003 @FR-PS-001 @FR-PS-003 @FR-LA-001 @FR-LA-003 @FR-LA-004 @FR-DS-002 @FR-DS-003
   Scenario: The application and the devices are provisioned and authenticate each other
     Given the service engineer has turned provisioning ON for the installation's addresses
     When the application server is provisioned

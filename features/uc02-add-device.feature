@@ -1,4 +1,4 @@
-@uc02
+@uc02 @UC-02
 Feature: UC-02 Add a device to an existing installation
   A running installation gets one more device. The engineer opens provisioning for that
   device's address only; the devices already installed keep working undisturbed. The new
@@ -8,6 +8,7 @@ Feature: UC-02 Add a device to an existing installation
   Background:
     Given a running lab
 
+  @FR-PS-002 @FR-DS-002
   Scenario Outline: A new device joins while the installed ones keep running undisturbed (<client>)
     Given an installation with the application and 2 devices sending telemetry every 50 ms
     And the new device's certificate client is the <client>

@@ -1,4 +1,4 @@
-@uc03
+@uc03 @UC-03
 Feature: UC-03 Offline device reconnects
   A device that was switched off comes back with a certificate that is no longer good. At
   power-up it validates its store, finds out why, discards the operational certificate and
@@ -10,6 +10,7 @@ Feature: UC-03 Offline device reconnects
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
+  @NFR-REL-001 @NFR-SEC-002
   Scenario Outline: A device returns with an expired certificate (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 6 seconds
@@ -26,6 +27,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
+  @FR-DS-002
   Scenario Outline: A device returns with a revoked certificate (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds
@@ -42,6 +44,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
+  @FR-CA-002 @FR-DS-002
   Scenario Outline: A device whose bootstrap credential was revoked re-provisions by ACME and keeps its identity (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds
@@ -59,6 +62,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
+  @NFR-REL-002
   Scenario Outline: A restarted device reuses its valid certificate store (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds
@@ -72,6 +76,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
+  @NFR-REL-001 @NFR-REL-002
   Scenario: A device restarted in the middle of a renewal comes back
     Given a device provisioned with an operational certificate valid for 3600 seconds
     When the device process restarts in the middle of a renewal

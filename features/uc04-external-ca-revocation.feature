@@ -1,4 +1,4 @@
-@uc04
+@uc04 @UC-04 @FR-LA-002 @FR-MB-001
 Feature: UC-04 Revocation by an external CA
   The lab's issuing CA is an intermediate under a simulated external ("paid") root. When the
   external CA revokes that intermediate, the lab installs a new one; the broker refuses every

@@ -1,4 +1,4 @@
-@uc05
+@uc05 @UC-05 @FR-LA-002 @FR-PS-004 @NFR-REL-002
 Feature: UC-05 Revocation by the internal CA and root rotation
   The lab CA installs a new root. The CA, the broker and the provisioning service restart on
   it; certificates under the old root are refused. At their next power-up the application and

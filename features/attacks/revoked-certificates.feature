@@ -1,4 +1,4 @@
-@attack @security
+@attack @security @FR-MB-001
 Feature: A revoked device tries to stay on the broker, or to come back with a renewed certificate
   Every certificate issued for the fleet is in the inventory, renewals straight at step-ca too
   (the service follows step-ca's issuance log), so each can be revoked from the admin API. A
@@ -10,6 +10,7 @@ Feature: A revoked device tries to stay on the broker, or to come back with a re
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
+  @FR-PS-001 @NFR-USE-002
   Scenario: A certificate renewed directly at step-ca is in the inventory and can be revoked by its serial
     Given 2 devices connected to the broker
     When the first device renews its certificate directly at step-ca over mutual TLS

@@ -12,6 +12,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
     And the application server is provisioned
     And an attacker on a white-listed address with a bootstrap credential of its own
 
+  @FR-CA-003
   Scenario Outline: X5C for the identity of a device the service team certified, <where>
     Given a victim device with firmware "2.0" certified by the service team and connected
     When the attacker trades its bootstrap credential for the victim's identity <where>
@@ -25,6 +26,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
       | through the provisioning service |
       | directly at step-ca              |
 
+  @FR-PS-004
   Scenario: A CSR named after a device on a legacy credential, on the plain-HTTP bootstrap endpoint
     Given a victim device with firmware "1.3" connected on a legacy credential
     When the attacker sends a CSR named after the victim to the bootstrap endpoint
@@ -32,6 +34,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
     And the audit log records the refusal "identity-taken"
     And no certificate for the victim's identity was issued during the attack
 
+  @FR-LA-004 @FR-MB-002 @NFR-USE-002
   Scenario: Telemetry on the attacker's own topic that names the victim as its sender
     Given a victim device connected to the broker
     And the attacker holds an operational certificate for its own identity
@@ -39,6 +42,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
     Then the application refuses the message as "identity-mismatch" and logs the cause
     And the victim's telemetry still reaches the application
 
+  @FR-LA-004 @NFR-USE-002
   Scenario: A legacy credential reporting firmware that must authenticate with a certificate
     Given a victim device with firmware "1.3" connected on a legacy credential
     When the victim's credential is used to send telemetry claiming firmware "2.1"

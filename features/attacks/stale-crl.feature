@@ -1,4 +1,4 @@
-@attack @security
+@attack @security @FR-MB-001 @NFR-USE-002
 Feature: The broker's CRL is left to age past its nextUpdate
   OpenSSL refuses every client certificate once the CRL it checks against is past its
   nextUpdate: a CRL nobody refreshes takes the whole fleet off the broker at its next

@@ -1,9 +1,11 @@
 // CPU of the lab's component processes over a run, by role. A role may be served by several
 // processes (step-ca: the operational and the bootstrap authority) and a process may be
-// replaced mid-run (a fault restarts it): every pid is counted from the moment it was first
-// seen, a pid that appears after the start from zero (it started during the run), and a
-// process that is gone keeps its last reading.
-import { ownCpuMs, processCpuMs } from '../../environments/local/process-cpu.ts';
+// replaced mid-run (a fault restarts it): every process is counted from the moment it was first
+// seen, one that appears after the start from zero (it started during the run), and one that
+// is gone keeps its last reading. A process is its pid and its start time: a restarted broker
+// that gets its old pid back is a new process, never a counter that went backwards (which once
+// showed Mosquitto at -440 ms after a broker restart).
+import { ownCpuMs, processCpu, type ProcessCpu } from '../../environments/local/process-cpu.ts';
 
 export const CPU_ROLES = ['stepCa', 'mosquitto', 'provisioningService'] as const;
 export type CpuRole = (typeof CPU_ROLES)[number];
@@ -17,11 +19,12 @@ interface PidReading {
 
 export class CpuMeter {
   readonly #pids: () => RolePids;
-  readonly #readings = new Map<CpuRole, Map<number, PidReading>>(CPU_ROLES.map((r) => [r, new Map()]));
+  /** By role, then by process: `${pid}@${startTicks}`. */
+  readonly #readings = new Map<CpuRole, Map<string, PidReading>>(CPU_ROLES.map((r) => [r, new Map()]));
   readonly #labAtStart = ownCpuMs();
-  readonly #read: (pid: number) => number;
+  readonly #read: (pid: number) => ProcessCpu | undefined;
 
-  constructor(pids: () => RolePids, read: (pid: number) => number = processCpuMs) {
+  constructor(pids: () => RolePids, read: (pid: number) => ProcessCpu | undefined = processCpu) {
     this.#pids = pids;
     this.#read = read;
     this.sample(true);
@@ -35,9 +38,11 @@ export class CpuMeter {
       for (const pid of current[role]) {
         if (!pid) continue;
         const now = this.#read(pid);
-        const known = readings.get(pid);
-        if (!known) readings.set(pid, { atStart: initial ? now : 0, last: now });
-        else if (now > 0) known.last = now;
+        if (!now) continue; // gone: its last reading stands
+        const key = `${pid}@${now.startTicks}`;
+        const known = readings.get(key);
+        if (!known) readings.set(key, { atStart: initial ? now.cpuMs : 0, last: now.cpuMs });
+        else known.last = Math.max(known.last, now.cpuMs);
       }
     }
   }
@@ -45,7 +50,7 @@ export class CpuMeter {
   /** CPU milliseconds each role used since the meter started, and this process's (the lab's). */
   totals(): Record<CpuRole | 'lab', number> {
     this.sample();
-    const sum = (role: CpuRole) => [...this.#readings.get(role)!.values()].reduce((acc, r) => acc + Math.max(0, r.last - r.atStart), 0);
+    const sum = (role: CpuRole) => [...this.#readings.get(role)!.values()].reduce((acc, r) => acc + (r.last - r.atStart), 0);
     return { lab: ownCpuMs() - this.#labAtStart, stepCa: sum('stepCa'), mosquitto: sum('mosquitto'), provisioningService: sum('provisioningService') };
   }
 }

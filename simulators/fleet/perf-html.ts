@@ -2,13 +2,17 @@
 // no network) with latency per phase, percentile curves, the run over time, the fraction of
 // the CA's own limit reached, faults and revocations, the inventory check, errors by cause,
 // thresholds and the ratios against the baselines measured in the same run (each on its own axis).
+import { compactNumber, layoutTickLabels, ninesPosition, rowsOf } from './chart-layout.ts';
 import type { PerfSummary } from './perf-summary.ts';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const COLORS = ['#0969da', '#1a7f37', '#bf3989', '#9a6700', '#8250df', '#cf222e'];
 const W = 600;
 const H = 260;
-const M = { l: 56, r: 12, t: 16, b: 40 };
+const M = { l: 60, r: 12, t: 16, b: 40 };
+/** The charts' text size (figure svg CSS below) and the height of one row of x tick labels. */
+const FONT_PX = 11;
+const ROW_PX = 13;
 
 function niceMax(v: number): number {
   if (v <= 0) return 1;
@@ -16,31 +20,49 @@ function niceMax(v: number): number {
   return [1, 2, 5, 10].map((m) => m * p).find((m) => m >= v) ?? v;
 }
 
-function axes(yMax: number, yLabel: string, xLabels: Array<[number, string]>): string {
+/**
+ * Grid, y ticks, x tick labels and the y title. X tick labels that would overlap go to further
+ * rows (chart-layout.ts); `extra` is the height those rows add below the chart.
+ */
+function axes(yMax: number, yLabel: string, xLabels: Array<[number, string]>): { svg: string; extra: number } {
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const y = M.t + (H - M.t - M.b) * (1 - f);
-    return `<line x1="${M.l}" x2="${W - M.r}" y1="${y}" y2="${y}" stroke="#eaeef2"/><text x="${M.l - 6}" y="${y + 4}" text-anchor="end">${esc(+(yMax * f).toPrecision(3))}</text>`;
+    return `<line x1="${M.l}" x2="${W - M.r}" y1="${y}" y2="${y}" stroke="#eaeef2"/><text x="${M.l - 6}" y="${y + 4}" text-anchor="end">${esc(compactNumber(yMax * f))}</text>`;
   });
-  const xs = xLabels.map(([x, label]) => `<text x="${x}" y="${H - M.b + 16}" text-anchor="middle">${esc(label)}</text>`);
-  return `${ticks.join('')}${xs.join('')}<text x="14" y="${M.t + (H - M.t - M.b) / 2}" transform="rotate(-90 14 ${M.t + (H - M.t - M.b) / 2})" text-anchor="middle">${esc(yLabel)}</text>`;
+  const placed = layoutTickLabels(xLabels, { fontPx: FONT_PX, minX: M.l - 4, maxX: W - 2 });
+  const xs = placed.map((p) => `<text class="x-tick" x="${p.x.toFixed(1)}" y="${H - M.b + 18 + p.row * ROW_PX}" text-anchor="middle">${esc(p.label)}</text>`);
+  const mid = M.t + (H - M.t - M.b) / 2;
+  return { svg: `${ticks.join('')}${xs.join('')}<text x="12" y="${mid}" transform="rotate(-90 12 ${mid})" text-anchor="middle">${esc(yLabel)}</text>`, extra: (rowsOf(placed) - 1) * ROW_PX };
 }
 
 function legend(names: string[]): string {
   return names.map((n, i) => `<tspan fill="${COLORS[i % COLORS.length]}">■ ${esc(n)}</tspan>`).join(' ');
 }
 
-/** Lines sharing an x axis; each series is [x, y] points. */
-export function lineChart(title: string, series: Array<{ name: string; points: Array<[number, number]> }>, opts: { xLabel: string; yLabel: string; xTicks?: Array<[number, string]> }): string {
+/**
+ * Lines sharing an x axis; each series is [x, y] points. `xPosition` maps x to the axis (the
+ * percentile curves use the nines axis); ticks are given in x and mapped the same way.
+ */
+export function lineChart(
+  title: string,
+  series: Array<{ name: string; points: Array<[number, number]> }>,
+  opts: { xLabel: string; yLabel: string; xTicks?: Array<[number, string]>; xPosition?: (x: number) => number },
+): string {
+  const pos = opts.xPosition ?? ((x: number) => x);
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return `<figure class="chart"><figcaption>${esc(title)}</figcaption><p class="empty">no data</p></figure>`;
-  const xMin = Math.min(...all.map((p) => p[0]));
-  const xMax = Math.max(...all.map((p) => p[0]), xMin + 1e-9);
+  const xMin = Math.min(...all.map((p) => pos(p[0])));
+  const xMax = Math.max(...all.map((p) => pos(p[0])), xMin + 1e-9);
   const yMax = niceMax(Math.max(...all.map((p) => p[1])));
-  const sx = (x: number) => M.l + ((x - xMin) / (xMax - xMin || 1)) * (W - M.l - M.r);
+  const sx = (x: number) => M.l + ((pos(x) - xMin) / (xMax - xMin || 1)) * (W - M.l - M.r);
   const sy = (y: number) => M.t + (H - M.t - M.b) * (1 - y / yMax);
   const paths = series.map((s, i) => `<polyline fill="none" stroke-width="2" stroke="${COLORS[i % COLORS.length]}" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`);
-  const xTicks = (opts.xTicks ?? [xMin, (xMin + xMax) / 2, xMax].map((x) => [x, String(+x.toPrecision(3))] as [number, string])).map(([x, l]) => [sx(x), l] as [number, string]);
-  return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${axes(yMax, opts.yLabel, xTicks)}${paths.join('')}<text x="${(W + M.l) / 2}" y="${H - 6}" text-anchor="middle">${esc(opts.xLabel)}</text></svg><p class="legend">${legend(series.map((s) => s.name))}</p></figure>`;
+  const inverse = opts.xPosition ? undefined : (f: number) => xMin + f * (xMax - xMin);
+  const defaultTicks = inverse ? [0, 0.5, 1].map((f) => [inverse(f), compactNumber(inverse(f))] as [number, string]) : [];
+  const xTicks = (opts.xTicks ?? defaultTicks).map(([x, l]) => [sx(x), l] as [number, string]);
+  const { svg, extra } = axes(yMax, opts.yLabel, xTicks);
+  const h = H + extra;
+  return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(title)}">${svg}${paths.join('')}<text x="${(W + M.l) / 2}" y="${h - 4}" text-anchor="middle">${esc(opts.xLabel)}</text></svg><p class="legend">${legend(series.map((s) => s.name))}</p></figure>`;
 }
 
 /** Grouped bars: one group per category, one bar per series. */
@@ -59,14 +81,17 @@ export function barChart(title: string, categories: string[], series: Array<{ na
     }),
   );
   const xLabels = categories.map((c, i) => [M.l + i * groupW + groupW / 2, c] as [number, string]);
-  return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${axes(yMax, yLabel, xLabels)}${bars.join('')}</svg><p class="legend">${legend(series.map((s) => s.name))}</p></figure>`;
+  const { svg, extra } = axes(yMax, yLabel, xLabels);
+  return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H + extra}" role="img" aria-label="${esc(title)}">${svg}${bars.join('')}</svg><p class="legend">${legend(series.map((s) => s.name))}</p></figure>`;
 }
 
 function table(headers: string[], rows: Array<Array<string | number | null>>): string {
   return `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c ?? '—')}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-const PERCENTILE_TICKS: Array<[number, string]> = [[0, 'p0'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [100, 'max']];
+/** The percentile curves' ticks, on the nines axis (chart-layout.ts): p99, p99.9 and max a decade apart. */
+export const PERCENTILE_TICKS: Array<[number, string]> = [[0, 'p0'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p99.9'], [100, 'max']];
+const PERCENTILE_AXIS = { xLabel: 'percentile (nines scale: p90, p99, p99.9 a step apart)', yLabel: 'ms', xTicks: PERCENTILE_TICKS, xPosition: ninesPosition };
 
 /** What each ratio means and the target the issue sets for it, if any. */
 export const RATIO_INFO: Record<string, { label: string; target?: { op: '≤' | '≥'; value: number } }> = {
@@ -155,7 +180,7 @@ function latencySection(s: PerfSummary): string {
   const deliveryPhase = s.mqtt.qos === 1 ? 'deliveryQos1' : 'deliveryQos0';
   if (s.scenario.family === 'requests') {
     const phase = s.scenario.phase;
-    return `<h2>Latency</h2><div class="charts">${barChart(`${phase} latency (ms)`, ['p50', 'p95', 'p99', 'max'], [{ name: phase, values: [s.iterations.latencyMs.p50, s.iterations.latencyMs.p95, s.iterations.latencyMs.p99, s.iterations.latencyMs.max] }], 'ms')}${lineChart('Percentile curve (ms)', [{ name: phase, points: s.curves[phase] ?? [] }], { xLabel: 'percentile', yLabel: 'ms', xTicks: PERCENTILE_TICKS })}</div>`;
+    return `<h2>Latency</h2><div class="charts">${barChart(`${phase} latency (ms)`, ['p50', 'p95', 'p99', 'max'], [{ name: phase, values: [s.iterations.latencyMs.p50, s.iterations.latencyMs.p95, s.iterations.latencyMs.p99, s.iterations.latencyMs.max] }], 'ms')}${lineChart('Percentile curve (ms)', [{ name: phase, points: s.curves[phase] ?? [] }], PERCENTILE_AXIS)}</div>`;
   }
   const phases = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal'] as const;
   const shown = phases.filter((p) => s.provisioning.phases[p].count > 0);
@@ -169,7 +194,7 @@ ${lineChart('Percentile curves (ms)', [
     { name: 'provisioning total', points: s.curves.provisioningTotal ?? [] },
     { name: `delivery QoS ${s.mqtt.qos}`, points: s.curves[deliveryPhase] ?? [] },
     { name: 'first CONNACK', points: s.curves.firstConnack ?? [] },
-  ], { xLabel: 'percentile', yLabel: 'ms', xTicks: PERCENTILE_TICKS })}
+  ], PERCENTILE_AXIS)}
 </div>`;
 }
 

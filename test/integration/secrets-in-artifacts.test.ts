@@ -1,7 +1,8 @@
 // Secrets never end up in artifacts: one whole Gherkin run (as CI runs it, a child process with a
 // known admin token), then every file it wrote - component and client logs, cucumber reports,
-// Allure results - is searched for private keys, the admin token and JWTs, including inside
-// base64-encoded attachments. And on disk, while a lab runs: keys 0600, their directories 0700.
+// Allure results and report, the traceability matrix and the run summary - is searched for
+// private keys, the admin token and JWTs, including inside base64-encoded attachments. And on
+// disk, while a lab runs: keys 0600, their directories 0700.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -42,9 +43,11 @@ function walk(dir: string): string[] {
   });
 }
 
-function secretsIn(text: string, adminToken: string): string[] {
+function secretsIn(text: string, adminToken: string, file = ''): string[] {
   const found: string[] = [];
   if (text.includes('PRIVATE KEY')) found.push('a private key');
+  // The evidence pages hold no PEM block of any kind, certificates included.
+  if (/[/\\](traceability|summary)[/\\]/.test(file) && text.includes('-----BEGIN')) found.push('a PEM block');
   if (text.includes(adminToken)) found.push('the admin token');
   const jwt = JWT.exec(text);
   if (jwt) found.push(`a JWT (${jwt[0].slice(0, 16)}...)`);
@@ -60,7 +63,7 @@ function* strings(value: unknown): Generator<string> {
 
 function scanFile(file: string, adminToken: string): Finding[] {
   const text = readFileSync(file).toString('utf8');
-  const findings = secretsIn(text, adminToken).map((what) => ({ file, what, in: 'text' }));
+  const findings = secretsIn(text, adminToken, file).map((what) => ({ file, what, in: 'text' }));
   const documents: unknown[] = [];
   if (file.endsWith('.json')) {
     try {
@@ -101,13 +104,19 @@ test('a whole Gherkin run leaves no private key, admin token or JWT in any repor
     const cucumber = recent('cucumber');
     for (const name of ['report.json', 'messages.ndjson', 'report.html']) assert.ok(cucumber.some((f) => path.basename(f) === name), `no fresh reports/cucumber/${name}`);
     const allure = recent('allure-results');
-    const files = [...logs, ...cucumber, ...allure];
+    // The pages written for stakeholders after the run: the single-file Allure report, the
+    // traceability matrix and the run summary (the PDF is printed from the scanned HTML).
+    const evidence = ['allure-report', 'traceability', 'summary'].flatMap(recent).filter((f) => !f.endsWith('.pdf'));
+    for (const name of ['allure-report/index.html', 'traceability/index.html', 'traceability/traceability.json', 'summary/index.html', 'summary/summary.json']) {
+      assert.ok(evidence.some((f) => f.endsWith(name)), `no fresh reports/${name}`);
+    }
+    const files = [...logs, ...cucumber, ...allure, ...evidence];
 
     const findings = files.flatMap((f) => scanFile(f, adminToken));
     assert.deepEqual(findings, [], `secrets in artifacts:\n${findings.map((f) => `  ${path.relative(repoRoot, f.file)}: ${f.what} in ${f.in}`).join('\n')}`);
     // The scan itself must be able to see what it looks for (a control, not an assumption).
     assert.deepEqual(secretsIn(`x ${adminToken} -----BEGIN PRIVATE KEY----- eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln`, adminToken).length, 3);
-    console.log(`# scanned ${files.length} files: ${logs.length} logs, ${cucumber.length} cucumber reports, ${allure.length} Allure results`);
+    console.log(`# scanned ${files.length} files: ${logs.length} logs, ${cucumber.length} cucumber reports, ${allure.length} Allure results, ${evidence.length} evidence pages`);
   } finally {
     rmSync(logsDir, { recursive: true, force: true });
   }

@@ -41,21 +41,48 @@ test('a device given up on after the graceful stop is a failure with a timeout, 
   assert.deepEqual(m.errorsByCause, { 'TimeoutError: iteration 3 was still running': 1 });
 });
 
+/** A fake /proc: pid -> the process now holding it (its start time and CPU so far). */
+function fakeProc() {
+  const procs = new Map<number, { startTicks: number; cpuMs: number }>();
+  return { procs, read: (pid: number) => procs.get(pid) };
+}
+
 test('the CPU meter adds up every process of a role, follows a restarted pid and keeps a gone one', () => {
-  const cpu = new Map<number, number>([[10, 100], [11, 50], [20, 5], [30, 7]]);
+  const { procs, read } = fakeProc();
+  for (const [pid, cpuMs] of [[10, 100], [11, 50], [20, 5], [30, 7]] as const) procs.set(pid, { startTicks: 1, cpuMs });
   let pids: RolePids = { stepCa: [10, 11], mosquitto: [20], provisioningService: [30] };
-  const meter = new CpuMeter(() => pids, (pid) => cpu.get(pid) ?? 0);
-  cpu.set(10, 160); // operational step-ca +60
-  cpu.set(11, 90); // bootstrap step-ca +40
-  cpu.set(30, 27); // service +20, then it restarts
+  const meter = new CpuMeter(() => pids, read);
+  procs.set(10, { startTicks: 1, cpuMs: 160 }); // operational step-ca +60
+  procs.set(11, { startTicks: 1, cpuMs: 90 }); // bootstrap step-ca +40
+  procs.set(30, { startTicks: 1, cpuMs: 27 }); // service +20, then it restarts
   meter.sample();
-  cpu.delete(30);
+  procs.delete(30);
   pids = { ...pids, provisioningService: [31] };
-  cpu.set(31, 15); // the new process: all of it belongs to the run
+  procs.set(31, { startTicks: 900, cpuMs: 15 }); // the new process: all of it belongs to the run
   const totals = meter.totals();
   assert.equal(totals.stepCa, 100, 'both authorities');
   assert.equal(totals.provisioningService, 35, 'the old process until it went, the new one from its start');
   assert.equal(totals.mosquitto, 0);
+});
+
+test('a broker restarted under its old pid is a new process: its CPU adds to the old one, never below zero', () => {
+  // The faults run that showed Mosquitto at -440 ms: the restarted broker's counter starts again
+  // from zero, and read as the same process it looked like CPU time going backwards.
+  const { procs, read } = fakeProc();
+  procs.set(20, { startTicks: 500, cpuMs: 1000 });
+  const meter = new CpuMeter(() => ({ stepCa: [], mosquitto: [20], provisioningService: [] }), read);
+  procs.set(20, { startTicks: 500, cpuMs: 1300 }); // +300 before the restart
+  meter.sample(); // the fault injector samples before it restarts a component
+  procs.set(20, { startTicks: 7000, cpuMs: 560 }); // restarted, same pid, 560 ms since
+  assert.equal(meter.totals().mosquitto, 300 + 560);
+  // Not sampled before the restart: the old process's last 300 ms are lost, but nothing goes negative.
+  const unsampled = new CpuMeter(() => ({ stepCa: [], mosquitto: [20], provisioningService: [] }), read);
+  procs.set(20, { startTicks: 9000, cpuMs: 40 });
+  assert.equal(unsampled.totals().mosquitto, 40);
+  for (let i = 0; i < 5; i++) {
+    procs.set(20, { startTicks: 10_000 + i, cpuMs: 10 }); // restarts between every sample
+    assert.ok(unsampled.totals().mosquitto >= 0);
+  }
 });
 
 test('the inventory is compared with the step-ca logs serial by serial', () => {

@@ -1,0 +1,159 @@
+// The traceability matrix: requirement -> the scenarios whose tags name it -> each scenario's
+// outcome in a run, with a verdict per requirement and, for a requirement no scenario proves,
+// the reviewed reason (requirement-notes.json). Pure: it joins the catalogue, the scenarios read
+// from features/ and one run's results. The same document, built for another target (containers,
+// a customer's lab) is that target's conformance report, and diffTraceability compares two.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Requirement } from './requirements.ts';
+import type { Outcome, RunResults } from './run-results.ts';
+import type { ScenarioRef } from './scenarios.ts';
+
+export const TRACEABILITY_SCHEMA = 'ecm-lab/traceability@1';
+
+export interface ScenarioOutcome {
+  key: string;
+  uri: string;
+  line: number;
+  name: string;
+  feature: string;
+  attack: boolean;
+  outcome: Outcome;
+  /** Why it failed (the failing step's message) or why it did not run. */
+  reason?: string;
+  durationMs?: number;
+}
+
+/**
+ * proven: every scenario passed; failed: at least one failed; partly-run: some passed, none
+ * failed, some did not run; not-run: none ran; gap: no scenario names it (see `reason`).
+ */
+export type Verdict = 'proven' | 'failed' | 'partly-run' | 'not-run' | 'gap';
+
+export interface RequirementRow extends Requirement {
+  verdict: Verdict;
+  scenarios: ScenarioOutcome[];
+  /** For a gap: why no scenario proves it (reviewed). */
+  reason?: string;
+  /** What the scenarios of this requirement do not show (reviewed). */
+  caveat?: string;
+}
+
+export interface Traceability {
+  schema: typeof TRACEABILITY_SCHEMA;
+  generatedAt: string;
+  /** What the scenarios ran against: 'local' for `ecm-lab run`. */
+  target: string;
+  /** The run the outcomes come from; null when there was none. */
+  run: { source: string; startedAt?: string; finishedAt?: string; success?: boolean; cucumberVersion?: string } | null;
+  totals: {
+    requirements: number;
+    byVerdict: Record<Verdict, number>;
+    scenarios: number;
+    byOutcome: Record<Outcome, number>;
+  };
+  requirements: RequirementRow[];
+}
+
+export interface RequirementNotes {
+  notProven: Record<string, string>;
+  caveats: Record<string, string>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const NOTES_FILE = path.join(here, 'requirement-notes.json');
+
+export function readNotes(file = NOTES_FILE): RequirementNotes {
+  const { notProven = {}, caveats = {} } = JSON.parse(readFileSync(file, 'utf8')) as Partial<RequirementNotes>;
+  return { notProven, caveats };
+}
+
+/** A requirement no scenario proves and no reviewed reason explains: the page says so in these words. */
+export const NO_REASON = 'NO REASON GIVEN: no scenario proves it and evidence/requirement-notes.json does not say why';
+
+function outcomeOf(s: ScenarioRef, run: RunResults | undefined, source: string): ScenarioOutcome {
+  const base = { key: s.key, uri: s.uri, line: s.line, name: s.name, feature: s.feature, attack: s.attack };
+  if (!run) return { ...base, outcome: 'not-run', reason: `no run: ${source} does not exist` };
+  const r = run.byKey.get(s.key);
+  if (!r) return { ...base, outcome: 'not-run', reason: 'not in this run (not selected by its tags or paths, or added since)' };
+  return { ...base, outcome: r.outcome, durationMs: r.durationMs, ...(r.message ? { reason: r.message } : {}) };
+}
+
+function verdictOf(outcomes: Outcome[]): Verdict {
+  if (outcomes.length === 0) return 'gap';
+  if (outcomes.includes('failed')) return 'failed';
+  const ran = outcomes.filter((o) => o === 'passed' || o === 'skipped');
+  if (ran.length === 0) return 'not-run';
+  if (outcomes.every((o) => o === 'passed')) return 'proven';
+  return 'partly-run';
+}
+
+export function buildTraceability(input: {
+  requirements: Requirement[];
+  scenarios: ScenarioRef[];
+  run: RunResults | undefined;
+  /** The run's message file, as it should be named on the page. */
+  runSource: string;
+  notes: RequirementNotes;
+  target: string;
+  now?: Date;
+}): Traceability {
+  const { requirements, scenarios, run, runSource, notes, target } = input;
+  const outcomes = new Map(scenarios.map((s) => [s.key, outcomeOf(s, run, runSource)]));
+  const rows: RequirementRow[] = requirements.map((req) => {
+    const proving = scenarios.filter((s) => s.requirements.includes(req.id)).map((s) => outcomes.get(s.key)!);
+    const verdict = verdictOf(proving.map((p) => p.outcome));
+    return {
+      ...req,
+      verdict,
+      scenarios: proving,
+      ...(verdict === 'gap' ? { reason: notes.notProven[req.id] ?? NO_REASON } : {}),
+      ...(notes.caveats[req.id] ? { caveat: notes.caveats[req.id] } : {}),
+    };
+  });
+  const byVerdict: Record<Verdict, number> = { proven: 0, failed: 0, 'partly-run': 0, 'not-run': 0, gap: 0 };
+  for (const r of rows) byVerdict[r.verdict]++;
+  const byOutcome: Record<Outcome, number> = { passed: 0, failed: 0, skipped: 0, 'not-run': 0 };
+  for (const o of outcomes.values()) byOutcome[o.outcome]++;
+  return {
+    schema: TRACEABILITY_SCHEMA,
+    generatedAt: (input.now ?? new Date()).toISOString(),
+    target,
+    run: run ? { source: runSource, startedAt: run.startedAt, finishedAt: run.finishedAt, success: run.success, cucumberVersion: run.cucumberVersion } : null,
+    totals: { requirements: rows.length, byVerdict, scenarios: outcomes.size, byOutcome },
+    requirements: rows,
+  };
+}
+
+export interface TraceabilityChange {
+  id: string;
+  before: Verdict | 'absent';
+  after: Verdict | 'absent';
+  /** Scenarios of this requirement whose outcome changed: key, before, after. */
+  scenarios: Array<{ key: string; name: string; before: Outcome | 'absent'; after: Outcome | 'absent' }>;
+}
+
+/**
+ * What changed between two matrices (two runs, or two targets' conformance reports): every
+ * requirement whose verdict or whose scenarios' outcomes differ.
+ */
+export function diffTraceability(before: Traceability, after: Traceability): TraceabilityChange[] {
+  const ids = [...new Set([...before.requirements.map((r) => r.id), ...after.requirements.map((r) => r.id)])];
+  const a = new Map(before.requirements.map((r) => [r.id, r]));
+  const b = new Map(after.requirements.map((r) => [r.id, r]));
+  const changes: TraceabilityChange[] = [];
+  for (const id of ids) {
+    const x = a.get(id);
+    const y = b.get(id);
+    const xs = new Map((x?.scenarios ?? []).map((s) => [s.key, s]));
+    const ys = new Map((y?.scenarios ?? []).map((s) => [s.key, s]));
+    const scenarios = [...new Set([...xs.keys(), ...ys.keys()])]
+      .map((key) => ({ key, name: (ys.get(key) ?? xs.get(key))!.name, before: xs.get(key)?.outcome ?? ('absent' as const), after: ys.get(key)?.outcome ?? ('absent' as const) }))
+      .filter((s) => s.before !== s.after);
+    const verdictBefore = x?.verdict ?? 'absent';
+    const verdictAfter = y?.verdict ?? 'absent';
+    if (verdictBefore !== verdictAfter || scenarios.length > 0) changes.push({ id, before: verdictBefore, after: verdictAfter, scenarios });
+  }
+  return changes;
+}

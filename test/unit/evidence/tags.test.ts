@@ -1,0 +1,80 @@
+// Every scenario names the requirements it proves, with ids the seeds define, where Allure reads
+// them. A new scenario without a requirement tag fails here, with the file, the line and the fix.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { REQUIREMENT_ID } from '../../../evidence/requirement-ids.ts';
+import { requirements } from '../../../evidence/requirements.ts';
+import { readFeature, readScenarios } from '../../../evidence/scenarios.ts';
+import { repoRoot } from '../../../environments/tools/tools.ts';
+
+const defined = new Set(requirements().map((r) => r.id));
+
+test('every scenario in features/ is tagged with at least one requirement the seeds define', () => {
+  const { scenarios, problems } = readScenarios(repoRoot, defined);
+  assert.ok(scenarios.length >= 50, `only ${scenarios.length} scenarios found under features/`);
+  assert.deepEqual(
+    problems.map((p) => `${p.uri}:${p.line}: ${p.message}`),
+    [],
+    'Tag each scenario (or its Feature) with the ids of what it proves, e.g. @FR-PS-002 @UC-03; the ids and titles are in evidence/requirements.json.',
+  );
+  for (const s of scenarios) assert.ok(s.requirements.length > 0, s.key);
+});
+
+const feature = (body: string) => `@FR-MB-001\nFeature: F\n${body}`;
+
+test('a scenario without a requirement, an undefined id, a malformed one and one on Examples or a Rule are each refused', () => {
+  const text = [
+    'Feature: F',
+    '  Scenario: untagged',
+    '    Given x',
+    '  @FR-XX-999',
+    '  Scenario: unknown id',
+    '    Given x',
+    '  @fr-ps-2 @FR-PS-002',
+    '  Scenario: malformed beside a good one',
+    '    Given x',
+    '  Scenario Outline: tagged on Examples only <a>',
+    '    Given <a>',
+    '    @UC-03',
+    '    Examples:',
+    '      | a |',
+    '      | 1 |',
+    '      | 2 |',
+    '  @NFR-REL-001',
+    '  Rule: R',
+    '    Scenario: under a tagged rule',
+    '      Given x',
+  ].join('\n');
+  const { scenarios, problems } = readFeature('features/f.feature', text, defined);
+  assert.deepEqual(
+    problems.map((p) => `${p.line}: ${p.message.split(':')[0]}`),
+    [
+      '2: scenario "untagged" names no requirement',
+      '4: @FR-XX-999 is not a requirement the seeds define (see evidence/requirements.json)',
+      '5: scenario "unknown id" names no requirement',
+      '7: @fr-ps-2 is not a requirement the seeds define (see evidence/requirements.json)',
+      '12: @UC-03 stands on an Examples table',
+      '10: scenario "tagged on Examples only <a>" names no requirement',
+      '17: @NFR-REL-001 stands on a Rule',
+      '19: scenario "under a tagged rule" names no requirement',
+    ],
+  );
+  assert.deepEqual(scenarios.find((s) => s.name === 'malformed beside a good one')?.requirements, ['FR-PS-002']);
+  assert.equal(scenarios.filter((s) => s.name.startsWith('tagged on Examples only')).length, 2, 'one scenario per Examples row');
+});
+
+test('Feature tags apply to every scenario; each scenario is keyed by its pickle location', () => {
+  const { scenarios, problems } = readFeature('features/f.feature', feature('  @attack @UC-03\n  Scenario: s\n    Given x\n'), defined);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(scenarios.map((s) => [s.key, s.requirements, s.attack]), [['features/f.feature:4', ['FR-MB-001', 'UC-03'], true]]);
+});
+
+test("cucumber.cjs links the same requirement tags to the matrix that evidence/requirement-ids.ts defines", () => {
+  const config = createRequire(import.meta.url)('../../../cucumber.cjs') as { default: { formatOptions: { links: { requirement: { pattern: RegExp[]; urlTemplate: (t: string) => string } } } } };
+  const link = config.default.formatOptions.links.requirement;
+  assert.equal(link.pattern[0]!.source, `^@${REQUIREMENT_ID.source.slice(1)}`);
+  for (const id of defined) assert.ok(link.pattern[0]!.test(`@${id}`), id);
+  assert.ok(!link.pattern[0]!.test('@uc01') && !link.pattern[0]!.test('@FR-PS-2'));
+  assert.equal(link.urlTemplate('@FR-PS-002'), '../traceability/index.html#FR-PS-002');
+});
