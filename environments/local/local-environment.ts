@@ -3,18 +3,22 @@
 // reports/logs/<lab id>/. The wiring of the trust model (docs/trust-model.md) is here: which root
 // each component trusts, where step-ca's webhooks point, who gets the CRL and the disconnects.
 // It only wires (the components and the CA material are modules of their own), in start order.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LabConfig } from '../config.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
 import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
-import type { IssuedCertificate } from '../pki/certificate-authority.ts';
+import type { CaCertificate } from '../pki/certificate-authority.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import type { LabPki } from '../pki/lab-pki.ts';
+import { fetchExternalCrl } from '../../net/external-ca-api.ts';
 import { fetchCrlPem } from '../../net/step-ca-api.ts';
-import type { RevocationEvent } from '../../services/provisioning/context.ts';
+import type { IntermediateRevocation, RevocationEvent } from '../../services/provisioning/context.ts';
+import { parseCrls } from '../../x509/crls.ts';
+import { normalizeSerial } from '../../x509/certificates.ts';
+import { startExternalCa, type StartedExternalCa } from './external-ca.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { BrokerAdmin } from './broker-admin.ts';
 import { CrlPublisher } from './crl-publisher.ts';
@@ -41,6 +45,10 @@ export interface StartedLocalLab extends StartedLab {
   crlPublisher: CrlPublisher;
   /** Each revocation's disconnect, as measured by the lab (revocation answered by step-ca to broker confirmed). */
   readonly disconnects: { identity: string; serial: string; ms: number }[];
+  /** The external CA (ca.issuer 'external'): its own process, holding the operational root's key. */
+  externalCa: StartedExternalCa | undefined;
+  /** Every replacement of the operational CA material: who started it, why, and how it ended. */
+  readonly rotations: PkiRotation[];
   /**
    * Replaces the operational CA material and restarts every component on it (UC-04, UC-05):
    * 'intermediate' — the root revokes the issuing intermediate and signs a new one; the old
@@ -48,11 +56,29 @@ export interface StartedLocalLab extends StartedLab {
    * 'root' — a new operational root and intermediate; certificates under the old root are unknown.
    * The bootstrap hierarchy stays: devices re-acquire with their bootstrap credentials.
    * Devices are not touched: finding out is their job.
+   * With ca.issuer 'external' neither applies: the external CA owns the root, and the service
+   * replaces the intermediate by itself once that CA revokes it (installIntermediate below).
    */
   rotatePki(kind: 'intermediate' | 'root'): Promise<void>;
   /** CRLs clients use to check whole chains: the root's CRL and retired intermediates' final CRLs. */
   chainCrls(): string[];
 }
+
+export interface PkiRotation {
+  kind: 'intermediate' | 'root';
+  /** 'harness': rotatePki(); 'service': the certificate management service after the external CA revoked the intermediate. */
+  trigger: 'harness' | 'service';
+  cause?: IntermediateRevocation;
+  previousSerial: string;
+  serial?: string;
+  startedAt: number;
+  /** Set once step-ca, the broker and the service run on the new material. */
+  completedAt?: number;
+  error?: string;
+}
+
+/** The service's name at the external CA. */
+export const EXTERNAL_CA_CLIENT = 'provisioning-service';
 
 export interface LocalLabOptions {
   /**
@@ -105,10 +131,9 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const logsDir = path.resolve(config.logsDir, id);
   mkdirSync(logsDir, { recursive: true });
-  const logs = Object.fromEntries(['step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning-service'].map((name) => [name, path.join(logsDir, `${name}.log`)])) as Record<
-    'step-ca' | 'bootstrap-ca' | 'mosquitto' | 'provisioning-service',
-    string
-  >;
+  const external = config.ca.issuer === 'external';
+  const components = ['step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning-service', ...(external ? ['external-ca'] : [])];
+  const logs = Object.fromEntries(components.map((name) => [name, path.join(logsDir, `${name}.log`)])) as Record<'step-ca' | 'bootstrap-ca' | 'mosquitto' | 'provisioning-service', string> & { 'external-ca'?: string };
 
   const cleanups = new Cleanups();
   let stopping: Promise<void> | undefined;
@@ -124,19 +149,39 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   const unregister = options.handleSignals === false ? () => undefined : stopOnSignal(stop);
 
   try {
-    const authority = await LabAuthority.create(config.pki, path.join(workDir, 'pki'));
-    const { pki, files: pkiFiles } = authority;
-    // The provisioning service makes its own keys first: both ca.json files name its JWK, and
-    // step-ca's webhooks point at its hook listener.
+    // The provisioning service makes its own keys first: both ca.json files name its JWK,
+    // step-ca's webhooks point at its hook listener, and an external CA knows its credential.
     const serviceSetup = {
       dataDir: path.join(workDir, 'provisioning'),
       keyAlgorithm: config.pki.keyAlgorithm,
       provisioner: 'provisioning-service',
       logFile: logs['provisioning-service'],
       readinessTimeoutMs: config.readinessTimeoutMs,
+      externalCaClient: external ? EXTERNAL_CA_CLIENT : undefined,
     };
     const preparedService = await prepareProvisioningProcess(serviceSetup);
     cleanups.add(() => preparedService.stop());
+
+    // ca.issuer 'external': a third party holds the operational root's key, in its own process;
+    // the lab's intermediate is its subordinate, ordered by the service (whose credential it is)
+    // for a CSR of a key the lab keeps for step-ca.
+    let externalCa: StartedExternalCa | undefined;
+    if (external) {
+      externalCa = await startExternalCa({
+        config,
+        dir: path.join(workDir, 'external-ca'),
+        logFile: logs['external-ca']!,
+        clients: [{ name: EXTERNAL_CA_CLIENT, publicJwk: preparedService.externalCaClientJwk! }],
+      });
+      cleanups.add(() => externalCa!.stop());
+    }
+    const authority = externalCa
+      ? await LabAuthority.underExternalRoot(config.pki, path.join(workDir, 'pki'), {
+          rootPem: externalCa.rootPem,
+          order: async (csrPem) => (await preparedService.orderIntermediate({ apiUrl: externalCa.apiUrl, rootPem: externalCa.rootPem, client: EXTERNAL_CA_CLIENT, csrPem })).certificatePem,
+        })
+      : await LabAuthority.create(config.pki, path.join(workDir, 'pki'));
+    const { pki, files: pkiFiles } = authority;
     const serviceJwk = { name: serviceSetup.provisioner, publicKey: preparedService.publicJwk as Record<string, unknown> };
     const hooksPort = await freePort(config.provisioning.host);
     const webhookBaseUrl = `https://${config.provisioning.host}:${hooksPort}`;
@@ -204,8 +249,10 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
     cleanups.add(() => admin.close());
 
     const disconnects: StartedLocalLab['disconnects'] = [];
+    // Assigned once started; the service's hooks may run before startProvisioningProcess() returns.
+    let provisioningService: ProvisioningServiceProcess | undefined;
     const applicationIdentities = new Set<string>();
-    const authorityOf = (step: StartedStepCa, hierarchy: { root: IssuedCertificate; intermediate: IssuedCertificate }) => ({
+    const authorityOf = (step: StartedStepCa, hierarchy: { root: CaCertificate; intermediate: CaCertificate }) => ({
       url: step.url,
       rootPem: hierarchy.root.certificatePem,
       intermediatePem: hierarchy.intermediate.certificatePem,
@@ -226,8 +273,70 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
+      externalCa: externalCa && {
+        apiUrl: externalCa.apiUrl,
+        crlUrl: externalCa.crlUrl,
+        rootPem: externalCa.rootPem,
+        checkIntervalMs: config.provisioning.externalCrlCheckIntervalMs,
+        client: EXTERNAL_CA_CLIENT,
+      },
     });
-    const provisioningService = await startProvisioningProcess(preparedService, serviceSetup, serviceOptions, {
+
+    // Rotations one at a time; stop() waits for one under way, so nothing starts after the lab stopped.
+    const rotations: PkiRotation[] = [];
+    let rotating: Promise<void> = Promise.resolve();
+    const serialized = (work: () => Promise<void>): Promise<void> => {
+      const run = rotating.catch(() => undefined).then(work);
+      rotating = run;
+      return run;
+    };
+    // Everything that trusts or uses the intermediate, restarted on the new material.
+    const restartOnNewPki = async () => {
+      await stepCa.restart();
+      // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
+      await bootstrapStepCa.restart();
+      await admin.close();
+      broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
+      Object.assign(probe, broker.probe);
+      await crlPublisher.prime();
+      await mosquitto!.restart();
+      admin = await brokerAdmin();
+      await provisioningService!.restart();
+    };
+    const serialOf = (ca: CaCertificate) => normalizeSerial(ca.certificate.serialNumber);
+
+    /**
+     * UC-04 with an external CA, asked for by the service: the external CA revoked the intermediate
+     * and signed a new one for the key of intermediateCsr(). Checked and installed at once (so the
+     * service learns of a bad certificate); the restart of step-ca, the broker and the service
+     * itself follows once the service has its answer.
+     */
+    const installIntermediate = async ({ certificatePem, cause }: { certificatePem: string; cause: IntermediateRevocation }) => {
+      if (!externalCa) throw new Error("the lab's issuing CA is under its own root (ca.issuer 'lab'): there is no external CA to install from");
+      const previous = pki.intermediate;
+      const record: PkiRotation = { kind: 'intermediate', trigger: 'service', cause, previousSerial: serialOf(previous), startedAt: Date.now() };
+      let installed!: () => void;
+      const answered = new Promise<void>((resolve) => (installed = resolve));
+      const work = serialized(async () => {
+        // What clients check the old intermediate against: the external root's CRL, believed only with its signature.
+        const rootCrl = await fetchExternalCrl(externalCa.crlUrl);
+        if (!parseCrls(rootCrl).every((crl) => crl.signedBy(new X509Certificate(externalCa.rootPem)))) throw new Error("the external CA's CRL is not signed by its root");
+        const issuedSerials = await provisioningService!.issuedSerials(previous.certificate.subject);
+        record.serial = serialOf(await authority.installIntermediate(certificatePem, { issuedSerials, rootCrl }));
+        rotations.push(record);
+        installed();
+        await new Promise((resolve) => setImmediate(resolve)); // the service's answer leaves before its restart
+        await restartOnNewPki();
+        record.completedAt = Date.now();
+      });
+      work.catch((err: Error) => {
+        record.error = err.message;
+        console.error(`ecm-lab: installing the new intermediate failed: ${err.message}`);
+      });
+      await Promise.race([answered, work]);
+    };
+
+    provisioningService = await startProvisioningProcess(preparedService, serviceSetup, serviceOptions, {
       extraCrls: () => authority.chainCrls(),
       // A revoked operational certificate: the broker gets the CRL for new handshakes, and every
       // connection of that identity is closed now (only the revoked identity's, nobody else's).
@@ -244,23 +353,24 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
       // Its HTTPS certificate, from whichever intermediate issues now (UC-04 replaces it).
       certify: (csrPem: string) => authority.certifyServerCsr(csrPem),
+      intermediateCsr: async () => ({ csrPem: await authority.intermediateCsr() }),
+      installIntermediate,
     });
-    cleanups.add(() => provisioningService.stop());
+    cleanups.add(() => provisioningService!.stop());
+    // Registered last, so it runs first: a rotation under way ends before anything stops.
+    cleanups.add(() => rotating.catch(() => undefined));
 
-    const rotatePki = async (kind: 'intermediate' | 'root') => {
-      if (kind === 'root') await authority.replaceRoot();
-      else await authority.retireIntermediate(await provisioningService.issuedSerials(pki.intermediate.certificate.subject));
-      await stepCa.restart();
-      // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
-      await bootstrapStepCa.restart();
-      await admin.close();
-      broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
-      Object.assign(probe, broker.probe);
-      await crlPublisher.prime();
-      await mosquitto!.restart();
-      admin = await brokerAdmin();
-      await provisioningService.restart();
-    };
+    const rotatePki = (kind: 'intermediate' | 'root') =>
+      serialized(async () => {
+        const record: PkiRotation = { kind, trigger: 'harness', previousSerial: serialOf(kind === 'root' ? pki.root : pki.intermediate), startedAt: Date.now() };
+        if (kind === 'root') await authority.replaceRoot();
+        else if (externalCa) throw new Error("with ca.issuer 'external' the service replaces the intermediate by itself once the external CA revokes it (UC-04): revoke it there");
+        else await authority.retireIntermediate(await provisioningService!.issuedSerials(pki.intermediate.certificate.subject));
+        rotations.push(record);
+        await restartOnNewPki();
+        record.serial = serialOf(kind === 'root' ? pki.root : pki.intermediate);
+        record.completedAt = Date.now();
+      });
 
     return {
       id,
@@ -275,6 +385,8 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       crlFile,
       crlPublisher,
       disconnects,
+      externalCa,
+      rotations,
       rotatePki,
       chainCrls: () => authority.chainCrls(),
       ca: {
@@ -293,13 +405,15 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
       broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url },
       provisioning: provisioningService,
+      externalCaEndpoints: externalCa && { publicUrl: externalCa.publicUrl, crlUrl: externalCa.crlUrl, apiUrl: externalCa.apiUrl, rootPem: externalCa.rootCertFile },
       logs: { ...logs, 'provisioning-audit': provisioningService.auditLogFile },
       processes(): ComponentProcess[] {
         return [
           { name: 'step-ca', pid: stepCa.pid, logFile: stepCa.logFile },
           { name: 'bootstrap-ca', pid: bootstrapStepCa.pid, logFile: bootstrapStepCa.logFile },
           { name: 'mosquitto', pid: mosquitto!.pid, logFile: mosquitto!.logFile },
-          { name: 'provisioning-service', pid: provisioningService.pid, logFile: provisioningService.logFile },
+          { name: 'provisioning-service', pid: provisioningService!.pid, logFile: provisioningService!.logFile },
+          ...(externalCa ? [{ name: 'external-ca', pid: externalCa.pid, logFile: externalCa.logFile }] : []),
         ];
       },
       stop,

@@ -33,6 +33,42 @@ export interface RevocationEvent {
   crlPem?: string;
 }
 
+/** Why the service replaces the issuing intermediate: the external CA's CRL lists it (UC-04). */
+export interface IntermediateRevocation {
+  /** The revoked intermediate's serial (hex). */
+  serial: string;
+  revokedAt?: string;
+  /** RFC 5280 CRLReason name, as the CRL entry gives it. */
+  crlReason?: string;
+  crlNumber?: number;
+  crlThisUpdate: string;
+  crlUrl: string;
+}
+
+/** The external CA the issuing intermediate comes from (ca.issuer 'external'), as the service uses it. */
+export interface ExternalCaOptions {
+  /** HTTPS API: intermediate orders. */
+  apiUrl: string;
+  /** Plain-HTTP CRL the service watches. */
+  crlUrl: string;
+  /** The external root (the operational root then): its TLS and its CRLs are checked against it. */
+  rootPem: string;
+  checkIntervalMs: number;
+  /** The service's name at the external CA, and its credential there: made in the service's process, never leaves it. */
+  client: string;
+  privateJwk: JWK;
+}
+
+/**
+ * Who keeps step-ca's signing key (the lab): the service does not own step-ca, so it asks for a
+ * new key's CSR and hands back the certificate the external CA signed; the keeper installs it and
+ * restarts step-ca (and whatever else trusts the intermediate) on it.
+ */
+export interface IssuingCaKeeper {
+  newCsr(): Promise<string>;
+  install(input: { certificatePem: string; chainPem: string; cause: IntermediateRevocation }): Promise<void>;
+}
+
 export interface ProvisioningServiceOptions {
   host?: string;
   /** 0 picks a free port. */
@@ -61,6 +97,10 @@ export interface ProvisioningServiceOptions {
   onRevoked?: (event: RevocationEvent) => Promise<void>;
   /** Called when an application identity is enrolled, before step-ca is allowed to sign it (the lab grants it the broker's application role). */
   onApplicationEnrolled?: (identity: string) => Promise<void>;
+  /** With an external CA: the service watches its CRL and replaces a revoked intermediate by itself (UC-04). */
+  externalCa?: ExternalCaOptions;
+  /** Required with `externalCa`. */
+  issuingCa?: IssuingCaKeeper;
   clock?: Clock;
 }
 
