@@ -272,6 +272,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       dataDir: serviceSetup.dataDir,
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
+      keyAlgorithm: config.pki.keyAlgorithm,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
       externalCa: externalCa && {
         apiUrl: externalCa.apiUrl,

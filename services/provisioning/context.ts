@@ -2,6 +2,7 @@
 // step-ca clients, and the helpers that keep answers and audit records consistent.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import type { AuditEvent, AuditLog } from './audit-log.ts';
 import type { CsrPolicy } from './csr-policy.ts';
 import type { Enrolments } from './identities.ts';
@@ -89,6 +90,8 @@ export interface ProvisioningServiceOptions {
   csrPolicy?: Partial<CsrPolicy>;
   /** seed 004 "serverkeygen": the service generates the key (over HTTPS only). Off by default. */
   serverKeyGen?: boolean;
+  /** The algorithm of the keys serverkeygen makes (the lab's pki.keyAlgorithm; ECDSA P-256 by default). */
+  keyAlgorithm?: KeyAlgorithm;
   /** Certificates expiring within this many seconds are reported as "expiring". */
   expiringWithinSeconds?: number;
   /** CRLs beyond the authorities' own that clients need to check whole chains (root CRL, retired intermediates). */
