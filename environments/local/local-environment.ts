@@ -3,7 +3,7 @@
 // reports/logs/<lab id>/. The wiring of the trust model (docs/trust-model.md) is here: which root
 // each component trusts, where step-ca's webhooks point, who gets the CRL and the disconnects.
 // It only wires (the components and the CA material are modules of their own), in start order.
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,12 +13,10 @@ import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/c
 import type { CaCertificate } from '../pki/certificate-authority.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import type { LabPki } from '../pki/lab-pki.ts';
-import { fetchExternalCrl } from '../../net/external-ca-api.ts';
 import { fetchCrlPem } from '../../net/step-ca-api.ts';
-import type { IntermediateRevocation, RevocationEvent } from '../../services/provisioning/context.ts';
-import { parseCrls } from '../../x509/crls.ts';
-import { normalizeSerial } from '../../x509/certificates.ts';
+import type { RevocationEvent } from '../../services/provisioning/context.ts';
 import { startExternalCa, type StartedExternalCa } from './external-ca.ts';
+import { PkiRotations, type PkiRotation } from './pki-rotation.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { BrokerAdmin } from './broker-admin.ts';
 import { CrlPublisher } from './crl-publisher.ts';
@@ -64,18 +62,7 @@ export interface StartedLocalLab extends StartedLab {
   chainCrls(): string[];
 }
 
-export interface PkiRotation {
-  kind: 'intermediate' | 'root';
-  /** 'harness': rotatePki(); 'service': the certificate management service after the external CA revoked the intermediate. */
-  trigger: 'harness' | 'service';
-  cause?: IntermediateRevocation;
-  previousSerial: string;
-  serial?: string;
-  startedAt: number;
-  /** Set once step-ca, the broker and the service run on the new material. */
-  completedAt?: number;
-  error?: string;
-}
+export type { PkiRotation } from './pki-rotation.ts';
 
 /** The service's name at the external CA. */
 export const EXTERNAL_CA_CLIENT = 'provisioning-service';
@@ -283,59 +270,24 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
     });
 
-    // Rotations one at a time; stop() waits for one under way, so nothing starts after the lab stopped.
-    const rotations: PkiRotation[] = [];
-    let rotating: Promise<void> = Promise.resolve();
-    const serialized = (work: () => Promise<void>): Promise<void> => {
-      const run = rotating.catch(() => undefined).then(work);
-      rotating = run;
-      return run;
-    };
-    // Everything that trusts or uses the intermediate, restarted on the new material.
-    const restartOnNewPki = async () => {
-      await stepCa.restart();
-      // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
-      await bootstrapStepCa.restart();
-      await admin.close();
-      broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
-      Object.assign(probe, broker.probe);
-      await crlPublisher.prime();
-      await mosquitto!.restart();
-      admin = await brokerAdmin();
-      await provisioningService!.restart();
-    };
-    const serialOf = (ca: CaCertificate) => normalizeSerial(ca.certificate.serialNumber);
-
-    /**
-     * UC-04 with an external CA, asked for by the service: the external CA revoked the intermediate
-     * and signed a new one for the key of intermediateCsr(). Checked and installed at once (so the
-     * service learns of a bad certificate); the restart of step-ca, the broker and the service
-     * itself follows once the service has its answer.
-     */
-    const installIntermediate = async ({ certificatePem, cause }: { certificatePem: string; cause: IntermediateRevocation }) => {
-      if (!externalCa) throw new Error("the lab's issuing CA is under its own root (ca.issuer 'lab'): there is no external CA to install from");
-      const previous = pki.intermediate;
-      const record: PkiRotation = { kind: 'intermediate', trigger: 'service', cause, previousSerial: serialOf(previous), startedAt: Date.now() };
-      let installed!: () => void;
-      const answered = new Promise<void>((resolve) => (installed = resolve));
-      const work = serialized(async () => {
-        // What clients check the old intermediate against: the external root's CRL, believed only with its signature.
-        const rootCrl = await fetchExternalCrl(externalCa.crlUrl);
-        if (!parseCrls(rootCrl).every((crl) => crl.signedBy(new X509Certificate(externalCa.rootPem)))) throw new Error("the external CA's CRL is not signed by its root");
-        const issuedSerials = await provisioningService!.issuedSerials(previous.certificate.subject);
-        record.serial = serialOf(await authority.installIntermediate(certificatePem, { issuedSerials, rootCrl }));
-        rotations.push(record);
-        installed();
-        await new Promise((resolve) => setImmediate(resolve)); // the service's answer leaves before its restart
-        await restartOnNewPki();
-        record.completedAt = Date.now();
-      });
-      work.catch((err: Error) => {
-        record.error = err.message;
-        console.error(`ecm-lab: installing the new intermediate failed: ${err.message}`);
-      });
-      await Promise.race([answered, work]);
-    };
+    // Everything that trusts or uses the intermediate, restarted on the new material (UC-04, UC-05).
+    const rotations = new PkiRotations({
+      authority,
+      externalCa,
+      issuedSerials: (issuer) => provisioningService!.issuedSerials(issuer),
+      async restartOnNewPki() {
+        await stepCa.restart();
+        // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
+        await bootstrapStepCa.restart();
+        await admin.close();
+        broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
+        Object.assign(probe, broker.probe);
+        await crlPublisher.prime();
+        await mosquitto!.restart();
+        admin = await brokerAdmin();
+        await provisioningService!.restart();
+      },
+    });
 
     provisioningService = await startProvisioningProcess(preparedService, serviceSetup, serviceOptions, {
       extraCrls: () => authority.chainCrls(),
@@ -354,24 +306,13 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
       // Its HTTPS certificate, from whichever intermediate issues now (UC-04 replaces it).
       certify: (csrPem: string) => authority.certifyServerCsr(csrPem),
+      // UC-04 with an external CA: the service asks for a new key's CSR, then hands back its certificate.
       intermediateCsr: async () => ({ csrPem: await authority.intermediateCsr() }),
-      installIntermediate,
+      installIntermediate: (order) => rotations.installFromService(order),
     });
     cleanups.add(() => provisioningService!.stop());
     // Registered last, so it runs first: a rotation under way ends before anything stops.
-    cleanups.add(() => rotating.catch(() => undefined));
-
-    const rotatePki = (kind: 'intermediate' | 'root') =>
-      serialized(async () => {
-        const record: PkiRotation = { kind, trigger: 'harness', previousSerial: serialOf(kind === 'root' ? pki.root : pki.intermediate), startedAt: Date.now() };
-        if (kind === 'root') await authority.replaceRoot();
-        else if (externalCa) throw new Error("with ca.issuer 'external' the service replaces the intermediate by itself once the external CA revokes it (UC-04): revoke it there");
-        else await authority.retireIntermediate(await provisioningService!.issuedSerials(pki.intermediate.certificate.subject));
-        rotations.push(record);
-        await restartOnNewPki();
-        record.serial = serialOf(kind === 'root' ? pki.root : pki.intermediate);
-        record.completedAt = Date.now();
-      });
+    cleanups.add(() => rotations.settled());
 
     return {
       id,
@@ -387,8 +328,8 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       crlPublisher,
       disconnects,
       externalCa,
-      rotations,
-      rotatePki,
+      rotations: rotations.records,
+      rotatePki: (kind) => rotations.rotate(kind),
       chainCrls: () => authority.chainCrls(),
       ca: {
         url: stepCa.url,
