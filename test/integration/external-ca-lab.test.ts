@@ -113,3 +113,12 @@ test('the operator revokes the intermediate: the service notices and a new subor
   assert.equal(lab.rotations.length, 1);
   assert.equal(statSync(path.join(lab.workDir, 'pki', 'intermediate_ca.key')).mode & 0o777, 0o600, "the new intermediate's key, 0600, for step-ca");
 });
+
+test("stop() ends every process, the external CA's included, and removes its directory with the root key", async () => {
+  const pids = lab.processes().map((p) => p.pid);
+  assert.equal(pids.length, 5);
+  await lab.stop();
+  await lab.stop();
+  await waitFor('every component process to end', () => pids.every((pid) => !isAlive(pid)), { timeoutMs: 10_000 });
+  assert.throws(() => statSync(path.join(lab.workDir, 'external-ca')), /ENOENT/);
+});
