@@ -12,6 +12,15 @@ const goDuration = z
 const port = z.number().int().min(0).max(65535);
 const firmwareVersion = z.string().regex(/^\d+\.\d+$/, 'must be a version such as "2.0"');
 
+const GO_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds of a Go duration the schema accepted ("24h", "1h30m", "90s"). */
+export function goDurationMs(text: string): number {
+  let ms = 0;
+  for (const [, value, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(value) * GO_UNITS_MS[unit!]!;
+  return Math.round(ms);
+}
+
 export { keyAlgorithms, type KeyAlgorithm } from '../x509/keys.ts';
 import { keyAlgorithms } from '../x509/keys.ts';
 import { DEFAULT_FIRMWARE_POLICY, policyProblem, type FirmwarePolicy } from '../firmware/policy.ts';
@@ -78,6 +87,27 @@ export const labConfigSchema = z
          */
         bootstrapPort: port.default(0),
         /** How long a CRL is valid (its nextUpdate). The lab republishes it to the broker long before. */
+        crlValidity: goDuration.default('24h'),
+        /**
+         * Who signs the operational issuing intermediate (seed 000 "Step-ca Certificate Authority
+         * Solution"): 'lab' — the lab's own root, made per run (UC-05 rotates it); 'external' — a
+         * simulated third-party CA in its own process ("paid certificates", UC-04): it holds the root
+         * key, signs the intermediate from a CSR, revokes on its operator's request and publishes its
+         * CRL, which the provisioning service watches.
+         */
+        issuer: z.enum(['lab', 'external']).default('lab'),
+      })
+      .prefault({}),
+    /** The external CA of `ca.issuer: 'external'` (simulators/external-ca/). */
+    externalCa: z
+      .object({
+        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        /** Plain-HTTP listener: its root certificate and its CRL (both signed, so public). 0 picks a free port. */
+        publicPort: port.default(0),
+        /** HTTPS listener: intermediate orders (the service's credential) and revocations (its operator's token). 0 picks a free port. */
+        apiPort: port.default(0),
+        organization: z.string().min(1).default('External Trust Services (simulated)'),
+        /** How long its CRL is valid (its nextUpdate); it signs a fresh one at half of that or on a revocation. */
         crlValidity: goDuration.default('24h'),
       })
       .prefault({}),
@@ -148,6 +178,11 @@ export const labConfigSchema = z
         serverKeyGen: z.boolean().default(false),
         /** Certificates expiring within this window are reported as "expiring". */
         expiringWithinSeconds: z.number().int().positive().default(7 * 24 * 3600),
+        /**
+         * With `ca.issuer: 'external'`: how often the service fetches the external CA's CRL to see
+         * whether the lab's issuing intermediate was revoked (a failed fetch is retried at the next one).
+         */
+        externalCrlCheckIntervalMs: z.number().int().min(100).default(10_000),
       })
       .prefault({}),
   })
@@ -175,6 +210,8 @@ const envOverrides: Record<string, (value: string) => Record<string, unknown>> =
   ECM_LAB_ADMIN_TOKEN: (v) => ({ provisioning: { adminToken: v } }),
   ECM_LAB_SELF_PROVISIONING_FIRMWARE: (v) => ({ devices: { selfProvisioningFirmware: v } }),
   ECM_LAB_CERTIFICATE_REQUIRED_FIRMWARE: (v) => ({ devices: { certificateRequiredFirmware: v } }),
+  ECM_LAB_CA_ISSUER: (v) => ({ ca: { issuer: v } }),
+  ECM_LAB_EXTERNAL_CRL_CHECK_INTERVAL_MS: (v) => ({ provisioning: { externalCrlCheckIntervalMs: Number(v) } }),
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

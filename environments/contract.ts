@@ -46,6 +46,17 @@ export interface StartedProvisioning {
   auditLogFile: string;
 }
 
+/** The external CA of ca.issuer 'external' (a simulated third party holding the operational root). */
+export interface ExternalCaEndpoints {
+  /** Plain HTTP: root certificate and CRL. */
+  publicUrl: string;
+  crlUrl: string;
+  /** HTTPS: intermediate orders (the service) and revocations (its operator). */
+  apiUrl: string;
+  /** Path of its root certificate (PEM). */
+  rootPem: string;
+}
+
 export interface ComponentProcess {
   name: string;
   pid: number;
@@ -60,6 +71,8 @@ export interface StartedLab {
   bootstrapCa: StartedBootstrapCa;
   broker: StartedBroker;
   provisioning: StartedProvisioning;
+  /** Present when the operational root is an external CA's (ca.issuer 'external'). */
+  externalCaEndpoints?: ExternalCaEndpoints;
   logs: Record<string, string>;
   processes(): ComponentProcess[];
   /** Stops every component; safe to call more than once, and called on SIGINT/SIGTERM. */
@@ -96,6 +109,7 @@ export function describeLab(lab: StartedLab): Record<string, unknown> {
       adminToken: lab.provisioning.adminToken,
       admin: `${lab.provisioning.url}/admin`,
     },
+    ...(lab.externalCaEndpoints ? { externalCa: lab.externalCaEndpoints } : {}),
     logs: lab.logs,
     processes: lab.processes().map(({ name, pid }) => ({ name, pid })),
   };

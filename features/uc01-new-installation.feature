@@ -13,6 +13,7 @@ Feature: UC-01 New customer installation
     When the application server is provisioned
     And 3 devices are provisioned
     Then every device's telemetry reaches the application over mutual TLS
+    And every certificate and key of the installation uses the profile's key algorithm
     And the application's commands reach every device and are answered
     And the application reports every certificate as "active" within a 1 hour window
     And the application reports every certificate as "expiring" within a 48 hour window

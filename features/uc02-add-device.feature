@@ -16,6 +16,7 @@ Feature: UC-02 Add a device to an existing installation
     And the new device is provisioned and connects
     And the service engineer turns provisioning OFF
     Then the new device's telemetry reaches the application
+    And every certificate and key of the installation uses the profile's key algorithm
     And the installed devices lost no telemetry and were never disconnected
 
     Examples:

@@ -21,6 +21,7 @@ Feature: UC-03 Offline device reconnects
     Then it finds its certificate "expired" and discards it
     And it re-acquires an operational certificate with its bootstrap certificate and connects
     And its telemetry reaches the application again
+    And every certificate and key of the installation uses the profile's key algorithm
 
     Examples:
       | client            |

@@ -38,11 +38,6 @@ Then('its telemetry reaches the application again', async function (this: LabWor
   await this.telemetryReachesApplication(this.lastDevice);
 });
 
-When('the external CA revokes the lab\'s issuing intermediate and the lab installs a new one', async function (this: LabWorld) {
-  this.certificatesBeforeRotation = new Map(this.allClients().map((c) => [c, c.store.loadOperational()!]));
-  await this.session.lab.rotatePki('intermediate');
-});
-
 /** Devices made after a rotation come out of the factory trusting the lab's current root. */
 function refreshFactoryTrust(world: LabWorld): void {
   world.session.endpoints.trustedRootPem = world.session.lab.pki.root.certificatePem;

@@ -4,7 +4,16 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
+import { installationKeyAlgorithms, type KeyFact } from './support/key-algorithms.ts';
 import type { LabWorld } from './support/world.ts';
+
+/** Every key is the profile's: the clients', the servers', the CAs' (seed 001 §6.3 in the RSA profile). */
+function assertKeyAlgorithms(facts: KeyFact[], expected: string): void {
+  // Both clients' stores, the broker's and the service's chains: at least a dozen keys.
+  assert.ok(facts.length >= 12, `only ${facts.length} keys were read`);
+  const other = facts.filter((f) => f.algorithm !== expected);
+  assert.deepEqual(other, [], `keys other than ${expected}`);
+}
 
 Given('the application server is provisioned', async function (this: LabWorld) {
   await this.runningApplication();
@@ -167,4 +176,11 @@ Then('the inventory holds every certificate the two step-ca authorities logged a
   const missing = [...logged].filter((s) => !inventory.has(s));
   assert.deepEqual(missing, [], `certificates step-ca issued that the inventory lacks (of ${logged.size} logged)`);
   this.attach(JSON.stringify({ loggedByStepCa: logged.size, inInventory: inventory.size }), { mediaType: 'application/json', fileName: 'inventory-completeness.json' });
+});
+
+Then("every certificate and key of the installation uses the profile's key algorithm", async function (this: LabWorld) {
+  const expected = this.session.config.pki.keyAlgorithm;
+  const { facts, notes } = await installationKeyAlgorithms(this);
+  this.attach(JSON.stringify({ expected, facts, notes }, null, 1), { mediaType: 'application/json', fileName: 'key-algorithms.json' });
+  assertKeyAlgorithms(facts, expected);
 });

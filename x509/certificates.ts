@@ -1,7 +1,7 @@
 // The one certificate facade of the lab, the service and the clients: facts a test or a device
 // checks about a certificate (without printing its contents), chains, names, serials and PEM
 // bundles, on Node's native X.509 parser.
-import { X509Certificate as NodeX509 } from 'node:crypto';
+import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 
 export interface CertificateFacts {
   subjectCommonName: string | undefined;
@@ -88,4 +88,20 @@ export function splitPemChain(pem: string): string[] {
 /** Splits a PEM bundle into its CRLs (OpenSSL writes "X509 CRL", some libraries "CRL"). */
 export function splitPemCrls(pem: string): string[] {
   return pem.match(/-----BEGIN (?:X509 )?CRL-----[\s\S]+?-----END (?:X509 )?CRL-----/g) ?? [];
+}
+
+/**
+ * A public key's algorithm in the lab's names (`ecdsa-p256`, `ecdsa-p384`, `rsa-2048`, ...), read
+ * from the key itself: what seed 001 §6.3 (RSA 2048 minimum) is checked against.
+ */
+export function keyAlgorithmOf(key: KeyObject): string {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') return `rsa-${details.modulusLength}`;
+  if (key.asymmetricKeyType === 'ec') return { prime256v1: 'ecdsa-p256', secp384r1: 'ecdsa-p384' }[details.namedCurve ?? ''] ?? `ec-${details.namedCurve}`;
+  return key.asymmetricKeyType ?? 'unknown';
+}
+
+/** The algorithm of a certificate's public key (the first certificate of a PEM bundle). */
+export function certificateKeyAlgorithm(pem: string): string {
+  return keyAlgorithmOf(new NodeX509(pem).publicKey);
 }

@@ -91,7 +91,7 @@ export async function composeInit(log: (line: string) => void): Promise<void> {
   writeFileSync(`${m}/server.crt`, server.certificateChainPem);
   writeFileSync(`${m}/server.key`, server.privateKeyPem, { mode: 0o600 });
   copyFileSync(files.caBundle, `${m}/ca_bundle.crt`);
-  writeFileSync(`${m}/crl.pem`, await createCrl(authority.pki.intermediate, [], 30));
+  writeFileSync(`${m}/crl.pem`, await createCrl(authority.pki.intermediate, []));
   writeFileSync(`${m}/acl`, renderAcl(config.broker), { mode: 0o600 });
   writeFileSync(`${m}/dynamic-security.json`, renderDynamicSecurityConfig(), { mode: 0o600 });
   writeFileSync(

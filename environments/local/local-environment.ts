@@ -14,12 +14,14 @@ import { firmwarePolicy, type LabConfig } from '../config.ts';
 import type { ComponentRuntime } from '../components.ts';
 import type { ComponentProcess, StartedLab } from '../contract.ts';
 import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
-import type { IssuedCertificate } from '../pki/certificate-authority.ts';
+import type { CaCertificate } from '../pki/certificate-authority.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import type { LabPki } from '../pki/lab-pki.ts';
 import { fetchCrlPem } from '../../net/step-ca-api.ts';
 import type { LegacyCredentialChange, RevocationEvent } from '../../services/provisioning/context.ts';
 import { legacyTopicRoot } from '../../firmware/policy.ts';
+import { startExternalCa, type StartedExternalCa } from './external-ca.ts';
+import { PkiRotations, type PkiRotation } from './pki-rotation.ts';
 import type { ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { BrokerAdmin } from './broker-admin.ts';
 import { localRuntime } from './local-runtime.ts';
@@ -50,6 +52,10 @@ export interface StartedLocalLab extends StartedLab {
   crlPublisher: CrlPublisher;
   /** Each revocation's disconnect, as measured by the lab (revocation answered by step-ca to broker confirmed). */
   readonly disconnects: { identity: string; serial: string; ms: number }[];
+  /** The external CA (ca.issuer 'external'): its own process, holding the operational root's key. */
+  externalCa: StartedExternalCa | undefined;
+  /** Every replacement of the operational CA material: who started it, why, and how it ended. */
+  readonly rotations: PkiRotation[];
   /**
    * Replaces the operational CA material and restarts every component on it (UC-04, UC-05):
    * 'intermediate' — the root revokes the issuing intermediate and signs a new one; the old
@@ -57,11 +63,18 @@ export interface StartedLocalLab extends StartedLab {
    * 'root' — a new operational root and intermediate; certificates under the old root are unknown.
    * The bootstrap hierarchy stays: devices re-acquire with their bootstrap credentials.
    * Devices are not touched: finding out is their job.
+   * With ca.issuer 'external' neither applies: the external CA owns the root, and the service
+   * replaces the intermediate by itself once that CA revokes it (installIntermediate below).
    */
   rotatePki(kind: 'intermediate' | 'root'): Promise<void>;
   /** CRLs clients use to check whole chains: the root's CRL and retired intermediates' final CRLs. */
   chainCrls(): string[];
 }
+
+export type { PkiRotation } from './pki-rotation.ts';
+
+/** The service's name at the external CA. */
+export const EXTERNAL_CA_CLIENT = 'provisioning-service';
 
 export interface LocalLabOptions {
   /**
@@ -119,10 +132,9 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const logsDir = path.resolve(config.logsDir, id);
   mkdirSync(logsDir, { recursive: true });
-  const logs = Object.fromEntries(['step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning-service'].map((name) => [name, path.join(logsDir, `${name}.log`)])) as Record<
-    'step-ca' | 'bootstrap-ca' | 'mosquitto' | 'provisioning-service',
-    string
-  >;
+  const external = config.ca.issuer === 'external';
+  const components = ['step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning-service', ...(external ? ['external-ca'] : [])];
+  const logs = Object.fromEntries(components.map((name) => [name, path.join(logsDir, `${name}.log`)])) as Record<'step-ca' | 'bootstrap-ca' | 'mosquitto' | 'provisioning-service', string> & { 'external-ca'?: string };
 
   const cleanups = new Cleanups();
   let stopping: Promise<void> | undefined;
@@ -141,10 +153,8 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
     const runtime = options.runtime ? await options.runtime({ id, workDir, logsDir, config }) : localRuntime(config);
     // Registered first, so it runs last: after every component has stopped.
     cleanups.add(() => runtime.close());
-    const authority = await LabAuthority.create(config.pki, path.join(workDir, 'pki'));
-    const { pki, files: pkiFiles } = authority;
-    // The provisioning service makes its own keys first: both ca.json files name its JWK, and
-    // step-ca's webhooks point at its hook listener.
+    // The provisioning service makes its own keys first: both ca.json files name its JWK,
+    // step-ca's webhooks point at its hook listener, and an external CA knows its credential.
     const serviceSetup = {
       dataDir: path.join(workDir, 'provisioning'),
       keyAlgorithm: config.pki.keyAlgorithm,
@@ -152,9 +162,31 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       logFile: logs['provisioning-service'],
       readinessTimeoutMs: config.readinessTimeoutMs,
       runtime,
+      externalCaClient: external ? EXTERNAL_CA_CLIENT : undefined,
     };
     const preparedService = await prepareProvisioningProcess(serviceSetup);
     cleanups.add(() => preparedService.stop());
+
+    // ca.issuer 'external': a third party holds the operational root's key, in its own process;
+    // the lab's intermediate is its subordinate, ordered by the service (whose credential it is)
+    // for a CSR of a key the lab keeps for step-ca.
+    let externalCa: StartedExternalCa | undefined;
+    if (external) {
+      externalCa = await startExternalCa({
+        config,
+        dir: path.join(workDir, 'external-ca'),
+        logFile: logs['external-ca']!,
+        clients: [{ name: EXTERNAL_CA_CLIENT, publicJwk: preparedService.externalCaClientJwk! }],
+      });
+      cleanups.add(() => externalCa!.stop());
+    }
+    const authority = externalCa
+      ? await LabAuthority.underExternalRoot(config.pki, path.join(workDir, 'pki'), {
+          rootPem: externalCa.rootPem,
+          order: async (csrPem) => (await preparedService.orderIntermediate({ apiUrl: externalCa.apiUrl, rootPem: externalCa.rootPem, client: EXTERNAL_CA_CLIENT, csrPem })).certificatePem,
+        })
+      : await LabAuthority.create(config.pki, path.join(workDir, 'pki'));
+    const { pki, files: pkiFiles } = authority;
     const serviceJwk = { name: serviceSetup.provisioner, publicKey: preparedService.publicJwk as Record<string, unknown> };
     const hooksPort = await freePort(config.provisioning.host);
     const webhookBaseUrl = `https://${config.provisioning.host}:${hooksPort}`;
@@ -225,8 +257,10 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
     cleanups.add(() => admin.close());
 
     const disconnects: StartedLocalLab['disconnects'] = [];
+    // Assigned once started; the service's hooks may run before startProvisioningProcess() returns.
+    let provisioningService: ProvisioningServiceProcess | undefined;
     const applicationIdentities = new Set<string>();
-    const authorityOf = (step: StartedStepCa, hierarchy: { root: IssuedCertificate; intermediate: IssuedCertificate }) => ({
+    const authorityOf = (step: StartedStepCa, hierarchy: { root: CaCertificate; intermediate: CaCertificate }) => ({
       url: step.url,
       rootPem: hierarchy.root.certificatePem,
       intermediatePem: hierarchy.intermediate.certificatePem,
@@ -246,10 +280,38 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       dataDir: serviceSetup.dataDir,
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
+      keyAlgorithm: config.pki.keyAlgorithm,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
       firmware: firmwarePolicy(config.devices),
+      externalCa: externalCa && {
+        apiUrl: externalCa.apiUrl,
+        crlUrl: externalCa.crlUrl,
+        rootPem: externalCa.rootPem,
+        checkIntervalMs: config.provisioning.externalCrlCheckIntervalMs,
+        client: EXTERNAL_CA_CLIENT,
+      },
     });
-    const provisioningService = await startProvisioningProcess(preparedService, serviceSetup, serviceOptions, {
+
+    // Everything that trusts or uses the intermediate, restarted on the new material (UC-04, UC-05).
+    const rotations = new PkiRotations({
+      authority,
+      externalCa,
+      issuedSerials: (issuer) => provisioningService!.issuedSerials(issuer),
+      async restartOnNewPki() {
+        await stepCa.restart();
+        // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
+        await bootstrapStepCa.restart();
+        await admin.close();
+        broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
+        Object.assign(probe, broker.probe);
+        await crlPublisher.prime();
+        await mosquitto!.restart();
+        admin = await brokerAdmin();
+        await provisioningService!.restart();
+      },
+    });
+
+    provisioningService = await startProvisioningProcess(preparedService, serviceSetup, serviceOptions, {
       extraCrls: () => authority.chainCrls(),
       // A revoked operational certificate: the broker gets the CRL for new handshakes, and every
       // connection of that identity is closed now (only the revoked identity's, nobody else's).
@@ -271,23 +333,13 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
       // Its HTTPS certificate, from whichever intermediate issues now (UC-04 replaces it).
       certify: (csrPem: string) => authority.certifyServerCsr(csrPem),
+      // UC-04 with an external CA: the service asks for a new key's CSR, then hands back its certificate.
+      intermediateCsr: async () => ({ csrPem: await authority.intermediateCsr() }),
+      installIntermediate: (order) => rotations.installFromService(order),
     });
-    cleanups.add(() => provisioningService.stop());
-
-    const rotatePki = async (kind: 'intermediate' | 'root') => {
-      if (kind === 'root') await authority.replaceRoot();
-      else await authority.retireIntermediate(await provisioningService.issuedSerials(pki.intermediate.certificate.subject));
-      await stepCa.restart();
-      // Its webhook client trusts the operational root through SSL_CERT_FILE, read at start.
-      await bootstrapStepCa.restart();
-      await admin.close();
-      broker = await brokerCredentials(authority, brokerDir, caCrlUrl);
-      Object.assign(probe, broker.probe);
-      await crlPublisher.prime();
-      await mosquitto!.restart();
-      admin = await brokerAdmin();
-      await provisioningService.restart();
-    };
+    cleanups.add(() => provisioningService!.stop());
+    // Registered last, so it runs first: a rotation under way ends before anything stops.
+    cleanups.add(() => rotations.settled());
 
     return {
       id,
@@ -302,7 +354,9 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       crlFile,
       crlPublisher,
       disconnects,
-      rotatePki,
+      externalCa,
+      rotations: rotations.records,
+      rotatePki: (kind) => rotations.rotate(kind),
       chainCrls: () => authority.chainCrls(),
       ca: {
         url: stepCa.url,
@@ -320,13 +374,15 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       },
       broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url, legacyPort: mosquitto.legacyPort },
       provisioning: provisioningService,
+      externalCaEndpoints: externalCa && { publicUrl: externalCa.publicUrl, crlUrl: externalCa.crlUrl, apiUrl: externalCa.apiUrl, rootPem: externalCa.rootCertFile },
       logs: { ...logs, 'provisioning-audit': provisioningService.auditLogFile },
       processes(): ComponentProcess[] {
         return [
           { name: 'step-ca', pid: stepCa.pid, logFile: stepCa.logFile },
           { name: 'bootstrap-ca', pid: bootstrapStepCa.pid, logFile: bootstrapStepCa.logFile },
           { name: 'mosquitto', pid: mosquitto!.pid, logFile: mosquitto!.logFile },
-          { name: 'provisioning-service', pid: provisioningService.pid, logFile: provisioningService.logFile },
+          { name: 'provisioning-service', pid: provisioningService!.pid, logFile: provisioningService!.logFile },
+          ...(externalCa ? [{ name: 'external-ca', pid: externalCa.pid, logFile: externalCa.logFile }] : []),
         ];
       },
       stop,

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { JWK } from 'jose';
 import type { KeyAlgorithm } from '../config.ts';
 import { RpcPeer } from '../../net/rpc.ts';
-import type { LabHooksApi, ServiceEndpoints, ServiceProcessApi, ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
+import type { OrderedIntermediate } from '../../net/external-ca-api.ts';
+import type { IntermediateOrder, LabHooksApi, ServiceEndpoints, ServiceProcessApi, ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';
 import { GiveUp, waitFor } from '../wait.ts';
 import type { ComponentRuntime } from '../components.ts';
 
@@ -34,6 +35,10 @@ export interface StartedProvisioningProcess extends ServiceEndpoints {
 export interface PreparedProvisioningProcess {
   /** The public half of the JWK it signs step-ca tokens with (for ca.json). */
   publicJwk: JWK;
+  /** The public half of its credential at the external CA (for the CA's configuration), when it has one. */
+  externalCaClientJwk: JWK | undefined;
+  /** An intermediate ordered at the external CA with the service's credential (the lab's first one). */
+  orderIntermediate(order: IntermediateOrder): Promise<OrderedIntermediate>;
   start(options: ServiceProcessOptions, hooks: ProvisioningProcessHooks): Promise<StartedProvisioningProcess>;
   stop(): Promise<void>;
 }
@@ -46,6 +51,8 @@ export async function prepareProvisioningProcess(setup: {
   readinessTimeoutMs: number;
   /** Where the process runs: a forked child or a container (environments/components.ts). */
   runtime: ComponentRuntime;
+  /** Its name at the external CA (ca.issuer 'external'): the service then makes its credential there. */
+  externalCaClient?: string;
 }): Promise<PreparedProvisioningProcess> {
   const { logFile } = setup;
   // The data directory on the command line only says which lab the process belongs to (ps), as
@@ -66,6 +73,8 @@ export async function prepareProvisioningProcess(setup: {
       revoked: (event) => hooks?.revoked(event) ?? notStarted(),
       applicationEnrolled: (params) => hooks?.applicationEnrolled(params) ?? notStarted(),
       legacyCredential: (change) => hooks?.legacyCredential(change) ?? notStarted(),
+      intermediateCsr: () => hooks?.intermediateCsr() ?? notStarted(),
+      installIntermediate: (params) => hooks?.installIntermediate(params) ?? notStarted(),
     },
   );
   void proc.waitForExit().then(() => service.close(`the provisioning service ${proc.exitDescription}; see ${logFile}`));
@@ -95,10 +104,15 @@ export async function prepareProvisioningProcess(setup: {
       await proc.stop();
     })());
 
-  const prepared = await within('to make its keys', service.call('prepare', { dataDir: setup.dataDir, keyAlgorithm: setup.keyAlgorithm, provisioner: setup.provisioner }));
+  const prepared = await within(
+    'to make its keys',
+    service.call('prepare', { dataDir: setup.dataDir, keyAlgorithm: setup.keyAlgorithm, provisioner: setup.provisioner, externalCaClient: setup.externalCaClient }),
+  );
 
   return {
     publicJwk: prepared.publicJwk,
+    externalCaClientJwk: prepared.externalCaClientJwk,
+    orderIntermediate: (order) => within('to order an intermediate at the external CA', service.call('orderIntermediate', order)),
     stop,
     async start(options, startHooks) {
       hooks = startHooks;

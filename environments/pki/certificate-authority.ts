@@ -9,15 +9,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Backdating absorbs small clock differences between the lab and the components it starts. */
 const BACKDATE_MS = 60 * 1000;
 
+/** A CA certificate as its relying parties know it: no key (an external root's stays in its own process). */
+export interface CaCertificate {
+  certificate: x509.X509Certificate;
+  /** PEM of the certificate alone. */
+  certificatePem: string;
+  algorithm: KeyAlgorithm;
+}
+
 export interface Issuer {
   certificate: x509.X509Certificate;
   keys: CryptoKeyPair;
   algorithm: KeyAlgorithm;
 }
 
-export interface IssuedCertificate extends Issuer {
-  /** PEM of the certificate alone. */
-  certificatePem: string;
+export interface IssuedCertificate extends Issuer, CaCertificate {
   privateKeyPem: string;
 }
 
@@ -48,7 +54,8 @@ function distinguishedName(commonName: string, organization?: string): string {
   return organization ? `CN=${escape(commonName)}, O=${escape(organization)}` : `CN=${escape(commonName)}`;
 }
 
-async function finish(certificate: x509.X509Certificate, keys: CryptoKeyPair, algorithm: KeyAlgorithm): Promise<IssuedCertificate> {
+/** A certificate together with the key pair its holder kept (a CA certificate that came back for a CSR). */
+export async function finish(certificate: x509.X509Certificate, keys: CryptoKeyPair, algorithm: KeyAlgorithm): Promise<IssuedCertificate> {
   return {
     certificate,
     keys,
@@ -158,4 +165,47 @@ export async function issueForCsr(issuer: Issuer, csrPem: string, request: Omit<
   if (!(await csr.verify())) throw new Error('the CSR signature does not verify: no proof of possession of its key');
   const publicKey = await csr.publicKey.export();
   return (await certifyKey(issuer, publicKey, publicKey.algorithm.name.startsWith('RSA'), request)).toString('pem');
+}
+
+/** A new CA key (kept by the caller) and a CSR for it, for a CA that another CA certifies (an external root). */
+export async function createCaKeyAndCsr(options: { commonName: string; organization: string; algorithm: KeyAlgorithm }): Promise<{ keys: CryptoKeyPair; csrPem: string }> {
+  const keys = await generateKeyPair(options.algorithm);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: distinguishedName(options.commonName, options.organization),
+    keys,
+    signingAlgorithm: algorithmParams(options.algorithm).signing,
+  });
+  return { keys, csrPem: csr.toString('pem') };
+}
+
+/**
+ * A subordinate CA certificate (path length 0: it may sign leaves only) for the key and subject
+ * of a CSR whose key stays with its holder. Extensions come from the issuer, never the CSR.
+ */
+export async function certifySubordinateCsr(
+  issuer: Issuer,
+  csr: x509.Pkcs10CertificateRequest,
+  options: { notAfter: Date; crlDistributionPoints?: string[] },
+): Promise<x509.X509Certificate> {
+  if (!(await csr.verify())) throw new Error('the CSR signature does not verify: no proof of possession of its key');
+  const publicKey = await csr.publicKey.export();
+  const now = Date.now();
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+  ];
+  if (options.crlDistributionPoints?.length) extensions.push(new x509.CRLDistributionPointsExtension(options.crlDistributionPoints));
+  return x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: csr.subject,
+    issuer: issuer.certificate.subject,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(Math.min(options.notAfter.getTime(), issuer.certificate.notAfter.getTime())),
+    signingAlgorithm: algorithmParams(issuer.algorithm).signing,
+    publicKey,
+    signingKey: issuer.keys.privateKey,
+    extensions,
+  });
 }

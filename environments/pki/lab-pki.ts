@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LabConfig } from '../config.ts';
-import { createIntermediateCa, createRootCa, type IssuedCertificate } from './certificate-authority.ts';
+import { createIntermediateCa, createRootCa, type CaCertificate, type IssuedCertificate } from './certificate-authority.ts';
 
 /**
  * Two hierarchies (docs/trust-model.md). The operational one issues what authenticates on the
@@ -11,7 +11,8 @@ import { createIntermediateCa, createRootCa, type IssuedCertificate } from './ce
  * certificate from the X5C provisioner and are worth nothing anywhere else.
  */
 export interface LabPki {
-  root: IssuedCertificate;
+  /** The operational root: the lab's own (its key in the lab's memory only), or the external CA's (its key in that CA's process only). */
+  root: CaCertificate;
   intermediate: IssuedCertificate;
   bootstrapRoot: IssuedCertificate;
   bootstrapIntermediate: IssuedCertificate;
@@ -48,16 +49,19 @@ async function createHierarchy(config: LabConfig['pki'], label: string): Promise
 /** The operational hierarchy alone: a root rotation (UC-05) replaces it and leaves the bootstrap one. */
 export const createOperationalHierarchy = (config: LabConfig['pki']) => createHierarchy(config, '');
 
-export async function createLabPki(config: LabConfig['pki']): Promise<LabPki> {
+/** The bootstrap hierarchy: always the lab's own (the seed's Provisioning Server), whoever signs the operational intermediate. */
+export const createBootstrapHierarchy = (config: LabConfig['pki']) => createHierarchy(config, 'Bootstrap ');
+
+/** Both hierarchies with the lab's own operational root, whose key the caller holds. */
+export async function createLabPki(config: LabConfig['pki']): Promise<LabPki & { root: IssuedCertificate }> {
   const operational = await createOperationalHierarchy(config);
-  const bootstrap = await createHierarchy(config, 'Bootstrap ');
+  const bootstrap = await createBootstrapHierarchy(config);
   return { ...operational, bootstrapRoot: bootstrap.root, bootstrapIntermediate: bootstrap.intermediate };
 }
 
-/** Writes private keys 0600 inside a 0700 directory; the root keys are never written at all. */
-export function writeLabPki(pki: LabPki, dir: string): LabPkiFiles {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files: LabPkiFiles = {
+/** Where writeLabPki() puts each file. */
+export function labPkiFiles(dir: string): LabPkiFiles {
+  return {
     dir,
     rootCert: path.join(dir, 'root_ca.crt'),
     intermediateCert: path.join(dir, 'intermediate_ca.crt'),
@@ -67,6 +71,12 @@ export function writeLabPki(pki: LabPki, dir: string): LabPkiFiles {
     bootstrapIntermediateCert: path.join(dir, 'bootstrap_intermediate_ca.crt'),
     bootstrapIntermediateKey: path.join(dir, 'bootstrap_intermediate_ca.key'),
   };
+}
+
+/** Writes private keys 0600 inside a 0700 directory; the root keys are never written at all. */
+export function writeLabPki(pki: LabPki, dir: string): LabPkiFiles {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files = labPkiFiles(dir);
   writeFileSync(files.rootCert, pki.root.certificatePem + '\n');
   writeFileSync(files.intermediateCert, pki.intermediate.certificatePem + '\n');
   writeFileSync(files.intermediateKey, pki.intermediate.privateKeyPem + '\n', { mode: 0o600 });

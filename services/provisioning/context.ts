@@ -2,6 +2,7 @@
 // step-ca clients, and the helpers that keep answers and audit records consistent.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import type { AuditEvent, AuditLog } from './audit-log.ts';
 import type { CsrPolicy } from './csr-policy.ts';
 import type { FirmwarePolicy } from '../../firmware/policy.ts';
@@ -36,6 +37,41 @@ export interface RevocationEvent {
 }
 
 export type LegacyCredentialChange = { action: 'create'; identity: string; password: string } | { action: 'delete'; identity: string };
+/** Why the service replaces the issuing intermediate: the external CA's CRL lists it (UC-04). */
+export interface IntermediateRevocation {
+  /** The revoked intermediate's serial (hex). */
+  serial: string;
+  revokedAt?: string;
+  /** RFC 5280 CRLReason name, as the CRL entry gives it. */
+  crlReason?: string;
+  crlNumber?: number;
+  crlThisUpdate: string;
+  crlUrl: string;
+}
+
+/** The external CA the issuing intermediate comes from (ca.issuer 'external'), as the service uses it. */
+export interface ExternalCaOptions {
+  /** HTTPS API: intermediate orders. */
+  apiUrl: string;
+  /** Plain-HTTP CRL the service watches. */
+  crlUrl: string;
+  /** The external root (the operational root then): its TLS and its CRLs are checked against it. */
+  rootPem: string;
+  checkIntervalMs: number;
+  /** The service's name at the external CA, and its credential there: made in the service's process, never leaves it. */
+  client: string;
+  privateJwk: JWK;
+}
+
+/**
+ * Who keeps step-ca's signing key (the lab): the service does not own step-ca, so it asks for a
+ * new key's CSR and hands back the certificate the external CA signed; the keeper installs it and
+ * restarts step-ca (and whatever else trusts the intermediate) on it.
+ */
+export interface IssuingCaKeeper {
+  newCsr(): Promise<string>;
+  install(input: { certificatePem: string; chainPem: string; cause: IntermediateRevocation }): Promise<void>;
+}
 
 export interface ProvisioningServiceOptions {
   host?: string;
@@ -57,6 +93,8 @@ export interface ProvisioningServiceOptions {
   csrPolicy?: Partial<CsrPolicy>;
   /** seed 004 "serverkeygen": the service generates the key (over HTTPS only). Off by default. */
   serverKeyGen?: boolean;
+  /** The algorithm of the keys serverkeygen makes (the lab's pki.keyAlgorithm; ECDSA P-256 by default). */
+  keyAlgorithm?: KeyAlgorithm;
   /** Certificates expiring within this many seconds are reported as "expiring". */
   expiringWithinSeconds?: number;
   /** CRLs beyond the authorities' own that clients need to check whole chains (root CRL, retired intermediates). */
@@ -69,6 +107,10 @@ export interface ProvisioningServiceOptions {
   firmware?: FirmwarePolicy;
   /** A legacy credential created or deleted: the lab gives the broker's legacy listener the password client, or takes it away. */
   onLegacyCredential?: (change: LegacyCredentialChange) => Promise<void>;
+  /** With an external CA: the service watches its CRL and replaces a revoked intermediate by itself (UC-04). */
+  externalCa?: ExternalCaOptions;
+  /** Required with `externalCa`. */
+  issuingCa?: IssuingCaKeeper;
   clock?: Clock;
 }
 

@@ -8,10 +8,11 @@ import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
+import { orderIntermediate } from '../../net/external-ca-api.ts';
 import { createServiceSigningKey, type ServiceSigningKey } from './signing-key.ts';
 import { RpcPeer, type Channel } from '../../net/rpc.ts';
 import { socketChannel } from '../../net/rpc-socket.ts';
-import type { LabHooksApi, ServiceProcessApi } from './process-protocol.ts';
+import { EXTERNAL_CA_CLIENT_KEY_FILE, type LabHooksApi, type ServiceProcessApi } from './process-protocol.ts';
 import { startProvisioningService, type StartedProvisioningService } from './server.ts';
 
 // ECM_LAB_PROFILE_DIR=<dir>: a V8 CPU profile of this process, written when it is stopped, for
@@ -29,27 +30,35 @@ async function writeProfile(): Promise<void> {
   writeFileSync(path.join(profileDir, `provisioning-service-${process.pid}.cpuprofile`), JSON.stringify(profile));
 }
 
+/** A signing key made once and kept in the data directory (0600), so a restarted service has the same one. */
+async function ownKey(dataDir: string, file: string, name: string): Promise<ServiceSigningKey> {
+  const where = path.join(dataDir, file);
+  if (existsSync(where)) return JSON.parse(readFileSync(where, 'utf8')) as ServiceSigningKey;
+  const key = await createServiceSigningKey(name);
+  writeFileSync(where, JSON.stringify(key), { mode: 0o600 });
+  chmodSync(where, 0o600);
+  return key;
+}
+
 /**
- * The JWK is made once and kept in the data directory (0600), so a restarted service signs with
- * the key step-ca's ca.json names; the TLS key is new for every process.
+ * The JWK is kept, so a restarted service signs with the key step-ca's ca.json names (and orders
+ * at the external CA with the key it knows); the TLS key is new for every process.
  */
-async function prepare(dataDir: string, keyAlgorithm: KeyAlgorithm, provisioner: string): Promise<{ jwk: ServiceSigningKey; tlsKeyPem: string; csrPem: string }> {
+async function prepare(dataDir: string, keyAlgorithm: KeyAlgorithm, provisioner: string, externalCaClient?: string) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(dataDir, 'jwk.json');
-  let jwk: ServiceSigningKey;
-  if (existsSync(file)) {
-    jwk = JSON.parse(readFileSync(file, 'utf8')) as ServiceSigningKey;
-  } else {
-    jwk = await createServiceSigningKey(provisioner);
-    writeFileSync(file, JSON.stringify(jwk), { mode: 0o600 });
-    chmodSync(file, 0o600);
-  }
+  const jwk = await ownKey(dataDir, 'jwk.json', provisioner);
+  const externalCaKey = externalCaClient ? await ownKey(dataDir, EXTERNAL_CA_CLIENT_KEY_FILE, externalCaClient) : undefined;
   const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, keyAlgorithm);
-  return { jwk, tlsKeyPem: privateKeyPem, csrPem };
+  return { jwk, externalCaKey, tlsKeyPem: privateKeyPem, csrPem };
 }
 
 let service: StartedProvisioningService | undefined;
-let own: { jwk: ServiceSigningKey; tlsKeyPem: string } | undefined;
+let own: { jwk: ServiceSigningKey; externalCaKey: ServiceSigningKey | undefined; tlsKeyPem: string } | undefined;
+
+function externalCaKey(): ServiceSigningKey {
+  if (!own?.externalCaKey) throw new Error('this service was prepared without a credential at an external CA');
+  return own.externalCaKey;
+}
 
 /**
  * The lab's channel, and how to close it: the fork's IPC channel, or the first connection to the
@@ -84,10 +93,15 @@ const { channel, disconnect, onDisconnect } = await labChannel();
 const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessApi, LabHooksApi>(
   channel,
   {
-    async prepare({ dataDir, keyAlgorithm, provisioner }) {
-      const prepared = await prepare(dataDir, keyAlgorithm, provisioner);
-      own = { jwk: prepared.jwk, tlsKeyPem: prepared.tlsKeyPem };
-      return { publicJwk: prepared.jwk.publicJwk, csrPem: prepared.csrPem };
+    async prepare({ dataDir, keyAlgorithm, provisioner, externalCaClient }) {
+      const prepared = await prepare(dataDir, keyAlgorithm, provisioner, externalCaClient);
+      own = { jwk: prepared.jwk, externalCaKey: prepared.externalCaKey, tlsKeyPem: prepared.tlsKeyPem };
+      return { publicJwk: prepared.jwk.publicJwk, csrPem: prepared.csrPem, externalCaClientJwk: prepared.externalCaKey?.publicJwk };
+    },
+    async orderIntermediate(order) {
+      const ordered = await orderIntermediate({ ...order, privateJwk: externalCaKey().privateJwk });
+      console.log(`ordered an intermediate at the external CA ${order.apiUrl}: serial ${ordered.serial}`);
+      return ordered;
     },
     async start({ options, certificateChainPem, extraCrls }) {
       if (!own) throw new Error('start before prepare');
@@ -96,6 +110,12 @@ const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessA
         tls: { certificateChainPem, privateKeyPem: own.tlsKeyPem },
         ca: { ...options.ca, privateJwk: own.jwk.privateJwk },
         bootstrapCa: { ...options.bootstrapCa, privateJwk: own.jwk.privateJwk },
+        externalCa: options.externalCa && { ...options.externalCa, privateJwk: externalCaKey().privateJwk },
+        // The lab keeps step-ca's key: it makes the new one and installs what the external CA signed.
+        issuingCa: options.externalCa && {
+          newCsr: () => lab.call('intermediateCsr').then((r) => r.csrPem),
+          install: (input) => lab.call('installIntermediate', input),
+        },
         extraCrls: () => extraCrls,
         // The revocation and the enrolment answer only after the lab has acted on them.
         onRevoked: (event) => lab.call('revoked', event),

@@ -4,23 +4,40 @@
 // and certifies the TLS key through a CSR.
 import type { JWK } from 'jose';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
-import type { AuthorityOptions, LegacyCredentialChange, ProvisioningServiceOptions, RevocationEvent } from './context.ts';
+import type { OrderedIntermediate } from '../../net/external-ca-api.ts';
+import type { AuthorityOptions, ExternalCaOptions, IntermediateRevocation, LegacyCredentialChange, ProvisioningServiceOptions, RevocationEvent } from './context.ts';
 import type { StartedProvisioningService } from './server.ts';
+
+/** The service's credential at the external CA (ca.issuer 'external'): a key file (0600) in its data directory. */
+export const EXTERNAL_CA_CLIENT_KEY_FILE = 'external-ca-client.json';
 
 type WithoutKey<T extends AuthorityOptions> = Omit<T, 'privateJwk'>;
 
 /** What the lab decides; the keys are the service's own, the hooks are calls back to the lab. */
-export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onRevoked' | 'onApplicationEnrolled' | 'onLegacyCredential' | 'clock' | 'tls' | 'ca' | 'bootstrapCa'> & {
+export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onRevoked' | 'onApplicationEnrolled' | 'onLegacyCredential' | 'clock' | 'tls' | 'ca' | 'bootstrapCa' | 'externalCa' | 'issuingCa'> & {
   ca: WithoutKey<ProvisioningServiceOptions['ca']>;
   bootstrapCa: WithoutKey<ProvisioningServiceOptions['bootstrapCa']>;
+  /** The external CA (ca.issuer 'external'); the service's credential there is its own. */
+  externalCa?: Omit<ExternalCaOptions, 'privateJwk'>;
 };
+
+/** Where an intermediate is ordered (the lab's first, before the service listens; later ones by the service itself). */
+export interface IntermediateOrder {
+  apiUrl: string;
+  rootPem: string;
+  client: string;
+  csrPem: string;
+}
 
 export type ServiceEndpoints = Pick<StartedProvisioningService, 'url' | 'insecureUrl' | 'hooksUrl' | 'acmeDirectoryUrl' | 'adminToken' | 'auditLogFile'>;
 
 /** Handlers of the service process, called by the lab. */
 export interface ServiceProcessApi {
   [method: string]: (params: never) => unknown;
-  prepare(params: { dataDir: string; keyAlgorithm: KeyAlgorithm; provisioner: string }): Promise<{ publicJwk: JWK; csrPem: string }>;
+  /** Its keys; with `externalCaClient`, also its credential at the external CA (the public half comes back). */
+  prepare(params: { dataDir: string; keyAlgorithm: KeyAlgorithm; provisioner: string; externalCaClient?: string }): Promise<{ publicJwk: JWK; csrPem: string; externalCaClientJwk?: JWK }>;
+  /** Orders an intermediate at the external CA with the service's credential (the lab's first one). */
+  orderIntermediate(params: IntermediateOrder): Promise<OrderedIntermediate>;
   start(params: { options: ServiceProcessOptions; certificateChainPem: string; extraCrls: string[] }): Promise<ServiceEndpoints>;
   issuedSerials(params: { issuer?: string }): Promise<string[]>;
   stop(): Promise<void>;
@@ -35,4 +52,8 @@ export interface LabHooksApi {
   applicationEnrolled(params: { identity: string }): Promise<void>;
   /** A legacy credential created or deleted: the lab gives the broker's legacy listener the password client, or takes it away. */
   legacyCredential(change: LegacyCredentialChange): Promise<void>;
+  /** UC-04: a new key for step-ca, kept by the lab; its CSR comes back. */
+  intermediateCsr(): Promise<{ csrPem: string }>;
+  /** UC-04: the external CA's certificate for that key; the lab installs it and restarts step-ca (and the service) on it. */
+  installIntermediate(params: { certificatePem: string; chainPem: string; cause: IntermediateRevocation }): Promise<void>;
 }

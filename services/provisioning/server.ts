@@ -14,6 +14,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { serverTlsOptions } from '../../net/tls-policy.ts';
 import { AuditLog } from './audit-log.ts';
 import { sourceIp, type AuthorityOptions, type ProvisioningServiceOptions, type ServiceContext } from './context.ts';
+import { fetchExternalCrl, orderIntermediate } from '../../net/external-ca-api.ts';
+import { IntermediateMonitor } from './intermediate-monitor.ts';
 import { IdentityRules, Enrolments } from './identities.ts';
 import { Inventory, normalizeSerial } from './inventory.ts';
 import { LegacyCredentials } from './legacy-credentials.ts';
@@ -77,6 +79,35 @@ function openState(options: ProvisioningServiceOptions, audit: AuditLog): Servic
   state.subscribe(persist);
   persist();
   return state;
+}
+
+/**
+ * UC-04 by itself: with an external CA, the service watches its CRL and, when the intermediate
+ * step-ca signs with is on it, orders a new one (for a CSR of a new key the keeper makes) and hands
+ * it to the keeper, which installs it and restarts step-ca.
+ */
+function watchExternalCa(options: ProvisioningServiceOptions, audit: AuditLog): IntermediateMonitor | undefined {
+  const external = options.externalCa;
+  if (!external) return undefined;
+  const keeper = options.issuingCa;
+  if (!keeper) throw new Error("externalCa needs issuingCa: the keeper of step-ca's signing key");
+  const monitor = new IntermediateMonitor({
+    crlUrl: external.crlUrl,
+    fetchCrl: () => fetchExternalCrl(external.crlUrl),
+    rootPem: external.rootPem,
+    intermediatePem: options.ca.intermediatePem,
+    intervalMs: external.checkIntervalMs,
+    audit: (event) => audit.write(event),
+    log: (line) => console.log(`external CA watch: ${line}`),
+    async reissue(cause) {
+      const csrPem = await keeper.newCsr();
+      const ordered = await orderIntermediate({ apiUrl: external.apiUrl, rootPem: external.rootPem, privateJwk: external.privateJwk, client: external.client, csrPem });
+      await keeper.install({ certificatePem: ordered.certificatePem, chainPem: ordered.chainPem, cause });
+      return { serial: ordered.serial };
+    },
+  });
+  monitor.start();
+  return monitor;
 }
 
 export async function startProvisioningService(options: ProvisioningServiceOptions): Promise<StartedProvisioningService> {
@@ -162,7 +193,9 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
   registerBootstrapRoutes(httpApp, ctx, { secure: false });
   registerWebhooks(hooksApp, ctx);
 
+  let monitor: IntermediateMonitor | undefined;
   const close = async () => {
+    await monitor?.stop();
     await Promise.allSettled([httpsApp.close(), httpApp.close(), hooksApp.close()]);
     for (const feed of feeds) feed.stop();
     ctx.state.dispose();
@@ -175,6 +208,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     await hooksApp.listen({ host, port: options.hooksPort ?? 0 });
     await httpsApp.listen({ host, port: options.httpsPort ?? 0 });
     await httpApp.listen({ host, port: options.httpPort ?? 0 });
+    monitor = watchExternalCa(options, audit);
   } catch (err) {
     await close();
     throw err;

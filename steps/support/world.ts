@@ -77,8 +77,15 @@ export class LabWorld extends World {
   acmeAnswers: AcmeAnswer[] | undefined;
   acmeOrderUrl: string | undefined;
   operationalBefore = 0;
-  /** A lab of the scenario's own, when it needs other settings than the shared one. */
+  /** A lab of the scenario's own, when it needs other settings than the shared one; every step then works on it. */
   scenarioLab: LabSession | undefined;
+  /** UC-04 with an external CA: when its operator revoked the intermediate, and which one. */
+  externalRevocation: { at: number; since: string; serial: string } | undefined;
+  /** Where the service's audit log stood when an external-CA fault or attack began, and the intermediate then. */
+  externalFaultSince: string | undefined;
+  intermediateSerialBefore: string | undefined;
+  /** What the external CA answered to the last attack on it. */
+  externalAnswer: { status: number; code: string; detail: string } | undefined;
   /** What the last attack got back. */
   attack: AttemptOutcome | undefined;
   /** Where the components' logs stood when the last attack began. */
@@ -89,8 +96,9 @@ export class LabWorld extends World {
     super(options);
   }
 
+  /** The scenario's own lab once it started one (startScenarioLab), the shared lab otherwise. */
   get session(): LabSession {
-    return currentLabSession();
+    return this.scenarioLab ?? currentLabSession();
   }
 
   /** The service engineer's view: the admin API with the lab's token. */
@@ -150,6 +158,8 @@ export class LabWorld extends World {
         topicRoot: on.config.broker.topicRoot,
         logFile: this.clientLogFile,
         driver: this.driverFor(on),
+        // Seed 001 §6.3: the profile's key algorithm for the device's own keys and CSRs too.
+        keyAlgorithm: on.config.pki.keyAlgorithm,
       },
     );
     this.devices.push(device);
@@ -178,6 +188,7 @@ export class LabWorld extends World {
       endpoints: this.session.endpoints,
       topicRoot: this.session.config.broker.topicRoot,
       logFile: this.clientLogFile,
+      keyAlgorithm: this.session.config.pki.keyAlgorithm,
     });
     this.devices[this.devices.indexOf(device)] = restarted;
     this.onCleanup(() => restarted.disconnect());
@@ -194,6 +205,7 @@ export class LabWorld extends World {
       topicRoot: this.session.config.broker.topicRoot,
       logFile: this.clientLogFile,
       firmware: firmwarePolicy(this.session.config.devices),
+      keyAlgorithm: this.session.config.pki.keyAlgorithm,
     });
     this.onCleanup(() => app.disconnect());
     return app;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../environments/config.ts';
+import { ConfigError, goDurationMs, loadConfig } from '../../environments/config.ts';
 
 test('defaults just work: ECDSA P-256, 24 h operational certificates, free ports, no queue limit', () => {
   const config = loadConfig({ env: {} });
@@ -57,4 +57,18 @@ test('ECM_LAB_CONFIG names the config file', () => {
   const file = path.join(dir, 'lab.json');
   writeFileSync(file, JSON.stringify({ readinessTimeoutMs: 1234 }));
   assert.equal(loadConfig({ env: { ECM_LAB_CONFIG: file } }).readinessTimeoutMs, 1234);
+});
+
+test('ca.issuer picks the lab\'s own root or an external CA; the watch interval and Go durations are checked', () => {
+  assert.equal(loadConfig({ env: {} }).ca.issuer, 'lab');
+  const external = loadConfig({ env: { ECM_LAB_CA_ISSUER: 'external', ECM_LAB_EXTERNAL_CRL_CHECK_INTERVAL_MS: '1500' } });
+  assert.equal(external.ca.issuer, 'external');
+  assert.equal(external.provisioning.externalCrlCheckIntervalMs, 1500);
+  assert.equal(external.externalCa.host, '127.0.0.1');
+  assert.throws(() => loadConfig({ env: { ECM_LAB_CA_ISSUER: 'paid' } }), /ca\.issuer/);
+  assert.throws(() => loadConfig({ env: {}, overrides: { provisioning: { externalCrlCheckIntervalMs: 10 } } }), /provisioning\.externalCrlCheckIntervalMs/);
+  assert.throws(() => loadConfig({ env: {}, overrides: { externalCa: { host: '10.0.0.1' as never } } }), /externalCa\.host/);
+  assert.equal(goDurationMs('24h'), 86_400_000);
+  assert.equal(goDurationMs('1h30m'), 5_400_000);
+  assert.equal(goDurationMs('1500ms'), 1500);
 });

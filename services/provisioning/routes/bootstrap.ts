@@ -90,7 +90,7 @@ export function registerBootstrapRoutes(app: FastifyInstance, ctx: ServiceContex
       if (!decision.allowed) return refuse(ctx, reply, req, 'bootstrap-serverkeygen', decision);
       const body = z.object({ commonName: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/) }).strict().safeParse(req.body);
       if (!body.success) return refuse(ctx, reply, req, 'bootstrap-serverkeygen', { reason: 'bad-request', message: 'body must be {"commonName": "<device id>"}' }, { status: 400 });
-      const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: body.data.commonName }, 'ecdsa-p256');
+      const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: body.data.commonName }, ctx.options.keyAlgorithm ?? 'ecdsa-p256');
       const chain = await issueBootstrap(ctx, req, reply, 'bootstrap-serverkeygen', csrPem, body.data.commonName);
       if (typeof chain !== 'string') return chain;
       return reply.code(200).send({ certificateChainPem: chain, privateKeyPem });
