@@ -20,14 +20,14 @@ const BROKER_LOGGED_CAUSES: Record<string, RegExp> = {
 async function connectAs(world: LabWorld, credentials: { certificateChainPem?: string; privateKeyPem?: string }, address = world.nextAddress()): Promise<void> {
   const { lab, endpoints } = world.session;
   world.probeAddress = address;
-  world.brokerLogMark = markLog(lab.mosquitto.logFile);
+  world.brokerLogMark = markLog(world.logFile('mosquitto'));
   world.lastConnection = await attemptMqttConnection({ ...lab.broker, clientId: `probe-${address}`, trustedRootPem: endpoints.trustedRootPem, localAddress: address, ...credentials });
 }
 
 async function connectWithForged(world: LabWorld, kind: ForgedKind): Promise<void> {
-  const { lab, config } = world.session;
+  const lab = world.owned('ca-keys');
   const address = world.nextAddress();
-  const forged = await forgeClientCertificate(kind, lab.pki.intermediate, crlUrl(config.ca, lab.stepCa.port), `RVS-FORGED-${address}`);
+  const forged = await forgeClientCertificate(kind, lab.pki.intermediate, crlUrl(lab.config.ca, lab.stepCa.port), `RVS-FORGED-${address}`);
   await connectAs(world, { certificateChainPem: forged.chainPem, privateKeyPem: forged.privateKeyPem }, address);
 }
 

@@ -40,24 +40,24 @@ Then('its telemetry reaches the application again', async function (this: LabWor
 
 /** Devices made after a rotation come out of the factory trusting the lab's current root. */
 function refreshFactoryTrust(world: LabWorld): void {
-  world.session.endpoints.trustedRootPem = world.session.lab.pki.root.certificatePem;
+  world.session.endpoints.trustedRootPem = world.owned('rotate-root').pki.root.certificatePem;
 }
 
 When('the lab CA installs a new root and every component restarts', async function (this: LabWorld) {
   this.certificatesBeforeRotation = new Map(this.allClients().map((c) => [c, c.store.loadOperational()!]));
-  await this.session.lab.rotatePki('root');
+  await this.owned('rotate-root').rotatePki('root');
   refreshFactoryTrust(this);
 });
 
 Then('the broker refuses the old certificates with {string}', async function (this: LabWorld, alert: string) {
-  const { lab } = this.session;
+  const { lab, endpoints } = this.session;
   for (const [client, old] of this.certificatesBeforeRotation) {
     const outcome = await attemptMqttConnection({
       host: lab.broker.host,
       port: lab.broker.port,
       clientId: `old-${client.commonName}`,
       // Whatever the client trusts, the broker must refuse its old certificate.
-      trustedRootPem: lab.pki.root.certificatePem,
+      trustedRootPem: endpoints.trustedRootPem,
       certificateChainPem: old.certificateChainPem,
       privateKeyPem: old.privateKeyPem,
       localAddress: this.nextAddress(),
@@ -75,8 +75,8 @@ When('the application and the devices power up again', async function (this: Lab
   (await this.runningApplication()); // resubscribed on reconnect by onConnected()
 });
 
-Then('each of them finds its certificate {string} and re-acquires one under the new {word} with its bootstrap credential', function (this: LabWorld, reason: string, what: string) {
-  const { lab } = this.session;
+Then('each of them finds its certificate {string} and re-acquires one under the new {word} with its bootstrap credential', async function (this: LabWorld, reason: string, what: string) {
+  const issuerNow = await this.currentIssuerName();
   for (const client of this.allClients()) {
     const outcome = this.powerUps.get(client)!;
     assert.equal(outcome.state, 'connected', `${client.commonName}: ${'error' in outcome ? outcome.error : ''}`);
@@ -84,19 +84,19 @@ Then('each of them finds its certificate {string} and re-acquires one under the 
     assert.equal(outcome.validation && !outcome.validation.valid && outcome.validation.reason, reason, `${client.commonName} validation`);
     assert.deepEqual(outcome.path, ['validating', 'discarding', 'obtaining-operational', 'connecting', 'connected'], `${client.commonName} re-acquired with its bootstrap credential`);
     const issuer = inspectCertificate(client.store.loadOperational()!.certificateChainPem).issuerCommonName;
-    assert.equal(issuer, inspectCertificate(lab.pki.intermediate.certificatePem).subjectCommonName, `${client.commonName} is under the new ${what}`);
+    assert.equal(issuer, issuerNow, `${client.commonName} is under the new ${what}`);
   }
 });
 
-Then('each of them distrusts the broker, fetches the new root and re-acquires its certificate under it with its bootstrap credential', function (this: LabWorld) {
-  const { lab } = this.session;
+Then('each of them distrusts the broker, fetches the new root and re-acquires its certificate under it with its bootstrap credential', async function (this: LabWorld) {
+  const issuerNow = await this.currentIssuerName();
   for (const client of this.allClients()) {
     const outcome = this.powerUps.get(client)!;
     assert.equal(outcome.state, 'connected', `${client.commonName}: ${'error' in outcome ? outcome.error : ''}`);
     // Valid against its old root, refused trust in the broker, new anchor, invalid now, re-acquired by X5C.
     assert.deepEqual(outcome.path, ['validating', 'connecting', 'validating', 'discarding', 'obtaining-operational', 'connecting', 'connected'], `${client.commonName}: ${outcome.path.join(' > ')}`);
-    assert.equal(inspectCertificate(client.store.loadOperational()!.certificateChainPem).issuerCommonName, inspectCertificate(lab.pki.intermediate.certificatePem).subjectCommonName);
-    assert.equal(client.trustedRootPem.trim(), lab.pki.root.certificatePem.trim(), `${client.commonName} trusts the new root`);
+    assert.equal(inspectCertificate(client.store.loadOperational()!.certificateChainPem).issuerCommonName, issuerNow);
+    assert.equal(client.trustedRootPem.trim(), this.session.endpoints.trustedRootPem.trim(), `${client.commonName} trusts the new root`);
   }
 });
 

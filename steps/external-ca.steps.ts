@@ -34,7 +34,7 @@ Then('the certificate management service notices within {int} seconds and instal
 When("an impostor answers at the external CA's address with a CRL revoking the lab's intermediate, signed by a key of its own", async function (this: LabWorld) {
   beginExternalFault(this);
   await externalCaOf(this).stop();
-  const impostor = await startImpostorCrlServer(this.session.lab, currentIntermediateSerial(this));
+  const impostor = await startImpostorCrlServer(this.owned('own-lab'), currentIntermediateSerial(this));
   this.onCleanup(() => impostor.stop());
 });
 
@@ -65,7 +65,7 @@ Then("the service's next check believes its CRL again", async function (this: La
 
 When("an attacker with the service's stolen credential asks the external CA to revoke the lab's intermediate", async function (this: LabWorld) {
   beginExternalFault(this);
-  this.externalAnswer = await revokeWithStolenServiceCredential(this.session.lab, this.intermediateSerialBefore!);
+  this.externalAnswer = await revokeWithStolenServiceCredential(this.owned('own-lab'), this.intermediateSerialBefore!);
 });
 
 Then('the external CA refuses it with {int} {string} and logs the refusal', async function (this: LabWorld, status: number, code: string) {

@@ -5,9 +5,8 @@ import { deviceSan } from '../simulators/device/reveos-device.ts';
 import { chainsToRoot, inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
-Given('a running lab', function (this: LabWorld) {
-  const { lab } = this.session;
-  assert.ok(lab.stepCa.running && lab.mosquitto.running, 'step-ca and Mosquitto must both be running');
+Given('a running lab', async function (this: LabWorld) {
+  await this.installationAnswers();
 });
 
 When('a new device is provisioned', async function (this: LabWorld) {
@@ -15,14 +14,14 @@ When('a new device is provisioned', async function (this: LabWorld) {
   await device.join({ connect: false });
 });
 
-Then('it holds an operational certificate issued by the lab CA with clientAuth EKU and its identity in the SAN', function (this: LabWorld) {
+Then('it holds an operational certificate issued by the lab CA with clientAuth EKU and its identity in the SAN', async function (this: LabWorld) {
   const device = this.lastDevice;
   const stored = device.store.loadOperational();
   assert.ok(stored, 'the device store has no operational certificate');
   assert.ok(chainsToRoot(stored.certificateChainPem, this.session.endpoints.trustedRootPem), 'the certificate does not chain to the lab root');
   const facts = inspectCertificate(stored.certificateChainPem);
   // The issuing intermediate as it is now (UC-04 replaces it during the run).
-  assert.equal(facts.issuerCommonName, inspectCertificate(this.session.lab.pki.intermediate.certificatePem).subjectCommonName);
+  assert.equal(facts.issuerCommonName, await this.currentIssuerName());
   assert.deepEqual(facts.extendedKeyUsages, ['clientAuth'], 'operational certificates are client-only');
   assert.equal(facts.subjectCommonName, device.identity.deviceId);
   assert.ok(facts.sans.uri.includes(deviceSan(device.identity.deviceId)), `SAN URIs ${facts.sans.uri.join(', ')} lack the device identity`);

@@ -163,8 +163,7 @@ Then('the application reports every certificate as {string} within a {int} hour 
 });
 
 Then('the inventory holds every certificate the two step-ca authorities logged as issued', async function (this: LabWorld) {
-  const { lab } = this.session;
-  const logged = new Set([lab.logs['step-ca']!, lab.logs['bootstrap-ca']!].flatMap((file) => issuedOnLog(file)));
+  const logged = new Set([this.logFile('step-ca'), this.logFile('bootstrap-ca')].flatMap((file) => issuedOnLog(file)));
   const inventory = await waitFor(
     'the inventory to hold every logged certificate',
     async () => {

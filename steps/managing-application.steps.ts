@@ -134,7 +134,7 @@ Then('the application still holds its own certificate and its session', async fu
 
 When('the application connects to a broker that {}', async function (this: LabWorld, misconfiguration: BrokerMisconfiguration) {
   const app = await this.runningApplication();
-  this.impostor = await startMisconfiguredBroker(misconfiguration, this.session.lab.pki.intermediate);
+  this.impostor = await startMisconfiguredBroker(misconfiguration, this.owned('ca-keys').pki.intermediate);
   this.onCleanup(() => this.impostor!.stop());
   this.lastError = await app.connect({ host: this.impostor.host, port: this.impostor.port }).then(() => undefined, (err: Error) => err);
 });

@@ -52,7 +52,7 @@ async function connectBare(world: LabWorld, port: number): Promise<void> {
   const { lab, endpoints } = world.session;
   const device = world.lastDevice;
   world.probeAddress = device.address;
-  world.brokerLogMark = markLog(lab.mosquitto.logFile);
+  world.brokerLogMark = markLog(world.logFile('mosquitto'));
   world.lastConnection = await attemptMqttConnection({ host: lab.broker.host, port, clientId: device.identity.deviceId, trustedRootPem: endpoints.trustedRootPem, localAddress: device.address });
 }
 

@@ -117,7 +117,7 @@ When('the service engineer revokes the device\'s operational certificate', async
   const device = this.lastDevice;
   const operational = device.store.loadOperational()!;
   const serial = inspectCertificate(operational.certificateChainPem).serialNumber;
-  this.brokerLogMark = markLog(this.session.lab.mosquitto.logFile);
+  this.brokerLogMark = markLog(this.logFile('mosquitto'));
   const revoked = await this.admin.revoke(serial, 'keyCompromise');
   assert.equal(revoked.state, 'revoked');
   await device.disconnect();

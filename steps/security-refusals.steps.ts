@@ -58,7 +58,7 @@ When(/^the other device publishes a forged message on the first device's (teleme
     ? { topic: topics.telemetry(root, victim.identity.deviceId), payload: { deviceId: victim.identity.deviceId, seq: 1_000_000, sentAt: Date.now(), firmwareVersion: '2.1', readings: { forged: 1 } } }
     : { topic: topics.commands(root, victim.identity.deviceId), payload: { commandId: `forged-${randomUUID()}`, name: 'identify' } };
   // "Denied PUBLISH" is a debug-level line: turned on for this scenario only.
-  this.onCleanup(await enableBrokerDebugLog(lab.mosquitto));
+  this.onCleanup(await enableBrokerDebugLog(this.owned('broker-control').mosquitto));
   await this.beginAttack();
   const marker = (forged.payload as { commandId?: string }).commandId ?? `forged-${randomUUID()}`;
   // A device on a legacy credential dials the password listener with it.

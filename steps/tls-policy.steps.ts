@@ -33,7 +33,7 @@ function target(world: LabWorld, listener: Listener): { host: string; port: numb
     case 'broker':
       return { host: lab.broker.host, port: lab.broker.port };
     case 'step-ca':
-      return { host: new URL(lab.ca.url).hostname, port: lab.stepCa.port };
+      return { host: new URL(lab.ca.url).hostname, port: Number(new URL(lab.ca.url).port) };
     case 'provisioning service': {
       const url = new URL(lab.provisioning.url);
       return { host: url.hostname, port: Number(url.port) };
@@ -43,8 +43,9 @@ function target(world: LabWorld, listener: Listener): { host: string; port: numb
 
 /** Each probe leaves from its own loopback address, so every listener's record of it is unambiguous. */
 function begin(world: LabWorld, listener: Listener): Attempt {
-  const { lab } = world.session;
-  const attempt: Attempt = { listener, address: world.nextAddress(), brokerMark: markLog(lab.mosquitto.logFile), stepCaMark: markLog(lab.logs['step-ca']!) };
+  // Only the probed listener's log is read (the service records refusals in its audit log).
+  const log = listener === 'broker' ? 'mosquitto' : listener === 'step-ca' ? 'step-ca' : undefined;
+  const attempt: Attempt = { listener, address: world.nextAddress(), logMark: log && markLog(world.logFile(log)) };
   world.tlsAttempt = attempt;
   return attempt;
 }
@@ -68,11 +69,11 @@ async function expectRecorded(world: LabWorld, attempt: Attempt, cause: 'version
   switch (attempt.listener) {
     case 'broker':
       // Mosquitto names the OpenSSL reason on the lines after "New connection from <addr>:<port>".
-      return waitForConnectionLine(attempt.brokerMark, attempt.address, cause === 'version' ? /SSL routines::unsupported protocol/ : /SSL routines::no shared cipher/);
+      return waitForConnectionLine(attempt.logMark!, attempt.address, cause === 'version' ? /SSL routines::unsupported protocol/ : /SSL routines::no shared cipher/);
     case 'step-ca':
       // Go's net/http logs every failed handshake with the peer address and the reason.
       return waitForLogLine(
-        attempt.stepCaMark,
+        attempt.logMark!,
         new RegExp(`TLS handshake error from ${escape(attempt.address)}:\\d+: tls: ${cause === 'version' ? 'client offered only unsupported versions' : 'no cipher suite supported by both client and server'}`),
       );
     case 'provisioning service': {

@@ -69,6 +69,8 @@ export const targetSchema = z
         legacyPort: port.optional(),
         /** The CA that signs the broker's server certificate, when it is not the operational root. */
         serverCaPem: file.optional(),
+        /** Devices publish under <topicRoot>/<deviceId>/...; the lab's default when absent. */
+        topicRoot: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
         url: z.string().optional(),
         log: logSourceSchema.optional(),
       })
@@ -87,6 +89,8 @@ export const targetSchema = z
       })
       .strict(),
     clients: z.object({ device: driverSchema.default('lab'), application: driverSchema.default('lab') }).strict().prefault({}),
+    /** The managing application's certificate identity at this installation; the lab's default when absent. */
+    applicationIdentity: z.string().min(1).optional(),
     /** What the suite may do beyond the endpoints (capabilities.ts). */
     grants: z.array(z.enum(CAPABILITIES)).default([]),
     // `ecm-lab up --json` also says these; the logs name each component's log file.

@@ -23,11 +23,11 @@ Given(/^the service engineer revokes the (attacker|first device|device)'s bootst
 });
 
 Given("the attacker holds a bootstrap credential of the lab's bootstrap CA that expired an hour ago", async function (this: LabWorld) {
-  this.attackerCredential = await expiredBootstrapCredential(this.session.lab.pki.bootstrapIntermediate, this.attacker!.address);
+  this.attackerCredential = await expiredBootstrapCredential(this.owned('ca-keys').pki.bootstrapIntermediate, this.attacker!.address);
 });
 
 Given('the provisioning service process is stopped', async function (this: LabWorld) {
-  const { provisioningService } = this.session.lab;
+  const { provisioningService } = this.owned('restart-service');
   await provisioningService.stop();
   this.onCleanup(() => provisioningService.restart());
 });

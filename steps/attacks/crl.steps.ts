@@ -12,13 +12,13 @@ import type { LabWorld } from '../support/world.ts';
 function newConnection(world: LabWorld): Promise<ConnectionOutcome> {
   const device = world.lastDevice;
   const operational = device.store.loadOperational()!;
-  const { broker } = world.scenarioLab!.lab;
+  const { broker } = world.session.lab;
   return attemptMqttConnection({ host: broker.host, port: broker.port, clientId: `${device.identity.deviceId}-probe`, trustedRootPem: device.trustedRootPem, certificateChainPem: operational.certificateChainPem, privateKeyPem: operational.privateKeyPem, localAddress: device.address });
 }
 
 /** Polls the clock until the CRL the broker holds now is past its nextUpdate. */
 async function untilCrlExpired(world: LabWorld): Promise<void> {
-  const nextUpdate = world.scenarioLab!.lab.crlPublisher.published!.nextUpdate!.getTime();
+  const nextUpdate = world.owned('broker-control').crlPublisher.published!.nextUpdate!.getTime();
   await waitFor("the broker's CRL to pass its nextUpdate", () => Date.now() > nextUpdate + 1000, { timeoutMs: nextUpdate - Date.now() + 15_000, intervalMs: 200 });
 }
 
@@ -34,9 +34,9 @@ Given('a device of that lab connected to its broker', async function (this: LabW
 });
 
 When("the lab stops refreshing the broker's CRL and the CRL passes its nextUpdate", async function (this: LabWorld) {
-  this.scenarioLab!.lab.crlPublisher.pause();
+  this.owned('broker-control').crlPublisher.pause();
   await untilCrlExpired(this);
-  this.brokerLogMark = markLog(this.scenarioLab!.lab.logs.mosquitto!);
+  this.brokerLogMark = markLog(this.logFile('mosquitto'));
 });
 
 Then('a new connection of the device is refused with the alert {string}', async function (this: LabWorld, alert: string) {
@@ -54,8 +54,9 @@ Then("the device's existing connection was not dropped", function (this: LabWorl
 });
 
 When("the lab refreshes the broker's CRL again", async function (this: LabWorld) {
-  this.scenarioLab!.lab.crlPublisher.resume();
-  await this.scenarioLab!.lab.crlPublisher.refresh();
+  const { crlPublisher } = this.owned('broker-control');
+  crlPublisher.resume();
+  await crlPublisher.refresh();
 });
 
 Then('a new connection of the device succeeds', async function (this: LabWorld) {
@@ -64,9 +65,10 @@ Then('a new connection of the device succeeds', async function (this: LabWorld) 
 });
 
 Then("a new connection of the device still succeeds after the refreshed CRL's own nextUpdate has passed", async function (this: LabWorld) {
-  const refreshed = this.scenarioLab!.lab.crlPublisher.published!;
+  const { crlPublisher } = this.owned('broker-control');
+  const refreshed = crlPublisher.published!;
   await waitFor("the refreshed CRL's nextUpdate to pass", () => Date.now() > refreshed.nextUpdate!.getTime() + 1000, { timeoutMs: 30_000, intervalMs: 200 });
   const outcome = await newConnection(this);
   assert.ok(outcome.connected, `refused: ${'error' in outcome ? outcome.error : ''}`);
-  assert.ok(this.scenarioLab!.lab.crlPublisher.published!.thisUpdate > refreshed.thisUpdate, 'the publisher replaced the CRL on its own');
+  assert.ok(crlPublisher.published!.thisUpdate > refreshed.thisUpdate, 'the publisher replaced the CRL on its own');
 });

@@ -17,7 +17,7 @@ import type { LabWorld } from './world.ts';
 const serialOf = (pem: string) => normalizeSerial(new X509Certificate(pem).serialNumber);
 
 function externalCaOf(world: LabWorld): StartedExternalCa {
-  const ca = world.session.lab.externalCa;
+  const ca = world.owned('own-lab').externalCa;
   if (!ca) throw new Error("this scenario's lab has no external CA: start it with the external CA profile");
   return ca;
 }
@@ -32,7 +32,7 @@ export function auditedSince(world: LabWorld, since: string, predicate: (r: Audi
 }
 
 export function currentIntermediateSerial(world: LabWorld): string {
-  return serialOf(world.session.lab.pki.intermediate.certificatePem);
+  return serialOf(world.owned('own-lab').pki.intermediate.certificatePem);
 }
 
 /** The operator of the external CA revokes the lab's issuing intermediate (its console: the operator's token). */
@@ -52,7 +52,7 @@ export async function operatorRevokesIntermediate(world: LabWorld): Promise<void
 export async function serviceReplacedIntermediate(world: LabWorld, withinMs: number): Promise<Record<string, unknown>> {
   const revocation = world.externalRevocation;
   if (!revocation) throw new Error('the external CA revoked nothing in this scenario');
-  const { lab } = world.session;
+  const lab = world.owned('own-lab');
   const rotation = await waitFor<PkiRotation>(
     'the certificate management service to have a new intermediate installed',
     () => {
@@ -86,7 +86,7 @@ export async function serviceReplacedIntermediate(world: LabWorld, withinMs: num
 
 /** The intermediate is the one the scenario began with, and nothing was rotated. */
 export function assertNothingRotated(world: LabWorld, serialBefore: string, since: string): void {
-  assert.deepEqual(world.session.lab.rotations, [], 'no rotation');
+  assert.deepEqual(world.owned('own-lab').rotations, [], 'no rotation');
   assert.equal(currentIntermediateSerial(world), serialBefore, 'the same intermediate');
   assert.deepEqual(auditedSince(world, since, (r) => /^intermediate-/.test(r.event)), [], 'no intermediate revoked or re-issued');
 }

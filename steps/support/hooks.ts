@@ -1,4 +1,4 @@
-import { After, AfterAll, BeforeAll, Status, setDefaultTimeout } from '@cucumber/cucumber';
+import { After, AfterAll, Before, BeforeAll, Status, setDefaultTimeout } from '@cucumber/cucumber';
 import { readSince } from '../../environments/log-watch.ts';
 import { startLabSession, stopLabSession } from './lab-session.ts';
 import type { LabWorld } from './world.ts';
@@ -11,7 +11,14 @@ BeforeAll({ timeout: 120_000 }, async function () {
   await startLabSession();
 });
 
+// What the scenario declares it needs (@needs:<capability>): steps reaching for anything else fail.
+Before(function (this: LabWorld, { pickle }) {
+  this.scenarioTags = pickle.tags.map((t) => t.name);
+});
+
 After(async function (this: LabWorld, { result }) {
+  // Which logs the cause assertions read, and where the target said they are.
+  if (this.evidenceUsed.size > 0) this.attach(JSON.stringify([...this.evidenceUsed.values()], null, 1), { mediaType: 'application/json', fileName: 'evidence.json' });
   // Evidence for a failed scenario: what the broker logged while it ran (no keys are ever logged).
   if (result?.status === Status.FAILED && this.brokerLogMark) {
     this.attach(readSince(this.brokerLogMark).slice(-8000), { mediaType: 'text/plain', fileName: 'mosquitto.log' });

@@ -27,7 +27,7 @@ function chainFacts(label: string, chainPems: string[], rootPem: string, facts: 
 /** The keys of every client of the scenario and of the broker, the service and step-ca as they serve TLS. */
 export async function installationKeyAlgorithms(world: LabWorld): Promise<{ facts: KeyFact[]; notes: string[] }> {
   const { lab } = world.session;
-  const rootPem = lab.pki.root.certificatePem;
+  const rootPem = world.session.endpoints.trustedRootPem;
   const facts: KeyFact[] = [];
   const notes: string[] = [];
   for (const client of world.allClients()) {
@@ -43,7 +43,8 @@ export async function installationKeyAlgorithms(world: LabWorld): Promise<{ fact
   chainFacts('broker TLS', broker, rootPem, facts);
   const service = new URL(lab.provisioning.url);
   chainFacts('provisioning service TLS', await peerCertificateChain({ host: service.hostname, port: Number(service.port), ca: rootPem }), rootPem, facts);
-  const stepCa = await peerCertificateChain({ host: lab.config.ca.host, port: lab.stepCa.port, ca: rootPem });
+  const caUrl = new URL(lab.ca.url);
+  const stepCa = await peerCertificateChain({ host: caUrl.hostname, port: Number(caUrl.port), ca: rootPem });
   // step-ca makes its own TLS key, always ECDSA P-256 (keyutil.GenerateDefaultKey in
   // authority/tls.go): not configurable, so only its signature, by the intermediate, is checked.
   chainFacts('step-ca TLS', stepCa, rootPem, facts, true);

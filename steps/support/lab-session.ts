@@ -1,10 +1,16 @@
-// One lab per cucumber process: started before the first scenario, stopped after the last
-// (and on SIGINT/SIGTERM, by the environment itself).
+// One installation under test per cucumber process: the lab this process starts before the
+// first scenario and stops after the last (and on SIGINT/SIGTERM, by the environment itself), or
+// a target (ECM_LAB_TARGET, written by `ecm-lab run --target`) that it only talks to. Either way
+// the World sees the contract's endpoints; only the lab it started itself grants every capability.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LabConfig, type LabConfigInput } from '../../environments/config.ts';
+import type { StartedLab } from '../../environments/contract.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { startLab } from '../../environments/start-lab.ts';
+import { CAPABILITIES, type Capability } from '../../environments/target/capabilities.ts';
+import { openTargetLab, type LogEvidence } from '../../environments/target/target-lab.ts';
+import { loadTarget, type DriverSpec, type Target } from '../../environments/target/target.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
@@ -13,29 +19,95 @@ export interface LabSession {
   /** Webroot for http-01 (the step CLI writes <webroot>/.well-known/acme-challenge/<token>; the responder serves them). */
   acmeWebroot: string;
   config: LabConfig;
-  lab: StartedLocalLab;
+  /** The installation under test, as the contract describes it. */
+  lab: StartedLab;
+  /** The lab this process started itself (every capability: its CAs, processes, configuration); absent against a target. */
+  owned: StartedLocalLab | undefined;
+  /** What the scenarios may do beyond the endpoints. */
+  grants: ReadonlySet<Capability>;
+  /** The log the suite reads for each component, and where the target said it is. */
+  evidence: Record<string, LogEvidence>;
+  /** Which certificate client devices and the application use when a scenario does not choose. */
+  clients: { device: DriverSpec; application: DriverSpec };
+  /** Every simulated client logs here, next to the components' logs. */
+  clientLogFile: string;
   responder: StartedChallengeResponder;
   endpoints: LabEndpoints;
   /** Cucumber worker number; parallel workers get disjoint client addresses. */
   worker: number;
 }
 
-let session: LabSession | undefined;
+let session: (LabSession & { stop(): Promise<void> }) | undefined;
 
-/** A lab with its own challenge responder; `stop` ends both. */
+const worker = () => Number(process.env.CUCUMBER_WORKER_ID ?? 0);
+
+/** http-01 for the session's clients: step-ca fetches <address>:<port>/.well-known/acme-challenge/<token>. */
+async function challengeResponder(workDir: string, port: number): Promise<{ acmeWebroot: string; responder: StartedChallengeResponder }> {
+  const acmeWebroot = path.join(workDir, 'acme-webroot');
+  const challenges = path.join(acmeWebroot, ...ACME_CHALLENGE_PATH);
+  mkdirSync(challenges, { recursive: true, mode: 0o755 });
+  return { acmeWebroot, responder: await startChallengeResponder(port, { webroot: challenges }) };
+}
+
+/** A lab of this process, with its own challenge responder; `stop` ends both. */
 export async function openLabSession(overrides: LabConfigInput = {}): Promise<LabSession & { stop(): Promise<void> }> {
   const config = loadConfig({ overrides });
   const lab = await startLab(config);
   try {
-    const acmeWebroot = path.join(lab.workDir, 'acme-webroot');
-    const challenges = path.join(acmeWebroot, ...ACME_CHALLENGE_PATH);
-    mkdirSync(challenges, { recursive: true, mode: 0o755 });
-    const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { webroot: challenges });
+    const { acmeWebroot, responder } = await challengeResponder(lab.workDir, lab.bootstrapCa.acmeHttpPort);
     const stop = async () => {
       await Promise.allSettled([responder.stop()]);
       await lab.stop();
     };
-    return { config, lab, responder, acmeWebroot, endpoints: labEndpoints(lab, responder), worker: Number(process.env.CUCUMBER_WORKER_ID ?? 0), stop };
+    const evidence = Object.fromEntries(Object.entries(lab.logs).map(([component, file]) => [component, { component, source: 'file' as const, path: file }]));
+    return {
+      config,
+      lab,
+      owned: lab,
+      grants: new Set(CAPABILITIES),
+      evidence,
+      clients: { device: 'lab', application: 'lab' },
+      clientLogFile: path.join(path.dirname(lab.logs['step-ca']!), 'clients.log'),
+      responder,
+      acmeWebroot,
+      endpoints: labEndpoints(lab, responder),
+      worker: worker(),
+      stop,
+    };
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+}
+
+/** The target ECM_LAB_TARGET names, with the capabilities it grants less those ECM_LAB_WITHHOLD lists. */
+export async function openTargetSession(target: Target, withheld: readonly string[]): Promise<LabSession & { stop(): Promise<void> }> {
+  const broker = { ...(target.broker.topicRoot ? { topicRoot: target.broker.topicRoot } : {}), ...(target.applicationIdentity ? { applicationIdentity: target.applicationIdentity } : {}) };
+  const config = loadConfig({ overrides: { broker } });
+  const lab = await openTargetLab(target, { logsDir: config.logsDir });
+  try {
+    const { acmeWebroot, responder } = await challengeResponder(lab.workDir, lab.bootstrapCa.acmeHttpPort);
+    const stop = async () => {
+      await Promise.allSettled([responder.stop()]);
+      await lab.stop();
+    };
+    // A log the target gives no source for cannot be read, whatever it grants.
+    const logGrants: Record<string, boolean> = { 'broker-log': 'mosquitto' in lab.evidence, 'ca-log': 'step-ca' in lab.evidence && 'bootstrap-ca' in lab.evidence };
+    const grants = new Set(target.grants.filter((g) => !withheld.includes(g) && (logGrants[g] ?? true)));
+    return {
+      config,
+      lab,
+      owned: undefined,
+      grants,
+      evidence: lab.evidence,
+      clients: target.clients,
+      clientLogFile: lab.logs.clients!,
+      responder,
+      acmeWebroot,
+      endpoints: labEndpoints(lab, responder),
+      worker: worker(),
+      stop,
+    };
   } catch (err) {
     await lab.stop();
     throw err;
@@ -43,6 +115,11 @@ export async function openLabSession(overrides: LabConfigInput = {}): Promise<La
 }
 
 export async function startLabSession(): Promise<LabSession> {
+  const targetFile = process.env.ECM_LAB_TARGET;
+  if (targetFile) {
+    session = await openTargetSession(loadTarget(targetFile), (process.env.ECM_LAB_WITHHOLD ?? '').split(',').filter(Boolean));
+    return session;
+  }
   // Server-side key generation is off by default; the suite turns it on so that its attacks can
   // try that path too (its refusal when off is an integration test).
   session = await openLabSession({ provisioning: { serverKeyGen: true } });
@@ -55,7 +132,7 @@ export function currentLabSession(): LabSession {
 }
 
 export async function stopLabSession(): Promise<void> {
-  const s = session as (LabSession & { stop(): Promise<void> }) | undefined;
+  const s = session;
   session = undefined;
   await s?.stop();
 }

@@ -18,15 +18,25 @@ import type { ImpostorBroker } from '../../simulators/adversary/impostor-broker.
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
 import { inspectCertificate, type CertificateFacts } from '../../x509/certificates.ts';
+import { peerCertificateChain } from '../../net/peer-certificates.ts';
+import { request } from '../../net/https-client.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
 import type { CertificateDriver, DriverKind } from '../../simulators/client/certificate-driver.ts';
 import { STEP_CLI_SOURCE, StepCliDriver } from '../../simulators/client/step-cli-driver.ts';
+import { CommandLineDriver } from '../../simulators/client/command-line-driver.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
 import { firmwarePolicy, type LabConfigInput } from '../../environments/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
+import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../environments/target/capabilities.ts';
+import type { LogEvidence } from '../../environments/target/target-lab.ts';
+import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 
 let nextClientIndex = 0;
+
+/** Component logs cause assertions read. */
+const COMPONENT_LOGS = ['step-ca', 'bootstrap-ca', 'mosquitto'] as const;
+export type ComponentLog = (typeof COMPONENT_LOGS)[number];
 
 /** Retries in scenarios back off quickly: the components are local. */
 const FAST_BACKOFF = { initialMs: 100, maxMs: 1000, maxAttempts: 6 };
@@ -36,7 +46,7 @@ export class LabWorld extends World {
   application: LumiaApplication | undefined;
   lastConnection: ConnectionOutcome | undefined;
   /** The last TLS probe of a listener: where it came from, where the logs stood, what it got. */
-  tlsAttempt: { listener: string; address: string; brokerMark: LogMark; stepCaMark: LogMark; probe?: TlsProbeOutcome; hello?: ClientHelloAnswer } | undefined;
+  tlsAttempt: { listener: string; address: string; logMark: LogMark | undefined; probe?: TlsProbeOutcome; hello?: ClientHelloAnswer } | undefined;
   /** How an interrupted renewal ended: 'renewed' (before the cut) or 'cut off'. */
   renewalOutcome: string | undefined;
   /** The address the last probe connection came from. */
@@ -130,19 +140,24 @@ export class LabWorld extends World {
 
   /** Every simulated client of the run logs to one JSON-lines file next to the components' logs. */
   get clientLogFile(): string {
-    return path.join(path.dirname(this.session.lab.logs['step-ca']!), 'clients.log');
+    return this.session.clientLogFile;
   }
 
   /** Which certificate client new devices use: the lab's Node client or the step CLI. */
   driverKind: DriverKind = 'node';
 
-  private driverFor(on: LabSession): CertificateDriver | undefined {
-    return this.driverKind === 'step-cli' ? new StepCliDriver({ http01: { mode: 'webroot', dir: on.acmeWebroot }, toolsBinDir: on.config.toolsBinDir }) : undefined;
+  private driverFor(on: LabSession, role: 'device' | 'application' = 'device'): CertificateDriver | undefined {
+    // A scenario that picks the step CLI gets it; otherwise the target says which client (the lab's by default).
+    const spec = this.driverKind === 'step-cli' ? 'step-cli' : on.clients[role];
+    if (spec === 'step-cli') return new StepCliDriver({ http01: { mode: 'webroot', dir: on.acmeWebroot }, toolsBinDir: on.config.toolsBinDir });
+    if (spec === 'lab') return undefined;
+    return new CommandLineDriver({ command: spec.command, env: spec.env, http01Webroot: on.acmeWebroot });
   }
 
   /** The addresses the provisioning service sees a device's requests come from (the step CLI's come from 127.0.0.1). */
   sourceAddressesOf(device: CertificateClient): string[] {
-    return device.driver.kind === 'step-cli' ? [device.address, STEP_CLI_SOURCE] : [device.address];
+    // A command line the team supplies may not bind the device's address either.
+    return device.driver.kind === 'node' ? [device.address] : [device.address, STEP_CLI_SOURCE];
   }
 
   /** A new device of the shared lab, or of `on` (a lab of the scenario's own). */
@@ -167,8 +182,8 @@ export class LabWorld extends World {
     return device;
   }
 
-  /** A lab of this scenario's own, with other settings than the shared one; stopped after the scenario. */
   async startScenarioLab(overrides: LabConfigInput): Promise<LabSession> {
+    this.declared('own-lab');
     const lab = await openLabSession(overrides);
     this.onCleanup(() => lab.stop());
     this.scenarioLab = lab;
@@ -206,6 +221,7 @@ export class LabWorld extends World {
       logFile: this.clientLogFile,
       firmware: firmwarePolicy(this.session.config.devices),
       keyAlgorithm: this.session.config.pki.keyAlgorithm,
+      driver: this.driverFor(this.session, 'application'),
     });
     this.onCleanup(() => app.disconnect());
     return app;
@@ -233,6 +249,33 @@ export class LabWorld extends World {
     return outcome;
   }
 
+  /** Every component of the installation is up: the lab's processes run, or the target's endpoints answer. */
+  async installationAnswers(): Promise<void> {
+    const { owned, lab } = this.session;
+    if (owned) {
+      assert.ok(owned.stepCa.running && owned.bootstrapStepCa.running && owned.mosquitto.running && owned.provisioningService.running, 'every component of the lab must be running');
+      return;
+    }
+    for (const url of [`${lab.ca.url}/health`, `${lab.bootstrapCa.url}/health`, `${lab.provisioning.url}/health`]) {
+      const res = await request(url, { ca: [this.session.endpoints.trustedRootPem, this.session.endpoints.bootstrapRootPem] });
+      assert.equal(res.status, 200, `${url} answered HTTP ${res.status}`);
+    }
+    await peerCertificateChain({ host: lab.broker.host, port: lab.broker.port, ca: this.session.endpoints.trustedRootPem }).catch((err: Error) => {
+      // A broker that requires a client certificate may end the handshake for its want; it answered.
+      if (!/certificate required|alert|socket hang up|ECONNRESET/i.test(err.message)) throw err;
+    });
+  }
+
+  /**
+   * The subject CN of the intermediate the operational step-ca signs with now: the issuer of its
+   * own TLS certificate, read from a handshake (true of any installation, and after a rotation).
+   */
+  async currentIssuerName(): Promise<string> {
+    const url = new URL(this.session.lab.ca.url);
+    const [leaf] = await peerCertificateChain({ host: url.hostname, port: Number(url.port), ca: this.session.endpoints.trustedRootPem });
+    return inspectCertificate(leaf!).issuerCommonName!;
+  }
+
   /** Publishes one telemetry message from `device` and waits until the application has it. */
   async telemetryReachesApplication(device: ReveosDevice, readings?: Record<string, number>): Promise<ReceivedTelemetry> {
     const app = await this.runningApplication();
@@ -255,13 +298,43 @@ export class LabWorld extends World {
     return attacker;
   }
 
-  /** Marks every component log, the audit log's clock and the inventory before an attack. */
+  /** Marks every component log the suite can read, the audit log's clock and the inventory before an attack. */
   async beginAttack(): Promise<void> {
-    const logs = Object.fromEntries(['step-ca', 'bootstrap-ca', 'mosquitto'].map((name) => [name, markLog(this.session.lab.logs[name]!)]));
+    const logs = Object.fromEntries(Object.values(this.session.evidence).filter((e) => COMPONENT_LOGS.includes(e.component as ComponentLog)).map((e) => [e.component, markLog(e.path)]));
     // An attack may run while the service is down (then nothing can be asked of its inventory).
-    const inventory = this.session.lab.provisioningService.running ? new Set((await this.admin.inventory()).map((c) => c.serial)) : undefined;
+    const inventory = this.session.owned?.provisioningService.running !== false ? new Set((await this.admin.inventory()).map((c) => c.serial)) : undefined;
     this.attackMarks = { logs, auditSince: new Date().toISOString(), inventory };
   }
+
+  /** The scenario's tags (set before it runs): what it declares it needs. */
+  scenarioTags: readonly string[] = [];
+  /** The logs the scenario's assertions read, and where from: attached to the report after it. */
+  readonly evidenceUsed = new Map<string, LogEvidence>();
+
+  /** A step may only use what its scenario declares: a forgotten @needs tag fails loudly on every target, the lab's own included. */
+  private declared(capability: Capability): void {
+    if (!this.scenarioTags.includes(`@needs:${capability}`)) throw new Error(`this scenario uses "${capability}" (${CAPABILITY_DESCRIPTIONS[capability]}) without declaring it: tag it @needs:${capability}`);
+    if (!this.session.grants.has(capability)) throw new CapabilityError(capability);
+  }
+
+  /** The lab this process started, for what only it can do (its CAs, its processes, its configuration). */
+  owned(capability: Capability): StartedLocalLab {
+    this.declared(capability);
+    const lab = this.session.owned;
+    if (!lab) throw new CapabilityError(capability);
+    return lab;
+  }
+
+  /** The log file of a component for a cause assertion (the broker's needs broker-log, step-ca's ca-log). */
+  logFile(component: ComponentLog): string {
+    this.declared(component === 'mosquitto' ? 'broker-log' : 'ca-log');
+    const evidence = this.session.evidence[component];
+    if (!evidence) throw new CapabilityError(component === 'mosquitto' ? 'broker-log' : 'ca-log');
+    this.evidenceUsed.set(component, evidence);
+    return evidence.path;
+  }
+
+  /** A lab of this scenario's own, with other settings than the shared one; stopped after the scenario. */
 
   /** Certificates the inventory gained since the attack began. */
   async issuedDuringAttack(): Promise<InventoryEntry[]> {
@@ -278,19 +351,19 @@ export class LabWorld extends World {
   }
 
   /** Where a component's log stood when the attack began. */
-  attackMark(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto'): LogMark {
-    const mark = this.attackMarks?.logs[component];
-    if (!mark) throw new Error('no attack was started in this scenario');
-    return mark;
+  attackMark(component: ComponentLog): LogMark {
+    if (!this.attackMarks) throw new Error('no attack was started in this scenario');
+    this.logFile(component);
+    return this.attackMarks.logs[component]!;
   }
 
   /** The line a component wrote about the attack, containing `text`. */
-  loggedDuringAttack(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto', text: string): Promise<string> {
+  loggedDuringAttack(component: ComponentLog, text: string): Promise<string> {
     return this.loggedDuringAttackMatching(component, new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   }
 
   /** The line a component wrote about the attack, matching `pattern`. */
-  async loggedDuringAttackMatching(component: 'step-ca' | 'bootstrap-ca' | 'mosquitto', pattern: RegExp): Promise<string> {
+  async loggedDuringAttackMatching(component: ComponentLog, pattern: RegExp): Promise<string> {
     const line = await waitForLogLine(this.attackMark(component), pattern);
     this.attach(line, { mediaType: 'text/plain', fileName: `${component}.txt` });
     return line;
