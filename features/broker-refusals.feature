@@ -7,6 +7,7 @@ Feature: The broker refuses every client certificate it must not accept
   Background:
     Given a running lab
 
+  @needs:ca-keys @needs:broker-log
   Scenario Outline: A client whose certificate is <defect> is refused
     When a client connects to the broker with a certificate that is "<defect>"
     Then the broker refuses the connection because of "a failed verification"
@@ -19,6 +20,7 @@ Feature: The broker refuses every client certificate it must not accept
       | server-only   | unsupported certificate |
       | foreign CA    | unknown ca              |
 
+  @needs:broker-log
   Scenario: A client without any certificate is refused
     When a client connects to the broker without a client certificate
     Then the broker refuses the connection because of "no client certificate"

@@ -13,13 +13,13 @@ Feature: First device end to end
     Then it holds an operational certificate issued by the lab CA with clientAuth EKU and its identity in the SAN
     And its telemetry reaches the application over mTLS
 
-  @FR-MB-001
+  @FR-MB-001 @needs:broker-log
   Scenario: A client without a certificate is refused by the broker
     When a client connects to the broker without a client certificate
     Then the broker refuses the connection because of "no client certificate"
     And the client is told "certificate required"
 
-  @FR-MB-001
+  @FR-MB-001 @needs:ca-keys @needs:broker-log
   Scenario: A client with a certificate from a foreign CA is refused by the broker
     When a client connects to the broker with a certificate issued by a foreign CA
     Then the broker refuses the connection because of "an untrusted issuer"

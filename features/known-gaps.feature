@@ -11,7 +11,7 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
   # first credential of a white-listed address to ask for an identity nobody holds enrols it.
   # A rogue host on a white-listed address can therefore take an identity before its device
   # does. Naming the identity for its address in the white list closes that for the named ones.
-  @FR-PS-002 @NFR-USE-002
+  @FR-PS-002 @NFR-USE-002 @needs:ca-log
   Scenario: During the window, a host on a white-listed address can enrol an identity nobody holds yet; naming the identity closes it
     Given the white list also names the identity of a device that has not provisioned yet
     And an attacker on a white-listed address with a bootstrap credential of its own
@@ -40,7 +40,7 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
 
   # ca.json does not set allowRenewalAfterExpiry: an expired certificate cannot renew itself, so a
   # device back from a long absence must re-acquire one with its bootstrap certificate.
-  @UC-03 @NFR-REL-001 @NFR-USE-002
+  @UC-03 @NFR-REL-001 @NFR-USE-002 @needs:ca-log
   Scenario: step-ca refuses to renew an expired certificate and the device re-acquires one at power-up
     Given a device provisioned with an operational certificate valid for 5 seconds
     And the device goes offline

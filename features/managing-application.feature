@@ -47,7 +47,7 @@ Feature: The managing application's own certificates and what it logs
     Then the application refuses the installation because of "identity-mismatch" and logs it
     And the application still holds its own certificate and its session
 
-  @NFR-USE-002 @NFR-SEC-001
+  @NFR-USE-002 @NFR-SEC-001 @needs:ca-keys
   Scenario Outline: The application logs a failed connection to a broker that <misconfiguration> as "<cause>"
     Given the application server is provisioned
     When the application connects to a broker that <misconfiguration>

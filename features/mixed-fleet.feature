@@ -41,7 +41,7 @@ Feature: A mixed fleet of firmware versions
     And the device powers up
     Then it connects with its legacy credential and its telemetry reaches the application as a legacy device
 
-  @FR-PS-002 @FR-MB-002
+  @FR-PS-002 @FR-MB-002 @needs:broker-log
   Scenario: From x on, a device is never let in without certificate authentication
     Given a device with firmware "2.0"
     When the service engineer tries to give the device a legacy credential
@@ -51,7 +51,7 @@ Feature: A mixed fleet of firmware versions
     When the device connects to the broker's legacy listener without a credential
     Then the broker refuses the connection because of "not authorised"
 
-  @NFR-USE-001
+  @NFR-USE-001 @needs:own-lab
   Scenario: x is configurable: with x = 1.4, only 1.3 may have a legacy credential
     Given a lab of its own where certificate authentication is required from firmware "1.4"
     Then the service engineer may give a legacy credential to firmware "1.3" but not to firmware "1.4"

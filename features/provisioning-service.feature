@@ -46,7 +46,7 @@ Feature: Provisioning service gates who may obtain a bootstrap certificate
     And the service engineer turns provisioning OFF
     Then the service is OFF and the white list is empty
 
-  @FR-MB-001
+  @FR-MB-001 @needs:broker-log
   Scenario: A revoked device is refused by the broker when it reconnects
     Given the service engineer has turned provisioning ON for the installation's addresses
     And a provisioned device connected to the broker

@@ -12,7 +12,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
   # publisher cannot tell (a QoS 1 publish is still acknowledged), the refusal is logged at the
   # debug level only ("Denied PUBLISH"), and - with the lab's max_queued_messages 0 and Debian's
   # backported fix for CVE-2024-8376 - the broker then closes the publisher's connection.
-  @FR-MB-002
+  @FR-MB-002 @needs:broker-control @needs:broker-log
   Scenario Outline: A device may not publish on <victim topic> (QoS <qos>)
     Given the application server is provisioned
     And a device connected to the broker and another device holding its own operational certificate
@@ -27,7 +27,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | the first device's telemetry topic     | 1   | the application |
       | the first device's command topic       | 1   | the first device |
 
-  @FR-MB-002
+  @FR-MB-002 @needs:broker-control @needs:broker-log
   Scenario: A device on a legacy credential may not publish on a certificate device's topic
     Given the application server is provisioned
     And a device connected to the broker and another device with firmware "1.3" on a legacy credential of its own
@@ -51,7 +51,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | device      |
       | application |
 
-  @FR-LA-002 @FR-DS-003
+  @FR-LA-002 @FR-DS-003 @needs:broker-log
   Scenario Outline: The <client> refuses the real broker under a host name its certificate does not name
     Given the application server is provisioned
     And a provisioned device
@@ -65,7 +65,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | device      |
       | application |
 
-  @FR-CA-002
+  @FR-CA-002 @needs:ca-log
   Scenario: A replayed ACME request is refused with badNonce and issues nothing
     Given a client that obtained a bootstrap certificate through the gate and kept every signed ACME request
     When it replays its newAccount, finalize and certificate requests unchanged
@@ -73,7 +73,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the bootstrap step-ca logs each replayed nonce as not found
     And the inventory still holds exactly one certificate for the client's address
 
-  @FR-CA-002
+  @FR-CA-002 @needs:ca-log
   Scenario: An ACME finalize request with a tampered signature is refused and issues nothing
     Given a client whose ACME order through the gate is ready for finalization
     When it sends its finalize request with one bit of the JWS signature flipped
@@ -81,7 +81,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the bootstrap step-ca logs that it could not verify the JWS
     And the order is still "ready" and the inventory holds no certificate for the client's address
 
-  @FR-CA-003
+  @FR-CA-003 @needs:ca-log
   Scenario: step-ca refuses an X5C token that carries a bootstrap certificate but is signed by another key
     Given a provisioned device
     When someone presents the device's bootstrap certificate chain in an X5C token signed with a key of their own
@@ -90,7 +90,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the provisioning service audits the refused X5C request
     And the inventory holds no new operational certificate for the device
 
-  @FR-CA-003
+  @FR-CA-003 @needs:broker-log @needs:ca-log
   Scenario: step-ca refuses to renew a revoked certificate
     Given a provisioned device
     When the service engineer revokes the device's operational certificate

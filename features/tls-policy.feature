@@ -10,7 +10,7 @@ Feature: Every TLS listener refuses legacy protocol versions and weak cipher sui
   Background:
     Given a running lab
 
-  @NFR-USE-002
+  @NFR-USE-002 @needs:broker-log @needs:ca-log
   Scenario Outline: The <listener> refuses a client limited to <version>
     When a client limited to <version> connects to the <listener>
     Then the handshake fails with the alert "protocol version"
@@ -25,7 +25,7 @@ Feature: Every TLS listener refuses legacy protocol versions and weak cipher sui
       | provisioning service | TLSv1.1 |
       | provisioning service | TLSv1   |
 
-  @NFR-USE-002
+  @NFR-USE-002 @needs:broker-log @needs:ca-log
   Scenario Outline: The <listener> refuses a ClientHello offering only <family> cipher suites
     When a client offers the <listener> only <family> cipher suites at TLS 1.2
     Then the <listener> answers with the alert "handshake_failure"
@@ -52,6 +52,7 @@ Feature: Every TLS listener refuses legacy protocol versions and weak cipher sui
       | provisioning service | NULL      |
       | provisioning service | anonymous |
 
+  @needs:broker-log @needs:ca-log
   Scenario: The same hand-made ClientHello with modern AEAD suites is answered by every listener
     When a client offers every listener only ECDHE AEAD cipher suites at TLS 1.2
     Then every listener answers with a ServerHello choosing an ECDHE AES-GCM suite
@@ -60,6 +61,7 @@ Feature: Every TLS listener refuses legacy protocol versions and weak cipher sui
   # exclude them. step-ca offers AEAD suites only; the lab limits the broker and the provisioning
   # service to ECDHE + AEAD as well (environments/tls-policy.ts), where OpenSSL's defaults would
   # still accept them.
+  @needs:broker-log @needs:ca-log
   Scenario Outline: CBC-mode SHA-1 suites are refused by the <listener>
     When a client offers the <listener> only ECDHE CBC-mode SHA-1 cipher suites at TLS 1.2
     Then the <listener> refuses them

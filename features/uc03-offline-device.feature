@@ -28,7 +28,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
-  @FR-DS-002
+  @FR-DS-002 @needs:broker-log
   Scenario Outline: A device returns with a revoked certificate (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds
@@ -45,7 +45,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
-  @FR-CA-002 @FR-DS-002
+  @FR-CA-002 @FR-DS-002 @needs:broker-log
   Scenario Outline: A device whose bootstrap credential was revoked re-provisions by ACME and keeps its identity (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds

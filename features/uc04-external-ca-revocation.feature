@@ -13,6 +13,7 @@ Feature: UC-04 Revocation by an external CA
     Given a lab whose issuing CA is a subordinate of an external CA, its CRL watched every 1 second
     And the service engineer has turned provisioning ON for the installation's addresses
 
+  @needs:own-lab
   Scenario: The external CA revokes the issuing intermediate; the service re-issues by itself
     Given the application server is provisioned
     And 2 devices are provisioned
@@ -23,7 +24,7 @@ Feature: UC-04 Revocation by an external CA
     Then each of them finds its certificate "revoked" and re-acquires one under the new intermediate with its bootstrap credential
     And every device's telemetry reaches the application over mutual TLS
 
-  @attack
+  @attack @needs:own-lab
   Scenario: A CRL not signed by the external root is ignored
     Given the application server is provisioned
     And 2 devices are provisioned
@@ -31,14 +32,14 @@ Feature: UC-04 Revocation by an external CA
     Then the service refuses that CRL as "crl-signature-invalid" and installs no new intermediate
     And the provisioned devices stay connected
 
-  @attack
+  @attack @needs:own-lab
   Scenario: The external CA cannot be reached: every check is logged and retried, nothing rotates
     When the external CA stops answering
     Then the service audits 3 failed checks in a row as "external-ca-unreachable" and installs no new intermediate
     When the external CA answers again
     Then the service's next check believes its CRL again
 
-  @attack
+  @attack @needs:own-lab
   Scenario: The service's credential at the external CA cannot revoke; only the CA's operator can
     When an attacker with the service's stolen credential asks the external CA to revoke the lab's intermediate
     Then the external CA refuses it with 403 "not-operator" and logs the refusal

@@ -33,7 +33,7 @@ Feature: An attacker on the device network tries to become the managing applicat
     Then the attack is refused with HTTP 404
 
   # The strongest attacker: one that can answer http-01 for the name (a process on the CA's host).
-  @FR-CA-002 @NFR-USE-002
+  @FR-CA-002 @NFR-USE-002 @needs:ca-log
   Scenario Outline: An ACME order for "localhost", the broker's and the service's name, <where>
     When the attacker orders a bootstrap certificate for the DNS name "localhost" by ACME <where> and answers its challenge
     Then the attack is refused with the ACME problem "urn:ietf:params:acme:error:unauthorized"
@@ -45,7 +45,7 @@ Feature: An attacker on the device network tries to become the managing applicat
       | through the provisioning gate |
       | directly at the bootstrap CA  |
 
-  @FR-CA-003 @NFR-USE-002
+  @FR-CA-003 @NFR-USE-002 @needs:ca-log
   Scenario Outline: X5C for "lumia" with the attacker's own bootstrap credential, <where>
     When the attacker trades its bootstrap credential for a certificate named "lumia" <where>
     Then the attack is refused with HTTP 403
@@ -58,7 +58,7 @@ Feature: An attacker on the device network tries to become the managing applicat
       | through the provisioning service |
       | directly at step-ca              |
 
-  @FR-MB-001 @NFR-USE-002
+  @FR-MB-001 @NFR-USE-002 @needs:broker-log
   Scenario: The attacker's bootstrap credential opens no MQTT session
     When the attacker connects to the broker with its bootstrap credential
     Then the broker refuses the TLS handshake with the alert "unknown ca"

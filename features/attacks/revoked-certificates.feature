@@ -10,7 +10,7 @@ Feature: A revoked device tries to stay on the broker, or to come back with a re
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
-  @FR-PS-001 @NFR-USE-002
+  @FR-PS-001 @NFR-USE-002 @needs:broker-log
   Scenario: A certificate renewed directly at step-ca is in the inventory and can be revoked by its serial
     Given 2 devices connected to the broker
     When the first device renews its certificate directly at step-ca over mutual TLS

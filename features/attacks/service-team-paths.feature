@@ -12,7 +12,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
     And the application server is provisioned
     And an attacker on a white-listed address with a bootstrap credential of its own
 
-  @FR-CA-003
+  @FR-CA-003 @needs:ca-log
   Scenario Outline: X5C for the identity of a device the service team certified, <where>
     Given a victim device with firmware "2.0" certified by the service team and connected
     When the attacker trades its bootstrap credential for the victim's identity <where>
