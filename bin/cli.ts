@@ -10,7 +10,9 @@ import { MAX_DEVICES } from './commands/load-options.ts';
 import { FAULT_KINDS } from '../simulators/fleet/faults.ts';
 import { EXECUTOR_KINDS } from '../simulators/load/executors.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../simulators/load/scenarios.ts';
-import { reportEvidenceCommand, runCommand } from './commands/run.ts';
+import { reportEvidenceCommand, runCommand, type RunOptions } from './commands/run.ts';
+import { reportDiffCommand } from './commands/report-diff.ts';
+import { CAPABILITIES } from '../environments/target/capabilities.ts';
 import { upCommand } from './commands/up.ts';
 
 /** Every scenario with its default executor and one example (also in the README). */
@@ -58,10 +60,13 @@ program
 
 program
   .command('run')
-  .description('run the Gherkin scenarios against a local lab and write reports under reports/')
+  .description('run the Gherkin scenarios against a local lab, or against a target (--target), and write reports under reports/')
   .argument('[cucumberArgs...]', 'extra arguments for cucumber-js, e.g. --tags @uc01 or a feature path')
+  .option('--target <file>', 'a target description (JSON; `ecm-lab up --json` writes one): run against that installation instead of starting a lab')
+  .option('--withhold <capabilities>', `with --target: capabilities to withhold, comma-separated (${CAPABILITIES.join(', ')})`)
   .allowUnknownOption()
-  .action((cucumberArgs: string[]) => runCommand(program.opts(), cucumberArgs));
+  .addHelpText('after', '\nScenarios tagged @needs:<capability> run only where the target grants it; the rest are listed "not run: needs X" in reports/conformance/<target>/.\nExit codes: 0 every scenario passed, 1 a scenario failed, 2 a bad target or option.\n')
+  .action((cucumberArgs: string[], opts: RunOptions) => runCommand(program.opts(), opts, cucumberArgs));
 
 program
   .command('load')
@@ -107,12 +112,22 @@ program
   .description('run the standard load profile and write its figures into BENCHMARKS.md')
   .action(() => benchCommand(program.opts()));
 
-const report = program.command('report').description('reports: merge performance runs; the evidence pages of the last Gherkin run');
+const report = program.command('report').description('reports: merge performance runs; the evidence pages of the last Gherkin run; compare two conformance reports');
 
 report
   .command('evidence')
-  .description('write the traceability matrix (reports/traceability/) and the run summary (reports/summary/, HTML and PDF) from the last run')
-  .action(() => reportEvidenceCommand(program.opts()));
+  .description('write the traceability matrix (reports/traceability/), the run summary (reports/summary/, HTML and PDF) and the conformance report (reports/conformance/<target>/) from the last run')
+  .option('--target <file>', 'the target the last run ran against (its name and grants label the reports)')
+  .option('--withhold <capabilities>', 'what that run withheld, comma-separated')
+  .action((opts: RunOptions) => reportEvidenceCommand(program.opts(), opts));
+
+report
+  .command('diff')
+  .description('compare two traceability matrices or conformance reports (e.g. reports/conformance/local/conformance.json and reports/conformance/<target>/conformance.json); exit 1 when they differ')
+  .argument('<before>')
+  .argument('<after>')
+  .option('--json', 'print the differences as JSON')
+  .action((before: string, after: string, opts: { json?: boolean }) => reportDiffCommand(before, after, opts));
 
 report
   .command('merge')

@@ -1,5 +1,7 @@
 // Writes the evidence of a run beside its reports: reports/traceability/ (index.html and
-// traceability.json) and reports/summary/ (index.html, summary.json, summary.pdf). Called by
+// traceability.json), reports/summary/ (index.html, summary.json, summary.pdf) and the target's
+// conformance report, reports/conformance/<target>/ (the same matrix, kept per target so that
+// `ecm-lab report diff` can compare a team's installation with the reference lab). Called by
 // `ecm-lab run` after cucumber and Allure, and by `ecm-lab report evidence` on the last run.
 // It lives in evidence/ with the model and pages it assembles: it is what turns a run into
 // something a stakeholder or an auditor reads, not part of running the scenarios.
@@ -13,6 +15,7 @@ import { readRunResults } from './run-results.ts';
 import { buildRunSummary } from './run-summary.ts';
 import { renderRunSummaryHtml } from './run-summary-html.ts';
 import { readScenarios, type TagProblem } from './scenarios.ts';
+import type { Capability } from '../environments/target/capabilities.ts';
 import { buildTraceability, readNotes } from './traceability.ts';
 import { renderTraceabilityHtml } from './traceability-html.ts';
 
@@ -20,6 +23,8 @@ export interface PublishOptions {
   repoRoot: string;
   reportsDir: string;
   target: string;
+  /** What the target granted; every capability when absent. */
+  granted?: ReadonlySet<Capability>;
   toolsBinDir?: string;
   /** Secrets known by value (the admin token) that must never reach a page. */
   secrets?: string[];
@@ -33,6 +38,10 @@ export interface Published {
   summaryHtml: string;
   summaryJson: string;
   summaryPdf?: string;
+  conformanceHtml: string;
+  conformanceJson: string;
+  /** Scenarios that did not run because they need what the target does not grant. */
+  conformance: { notRunByNeeds: number };
   /** Requirement tags the tag check would refuse; the pages are written anyway, with them left out. */
   tagProblems: TagProblem[];
 }
@@ -48,20 +57,27 @@ export async function publishEvidence(o: PublishOptions): Promise<Published> {
     runSource: path.relative(o.repoRoot, messages),
     notes: readNotes(),
     target: o.target,
+    granted: o.granted,
   });
   const traceDir = path.join(o.reportsDir, 'traceability');
   const summaryDir = path.join(o.reportsDir, 'summary');
-  mkdirSync(traceDir, { recursive: true });
-  mkdirSync(summaryDir, { recursive: true });
+  const conformanceDir = path.join(o.reportsDir, 'conformance', o.target);
+  for (const dir of [traceDir, summaryDir, conformanceDir]) mkdirSync(dir, { recursive: true });
+  const gated = new Set(matrix.requirements.flatMap((r) => r.scenarios).filter((s) => s.needs?.length).map((s) => s.key));
   const out: Published = {
     traceabilityHtml: path.join(traceDir, 'index.html'),
     traceabilityJson: path.join(traceDir, 'traceability.json'),
     summaryHtml: path.join(summaryDir, 'index.html'),
     summaryJson: path.join(summaryDir, 'summary.json'),
+    conformanceHtml: path.join(conformanceDir, 'index.html'),
+    conformanceJson: path.join(conformanceDir, 'conformance.json'),
+    conformance: { notRunByNeeds: gated.size },
     tagProblems: problems,
   };
   writeFileSync(out.traceabilityJson, `${JSON.stringify(matrix, null, 2)}\n`);
   writeFileSync(out.traceabilityHtml, renderTraceabilityHtml(matrix, { allure: '../allure-report/index.html', cucumber: '../cucumber/report.html', summary: '../summary/index.html' }));
+  writeFileSync(out.conformanceJson, `${JSON.stringify(matrix, null, 2)}\n`);
+  writeFileSync(out.conformanceHtml, renderTraceabilityHtml(matrix, { allure: '../../allure-report/index.html', cucumber: '../../cucumber/report.html', summary: '../../summary/index.html' }));
   const summary = buildRunSummary(matrix, await runEnvironment(o.toolsBinDir), latestPerfHeadline(o.reportsDir));
   writeFileSync(out.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(out.summaryHtml, renderRunSummaryHtml(summary));

@@ -6,7 +6,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AstBuilder, compile, GherkinClassicTokenMatcher, Parser } from '@cucumber/gherkin';
 import { IdGenerator, type GherkinDocument } from '@cucumber/messages';
+import { CAPABILITIES, type Capability } from '../environments/target/capabilities.ts';
 import { idOfTag, REQUIREMENT_LIKE_TAG } from './requirement-ids.ts';
+
+const NEEDS_TAG = /^@needs:(.*)$/;
 
 export interface ScenarioRef {
   /** `features/uc01-new-installation.feature:12`: the pickle's location (an Examples row's line for an outline). */
@@ -22,6 +25,8 @@ export interface ScenarioRef {
   requirements: string[];
   /** Tagged @attack: an attempt that must be refused (features/attacks/). */
   attack: boolean;
+  /** What it needs of the installation beyond its endpoints (@needs:<capability>). */
+  needs: Capability[];
 }
 
 export interface TagProblem {
@@ -96,7 +101,14 @@ export function readFeature(uri: string, text: string, defined: ReadonlySet<stri
   const scenarios: ScenarioRef[] = [];
   for (const pickle of compile(doc, uri, newId)) {
     const requirements: string[] = [];
+    const needs: Capability[] = [];
     for (const tag of pickle.tags) {
+      const need = NEEDS_TAG.exec(tag.name)?.[1];
+      if (need !== undefined) {
+        if ((CAPABILITIES as readonly string[]).includes(need)) needs.push(need as Capability);
+        else report(levels.get(tag.astNodeId)?.line ?? pickle.location?.line ?? 1, `${tag.name} is not a capability (known: ${CAPABILITIES.join(', ')})`);
+        continue;
+      }
       if (!REQUIREMENT_LIKE_TAG.test(tag.name)) continue;
       const where = levels.get(tag.astNodeId) ?? { level: 'Scenario' as TagLevel, line: pickle.location?.line ?? 1 };
       const id = idOfTag(tag.name);
@@ -116,7 +128,7 @@ export function readFeature(uri: string, text: string, defined: ReadonlySet<stri
       report(scenario.line, `scenario "${scenario.name}" names no requirement: tag it (or its Feature) with the ids it proves, e.g. @FR-PS-002 @UC-03 (ids in evidence/requirements.json)`);
     }
     const tags = pickle.tags.map((t) => t.name);
-    scenarios.push({ key: `${uri}:${line}`, uri, line, name: pickle.name, feature: doc.feature?.name ?? '', tags, requirements, attack: tags.includes('@attack') });
+    scenarios.push({ key: `${uri}:${line}`, uri, line, name: pickle.name, feature: doc.feature?.name ?? '', tags, requirements, attack: tags.includes('@attack'), needs });
   }
   return { scenarios, problems };
 }

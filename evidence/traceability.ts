@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CAPABILITIES, CAPABILITY_DESCRIPTIONS, type Capability } from '../environments/target/capabilities.ts';
 import type { Requirement } from './requirements.ts';
 import type { Outcome, RunResults } from './run-results.ts';
 import type { ScenarioRef } from './scenarios.ts';
@@ -22,6 +23,8 @@ export interface ScenarioOutcome {
   outcome: Outcome;
   /** Why it failed (the failing step's message) or why it did not run. */
   reason?: string;
+  /** What it needs of the target that the target does not grant (then it did not run). */
+  needs?: Capability[];
   durationMs?: number;
 }
 
@@ -43,8 +46,10 @@ export interface RequirementRow extends Requirement {
 export interface Traceability {
   schema: typeof TRACEABILITY_SCHEMA;
   generatedAt: string;
-  /** What the scenarios ran against: 'local' for `ecm-lab run`. */
+  /** What the scenarios ran against: 'local' for `ecm-lab run`, a target's name for `--target`. */
   target: string;
+  /** The capabilities the target granted (every one for the lab the suite starts itself). */
+  granted: Capability[];
   /** The run the outcomes come from; null when there was none. */
   run: { source: string; startedAt?: string; finishedAt?: string; success?: boolean; cucumberVersion?: string } | null;
   totals: {
@@ -72,10 +77,18 @@ export function readNotes(file = NOTES_FILE): RequirementNotes {
 /** A requirement no scenario proves and no reviewed reason explains: the page says so in these words. */
 export const NO_REASON = 'NO REASON GIVEN: no scenario proves it and evidence/requirement-notes.json does not say why';
 
-function outcomeOf(s: ScenarioRef, run: RunResults | undefined, source: string): ScenarioOutcome {
+/** "not run: needs broker-log (read the broker's log ...)": what the report says of a gated scenario. */
+export function needsReason(needs: readonly Capability[]): string {
+  return `not run: needs ${needs.map((c) => `${c} (${CAPABILITY_DESCRIPTIONS[c]})`).join(', ')}`;
+}
+
+function outcomeOf(s: ScenarioRef, run: RunResults | undefined, source: string, granted: ReadonlySet<Capability>): ScenarioOutcome {
   const base = { key: s.key, uri: s.uri, line: s.line, name: s.name, feature: s.feature, attack: s.attack };
+  const needs = s.needs.filter((c) => !granted.has(c));
+  const r = run?.byKey.get(s.key);
+  // A gated scenario that ran anyway (a tag expression of the user's own) is reported as it ran.
+  if (!r && needs.length > 0) return { ...base, outcome: 'not-run', needs, reason: needsReason(needs) };
   if (!run) return { ...base, outcome: 'not-run', reason: `no run: ${source} does not exist` };
-  const r = run.byKey.get(s.key);
   if (!r) return { ...base, outcome: 'not-run', reason: 'not in this run (not selected by its tags or paths, or added since)' };
   return { ...base, outcome: r.outcome, durationMs: r.durationMs, ...(r.message ? { reason: r.message } : {}) };
 }
@@ -97,10 +110,13 @@ export function buildTraceability(input: {
   runSource: string;
   notes: RequirementNotes;
   target: string;
+  /** What the target granted; every capability when absent (the lab the suite starts itself). */
+  granted?: ReadonlySet<Capability>;
   now?: Date;
 }): Traceability {
   const { requirements, scenarios, run, runSource, notes, target } = input;
-  const outcomes = new Map(scenarios.map((s) => [s.key, outcomeOf(s, run, runSource)]));
+  const granted = input.granted ?? new Set(CAPABILITIES);
+  const outcomes = new Map(scenarios.map((s) => [s.key, outcomeOf(s, run, runSource, granted)]));
   const rows: RequirementRow[] = requirements.map((req) => {
     const proving = scenarios.filter((s) => s.requirements.includes(req.id)).map((s) => outcomes.get(s.key)!);
     const verdict = verdictOf(proving.map((p) => p.outcome));
@@ -120,6 +136,7 @@ export function buildTraceability(input: {
     schema: TRACEABILITY_SCHEMA,
     generatedAt: (input.now ?? new Date()).toISOString(),
     target,
+    granted: CAPABILITIES.filter((c) => granted.has(c)),
     run: run ? { source: runSource, startedAt: run.startedAt, finishedAt: run.finishedAt, success: run.success, cucumberVersion: run.cucumberVersion } : null,
     totals: { requirements: rows.length, byVerdict, scenarios: outcomes.size, byOutcome },
     requirements: rows,

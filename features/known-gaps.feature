@@ -40,7 +40,7 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
 
   # ca.json does not set allowRenewalAfterExpiry: an expired certificate cannot renew itself, so a
   # device back from a long absence must re-acquire one with its bootstrap certificate.
-  @UC-03 @NFR-REL-001 @NFR-USE-002 @needs:ca-log
+  @UC-03 @NFR-REL-001 @NFR-USE-002 @needs:ca-log @needs:clock
   Scenario: step-ca refuses to renew an expired certificate and the device re-acquires one at power-up
     Given a device provisioned with an operational certificate valid for 5 seconds
     And the device goes offline

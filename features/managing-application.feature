@@ -10,7 +10,7 @@ Feature: The managing application's own certificates and what it logs
     Given a running lab
     And the service engineer has turned provisioning ON for the installation's addresses
 
-  @NFR-SEC-002 @NFR-REL-001
+  @NFR-SEC-002 @NFR-REL-001 @needs:clock
   Scenario: The application renews its certificate while a device publishes, and misses nothing
     Given the application server is provisioned with an operational certificate valid for 12 seconds
     And a provisioned device connected to the broker
@@ -19,7 +19,7 @@ Feature: The managing application's own certificates and what it logs
     Then the application holds a new certificate with a later expiry and the same identity
     And the application received every telemetry message without a gap
 
-  @NFR-REL-001 @UC-03
+  @NFR-REL-001 @UC-03 @needs:clock
   Scenario: The application re-acquires its certificate after it expired
     Given the application server is provisioned with an operational certificate valid for 5 seconds
     And a provisioned device connected to the broker

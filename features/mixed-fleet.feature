@@ -34,14 +34,14 @@ Feature: A mixed fleet of firmware versions
       | 2.0      | with a key the service generates |
       | 1.4      | from the client's own CSR        |
 
-  @FR-MB-002
+  @FR-MB-002 @needs:legacy-listener
   Scenario: Below x, a device may connect with a legacy credential on the legacy listener
     Given a device with firmware "1.3"
     When the service engineer gives the device a legacy credential
     And the device powers up
     Then it connects with its legacy credential and its telemetry reaches the application as a legacy device
 
-  @FR-PS-002 @FR-MB-002 @needs:broker-log
+  @FR-PS-002 @FR-MB-002 @needs:broker-log @needs:legacy-listener
   Scenario: From x on, a device is never let in without certificate authentication
     Given a device with firmware "2.0"
     When the service engineer tries to give the device a legacy credential

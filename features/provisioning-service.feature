@@ -53,7 +53,7 @@ Feature: Provisioning service gates who may obtain a bootstrap certificate
     When the service engineer revokes the device's operational certificate
     Then the broker refuses the device when it reconnects
 
-  @NFR-USE-001
+  @NFR-USE-001 @needs:clock
   Scenario: The inventory shows each certificate's state
     Given the service engineer has turned provisioning ON for the installation's addresses
     And devices whose operational certificates are active, expiring soon, expired and revoked

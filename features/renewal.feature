@@ -13,6 +13,7 @@ Feature: Certificate renewal during operation
   # client certificate on). step-ca checks that token's certificate chain as of one minute before
   # the certificate expires (go.step.sm/crypto jose.ParseX5cInsecure), so token renewal needs a
   # certificate that lives longer than a minute: the step CLI's example uses 75 seconds.
+  @needs:clock
   Scenario Outline: A device renews its short-lived certificate while publishing and loses nothing (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for <lifetime> seconds

@@ -27,7 +27,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | the first device's telemetry topic     | 1   | the application |
       | the first device's command topic       | 1   | the first device |
 
-  @FR-MB-002 @needs:broker-control @needs:broker-log
+  @FR-MB-002 @needs:broker-control @needs:broker-log @needs:legacy-listener
   Scenario: A device on a legacy credential may not publish on a certificate device's topic
     Given the application server is provisioned
     And a device connected to the broker and another device with firmware "1.3" on a legacy credential of its own

@@ -10,7 +10,7 @@ Feature: UC-03 Offline device reconnects
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
-  @NFR-REL-001 @NFR-SEC-002
+  @NFR-REL-001 @NFR-SEC-002 @needs:clock
   Scenario Outline: A device returns with an expired certificate (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 6 seconds

@@ -112,7 +112,7 @@ Then('the installed devices lost no telemetry and were never disconnected', asyn
 
 Given('a device provisioned with an operational certificate valid for {int} seconds', async function (this: LabWorld, seconds: number) {
   const device = this.createDevice();
-  await device.join({ lifetimeSeconds: seconds });
+  await device.join({ lifetimeSeconds: this.lifetime(seconds) });
   this.certificateBefore = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
 });
 

@@ -22,7 +22,7 @@ async function brokerAccepts(world: LabWorld, pair: StoredPair, clientId: string
 }
 
 Given('the application server is provisioned with an operational certificate valid for {int} seconds', async function (this: LabWorld, seconds: number) {
-  const app = await this.runningApplication({ lifetimeSeconds: seconds });
+  const app = await this.runningApplication({ lifetimeSeconds: this.lifetime(seconds) });
   this.certificateBefore = inspectCertificate(app.store.loadOperational()!.certificateChainPem);
 });
 

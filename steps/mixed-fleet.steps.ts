@@ -61,7 +61,7 @@ When('the device connects to the broker without a client certificate', async fun
 });
 
 When("the device connects to the broker's legacy listener without a credential", async function (this: LabWorld) {
-  await connectBare(this, this.session.lab.broker.legacyPort!);
+  await connectBare(this, this.legacyBroker().port);
 });
 
 Then('the device is provisioned and its telemetry reaches the application', async function (this: LabWorld) {

@@ -147,7 +147,7 @@ Given('devices whose operational certificates are active, expiring soon, expired
   const lifetimes: Record<string, number | undefined> = { active: 14 * 24 * 3600, expiring: 3600, expired: 5, revoked: undefined };
   for (const [label, lifetimeSeconds] of Object.entries(lifetimes)) {
     const device = this.createDevice({ deviceId: `RVS-INV-${label.toUpperCase()}-${this.session.worker}-${Date.now() % 100000}` });
-    await device.join({ lifetimeSeconds, connect: false });
+    await device.join({ lifetimeSeconds: this.lifetime(lifetimeSeconds), connect: false });
     this.inventoryDevices.set(label, device);
   }
   const revoked = this.inventoryDevices.get('revoked')!;

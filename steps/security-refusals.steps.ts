@@ -63,7 +63,7 @@ When(/^the other device publishes a forged message on the first device's (teleme
   const marker = (forged.payload as { commandId?: string }).commandId ?? `forged-${randomUUID()}`;
   // A device on a legacy credential dials the password listener with it.
   const legacy = attacker.store.loadLegacyCredential();
-  const via = legacy ? { broker: { host: lab.broker.host, port: lab.broker.legacyPort! }, credential: legacy } : { broker: lab.broker, credential: attacker.store.loadOperational()! };
+  const via = legacy ? { broker: this.legacyBroker(), credential: legacy } : { broker: lab.broker, credential: attacker.store.loadOperational()! };
   this.forged = await publishForged({ ...via, trustedRootPem: attacker.trustedRootPem, clientId: attacker.identity.deviceId, from: attacker.address, ...forged, marker, qos: Number(qos) as 0 | 1 });
   this.onCleanup(() => this.forged!.connection.endAsync(true));
 });

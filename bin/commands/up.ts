@@ -1,17 +1,28 @@
 // ecm-lab up: start the lab and keep it running so engineers can point their own clients at it.
 import { loadConfig } from '../../environments/config.ts';
-import { describeLab } from '../../environments/contract.ts';
+import { describeLab, type StartedLab } from '../../environments/contract.ts';
+import type { Capability } from '../../environments/target/capabilities.ts';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from '../../environments/start-lab.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 
+/**
+ * What a suite in another process may do with this lab: read its log files, ask for lifetimes
+ * as short as its provisioners allow, dial its legacy listener. Its CA keys, its processes and
+ * its configuration stay this process's own.
+ */
+function grantsToOtherProcesses(lab: StartedLab): Capability[] {
+  return ['broker-log', 'ca-log', 'clock', ...(lab.broker.legacyPort ? (['legacy-listener'] as const) : [])];
+}
+
 export async function upCommand(global: { config?: string }, opts: { json?: boolean; serveChallenges?: boolean; backend?: 'local' | 'containers' }): Promise<void> {
   const config = loadConfig({ file: global.config, overrides: opts.backend ? { backend: opts.backend } : undefined });
   if (!opts.json) console.error(`starting the two step-ca authorities, Mosquitto and the provisioning service${config.backend === 'containers' ? ' in containers' : ''}...`);
   const lab = await startLab(config);
-  const description: Record<string, unknown> = describeLab(lab);
+  // A valid target (environments/target/target.ts) for `ecm-lab run --target` from another process.
+  const description: Record<string, unknown> = { name: 'ecm-lab-up', ...describeLab(lab), grants: grantsToOtherProcesses(lab) };
   let responder: Awaited<ReturnType<typeof startChallengeResponder>> | undefined;
   if (opts.serveChallenges) {
     // Fleet segments (ecm-lab load --lab) write key authorizations here; this process answers step-ca.

@@ -29,6 +29,11 @@ export function neededCapabilities(tags: readonly string[]): Capability[] {
   return needs as Capability[];
 }
 
+/** The names of a list (e.g. --withhold) that are no capability. */
+export function unknownCapabilities(names: readonly string[]): string[] {
+  return names.filter((n) => !(n in CAPABILITY_DESCRIPTIONS));
+}
+
 export function missingCapabilities(tags: readonly string[], granted: ReadonlySet<Capability>): Capability[] {
   return neededCapabilities(tags).filter((c) => !granted.has(c));
 }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CAPABILITIES } from './capabilities.ts';
+import { CAPABILITIES, type Capability } from './capabilities.ts';
 
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)$/;
 
@@ -99,6 +99,7 @@ export const targetSchema = z
     workDir: z.string().optional(),
     acmeWebroot: z.string().optional(),
     logs: z.record(z.string(), z.string()).optional(),
+    externalCa: z.record(z.string(), z.unknown()).optional(),
     processes: z.array(z.object({ name: z.string(), pid: z.number() })).optional(),
   })
   .strict();
@@ -173,4 +174,18 @@ export function loadTarget(file: string): Target {
     throw new TargetError(file, [`cannot read it as JSON: ${(err as Error).message}`]);
   }
   return parseTarget(raw, file);
+}
+
+/**
+ * What the suite may do against this target: what it grants, less what the run withholds, less
+ * a log-reading capability whose log the target gives no source for (it cannot be read), and
+ * the legacy listener when the target names no legacy port.
+ */
+export function grantedBy(target: Target, withheld: readonly string[] = []): Set<Capability> {
+  const readable: Partial<Record<Capability, boolean>> = {
+    'broker-log': target.broker.log !== undefined,
+    'ca-log': target.ca.log !== undefined && target.bootstrapCa.log !== undefined,
+    'legacy-listener': target.broker.legacyPort !== undefined,
+  };
+  return new Set(target.grants.filter((g) => !withheld.includes(g) && readable[g] !== false));
 }

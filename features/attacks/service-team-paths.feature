@@ -26,7 +26,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
       | through the provisioning service |
       | directly at step-ca              |
 
-  @FR-PS-004
+  @FR-PS-004 @needs:legacy-listener
   Scenario: A CSR named after a device on a legacy credential, on the plain-HTTP bootstrap endpoint
     Given a victim device with firmware "1.3" connected on a legacy credential
     When the attacker sends a CSR named after the victim to the bootstrap endpoint
@@ -42,7 +42,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
     Then the application refuses the message as "identity-mismatch" and logs the cause
     And the victim's telemetry still reaches the application
 
-  @FR-LA-004 @NFR-USE-002
+  @FR-LA-004 @NFR-USE-002 @needs:legacy-listener
   Scenario: A legacy credential reporting firmware that must authenticate with a certificate
     Given a victim device with firmware "1.3" connected on a legacy credential
     When the victim's credential is used to send telemetry claiming firmware "2.1"

@@ -15,13 +15,15 @@ export interface CertificateStateReport {
 /**
  * One report per identity that holds an operational certificate: its newest one (a renewed or
  * re-issued certificate supersedes the older ones). Revoked wins over expired, as in the inventory.
+ * notBefore has whole seconds: of two issued in the same second, the later one the inventory
+ * lists wins (it lists certificates in the order it recorded them).
  */
 export function certificateStates(entries: readonly InventoryEntry[], now: Date, expiringWithinMs: number): CertificateStateReport[] {
   const newest = new Map<string, InventoryEntry>();
   for (const entry of entries) {
     if (entry.kind !== 'operational') continue;
     const held = newest.get(entry.deviceId);
-    if (!held || Date.parse(entry.notBefore) > Date.parse(held.notBefore)) newest.set(entry.deviceId, entry);
+    if (!held || Date.parse(entry.notBefore) >= Date.parse(held.notBefore)) newest.set(entry.deviceId, entry);
   }
   return [...newest.values()].map((entry) => {
     const remainingMs = Date.parse(entry.notAfter) - now.getTime();

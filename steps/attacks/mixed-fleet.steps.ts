@@ -33,11 +33,11 @@ When("the attacker publishes telemetry on its own topic naming the victim as the
 
 When("the victim's credential is used to send telemetry claiming firmware {string}", async function (this: LabWorld, firmwareVersion: string) {
   const victim = this.victim!;
-  const { lab, config } = this.session;
+  const { config } = this.session;
   const topic = topics.telemetry(legacyTopicRoot(config.broker.topicRoot), victim.identity.deviceId);
   const payload = { deviceId: victim.identity.deviceId, seq: 1, sentAt: Date.now(), firmwareVersion, readings: { heartRate: 0 } };
   await this.beginAttack();
-  this.forged = await publishForged({ broker: { host: lab.broker.host, port: lab.broker.legacyPort! }, trustedRootPem: victim.trustedRootPem, credential: victim.store.loadLegacyCredential()!, clientId: victim.identity.deviceId, from: this.nextAddress(), topic, payload, marker: 'claimed-firmware', qos: 1 });
+  this.forged = await publishForged({ broker: this.legacyBroker(), trustedRootPem: victim.trustedRootPem, credential: victim.store.loadLegacyCredential()!, clientId: victim.identity.deviceId, from: this.nextAddress(), topic, payload, marker: 'claimed-firmware', qos: 1 });
   this.onCleanup(() => this.forged!.connection.endAsync(true));
 });
 

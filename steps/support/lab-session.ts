@@ -10,7 +10,7 @@ import type { StartedLocalLab } from '../../environments/local/local-environment
 import { startLab } from '../../environments/start-lab.ts';
 import { CAPABILITIES, type Capability } from '../../environments/target/capabilities.ts';
 import { openTargetLab, type LogEvidence } from '../../environments/target/target-lab.ts';
-import { loadTarget, type DriverSpec, type Target } from '../../environments/target/target.ts';
+import { grantedBy, loadTarget, type DriverSpec, type Target } from '../../environments/target/target.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
@@ -91,9 +91,7 @@ export async function openTargetSession(target: Target, withheld: readonly strin
       await Promise.allSettled([responder.stop()]);
       await lab.stop();
     };
-    // A log the target gives no source for cannot be read, whatever it grants.
-    const logGrants: Record<string, boolean> = { 'broker-log': 'mosquitto' in lab.evidence, 'ca-log': 'step-ca' in lab.evidence && 'bootstrap-ca' in lab.evidence };
-    const grants = new Set(target.grants.filter((g) => !withheld.includes(g) && (logGrants[g] ?? true)));
+    const grants = grantedBy(target, withheld);
     return {
       config,
       lab,

@@ -13,6 +13,7 @@ export type CertificationMethod = (typeof CERTIFICATION_METHODS)[number];
 export async function certifyByServiceTeam(world: LabWorld, client: CertificateClient, how: CertificationMethod, lifetimeSeconds?: number): Promise<IssuedByServiceTeam> {
   if (!CERTIFICATION_METHODS.includes(how)) throw new Error(`unknown certification method "${how}"; known: ${CERTIFICATION_METHODS.join(', ')}`);
   const identity = client.commonName;
+  world.lifetime(lifetimeSeconds);
   const issued =
     how === "from the client's own CSR"
       ? await world.admin.issueCertificate({ identity, csr: await client.createCertificateRequest(), lifetimeSeconds })
@@ -24,5 +25,7 @@ export async function certifyByServiceTeam(world: LabWorld, client: CertificateC
 /** A legacy credential from the engineer, kept in the device's store (0600). */
 export async function giveLegacyCredential(world: LabWorld, device: ReveosDevice): Promise<void> {
   const credential = await world.admin.createLegacyCredential(device.identity.deviceId, device.identity.firmwareVersion);
+  // Refused above for firmware from "x" on; given, it is for the password listener.
+  world.legacyBroker();
   device.installLegacyCredential({ username: credential.username, password: credential.password });
 }

@@ -32,6 +32,9 @@ import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../..
 import type { LogEvidence } from '../../environments/target/target-lab.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 
+/** step-ca's default minimum certificate duration: shorter lifetimes are a lab's setting (@needs:clock). */
+const SHORTEST_DEFAULT_LIFETIME_SECONDS = 5 * 60;
+
 let nextClientIndex = 0;
 
 /** Component logs cause assertions read. */
@@ -315,6 +318,27 @@ export class LabWorld extends World {
   private declared(capability: Capability): void {
     if (!this.scenarioTags.includes(`@needs:${capability}`)) throw new Error(`this scenario uses "${capability}" (${CAPABILITY_DESCRIPTIONS[capability]}) without declaring it: tag it @needs:${capability}`);
     if (!this.session.grants.has(capability)) throw new CapabilityError(capability);
+  }
+
+  /** A step that relies on more than the endpoints without reaching into the lab (a short lifetime, the legacy listener). */
+  uses(capability: Capability): void {
+    this.declared(capability);
+  }
+
+  /** A certificate lifetime a scenario asks for: one below step-ca's default minimum (5 min) needs @needs:clock. */
+  lifetime(seconds: number): number;
+  lifetime(seconds: number | undefined): number | undefined;
+  lifetime(seconds: number | undefined): number | undefined {
+    if (seconds !== undefined && seconds < SHORTEST_DEFAULT_LIFETIME_SECONDS) this.uses('clock');
+    return seconds;
+  }
+
+  /** The broker's password listener for firmware below "x" (@needs:legacy-listener). */
+  legacyBroker(): { host: string; port: number } {
+    this.uses('legacy-listener');
+    const { host, legacyPort } = this.session.lab.broker;
+    if (!legacyPort) throw new CapabilityError('legacy-listener');
+    return { host, port: legacyPort };
   }
 
   /** The lab this process started, for what only it can do (its CAs, its processes, its configuration). */

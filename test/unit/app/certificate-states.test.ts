@@ -47,3 +47,8 @@ test('the inventory\'s own state field is not trusted: the application\'s clock 
   const [report] = certificateStates([entry('A', '01', -1, 1, { state: 'active' })], new Date(NOW.getTime() + 2 * HOUR), 0);
   assert.equal(report?.state, 'expired');
 });
+
+test('of two certificates issued in the same second, the one the inventory recorded later is the newest', () => {
+  const reports = certificateStates([entry('A', '0a', -1, 100), entry('A', '0b', -1, 100)], NOW, HOUR);
+  assert.deepEqual(reports.map((r) => r.serial), ['0b']);
+});

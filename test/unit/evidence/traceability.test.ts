@@ -158,3 +158,24 @@ test('the pages show every requirement, every gap with its reason and every atta
     assert.ok(!text.includes(TOKEN), 'the admin token');
   }
 });
+
+test('a scenario needing what the target does not grant is "not run: needs X" with its requirements, on the page too; an unknown capability tag is a tag problem', () => {
+  const feature = ['Feature: F', '', '  @UC-01 @needs:broker-log', '  Scenario: reads the broker log', '    Given x', '', '  @UC-01', '  Scenario: endpoints only', '    Given x', '', '  @UC-02 @needs:teleport', '  Scenario: unknown', '    Given x'].join('\n');
+  const { scenarios, problems } = readFeature('features/g.feature', feature, defined);
+  assert.deepEqual(problems.map((p) => [p.line, p.message.split(' (')[0]]), [[11, '@needs:teleport is not a capability']]);
+  assert.deepEqual(scenarios.map((s) => s.needs), [['broker-log'], [], []]);
+  const run = { byKey: new Map([[scenarios[1]!.key, { outcome: 'passed' as const, durationMs: 1 }]]) };
+  const t = buildTraceability({ requirements: requirements().filter((r) => r.id === 'UC-01'), scenarios, run, runSource: 'x', notes: { notProven: {}, caveats: {} }, target: 'team-a', granted: new Set(['ca-log'] as const) });
+  const [uc01] = t.requirements;
+  assert.deepEqual(t.granted, ['ca-log']);
+  assert.equal(uc01!.verdict, 'partly-run');
+  const gated = uc01!.scenarios.find((s) => s.name === 'reads the broker log')!;
+  assert.deepEqual([gated.outcome, gated.needs], ['not-run', ['broker-log']]);
+  assert.match(gated.reason!, /^not run: needs broker-log \(read the broker's log/);
+  const html = renderTraceabilityHtml(t);
+  assert.match(html, /Not run on this target/);
+  assert.match(html, /reads the broker log.*UC-01.*not run: needs broker-log/s);
+  // The lab the suite starts itself grants everything: the same scenario is just "not in this run".
+  const local = buildTraceability({ requirements: requirements().filter((r) => r.id === 'UC-01'), scenarios, run, runSource: 'x', notes: { notProven: {}, caveats: {} }, target: 'local' });
+  assert.match(local.requirements[0]!.scenarios.find((s) => s.name === 'reads the broker log')!.reason!, /not in this run/);
+});

@@ -1,0 +1,61 @@
+// Target descriptions: the shape `ecm-lab up --json` writes is valid, a bad file names every
+// problem at once, and what a target grants is cut down to what the suite can really use.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { grantedTagExpression } from '../../../environments/target/capabilities.ts';
+import { grantedBy, loadTarget, parseTarget, TargetError } from '../../../environments/target/target.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ecm-target-'));
+for (const f of ['root.crt', 'boot.crt', 'mosquitto.log', 'step-ca.log', 'bootstrap-ca.log']) writeFileSync(path.join(dir, f), '');
+
+function description(): Record<string, unknown> {
+  return {
+    name: 'team-a',
+    ca: { url: 'https://127.0.0.1:9000', rootPem: 'root.crt', provisioners: { x5c: 'devices' } },
+    bootstrapCa: { url: 'https://127.0.0.1:9001', rootPem: 'boot.crt', acmeHttpPort: 8080 },
+    broker: { host: '127.0.0.1', port: 8883, log: { path: 'mosquitto.log' } },
+    provisioning: { url: 'https://127.0.0.1:8443', insecureUrl: 'http://127.0.0.1:8080', acmeDirectory: 'https://127.0.0.1:8443/acme/directory', adminToken: 't' },
+    grants: ['broker-log', 'ca-log', 'legacy-listener', 'clock'],
+  };
+}
+
+test('a valid target: paths relative to its file, drivers default to the lab\'s simulator', () => {
+  const t = parseTarget(description(), path.join(dir, 'target.json'));
+  assert.equal(t.ca.rootPem, path.join(dir, 'root.crt'));
+  assert.deepEqual(t.broker.log, { path: path.join(dir, 'mosquitto.log') });
+  assert.deepEqual(t.clients, { device: 'lab', application: 'lab' });
+});
+
+test('a bad target names every problem: off loopback, a missing field, an unknown grant, a file that does not exist', () => {
+  const raw = description();
+  (raw.ca as Record<string, unknown>).url = 'https://10.0.0.1:9000';
+  delete (raw.provisioning as Record<string, unknown>).adminToken;
+  raw.grants = ['teleport'];
+  assert.throws(
+    () => parseTarget(raw, 'bad.json'),
+    (err: unknown) => err instanceof TargetError && ['ca.url', 'provisioning.adminToken', 'grants.0'].every((k) => err.problems.some((p) => p.startsWith(`${k}:`))) && /loopback/.test(err.message),
+  );
+  const missing = description();
+  (missing.ca as Record<string, unknown>).rootPem = 'nowhere.crt';
+  assert.throws(() => parseTarget(missing, path.join(dir, 't.json')), (err: unknown) => err instanceof TargetError && err.problems.some((p) => p.startsWith('ca.rootPem:') && p.includes('does not exist')));
+  writeFileSync(path.join(dir, 'broken.json'), '{ not json');
+  assert.throws(() => loadTarget(path.join(dir, 'broken.json')), (err: unknown) => err instanceof TargetError && /cannot read it as JSON/.test(err.problems[0]!));
+});
+
+test('grants: less what is withheld, less a log the target gives no source for, less the legacy listener without a port', () => {
+  const t = parseTarget(description(), path.join(dir, 'target.json'));
+  // No step-ca logs and no legacy port: ca-log and legacy-listener cannot be used, whatever it says.
+  assert.deepEqual([...grantedBy(t)], ['broker-log', 'clock']);
+  assert.deepEqual([...grantedBy(t, ['clock'])], ['broker-log']);
+  const withLogs = description();
+  (withLogs.ca as Record<string, unknown>).log = { path: 'step-ca.log' };
+  (withLogs.bootstrapCa as Record<string, unknown>).log = { command: ['tail', '-F', 'bootstrap-ca.log'] };
+  (withLogs.broker as Record<string, unknown>).legacyPort = 1884;
+  assert.deepEqual([...grantedBy(parseTarget(withLogs, path.join(dir, 'target.json')))], ['broker-log', 'ca-log', 'legacy-listener', 'clock']);
+  const expression = grantedTagExpression(grantedBy(t));
+  assert.match(expression!, /not @needs:ca-log/);
+  assert.doesNotMatch(expression!, /not @needs:broker-log/);
+});
