@@ -55,6 +55,8 @@ export interface ReplayOptions {
   recipes?: Recipe[];
   /** Called as each result is known (progress). */
   onResult?: (result: ReplayResult, index: number, total: number) => void;
+  /** Stops between recipes (Ctrl-C); the service's state is still restored. */
+  signal?: AbortSignal;
 }
 
 export interface Replay {
@@ -100,6 +102,7 @@ export async function replayContract(target: ContractTarget, options: ReplayOpti
   let restoreProblems: string[] = [];
   try {
     for (const documented of runnable) {
+      if (options.signal?.aborted) break;
       const start = performance.now();
       const result = { key: documented.key, ...(await runOne(documented, byKey.get(documented.key)!, session, validator)), durationMs: Math.round(performance.now() - start) };
       results.push(result);
