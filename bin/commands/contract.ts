@@ -23,11 +23,12 @@ Report: <out>/<target name>/contract.json (no admin token, no key).
 Exit codes: 0 the service meets the contract, 1 a documented status failed, 2 an invalid target.
 `;
 
-async function replayAndReport(target: ContractTarget, opts: ContractCliOptions): Promise<number> {
+/** `ownLab`: the lab is this process's, stopped on Ctrl-C by itself: nothing to restore then. */
+async function replayAndReport(target: ContractTarget, opts: ContractCliOptions, ownLab = false): Promise<number> {
   const document = loadContract();
   const controller = new AbortController();
   const interrupt = () => {
-    console.error('ecm-lab contract: interrupted; restoring the service state');
+    console.error(`ecm-lab contract: interrupted; ${ownLab ? 'stopping the reference lab' : 'restoring the service state'}`);
     controller.abort();
   };
   process.once('SIGINT', interrupt);
@@ -37,7 +38,7 @@ async function replayAndReport(target: ContractTarget, opts: ContractCliOptions)
     const replay = await replayContract(target, { document, signal: controller.signal, onResult: (r, i, total) => console.log(formatResult(r, i, total)) });
     const file = writeContractReport(opts.out, { targetName: target.name, document, replay, startedAt, finishedAt: new Date(), secrets: [target.adminToken] });
     const s = summarize(replay.results);
-    for (const problem of replay.restoreProblems) console.error(`ecm-lab contract: could not restore the service: ${problem}`);
+    if (!(ownLab && controller.signal.aborted)) for (const problem of replay.restoreProblems) console.error(`ecm-lab contract: could not restore the service: ${problem}`);
     console.log(`${s.passed} passed, ${s.failed} failed, ${s.notRun} not run (of ${s.total}); report ${file}`);
     if (controller.signal.aborted) return 130;
     return s.failed > 0 || replay.restoreProblems.length > 0 ? 1 : 0;
@@ -65,7 +66,7 @@ export async function contractCommand(global: { config?: string }, opts: Contrac
   // The lab stops itself on SIGINT/SIGTERM too (stopOnSignal).
   const lab = await startLab(config);
   try {
-    process.exitCode = await replayAndReport(contractTargetFromLab(lab, config.broker.applicationIdentity), opts);
+    process.exitCode = await replayAndReport(contractTargetFromLab(lab, config.broker.applicationIdentity), opts, true);
   } finally {
     console.error('stopping the reference lab...');
     await lab.stop();
