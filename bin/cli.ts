@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { imagesBuildCommand } from './commands/images.ts';
 import { composeCommand } from './commands/compose.ts';
+import { CONTRACT_HELP, contractCommand, type ContractCliOptions } from './commands/contract.ts';
 import { loadCommand, reportMergeCommand, type LoadCliOptions } from './commands/load.ts';
 import { MAX_DEVICES } from './commands/load-options.ts';
 import { FAULT_KINDS } from '../simulators/fleet/faults.ts';
@@ -67,6 +68,14 @@ program
   .allowUnknownOption()
   .addHelpText('after', '\nScenarios tagged @needs:<capability> run only where the target grants it; the rest are listed "not run: needs X" in reports/conformance/<target>/.\nExit codes: 0 every scenario passed, 1 a scenario failed, 2 a bad target or option.\n')
   .action((cucumberArgs: string[], opts: RunOptions) => runCommand(program.opts(), opts, cucumberArgs));
+
+program
+  .command('contract')
+  .description("replay the provisioning service's contract (services/provisioning/openapi.yaml) against a target's service; without --target against a reference lab it starts and stops")
+  .addHelpText('after', CONTRACT_HELP)
+  .option('--target <file>', 'target description (JSON; `ecm-lab up --json` prints one): provisioning url, insecureUrl, adminToken, ca.rootPem')
+  .option('--out <dir>', 'report root', 'reports/contract')
+  .action((opts: ContractCliOptions) => contractCommand(program.opts(), opts));
 
 program
   .command('load')

@@ -1,0 +1,74 @@
+// ecm-lab contract: replays the provisioning service's contract (services/provisioning/openapi.yaml)
+// against a target's service, or against a reference lab it starts and stops itself.
+import path from 'node:path';
+import { loadConfig } from '../../environments/config.ts';
+import { startLab } from '../../environments/start-lab.ts';
+import { loadTarget, TargetError } from '../../environments/target/target.ts';
+import { loadContract } from '../../services/provisioning/contract/document.ts';
+import { replayContract } from '../../services/provisioning/contract/replay.ts';
+import { formatResult, summarize, writeContractReport } from '../../services/provisioning/contract/report.ts';
+import { contractTargetFromFile, contractTargetFromLab, type ContractTarget } from '../../services/provisioning/contract/target.ts';
+
+export interface ContractCliOptions {
+  target?: string;
+  out: string;
+}
+
+export const CONTRACT_HELP = `
+Every (path, method, status) the document lists is produced against the service by a recipe and
+checked: status, media type, body against its schema, error code against x-codes. Statuses whose
+x-needs the replay cannot meet are listed as "not run: needs <what>" (e.g. ca-down, race).
+The replay changes the service's state (ON/OFF, white list) and restores it at the end.
+Report: <out>/<target name>/contract.json (no admin token, no key).
+Exit codes: 0 the service meets the contract, 1 a documented status failed, 2 an invalid target.
+`;
+
+/** `ownLab`: the lab is this process's, stopped on Ctrl-C by itself: nothing to restore then. */
+async function replayAndReport(target: ContractTarget, opts: ContractCliOptions, ownLab = false): Promise<number> {
+  const document = loadContract();
+  const controller = new AbortController();
+  const interrupt = () => {
+    console.error(`ecm-lab contract: interrupted; ${ownLab ? 'stopping the reference lab' : 'restoring the service state'}`);
+    controller.abort();
+  };
+  process.once('SIGINT', interrupt);
+  const startedAt = new Date();
+  try {
+    console.error(`replaying ${path.relative(process.cwd(), document.file)} against ${target.name} (${target.url})`);
+    const replay = await replayContract(target, { document, signal: controller.signal, onResult: (r, i, total) => console.log(formatResult(r, i, total)) });
+    const file = writeContractReport(opts.out, { targetName: target.name, document, replay, startedAt, finishedAt: new Date(), secrets: [target.adminToken] });
+    const s = summarize(replay.results);
+    if (!(ownLab && controller.signal.aborted)) for (const problem of replay.restoreProblems) console.error(`ecm-lab contract: could not restore the service: ${problem}`);
+    console.log(`${s.passed} passed, ${s.failed} failed, ${s.notRun} not run (of ${s.total}); report ${file}`);
+    if (controller.signal.aborted) return 130;
+    return s.failed > 0 || replay.restoreProblems.length > 0 ? 1 : 0;
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+  }
+}
+
+export async function contractCommand(global: { config?: string }, opts: ContractCliOptions): Promise<void> {
+  if (opts.target) {
+    let target: ContractTarget;
+    try {
+      target = contractTargetFromFile(loadTarget(opts.target));
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      console.error(`ecm-lab: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = await replayAndReport(target, opts);
+    return;
+  }
+  const config = loadConfig({ file: global.config });
+  console.error('no --target: starting the reference lab (two step-ca authorities, Mosquitto, the provisioning service)...');
+  // The lab stops itself on SIGINT/SIGTERM too (stopOnSignal).
+  const lab = await startLab(config);
+  try {
+    process.exitCode = await replayAndReport(contractTargetFromLab(lab, config.broker.applicationIdentity), opts, true);
+  } finally {
+    console.error('stopping the reference lab...');
+    await lab.stop();
+  }
+}
