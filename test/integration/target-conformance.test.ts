@@ -1,0 +1,199 @@
+// Issue 15's proofs: the Gherkin suite against installations it did not start. The target is a
+// lab run by a separate `ecm-lab up --json` process, treated as external:
+//   1. the same results as the built-in run, with what the target withholds listed as not run;
+//   2. the step CLI as the device's client, through the command-line driver interface;
+//   3. the same lab behind a misconfigured broker (no require_certificate, anonymous allowed,
+//      the lab's own certificates): the suite fails the scenarios that broker breaks, for the
+//      cause it breaks them, and passes the rest.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ManagedProcess } from '../../environments/local/child-process.ts';
+import { freePort } from '../../environments/local/ports.ts';
+import { locateTool, repoRoot } from '../../environments/tools/tools.ts';
+import { waitFor } from '../../environments/wait.ts';
+import { requirements } from '../../evidence/requirements.ts';
+import { readScenarios } from '../../evidence/scenarios.ts';
+import type { ScenarioOutcome, Traceability } from '../../evidence/traceability.ts';
+import net from 'node:net';
+import { startCli, type CliRun } from '../support/cli.ts';
+
+const SUBSET = '@uc01 or @uc02 or @uc03 or @attack';
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ecm-lab-target-test-'));
+let up: CliRun;
+let description: Record<string, unknown> & { name: string; workDir: string; grants: string[]; broker: { host: string; port: number } };
+
+/** `ecm-lab up --json` in its own process; its first stdout line is the target. */
+async function startUp(): Promise<void> {
+  const config = path.join(dir, 'up-config.json');
+  // The built-in session turns server-side key generation on (steps/support/lab-session.ts); so does this lab.
+  writeFileSync(config, JSON.stringify({ provisioning: { serverKeyGen: true } }));
+  up = startCli(['--config', config, 'up', '--json']);
+  const line = await waitFor(
+    'ecm-lab up --json to print the lab',
+    () => (up.child.exitCode !== null ? Promise.reject(new Error(`ecm-lab up exited ${up.child.exitCode}: ${up.stderr()}`)) : up.stdout().includes('\n') && up.stdout().split('\n')[0]),
+    { timeoutMs: 120_000, intervalMs: 200 },
+  );
+  description = JSON.parse(line) as typeof description;
+}
+
+function writeTarget(name: string, changes: Record<string, unknown> = {}): string {
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ ...description, name, ...changes }));
+  return file;
+}
+
+/** One `ecm-lab run` (cucumber, Allure, evidence), its output and its conformance report. */
+async function runSuite(args: string[], conformanceOf: string): Promise<{ code: number; output: string; report: Traceability }> {
+  const run = startCli(['run', ...args], { FORCE_COLOR: '0' });
+  const { code } = await run.exit;
+  const output = `${run.stdout()}${run.stderr()}`;
+  const report = JSON.parse(readFileSync(path.join(repoRoot, 'reports/conformance', conformanceOf, 'conformance.json'), 'utf8')) as Traceability;
+  return { code: code ?? -1, output, report };
+}
+
+/** Every scenario of a report once (a scenario proving two requirements is listed under both). */
+function scenariosOf(t: Traceability): Map<string, ScenarioOutcome> {
+  return new Map(t.requirements.flatMap((r) => r.scenarios).map((s) => [s.key, s]));
+}
+
+before(async () => {
+  await startUp();
+});
+
+after(async () => {
+  if (up && up.child.exitCode === null) {
+    up.child.kill('SIGINT');
+    await Promise.race([up.exit, once(up.child, 'exit'), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+    if (up.child.exitCode === null) up.child.kill('SIGKILL');
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a lab of another process as the target: the results of the built-in run, and what it withholds listed as not run', { timeout: 900_000 }, async () => {
+  const builtIn = await runSuite(['--tags', SUBSET], 'local');
+  assert.equal(builtIn.code, 0, `the built-in run failed:\n${builtIn.output.slice(-4000)}`);
+  const target = writeTarget('ecm-lab-up');
+  const external = await runSuite(['--target', target, '--withhold', 'broker-log', '--tags', SUBSET], 'ecm-lab-up');
+  assert.equal(external.code, 0, `the run against the target failed:\n${external.output.slice(-4000)}`);
+  assert.deepEqual(external.report.granted, description.grants.filter((g) => g !== 'broker-log'));
+
+  const granted = new Set<string>(external.report.granted);
+  const local = scenariosOf(builtIn.report);
+  const there = scenariosOf(external.report);
+  const ran = [...local.values()].filter((s) => s.outcome !== 'not-run');
+  assert.ok(ran.length >= 30, `the built-in run ran only ${ran.length} scenarios of ${SUBSET}`);
+  let gatedByWithheld = 0;
+  for (const s of ran) {
+    const other = there.get(s.key)!;
+    const missing = needsOf(s.key).filter((c) => !granted.has(c));
+    if (missing.length === 0) {
+      assert.equal(other.outcome, s.outcome, `${s.key} ${s.name}: ${s.outcome} built in, ${other.outcome} on the target (${other.reason ?? ''})`);
+    } else {
+      assert.equal(other.outcome, 'not-run', `${s.key} needs ${missing.join(', ')} yet ran on the target`);
+      assert.deepEqual(other.needs, missing);
+      assert.match(other.reason!, new RegExp(`^not run: needs ${missing[0]}`));
+      if (missing.includes('broker-log')) gatedByWithheld++;
+    }
+  }
+  assert.ok(gatedByWithheld > 0, 'no scenario of the subset reads the broker log: withholding it proved nothing');
+  assert.match(external.output, /not run on ecm-lab-up: they need what it does not grant/);
+  // The conformance page lists each with its requirements; nothing dropped out silently.
+  const page = readFileSync(path.join(repoRoot, 'reports/conformance/ecm-lab-up/index.html'), 'utf8');
+  assert.match(page, /Not run on this target/);
+  assert.match(page, /not run: needs broker-log/);
+  // The admin token of the target is in no report.
+  assert.doesNotMatch(page + JSON.stringify(external.report), new RegExp((description.provisioning as { adminToken: string }).adminToken));
+});
+
+/** What a scenario needs, as its tags say, read with the parser the reports use. */
+function needsOf(key: string): string[] {
+  return allScenarios.get(key)?.needs ?? [];
+}
+const allScenarios = new Map(readScenarios(repoRoot, new Set(requirements().map((r) => r.id))).scenarios.map((s) => [s.key, s]));
+
+test('the step CLI as the device client of the target, through the command-line driver interface', { timeout: 600_000 }, async () => {
+  // A wrapper records each operation the suite asked of the driver, then hands over to it.
+  const calls = path.join(dir, 'driver-calls.log');
+  const wrapper = path.join(dir, 'driver.sh');
+  writeFileSync(wrapper, `#!/usr/bin/env bash\necho "\${@: -1} $ECM_IDENTITY" >> ${JSON.stringify(calls)}\nexec bash ${JSON.stringify(path.join(repoRoot, 'examples/drivers/step-cli-driver.sh'))} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const target = writeTarget('ecm-lab-up-step-cli', { clients: { device: { command: [wrapper], env: { STEP: locateTool('step') } }, application: 'lab' } });
+  const run = await runSuite(['--target', target, '--tags', '@uc01 or @uc02'], 'ecm-lab-up-step-cli');
+  assert.equal(run.code, 0, `the run with the step CLI as the device client failed:\n${run.output.slice(-4000)}`);
+  const passed = [...scenariosOf(run.report).values()].filter((s) => s.outcome === 'passed');
+  assert.ok(passed.length >= 2, `only ${passed.length} scenarios passed`);
+  const operations = readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+  for (const op of ['provision', 'get-certificate']) assert.ok(operations.includes(op), `the driver was never asked to ${op}: ${operations.join(', ')}`);
+  // Only devices went through the command line: the application stayed on the lab's client.
+  assert.ok(readFileSync(calls, 'utf8').split('\n').every((l) => !/ lumia$/.test(l)), 'the application used the device driver');
+});
+
+test('a misconfigured broker (no require_certificate, anonymous allowed): the suite fails the scenarios it breaks, for that cause', { timeout: 600_000 }, async () => {
+  const broker = await startMisconfiguredBroker();
+  try {
+    const target = writeTarget('misconfigured-broker', { broker: { ...description.broker, port: broker.port, url: `mqtts://${description.broker.host}:${broker.port}`, legacyPort: undefined, log: { path: broker.logFile } }, logs: { ...(description.logs as object), mosquitto: broker.logFile } });
+    const run = await runSuite(['--target', target, 'features/broker-refusals.feature', 'features/uc01-new-installation.feature'], 'misconfigured-broker');
+    assert.notEqual(run.code, 0, 'the suite passed a broker that lets clients in without a certificate');
+    const scenarios = [...scenariosOf(run.report).values()];
+    const noCertificate = scenarios.find((s) => s.name === 'A client without any certificate is refused')!;
+    assert.equal(noCertificate.outcome, 'failed');
+    assert.match(noCertificate.reason!, /the broker accepted a connection it must refuse/);
+    // Devices with good certificates still work through it: the failure is this broker's, not the suite's.
+    const uc01 = scenarios.filter((s) => s.uri === 'features/uc01-new-installation.feature');
+    assert.ok(uc01.length > 0 && uc01.every((s) => s.outcome === 'passed'), `UC-01 on the misconfigured broker: ${uc01.map((s) => `${s.name}: ${s.outcome} ${s.reason ?? ''}`).join('; ')}`);
+    // Forged certificates need the lab's CA keys, which a target does not grant: listed, not run.
+    const forged = scenarios.filter((s) => s.needs?.includes('ca-keys'));
+    assert.ok(forged.length > 0 && forged.every((s) => s.outcome === 'not-run'));
+  } finally {
+    await broker.stop();
+  }
+});
+
+/** The target lab's own Mosquitto configuration, certificates and ACL, less client-certificate checking, on a port of its own. */
+async function startMisconfiguredBroker(): Promise<{ port: number; logFile: string; stop(): Promise<void> }> {
+  const conf = findFile(description.workDir, 'mosquitto.conf');
+  const brokerDir = path.join(dir, 'misconfigured-broker');
+  mkdirSync(brokerDir, { recursive: true });
+  const port = await freePort(description.broker.host);
+  const logFile = path.join(brokerDir, 'mosquitto.log');
+  writeFileSync(logFile, '');
+  const lines = readFileSync(conf, 'utf8').split('\n');
+  const out: string[] = ['allow_anonymous true'];
+  let listeners = 0;
+  for (const line of lines) {
+    // The dynamic security plugin's file belongs to the real broker; the ACL file is shared read-only.
+    if (/^plugin(_opt_config_file)? /.test(line)) continue;
+    if (/^listener /.test(line) && listeners++ > 0) break; // the legacy listener is left out
+    if (/^listener /.test(line)) out.push(`listener ${port} ${description.broker.host}`);
+    else if (/^log_dest file /.test(line)) out.push(`log_dest file ${logFile}`);
+    else if (/^persistence_location /.test(line)) out.push(`persistence_location ${brokerDir}/`);
+    else if (/^require_certificate /.test(line)) out.push('require_certificate false');
+    else out.push(line);
+  }
+  const confFile = path.join(brokerDir, 'mosquitto.conf');
+  writeFileSync(confFile, `${out.join('\n')}\n`, { mode: 0o600 });
+  const proc = await ManagedProcess.start({ name: 'misconfigured mosquitto', command: locateTool('mosquitto'), args: ['-c', confFile], logFile: path.join(brokerDir, 'stdout.log') });
+  await waitFor('the misconfigured broker to listen', () => tcpReachable(description.broker.host, port), { timeoutMs: 15_000, intervalMs: 100 });
+  return { port, logFile, stop: () => proc.stop() };
+}
+
+function tcpReachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function findFile(root: string, name: string): string {
+  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name === name) return path.join(entry.parentPath, entry.name);
+  }
+  throw new Error(`no ${name} under ${root}`);
+}
