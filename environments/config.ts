@@ -49,6 +49,26 @@ export const labConfigSchema = z
         pullTimeoutMs: z.number().int().positive().default(120_000),
       })
       .prefault({}),
+    /**
+     * The lab's scaled clock: how long one of the seeds' "days" lasts, in ms. The seeds' periods
+     * (the 7-day grace, the 90/30/7-day renewal thresholds, daily CRLs cached up to 48 h) are in
+     * days; a scenario shortens the day to see them happen. Certificates still live by real time.
+     */
+    clock: z
+      .object({
+        dayMs: z.number().int().positive().default(24 * 3600 * 1000),
+      })
+      .prefault({}),
+    /**
+     * seed 002 "Renewal Policy": alerts at 90 and 30 days before expiry, automatic renewal at 7
+     * (in clock.dayMs days), as the devices and the application apply it.
+     */
+    renewal: z
+      .object({
+        alertDays: z.array(z.number().positive()).default([90, 30]),
+        renewDays: z.number().positive().default(7),
+      })
+      .prefault({}),
     /** Where generated material and process state live; a fresh temp dir per run when empty. */
     workDir: z.string().default(''),
     /** One log file per component process. */
@@ -179,6 +199,12 @@ export const labConfigSchema = z
         /** Certificates expiring within this window are reported as "expiring". */
         expiringWithinSeconds: z.number().int().positive().default(7 * 24 * 3600),
         /**
+         * seed 002's grace period, in clock.dayMs days: after a renewal (or any newer certificate of
+         * the same identity) the old operational certificate stays valid this long, then the service
+         * revokes it as superseded (CRL only: the identity's session, on the new one, stays).
+         */
+        supersededGraceDays: z.number().min(0).default(7),
+        /**
          * With `ca.issuer: 'external'`: how often the service fetches the external CA's CRL to see
          * whether the lab's issuing intermediate was revoked (a failed fetch is retried at the next one).
          */
@@ -212,6 +238,10 @@ const envOverrides: Record<string, (value: string) => Record<string, unknown>> =
   ECM_LAB_CERTIFICATE_REQUIRED_FIRMWARE: (v) => ({ devices: { certificateRequiredFirmware: v } }),
   ECM_LAB_CA_ISSUER: (v) => ({ ca: { issuer: v } }),
   ECM_LAB_EXTERNAL_CRL_CHECK_INTERVAL_MS: (v) => ({ provisioning: { externalCrlCheckIntervalMs: Number(v) } }),
+  ECM_LAB_DAY_MS: (v) => ({ clock: { dayMs: Number(v) } }),
+  ECM_LAB_SUPERSEDED_GRACE_DAYS: (v) => ({ provisioning: { supersededGraceDays: Number(v) } }),
+  ECM_LAB_RENEWAL_ALERT_DAYS: (v) => ({ renewal: { alertDays: v.split(',').map((d) => Number(d.trim())) } }),
+  ECM_LAB_RENEWAL_RENEW_DAYS: (v) => ({ renewal: { renewDays: Number(v) } }),
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

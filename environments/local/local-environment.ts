@@ -282,6 +282,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       serverKeyGen: config.provisioning.serverKeyGen,
       keyAlgorithm: config.pki.keyAlgorithm,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
+      supersededGraceMs: config.provisioning.supersededGraceDays * config.clock.dayMs,
       firmware: firmwarePolicy(config.devices),
       externalCa: externalCa && {
         apiUrl: externalCa.apiUrl,
@@ -315,10 +316,13 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       extraCrls: () => authority.chainCrls(),
       // A revoked operational certificate: the broker gets the CRL for new handshakes, and every
       // connection of that identity is closed now (only the revoked identity's, nobody else's).
+      // A superseded one only goes onto the CRL: the plugin disconnects by name, and the name's
+      // session runs on the successor.
       async revoked(event: RevocationEvent) {
         if (event.kind === 'bootstrap' || !event.crlPem) return;
         const started = performance.now();
         await crlPublisher.publish(event.crlPem);
+        if (event.reason === 'superseded') return;
         await admin.disconnect(event.identity);
         disconnects.push({ identity: event.identity, serial: event.serial, ms: performance.now() - started });
       },
