@@ -1,0 +1,16 @@
+@renewal @renewal-policy @FR-DS-002 @NFR-REL-001
+Feature: Seed 002's renewal policy on a scaled clock: grace period, thresholds, CRL cache
+  Seed 002 "Renewal Policy" and "Revocation & CRL": the old certificate stays valid through the
+  swap and is revoked as superseded after a 7-day grace; alerts at 90 and 30 days before expiry,
+  automatic renewal at 7; the CRL is distributed daily and a device caches it up to 48 h offline.
+  Each scenario runs on a lab of its own whose "day" (clock.dayMs) lasts a fraction of a second.
+
+  @FR-MB-001 @NFR-USE-002 @needs:own-lab @needs:broker-log
+  Scenario: After a renewal the old certificate works through the grace period, then the broker refuses it as revoked and the renewed device keeps its session
+    Given a lab of the scenario's own whose day lasts 1000 ms and whose superseded grace is 5 days
+    And a device of that lab connected to its broker
+    When the device renews its certificate and keeps the old one aside
+    Then during the grace period the broker still accepts the old certificate
+    And once the grace period has passed the service revokes the old certificate as "superseded"
+    And the broker refuses the old certificate with "alert certificate revoked" and logs "certificate verify failed"
+    And the renewed device was never disconnected and its telemetry is still acknowledged

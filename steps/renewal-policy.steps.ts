@@ -1,0 +1,29 @@
+// Steps of seed 002's renewal policy on a lab whose day is scaled down (features/renewal-policy.feature).
+import { Given, Then, When } from '@cucumber/cucumber';
+import { assertRefusedByBroker, assertRenewedSessionKept, assertStillAccepted, awaitSupersededRevocation } from './support/renewal-policy.ts';
+import type { LabWorld } from './support/world.ts';
+
+Given("a lab of the scenario's own whose day lasts {int} ms and whose superseded grace is {int} days", async function (this: LabWorld, dayMs: number, days: number) {
+  await this.startScenarioLab({ clock: { dayMs }, provisioning: { supersededGraceDays: days } });
+});
+
+When('the device renews its certificate and keeps the old one aside', async function (this: LabWorld) {
+  this.replacedCertificate = this.lastDevice.store.loadOperational();
+  await this.lastDevice.renewCertificate();
+});
+
+Then('during the grace period the broker still accepts the old certificate', async function (this: LabWorld) {
+  await assertStillAccepted(this, this.replacedCertificate!);
+});
+
+Then('once the grace period has passed the service revokes the old certificate as {string}', async function (this: LabWorld, reason: string) {
+  await awaitSupersededRevocation(this, this.replacedCertificate!, reason);
+});
+
+Then('the broker refuses the old certificate with {string} and logs {string}', async function (this: LabWorld, alert: string, logged: string) {
+  await assertRefusedByBroker(this, this.replacedCertificate!, alert, logged);
+});
+
+Then('the renewed device was never disconnected and its telemetry is still acknowledged', async function (this: LabWorld) {
+  await assertRenewedSessionKept(this, this.replacedCertificate!);
+});

@@ -1,0 +1,91 @@
+// What the renewal-policy steps do and check (seed 002 "Renewal Policy", seed 003's renewal and
+// revocation): on a lab of the scenario's own whose day is scaled down, so that the seeds' periods
+// in days (the grace period, the 90/30/7 thresholds, the 48-hour CRL cache) pass in seconds.
+import assert from 'node:assert/strict';
+import { markLog } from '../../environments/log-watch.ts';
+import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
+import { waitFor } from '../../environments/wait.ts';
+import { probeTls, type TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
+import type { StoredPair } from '../../simulators/client/certificate-store.ts';
+import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
+import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
+import type { LabWorld } from './world.ts';
+
+export const serialOf = (pair: StoredPair): string => normalizeSerial(inspectCertificate(pair.certificateChainPem).serialNumber);
+
+/**
+ * A TLS handshake with `pair` from an address of its own, and no MQTT CONNECT: the broker takes
+ * the client id from the certificate's CN, so an MQTT session with the old certificate would take
+ * the renewed device's session over. In TLS 1.2 (the probe offers no more) the server checks the
+ * client certificate, CRL included, before it finishes the handshake: a completed handshake is the
+ * broker's acceptance (in TLS 1.3 its verdict would come after the client's handshake ended). The broker's log lines of that address are its evidence.
+ */
+export async function probeBroker(world: LabWorld, pair: StoredPair, options: { brokerLog?: boolean } = {}): Promise<{ outcome: TlsProbeOutcome; address: string; mark?: ReturnType<typeof markLog> }> {
+  const { lab, endpoints } = world.session;
+  const address = world.nextAddress();
+  const mark = options.brokerLog ? markLog(world.logFile('mosquitto')) : undefined;
+  const outcome = await probeTls({ host: lab.broker.host, port: lab.broker.port, ca: endpoints.trustedRootPem, cert: pair.certificateChainPem, key: pair.privateKeyPem, localAddress: address, maxVersion: 'TLSv1.2' });
+  return { outcome, address, mark };
+}
+
+/** The inventory's record of a certificate, as the service engineer sees it. */
+export async function inventoryRecord(world: LabWorld, pair: StoredPair): Promise<InventoryEntry> {
+  const serial = serialOf(pair);
+  const deviceId = inspectCertificate(pair.certificateChainPem).subjectCommonName!;
+  return waitFor(`certificate ${serial} in the inventory`, async () => (await world.admin.inventory(deviceId)).find((c) => c.serial === serial), { timeoutMs: 5000, intervalMs: 100 });
+}
+
+/** The grace period as the lab is configured: supersededGraceDays of its scaled day. */
+export function graceMs(world: LabWorld): number {
+  const { config } = world.session;
+  return config.provisioning.supersededGraceDays * config.clock.dayMs;
+}
+
+/** The old certificate still opens a session, and the inventory still calls it active: the grace period has not passed. */
+export async function assertStillAccepted(world: LabWorld, old: StoredPair): Promise<void> {
+  const successor = await inventoryRecord(world, world.lastDevice.store.loadOperational()!);
+  const { outcome } = await probeBroker(world, old);
+  const elapsed = Date.now() - Date.parse(successor.recordedAt);
+  assert.ok(elapsed < graceMs(world), `the check came ${elapsed} ms after the renewal, past the grace period: it proves nothing`);
+  assert.ok(outcome.ok, `the broker refused the old certificate during the grace period: ${outcome.ok ? '' : outcome.message}`);
+  assert.equal((await inventoryRecord(world, old)).status, 'active');
+}
+
+/**
+ * Waits until the service has revoked the old certificate by itself, and checks it did so as
+ * superseded, no earlier than the grace period after it recorded the successor.
+ */
+export async function awaitSupersededRevocation(world: LabWorld, old: StoredPair, reason: string): Promise<InventoryEntry> {
+  const grace = graceMs(world);
+  const revoked = await waitFor('the service to revoke the superseded certificate', async () => {
+    const record = await inventoryRecord(world, old);
+    return record.status === 'revoked' ? record : undefined;
+  }, { timeoutMs: grace + 15_000, intervalMs: 200 });
+  const successor = await inventoryRecord(world, world.lastDevice.store.loadOperational()!);
+  assert.equal(revoked.revocationReason, reason);
+  const after = Date.parse(revoked.revokedAt!) - Date.parse(successor.recordedAt);
+  assert.ok(after >= grace, `revoked ${after} ms after the successor was recorded, inside the ${grace} ms grace period`);
+  const audit = (await world.admin.audit(500)).find((r) => r.event === 'revocation' && r.serial === revoked.serial);
+  assert.deepEqual([audit?.reason, audit?.trigger, audit?.successor], [reason, 'grace-expired', successor.serial]);
+  world.attach(JSON.stringify({ revoked, audit, afterSuccessorMs: after }, null, 1), { mediaType: 'application/json', fileName: 'superseded-revocation.json' });
+  return revoked;
+}
+
+/** The broker refuses `old` in new handshakes: the TLS alert the client got, and the broker's own line for that connection. */
+export async function assertRefusedByBroker(world: LabWorld, old: StoredPair, alert: string, logged: string): Promise<void> {
+  // The CRL reaches the broker just after the inventory changes (the lab reloads it on the service's call).
+  const refused = await waitFor('the broker to refuse the old certificate', async () => {
+    const probe = await probeBroker(world, old, { brokerLog: true });
+    return probe.outcome.ok ? undefined : probe;
+  }, { timeoutMs: 10_000, intervalMs: 250 });
+  assert.match(refused.outcome.ok ? '' : refused.outcome.message, new RegExp(alert));
+  world.attach(await waitForConnectionLine(refused.mark!, refused.address, new RegExp(logged)), { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
+}
+
+/** The device's session runs on its renewed certificate, was never closed, and still carries telemetry. */
+export async function assertRenewedSessionKept(world: LabWorld, old: StoredPair): Promise<void> {
+  const device = world.lastDevice;
+  assert.notEqual(serialOf(device.store.loadOperational()!), serialOf(old));
+  world.assertUndisturbed([device]);
+  await device.publishTelemetry(); // QoS 1: resolves on the broker's PUBACK
+}
