@@ -14,3 +14,12 @@ Feature: Seed 002's renewal policy on a scaled clock: grace period, thresholds, 
     And once the grace period has passed the service revokes the old certificate as "superseded"
     And the broker refuses the old certificate with "alert certificate revoked" and logs "certificate verify failed"
     And the renewed device was never disconnected and its telemetry is still acknowledged
+
+  @NFR-SEC-002 @NFR-USE-002 @needs:own-lab @needs:clock
+  Scenario: A device alerts at 90 and 30 days before its certificate expires and renews by itself at 7
+    Given a lab of the scenario's own whose day lasts 150 ms
+    And a device of that lab connected to its broker with a certificate valid for 100 days
+    When the device follows the lab's renewal policy until it has renewed
+    Then the device logged renewal alerts at 90 and 30 days before expiry, before its renewal
+    And the device renewed by itself within 7 days of expiry and the inventory lists the new certificate as issued by "renewal"
+    And the renewed device was never disconnected and its telemetry is still acknowledged

@@ -1,6 +1,15 @@
 // Steps of seed 002's renewal policy on a lab whose day is scaled down (features/renewal-policy.feature).
 import { Given, Then, When } from '@cucumber/cucumber';
-import { assertRefusedByBroker, assertRenewedSessionKept, assertStillAccepted, awaitSupersededRevocation } from './support/renewal-policy.ts';
+import {
+  assertRefusedByBroker,
+  assertRenewalAlerts,
+  assertRenewedAutomatically,
+  assertRenewedSessionKept,
+  assertStillAccepted,
+  awaitSupersededRevocation,
+  followRenewalPolicy,
+  scaledDevice,
+} from './support/renewal-policy.ts';
 import type { LabWorld } from './support/world.ts';
 
 Given("a lab of the scenario's own whose day lasts {int} ms and whose superseded grace is {int} days", async function (this: LabWorld, dayMs: number, days: number) {
@@ -26,4 +35,24 @@ Then('the broker refuses the old certificate with {string} and logs {string}', a
 
 Then('the renewed device was never disconnected and its telemetry is still acknowledged', async function (this: LabWorld) {
   await assertRenewedSessionKept(this, this.replacedCertificate!);
+});
+
+Given("a lab of the scenario's own whose day lasts {int} ms", async function (this: LabWorld, dayMs: number) {
+  await this.startScenarioLab({ clock: { dayMs } });
+});
+
+Given('a device of that lab connected to its broker with a certificate valid for {int} days', async function (this: LabWorld, days: number) {
+  await scaledDevice(this, days);
+});
+
+When("the device follows the lab's renewal policy until it has renewed", async function (this: LabWorld) {
+  await followRenewalPolicy(this);
+});
+
+Then('the device logged renewal alerts at {int} and {int} days before expiry, before its renewal', function (this: LabWorld, first: number, second: number) {
+  assertRenewalAlerts(this, [first, second]);
+});
+
+Then('the device renewed by itself within {int} days of expiry and the inventory lists the new certificate as issued by {string}', async function (this: LabWorld, days: number, via: string) {
+  await assertRenewedAutomatically(this, days, via);
 });

@@ -20,7 +20,7 @@ import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { splitPemCrls } from '../../x509/certificates.ts';
 import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS, validateCertificateStore, type ValidCertificateFacts, type ValidationReason, type ValidationResult } from './certificate-validation.ts';
-import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
+import { DEFAULT_RENEWAL_POLICY, renewalAlerts, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
 import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from './power-up.ts';
 
 /** A broker to dial: host and port, and the name its certificate must carry when not the host. */
@@ -289,6 +289,27 @@ export class CertificateClient {
     await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - Date.now()), undefined, { signal });
     const renewedAt = new Date();
     await this.renewCertificate();
+    return renewedAt;
+  }
+
+  /**
+   * Seed 002's renewal policy as the client runs it on its own timer: logs `renewal-alert` at each
+   * alert threshold the certificate reaches before renewal is due (days counted in `dayMs`, the
+   * lab's scaled day), then `renewal-due` and renews. Returns when the renewal happened.
+   */
+  async followRenewalPolicy(policy: RenewalPolicy, options: { dayMs: number; signal?: AbortSignal }): Promise<Date> {
+    const current = this.store.loadOperational();
+    if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
+    const { notBefore, notAfter, serialNumber: serial } = inspectCertificate(current.certificateChainPem);
+    const daysLeft = () => Math.round(((notAfter.getTime() - this.now().getTime()) / options.dayMs) * 100) / 100;
+    for (const alert of renewalAlerts(notBefore, notAfter, policy)) {
+      await delay(Math.max(0, alert.at.getTime() - this.now().getTime()), undefined, { signal: options.signal });
+      this.log.write('renewal-alert', { serial, thresholdDays: alert.beforeMs / options.dayMs, daysLeft: daysLeft(), notAfter: notAfter.toISOString() });
+    }
+    await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - this.now().getTime()), undefined, { signal: options.signal });
+    const renewedAt = this.now();
+    this.log.write('renewal-due', { serial, daysLeft: daysLeft(), renewBeforeDays: policy.renewBeforeMs === undefined ? null : policy.renewBeforeMs / options.dayMs });
+    await this.renewCertificate(options.signal);
     return renewedAt;
   }
 

@@ -7,6 +7,9 @@ import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts
 import { waitFor } from '../../environments/wait.ts';
 import { probeTls, type TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
+import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
+import { workerAddressRange } from '../../simulators/client/addresses.ts';
+import { seedRenewalPolicy } from '../../simulators/client/renewal-policy.ts';
 import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
 import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';
@@ -88,4 +91,61 @@ export async function assertRenewedSessionKept(world: LabWorld, old: StoredPair)
   assert.notEqual(serialOf(device.store.loadOperational()!), serialOf(old));
   world.assertUndisturbed([device]);
   await device.publishTelemetry(); // QoS 1: resolves on the broker's PUBACK
+}
+
+/** A device of the scenario's lab (provisioning ON for this worker's addresses), connected with a certificate of `days` scaled days. */
+export async function scaledDevice(world: LabWorld, days: number): Promise<void> {
+  const lab = world.scenarioLab;
+  if (!lab) throw new Error("this step needs a lab of the scenario's own");
+  const admin = world.adminOf(lab);
+  await admin.turnOn();
+  await admin.setWhitelist([workerAddressRange(lab.worker)]);
+  const device = world.createDevice(undefined, lab);
+  await device.join({ lifetimeSeconds: (days * lab.config.clock.dayMs) / 1000 });
+  world.replacedCertificate = device.store.loadOperational();
+}
+
+/** The device runs the lab's renewal policy (renewal.alertDays, renewal.renewDays on clock.dayMs) until it has renewed. */
+export async function followRenewalPolicy(world: LabWorld): Promise<void> {
+  const { config } = world.session;
+  const policy = seedRenewalPolicy({ dayMs: config.clock.dayMs, alertDays: config.renewal.alertDays, renewDays: config.renewal.renewDays });
+  const { notAfter } = inspectCertificate(world.replacedCertificate!.certificateChainPem);
+  // Bounded: a device that has not renewed by its certificate's expiry never will.
+  await world.lastDevice.followRenewalPolicy(policy, { dayMs: config.clock.dayMs, signal: AbortSignal.timeout(Math.max(0, notAfter.getTime() - Date.now()) + 5000) });
+}
+
+/** Days (of the lab's day) between a log entry and the old certificate's notAfter, from the entry's own time. */
+function daysBeforeExpiry(world: LabWorld, entry: ClientLogEntry): number {
+  const { notAfter } = inspectCertificate(world.replacedCertificate!.certificateChainPem);
+  return (notAfter.getTime() - Date.parse(entry.time)) / world.session.config.clock.dayMs;
+}
+
+/** The device's alerts for its old certificate, with their thresholds, each logged within a day after its threshold and before the renewal. */
+export function assertRenewalAlerts(world: LabWorld, thresholds: number[]): void {
+  const device = world.lastDevice;
+  const serial = inspectCertificate(world.replacedCertificate!.certificateChainPem).serialNumber;
+  const alerts = device.log.find('renewal-alert').filter((e) => e.serial === serial);
+  assert.deepEqual(alerts.map((e) => e.thresholdDays), thresholds, 'the alerts the device logged, in order');
+  for (const alert of alerts) {
+    const left = daysBeforeExpiry(world, alert);
+    assert.ok(left <= (alert.thresholdDays as number) && left > (alert.thresholdDays as number) - 1, `the ${String(alert.thresholdDays)}-day alert came ${left.toFixed(2)} days before expiry`);
+  }
+  const renewed = device.log.find('renewed').at(-1);
+  assert.ok(renewed && alerts.every((a) => a.time <= renewed.time), 'every alert comes before the renewal');
+  world.attach(JSON.stringify(alerts.map((a) => ({ ...a, daysBeforeExpiry: daysBeforeExpiry(world, a) })), null, 1), { mediaType: 'application/json', fileName: 'renewal-alerts.json' });
+}
+
+/** The device renewed by itself once no more than `days` remained, and the inventory lists the new certificate as a renewal. */
+export async function assertRenewedAutomatically(world: LabWorld, days: number, via: string): Promise<void> {
+  const device = world.lastDevice;
+  const due = device.log.find('renewal-due').at(-1);
+  assert.ok(due, 'the device logged no renewal-due');
+  const left = daysBeforeExpiry(world, due);
+  assert.ok(left <= days && left > days - 1, `the device renewed ${left.toFixed(2)} days before expiry`);
+  const renewed = device.store.loadOperational()!;
+  assert.notEqual(serialOf(renewed), serialOf(world.replacedCertificate!));
+  assert.equal(device.log.find('renewed').at(-1)?.serial, inspectCertificate(renewed.certificateChainPem).serialNumber);
+  const entry = await inventoryRecord(world, renewed);
+  assert.deepEqual([entry.via, entry.status], [via, 'active']);
+  world.attach(JSON.stringify({ due, daysBeforeExpiry: left, inventory: entry }, null, 1), { mediaType: 'application/json', fileName: 'automatic-renewal.json' });
 }
