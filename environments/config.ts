@@ -24,6 +24,7 @@ export function goDurationMs(text: string): number {
 export { keyAlgorithms, type KeyAlgorithm } from '../x509/keys.ts';
 import { keyAlgorithms } from '../x509/keys.ts';
 import { DEFAULT_FIRMWARE_POLICY, policyProblem, type FirmwarePolicy } from '../firmware/policy.ts';
+import { DEVICE_ID_OID } from '../x509/device-id.ts';
 
 /** The firmware rules (firmware/policy.ts) as the config names them. */
 export function firmwarePolicy(devices: { selfProvisioningFirmware: string; certificateRequiredFirmware: string }): FirmwarePolicy {
@@ -168,6 +169,12 @@ export const labConfigSchema = z
         reservedIdentities: z.array(z.string().min(1)).default([]),
         /** The network devices provision from: step-ca refuses ACME identifiers outside it. */
         deviceNetwork: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'must be an IPv4 CIDR block such as "127.0.0.0/8"').default('127.0.0.0/8'),
+        /**
+         * seed 003: operational certificates carry the device id in an otherName SAN under this OID
+         * (UTF8String), equal to their CN; the service's webhook refuses to let step-ca sign one
+         * that disagrees, and clients refuse to install one.
+         */
+        deviceIdOid: z.string().regex(/^[0-2](\.(0|[1-9]\d*))+$/, 'must be a dotted OID such as "1.3.6.1.4.1.12345.1.1"').default(DEVICE_ID_OID),
       })
       .prefault({}),
     devices: z
@@ -239,6 +246,7 @@ const envOverrides: Record<string, (value: string) => Record<string, unknown>> =
   ECM_LAB_CA_ISSUER: (v) => ({ ca: { issuer: v } }),
   ECM_LAB_EXTERNAL_CRL_CHECK_INTERVAL_MS: (v) => ({ provisioning: { externalCrlCheckIntervalMs: Number(v) } }),
   ECM_LAB_DAY_MS: (v) => ({ clock: { dayMs: Number(v) } }),
+  ECM_LAB_DEVICE_ID_OID: (v) => ({ trust: { deviceIdOid: v } }),
   ECM_LAB_SUPERSEDED_GRACE_DAYS: (v) => ({ provisioning: { supersededGraceDays: Number(v) } }),
   ECM_LAB_RENEWAL_ALERT_DAYS: (v) => ({ renewal: { alertDays: v.split(',').map((d) => Number(d.trim())) } }),
   ECM_LAB_RENEWAL_RENEW_DAYS: (v) => ({ renewal: { renewDays: Number(v) } }),

@@ -216,7 +216,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       rootCertFile: pkiFiles.rootCert,
       files: { root: pkiFiles.rootCert, intermediateCert: pkiFiles.intermediateCert, intermediateKey: pkiFiles.intermediateKey },
       // Only bootstrap credentials may sign an X5C token: the X5C roots are the bootstrap root.
-      renderCaJson: (port, files) => renderOperationalCaJson({ config: config.ca, port, files, serviceJwk, webhookBaseUrl, x5cRootsPem: pki.bootstrapRoot.certificatePem }),
+      renderCaJson: (port, files) => renderOperationalCaJson({ config: config.ca, port, files, serviceJwk, webhookBaseUrl, x5cRootsPem: pki.bootstrapRoot.certificatePem, deviceIdOid: config.trust.deviceIdOid }),
       dir: path.join(workDir, 'step-ca'),
       logFile: logs['step-ca'],
       runtime,
@@ -276,7 +276,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       hooksPort,
       ca: { ...authorityOf(stepCa, pki), x5cProvisioner: config.ca.x5cProvisioner },
       bootstrapCa: { ...authorityOf(bootstrapStepCa, { root: pki.bootstrapRoot, intermediate: pki.bootstrapIntermediate }), acmeProvisioner: config.ca.acmeProvisioner },
-      trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork },
+      trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork, deviceIdOid: config.trust.deviceIdOid },
       dataDir: serviceSetup.dataDir,
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,

@@ -94,7 +94,8 @@ export interface ProvisioningServiceOptions {
   ca: AuthorityOptions & { x5cProvisioner: string };
   /** The bootstrap authority ("Provisioning Server"): ACME and the bootstrap endpoint. */
   bootstrapCa: AuthorityOptions & { acmeProvisioner: string };
-  trust: { applicationIdentity: string; reservedIdentities: string[]; deviceNetwork: string };
+  /** `deviceIdOid`: seed 003's device-id otherName, which operational certificates must carry equal to their CN (the default OID when absent). */
+  trust: { applicationIdentity: string; reservedIdentities: string[]; deviceNetwork: string; deviceIdOid?: string };
   /** inventory.sqlite, enrolments.sqlite, state.json and audit.log live here and survive a restart. */
   dataDir: string;
   /** Generated when absent; printed once by `ecm-lab up`, never logged. */
