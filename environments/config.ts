@@ -186,6 +186,13 @@ export const labConfigSchema = z
          * Below it (the legacy path) a device may use a legacy credential on the broker's legacy listener.
          */
         certificateRequiredFirmware: firmwareVersion.default(DEFAULT_FIRMWARE_POLICY.certificateRequiredFrom),
+        /** seed 002 "Distribute CRL daily": how often a device refreshes its offline CRL cache, in clock.dayMs days. */
+        crlRefreshDays: z.number().positive().default(1),
+        /**
+         * seed 002 "cache up to 48h offline", in hours of the scaled day (clock.dayMs / 24): older
+         * than this the device logs "crl-stale" and refuses new connections until a refresh succeeds.
+         */
+        crlMaxAgeHours: z.number().positive().default(48),
       })
       .superRefine((devices, ctx) => {
         const problem = policyProblem(firmwarePolicy(devices));
@@ -247,6 +254,8 @@ const envOverrides: Record<string, (value: string) => Record<string, unknown>> =
   ECM_LAB_EXTERNAL_CRL_CHECK_INTERVAL_MS: (v) => ({ provisioning: { externalCrlCheckIntervalMs: Number(v) } }),
   ECM_LAB_DAY_MS: (v) => ({ clock: { dayMs: Number(v) } }),
   ECM_LAB_DEVICE_ID_OID: (v) => ({ trust: { deviceIdOid: v } }),
+  ECM_LAB_DEVICE_CRL_REFRESH_DAYS: (v) => ({ devices: { crlRefreshDays: Number(v) } }),
+  ECM_LAB_DEVICE_CRL_MAX_AGE_HOURS: (v) => ({ devices: { crlMaxAgeHours: Number(v) } }),
   ECM_LAB_SUPERSEDED_GRACE_DAYS: (v) => ({ provisioning: { supersededGraceDays: Number(v) } }),
   ECM_LAB_RENEWAL_ALERT_DAYS: (v) => ({ renewal: { alertDays: v.split(',').map((d) => Number(d.trim())) } }),
   ECM_LAB_RENEWAL_RENEW_DAYS: (v) => ({ renewal: { renewDays: Number(v) } }),

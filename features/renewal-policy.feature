@@ -23,3 +23,15 @@ Feature: Seed 002's renewal policy on a scaled clock: grace period, thresholds, 
     Then the device logged renewal alerts at 90 and 30 days before expiry, before its renewal
     And the device renewed by itself within 7 days of expiry and the inventory lists the new certificate as issued by "renewal"
     And the renewed device was never disconnected and its telemetry is still acknowledged
+
+  @FR-DS-003 @NFR-USE-002 @needs:own-lab @needs:restart-service
+  Scenario: A device refreshes its offline CRL cache daily; cut off for more than 48 hours it says the cache is stale and refuses new connections until it refreshes
+    Given a lab of the scenario's own whose day lasts 1000 ms
+    And a device of that lab connected to its broker
+    When the device keeps an offline CRL cache on the lab's schedule
+    Then the device refreshed its CRL cache 3 times, a day apart
+    When the CRL distribution point becomes unreachable for the device
+    Then once its cache is older than 48 hours the device logs "crl-stale"
+    And the device refuses a new connection to the broker with cause "crl-stale" and keeps its session
+    When the CRL distribution point is back
+    Then the device's schedule refreshes its cache and a new connection of the device succeeds

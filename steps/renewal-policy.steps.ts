@@ -1,7 +1,14 @@
 // Steps of seed 002's renewal policy on a lab whose day is scaled down (features/renewal-policy.feature).
 import { Given, Then, When } from '@cucumber/cucumber';
 import {
+  assertCrlRefreshedOnSchedule,
+  assertCrlStale,
   assertRefusedByBroker,
+  assertReconnectsAfterRefresh,
+  assertRefusesNewConnection,
+  cutCrlDistribution,
+  keepCrlCache,
+  restoreCrlDistribution,
   assertRenewalAlerts,
   assertRenewedAutomatically,
   assertRenewedSessionKept,
@@ -55,4 +62,32 @@ Then('the device logged renewal alerts at {int} and {int} days before expiry, be
 
 Then('the device renewed by itself within {int} days of expiry and the inventory lists the new certificate as issued by {string}', async function (this: LabWorld, days: number, via: string) {
   await assertRenewedAutomatically(this, days, via);
+});
+
+When("the device keeps an offline CRL cache on the lab's schedule", function (this: LabWorld) {
+  keepCrlCache(this);
+});
+
+Then('the device refreshed its CRL cache {int} times, a day apart', async function (this: LabWorld, times: number) {
+  await assertCrlRefreshedOnSchedule(this, times);
+});
+
+When('the CRL distribution point becomes unreachable for the device', async function (this: LabWorld) {
+  this.crlCutAt = await cutCrlDistribution(this);
+});
+
+Then('once its cache is older than 48 hours the device logs {string}', async function (this: LabWorld, event: string) {
+  await assertCrlStale(this, this.crlCutAt!, event);
+});
+
+Then('the device refuses a new connection to the broker with cause {string} and keeps its session', async function (this: LabWorld, cause: string) {
+  await assertRefusesNewConnection(this, cause);
+});
+
+When('the CRL distribution point is back', async function (this: LabWorld) {
+  this.crlCutAt = await restoreCrlDistribution(this);
+});
+
+Then("the device's schedule refreshes its cache and a new connection of the device succeeds", async function (this: LabWorld) {
+  await assertReconnectsAfterRefresh(this, this.crlCutAt!);
 });

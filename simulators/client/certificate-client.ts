@@ -20,6 +20,7 @@ import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { splitPemCrls } from '../../x509/certificates.ts';
 import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS, validateCertificateStore, type ValidCertificateFacts, type ValidationReason, type ValidationResult } from './certificate-validation.ts';
+import { CrlCache, CrlStaleError, type CrlCachePolicy } from './crl-cache.ts';
 import { DEFAULT_RENEWAL_POLICY, renewalAlerts, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
 import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from './power-up.ts';
 
@@ -150,6 +151,16 @@ export class CertificateClient {
 
   readonly driver: CertificateDriver;
 
+  /** The offline CRL cache, once the client keeps one (keepCrlCache): new connections need it fresh. */
+  crlCache: CrlCache | undefined;
+
+  /** Keeps an offline CRL cache on `policy`'s schedule (seed 002), in the certificate store's directory. */
+  keepCrlCache(policy: CrlCachePolicy): CrlCache {
+    this.crlCache ??= new CrlCache({ dir: this.store.dir, fetch: () => this.fetchCrls(), log: this.log, now: () => this.now(), policy });
+    this.crlCache.start();
+    return this.crlCache;
+  }
+
   private get driverContext(): DriverContext {
     return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
   }
@@ -186,6 +197,12 @@ export class CertificateClient {
   async connect(target: BrokerTarget = this.endpoints.broker): Promise<MqttClient> {
     const operational = this.store.loadOperational();
     if (!operational) throw new Error(`${this.commonName} has no operational certificate: getCertificate() first`);
+    try {
+      this.crlCache?.trusted();
+    } catch (err) {
+      if (err instanceof CrlStaleError) this.log.write('connect-failed', { cause: err.reason, detail: err.message, broker: `${target.servername ?? target.host}:${target.port}` });
+      throw err;
+    }
     const started = performance.now();
     return this.openSession(target, { certificateChainPem: operational.certificateChainPem, privateKeyPem: operational.privateKeyPem }, started);
   }

@@ -149,3 +149,85 @@ export async function assertRenewedAutomatically(world: LabWorld, days: number, 
   assert.deepEqual([entry.via, entry.status], [via, 'active']);
   world.attach(JSON.stringify({ due, daysBeforeExpiry: left, inventory: entry }, null, 1), { mediaType: 'application/json', fileName: 'automatic-renewal.json' });
 }
+
+/** The device keeps an offline CRL cache on the lab's schedule (devices.crlRefreshDays, crlMaxAgeHours on clock.dayMs); stopped after the scenario. */
+export function keepCrlCache(world: LabWorld): void {
+  const { clock, devices } = world.session.config;
+  const cache = world.lastDevice.keepCrlCache({ refreshIntervalMs: devices.crlRefreshDays * clock.dayMs, maxAgeMs: (devices.crlMaxAgeHours * clock.dayMs) / 24, hourMs: clock.dayMs / 24 });
+  world.onCleanup(() => cache.stop());
+}
+
+/** Waits until the device has logged `event` at least `count` times since `since` (an index into its log); returns those entries. */
+export async function awaitClientLog(world: LabWorld, event: string, count: number, options: { since?: number; timeoutMs: number }): Promise<ClientLogEntry[]> {
+  const log = world.lastDevice.log;
+  return waitFor(`${count} "${event}" entries in ${world.lastDevice.commonName}'s log`, () => {
+    const found = log.entries.slice(options.since ?? 0).filter((e) => e.event === event);
+    return found.length >= count ? found : undefined;
+  }, { timeoutMs: options.timeoutMs, intervalMs: 50 });
+}
+
+/** The schedule's refreshes came a refresh interval apart (within a fifth of it), each with the CRLs of the installation. */
+export async function assertCrlRefreshedOnSchedule(world: LabWorld, refreshes: number): Promise<void> {
+  const { clock, devices } = world.session.config;
+  const intervalMs = devices.crlRefreshDays * clock.dayMs;
+  const entries = await awaitClientLog(world, 'crl-refreshed', refreshes, { timeoutMs: intervalMs * (refreshes + 2) });
+  const gaps = entries.slice(1).map((e, i) => Date.parse(e.time) - Date.parse(entries[i]!.time));
+  for (const gap of gaps) assert.ok(gap >= intervalMs * 0.8 && gap <= intervalMs * 1.2, `refreshes ${gap} ms apart; the schedule is ${intervalMs} ms`);
+  const cached = world.lastDevice.crlCache!.crls;
+  assert.ok(cached.length >= 2 && cached.every((pem) => pem.includes('BEGIN X509 CRL')), 'the cache holds the operational and bootstrap CRLs');
+  world.attach(JSON.stringify({ entries, gapsMs: gaps }, null, 1), { mediaType: 'application/json', fileName: 'crl-refreshes.json' });
+}
+
+/** The distribution point goes away: the provisioning service's process stops (and starts again after the scenario at the latest). */
+export async function cutCrlDistribution(world: LabWorld): Promise<number> {
+  const { provisioningService } = world.owned('restart-service');
+  const since = world.lastDevice.log.entries.length;
+  await provisioningService.stop();
+  world.onCleanup(async () => {
+    if (!provisioningService.running) await provisioningService.restart();
+  });
+  return since;
+}
+
+/**
+ * The device said its cache is stale once it was older than the maximum age (measured from its
+ * last good refresh to the crl-stale entry, by the log's own times), after failed refreshes.
+ */
+export async function assertCrlStale(world: LabWorld, since: number, event: string): Promise<void> {
+  const { clock, devices } = world.session.config;
+  const maxAgeMs = (devices.crlMaxAgeHours * clock.dayMs) / 24;
+  const [stale] = await awaitClientLog(world, event, 1, { since, timeoutMs: maxAgeMs + 3 * devices.crlRefreshDays * clock.dayMs });
+  const lastGood = world.lastDevice.log.find('crl-refreshed').filter((e) => e.time <= stale!.time).at(-1)!;
+  const ageMs = Date.parse(stale!.time) - Date.parse(lastGood.time);
+  assert.ok(ageMs > maxAgeMs, `crl-stale logged ${ageMs} ms after the last refresh; the cache may be ${maxAgeMs} ms old`);
+  assert.ok((stale!.ageHours as number) > (stale!.maxAgeHours as number), JSON.stringify(stale));
+  assert.ok(world.lastDevice.log.entries.slice(since).some((e) => e.event === 'crl-refresh-failed'), 'the device tried to refresh and failed');
+  world.attach(JSON.stringify({ stale, lastGood, ageMs }, null, 1), { mediaType: 'application/json', fileName: 'crl-stale.json' });
+}
+
+/** A new connection is refused by the device itself with cause crl-stale; its session on the broker stays. */
+export async function assertRefusesNewConnection(world: LabWorld, cause: string): Promise<void> {
+  const device = world.lastDevice;
+  const before = device.log.entries.length;
+  await assert.rejects(device.connect(), (err: Error & { reason?: string }) => err.reason === cause);
+  assert.equal(device.log.entries.slice(before).find((e) => e.event === 'connect-failed')?.cause, cause);
+  world.assertUndisturbed([device]);
+}
+
+/** The distribution point is back (the service's process starts again); returns where the device's log stood. */
+export async function restoreCrlDistribution(world: LabWorld): Promise<number> {
+  const since = world.lastDevice.log.entries.length;
+  await world.owned('restart-service').provisioningService.restart();
+  return since;
+}
+
+/** The device's schedule refreshes the cache by itself, and then a new connection of the device succeeds. */
+export async function assertReconnectsAfterRefresh(world: LabWorld, since: number): Promise<void> {
+  const device = world.lastDevice;
+  const { clock, devices } = world.session.config;
+  await awaitClientLog(world, 'crl-refreshed', 1, { since, timeoutMs: 3 * devices.crlRefreshDays * clock.dayMs + 5000 });
+  assert.equal(device.crlCache!.state().state, 'fresh');
+  await device.disconnect();
+  await device.connect();
+  world.assertUndisturbed([device]);
+}
