@@ -45,11 +45,12 @@ async function provisioning(): Promise<void> {
     trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork, deviceIdOid: config.trust.deviceIdOid },
     dataDir: path.join(COMPOSE_DIRS.provisioning, 'data'),
     adminToken: settings.adminToken,
+    supersededGraceMs: config.provisioning.supersededGraceDays * config.clock.dayMs,
     // No lab process signals the broker here: the CRL and ACL are written where it reads them at
     // its next start (the lab's backends also reload it and disconnect the identity at once).
     onRevoked: async (revoked) => {
       if (revoked.crlPem) writeFileSync(`${COMPOSE_DIRS.mosquitto}/crl.pem`, revoked.crlPem);
-      event('revoked', { identity: revoked.identity, serial: revoked.serial });
+      event('revoked', { identity: revoked.identity, serial: revoked.serial, reason: revoked.reason });
     },
     onApplicationEnrolled: async (identity) => {
       applicationIdentities.add(identity);

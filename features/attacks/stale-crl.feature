@@ -6,7 +6,7 @@ Feature: The broker's CRL is left to age past its nextUpdate
   service, never an accepted revoked certificate). The lab's CRL publisher fetches a fresh CRL
   from step-ca well inside its validity and reloads the broker.
 
-  @needs:own-lab @needs:broker-control
+  @needs:own-lab @needs:broker-control @needs:broker-log
   Scenario: Past its nextUpdate the CRL refuses every new connection; the publisher keeps the fleet on
     Given a lab of the scenario's own whose CRLs are valid for 10 seconds
     And a device of that lab connected to its broker

@@ -103,7 +103,7 @@ export class LabWorld extends World {
   /** A certificate a scenario made on purpose, and what the broker did with it. */
   madeCertificate: { certificateChainPem: string; privateKeyPem: string } | undefined;
   brokerSession: { connected: boolean; logLine?: string } | undefined;
-  /** Where the device's log stood when its CRL distribution point went away. */
+  /** Where the device's log stood when its CRL distribution point went away (and, later, came back). */
   crlCutAt: number | undefined;
   /** Where the components' logs stood when the last attack began. */
   private attackMarks: { logs: Record<string, LogMark>; auditSince: string; inventory: Set<string> | undefined } | undefined;
