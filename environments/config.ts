@@ -24,6 +24,7 @@ export function goDurationMs(text: string): number {
 export { keyAlgorithms, type KeyAlgorithm } from '../x509/keys.ts';
 import { keyAlgorithms } from '../x509/keys.ts';
 import { DEFAULT_FIRMWARE_POLICY, policyProblem, type FirmwarePolicy } from '../firmware/policy.ts';
+import { DEVICE_ID_OID } from '../x509/device-id.ts';
 
 /** The firmware rules (firmware/policy.ts) as the config names them. */
 export function firmwarePolicy(devices: { selfProvisioningFirmware: string; certificateRequiredFirmware: string }): FirmwarePolicy {
@@ -47,6 +48,26 @@ export const labConfigSchema = z
         images: z.enum(['official', 'local']).default('official'),
         /** How long one pull of an official image may take before the lab falls back. */
         pullTimeoutMs: z.number().int().positive().default(120_000),
+      })
+      .prefault({}),
+    /**
+     * The lab's scaled clock: how long one of the seeds' "days" lasts, in ms. The seeds' periods
+     * (the 7-day grace, the 90/30/7-day renewal thresholds, daily CRLs cached up to 48 h) are in
+     * days; a scenario shortens the day to see them happen. Certificates still live by real time.
+     */
+    clock: z
+      .object({
+        dayMs: z.number().int().positive().default(24 * 3600 * 1000),
+      })
+      .prefault({}),
+    /**
+     * seed 002 "Renewal Policy": alerts at 90 and 30 days before expiry, automatic renewal at 7
+     * (in clock.dayMs days), as the devices and the application apply it.
+     */
+    renewal: z
+      .object({
+        alertDays: z.array(z.number().positive()).default([90, 30]),
+        renewDays: z.number().positive().default(7),
       })
       .prefault({}),
     /** Where generated material and process state live; a fresh temp dir per run when empty. */
@@ -148,6 +169,12 @@ export const labConfigSchema = z
         reservedIdentities: z.array(z.string().min(1)).default([]),
         /** The network devices provision from: step-ca refuses ACME identifiers outside it. */
         deviceNetwork: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'must be an IPv4 CIDR block such as "127.0.0.0/8"').default('127.0.0.0/8'),
+        /**
+         * seed 003: operational certificates carry the device id in an otherName SAN under this OID
+         * (UTF8String), equal to their CN; the service's webhook refuses to let step-ca sign one
+         * that disagrees, and clients refuse to install one.
+         */
+        deviceIdOid: z.string().regex(/^[0-2](\.(0|[1-9]\d*))+$/, 'must be a dotted OID such as "1.3.6.1.4.1.12345.1.1"').default(DEVICE_ID_OID),
       })
       .prefault({}),
     devices: z
@@ -159,6 +186,13 @@ export const labConfigSchema = z
          * Below it (the legacy path) a device may use a legacy credential on the broker's legacy listener.
          */
         certificateRequiredFirmware: firmwareVersion.default(DEFAULT_FIRMWARE_POLICY.certificateRequiredFrom),
+        /** seed 002 "Distribute CRL daily": how often a device refreshes its offline CRL cache, in clock.dayMs days. */
+        crlRefreshDays: z.number().positive().default(1),
+        /**
+         * seed 002 "cache up to 48h offline", in hours of the scaled day (clock.dayMs / 24): older
+         * than this the device logs "crl-stale" and refuses new connections until a refresh succeeds.
+         */
+        crlMaxAgeHours: z.number().positive().default(48),
       })
       .superRefine((devices, ctx) => {
         const problem = policyProblem(firmwarePolicy(devices));
@@ -178,6 +212,12 @@ export const labConfigSchema = z
         serverKeyGen: z.boolean().default(false),
         /** Certificates expiring within this window are reported as "expiring". */
         expiringWithinSeconds: z.number().int().positive().default(7 * 24 * 3600),
+        /**
+         * seed 002's grace period, in clock.dayMs days: after a renewal (or any newer certificate of
+         * the same identity) the old operational certificate stays valid this long, then the service
+         * revokes it as superseded (CRL only: the identity's session, on the new one, stays).
+         */
+        supersededGraceDays: z.number().min(0).default(7),
         /**
          * With `ca.issuer: 'external'`: how often the service fetches the external CA's CRL to see
          * whether the lab's issuing intermediate was revoked (a failed fetch is retried at the next one).
@@ -212,6 +252,13 @@ const envOverrides: Record<string, (value: string) => Record<string, unknown>> =
   ECM_LAB_CERTIFICATE_REQUIRED_FIRMWARE: (v) => ({ devices: { certificateRequiredFirmware: v } }),
   ECM_LAB_CA_ISSUER: (v) => ({ ca: { issuer: v } }),
   ECM_LAB_EXTERNAL_CRL_CHECK_INTERVAL_MS: (v) => ({ provisioning: { externalCrlCheckIntervalMs: Number(v) } }),
+  ECM_LAB_DAY_MS: (v) => ({ clock: { dayMs: Number(v) } }),
+  ECM_LAB_DEVICE_ID_OID: (v) => ({ trust: { deviceIdOid: v } }),
+  ECM_LAB_DEVICE_CRL_REFRESH_DAYS: (v) => ({ devices: { crlRefreshDays: Number(v) } }),
+  ECM_LAB_DEVICE_CRL_MAX_AGE_HOURS: (v) => ({ devices: { crlMaxAgeHours: Number(v) } }),
+  ECM_LAB_SUPERSEDED_GRACE_DAYS: (v) => ({ provisioning: { supersededGraceDays: Number(v) } }),
+  ECM_LAB_RENEWAL_ALERT_DAYS: (v) => ({ renewal: { alertDays: v.split(',').map((d) => Number(d.trim())) } }),
+  ECM_LAB_RENEWAL_RENEW_DAYS: (v) => ({ renewal: { renewDays: Number(v) } }),
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -42,14 +42,15 @@ async function provisioning(): Promise<void> {
     tls: settings.tls,
     ca: { url: d.ca.url, rootPem: pem(`${COMPOSE_DIRS.pki}/root_ca.crt`), intermediatePem: pem(`${COMPOSE_DIRS.pki}/intermediate_ca.crt`), audienceHost: config.ca.dnsNames[0]!, jwkProvisioner: 'provisioning-service', privateJwk: settings.jwk.privateJwk, x5cProvisioner: config.ca.x5cProvisioner },
     bootstrapCa: { url: `https://127.0.0.1:${COMPOSE_PORTS.bootstrapCa}`, rootPem: pem(`${COMPOSE_DIRS.pki}/bootstrap_root_ca.crt`), intermediatePem: pem(`${COMPOSE_DIRS.pki}/bootstrap_intermediate_ca.crt`), audienceHost: config.ca.dnsNames[0]!, jwkProvisioner: 'provisioning-service', privateJwk: settings.jwk.privateJwk, acmeProvisioner: config.ca.acmeProvisioner },
-    trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork },
+    trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork, deviceIdOid: config.trust.deviceIdOid },
     dataDir: path.join(COMPOSE_DIRS.provisioning, 'data'),
     adminToken: settings.adminToken,
+    supersededGraceMs: config.provisioning.supersededGraceDays * config.clock.dayMs,
     // No lab process signals the broker here: the CRL and ACL are written where it reads them at
     // its next start (the lab's backends also reload it and disconnect the identity at once).
     onRevoked: async (revoked) => {
       if (revoked.crlPem) writeFileSync(`${COMPOSE_DIRS.mosquitto}/crl.pem`, revoked.crlPem);
-      event('revoked', { identity: revoked.identity, serial: revoked.serial });
+      event('revoked', { identity: revoked.identity, serial: revoked.serial, reason: revoked.reason });
     },
     onApplicationEnrolled: async (identity) => {
       applicationIdentities.add(identity);

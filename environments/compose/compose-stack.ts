@@ -73,6 +73,7 @@ export async function composeInit(log: (line: string) => void): Promise<void> {
     serviceJwk,
     webhookBaseUrl,
     x5cRootsPem: authority.pki.bootstrapRoot.certificatePem,
+    deviceIdOid: config.trust.deviceIdOid,
   });
   writeFileSync(`${COMPOSE_DIRS.stepCa}/ca.json`, JSON.stringify(stepCaJson, null, 2), { mode: 0o600 });
   const bootstrapCaJson = renderBootstrapCaJson({

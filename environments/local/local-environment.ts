@@ -216,7 +216,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       rootCertFile: pkiFiles.rootCert,
       files: { root: pkiFiles.rootCert, intermediateCert: pkiFiles.intermediateCert, intermediateKey: pkiFiles.intermediateKey },
       // Only bootstrap credentials may sign an X5C token: the X5C roots are the bootstrap root.
-      renderCaJson: (port, files) => renderOperationalCaJson({ config: config.ca, port, files, serviceJwk, webhookBaseUrl, x5cRootsPem: pki.bootstrapRoot.certificatePem }),
+      renderCaJson: (port, files) => renderOperationalCaJson({ config: config.ca, port, files, serviceJwk, webhookBaseUrl, x5cRootsPem: pki.bootstrapRoot.certificatePem, deviceIdOid: config.trust.deviceIdOid }),
       dir: path.join(workDir, 'step-ca'),
       logFile: logs['step-ca'],
       runtime,
@@ -276,12 +276,13 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       hooksPort,
       ca: { ...authorityOf(stepCa, pki), x5cProvisioner: config.ca.x5cProvisioner },
       bootstrapCa: { ...authorityOf(bootstrapStepCa, { root: pki.bootstrapRoot, intermediate: pki.bootstrapIntermediate }), acmeProvisioner: config.ca.acmeProvisioner },
-      trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork },
+      trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork, deviceIdOid: config.trust.deviceIdOid },
       dataDir: serviceSetup.dataDir,
       adminToken: config.provisioning.adminToken || undefined,
       serverKeyGen: config.provisioning.serverKeyGen,
       keyAlgorithm: config.pki.keyAlgorithm,
       expiringWithinSeconds: config.provisioning.expiringWithinSeconds,
+      supersededGraceMs: config.provisioning.supersededGraceDays * config.clock.dayMs,
       firmware: firmwarePolicy(config.devices),
       externalCa: externalCa && {
         apiUrl: externalCa.apiUrl,
@@ -315,10 +316,13 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
       extraCrls: () => authority.chainCrls(),
       // A revoked operational certificate: the broker gets the CRL for new handshakes, and every
       // connection of that identity is closed now (only the revoked identity's, nobody else's).
+      // A superseded one only goes onto the CRL: the plugin disconnects by name, and the name's
+      // session runs on the successor.
       async revoked(event: RevocationEvent) {
         if (event.kind === 'bootstrap' || !event.crlPem) return;
         const started = performance.now();
         await crlPublisher.publish(event.crlPem);
+        if (event.reason === 'superseded') return;
         await admin.disconnect(event.identity);
         disconnects.push({ identity: event.identity, serial: event.serial, ms: performance.now() - started });
       },

@@ -8,6 +8,7 @@
 // Both consult the provisioning service through AUTHORIZING webhooks before they sign, so a
 // client that talks to step-ca directly meets the same rules as one that goes through the service.
 import type { LabConfig } from '../config.ts';
+import { DEVICE_ID_OID } from '../../x509/device-id.ts';
 
 /** Key usages for a client-only leaf: RSA keys also encipher (TLS 1.2 RSA key exchange is not offered, but clients expect it). */
 const keyUsage = `{{- if typeIs "*rsa.PublicKey" .Insecure.CR.PublicKey }}
@@ -25,6 +26,22 @@ export function clientOnlyTemplate(crlUrl: string): string {
   return `{
   "subject": {{ toJson .Subject }},
   "sans": {{ toJson .SANs }},
+  "crlDistributionPoints": ${JSON.stringify([crlUrl])},
+${keyUsage}
+  "extKeyUsage": ["clientAuth"]
+}`;
+}
+
+/**
+ * Operational certificates: client-only, and (seed 003) the device id in an otherName SAN under
+ * `deviceIdOid`, from the CN (which the service's webhook has bound to the credential). step-ca
+ * (go.step.sm/crypto x509util) encodes a SAN whose type is an OID as an otherName, its value
+ * "utf8:<text>" as a UTF8String.
+ */
+export function operationalTemplate(crlUrl: string, deviceIdOid: string): string {
+  return `{
+  "subject": {{ toJson .Subject }},
+  "sans": {{ toJson (append .SANs (dict "type" ${JSON.stringify(deviceIdOid)} "value" (printf "utf8:%s" .Subject.CommonName))) }},
   "crlDistributionPoints": ${JSON.stringify([crlUrl])},
 ${keyUsage}
   "extKeyUsage": ["clientAuth"]
@@ -67,6 +84,8 @@ export interface CaJsonInput {
   serviceJwk: { name: string; publicKey: Record<string, unknown> };
   /** Base URL of the provisioning service's webhook listener, e.g. https://127.0.0.1:41234 */
   webhookBaseUrl: string;
+  /** seed 003's device-id otherName in operational certificates (the lab's trust.deviceIdOid). */
+  deviceIdOid?: string;
 }
 
 function authorityCommon(input: CaJsonInput, crl: string) {
@@ -96,7 +115,7 @@ const BACKDATE = '5s';
 export function renderOperationalCaJson(input: CaJsonInput & { x5cRootsPem: string }): Record<string, unknown> {
   const { config } = input;
   const crl = crlUrl(config, input.port);
-  const template = clientOnlyTemplate(crl);
+  const template = operationalTemplate(crl, input.deviceIdOid ?? DEVICE_ID_OID);
   return {
     ...authorityCommon(input, crl),
     authority: {

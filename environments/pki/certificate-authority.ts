@@ -2,6 +2,7 @@
 // the lab itself needs (the broker's server certificate, readiness probes, foreign CAs in tests).
 import { randomBytes } from 'node:crypto';
 import { x509 } from '../../x509/x509.ts';
+import { subjectAltNameWithOtherNames } from '../../x509/device-id.ts';
 import type { KeyAlgorithm } from '../config.ts';
 import { algorithmParams, generateKeyPair, privateKeyToPem } from '../../x509/keys.ts';
 
@@ -34,6 +35,8 @@ export interface LeafRequest {
   dnsNames?: string[];
   ipAddresses?: string[];
   uris?: string[];
+  /** otherName SANs with UTF8String values (seed 003's device id); not with ipAddresses. */
+  otherNames?: { oid: string; utf8: string }[];
   extendedKeyUsages: ExtendedKeyUsageName[];
   /** CRL distribution point URLs (the broker applies the issuing CA's CRL only to leaves naming it). */
   crlDistributionPoints?: string[];
@@ -133,7 +136,10 @@ async function certifyKey(issuer: Issuer, publicKey: CryptoKey, rsa: boolean, re
     new x509.ExtendedKeyUsageExtension(request.extendedKeyUsages.map((e) => ekuOids[e])),
     await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
   ];
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  if (request.otherNames?.length) {
+    if (request.ipAddresses?.length) throw new Error('a leaf with otherNames takes DNS names and URIs only');
+    extensions.push(subjectAltNameWithOtherNames({ dnsNames: request.dnsNames, uris: request.uris, otherNames: request.otherNames }));
+  } else if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   if (request.crlDistributionPoints?.length) extensions.push(new x509.CRLDistributionPointsExtension(request.crlDistributionPoints));
   return x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),

@@ -17,6 +17,9 @@ export interface InventoryEntry {
   status: 'active' | 'revoked';
   state: CertificateState;
   revocationReason: string | null;
+  revokedAt: string | null;
+  /** When the service recorded it (ISO 8601). */
+  recordedAt: string;
 }
 
 /** A certificate the service team issued: the inventory entry, the chain and the root, and the key when the service made it. */

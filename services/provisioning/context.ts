@@ -10,7 +10,7 @@ import type { Enrolments } from './identities.ts';
 import type { LegacyCredentials } from './legacy-credentials.ts';
 import type { CertificateKind, CertificateRecord, Inventory } from './inventory.ts';
 import type { Clock, ServiceState } from './service-state.ts';
-import type { StepCaClient } from './step-ca-client.ts';
+import type { RevocationReason, StepCaClient } from './step-ca-client.ts';
 import { sendProblem } from './problems.ts';
 
 /** One step-ca authority as the service knows it. */
@@ -27,11 +27,20 @@ export interface AuthorityOptions {
   logFile?: string;
 }
 
-/** What the service tells its host after a revocation: the lab hands the CRL to the broker and disconnects the identity. */
+/**
+ * What the service tells its host after a revocation: the lab hands the CRL to the broker and,
+ * unless the certificate was superseded, disconnects the identity.
+ */
 export interface RevocationEvent {
   serial: string;
   identity: string;
   kind: CertificateKind;
+  /**
+   * The RFC 5280 reason. 'superseded' means the identity holds a successor with the same name and
+   * its session already runs on it: the broker can only disconnect by name, which would end the
+   * successor's session, so the CRL alone keeps the old certificate out of new handshakes.
+   */
+  reason: RevocationReason;
   /** The operational authority's fresh CRL (the only one the broker checks); absent for bootstrap credentials. */
   crlPem?: string;
 }
@@ -85,7 +94,8 @@ export interface ProvisioningServiceOptions {
   ca: AuthorityOptions & { x5cProvisioner: string };
   /** The bootstrap authority ("Provisioning Server"): ACME and the bootstrap endpoint. */
   bootstrapCa: AuthorityOptions & { acmeProvisioner: string };
-  trust: { applicationIdentity: string; reservedIdentities: string[]; deviceNetwork: string };
+  /** `deviceIdOid`: seed 003's device-id otherName, which operational certificates must carry equal to their CN (the default OID when absent). */
+  trust: { applicationIdentity: string; reservedIdentities: string[]; deviceNetwork: string; deviceIdOid?: string };
   /** inventory.sqlite, enrolments.sqlite, state.json and audit.log live here and survive a restart. */
   dataDir: string;
   /** Generated when absent; printed once by `ecm-lab up`, never logged. */
@@ -99,6 +109,12 @@ export interface ProvisioningServiceOptions {
   expiringWithinSeconds?: number;
   /** CRLs beyond the authorities' own that clients need to check whole chains (root CRL, retired intermediates). */
   extraCrls?: () => string[];
+  /**
+   * seed 002's grace period: an operational certificate a newer one of the same identity replaced
+   * stays valid this long after the service saw the successor, then the service revokes it as
+   * superseded. Absent: superseded certificates stay valid until they expire.
+   */
+  supersededGraceMs?: number;
   /** Called after every revocation, before the admin API answers. */
   onRevoked?: (event: RevocationEvent) => Promise<void>;
   /** Called when an application identity is enrolled, before step-ca is allowed to sign it (the lab grants it the broker's application role). */

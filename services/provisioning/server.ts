@@ -25,6 +25,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerBootstrapRoutes } from './routes/bootstrap.ts';
 import { registerCaApi } from './routes/ca-api.ts';
 import { registerWebhooks } from './routes/webhooks.ts';
+import { SupersededRevoker } from './revocation.ts';
 import { ServiceState, ServiceStateError, type ServiceStateEvent } from './service-state.ts';
 import { StepCaClient, StepCaError } from './step-ca-client.ts';
 import { WhitelistError } from './whitelist.ts';
@@ -194,7 +195,16 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
   registerWebhooks(hooksApp, ctx);
 
   let monitor: IntermediateMonitor | undefined;
+  const superseded =
+    options.supersededGraceMs === undefined
+      ? undefined
+      : new SupersededRevoker(ctx, {
+          graceMs: options.supersededGraceMs,
+          beforeSweep: () => feeds.forEach((feed) => feed.poll()),
+          onError: (err) => console.error(`revoking superseded certificates: ${err.stack ?? err.message}`),
+        });
   const close = async () => {
+    await superseded?.stop();
     await monitor?.stop();
     await Promise.allSettled([httpsApp.close(), httpApp.close(), hooksApp.close()]);
     for (const feed of feeds) feed.stop();
@@ -209,6 +219,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     await httpsApp.listen({ host, port: options.httpsPort ?? 0 });
     await httpApp.listen({ host, port: options.httpPort ?? 0 });
     monitor = watchExternalCa(options, audit);
+    superseded?.start();
   } catch (err) {
     await close();
     throw err;

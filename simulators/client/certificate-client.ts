@@ -20,7 +20,8 @@ import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { splitPemCrls } from '../../x509/certificates.ts';
 import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS, validateCertificateStore, type ValidCertificateFacts, type ValidationReason, type ValidationResult } from './certificate-validation.ts';
-import { DEFAULT_RENEWAL_POLICY, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
+import { CrlCache, CrlStaleError, type CrlCachePolicy } from './crl-cache.ts';
+import { DEFAULT_RENEWAL_POLICY, renewalAlerts, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
 import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from './power-up.ts';
 
 /** A broker to dial: host and port, and the name its certificate must carry when not the host. */
@@ -150,6 +151,16 @@ export class CertificateClient {
 
   readonly driver: CertificateDriver;
 
+  /** The offline CRL cache, once the client keeps one (keepCrlCache): new connections need it fresh. */
+  crlCache: CrlCache | undefined;
+
+  /** Keeps an offline CRL cache on `policy`'s schedule (seed 002), in the certificate store's directory. */
+  keepCrlCache(policy: CrlCachePolicy): CrlCache {
+    this.crlCache ??= new CrlCache({ dir: this.store.dir, fetch: () => this.fetchCrls(), log: this.log, now: () => this.now(), policy });
+    this.crlCache.start();
+    return this.crlCache;
+  }
+
   private get driverContext(): DriverContext {
     return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
   }
@@ -186,6 +197,12 @@ export class CertificateClient {
   async connect(target: BrokerTarget = this.endpoints.broker): Promise<MqttClient> {
     const operational = this.store.loadOperational();
     if (!operational) throw new Error(`${this.commonName} has no operational certificate: getCertificate() first`);
+    try {
+      this.crlCache?.trusted();
+    } catch (err) {
+      if (err instanceof CrlStaleError) this.log.write('connect-failed', { cause: err.reason, detail: err.message, broker: `${target.servername ?? target.host}:${target.port}` });
+      throw err;
+    }
     const started = performance.now();
     return this.openSession(target, { certificateChainPem: operational.certificateChainPem, privateKeyPem: operational.privateKeyPem }, started);
   }
@@ -289,6 +306,27 @@ export class CertificateClient {
     await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - Date.now()), undefined, { signal });
     const renewedAt = new Date();
     await this.renewCertificate();
+    return renewedAt;
+  }
+
+  /**
+   * Seed 002's renewal policy as the client runs it on its own timer: logs `renewal-alert` at each
+   * alert threshold the certificate reaches before renewal is due (days counted in `dayMs`, the
+   * lab's scaled day), then `renewal-due` and renews. Returns when the renewal happened.
+   */
+  async followRenewalPolicy(policy: RenewalPolicy, options: { dayMs: number; signal?: AbortSignal }): Promise<Date> {
+    const current = this.store.loadOperational();
+    if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
+    const { notBefore, notAfter, serialNumber: serial } = inspectCertificate(current.certificateChainPem);
+    const daysLeft = () => Math.round(((notAfter.getTime() - this.now().getTime()) / options.dayMs) * 100) / 100;
+    for (const alert of renewalAlerts(notBefore, notAfter, policy)) {
+      await delay(Math.max(0, alert.at.getTime() - this.now().getTime()), undefined, { signal: options.signal });
+      this.log.write('renewal-alert', { serial, thresholdDays: alert.beforeMs / options.dayMs, daysLeft: daysLeft(), notAfter: notAfter.toISOString() });
+    }
+    await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - this.now().getTime()), undefined, { signal: options.signal });
+    const renewedAt = this.now();
+    this.log.write('renewal-due', { serial, daysLeft: daysLeft(), renewBeforeDays: policy.renewBeforeMs === undefined ? null : policy.renewBeforeMs / options.dayMs });
+    await this.renewCertificate(options.signal);
     return renewedAt;
   }
 

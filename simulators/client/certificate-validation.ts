@@ -7,6 +7,7 @@ import { chainsToRoot, commonName, inspectCertificate, normalizeSerial, splitPem
 import { issuerDer, parseCrls, type ParsedCrl } from '../../x509/crls.ts';
 import { STORE_FILES } from './certificate-store.ts';
 import { deviceSan } from '../device/device-identity.ts';
+import { DEVICE_ID_OID, deviceIdsOf } from '../../x509/device-id.ts';
 
 export const VALIDATION_REASONS = [
   'missing-files',
@@ -56,6 +57,8 @@ export interface ValidationInput {
   now: Date;
   crlPems?: string[];
   clockSkewToleranceMs?: number;
+  /** seed 003's device-id otherName OID (DEVICE_ID_OID by default). */
+  deviceIdOid?: string;
 }
 
 export interface ValidCertificateFacts {
@@ -226,6 +229,13 @@ export function validateCertificateStore(input: ValidationInput): ValidationResu
   }
   if (facts.subjectCommonName !== deviceId) {
     return fail('identity-mismatch', `${CERT} subject CN=${facts.subjectCommonName ?? '(none)'} differs from the device id ${deviceId}`);
+  }
+  // seed 003 step 1, "extract and verify device ID": where the certificate carries one (the lab's
+  // step-ca puts it in every operational certificate), it must be this client's.
+  const deviceIdOid = input.deviceIdOid ?? DEVICE_ID_OID;
+  const carried = deviceIdsOf(leafPem, deviceIdOid);
+  if (carried.some((id) => id !== deviceId)) {
+    return fail('identity-mismatch', `${CERT} carries the device id ${carried.map((id) => id ?? '(not UTF-8)').join(', ')} (otherName ${deviceIdOid}), not ${deviceId}`);
   }
 
   return {

@@ -17,6 +17,8 @@ export interface RenewalPolicy {
   warningBeforeMs?: number;
   /** Level 'critical' once no more than this remains. Default: half the time left after renewal became due. */
   criticalBeforeMs?: number;
+  /** Seed 002's alerts: the client logs one as each of these (ms before notAfter) is reached, if it is not renewing by then. */
+  alertsBeforeMs?: number[];
 }
 
 export type RenewalLevel = 'ok' | 'warning' | 'critical' | 'expired';
@@ -33,15 +35,52 @@ export const DEFAULT_LIFETIME_FRACTION = 2 / 3;
 
 export const DEFAULT_RENEWAL_POLICY: RenewalPolicy = { lifetimeFraction: DEFAULT_LIFETIME_FRACTION };
 
+/** Seed 002's thresholds in days: alerts at 90 and 30 days before expiry, automatic renewal at 7. */
+export interface SeedRenewalThresholds {
+  /** How long one day lasts: a real day by default; the lab's scaled clock (clock.dayMs) shortens it. */
+  dayMs?: number;
+  alertDays?: readonly number[];
+  renewDays?: number;
+}
+
+/**
+ * Seed 002's policy on a day of `dayMs`: an alert at each of `alertDays`, the level 'warning' from
+ * the last of them, automatic renewal (and the level 'critical') at `renewDays`.
+ */
+export function seedRenewalPolicy({ dayMs = DAY_MS, alertDays = [90, 30], renewDays = 7 }: SeedRenewalThresholds = {}): RenewalPolicy {
+  const alerts = [...alertDays].sort((a, b) => b - a);
+  return {
+    renewBeforeMs: renewDays * dayMs,
+    warningBeforeMs: (alerts.at(-1) ?? renewDays) * dayMs,
+    criticalBeforeMs: renewDays * dayMs,
+    alertsBeforeMs: alerts.map((d) => d * dayMs),
+  };
+}
+
 /**
  * Seed 002 for long-lived certificates: warn at 30 days, auto-renew (and call it critical) at 7.
  * Its 90-day alert is informational and has no level of its own.
  */
-export const SEED_002_RENEWAL_POLICY: RenewalPolicy = {
-  renewBeforeMs: 7 * DAY_MS,
-  warningBeforeMs: 30 * DAY_MS,
-  criticalBeforeMs: 7 * DAY_MS,
-};
+export const SEED_002_RENEWAL_POLICY: RenewalPolicy = seedRenewalPolicy();
+
+export interface RenewalAlert {
+  /** When it is due. */
+  at: Date;
+  /** Its threshold: how long before notAfter. */
+  beforeMs: number;
+}
+
+/**
+ * The alerts a certificate gets before it renews, in order: each threshold's moment, leaving out
+ * those at or after the renewal (the renewal itself is the news then) and before issuance.
+ */
+export function renewalAlerts(notBefore: Date, notAfter: Date, policy: RenewalPolicy): RenewalAlert[] {
+  const dueAt = renewalDueAt(notBefore, notAfter, policy).getTime();
+  return [...(policy.alertsBeforeMs ?? [])]
+    .sort((a, b) => b - a)
+    .map((beforeMs) => ({ at: new Date(notAfter.getTime() - beforeMs), beforeMs }))
+    .filter(({ at }) => at.getTime() >= notBefore.getTime() && at.getTime() < dueAt);
+}
 
 export class RenewalPolicyError extends Error {
   override name = 'RenewalPolicyError';
@@ -50,6 +89,9 @@ export class RenewalPolicyError extends Error {
 function checkPolicy(policy: RenewalPolicy): void {
   const f = policy.lifetimeFraction;
   if (f !== undefined && !(f > 0 && f <= 1)) throw new RenewalPolicyError(`lifetimeFraction must be in (0, 1], got ${f}`);
+  for (const v of policy.alertsBeforeMs ?? []) {
+    if (!(Number.isFinite(v) && v > 0)) throw new RenewalPolicyError(`alertsBeforeMs must hold finite numbers > 0, got ${v}`);
+  }
   for (const key of ['renewBeforeMs', 'warningBeforeMs', 'criticalBeforeMs'] as const) {
     const v = policy[key];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RenewalPolicyError(`${key} must be a finite number >= 0, got ${v}`);

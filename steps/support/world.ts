@@ -101,6 +101,13 @@ export class LabWorld extends World {
   externalAnswer: { status: number; code: string; detail: string } | undefined;
   /** What the last attack got back. */
   attack: AttemptOutcome | undefined;
+  /** What the service's x5c-identity webhook answered when a scenario asked it as step-ca would. */
+  webhookAnswer: { allow: boolean; error?: { code: string; message: string } } | undefined;
+  /** A certificate a scenario made on purpose, and what the broker did with it. */
+  madeCertificate: { certificateChainPem: string; privateKeyPem: string } | undefined;
+  brokerSession: { connected: boolean; logLine?: string } | undefined;
+  /** Where the device's log stood when its CRL distribution point went away (and, later, came back). */
+  crlCutAt: number | undefined;
   /** Where the components' logs stood when the last attack began. */
   private attackMarks: { logs: Record<string, LogMark>; auditSince: string; inventory: Set<string> | undefined } | undefined;
   private readonly cleanups: Array<() => Promise<unknown>> = [];

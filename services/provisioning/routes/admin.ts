@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { adminPageHtml } from '../admin-page.ts';
 import { sourceIp, type ServiceContext } from '../context.ts';
 import { describeRecord } from '../inventory.ts';
+import { revokeRecord } from '../revocation.ts';
 import { REVOCATION_REASONS, type RevocationReason } from '../step-ca-client.ts';
 import { WhitelistError, parseWhitelist } from '../whitelist.ts';
 import { sendProblem } from '../problems.ts';
@@ -90,16 +91,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServiceContext, a
       const record = ctx.inventory.get(body.data.serial);
       if (!record) return sendProblem(reply, 404, 'unknown-serial', `no certificate with serial ${body.data.serial} in the inventory`);
       if (record.status === 'revoked') return sendProblem(reply, 409, 'already-revoked', `certificate ${record.serial} is already revoked`);
-      const authority = record.kind === 'bootstrap' ? ctx.authorities.bootstrap : ctx.authorities.operational;
-      await authority.revoke(record.serial, body.data.reason, `revoked by the provisioning service: ${body.data.reason}`);
-      const revoked = ctx.inventory.markRevoked(record.serial, body.data.reason, new Date(ctx.now()))!;
-      ctx.audit.write({ event: 'revocation', decision: 'served', sourceIp: sourceIp(req), serial: record.serial, deviceId: record.deviceId, reason: body.data.reason, kind: record.kind });
-      await ctx.options.onRevoked?.({
-        serial: record.serial,
-        identity: record.deviceId,
-        kind: record.kind,
-        crlPem: record.kind === 'bootstrap' ? undefined : await ctx.authorities.operational.crlPem(),
-      });
+      const revoked = await revokeRecord(ctx, record, body.data.reason, { sourceIp: sourceIp(req), trigger: 'admin' });
       return describeRecord(revoked, ctx.now(), ctx.expiringWithinMs);
     });
     registerServiceTeamRoutes(admin, ctx);

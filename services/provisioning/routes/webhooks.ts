@@ -3,7 +3,8 @@
 // - acme-window (bootstrap authority, at ACME finalize): the identifier is one address of the
 //   device network, the service is ON and the address is on the white list;
 // - x5c-identity (operational authority, at X5C sign): the bootstrap credential is not revoked,
-//   the certificate carries exactly its identity, and the identity rules (identities.ts) allow
+//   the certificate carries exactly its identity (its URI SAN, and seed 003's device-id otherName
+//   equal to its CN), and the identity rules (identities.ts) allow
 //   this credential to hold it.
 // Only step-ca may call them: the listener requires a client certificate, and each route accepts
 // only the TLS certificate of its own authority (CN "Step Online CA", issued by its intermediate).
@@ -17,6 +18,8 @@ import { sourceIp, type ServiceContext } from '../context.ts';
 import { commonName } from '../../../x509/certificates.ts';
 import { normalizeSerial } from '../inventory.ts';
 import { supersede } from './bootstrap.ts';
+import { operationalNamesRefusal } from '../device-id-san.ts';
+import { DEVICE_ID_OID } from '../../../x509/device-id.ts';
 import { sendProblem } from '../problems.ts';
 
 const STEP_CA_TLS_CN = 'Step Online CA';
@@ -149,12 +152,8 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
     if (record.status === 'revoked') {
       return answer(reply, req, event, { code: 'bootstrap-revoked', message: `the bootstrap credential ${serial} was revoked (${record.revocationReason ?? 'unspecified'}); obtain a new one by ACME` }, facts);
     }
-    const names = namesOf(cert);
-    const san = ctx.enrolments.rules.san(identity);
-    if (names.length !== 1 || names[0]!.type !== 'uri' || names[0]!.value !== san) {
-      const asked = names.map((n) => `${n.type}:${n.value}`).join(', ') || 'none';
-      return answer(reply, req, event, { code: 'bad-san', message: `an operational certificate for ${identity} carries exactly one SAN, ${san}; asked for ${asked}` }, facts);
-    }
+    const namesRefusal = operationalNamesRefusal(namesOf(cert), identity, ctx.enrolments.rules.san(identity), ctx.options.trust.deviceIdOid ?? DEVICE_ID_OID);
+    if (namesRefusal) return answer(reply, req, event, namesRefusal, facts);
     const request = { identity, credential: { serial, address }, namedIdentity: ctx.state.whitelist.namedIdentity(address ?? undefined), namedAddress: ctx.state.whitelist.namedAddress(identity) };
     const preview = ctx.enrolments.evaluate(request);
     if (!preview.allow) return answer(reply, req, event, { code: preview.code, message: preview.message }, facts);

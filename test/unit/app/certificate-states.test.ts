@@ -19,6 +19,8 @@ function entry(deviceId: string, serial: string, notBeforeH: number, notAfterH: 
     status: 'active',
     state: 'active',
     revocationReason: null,
+    revokedAt: null,
+    recordedAt: NOW.toISOString(),
     ...extra,
   };
 }

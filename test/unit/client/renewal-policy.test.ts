@@ -3,9 +3,11 @@ import { describe, test } from 'node:test';
 import {
   DEFAULT_RENEWAL_POLICY,
   RenewalPolicyError,
+  renewalAlerts,
   renewalDueAt,
   renewalStatus,
   SEED_002_RENEWAL_POLICY,
+  seedRenewalPolicy,
 } from '../../../simulators/client/renewal-policy.ts';
 
 const HOUR = 3600_000;
@@ -86,5 +88,34 @@ describe('renewalStatus', () => {
   test('a certificate not yet valid is ok and not due', () => {
     const s = renewalStatus(at(HOUR), at(25 * HOUR), t0);
     assert.deepEqual([s.level, s.due, s.remainingMs], ['ok', false, 25 * HOUR]);
+  });
+});
+
+describe('seed 002 thresholds on a scaled day', () => {
+  test('alerts at 90 and 30 days, renewal at 7, on a real day', () => {
+    const na = at(365 * DAY);
+    const policy = seedRenewalPolicy();
+    assert.deepEqual(renewalAlerts(t0, na, policy).map((a) => a.at), [at(275 * DAY), at(335 * DAY)]);
+    assert.deepEqual(renewalDueAt(t0, na, policy), at(358 * DAY));
+    assert.deepEqual(policy, SEED_002_RENEWAL_POLICY);
+  });
+
+  test('the same thresholds on a day of 150 ms', () => {
+    const day = 150;
+    const policy = seedRenewalPolicy({ dayMs: day });
+    assert.deepEqual(renewalAlerts(t0, at(100 * day), policy).map((a) => [a.at.getTime() - t0.getTime(), a.beforeMs]), [[10 * day, 90 * day], [70 * day, 30 * day]]);
+    assert.deepEqual(renewalDueAt(t0, at(100 * day), policy), at(93 * day));
+  });
+
+  test('an alert before issuance or at or after the renewal is left out', () => {
+    const policy = seedRenewalPolicy({ alertDays: [90, 30, 5] });
+    assert.deepEqual(renewalAlerts(t0, at(60 * DAY), policy).map((a) => a.beforeMs / DAY), [30]);
+  });
+
+  test('configurable thresholds', () => {
+    const policy = seedRenewalPolicy({ alertDays: [14, 60], renewDays: 3 });
+    assert.deepEqual(policy.alertsBeforeMs, [60 * DAY, 14 * DAY]);
+    assert.equal(policy.renewBeforeMs, 3 * DAY);
+    assert.throws(() => renewalAlerts(t0, at(DAY), { alertsBeforeMs: [-1] }), RenewalPolicyError);
   });
 });
