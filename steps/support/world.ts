@@ -135,8 +135,10 @@ export class LabWorld extends World {
    * application's own address naming its identity (the only way a reserved identity is enrolled).
    */
   get installationWhitelist(): string[] {
-    const { worker, config } = this.session;
-    return [workerAddressRange(worker), `${applicationAddress(worker)}=${config.broker.applicationIdentity}`];
+    const { worker, config, clients } = this.session;
+    // A device client other than the lab's may not bind the device's address (the step CLI's requests come from 127.0.0.1).
+    const driverSource = clients.device === 'lab' ? [] : [STEP_CLI_SOURCE];
+    return [workerAddressRange(worker), `${applicationAddress(worker)}=${config.broker.applicationIdentity}`, ...driverSource];
   }
 
   /** A fresh loopback address, unique within this cucumber process and worker. */
