@@ -1,6 +1,7 @@
 // ecm-lab: one way into the lab. Each command lives in its own module under bin/commands.
 import { Command, Option } from 'commander';
 import { ConfigError } from '../environments/config.ts';
+import { TargetError } from '../environments/target/target.ts';
 import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { imagesBuildCommand } from './commands/images.ts';
@@ -149,7 +150,7 @@ report
 try {
   await program.parseAsync();
 } catch (err) {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof TargetError) {
     console.error(`ecm-lab: ${err.message}`);
     process.exit(2);
   }

@@ -100,15 +100,8 @@ function runTarget(opts: RunOptions): RunTarget | undefined {
 export async function runCommand(global: { config?: string }, opts: RunOptions, cucumberArgs: string[]): Promise<void> {
   // Validate the configuration and the target here, so a bad file fails once with a clear message.
   const config = loadConfig({ file: global.config });
-  let on: RunTarget;
-  try {
-    on = runTarget(opts) ?? LOCAL;
-  } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
-    console.error(`ecm-lab: ${err.message}`);
-    process.exitCode = 2;
-    return;
-  }
+  // A bad target or --withhold throws TargetError: bin/cli.ts prints every problem, exit 2.
+  const on = runTarget(opts) ?? LOCAL;
   const reports = path.join(repoRoot, 'reports');
   const allureResults = path.join(reports, 'allure-results');
   rmSync(allureResults, { recursive: true, force: true });
@@ -142,15 +135,8 @@ export async function runCommand(global: { config?: string }, opts: RunOptions, 
 export async function reportEvidenceCommand(global: { config?: string }, opts: RunOptions = {}): Promise<void> {
   const config = loadConfig({ file: global.config });
   const reports = path.join(repoRoot, 'reports');
-  let on: RunTarget;
-  try {
-    on = runTarget(opts) ?? LOCAL;
-  } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
-    console.error(`ecm-lab: ${err.message}`);
-    process.exitCode = 2;
-    return;
-  }
+  // A bad target or --withhold throws TargetError: bin/cli.ts prints every problem, exit 2.
+  const on = runTarget(opts) ?? LOCAL;
   const ok = await writeEvidence(config, reports, on);
   if (ok) console.log(`${path.join(reports, 'traceability/index.html')}, ${path.join(reports, 'summary/index.html')} (and summary.pdf)`);
   process.exitCode = ok ? 0 : 1;

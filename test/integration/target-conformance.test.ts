@@ -73,6 +73,18 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a bad target file or --withhold is refused before anything runs, every problem named, exit 2', async () => {
+  const bad = path.join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ ...description, ca: { ...(description.ca as object), url: 'https://192.168.1.10:9000', rootPem: 'missing.crt' }, grants: ['teleport'] }));
+  const run = startCli(['run', '--target', bad]);
+  const { code } = await run.exit;
+  assert.equal(code, 2, run.stderr());
+  for (const problem of ['ca.url: must be on loopback', 'grants.0:']) assert.ok(run.stderr().includes(problem), `${problem} not named in:\n${run.stderr()}`);
+  const withheld = startCli(['run', '--target', writeTarget('ecm-lab-up'), '--withhold', 'broker-log,teleport']);
+  assert.equal((await withheld.exit).code, 2);
+  assert.match(withheld.stderr(), /teleport is not a capability/);
+});
+
 test('a lab of another process as the target: the results of the built-in run, and what it withholds listed as not run', { timeout: 900_000 }, async () => {
   const builtIn = await runSuite(['--tags', SUBSET], 'local');
   assert.equal(builtIn.code, 0, `the built-in run failed:\n${builtIn.output.slice(-4000)}`);
