@@ -9,6 +9,8 @@
 // and imported, then small COPY-only builds on top of it (no RUN step, so a build needs no
 // container runtime beyond the engine's image store). Each tag carries a hash of everything that
 // went into it, so an unchanged image is never rebuilt and a changed input always is.
+// Longer than most modules because the recipes, their content hashes (an unchanged image is
+// kept) and the pull-or-build choice belong together: one place decides what an image holds.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

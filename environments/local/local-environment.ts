@@ -6,6 +6,7 @@
 // Where each component runs is the runtime's business (environments/components.ts): child
 // processes here (the default, the local backend), or containers with host networking and the
 // work directory at the same path (environments/containers/, the containers backend).
+// Its length is deliberate: the start order and the trust wiring read top to bottom in one file.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

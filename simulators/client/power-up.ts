@@ -2,6 +2,7 @@
 // renewal fallback, NFR-REL-002 recovery) as an explicit state machine. Every effect is injected
 // (operations, sleep, clock, randomness), so a unit test drives each path without a network or a
 // timer, and a scenario can assert the exact path a real device took from its transition events.
+// Every state and transition in one file, so the machine can be read whole: hence its length.
 import type { ValidationResult } from './certificate-validation.ts';
 import { DEFAULT_RENEWAL_POLICY, renewalStatus, type RenewalPolicy } from './renewal-policy.ts';
 import { ProvisioningRefusedError } from './acme-bootstrap.ts';

@@ -2,6 +2,8 @@
 // no network) with latency per phase, percentile curves, the run over time, the fraction of
 // the CA's own limit reached, faults and revocations, the inventory check, errors by cause,
 // thresholds and the ratios against the baselines measured in the same run (each on its own axis).
+// One self-contained page, so every chart's SVG is drawn here (hence its length); the layout
+// arithmetic is chart-layout.ts.
 import { compactNumber, layoutTickLabels, ninesPosition, rowsOf } from './chart-layout.ts';
 import type { PerfSummary } from './perf-summary.ts';
 
