@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LabConfig } from '../../environments/config.ts';
 import { CAPABILITIES, grantedTagExpression, unknownCapabilities, type Capability } from '../../environments/target/capabilities.ts';
-import { grantedBy, loadTarget, TargetError } from '../../environments/target/target.ts';
+import { grantedBy, loadTargetFile, TargetError } from '../../environments/target/target.ts';
 import { publishEvidence } from '../../evidence/publish.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 
@@ -88,11 +88,13 @@ function runTarget(opts: RunOptions): RunTarget | undefined {
     return undefined;
   }
   const file = path.resolve(opts.target);
-  const target = loadTarget(file);
+  const target = loadTargetFile(file);
+  // Only clients: the lab starts the installation itself, and grants what it always does.
+  const granted = 'kind' in target ? new Set(CAPABILITIES.filter((c) => !withheld.includes(c))) : grantedBy(target, withheld);
   return {
     name: target.name,
-    granted: grantedBy(target, withheld),
-    secrets: [target.provisioning.adminToken],
+    granted,
+    secrets: 'kind' in target ? [] : [target.provisioning.adminToken],
     env: { ECM_LAB_TARGET: file, ECM_LAB_WITHHOLD: withheld.join(',') },
   };
 }

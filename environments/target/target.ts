@@ -166,14 +166,53 @@ export function parseTarget(raw: unknown, file: string): Target {
   return target;
 }
 
-export function loadTarget(file: string): Target {
-  let raw: unknown;
+/**
+ * A target that names no component of the installation: the lab starts all of them (and grants
+ * every capability), and only the certificate clients are the team's, e.g. their firmware's
+ * client behind the command-line driver interface.
+ */
+export const clientsTargetSchema = z
+  .object({
+    name: targetSchema.shape.name,
+    clients: targetSchema.shape.clients,
+    grants: z.array(z.enum(CAPABILITIES)).optional(),
+  })
+  .strict();
+export type ClientsTarget = z.infer<typeof clientsTargetSchema> & { kind: 'clients' };
+
+const COMPONENTS = ['ca', 'bootstrapCa', 'broker', 'provisioning'] as const;
+
+function readJson(file: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new TargetError(file, [`cannot read it as JSON: ${(err as Error).message}`]);
   }
+}
+
+/** An installation to talk to, or only clients of the team's in a lab the suite starts. */
+export function loadTargetFile(file: string): Target | ClientsTarget {
+  const raw = readJson(file);
+  const named = raw && typeof raw === 'object' ? COMPONENTS.filter((c) => c in raw) : [];
+  if (named.length === 0 && raw && typeof raw === 'object') {
+    const parsed = clientsTargetSchema.safeParse(raw);
+    if (!parsed.success) throw new TargetError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
+    return { ...parsed.data, kind: 'clients' };
+  }
+  if (named.length < COMPONENTS.length) {
+    const missing = COMPONENTS.filter((c) => !named.includes(c));
+    throw new TargetError(file, [
+      `names ${named.join(', ')} but not ${missing.join(', ')}: a target names all four components of the installation, or none (then the lab starts them, and only the clients are the team's); a mix of the team's and the lab's components is not supported`,
+    ]);
+  }
   return parseTarget(raw, file);
+}
+
+/** An installation target (the contract replay needs the team's provisioning service). */
+export function loadTarget(file: string): Target {
+  const target = loadTargetFile(file);
+  if ('kind' in target) throw new TargetError(file, ['names no installation (ca, bootstrapCa, broker, provisioning): only clients']);
+  return target;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { StartedLocalLab } from '../../environments/local/local-environment
 import { startLab } from '../../environments/start-lab.ts';
 import { CAPABILITIES, type Capability } from '../../environments/target/capabilities.ts';
 import { openTargetLab, type LogEvidence } from '../../environments/target/target-lab.ts';
-import { grantedBy, loadTarget, type DriverSpec, type Target } from '../../environments/target/target.ts';
+import { grantedBy, loadTargetFile, type DriverSpec, type Target } from '../../environments/target/target.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
@@ -114,13 +114,17 @@ export async function openTargetSession(target: Target, withheld: readonly strin
 
 export async function startLabSession(): Promise<LabSession> {
   const targetFile = process.env.ECM_LAB_TARGET;
-  if (targetFile) {
-    session = await openTargetSession(loadTarget(targetFile), (process.env.ECM_LAB_WITHHOLD ?? '').split(',').filter(Boolean));
+  const withheld = (process.env.ECM_LAB_WITHHOLD ?? '').split(',').filter(Boolean);
+  const target = targetFile ? loadTargetFile(targetFile) : undefined;
+  if (target && !('kind' in target)) {
+    session = await openTargetSession(target, withheld);
     return session;
   }
   // Server-side key generation is off by default; the suite turns it on so that its attacks can
   // try that path too (its refusal when off is an integration test).
-  session = await openLabSession({ provisioning: { serverKeyGen: true } });
+  const own = await openLabSession({ provisioning: { serverKeyGen: true } });
+  // A target of clients only: the team's certificate clients in the lab's installation.
+  session = target ? { ...own, clients: target.clients, grants: new Set([...own.grants].filter((g) => !withheld.includes(g))) } : own;
   return session;
 }
 

@@ -11,6 +11,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { CAPABILITIES } from '../../environments/target/capabilities.ts';
 import { ManagedProcess } from '../../environments/local/child-process.ts';
 import { freePort } from '../../environments/local/ports.ts';
 import { locateTool, repoRoot } from '../../environments/tools/tools.ts';
@@ -127,21 +128,43 @@ function needsOf(key: string): string[] {
 }
 const allScenarios = new Map(readScenarios(repoRoot, new Set(requirements().map((r) => r.id))).scenarios.map((s) => [s.key, s]));
 
-test('the step CLI as the device client of the target, through the command-line driver interface', { timeout: 600_000 }, async () => {
-  // A wrapper records each operation the suite asked of the driver, then hands over to it.
-  const calls = path.join(dir, 'driver-calls.log');
-  const wrapper = path.join(dir, 'driver.sh');
+/** The step CLI behind the command-line driver interface, through a wrapper that records each operation asked of it. */
+function recordingStepCliDriver(name: string): { device: { command: string[]; env: Record<string, string> }; calls: () => string[] } {
+  const calls = path.join(dir, `${name}-calls.log`);
+  const wrapper = path.join(dir, `${name}-driver.sh`);
+  writeFileSync(calls, '');
   writeFileSync(wrapper, `#!/usr/bin/env bash\necho "\${@: -1} $ECM_IDENTITY" >> ${JSON.stringify(calls)}\nexec bash ${JSON.stringify(path.join(repoRoot, 'examples/drivers/step-cli-driver.sh'))} "$@"\n`);
   chmodSync(wrapper, 0o755);
-  const target = writeTarget('ecm-lab-up-step-cli', { clients: { device: { command: [wrapper], env: { STEP: locateTool('step') } }, application: 'lab' } });
+  return { device: { command: [wrapper], env: { STEP: locateTool('step') } }, calls: () => readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean) };
+}
+
+function assertDriverUsed(calls: string[]): void {
+  const operations = calls.map((l) => l.split(' ')[0]);
+  for (const op of ['provision', 'get-certificate']) assert.ok(operations.includes(op), `the driver was never asked to ${op}: ${operations.join(', ')}`);
+  // Only devices went through the command line: the application stayed on the lab's client.
+  assert.ok(calls.every((l) => !/ lumia$/.test(l)), 'the application used the device driver');
+}
+
+test('the step CLI as the device client of the target, through the command-line driver interface', { timeout: 600_000 }, async () => {
+  const driver = recordingStepCliDriver('up');
+  const target = writeTarget('ecm-lab-up-step-cli', { clients: { device: driver.device, application: 'lab' } });
   const run = await runSuite(['--target', target, '--tags', '@uc01 or @uc02'], 'ecm-lab-up-step-cli');
   assert.equal(run.code, 0, `the run with the step CLI as the device client failed:\n${run.output.slice(-4000)}`);
   const passed = [...scenariosOf(run.report).values()].filter((s) => s.outcome === 'passed');
   assert.ok(passed.length >= 2, `only ${passed.length} scenarios passed`);
-  const operations = readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
-  for (const op of ['provision', 'get-certificate']) assert.ok(operations.includes(op), `the driver was never asked to ${op}: ${operations.join(', ')}`);
-  // Only devices went through the command line: the application stayed on the lab's client.
-  assert.ok(readFileSync(calls, 'utf8').split('\n').every((l) => !/ lumia$/.test(l)), 'the application used the device driver');
+  assertDriverUsed(driver.calls());
+});
+
+test('a target of clients only: the lab starts the installation, the team\'s command line is the device client', { timeout: 600_000 }, async () => {
+  const driver = recordingStepCliDriver('clients');
+  const file = path.join(dir, 'clients-only.json');
+  writeFileSync(file, JSON.stringify({ name: 'clients-only', clients: { device: driver.device } }));
+  const run = await runSuite(['--target', file, '--tags', '@uc01'], 'clients-only');
+  assert.equal(run.code, 0, `the run failed:\n${run.output.slice(-4000)}`);
+  // The lab it started grants every capability: nothing is gated.
+  assert.equal(run.report.granted.length, CAPABILITIES.length);
+  assert.ok([...scenariosOf(run.report).values()].some((s) => s.outcome === 'passed'));
+  assertDriverUsed(driver.calls());
 });
 
 test('a misconfigured broker (no require_certificate, anonymous allowed): the suite fails the scenarios it breaks, for that cause', { timeout: 600_000 }, async () => {

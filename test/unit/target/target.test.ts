@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { grantedTagExpression } from '../../../environments/target/capabilities.ts';
-import { grantedBy, loadTarget, parseTarget, TargetError } from '../../../environments/target/target.ts';
+import { grantedBy, loadTarget, loadTargetFile, parseTarget, TargetError } from '../../../environments/target/target.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ecm-target-'));
 for (const f of ['root.crt', 'boot.crt', 'mosquitto.log', 'step-ca.log', 'bootstrap-ca.log']) writeFileSync(path.join(dir, f), '');
@@ -58,4 +58,17 @@ test('grants: less what is withheld, less a log the target gives no source for, 
   const expression = grantedTagExpression(grantedBy(t));
   assert.match(expression!, /not @needs:ca-log/);
   assert.doesNotMatch(expression!, /not @needs:broker-log/);
+});
+
+test('a target of clients only leaves the installation to the lab; naming some components but not all is refused', () => {
+  const clients = path.join(dir, 'clients.json');
+  writeFileSync(clients, JSON.stringify({ name: 'firmware-client', clients: { device: { command: ['./my-client.sh'] } } }));
+  const t = loadTargetFile(clients);
+  assert.ok('kind' in t && t.kind === 'clients');
+  assert.deepEqual(t.clients.device, { command: ['./my-client.sh'], env: {} });
+  assert.throws(() => loadTarget(clients), (err: unknown) => err instanceof TargetError && /names no installation/.test(err.problems[0]!));
+  const partial = path.join(dir, 'partial.json');
+  const { ca, broker } = description();
+  writeFileSync(partial, JSON.stringify({ name: 'half', ca, broker }));
+  assert.throws(() => loadTargetFile(partial), (err: unknown) => err instanceof TargetError && /names ca, broker but not bootstrapCa, provisioning/.test(err.problems[0]!));
 });
