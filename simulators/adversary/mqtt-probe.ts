@@ -2,18 +2,11 @@
 // need to know that the broker said no, and how.
 import mqtt from 'mqtt';
 import { clientTlsOptions } from '../../net/tls-policy.ts';
+import type { MqttConnectOptions } from '../client/mqtt-connection.ts';
 
-export interface ConnectionAttempt {
-  host: string;
-  port: number;
-  clientId: string;
-  trustedRootPem: string;
-  certificateChainPem?: string;
-  privateKeyPem?: string;
-  /** The legacy listener's password credential. */
-  username?: string;
-  password?: string;
-  localAddress?: string;
+/** The credentials and addresses of a client connection (mqtt-connection.ts), tried once. */
+export interface ConnectionAttempt
+  extends Pick<MqttConnectOptions, 'host' | 'port' | 'clientId' | 'trustedRootPem' | 'certificateChainPem' | 'privateKeyPem' | 'username' | 'password' | 'localAddress'> {
   timeoutMs?: number;
 }
 

@@ -49,35 +49,37 @@ async function challengeResponder(workDir: string, port: number): Promise<{ acme
   return { acmeWebroot, responder: await startChallengeResponder(port, { webroot: challenges }) };
 }
 
-/** A lab of this process, with its own challenge responder; `stop` ends both. */
-export async function openLabSession(overrides: LabConfigInput = {}): Promise<LabSession & { stop(): Promise<void> }> {
-  const config = loadConfig({ overrides });
-  const lab = await startLab(config);
+type Installation = Pick<LabSession, 'config' | 'lab' | 'owned' | 'grants' | 'evidence' | 'clients' | 'clientLogFile'>;
+
+/** The session around an installation: a challenge responder of its own; `stop` ends both, and a failed start stops the installation. */
+async function sessionOf(installation: Installation): Promise<LabSession & { stop(): Promise<void> }> {
+  const { lab } = installation;
   try {
     const { acmeWebroot, responder } = await challengeResponder(lab.workDir, lab.bootstrapCa.acmeHttpPort);
     const stop = async () => {
       await Promise.allSettled([responder.stop()]);
       await lab.stop();
     };
-    const evidence = Object.fromEntries(Object.entries(lab.logs).map(([component, file]) => [component, { component, source: 'file' as const, path: file }]));
-    return {
-      config,
-      lab,
-      owned: lab,
-      grants: new Set(CAPABILITIES),
-      evidence,
-      clients: { device: 'lab', application: 'lab' },
-      clientLogFile: path.join(path.dirname(lab.logs['step-ca']!), 'clients.log'),
-      responder,
-      acmeWebroot,
-      endpoints: labEndpoints(lab, responder),
-      worker: worker(),
-      stop,
-    };
+    return { ...installation, responder, acmeWebroot, endpoints: labEndpoints(lab, responder), worker: worker(), stop };
   } catch (err) {
     await lab.stop();
     throw err;
   }
+}
+
+/** A lab of this process, with its own challenge responder; `stop` ends both. */
+export async function openLabSession(overrides: LabConfigInput = {}): Promise<LabSession & { stop(): Promise<void> }> {
+  const config = loadConfig({ overrides });
+  const lab = await startLab(config);
+  return sessionOf({
+    config,
+    lab,
+    owned: lab,
+    grants: new Set(CAPABILITIES),
+    evidence: Object.fromEntries(Object.entries(lab.logs).map(([component, file]) => [component, { component, source: 'file' as const, path: file }])),
+    clients: { device: 'lab', application: 'lab' },
+    clientLogFile: path.join(path.dirname(lab.logs['step-ca']!), 'clients.log'),
+  });
 }
 
 /** The target ECM_LAB_TARGET names, with the capabilities it grants less those ECM_LAB_WITHHOLD lists. */
@@ -85,31 +87,7 @@ export async function openTargetSession(target: Target, withheld: readonly strin
   const broker = { ...(target.broker.topicRoot ? { topicRoot: target.broker.topicRoot } : {}), ...(target.applicationIdentity ? { applicationIdentity: target.applicationIdentity } : {}) };
   const config = loadConfig({ overrides: { broker } });
   const lab = await openTargetLab(target, { logsDir: config.logsDir });
-  try {
-    const { acmeWebroot, responder } = await challengeResponder(lab.workDir, lab.bootstrapCa.acmeHttpPort);
-    const stop = async () => {
-      await Promise.allSettled([responder.stop()]);
-      await lab.stop();
-    };
-    const grants = grantedBy(target, withheld);
-    return {
-      config,
-      lab,
-      owned: undefined,
-      grants,
-      evidence: lab.evidence,
-      clients: target.clients,
-      clientLogFile: lab.logs.clients!,
-      responder,
-      acmeWebroot,
-      endpoints: labEndpoints(lab, responder),
-      worker: worker(),
-      stop,
-    };
-  } catch (err) {
-    await lab.stop();
-    throw err;
-  }
+  return sessionOf({ config, lab, owned: undefined, grants: grantedBy(target, withheld), evidence: lab.evidence, clients: target.clients, clientLogFile: lab.logs.clients! });
 }
 
 export async function startLabSession(): Promise<LabSession> {
