@@ -57,13 +57,15 @@ Then('the provisioned devices stay connected', async function (this: LabWorld) {
 });
 
 Then('the inventory lists a bootstrap and an operational certificate for every device', async function (this: LabWorld) {
-  const inventory = await this.admin.inventory();
+  const inventory = new Map((await this.admin.inventory()).map((c) => [c.serial, c]));
+  // By the device's own serials: an installation under test keeps the certificates of earlier runs.
   for (const device of this.devices) {
-    const operational = inventory.filter((c) => c.deviceId === device.identity.deviceId && c.kind === 'operational');
-    const bootstrap = inventory.filter((c) => c.deviceId === device.address && c.kind === 'bootstrap');
-    assert.equal(operational.length, 1, `operational certificates of ${device.identity.deviceId}`);
-    assert.equal(bootstrap.length, 1, `bootstrap certificates of ${device.address}`);
-    assert.ok([operational[0]!.state, bootstrap[0]!.state].every((s) => s === 'active' || s === 'expiring'));
+    const held = { bootstrap: device.store.loadBootstrap()!, operational: device.store.loadOperational()! };
+    for (const [kind, credential] of Object.entries(held)) {
+      const entry = inventory.get(normalizeSerial(inspectCertificate(credential.certificateChainPem).serialNumber));
+      assert.deepEqual([entry?.kind, entry?.deviceId], [kind, kind === 'bootstrap' ? device.address : device.identity.deviceId], `${kind} certificate of ${device.identity.deviceId}: ${JSON.stringify(entry)}`);
+      assert.ok(entry!.state === 'active' || entry!.state === 'expiring', `${kind} certificate of ${device.identity.deviceId} is ${entry!.state}`);
+    }
   }
 });
 

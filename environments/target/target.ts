@@ -201,8 +201,12 @@ export function loadTargetFile(file: string): Target | ClientsTarget {
   }
   if (named.length < COMPONENTS.length) {
     const missing = COMPONENTS.filter((c) => !named.includes(c));
+    // Every problem at once: what is wrong with the components it names, too.
+    const parsed = targetSchema.safeParse(raw);
+    const others = parsed.success ? [] : parsed.error.issues.filter((i) => !missing.includes(i.path[0] as (typeof COMPONENTS)[number])).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
     throw new TargetError(file, [
       `names ${named.join(', ')} but not ${missing.join(', ')}: a target names all four components of the installation, or none (then the lab starts them, and only the clients are the team's); a mix of the team's and the lab's components is not supported`,
+      ...others,
     ]);
   }
   return parseTarget(raw, file);
