@@ -89,11 +89,9 @@ function runTarget(opts: RunOptions): RunTarget | undefined {
   }
   const file = path.resolve(opts.target);
   const target = loadTargetFile(file);
-  // Only clients: the lab starts the installation itself, and grants what it always does.
-  const granted = 'kind' in target ? new Set(CAPABILITIES.filter((c) => !withheld.includes(c))) : grantedBy(target, withheld);
   return {
     name: target.name,
-    granted,
+    granted: grantedBy(target, withheld),
     secrets: 'kind' in target ? [] : [target.provisioning.adminToken],
     env: { ECM_LAB_TARGET: file, ECM_LAB_WITHHOLD: withheld.join(',') },
   };

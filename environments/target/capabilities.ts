@@ -19,23 +19,9 @@ export type Capability = keyof typeof CAPABILITY_DESCRIPTIONS;
 
 export const CAPABILITIES = Object.keys(CAPABILITY_DESCRIPTIONS) as [Capability, ...Capability[]];
 
-const NEEDS = /^@needs:(.+)$/;
-
-/** The capabilities a scenario's tags ask for; an unknown one is an error in the feature file. */
-export function neededCapabilities(tags: readonly string[]): Capability[] {
-  const needs = tags.flatMap((t) => NEEDS.exec(t)?.[1] ?? []);
-  const unknown = needs.filter((n) => !(n in CAPABILITY_DESCRIPTIONS));
-  if (unknown.length > 0) throw new Error(`unknown capability tag(s) ${unknown.map((n) => `@needs:${n}`).join(', ')}; known: ${CAPABILITIES.join(', ')}`);
-  return needs as Capability[];
-}
-
 /** The names of a list (e.g. --withhold) that are no capability. */
 export function unknownCapabilities(names: readonly string[]): string[] {
   return names.filter((n) => !(n in CAPABILITY_DESCRIPTIONS));
-}
-
-export function missingCapabilities(tags: readonly string[], granted: ReadonlySet<Capability>): Capability[] {
-  return neededCapabilities(tags).filter((c) => !granted.has(c));
 }
 
 /** A cucumber tag expression that leaves out every scenario needing something not granted. */

@@ -106,6 +106,11 @@ export const targetSchema = z
 
 export type Target = z.infer<typeof targetSchema>;
 
+/** Each zod issue as "<path>: <message>". */
+function problemsOf(error: z.ZodError, keep: (issue: z.core.$ZodIssue) => boolean = () => true): string[] {
+  return error.issues.filter(keep).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+}
+
 export class TargetError extends Error {
   override name = 'TargetError';
   constructor(
@@ -159,7 +164,7 @@ function missingFiles(target: Target): string[] {
 
 export function parseTarget(raw: unknown, file: string): Target {
   const parsed = targetSchema.safeParse(raw);
-  if (!parsed.success) throw new TargetError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
+  if (!parsed.success) throw new TargetError(file, problemsOf(parsed.error));
   const target = logsFromDescription(resolvePaths(parsed.data, path.dirname(path.resolve(file))));
   const missing = missingFiles(target);
   if (missing.length > 0) throw new TargetError(file, missing);
@@ -175,7 +180,6 @@ export const clientsTargetSchema = z
   .object({
     name: targetSchema.shape.name,
     clients: targetSchema.shape.clients,
-    grants: z.array(z.enum(CAPABILITIES)).optional(),
   })
   .strict();
 export type ClientsTarget = z.infer<typeof clientsTargetSchema> & { kind: 'clients' };
@@ -196,14 +200,14 @@ export function loadTargetFile(file: string): Target | ClientsTarget {
   const named = raw && typeof raw === 'object' ? COMPONENTS.filter((c) => c in raw) : [];
   if (named.length === 0 && raw && typeof raw === 'object') {
     const parsed = clientsTargetSchema.safeParse(raw);
-    if (!parsed.success) throw new TargetError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
+    if (!parsed.success) throw new TargetError(file, problemsOf(parsed.error));
     return { ...parsed.data, kind: 'clients' };
   }
   if (named.length < COMPONENTS.length) {
     const missing = COMPONENTS.filter((c) => !named.includes(c));
     // Every problem at once: what is wrong with the components it names, too.
     const parsed = targetSchema.safeParse(raw);
-    const others = parsed.success ? [] : parsed.error.issues.filter((i) => !missing.includes(i.path[0] as (typeof COMPONENTS)[number])).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+    const others = parsed.success ? [] : problemsOf(parsed.error, (i) => !missing.includes(i.path[0] as (typeof COMPONENTS)[number]));
     throw new TargetError(file, [
       `names ${named.join(', ')} but not ${missing.join(', ')}: a target names all four components of the installation, or none (then the lab starts them, and only the clients are the team's); a mix of the team's and the lab's components is not supported`,
       ...others,
@@ -224,7 +228,9 @@ export function loadTarget(file: string): Target {
  * a log-reading capability whose log the target gives no source for (it cannot be read), and
  * the legacy listener when the target names no legacy port.
  */
-export function grantedBy(target: Target, withheld: readonly string[] = []): Set<Capability> {
+export function grantedBy(target: Target | ClientsTarget, withheld: readonly string[] = []): Set<Capability> {
+  // Only clients: the lab the suite starts grants everything it always does.
+  if ('kind' in target) return new Set(CAPABILITIES.filter((c) => !withheld.includes(c)));
   const readable: Partial<Record<Capability, boolean>> = {
     'broker-log': target.broker.log !== undefined,
     'ca-log': target.ca.log !== undefined && target.bootstrapCa.log !== undefined,

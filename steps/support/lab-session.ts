@@ -102,7 +102,7 @@ export async function startLabSession(): Promise<LabSession> {
   // try that path too (its refusal when off is an integration test).
   const own = await openLabSession({ provisioning: { serverKeyGen: true } });
   // A target of clients only: the team's certificate clients in the lab's installation.
-  session = target ? { ...own, clients: target.clients, grants: new Set([...own.grants].filter((g) => !withheld.includes(g))) } : own;
+  session = target ? { ...own, clients: target.clients, grants: grantedBy(target, withheld) } : own;
   return session;
 }
 
