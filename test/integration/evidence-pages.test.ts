@@ -57,7 +57,9 @@ test('after one real scenario, the Allure report, the matrix and the summary ope
   page.on('pageerror', (e) => errors.push(e));
   try {
     await page.goto(pathToFileURL(allure).href);
-    await page.getByText(EPIC).first().waitFor(WAIT);
+    // The single-file report decodes its embedded data before it draws the tree: on a loaded 2-core
+    // machine that once took longer than 20 s, so the first paint gets a minute.
+    await page.getByText(EPIC).first().waitFor({ timeout: 60_000 });
     // Open the requirement's group, then its feature's unless the report opened that already.
     await page.getByText(EPIC).first().click();
     const feature = page.getByText('First device end to end').first();
