@@ -3,7 +3,7 @@
 // the broker at its next connection. The publisher fetches the CA's CRL on a schedule well inside
 // its validity (and at once after a revocation), writes it with the retired intermediates' final
 // CRLs, and reloads the broker only when the CRL changed.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { x509 } from '../../x509/x509.ts';
 
 export interface CrlPublisherOptions {
@@ -83,7 +83,9 @@ export class CrlPublisher {
   }
 
   #write(): void {
-    writeFileSync(this.#options.file, [this.#current, ...this.#options.extraCrls()].join('\n'));
+    // Whole or not at all: a reload under way must not read half a CRL.
+    writeFileSync(`${this.#options.file}.tmp`, [this.#current, ...this.#options.extraCrls()].join('\n'));
+    renameSync(`${this.#options.file}.tmp`, this.#options.file);
     this.published = crlFacts(this.#current);
   }
 

@@ -1,5 +1,5 @@
 // Mosquitto as a child process with a generated config; ready once it completes a TLS handshake.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -65,7 +65,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
   const aclFile = path.join(options.dir, 'acl');
   const configFile = path.join(options.dir, 'mosquitto.conf');
   const dynamicSecurity = { plugin: options.runtime.dynamicSecurityPlugin(), configFile: path.join(options.dir, 'dynamic-security.json') };
-  writeFileSync(aclFile, renderAcl(config.broker), { mode: 0o600 });
+  writeAcl();
   writeFileSync(dynamicSecurity.configFile, renderDynamicSecurityConfig(), { mode: 0o600 });
   writeFileSync(
     configFile,
@@ -84,11 +84,25 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
 
   // The reload runs in the broker's main loop right after it logs "Reloading config.", so a
   // handshake answered after that line is answered under the new configuration.
-  async function reload(): Promise<void> {
-    const mark = markLog(options.logFile);
-    process_.signal('SIGHUP');
-    await waitForLogLine(mark, /Reloading config\./, config.readinessTimeoutMs);
-    await tlsHandshake(config.broker.host, port, readFileSync(options.files.caBundle, 'utf8'), options.probe);
+  // One reload at a time: Mosquitto clears its reload flag only after reloading, so a SIGHUP that
+  // arrives during a reload is lost, and the change it was sent for never applied (an application
+  // enrolled then received nothing: the broker checks read access at every delivery).
+  let reloading: Promise<void> = Promise.resolve();
+  function reload(): Promise<void> {
+    const next = reloading.then(async () => {
+      const mark = markLog(options.logFile);
+      process_.signal('SIGHUP');
+      await waitForLogLine(mark, /Reloading config\./, config.readinessTimeoutMs);
+      await tlsHandshake(config.broker.host, port, readFileSync(options.files.caBundle, 'utf8'), options.probe);
+    });
+    reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  // Written whole and renamed, so a reload under way never reads half a file.
+  function writeAcl(identities: readonly string[] = []): void {
+    writeFileSync(`${aclFile}.tmp`, renderAcl(config.broker, identities), { mode: 0o600 });
+    renameSync(`${aclFile}.tmp`, aclFile);
   }
 
   // The CA bundle and the probe's credentials are read at every (re)start: a PKI rotation
@@ -117,7 +131,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Started
     },
     reload,
     setApplicationIdentities(identities) {
-      writeFileSync(aclFile, renderAcl(config.broker, identities), { mode: 0o600 });
+      writeAcl(identities);
       return reload();
     },
     async restart() {

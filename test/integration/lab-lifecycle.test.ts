@@ -106,8 +106,11 @@ test('a failing scenario still stops the lab: no component outlives cucumber', a
   const seen = await waitFor('the lab components to start', () => processesMentioning(workDir).length === 4 && processesMentioning(workDir), { timeoutMs: 60_000 });
   await import('node:fs/promises').then((fs) => fs.writeFile(release, 'go'));
   const exit = await run.exit;
-  assert.notEqual(exit.code, 0, 'the scenario failed, so the run fails');
-  assert.match(run.stdout(), /1 failed/);
+  // Both streams in the message: a run that failed for another reason (a hook) must say which.
+  const output = `stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`;
+  assert.notEqual(exit.code, 0, `the scenario failed, so the run fails\n${output}`);
+  assert.match(run.stdout(), /1 scenario \(1 failed\)/, output);
+  assert.match(run.stdout(), /failing on purpose/, output);
   await gone(seen);
   assert.deepEqual(processesMentioning(workDir), []);
 });
