@@ -42,6 +42,8 @@ export interface StartedProvisioning {
   /** Plain HTTP: the bootstrap endpoint only (FR-PS-004). */
   insecureUrl: string;
   acmeDirectoryUrl: string;
+  /** The webhooks step-ca calls (mutual TLS: only step-ca's client certificate gets past its guard). */
+  hooksUrl?: string;
   adminToken: string;
   auditLogFile: string;
 }
@@ -106,6 +108,7 @@ export function describeLab(lab: StartedLab): Record<string, unknown> {
       caUrl: lab.provisioning.url,
       insecureUrl: lab.provisioning.insecureUrl,
       acmeDirectory: lab.provisioning.acmeDirectoryUrl,
+      ...(lab.provisioning.hooksUrl ? { hooksUrl: lab.provisioning.hooksUrl } : {}),
       adminToken: lab.provisioning.adminToken,
       admin: `${lab.provisioning.url}/admin`,
     },

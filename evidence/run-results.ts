@@ -12,6 +12,8 @@ export interface ScenarioResult {
   /** The first line of the failing step's message, for a failed scenario. */
   message?: string;
   durationMs: number;
+  /** The component logs its assertions read, and from where (its evidence.json attachment). */
+  evidence?: string[];
 }
 
 export interface RunResults {
@@ -33,6 +35,18 @@ function outcomeOf(worst: TestStepResult | undefined): ScenarioResult['outcome']
   return worst.status === 'SKIPPED' ? 'skipped' : 'failed';
 }
 
+/** The World attaches the logs a scenario read as evidence.json: [{component, source, path, command?}]. */
+const EVIDENCE_ATTACHMENT = 'evidence.json';
+
+function evidenceOf(body: string): string[] {
+  try {
+    const used = JSON.parse(body) as Array<{ component?: string; source?: string; path?: string; command?: string[] }>;
+    return used.map((u) => `${u.component ?? '?'}: ${u.source === 'command' ? `output of \`${(u.command ?? []).join(' ')}\`` : `file ${u.path ?? '?'}`}`);
+  } catch {
+    return ['(unreadable evidence.json attachment)'];
+  }
+}
+
 const iso = (t: { seconds: number; nanos: number }) => new Date(TimeConversion.timestampToMillisecondsSinceEpoch(t)).toISOString();
 
 /**
@@ -45,6 +59,7 @@ export function readRunResults(file: string, secrets: readonly string[] = []): R
   const testCasePickle = new Map<string, string>();
   const started = new Map<string, { testCaseId: string; at: number }>();
   const worst = new Map<string, TestStepResult>();
+  const evidence = new Map<string, string[]>();
   const results: RunResults = { byKey: new Map() };
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
@@ -54,7 +69,10 @@ export function readRunResults(file: string, secrets: readonly string[] = []): R
     else if (e.testCase) testCasePickle.set(e.testCase.id, e.testCase.pickleId);
     else if (e.testRunStarted) results.startedAt = iso(e.testRunStarted.timestamp);
     else if (e.testCaseStarted) started.set(e.testCaseStarted.id, { testCaseId: e.testCaseStarted.testCaseId, at: TimeConversion.timestampToMillisecondsSinceEpoch(e.testCaseStarted.timestamp) });
-    else if (e.testStepFinished) {
+    else if (e.attachment?.fileName === EVIDENCE_ATTACHMENT && e.attachment.testCaseStartedId) {
+      const body = e.attachment.contentEncoding === 'BASE64' ? Buffer.from(e.attachment.body, 'base64').toString('utf8') : e.attachment.body;
+      evidence.set(e.attachment.testCaseStartedId, evidenceOf(body));
+    } else if (e.testStepFinished) {
       const { testCaseStartedId: id, testStepResult: r } = e.testStepFinished;
       const before = worst.get(id);
       if (!before || (RANK[r.status] ?? 2) > (RANK[before.status] ?? 2)) worst.set(id, r);
@@ -70,6 +88,7 @@ export function readRunResults(file: string, secrets: readonly string[] = []): R
         outcome,
         ...(outcome === 'failed' ? { message: redact(w?.message ?? w?.exception?.message ?? w?.status ?? 'failed', secrets).split('\n')[0]!.slice(0, 300) } : {}),
         durationMs: Math.round(TimeConversion.timestampToMillisecondsSinceEpoch(e.testCaseFinished.timestamp) - s.at),
+        ...(evidence.has(e.testCaseFinished.testCaseStartedId) ? { evidence: evidence.get(e.testCaseFinished.testCaseStartedId) } : {}),
       });
     } else if (e.testRunFinished) {
       results.finishedAt = iso(e.testRunFinished.timestamp);

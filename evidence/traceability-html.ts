@@ -5,12 +5,13 @@ import { badge, esc, kpi, page } from './html.ts';
 import type { RequirementRow, ScenarioOutcome, Traceability } from './traceability.ts';
 
 function scenarioItem(s: ScenarioOutcome): string {
-  // A failure's cause is shown; why a scenario did not run is the same for most, so it is a tooltip.
   // A failure's cause and what a gated scenario needs are shown; the rest (not selected) is a tooltip.
   const shown = s.outcome === 'failed' || (s.needs?.length ?? 0) > 0;
   const reason = s.reason && shown ? ` <span class="note">— ${esc(s.reason)}</span>` : '';
   const title = s.reason && !shown ? ` title="${esc(s.reason)}"` : '';
-  return `<li${title}>${badge(s.outcome)} ${esc(s.name)} <span class="muted">(${esc(s.feature)}; <code>${esc(s.key)}</code>)</span>${reason}</li>`;
+  // Which component logs a cause assertion read, and from where: on a target, a file or a command.
+  const evidence = s.evidence?.length ? `<br><span class="muted evidence">logs read: ${s.evidence.map(esc).join('; ')}</span>` : '';
+  return `<li${title}>${badge(s.outcome)} ${esc(s.name)} <span class="muted">(${esc(s.feature)}; <code>${esc(s.key)}</code>)</span>${reason}${evidence}</li>`;
 }
 
 function row(r: RequirementRow): string {

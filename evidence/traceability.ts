@@ -26,6 +26,8 @@ export interface ScenarioOutcome {
   /** What it needs of the target that the target does not grant (then it did not run). */
   needs?: Capability[];
   durationMs?: number;
+  /** The component logs its assertions read, and where from (a file, or a command's output). */
+  evidence?: string[];
 }
 
 /**
@@ -90,7 +92,7 @@ function outcomeOf(s: ScenarioRef, run: RunResults | undefined, source: string, 
   if (!r && needs.length > 0) return { ...base, outcome: 'not-run', needs, reason: needsReason(needs) };
   if (!run) return { ...base, outcome: 'not-run', reason: `no run: ${source} does not exist` };
   if (!r) return { ...base, outcome: 'not-run', reason: 'not in this run (not selected by its tags or paths, or added since)' };
-  return { ...base, outcome: r.outcome, durationMs: r.durationMs, ...(r.message ? { reason: r.message } : {}) };
+  return { ...base, outcome: r.outcome, durationMs: r.durationMs, ...(r.message ? { reason: r.message } : {}), ...(r.evidence ? { evidence: r.evidence } : {}) };
 }
 
 function verdictOf(outcomes: Outcome[]): Verdict {

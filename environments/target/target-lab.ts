@@ -71,6 +71,7 @@ export async function openTargetLab(target: Target, options: { logsDir: string }
       url: target.provisioning.url,
       insecureUrl: target.provisioning.insecureUrl,
       acmeDirectoryUrl: target.provisioning.acmeDirectory,
+      hooksUrl: target.provisioning.hooksUrl,
       adminToken: target.provisioning.adminToken,
       auditLogFile: evidence['provisioning-audit']?.path ?? '',
     },

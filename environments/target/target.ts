@@ -82,6 +82,8 @@ export const targetSchema = z
         insecureUrl: loopbackUrl,
         /** The gated ACME directory devices use. */
         acmeDirectory: loopbackUrl,
+        /** The webhooks its step-ca calls; the contract replays their refusal of other clients when given. */
+        hooksUrl: loopbackUrl.optional(),
         adminToken: z.string().min(1),
         caUrl: loopbackUrl.optional(),
         admin: z.string().optional(),

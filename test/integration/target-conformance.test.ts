@@ -181,6 +181,8 @@ test('a misconfigured broker (no require_certificate, anonymous allowed): the su
     // certificate has no identity there, and UC-01 fails for that cause, not for one of the suite's.
     const uc01 = scenarios.filter((s) => s.uri === 'features/uc01-new-installation.feature');
     assert.ok(uc01.length > 0 && uc01.every((s) => s.outcome === 'failed' && /Bad username or password/.test(s.reason ?? '')), `UC-01 on the misconfigured broker: ${uc01.map((s) => `${s.name}: ${s.outcome} ${s.reason ?? ''}`).join('; ')}`);
+    // The report says which log its cause assertions read: the team's broker's, from the file the target names.
+    assert.ok(scenarios.some((s) => s.evidence?.includes(`mosquitto: file ${broker.logFile}`)), 'no scenario says it read the target broker\'s log');
     // Forged certificates need the lab's CA keys, which a target does not grant: listed, not run.
     const forged = scenarios.filter((s) => s.needs?.includes('ca-keys'));
     assert.ok(forged.length > 0 && forged.every((s) => s.outcome === 'not-run'));
