@@ -31,6 +31,8 @@ export interface StartedBroker {
   /** The legacy listener: passwords over server-authenticated TLS, for firmware below devices.certificateRequiredFirmware. */
   legacyPort?: number;
   url: string;
+  /** The CRLs it checks client certificates against, kept current by the lab (a broker of a team's beside the lab reads it too). */
+  crlFile?: string;
 }
 
 export interface StartedProvisioning {
@@ -102,7 +104,7 @@ export function describeLab(lab: StartedLab): Record<string, unknown> {
       acmeHttpPort: lab.bootstrapCa.acmeHttpPort,
       provisioners: { acme: lab.bootstrapCa.acmeDirectoryUrl.split('/').at(-2), jwk: lab.bootstrapCa.jwkProvisioner },
     },
-    broker: { host: lab.broker.host, port: lab.broker.port, url: lab.broker.url, legacyPort: lab.broker.legacyPort },
+    broker: { host: lab.broker.host, port: lab.broker.port, url: lab.broker.url, legacyPort: lab.broker.legacyPort, ...(lab.broker.crlFile ? { crlFile: lab.broker.crlFile } : {}) },
     provisioning: {
       url: lab.provisioning.url,
       caUrl: lab.provisioning.url,

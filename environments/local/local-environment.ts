@@ -377,7 +377,7 @@ export async function startLocalLab(config: LabConfig, options: LocalLabOptions 
         acmeHttpPort,
         jwkProvisioner: serviceSetup.provisioner,
       },
-      broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url, legacyPort: mosquitto.legacyPort },
+      broker: { host: mosquitto.host, port: mosquitto.port, url: mosquitto.url, legacyPort: mosquitto.legacyPort, crlFile },
       provisioning: provisioningService,
       externalCaEndpoints: externalCa && { publicUrl: externalCa.publicUrl, crlUrl: externalCa.crlUrl, apiUrl: externalCa.apiUrl, rootPem: externalCa.rootCertFile },
       logs: { ...logs, 'provisioning-audit': provisioningService.auditLogFile },

@@ -73,6 +73,8 @@ export const targetSchema = z
         topicRoot: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
         url: z.string().optional(),
         log: logSourceSchema.optional(),
+        /** The CRL file the lab keeps current for its broker (`ecm-lab up --json`): a team's broker beside the lab reads it. */
+        crlFile: file.optional(),
       })
       .strict(),
     provisioning: z
@@ -156,6 +158,7 @@ function missingFiles(target: Target): string[] {
     ['ca.caBundlePem', target.ca.caBundlePem],
     ['bootstrapCa.rootPem', target.bootstrapCa.rootPem],
     ['broker.serverCaPem', target.broker.serverCaPem],
+    ['broker.crlFile', target.broker.crlFile],
     ...(['ca', 'bootstrapCa', 'broker'] as const).map((c): [string, string | undefined] => {
       const source = target[c].log;
       return [`${c}.log.path`, source && 'path' in source ? source.path : undefined];
@@ -196,9 +199,53 @@ function readJson(file: string): unknown {
   }
 }
 
+/**
+ * The one mix of the team's components and the lab's that holds together: the team's broker in a
+ * lab another `ecm-lab up --json` runs (`lab`: that description). The broker is configured with the
+ * lab's roots and takes its CRL from the lab's `broker.crlFile`. The other mixes do not hold: the
+ * lab's service issues through its own step-ca only, with a JWK key and webhooks that no outside
+ * component has; a team's step-ca or service needs the broker and service of the team's own
+ * installation, which trust its root, not the lab's.
+ */
+const COMPOSABLE = ['broker'] as const;
+
+function composeWithLab(raw: Record<string, unknown>, file: string): Record<string, unknown> {
+  const labFile = path.resolve(path.dirname(path.resolve(file)), String(raw.lab));
+  const named = COMPONENTS.filter((c) => c in raw);
+  const refused = named.filter((c) => !(COMPOSABLE as readonly string[]).includes(c));
+  if (refused.length > 0) {
+    throw new TargetError(file, [
+      `names ${refused.join(', ')} beside a lab (${labFile}): only the broker can be the team's in the lab's installation (the lab's service issues through its own step-ca, with credentials no outside component has, and a team's step-ca or service needs its own broker and service); name all four components instead`,
+    ]);
+  }
+  let lab: Target;
+  try {
+    lab = parseTarget(readJson(labFile), labFile);
+  } catch (err) {
+    if (err instanceof TargetError) throw new TargetError(file, [`lab: ${labFile} is not a lab description:`, ...err.problems.map((p) => `  ${p}`)]);
+    throw err;
+  }
+  // The lab's logs of the components the team replaces are not theirs: each log comes with its component.
+  const { broker: labBroker, logs, ...rest } = lab;
+  const ownLogs = Object.fromEntries(Object.entries(logs ?? {}).filter(([name]) => !(name === 'mosquitto' && 'broker' in raw)));
+  return {
+    ...rest,
+    logs: ownLogs,
+    broker: 'broker' in raw ? raw.broker : labBroker,
+    ...Object.fromEntries(Object.entries(raw).filter(([key]) => key !== 'lab' && key !== 'broker')),
+    // What the lab grants, unless the target says; a replaced broker's log needs a source of its own (grantedBy).
+    grants: raw.grants ?? lab.grants,
+  };
+}
+
 /** An installation to talk to, or only clients of the team's in a lab the suite starts. */
 export function loadTargetFile(file: string): Target | ClientsTarget {
-  const raw = readJson(file);
+  const read = readJson(file);
+  if (read && typeof read === 'object' && 'lab' in read) {
+    if (typeof read.lab !== 'string' || read.lab.length === 0) throw new TargetError(file, ['lab: the path of an `ecm-lab up --json` description']);
+    return parseTarget(composeWithLab(read as Record<string, unknown>, file), file);
+  }
+  const raw = read;
   const named = raw && typeof raw === 'object' ? COMPONENTS.filter((c) => c in raw) : [];
   if (named.length === 0 && raw && typeof raw === 'object') {
     const parsed = clientsTargetSchema.safeParse(raw);
@@ -211,7 +258,7 @@ export function loadTargetFile(file: string): Target | ClientsTarget {
     const parsed = targetSchema.safeParse(raw);
     const others = parsed.success ? [] : problemsOf(parsed.error, (i) => !missing.includes(i.path[0] as (typeof COMPONENTS)[number]));
     throw new TargetError(file, [
-      `names ${named.join(', ')} but not ${missing.join(', ')}: a target names all four components of the installation, or none (then the lab starts them, and only the clients are the team's); a mix of the team's and the lab's components is not supported`,
+      `names ${named.join(', ')} but not ${missing.join(', ')}: a target names all four components of the installation, none (then the lab starts them, and only the clients are the team's), or only its broker beside a running lab ("lab": an \`ecm-lab up --json\` description)`,
       ...others,
     ]);
   }

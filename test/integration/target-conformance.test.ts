@@ -2,9 +2,10 @@
 // lab run by a separate `ecm-lab up --json` process, treated as external:
 //   1. the same results as the built-in run, with what the target withholds listed as not run;
 //   2. the step CLI as the device's client, through the command-line driver interface;
-//   3. the same lab behind a misconfigured broker (no require_certificate, anonymous allowed,
-//      the lab's own certificates): the suite fails the scenarios that broker breaks, each for
-//      the cause it breaks them.
+//   3. a broker of the team's beside that lab (a target naming only its broker and the lab):
+//      configured like the lab's, the suite passes on it; misconfigured (no require_certificate,
+//      anonymous allowed, the lab's own certificates), it fails the scenarios that broker breaks,
+//      each for the cause it breaks them.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -167,11 +168,40 @@ test('a target of clients only: the lab starts the installation, the team\'s com
   assertDriverUsed(driver.calls());
 });
 
-test('a misconfigured broker (no require_certificate, anonymous allowed): the suite fails the scenarios it breaks, for that cause', { timeout: 600_000 }, async () => {
-  const broker = await startMisconfiguredBroker();
+/** A target naming only the team's broker; the rest is the lab that `ecm-lab up --json` described. */
+function teamBrokerTarget(name: string, broker: { port: number; logFile: string }): string {
+  const lab = path.join(dir, 'lab.json');
+  writeFileSync(lab, JSON.stringify(description));
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ name, lab: path.basename(lab), broker: { host: description.broker.host, port: broker.port, log: { path: broker.logFile } } }));
+  return file;
+}
+
+const BROKER_FEATURES = ['features/broker-refusals.feature', 'features/uc01-new-installation.feature'];
+
+test("the team's broker, configured like the lab's, beside the lab: the suite passes on it and reads its log", { timeout: 600_000 }, async () => {
+  const broker = await startTeamBroker('team-broker', { requireCertificate: true });
   try {
-    const target = writeTarget('misconfigured-broker', { broker: { ...description.broker, port: broker.port, url: `mqtts://${description.broker.host}:${broker.port}`, legacyPort: undefined, log: { path: broker.logFile } }, logs: { ...(description.logs as object), mosquitto: broker.logFile } });
-    const run = await runSuite(['--target', target, 'features/broker-refusals.feature', 'features/uc01-new-installation.feature'], 'misconfigured-broker');
+    const run = await runSuite(['--target', teamBrokerTarget('team-broker', broker), ...BROKER_FEATURES], 'team-broker');
+    assert.equal(run.code, 0, `the suite failed a broker configured like the lab's:\n${run.output.slice(-4000)}`);
+    const scenarios = [...scenariosOf(run.report).values()];
+    const uc01 = scenarios.filter((s) => s.uri === 'features/uc01-new-installation.feature');
+    assert.ok(uc01.length > 0 && uc01.every((s) => s.outcome === 'passed'), uc01.map((s) => `${s.name}: ${s.outcome} ${s.reason ?? ''}`).join('; '));
+    assert.equal(scenarios.find((s) => s.name === 'A client without any certificate is refused')?.outcome, 'passed');
+    // The lab's grants less what only the lab's broker gave: its log comes from the team's broker.
+    assert.ok(run.report.granted.includes('broker-log') && !run.report.granted.includes('legacy-listener'), run.report.granted.join(', '));
+    assert.ok(scenarios.some((s) => s.evidence?.includes(`mosquitto: file ${broker.logFile}`)), "no scenario says it read the team broker's log");
+    assert.match(readFileSync(broker.logFile, 'utf8'), /New connection from 127\./, 'the scenarios connected to the team\'s broker');
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('a misconfigured broker (no require_certificate, anonymous allowed): the suite fails the scenarios it breaks, for that cause', { timeout: 600_000 }, async () => {
+  const broker = await startTeamBroker('misconfigured-broker', { requireCertificate: false });
+  try {
+    const target = teamBrokerTarget('misconfigured-broker', broker);
+    const run = await runSuite(['--target', target, ...BROKER_FEATURES], 'misconfigured-broker');
     assert.notEqual(run.code, 0, 'the suite passed a broker that lets clients in without a certificate');
     const scenarios = [...scenariosOf(run.report).values()];
     const noCertificate = scenarios.find((s) => s.name === 'A client without any certificate is refused')!;
@@ -191,10 +221,13 @@ test('a misconfigured broker (no require_certificate, anonymous allowed): the su
   }
 });
 
-/** The target lab's own Mosquitto configuration, certificates and ACL, less client-certificate checking, on a port of its own. */
-async function startMisconfiguredBroker(): Promise<{ port: number; logFile: string; stop(): Promise<void> }> {
+/**
+ * A broker of the team's: the target lab's own Mosquitto configuration, certificates, CRL file and
+ * ACL on a port of its own, without the legacy listener; misconfigured, less client-certificate checking.
+ */
+async function startTeamBroker(name: string, options: { requireCertificate: boolean }): Promise<{ port: number; logFile: string; stop(): Promise<void> }> {
   const conf = findFile(description.workDir, 'mosquitto.conf');
-  const brokerDir = path.join(dir, 'misconfigured-broker');
+  const brokerDir = path.join(dir, name);
   mkdirSync(brokerDir, { recursive: true });
   const port = await freePort(description.broker.host);
   const logFile = path.join(brokerDir, 'mosquitto.log');
@@ -210,13 +243,13 @@ async function startMisconfiguredBroker(): Promise<{ port: number; logFile: stri
     else if (/^log_dest file /.test(line)) out.push(`log_dest file ${logFile}`);
     else if (/^persistence_location /.test(line)) out.push(`persistence_location ${brokerDir}/`);
     else if (/^plugin_opt_config_file /.test(line)) out.push(`plugin_opt_config_file ${dynsec}`);
-    else if (/^require_certificate /.test(line)) out.push('require_certificate false', 'allow_anonymous true');
+    else if (/^require_certificate /.test(line) && !options.requireCertificate) out.push('require_certificate false', 'allow_anonymous true');
     else out.push(line);
   }
   const confFile = path.join(brokerDir, 'mosquitto.conf');
   writeFileSync(confFile, `${out.join('\n')}\n`, { mode: 0o600 });
-  const proc = await ManagedProcess.start({ name: 'misconfigured mosquitto', command: locateTool('mosquitto'), args: ['-c', confFile], logFile: path.join(brokerDir, 'stdout.log') });
-  await waitFor('the misconfigured broker to listen', () => tcpReachable(description.broker.host, port), { timeoutMs: 15_000, intervalMs: 100 });
+  const proc = await ManagedProcess.start({ name: `${name} mosquitto`, command: locateTool('mosquitto'), args: ['-c', confFile], logFile: path.join(brokerDir, 'stdout.log') });
+  await waitFor(`the ${name} to listen`, () => tcpReachable(description.broker.host, port), { timeoutMs: 15_000, intervalMs: 100 });
   return { port, logFile, stop: () => proc.stop() };
 }
 

@@ -72,3 +72,34 @@ test('a target of clients only leaves the installation to the lab; naming some c
   writeFileSync(partial, JSON.stringify({ name: 'half', ca, broker }));
   assert.throws(() => loadTargetFile(partial), (err: unknown) => err instanceof TargetError && /names ca, broker but not bootstrapCa, provisioning/.test(err.problems[0]!));
 });
+
+test("the team's broker beside a running lab: the rest is the lab's, the lab's broker log is not the team's, other mixes are refused with the reason", () => {
+  const labDir = mkdtempSync(path.join(os.tmpdir(), 'ecm-target-lab-'));
+  for (const f of ['root.crt', 'boot.crt', 'crl.pem', 'mosquitto.log', 'step-ca.log', 'bootstrap-ca.log']) writeFileSync(path.join(labDir, f), '');
+  const abs = (f: string) => path.join(labDir, f);
+  const lab = { ...description(), name: 'ecm-lab-up', ca: { url: 'https://127.0.0.1:9000', rootPem: abs('root.crt'), provisioners: { x5c: 'devices' } }, bootstrapCa: { url: 'https://127.0.0.1:9001', rootPem: abs('boot.crt'), acmeHttpPort: 8080 }, broker: { host: '127.0.0.1', port: 8883, legacyPort: 1884, crlFile: abs('crl.pem') }, logs: { 'step-ca': abs('step-ca.log'), 'bootstrap-ca': abs('bootstrap-ca.log'), mosquitto: abs('mosquitto.log') } };
+  writeFileSync(path.join(labDir, 'lab.json'), JSON.stringify(lab));
+  const file = path.join(dir, 'team-broker.json');
+  const lablessBroker = { host: '127.0.0.1', port: 18883 };
+  writeFileSync(file, JSON.stringify({ name: 'team-broker', lab: path.relative(dir, path.join(labDir, 'lab.json')), broker: lablessBroker }));
+  const t = loadTarget(file);
+  assert.equal(t.name, 'team-broker');
+  assert.equal(t.ca.rootPem, abs('root.crt'), "the lab's CA");
+  assert.equal(t.provisioning.url, 'https://127.0.0.1:8443', "the lab's service");
+  assert.equal(t.broker.port, 18883, "the team's broker");
+  assert.equal(t.broker.log, undefined, "the lab's broker log is not the team broker's");
+  assert.deepEqual(t.ca.log, { path: abs('step-ca.log') });
+  // The lab's grants, less what the team's broker gives no means for (its log, a legacy listener).
+  assert.deepEqual([...grantedBy(t)], ['ca-log', 'clock']);
+  writeFileSync(file, JSON.stringify({ name: 'team-broker', lab: path.join(labDir, 'lab.json'), broker: { ...lablessBroker, log: { path: 'mosquitto.log' } } }));
+  assert.deepEqual([...grantedBy(loadTarget(file))], ['broker-log', 'ca-log', 'clock']);
+
+  const { provisioning } = description();
+  writeFileSync(file, JSON.stringify({ name: 'team-service', lab: path.join(labDir, 'lab.json'), provisioning }));
+  assert.throws(() => loadTargetFile(file), (err: unknown) => err instanceof TargetError && /names provisioning beside a lab .*only the broker can be the team's/.test(err.problems[0]!));
+  writeFileSync(file, JSON.stringify({ name: 'no-lab', lab: 'nowhere.json', broker: lablessBroker }));
+  assert.throws(() => loadTargetFile(file), (err: unknown) => err instanceof TargetError && /is not a lab description/.test(err.problems[0]!) && err.problems.some((p) => /cannot read it as JSON/.test(p)));
+  writeFileSync(path.join(labDir, 'bad-lab.json'), JSON.stringify({ ...lab, ca: { ...lab.ca, url: 'https://10.1.1.1' } }));
+  writeFileSync(file, JSON.stringify({ name: 'bad-lab', lab: path.join(labDir, 'bad-lab.json'), broker: lablessBroker }));
+  assert.throws(() => loadTargetFile(file), (err: unknown) => err instanceof TargetError && /is not a lab description/.test(err.problems[0]!) && err.problems.some((p) => /ca\.url: must be on loopback/.test(p)));
+});
