@@ -107,7 +107,7 @@ test('a failing scenario still stops the lab: no component outlives cucumber', a
   await import('node:fs/promises').then((fs) => fs.writeFile(release, 'go'));
   const exit = await run.exit;
   // Both streams in the message: a run that failed for another reason (a hook) must say which.
-  const output = `stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`;
+  const output = `exit ${JSON.stringify(exit)}\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`;
   assert.notEqual(exit.code, 0, `the scenario failed, so the run fails\n${output}`);
   assert.match(run.stdout(), /1 scenario \(1 failed\)/, output);
   assert.match(run.stdout(), /failing on purpose/, output);
