@@ -71,7 +71,8 @@ export function readRunResults(file: string, secrets: readonly string[] = []): R
     else if (e.testCaseStarted) started.set(e.testCaseStarted.id, { testCaseId: e.testCaseStarted.testCaseId, at: TimeConversion.timestampToMillisecondsSinceEpoch(e.testCaseStarted.timestamp) });
     else if (e.attachment?.fileName === EVIDENCE_ATTACHMENT && e.attachment.testCaseStartedId) {
       const body = e.attachment.contentEncoding === 'BASE64' ? Buffer.from(e.attachment.body, 'base64').toString('utf8') : e.attachment.body;
-      evidence.set(e.attachment.testCaseStartedId, evidenceOf(body));
+      // A team's log command may carry a credential (a bearer header): redacted like messages.
+      evidence.set(e.attachment.testCaseStartedId, evidenceOf(body).map((line) => redact(line, secrets)));
     } else if (e.testStepFinished) {
       const { testCaseStartedId: id, testStepResult: r } = e.testStepFinished;
       const before = worst.get(id);

@@ -52,7 +52,7 @@ function messages(): string {
     { testCaseFinished: { testCaseStartedId: 's1b', willBeRetried: false, timestamp: ts(105) } },
     { testCaseStarted: { id: 's2', testCaseId: 't2', attempt: 0, timestamp: ts(105) } },
     { testStepFinished: { testCaseStartedId: 's2', testStepId: 'y', testStepResult: { status: 'PASSED', duration: ts(0) }, timestamp: ts(106) } },
-    { attachment: { testCaseStartedId: 's2', testStepId: 'y', fileName: 'evidence.json', mediaType: 'application/json', contentEncoding: 'IDENTITY', body: JSON.stringify([{ component: 'mosquitto', source: 'command', command: ['podman', 'logs', '-f', 'broker'], path: '/tmp/x/mosquitto.log' }, { component: 'step-ca', source: 'file', path: '/var/log/step-ca.log' }]) } },
+    { attachment: { testCaseStartedId: 's2', testStepId: 'y', fileName: 'evidence.json', mediaType: 'application/json', contentEncoding: 'IDENTITY', body: JSON.stringify([{ component: 'mosquitto', source: 'command', command: ['podman', 'logs', '-f', 'broker'], path: '/tmp/x/mosquitto.log' }, { component: 'step-ca', source: 'file', path: '/var/log/step-ca.log' }, { component: 'bootstrap-ca', source: 'command', command: ['logs', '--token', TOKEN], path: '/tmp/x/b.log' }]) } },
     { testStepFinished: { testCaseStartedId: 's2', testStepId: 'z', testStepResult: { status: 'FAILED', message: `expected ${PEM} with ${JWT} and Bearer ${TOKEN} to be refused\n    at stack`, duration: ts(0) }, timestamp: ts(107) } },
     { testStepFinished: { testCaseStartedId: 's2', testStepId: 'w', testStepResult: { status: 'SKIPPED', duration: ts(0) }, timestamp: ts(107) } },
     { testCaseFinished: { testCaseStartedId: 's2', willBeRetried: false, timestamp: ts(108) } },
@@ -97,7 +97,7 @@ test("a run's outcomes come from its last attempts; failure messages lose keys, 
   const failed = run?.byKey.get('features/f.feature:8');
   assert.equal(failed?.outcome, 'failed');
   assert.equal(failed?.message, 'expected [PEM block removed] with [token removed] and Bearer [secret removed] to be refused');
-  assert.deepEqual(failed?.evidence, ['mosquitto: output of `podman logs -f broker`', 'step-ca: file /var/log/step-ca.log'], 'the logs its assertions read, and from where');
+  assert.deepEqual(failed?.evidence, ['mosquitto: output of `podman logs -f broker`', 'step-ca: file /var/log/step-ca.log', 'bootstrap-ca: output of `logs --token [secret removed]`'], 'the logs its assertions read, and from where, without a secret');
   assert.equal(readRunResults(path.join(os.tmpdir(), 'no-such-dir', 'messages.ndjson')), undefined);
 });
 
