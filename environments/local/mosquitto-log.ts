@@ -30,18 +30,57 @@ export async function enableBrokerDebugLog(broker: ReloadableBroker): Promise<()
   };
 }
 
-/**
- * The log lines of the connection(s) from `address` after `mark`: each "Client connection from
- * <address> failed" line, and from each "New connection from <address>:" up to the next
- * "New connection from" line.
- */
+/** The log lines of the connection(s) from `address` after `mark` (connectionLinesOf). */
 export function connectionLines(mark: LogMark, address: string): string[] {
-  const lines = readSince(mark).split('\n');
+  return connectionLinesOf(readSince(mark).split('\n'), address);
+}
+
+// Mosquitto names the address on "New connection from <addr>:<port>", on "New client connected
+// from <addr>:<port> as <id>" and on a failed accept; a refused handshake's OpenSSL lines and its
+// "Client <unknown> disconnected" name none.
+const OPENED = /New connection from (\S+?):\d+/;
+const CONNECTED = /New client connected from (\S+?):\d+ as /;
+const ENDED = /Client <unknown> (disconnected|closed its connection)/;
+
+/**
+ * The lines of `address`'s connections: each "Client connection from <address> failed" line, and
+ * from each "New connection from <address>:" up to the line that ends it (its "New client
+ * connected", a "Client <unknown> disconnected"/"closed its connection", or its next attempt).
+ * Connections of other addresses that open meanwhile (the lab's reload probe, another device) do
+ * not end the window: their own lines name them and are left out, and while one of them is still
+ * unresolved a "Client <unknown>" line may be either's, so it counts as theirs and the window
+ * stays open (an OpenSSL line after it may still be this connection's).
+ */
+export function connectionLinesOf(lines: readonly string[], address: string): string[] {
   const out: string[] = [];
-  let inside = false;
+  let open = false;
+  let othersPending = 0;
   for (const line of lines) {
-    if (line.includes('New connection from ')) inside = line.includes(`New connection from ${address}:`);
-    if (inside || line.includes(`Client connection from ${address} failed`)) out.push(line);
+    if (line.includes(`Client connection from ${address} failed`)) {
+      out.push(line);
+      continue;
+    }
+    const opened = OPENED.exec(line)?.[1];
+    if (opened !== undefined) {
+      if (opened === address) {
+        open = true;
+        othersPending = 0;
+        out.push(line);
+      } else if (open) othersPending++;
+      continue;
+    }
+    if (!open) continue;
+    const connected = CONNECTED.exec(line)?.[1];
+    if (connected !== undefined && connected !== address) {
+      othersPending = Math.max(0, othersPending - 1);
+      continue;
+    }
+    out.push(line);
+    if (connected !== undefined) open = false;
+    else if (ENDED.test(line)) {
+      if (othersPending > 0) othersPending--;
+      else open = false;
+    }
   }
   return out;
 }
