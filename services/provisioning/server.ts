@@ -206,7 +206,11 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
   const close = async () => {
     await superseded?.stop();
     await monitor?.stop();
-    await Promise.allSettled([httpsApp.close(), httpApp.close(), hooksApp.close()]);
+    // The public listeners first: a request they already took (an X5C sign, an ACME finalize)
+    // waits for step-ca, which calls the webhooks; closing those too would make step-ca refuse
+    // it (403), and the device would take a restart for a refusal.
+    await Promise.allSettled([httpsApp.close(), httpApp.close()]);
+    await hooksApp.close().catch(() => undefined);
     for (const feed of feeds) feed.stop();
     ctx.state.dispose();
     ctx.inventory.close();
