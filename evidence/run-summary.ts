@@ -3,7 +3,7 @@
 // latest performance run's headline (or none). Built from the traceability matrix, so the
 // summary and the matrix can never disagree.
 import type { RunEnvironment } from './environment.ts';
-import type { PerfHeadline } from './perf-headline.ts';
+import type { PerfHeadline } from './perf/headline.ts';
 import type { Outcome } from './run-results.ts';
 import type { Traceability, Verdict } from './traceability.ts';
 
