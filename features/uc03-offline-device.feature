@@ -77,10 +77,12 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
-  @NFR-REL-001 @NFR-REL-002
+  # The process dies after step-ca issued the renewed certificate (its log line is awaited) and
+  # before the device stored it: the answer is lost, the store still holds the old, valid pair.
+  @NFR-REL-001 @NFR-REL-002 @needs:ca-log
   Scenario: A device restarted in the middle of a renewal comes back
     Given a device provisioned with an operational certificate valid for 3600 seconds
     When the device process restarts in the middle of a renewal
     And the device powers up again
-    Then it comes back connected with a valid certificate
+    Then it comes back connected with the certificate it held, although step-ca had issued the renewed one
     And its telemetry reaches the application again

@@ -28,6 +28,7 @@ import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
 import { firmwarePolicy, type LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
+import type { InterruptedRenewal } from './interrupted-renewal.ts';
 import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../conformance/target/capabilities.ts';
 import type { LogEvidence } from '../../conformance/target/target-lab.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
@@ -50,8 +51,8 @@ export class LabWorld extends World {
   lastConnection: ConnectionOutcome | undefined;
   /** The last TLS probe of a listener: where it came from, where the logs stood, what it got. */
   tlsAttempt: { listener: string; address: string; logMark: LogMark | undefined; probe?: TlsProbeOutcome; hello?: ClientHelloAnswer } | undefined;
-  /** How an interrupted renewal ended: 'renewed' (before the cut) or 'cut off'. */
-  renewalOutcome: string | undefined;
+  /** A renewal the device process died in, between step-ca's issuance and the store. */
+  interruptedRenewal: InterruptedRenewal | undefined;
   /** The address the last probe connection came from. */
   probeAddress: string | undefined;
   brokerLogMark: LogMark | undefined;
