@@ -13,7 +13,7 @@ Feature: UC-04 Revocation by an external CA
     Given a lab whose issuing CA is a subordinate of an external CA, its CRL watched every 1 second
     And the service engineer has turned provisioning ON for the installation's addresses
 
-  @needs:own-lab
+  @needs:own-lab @needs:broker-log
   Scenario: The external CA revokes the issuing intermediate; the service re-issues by itself
     Given the application server is provisioned
     And 2 devices are provisioned

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
+import { assertBrokerRefuses } from './support/broker-refusal.ts';
 import { assertCameBackOnHeldCertificate, restartBetweenIssuanceAndStore } from './support/interrupted-renewal.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -51,21 +51,8 @@ When('the lab CA installs a new root and every component restarts', async functi
 });
 
 Then('the broker refuses the old certificates with {string}', async function (this: LabWorld, alert: string) {
-  const { lab, endpoints } = this.session;
-  for (const [client, old] of this.certificatesBeforeRotation) {
-    const outcome = await attemptMqttConnection({
-      host: lab.broker.host,
-      port: lab.broker.port,
-      clientId: `old-${client.commonName}`,
-      // Whatever the client trusts, the broker must refuse its old certificate.
-      trustedRootPem: endpoints.trustedRootPem,
-      certificateChainPem: old.certificateChainPem,
-      privateKeyPem: old.privateKeyPem,
-      localAddress: this.nextAddress(),
-    });
-    assert.equal(outcome.connected, false, `the broker accepted the old certificate of ${client.commonName}`);
-    assert.match(outcome.error, new RegExp(`alert ${alert}`));
-  }
+  // Whatever the client trusts, the broker must refuse its old certificate: its alert, and its log line of that connection.
+  for (const [client, old] of this.certificatesBeforeRotation) await assertBrokerRefuses(this, old, alert, { clientId: `old-${client.commonName}` });
 });
 
 When('the application and the devices power up again', async function (this: LabWorld) {

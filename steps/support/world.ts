@@ -29,6 +29,7 @@ import { ProvisioningAdminClient, type InventoryEntry } from '../../services/pro
 import { firmwarePolicy, type LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
 import type { InterruptedRenewal } from './interrupted-renewal.ts';
+import type { AttemptedRequest } from './audited-refusals.ts';
 import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../conformance/target/capabilities.ts';
 import type { LogEvidence } from '../../conformance/target/target-lab.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
@@ -58,6 +59,8 @@ export class LabWorld extends World {
   brokerLogMark: LogMark | undefined;
   /** The outcome of the last request a step expected might be refused. */
   lastError: Error | undefined;
+  /** The last provisioning request a step expected might be refused: when it began, how it ended. */
+  lastRequest: AttemptedRequest | undefined;
   readonly inventoryDevices = new Map<string, ReveosDevice>();
   /** Devices already running before the scenario's action (UC-02). */
   readonly installed: ReveosDevice[] = [];
