@@ -13,6 +13,7 @@ import { markLog, waitForLogLine, type LogMark } from '../../environments/log-wa
 import { waitFor } from '../../environments/wait.ts';
 import type { AcmeAnswer, RawAcmeClient, SignedAcmeRequest } from '../../simulators/adversary/acme-raw.ts';
 import type { ForgedPublish } from '../../simulators/adversary/forged-publish.ts';
+import type { ListeningSession } from '../../simulators/adversary/listening-session.ts';
 import type { ClientHelloAnswer, TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { ImpostorBroker } from '../../simulators/adversary/impostor-broker.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
@@ -72,7 +73,7 @@ export class LabWorld extends World {
   attacker: ReveosDevice | undefined;
   /** A command the application queued for an offline device, and what an attacker's connection received meanwhile. */
   queuedCommandId: string | undefined;
-  readonly intercepted: string[] = [];
+  attackerSession: ListeningSession | undefined;
   /** A credential the attacker presents instead of its own bootstrap credential (one that expired, say). */
   attackerCredential: { certificateChainPem: string; privateKeyPem: string } | undefined;
   /** A one-time token the attacker kept after step-ca honoured it. */
