@@ -5,6 +5,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import { assertBrokerRefuses } from './support/broker-refusal.ts';
+import { assertRootCrlListsOldIntermediate, rootRevokesIntermediate } from './support/intermediate-revocation.ts';
 import { assertCameBackOnHeldCertificate, restartBetweenIssuanceAndStore } from './support/interrupted-renewal.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -48,6 +49,14 @@ When('the lab CA installs a new root and every component restarts', async functi
   this.certificatesBeforeRotation = new Map(this.allClients().map((c) => [c, c.store.loadOperational()!]));
   await this.owned('rotate-root').rotatePki('root');
   refreshFactoryTrust(this);
+});
+
+When("the lab's root revokes the issuing intermediate, signs a new one and every component restarts", async function (this: LabWorld) {
+  await rootRevokesIntermediate(this);
+});
+
+Then("the root's CRL, as the service publishes it to clients, lists the old intermediate", async function (this: LabWorld) {
+  await assertRootCrlListsOldIntermediate(this);
 });
 
 Then('the broker refuses the old certificates with {string}', async function (this: LabWorld, alert: string) {
