@@ -46,6 +46,21 @@ Feature: Provisioning service gates who may obtain a bootstrap certificate
     And the service engineer turns provisioning OFF
     Then the service is OFF and the white list is empty
 
+  # FR-PS-004: the insecure channel issues what a device needs to start (a bootstrap credential
+  # for its own white-listed address, from its CSR), and nothing that opens the broker or that
+  # names another address or another device's identity.
+  @FR-PS-004 @needs:broker-log
+  Scenario: Over plain HTTP a white-listed device gets a bootstrap credential for its own address, and nothing more
+    Given the service engineer has turned provisioning ON for the installation's addresses
+    And a provisioned device connected to the broker
+    And a new device
+    When the new device sends a CSR for its own identity to the plain-HTTP bootstrap endpoint
+    Then it holds a bootstrap credential under the bootstrap root naming only its own address, and the service audits it as served
+    And the broker refuses that bootstrap credential with "unknown ca"
+    And with it the device obtains its operational certificate, connects and its telemetry reaches the application
+    And the plain-HTTP endpoint refuses it a CSR for another address with HTTP 400 "bad-san"
+    And the plain-HTTP endpoint refuses it a CSR for the first device's identity with HTTP 403 "identity-taken"
+
   @FR-MB-001 @needs:broker-log
   Scenario: A revoked device is refused by the broker when it reconnects
     Given the service engineer has turned provisioning ON for the installation's addresses

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
-import { assertReconnectRefused } from './support/broker-refusal.ts';
+import { assertBrokerRefuses, assertReconnectRefused } from './support/broker-refusal.ts';
+import { assertPlainHttpBootstrapServed, assertPlainHttpRefuses, bootstrapOverPlainHttp } from './support/plain-http-bootstrap.ts';
 import { attempt, auditedReason, auditedRefusal } from './support/audited-refusals.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -65,6 +66,28 @@ Then('the device receives a bootstrap certificate for its own address', function
 Then('the request is refused because {string}', async function (this: LabWorld, words: string) {
   await auditedRefusal(this, this.lastDevice, this.lastRequest!, auditedReason(words));
   assert.equal(this.lastDevice.store.loadBootstrap(), undefined, 'a refused device must hold no certificate');
+});
+
+When('the new device sends a CSR for its own identity to the plain-HTTP bootstrap endpoint', async function (this: LabWorld) {
+  await bootstrapOverPlainHttp(this);
+});
+
+Then('it holds a bootstrap credential under the bootstrap root naming only its own address, and the service audits it as served', async function (this: LabWorld) {
+  await assertPlainHttpBootstrapServed(this);
+});
+
+Then('the broker refuses that bootstrap credential with {string}', async function (this: LabWorld, alert: string) {
+  await assertBrokerRefuses(this, this.lastDevice.store.loadBootstrap()!, alert);
+});
+
+Then('with it the device obtains its operational certificate, connects and its telemetry reaches the application', async function (this: LabWorld) {
+  await this.lastDevice.getCertificate();
+  await this.lastDevice.connect();
+  await this.telemetryReachesApplication(this.lastDevice);
+});
+
+Then('the plain-HTTP endpoint refuses it a CSR for {} with HTTP {int} {string}', async function (this: LabWorld, what: string, status: number, code: string) {
+  await assertPlainHttpRefuses(this, what, status, code);
 });
 
 When('the service engineer turns provisioning ON with an auto-off timer of {int} second(s) and white-lists {string}', async function (this: LabWorld, seconds: number, entry: string) {
