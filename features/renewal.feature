@@ -13,13 +13,16 @@ Feature: Certificate renewal during operation
   # client certificate on). step-ca checks that token's certificate chain as of one minute before
   # the certificate expires (go.step.sm/crypto jose.ParseX5cInsecure), so token renewal needs a
   # certificate that lives longer than a minute: the step CLI's example uses 75 seconds.
-  @needs:clock
+  # NFR-PERF-001: the renewal completes within 30 s, as the device measures it from its request
+  # to the renewed certificate in its store (the value is attached to the report).
+  @NFR-PERF-001 @needs:clock
   Scenario Outline: A device renews its short-lived certificate while publishing and loses nothing (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for <lifetime> seconds
     And the device publishes telemetry every 50 ms at QoS 1
     When the device renews its certificate at two thirds of its lifetime
     Then the device holds a new certificate with a later expiry and the same identity
+    And the device stored its renewed certificate within 30 seconds of asking for it, as it measured
     And the application received every telemetry message without a gap
 
     Examples:

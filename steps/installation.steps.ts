@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
+import { assertRenewalWithin } from './support/renewal-latency.ts';
 import { assertInventoryHoldsLoggedIssuance } from './support/inventory-completeness.ts';
 import { installationKeyAlgorithms, type KeyFact } from './support/key-algorithms.ts';
 import { attempt, auditedReason, auditedRefusal } from './support/audited-refusals.ts';
@@ -138,6 +139,10 @@ Then('the device holds a new certificate with a later expiry and the same identi
   assert.equal(after.subjectCommonName, before.subjectCommonName);
   assert.deepEqual(after.sans, before.sans);
   assert.deepEqual(after.extendedKeyUsages, ['clientAuth']);
+});
+
+Then('the device stored its renewed certificate within {int} seconds of asking for it, as it measured', function (this: LabWorld, seconds: number) {
+  assertRenewalWithin(this, this.lastDevice, seconds);
 });
 
 Then('the application received every telemetry message without a gap', async function (this: LabWorld) {
