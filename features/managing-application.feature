@@ -28,6 +28,30 @@ Feature: The managing application's own certificates and what it logs
     Then the application finds its certificate "expired" and re-acquires one with its bootstrap credential
     And the device's telemetry reaches the application again
 
+  # Seed 000: the application uses its certificates only "when all files (local.crt, local.key,
+  # ca.crt) are present and valid" (not expired, labelled client only), and logs why not "in the
+  # application log, omitting certificate information". It never offers the refused certificate:
+  # it connects only after re-acquiring one with its bootstrap credential.
+  @NFR-USE-002
+  Scenario Outline: At power-up the application refuses its own certificate when <defect>, logs why and re-acquires one
+    Given the application server is provisioned
+    When the application's store is damaged: <defect>
+    And the application powers up again
+    Then the application's log gives the cause as "<reason>: <logged>", without certificate contents
+    And the application finds its certificate "<reason>" and re-acquires one with its bootstrap credential
+    And the application holds local.crt, local.key and ca.crt, valid, and is connected
+
+    @needs:ca-keys
+    Examples: a certificate of the lab's issuing CA for the application, with the wrong label
+      | defect                                              | reason    | logged                                                   |
+      | its certificate is labelled for servers and clients | wrong-eku | local.crt has extended key usage [serverAuth, clientAuth] |
+      | its certificate is labelled for servers only        | wrong-eku | local.crt has extended key usage [serverAuth]             |
+
+    Examples: a file of the three missing
+      | defect               | reason        | logged            |
+      | local.key is missing | missing-files | missing local.key |
+      | ca.crt is missing    | missing-files | missing ca.crt    |
+
   @NFR-USE-001 @NFR-SEC-003
   Scenario: The certificate management service installs, updates and removes a certificate of the application
     Given the application server is provisioned

@@ -9,6 +9,7 @@ import { startMisconfiguredBroker, type BrokerMisconfiguration } from '../simula
 import { CertificateInstallationError } from '../simulators/client/certificate-client.ts';
 import type { StoredPair } from '../simulators/client/certificate-store.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
+import { assertLoggedRefusal, assertStoreWhole, damageApplicationStore } from './support/application-store.ts';
 import { certifyByServiceTeam, type CertificationMethod } from './support/service-team.ts';
 import type { LabWorld } from './support/world.ts';
 
@@ -61,6 +62,18 @@ Then('the application finds its certificate {string} and re-acquires one with it
   assert.equal(outcome.validation && !outcome.validation.valid && outcome.validation.reason, reason);
   assert.deepEqual(outcome.path, ['validating', 'discarding', 'obtaining-operational', 'connecting', 'connected']);
   assert.ok(inspectCertificate(app.store.loadOperational()!.certificateChainPem).notAfter.getTime() > Date.now(), 'the new certificate is valid');
+});
+
+When("the application's store is damaged: {}", async function (this: LabWorld, defect: string) {
+  this.damagedStore = await damageApplicationStore(this, defect);
+});
+
+Then("the application's log gives the cause as {string}, without certificate contents", async function (this: LabWorld, cause: string) {
+  assertLoggedRefusal(this, await this.runningApplication(), this.damagedStore!, cause);
+});
+
+Then('the application holds local.crt, local.key and ca.crt, valid, and is connected', async function (this: LabWorld) {
+  assertStoreWhole(await this.runningApplication());
 });
 
 Then("the device's telemetry reaches the application again", async function (this: LabWorld) {

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { inspectCertificate } from '../../x509/certificates.ts';
+import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 import type { KeyAlgorithm } from '../../config/config.ts';
 import { request } from '../../net/https-client.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
@@ -186,7 +186,11 @@ export class CertificateClient {
   /** Operational certificate from the X5C provisioner, authorized by the bootstrap certificate. */
   async getCertificate(options: { lifetimeSeconds?: number } = {}): Promise<void> {
     this.timings.x5cSign = await this.driver.getCertificate(this.driverContext, options);
-    const facts = inspectCertificate(this.store.loadOperational()!.certificateChainPem);
+    const chainPem = this.store.loadOperational()!.certificateChainPem;
+    // A store that lost its ca.crt gets back the anchor the new certificate verifies against;
+    // without it the next power-up would discard the certificate again (missing-files).
+    if (this.store.loadCaCertificate() === undefined && chainsToRoot(chainPem, this.trustedRootPem)) this.store.saveCaCertificate(this.trustedRootPem);
+    const facts = inspectCertificate(chainPem);
     this.log.write('operational-obtained', { serial: facts.serialNumber, notAfter: facts.notAfter.toISOString() });
   }
 
@@ -387,7 +391,7 @@ export class CertificateClient {
 
   /** Validates the stored operational certificate (seed 003 "Certificate Validation"). */
   validateStore(crlPems: string[] = [], now = this.now()): ValidationResult {
-    const operational = this.store.loadOperational();
+    const operational = this.store.loadOperationalFiles();
     let keyFileMode: number | undefined;
     try {
       keyFileMode = statSync(this.store.file('operationalKey')).mode;
@@ -395,7 +399,7 @@ export class CertificateClient {
       // missing: reported as missing-files
     }
     return validateCertificateStore({
-      store: { certificateChainPem: operational?.certificateChainPem, privateKeyPem: operational?.privateKeyPem, caPem: this.store.loadCaCertificate(), keyFileMode },
+      store: { ...operational, caPem: this.store.loadCaCertificate(), keyFileMode },
       deviceId: this.commonName,
       expectedSan: this.sans[0],
       now,

@@ -30,6 +30,7 @@ import { ProvisioningAdminClient, type InventoryEntry } from '../../services/pro
 import { firmwarePolicy, type LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
 import type { InterruptedRenewal } from './interrupted-renewal.ts';
+import type { DamagedStore } from './application-store.ts';
 import type { AttemptedRequest } from './audited-refusals.ts';
 import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../conformance/target/capabilities.ts';
 import type { LogEvidence } from '../../conformance/target/target-lab.ts';
@@ -53,6 +54,8 @@ export class LabWorld extends World {
   lastConnection: ConnectionOutcome | undefined;
   /** The last TLS probe of a listener: where it came from, where the logs stood, what it got. */
   tlsAttempt: { listener: string; address: string; logMark: LogMark | undefined; probe?: TlsProbeOutcome; hello?: ClientHelloAnswer } | undefined;
+  /** The application's store as a scenario damaged it before power-up. */
+  damagedStore: DamagedStore | undefined;
   /** A renewal the device process died in, between step-ca's issuance and the store. */
   interruptedRenewal: InterruptedRenewal | undefined;
   /** The address the last probe connection came from. */
