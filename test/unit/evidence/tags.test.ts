@@ -31,7 +31,7 @@ test('a scenario without a requirement, an undefined id, a malformed one and one
     '  @FR-XX-999',
     '  Scenario: unknown id',
     '    Given x',
-    '  @fr-ps-2 @FR-PS-002',
+    '  @fr-ps-2 @FR-PS-002 @s002-ren-4',
     '  Scenario: malformed beside a good one',
     '    Given x',
     '  Scenario Outline: tagged on Examples only <a>',
@@ -54,6 +54,7 @@ test('a scenario without a requirement, an undefined id, a malformed one and one
       '4: @FR-XX-999 is not a requirement the seeds define (see evidence/requirements.json)',
       '5: scenario "unknown id" names no requirement',
       '7: @fr-ps-2 is not a requirement the seeds define (see evidence/requirements.json)',
+      '7: @s002-ren-4 is not a requirement the seeds define (see evidence/requirements.json)',
       '12: @UC-03 stands on an Examples table',
       '10: scenario "tagged on Examples only <a>" names no requirement',
       '17: @NFR-REL-001 stands on a Rule',
@@ -75,6 +76,7 @@ test("cucumber.cjs links the same requirement tags to the matrix that evidence/r
   const link = config.default.formatOptions.links.requirement;
   assert.equal(link.pattern[0]!.source, `^@${REQUIREMENT_ID.source.slice(1)}`);
   for (const id of defined) assert.ok(link.pattern[0]!.test(`@${id}`), id);
-  assert.ok(!link.pattern[0]!.test('@uc01') && !link.pattern[0]!.test('@FR-PS-2'));
+  for (const near of ['@uc01', '@FR-PS-2', '@S02-REN-04', '@S002-REN-4', '@S002-renewal-04', '@s002-ren-04']) assert.ok(!link.pattern[0]!.test(near), near);
+  assert.ok(link.pattern[0]!.test('@S002-REN-04') && link.pattern[0]!.test('@S000-APP-03'));
   assert.equal(link.urlTemplate('@FR-PS-002'), '../traceability/index.html#FR-PS-002');
 });
