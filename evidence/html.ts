@@ -19,7 +19,7 @@ dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;mar
 code{font-size:12px}
 ul.cols{columns:2;column-gap:2rem;padding-left:0;list-style:none;margin:.4rem 0}ul.cols>li{break-inside:avoid;margin:0 0 .25rem}
 ul.cols ul{list-style:none;padding-left:.6rem;margin:.1rem 0 .4rem}ul.cols li.group{margin-bottom:.4rem}
-@media print{body{margin:0;max-width:none;font-size:9.5px}h1{font-size:1.2rem}h2{font-size:1rem;margin-top:.8rem;break-after:avoid}tr{break-inside:avoid}.badge{font-size:9px}.note{font-size:9px}.kpi{min-width:6rem;padding:.2rem .5rem}.kpi b{font-size:1rem}}
+@media print{body{margin:0;max-width:none;font-size:9.5px}code{font-size:8.5px}h1{font-size:1.2rem}h2{font-size:1rem;margin-top:.8rem;break-after:avoid}tr{break-inside:avoid}.badge{font-size:9px}.note{font-size:9px}.kpi{min-width:6rem;padding:.2rem .5rem}.kpi b{font-size:1rem}}
 `;
 
 export function page(title: string, body: string): string {

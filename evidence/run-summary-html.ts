@@ -27,7 +27,7 @@ function requirements(s: RunSummary): string {
       const items = s.requirements.filter((r) => r.source === source).map((r) => {
         const notes = [
           r.deviations.length ? `deviation ${devLinks(r.deviations)}` : '',
-          r.partial ? `not shown: ${esc(r.partial)}` : '',
+          r.partial ? `what its scenarios do not show: ${esc(r.partial)}` : '',
           r.reason ? esc(r.reason) : '',
           r.caveat ? `caveat: ${esc(r.caveat)}` : '',
         ].filter(Boolean);
@@ -53,7 +53,8 @@ function attacks(s: RunSummary): string {
   const gaps = s.attacks.length - must;
   const features = [...new Set(s.attacks.map((a) => a.feature))];
   const groups = features.map((f) => `<li class="group"><b>${esc(f)}</b><ul>${s.attacks.filter((a) => a.feature === f).map((a) => `<li>${badge(...RESULT_BADGE[a.result])} ${esc(a.name)}</li>`).join('')}</ul></li>`);
-  return `<p>${by('refused')} of ${must} attacks that must be refused were refused in this run, each by the component that must refuse it, with the cause in its log${by('not-refused') ? `; <b>${by('not-refused')} were NOT refused</b>` : ''}. ${gaps} ${gaps === 1 ? 'attack succeeds' : 'attacks succeed'} by design: known gaps, shown as they are (${by('succeeds-by-design')} confirmed in this run), never counted as refused.</p><ul class="cols">${groups.join('')}</ul>`;
+  const notRun = s.attacks.filter((a) => !a.knownGap && a.result === 'not-run').length;
+  return `<p>${by('refused')} of ${must} attacks that must be refused were refused in this run, each by the component that must refuse it, with the cause in its log${by('not-refused') ? `; <b>${by('not-refused')} were NOT refused</b>` : ''}${notRun ? ` (${notRun} did not run)` : ''}. ${gaps} ${gaps === 1 ? 'attack succeeds' : 'attacks succeed'} by design: known gaps, shown as they are (${by('succeeds-by-design')} confirmed in this run), never counted as refused.</p><ul class="cols">${groups.join('')}</ul>`;
 }
 
 function perf(s: RunSummary): string {
@@ -80,7 +81,9 @@ export function renderRunSummaryHtml(s: RunSummary): string {
     'ecm-lab run summary',
     `<h1>ecm-lab run summary</h1>
 <p>Target <b>${esc(s.target)}</b>. ${r ? `Run of ${esc(r.startedAt ?? '?')} to ${esc(r.finishedAt ?? '?')}: ${r.success ? badge('passed', 'succeeded') : badge('failed', 'did not succeed')}` : badge('not-run', 'no run')} · <a href="${MATRIX}">traceability matrix</a> · <a href="${REGISTER}">deviations register</a> · <a href="../allure-report/index.html">Allure report</a></p>
-<div class="kpis">${kpi('scenarios passed', `${sc.passed} / ${sc.total}`)}${kpi('failed', sc.failed)}${kpi('not run', sc['not-run'])}${kpi('requirements', s.requirements.length)}${VERDICTS.map((x) => kpi(VERDICT_LABELS[x], v[x])).join('')}${kpi('attacks refused', `${s.attacks.filter((a) => a.result === 'refused').length} / ${s.attacks.filter((a) => !a.knownGap).length}`)}${kpi('attacks that succeed by design', s.attacks.filter((a) => a.result === 'succeeds-by-design').length)}${kpi('deviations', s.deviations.length)}</div>
+<div class="kpis">${kpi('scenarios passed', `${sc.passed} / ${sc.total}`)}${kpi('scenarios failed', sc.failed)}${kpi('scenarios not run', sc['not-run'])}</div>
+<div class="kpis">${kpi('requirements', s.requirements.length)}${VERDICTS.map((x) => kpi(`requirements ${VERDICT_LABELS[x]}`, v[x])).join('')}</div>
+<div class="kpis">${kpi('attacks refused', `${s.attacks.filter((a) => a.result === 'refused').length} / ${s.attacks.filter((a) => !a.knownGap).length}`)}${kpi('attacks that succeed by design', s.attacks.filter((a) => a.result === 'succeeds-by-design').length)}${kpi('deviations', s.deviations.length)}</div>
 <h2>Environment</h2>${environment(s)}
 <h2>Attacks tried</h2>${attacks(s)}
 <h2>Performance</h2>${perf(s)}

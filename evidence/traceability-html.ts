@@ -32,7 +32,7 @@ const devLinks = (ids: readonly string[], href: string | undefined) =>
 
 function row(r: RequirementRow, links: MatrixLinks): string {
   const scenarios = r.scenarios.length ? `<ul class="scenarios">${r.scenarios.map(scenarioItem).join('')}</ul>` : `<p class="note">No scenario names it. ${esc(r.reason ?? '')}</p>`;
-  const partial = r.partial ? `<p class="note"><b>Not shown:</b> ${esc(r.partial)}</p>` : '';
+  const partial = r.partial ? `<p class="note"><b>What its scenarios do not show:</b> ${esc(r.partial)}</p>` : '';
   const caveat = r.caveat ? `<p class="note">Caveat: ${esc(r.caveat)}</p>` : '';
   const devs = r.deviations.length ? `<br><span class="muted">deviation: ${devLinks(r.deviations, links.deviations)}</span>` : '';
   const quote = r.quote ? `<br><span class="muted">“${esc(r.quote)}”</span>` : '';
@@ -90,18 +90,18 @@ export function renderTraceabilityHtml(t: Traceability, links: MatrixLinks = {},
 <p>Target <b>${esc(t.target)}</b>, granting ${t.granted.length ? t.granted.map((g) => `<code>${esc(g)}</code>`).join(', ') : 'nothing beyond its endpoints'}. ${run} Generated ${esc(t.generatedAt)}. ${nav}</p>
 <div class="kpis">${kpi('requirements', t.totals.requirements)}${VERDICTS.map((x) => kpi(VERDICT_LABELS[x], v[x])).join('')}${kpi('scenarios passed', `${o.passed} / ${t.totals.scenarios}`)}</div>
 ${notRun && !notRun.needs ? `<p class="note">Scenarios marked not-run: ${esc(notRun.reason ?? '')}.</p>` : ''}
-<h2>How a verdict is decided</h2>
+<h2 id="verdicts">How a verdict is decided</h2>
 <p class="note">The first rule that applies decides, in this order: not shown, failed, known gap, not run, partly shown, proven with deviation, proven. Ids and titles are the seeds' own, or, for a rule its seed does not number, the reviewed catalogue's (evidence/seed-rules.json, with the seed's words quoted); tags are read from features/; reasons and what scenarios do not show are reviewed in evidence/requirement-notes.json; deviations in evidence/deviations.json.</p>
 ${verdictLegend()}
-<h2>Requirements</h2>
+<h2 id="requirements">Requirements</h2>
 ${requirementsTable(t, links)}
-<h2>Known gaps: scenarios that are never proof</h2>
+<h2 id="known-gaps">Known gaps: scenarios that are never proof</h2>
 ${knownGaps(t)}
-<h2>Deviations</h2>
+<h2 id="deviations">Deviations</h2>
 ${deviationsSection(t, deviations, links)}
-<h2>Not run on this target: what they need</h2>
+<h2 id="not-run">Not run on this target: what they need</h2>
 ${notRunSection}
-<h2>Not shown</h2>
+<h2 id="not-shown">Not shown</h2>
 ${notShown.length === 0 ? '<p>Every requirement is named by at least one scenario.</p>' : `<table><thead><tr><th>id</th><th>why no scenario shows it</th></tr></thead><tbody>${notShown.map((g) => `<tr><td class="id"><a href="#${esc(g.id)}">${esc(g.id)}</a></td><td>${esc(g.reason ?? '')}</td></tr>`).join('')}</tbody></table>`}`,
   );
 }
