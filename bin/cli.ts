@@ -1,7 +1,7 @@
 // ecm-lab: one way into the lab. Each command lives in its own module under bin/commands.
 import { Command, Option } from 'commander';
-import { ConfigError } from '../environments/config.ts';
-import { TargetError } from '../environments/target/target.ts';
+import { ConfigError } from '../config/config.ts';
+import { TargetError } from '../conformance/target/target.ts';
 import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { imagesBuildCommand } from './commands/images.ts';
@@ -9,12 +9,12 @@ import { composeCommand } from './commands/compose.ts';
 import { CONTRACT_HELP, contractCommand, type ContractCliOptions } from './commands/contract.ts';
 import { loadCommand, reportMergeCommand, type LoadCliOptions } from './commands/load.ts';
 import { MAX_DEVICES } from './commands/load-options.ts';
-import { FAULT_KINDS } from '../simulators/fleet/faults.ts';
-import { EXECUTOR_KINDS } from '../simulators/load/executors.ts';
-import { SCENARIO_NAMES, SCENARIOS } from '../simulators/load/scenarios.ts';
+import { FAULT_KINDS } from '../load/faults/faults.ts';
+import { EXECUTOR_KINDS } from '../load/executors.ts';
+import { SCENARIO_NAMES, SCENARIOS } from '../load/scenarios.ts';
 import { reportEvidenceCommand, runCommand, type RunOptions } from './commands/run.ts';
 import { reportDiffCommand } from './commands/report-diff.ts';
-import { CAPABILITIES } from '../environments/target/capabilities.ts';
+import { CAPABILITIES } from '../conformance/target/capabilities.ts';
 import { upCommand } from './commands/up.ts';
 
 /** Every scenario with its default executor and one example (also in the README). */

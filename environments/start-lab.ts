@@ -1,6 +1,6 @@
 // One way to start a lab: the backend the configuration names (config `backend`,
 // ECM_LAB_BACKEND, `ecm-lab up --backend`); local child processes unless it says containers.
-import type { LabConfig } from './config.ts';
+import type { LabConfig } from '../config/config.ts';
 import type { LocalLabOptions, StartedLocalLab } from './local/local-environment.ts';
 import { startLocalLab } from './local/local-environment.ts';
 

@@ -11,14 +11,14 @@ import path from 'node:path';
 import { deviationsByRequirement, readDeviations } from './deviations.ts';
 import { renderDeviationsHtml } from './deviations-render.ts';
 import { runEnvironment } from './environment.ts';
-import { latestPerfHeadline } from './perf-headline.ts';
+import { latestPerfHeadline } from './perf/headline.ts';
 import { printToPdf } from './pdf.ts';
 import { requirements } from './requirements.ts';
 import { readRunResults } from './run-results.ts';
 import { buildRunSummary } from './run-summary.ts';
 import { renderRunSummaryHtml } from './run-summary-html.ts';
 import { readScenarios, type TagProblem } from './scenarios.ts';
-import type { Capability } from '../environments/target/capabilities.ts';
+import type { Capability } from '../conformance/target/capabilities.ts';
 import { buildTraceability, readNotes } from './traceability.ts';
 import { renderTraceabilityHtml } from './traceability-html.ts';
 

@@ -5,7 +5,7 @@
 // summary (and its PDF) and the matrix can never disagree, and carry the same caveats.
 import type { Deviation } from './deviations.ts';
 import type { RunEnvironment } from './environment.ts';
-import type { PerfHeadline } from './perf-headline.ts';
+import type { PerfHeadline } from './perf/headline.ts';
 import type { Outcome } from './run-results.ts';
 import type { ScenarioOutcome, Traceability, Verdict } from './traceability.ts';
 

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AstBuilder, compile, GherkinClassicTokenMatcher, Parser } from '@cucumber/gherkin';
 import { IdGenerator, type GherkinDocument } from '@cucumber/messages';
-import { CAPABILITIES, type Capability } from '../environments/target/capabilities.ts';
+import { CAPABILITIES, type Capability } from '../conformance/target/capabilities.ts';
 import { idOfTag, REQUIREMENT_LIKE_TAG } from './requirement-ids.ts';
 
 const NEEDS_TAG = /^@needs:(.*)$/;

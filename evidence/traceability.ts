@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CAPABILITIES, CAPABILITY_DESCRIPTIONS, type Capability } from '../environments/target/capabilities.ts';
+import { CAPABILITIES, CAPABILITY_DESCRIPTIONS, type Capability } from '../conformance/target/capabilities.ts';
 import type { Requirement } from './requirements.ts';
 import type { Outcome, RunResults } from './run-results.ts';
 import type { ScenarioRef } from './scenarios.ts';

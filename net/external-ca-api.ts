@@ -1,4 +1,4 @@
-// The API of the external ("paid") CA the lab simulates (simulators/external-ca/), as both sides
+// The API of the external ("paid") CA the lab simulates (services/external-ca/), as both sides
 // use it. Three kinds of caller, three ways in:
 // - anyone, over plain HTTP: its root certificate and its CRL (both signed: nothing to protect);
 // - the certificate management service (the provisioning service), over HTTPS: orders a

@@ -1,13 +1,13 @@
 // ecm-lab contract: replays the provisioning service's contract (services/provisioning/openapi.yaml)
 // against a target's service, or against a reference lab it starts and stops itself.
 import path from 'node:path';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startLab } from '../../environments/start-lab.ts';
-import { loadTarget, TargetError } from '../../environments/target/target.ts';
-import { loadContract } from '../../services/provisioning/contract/document.ts';
-import { replayContract } from '../../services/provisioning/contract/replay.ts';
-import { formatResult, summarize, writeContractReport } from '../../services/provisioning/contract/report.ts';
-import { contractTargetFromFile, contractTargetFromLab, type ContractTarget } from '../../services/provisioning/contract/target.ts';
+import { loadTarget, TargetError } from '../../conformance/target/target.ts';
+import { loadContract } from '../../conformance/contract/document.ts';
+import { replayContract } from '../../conformance/contract/replay.ts';
+import { formatResult, summarize, writeContractReport } from '../../conformance/contract/report.ts';
+import { contractTargetFromFile, contractTargetFromLab, type ContractTarget } from '../../conformance/contract/target.ts';
 
 export interface ContractCliOptions {
   target?: string;

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { inspectTool, locateDynamicSecurityPlugin, toolNames, versionPins, type ToolReport } from '../../environments/tools/tools.ts';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 // ecm-lab images build: the containers backend's local images (environments/containers/images.ts),
 // for air-gapped sites and machines without registry access; a rerun with unchanged inputs
 // finds every image present and takes seconds.
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { acquireEngine } from '../../environments/containers/engine.ts';
 import { buildImages } from '../../environments/containers/images.ts';
 

@@ -3,12 +3,12 @@
 // combinations a scenario cannot run refused with every problem named (exit code 2).
 import { z } from 'zod';
 import { parseFirmwareMix, DEFAULT_FIRMWARE_MIX } from '../../simulators/device/identity.ts';
-import { faultPhase, parseFaults, type FaultKind } from '../../simulators/fleet/faults.ts';
-import type { RunConfig } from '../../simulators/fleet/perf-summary.ts';
-import { parseSegment } from '../../simulators/fleet/segment.ts';
-import { EXECUTOR_KINDS } from '../../simulators/load/executors.ts';
-import { segmentExecutor } from '../../simulators/load/plan.ts';
-import { SCENARIO_NAMES, SCENARIOS } from '../../simulators/load/scenarios.ts';
+import { faultPhase, parseFaults, type FaultKind } from '../../load/faults/faults.ts';
+import type { RunConfig } from '../../evidence/perf/summary.ts';
+import { parseSegment } from '../../load/segment.ts';
+import { EXECUTOR_KINDS } from '../../load/executors.ts';
+import { segmentExecutor } from '../../load/plan.ts';
+import { SCENARIO_NAMES, SCENARIOS } from '../../load/scenarios.ts';
 
 /** "30s", "2m", "1h", "1500ms" or plain seconds. */
 export function parseDuration(text: string): number {

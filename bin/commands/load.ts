@@ -3,20 +3,20 @@
 // reports/perf/<run id>/{summary.json,index.html} and reports/perf/latest.
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
-import { measureCaSigning, measureHandshakes, measureMqttThroughput } from '../../simulators/fleet/baselines.ts';
-import { measureCaFlow } from '../../simulators/fleet/ca-flow-baseline.ts';
-import { attachedEndpoints, attachedFleetLab, ownedFleetLab, readLabDescription, webrootPublisher, type FleetLab, type LabDescription } from '../../simulators/fleet/fleet-lab.ts';
-import type { FleetProgress } from '../../simulators/fleet/fleet-metrics.ts';
-import { renderPerfHtml } from '../../simulators/fleet/perf-html.ts';
-import { MergeError, mergeSummaries } from '../../simulators/fleet/perf-merge.ts';
-import { buildSummary, type Baselines, type PerfSummary } from '../../simulators/fleet/perf-summary.ts';
-import { runScenario } from '../../simulators/load/run-scenario.ts';
-import { SCENARIOS, type ScenarioName } from '../../simulators/load/scenarios.ts';
+import { measureCaSigning, measureHandshakes, measureMqttThroughput } from '../../load/baselines/baselines.ts';
+import { measureCaFlow } from '../../load/baselines/ca-flow-baseline.ts';
+import { attachedEndpoints, attachedFleetLab, ownedFleetLab, readLabDescription, webrootPublisher, type FleetLab, type LabDescription } from '../../load/fleet-lab.ts';
+import type { FleetProgress } from '../../load/fleet-metrics.ts';
+import { renderPerfHtml } from '../../evidence/perf/html.ts';
+import { MergeError, mergeSummaries } from '../../evidence/perf/merge.ts';
+import { buildSummary, type Baselines, type PerfSummary } from '../../evidence/perf/summary.ts';
+import { runScenario } from '../../load/run-scenario.ts';
+import { SCENARIOS, type ScenarioName } from '../../load/scenarios.ts';
 import { resolveLoadOptions, type LoadCliOptions, type LoadPlan } from './load-options.ts';
 
 export { parseDuration, type LoadCliOptions } from './load-options.ts';

@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type LabConfig } from '../../environments/config.ts';
-import { CAPABILITIES, grantedTagExpression, unknownCapabilities, type Capability } from '../../environments/target/capabilities.ts';
-import { grantedBy, loadTargetFile, TargetError } from '../../environments/target/target.ts';
+import { loadConfig, type LabConfig } from '../../config/config.ts';
+import { CAPABILITIES, grantedTagExpression, unknownCapabilities, type Capability } from '../../conformance/target/capabilities.ts';
+import { grantedBy, loadTargetFile, TargetError } from '../../conformance/target/target.ts';
 import { publishEvidence } from '../../evidence/publish.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 
@@ -72,7 +72,7 @@ interface RunTarget {
 const LOCAL: RunTarget = { name: 'local', granted: new Set(CAPABILITIES), secrets: [], env: {} };
 
 export interface RunOptions {
-  /** A target description (environments/target/target.ts); the lab starts nothing of its own. */
+  /** A target description (conformance/target/target.ts); the lab starts nothing of its own. */
   target?: string;
   /** Capabilities to withhold from the target, comma-separated (as if it did not grant them). */
   withhold?: string;

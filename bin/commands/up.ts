@@ -1,12 +1,12 @@
 // ecm-lab up: start the lab and keep it running so engineers can point their own clients at it.
-import { loadConfig } from '../../environments/config.ts';
-import { describeLab, type StartedLab } from '../../environments/contract.ts';
-import type { Capability } from '../../environments/target/capabilities.ts';
+import { loadConfig } from '../../config/config.ts';
+import { describeLab, type StartedLab } from '../../environments/started-lab.ts';
+import type { Capability } from '../../conformance/target/capabilities.ts';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from '../../environments/start-lab.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
-import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
+import { ACME_CHALLENGE_PATH } from '../../load/fleet-lab.ts';
 
 /**
  * What a suite in another process may do with this lab: read its log files, ask for lifetimes
@@ -21,7 +21,7 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
   const config = loadConfig({ file: global.config, overrides: opts.backend ? { backend: opts.backend } : undefined });
   if (!opts.json) console.error(`starting the two step-ca authorities, Mosquitto and the provisioning service${config.backend === 'containers' ? ' in containers' : ''}...`);
   const lab = await startLab(config);
-  // A valid target (environments/target/target.ts) for `ecm-lab run --target` from another process.
+  // A valid target (conformance/target/target.ts) for `ecm-lab run --target` from another process.
   const description: Record<string, unknown> = { name: 'ecm-lab-up', ...describeLab(lab), grants: grantsToOtherProcesses(lab) };
   let responder: Awaited<ReturnType<typeof startChallengeResponder>> | undefined;
   if (opts.serveChallenges) {

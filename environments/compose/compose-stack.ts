@@ -14,8 +14,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../config.ts';
-import { describeLab, type StartedLab } from '../contract.ts';
+import { loadConfig } from '../../config/config.ts';
+import { describeLab, type StartedLab } from '../started-lab.ts';
 import { renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
 import { createCrl } from '../pki/crl.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';

@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import type { ComponentProgram, ComponentRuntime, RunningComponent } from '../components.ts';
 import { GiveUp, waitFor } from '../wait.ts';
 import { redactingLines } from '../local/child-process.ts';

@@ -3,7 +3,7 @@
 // broker administrator, restarts and rotations), each component in a container
 // (container-runtime.ts). So the Gherkin suite, which reads configs, logs and certificates from
 // the work directory and restarts components, runs on it unchanged.
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import { startLocalLab, type LocalLabOptions, type StartedLocalLab } from '../local/local-environment.ts';
 import { containersRuntime } from './container-runtime.ts';
 

@@ -1,4 +1,4 @@
-// The simulated external CA (simulators/external-ca/) as a child process of the lab, like step-ca:
+// The simulated external CA (services/external-ca/) as a child process of the lab, like step-ca:
 // a generated config file in a directory of its own (0700), fixed ports across restarts, readiness
 // by GET /health. The lab writes its configuration and reads back only what any relying party of a
 // real external CA gets out of band: its root certificate, and the operator's token for the
@@ -7,14 +7,14 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
-import { goDurationMs, type LabConfig } from '../config.ts';
+import { goDurationMs, type LabConfig } from '../../config/config.ts';
 import { EXTERNAL_CA_PATHS } from '../../net/external-ca-api.ts';
 import { request } from '../../net/https-client.ts';
-import { EXTERNAL_CA_FILES, type ExternalCaConfig } from '../../simulators/external-ca/process-config.ts';
+import { EXTERNAL_CA_FILES, type ExternalCaConfig } from '../../services/external-ca/process-config.ts';
 import { ManagedProcess } from './child-process.ts';
 import { freePort } from './ports.ts';
 
-const ENTRY = fileURLToPath(new URL('../../simulators/external-ca/process-entry.js', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../../services/external-ca/process-entry.js', import.meta.url));
 
 export interface ExternalCaOptions {
   config: LabConfig;

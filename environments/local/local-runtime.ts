@@ -1,7 +1,7 @@
 // The local backend's component runtime: every component is a child process of the lab
 // (child-process.ts), the provisioning service a forked Node.js child with an IPC channel.
 import path from 'node:path';
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import type { ComponentRuntime } from '../components.ts';
 import { locateDynamicSecurityPlugin, locateTool, repoRoot } from '../tools/tools.ts';
 import { ManagedProcess } from './child-process.ts';

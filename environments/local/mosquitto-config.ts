@@ -3,9 +3,9 @@
 // client certificates, topic rights per identity (FR-MB-001, FR-MB-002), and the dynamic security
 // plugin, through which the lab disconnects one client whose certificate was revoked and keeps
 // the legacy credentials of old firmware for the second, password listener.
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import { TLS12_CIPHERS } from '../../net/tls-policy.ts';
-import { legacyTopicRoot } from '../../firmware/policy.ts';
+import { legacyTopicRoot } from '../../config/firmware-policy.ts';
 
 export interface MosquittoFiles {
   /** The operational root and intermediate: nothing of the bootstrap hierarchy. */

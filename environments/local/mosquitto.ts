@@ -3,7 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import { clientTlsOptions } from '../../net/tls-policy.ts';
 import { startReady, type ComponentRuntime, type RunningComponent } from '../components.ts';
 import { markLog, waitForLogLine } from '../log-watch.ts';

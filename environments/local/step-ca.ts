@@ -2,7 +2,7 @@
 // The lab runs two (docs/trust-model.md): the bootstrap authority and the operational one.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import type { AuthorityFiles } from '../pki/ca-json.ts';
 import { startReady, type ComponentRuntime, type RunningComponent } from '../components.ts';
 import { request } from '../../net/https-client.ts';

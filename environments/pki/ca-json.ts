@@ -7,7 +7,7 @@
 //   bootstrap root) and a JWK provisioner the provisioning service signs and revokes with.
 // Both consult the provisioning service through AUTHORIZING webhooks before they sign, so a
 // client that talks to step-ca directly meets the same rules as one that goes through the service.
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import { DEVICE_ID_OID } from '../../x509/device-id.ts';
 
 /** Key usages for a client-only leaf: RSA keys also encipher (TLS 1.2 RSA key exchange is not offered, but clients expect it). */

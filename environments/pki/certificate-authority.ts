@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { x509 } from '../../x509/x509.ts';
 import { subjectAltNameWithOtherNames } from '../../x509/device-id.ts';
-import type { KeyAlgorithm } from '../config.ts';
+import type { KeyAlgorithm } from '../../config/config.ts';
 import { algorithmParams, generateKeyPair, privateKeyToPem } from '../../x509/keys.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

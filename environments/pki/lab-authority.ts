@@ -6,7 +6,7 @@
 // - 'external': the external CA's, whose key this process never sees. The lab keeps step-ca's
 //   intermediate key and hands out its CSR; the external CA signs it (the service orders it) and
 //   the lab checks what comes back before it installs it.
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import { subtle } from '../../x509/keys.ts';
 import { x509 } from '../../x509/x509.ts';
 import { createCaKeyAndCsr, createIntermediateCa, finish, issueForCsr, issueLeaf, type CaCertificate, type IssuedCertificate, type LeafRequest } from './certificate-authority.ts';

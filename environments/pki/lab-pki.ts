@@ -1,7 +1,7 @@
 // Generates the PKI one lab run uses and writes it where the components read it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LabConfig } from '../config.ts';
+import type { LabConfig } from '../../config/config.ts';
 import { createIntermediateCa, createRootCa, type CaCertificate, type IssuedCertificate } from './certificate-authority.ts';
 
 /**

@@ -5,7 +5,7 @@ import type { JWK } from 'jose';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
 import type { AuditEvent, AuditLog } from './audit-log.ts';
 import type { CsrPolicy } from './csr-policy.ts';
-import type { FirmwarePolicy } from '../../firmware/policy.ts';
+import type { FirmwarePolicy } from '../../config/firmware-policy.ts';
 import type { Enrolments } from './identities.ts';
 import type { LegacyCredentials } from './legacy-credentials.ts';
 import type { CertificateKind, CertificateRecord, Inventory } from './inventory.ts';

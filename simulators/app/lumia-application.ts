@@ -9,7 +9,7 @@ import { CertificateClient, type CertificateClientOptions } from '../client/cert
 import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
 import { certificateStates, type CertificateStateReport } from './certificate-states.ts';
 import { topics, type CommandReply, type TelemetryMessage } from '../device/reveos-device.ts';
-import { certificateRequired, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type FirmwarePolicy } from '../../firmware/policy.ts';
+import { certificateRequired, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type FirmwarePolicy } from '../../config/firmware-policy.ts';
 
 export interface ReceivedTelemetry {
   topic: string;

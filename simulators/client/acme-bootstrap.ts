@@ -7,7 +7,7 @@ import { clientTlsOptions } from '../../net/tls-policy.ts';
 import { performance } from 'node:perf_hooks';
 import * as acme from 'acme-client';
 import { HttpStatusError } from '../../net/http-status-error.ts';
-import type { KeyAlgorithm } from '../../environments/config.ts';
+import type { KeyAlgorithm } from '../../config/config.ts';
 import { generateKeyPair, privateKeyToPem } from '../../x509/keys.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';

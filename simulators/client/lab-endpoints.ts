@@ -1,6 +1,6 @@
 // What a simulated client needs to know about a started lab; built once from StartedLab.
 import { readFileSync } from 'node:fs';
-import type { StartedLab } from '../../environments/contract.ts';
+import type { StartedLab } from '../../environments/started-lab.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 
 export interface LabEndpoints {

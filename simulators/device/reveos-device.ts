@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { CertificateClient, type BrokerTarget, type CertificateClientOptions, type PowerUpSettings } from '../client/certificate-client.ts';
 import type { LegacyCredential } from '../client/certificate-store.ts';
 import type { PowerUpOutcome } from '../client/power-up.ts';
-import { certificateTrack, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type CertificateTrack, type FirmwarePolicy } from '../../firmware/policy.ts';
+import { certificateTrack, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type CertificateTrack, type FirmwarePolicy } from '../../config/firmware-policy.ts';
 import { deviceSan, type DeviceIdentity } from './device-identity.ts';
 
 export { deviceSan, type DeviceIdentity };

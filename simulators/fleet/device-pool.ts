@@ -2,7 +2,7 @@
 // (LocalDevicePool) or are spread over worker threads (WorkerDevicePool, device-worker.ts).
 // The pool runs each device's own workflow; the fleet runner only launches, counts and stops.
 import path from 'node:path';
-import type { KeyAlgorithm } from '../../environments/config.ts';
+import type { KeyAlgorithm } from '../../config/config.ts';
 import { issueLeaf, type Issuer } from '../../environments/pki/certificate-authority.ts';
 import { importPrivateKeyPem } from '../../x509/keys.ts';
 import { x509 } from '../../x509/x509.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { legacyTopicRoot } from '../../firmware/policy.ts';
+import { legacyTopicRoot } from '../../config/firmware-policy.ts';
 import { publishForged } from '../../simulators/adversary/forged-publish.ts';
 import { topics } from '../../simulators/device/reveos-device.ts';
 import { certifyByServiceTeam, giveLegacyCredential } from '../support/service-team.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../../environments/wait.ts';
-import { LatencyHistograms } from '../../simulators/fleet/latency-histograms.ts';
+import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import type { ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import type { LabWorld } from '../support/world.ts';

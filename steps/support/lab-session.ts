@@ -4,15 +4,15 @@
 // the World sees the contract's endpoints; only the lab it started itself grants every capability.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type LabConfig, type LabConfigInput } from '../../environments/config.ts';
-import type { StartedLab } from '../../environments/contract.ts';
+import { loadConfig, type LabConfig, type LabConfigInput } from '../../config/config.ts';
+import type { StartedLab } from '../../environments/started-lab.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { startLab } from '../../environments/start-lab.ts';
-import { CAPABILITIES, type Capability } from '../../environments/target/capabilities.ts';
-import { openTargetLab, type LogEvidence } from '../../environments/target/target-lab.ts';
-import { grantedBy, loadTargetFile, type DriverSpec, type Target } from '../../environments/target/target.ts';
+import { CAPABILITIES, type Capability } from '../../conformance/target/capabilities.ts';
+import { openTargetLab, type LogEvidence } from '../../conformance/target/target-lab.ts';
+import { grantedBy, loadTargetFile, type DriverSpec, type Target } from '../../conformance/target/target.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
-import { ACME_CHALLENGE_PATH } from '../../simulators/fleet/fleet-lab.ts';
+import { ACME_CHALLENGE_PATH } from '../../load/fleet-lab.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
 
 export interface LabSession {

@@ -26,10 +26,10 @@ import { STEP_CLI_SOURCE, StepCliDriver } from '../../simulators/client/step-cli
 import { CommandLineDriver } from '../../simulators/client/command-line-driver.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
-import { firmwarePolicy, type LabConfigInput } from '../../environments/config.ts';
+import { firmwarePolicy, type LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
-import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../environments/target/capabilities.ts';
-import type { LogEvidence } from '../../environments/target/target-lab.ts';
+import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../conformance/target/capabilities.ts';
+import type { LogEvidence } from '../../conformance/target/target-lab.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 
 /** step-ca's default minimum certificate duration: shorter lifetimes are a lab's setting (@needs:clock). */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { request } from '../../net/https-client.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';

@@ -1,5 +1,5 @@
 // The fleet as containers: the `ecm-lab` image run as N local containers the way the Kubernetes
-// Indexed Job (load/k8s/fleet-shared-lab-job.yaml) runs it, each with JOB_COMPLETION_INDEX set as
+// Indexed Job (deploy/k8s/fleet-shared-lab-job.yaml) runs it, each with JOB_COMPLETION_INDEX set as
 // Kubernetes sets it and the same command line, against one shared lab (itself on the containers
 // backend); their merged report matches a single run of the same total.
 // Needs the local images: `ecm-lab images build`.
@@ -13,12 +13,12 @@ import { promisify } from 'node:util';
 import { renderContainersConf } from '../../environments/containers/engine.ts';
 import { IMAGE_USER, localImage } from '../../environments/containers/images.ts';
 import { waitFor } from '../../environments/wait.ts';
-import type { PerfSummary } from '../../simulators/fleet/perf-summary.ts';
+import type { PerfSummary } from '../../evidence/perf/summary.ts';
 import { startCli } from '../support/cli.ts';
 
 const run = promisify(execFile);
 
-/** The Job's pod command (load/k8s/fleet-shared-lab-job.yaml), with this test's sizes. */
+/** The Job's pod command (deploy/k8s/fleet-shared-lab-job.yaml), with this test's sizes. */
 const SEGMENT_COMMAND =
   'exec node /opt/ecm-lab/bin/ecm-lab.js load --lab "$LAB" --devices "$DEVICES" --seed "$SEED" --rate 15 --duration 4s --interval 250 ' +
   '--segment "$((JOB_COMPLETION_INDEX + 1))/$SEGMENTS" --run-id "$RUN-seg-$JOB_COMPLETION_INDEX" --out "$OUT"';

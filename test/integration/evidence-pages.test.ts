@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { repoRoot } from '../../environments/tools/tools.ts';
-import { renderPerfHtml } from '../../simulators/fleet/perf-html.ts';
+import { renderPerfHtml } from '../../evidence/perf/html.ts';
 import { launchChromium, overlappingSvgTexts } from '../support/chromium.ts';
 import { startCli } from '../support/cli.ts';
 import { fullFlowSummary } from '../support/perf-fixture.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startExternalCa, type StartedExternalCa } from '../../environments/local/external-ca.ts';
 import { createCaKeyAndCsr } from '../../environments/pki/certificate-authority.ts';
 import { clientToken, EXTERNAL_CA_PATHS, ExternalCaError, fetchExternalCrl, orderIntermediate, requestRevocation, revokeAtExternalCa } from '../../net/external-ca-api.ts';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { request } from '../../net/https-client.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { waitFor } from '../../environments/wait.ts';

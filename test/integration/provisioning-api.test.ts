@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { request } from '../../net/https-client.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { describeLab } from '../../environments/contract.ts';
+import { describeLab } from '../../environments/started-lab.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
-import { replayContract, type ReplayResult } from '../../services/provisioning/contract/replay.ts';
-import { contractTargetFromLab, type ContractTarget } from '../../services/provisioning/contract/target.ts';
+import { replayContract, type ReplayResult } from '../../conformance/contract/replay.ts';
+import { contractTargetFromLab, type ContractTarget } from '../../conformance/contract/target.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../bin/ecm-lab.js');

@@ -13,7 +13,7 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { x509 } from '../../x509/x509.ts';

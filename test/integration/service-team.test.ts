@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';

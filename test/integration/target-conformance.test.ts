@@ -12,7 +12,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CAPABILITIES } from '../../environments/target/capabilities.ts';
+import { CAPABILITIES } from '../../conformance/target/capabilities.ts';
 import { ManagedProcess } from '../../environments/local/child-process.ts';
 import { freePort } from '../../environments/local/ports.ts';
 import { locateTool, repoRoot } from '../../environments/tools/tools.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, goDurationMs, loadConfig } from '../../environments/config.ts';
+import { ConfigError, goDurationMs, loadConfig } from '../../config/config.ts';
 
 test('defaults just work: ECDSA P-256, 24 h operational certificates, free ports, no queue limit', () => {
   const config = loadConfig({ env: {} });

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../environments/config.ts';
+import { ConfigError, loadConfig } from '../../config/config.ts';
 import { renderContainersConf } from '../../environments/containers/engine.ts';
 import { RpcPeer } from '../../net/rpc.ts';
 import { socketChannel } from '../../net/rpc-socket.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../environments/config.ts';
+import { loadConfig } from '../../config/config.ts';
 import { renderBootstrapCaJson, renderOperationalCaJson } from '../../environments/pki/ca-json.ts';
 import { renderAcl, renderMosquittoConf } from '../../environments/local/mosquitto-config.ts';
 

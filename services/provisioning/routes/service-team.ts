@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { atLeast, DEFAULT_FIRMWARE_POLICY } from '../../../firmware/policy.ts';
+import { atLeast, DEFAULT_FIRMWARE_POLICY } from '../../../config/firmware-policy.ts';
 import { createKeyAndCsr } from '../../../x509/csr.ts';
 import { recordIssued, refuse, sourceIp, type ServiceContext } from '../context.ts';
 import { checkCsr } from '../csr-policy.ts';

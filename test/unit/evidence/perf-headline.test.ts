@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { latestPerfHeadline } from '../../../evidence/perf-headline.ts';
+import { latestPerfHeadline } from '../../../evidence/perf/headline.ts';
 
 function summary(runId: string, startedAt: string, ratios: Record<string, number | null>) {
   return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runExecutor, type ExecutorSpec } from '../../../simulators/load/executors.ts';
+import { runExecutor, type ExecutorSpec } from '../../../load/executors.ts';
 import type { TimeoutError } from '../../../environments/wait.ts';
 import { FakeClock } from './fake-clock.ts';
 

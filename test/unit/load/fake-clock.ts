@@ -1,6 +1,6 @@
 // A discrete-event clock for executor tests: time stands still while work is pending and jumps to
 // the next timer once every task is waiting on one, so seconds of schedule run in microseconds.
-import type { Clock } from '../../../simulators/load/executors.ts';
+import type { Clock } from '../../../load/executors.ts';
 
 interface Timer {
   at: number;

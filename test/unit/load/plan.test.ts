@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveLoadOptions, type LoadCliOptions } from '../../../bin/commands/load-options.ts';
-import { segmentExecutor, segmentVus } from '../../../simulators/load/plan.ts';
+import { segmentExecutor, segmentVus } from '../../../load/plan.ts';
 
 const BASE: LoadCliOptions = {
   scenario: 'full-flow',

@@ -1,0 +1,136 @@
+// Merges the summaries of a run's segments into one: counts add up, HDR histograms merge exactly,
+// timelines add point by point (by second), and everything derived is computed again from the
+// merged measurements, as for a single run. Segments must be of one scenario and schema.
+import type { ExecutorStats } from '../../load/executors.ts';
+import type { TimelinePoint } from '../../load/fleet-metrics.ts';
+import type { InventoryCheck } from '../../load/inventory-check.ts';
+import { LatencyHistograms } from './latency-histograms.ts';
+import { derive, SUMMARY_SCHEMA, type MeasuredSummary, type PerfSummary } from './summary.ts';
+import type { RevocationRecord } from '../../load/faults/faults.ts';
+
+export class MergeError extends Error {
+  override name = 'MergeError';
+}
+
+function sum<K extends string>(parts: PerfSummary[], pick: (p: PerfSummary) => Record<K, number>): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const p of parts) for (const [k, v] of Object.entries(pick(p)) as Array<[K, number]>) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function mergeExecutors(parts: PerfSummary[]): ExecutorStats {
+  const counts = sum(parts, (p) => ({ planned: p.executor.planned, started: p.executor.started, completed: p.executor.completed, failed: p.executor.failed, interrupted: p.executor.interrupted, notStarted: p.executor.notStarted, delayed: p.executor.delayed }));
+  // Segments run side by side: the merged run lasts as long as the longest segment.
+  return { kind: parts[0]!.executor.kind, ...counts, maxStartDelayMs: Math.max(...parts.map((p) => p.executor.maxStartDelayMs)), elapsedMs: Math.max(...parts.map((p) => p.executor.elapsedMs)) };
+}
+
+function mergeTimelines(parts: PerfSummary[]): TimelinePoint[] {
+  const bySecond = new Map<number, TimelinePoint>();
+  for (const p of parts) {
+    for (const point of p.timeline) {
+      const t = Math.round(point.t);
+      const acc = bySecond.get(t) ?? { t, provisioned: 0, connected: 0, failed: 0, sent: 0, received: 0 };
+      for (const k of ['provisioned', 'connected', 'failed', 'sent', 'received'] as const) acc[k] += point[k];
+      bySecond.set(t, acc);
+    }
+  }
+  return [...bySecond.values()].sort((a, b) => a.t - b.t);
+}
+
+/** Segments attached to one lab share its inventory (count it once); segments with labs of their own add up. */
+function mergeInventories(parts: PerfSummary[]): InventoryCheck | undefined {
+  const byLab = new Map<string, InventoryCheck>();
+  for (const p of parts) if (p.inventory) byLab.set(p.lab.id, p.inventory);
+  if (byLab.size === 0) return undefined;
+  const checks = [...byLab.values()];
+  const total = (k: 'inventory' | 'issuedOnLogs' | 'notInInventory' | 'notOnLogs') => checks.reduce((a, c) => a + c[k], 0);
+  const timeouts = checks.flatMap((c) => (c.timeout ? [c.timeout] : []));
+  return {
+    inventory: total('inventory'),
+    issuedOnLogs: total('issuedOnLogs'),
+    notInInventory: total('notInInventory'),
+    notOnLogs: total('notOnLogs'),
+    ...(timeouts.length > 0 ? { timeout: timeouts.join('; ') } : {}),
+  };
+}
+
+function mergeRevocations(parts: PerfSummary[], histograms: LatencyHistograms): RevocationRecord | undefined {
+  const records = parts.flatMap((p) => (p.revocation ? [p.revocation] : []));
+  if (records.length === 0) return undefined;
+  const s = histograms.summary('revocationToDisconnect');
+  return {
+    revoked: records.reduce((a, r) => a + r.revoked, 0),
+    disconnected: records.reduce((a, r) => a + r.disconnected, 0),
+    revocationToDisconnectMs: { p50: s.p50, p99: s.p99, max: s.max },
+    otherDevicesDisconnected: records.reduce((a, r) => a + r.otherDevicesDisconnected, 0),
+    excludedMessages: records.reduce((a, r) => a + r.excludedMessages, 0),
+  };
+}
+
+/** What must be the same in every segment of one run: everything but the segment itself. */
+const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target'] as const;
+
+/**
+ * Segments of one run (`--segment i/n`) must be of the same run and complete: each of 1..n
+ * exactly once. Whole runs (1/1) of one scenario may be added up.
+ */
+function checkSegments(parts: PerfSummary[]): void {
+  const counts = [...new Set(parts.map((p) => p.config.segment.count))];
+  if (counts.length > 1) throw new MergeError(`segments of different splits cannot be merged: ${parts.map((p) => `${p.config.segment.index}/${p.config.segment.count}`).join(', ')}`);
+  const n = counts[0]!;
+  if (n === 1) return;
+  const first = parts[0]!.config;
+  for (const p of parts.slice(1)) {
+    for (const key of SAME_RUN) {
+      if (JSON.stringify(p.config[key]) !== JSON.stringify(first[key])) {
+        throw new MergeError(`segment ${p.config.segment.index}/${n} (${p.runId}) is of another run: its ${key} is ${JSON.stringify(p.config[key])}, not ${JSON.stringify(first[key])}`);
+      }
+    }
+  }
+  const seen = new Map<number, string>();
+  for (const p of parts) {
+    const i = p.config.segment.index;
+    if (seen.has(i)) throw new MergeError(`segment ${i}/${n} is there twice: ${seen.get(i)} and ${p.runId}`);
+    seen.set(i, p.runId);
+  }
+  const missing = Array.from({ length: n }, (_, k) => k + 1).filter((i) => !seen.has(i));
+  if (missing.length > 0) throw new MergeError(`segment${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} missing`);
+}
+
+export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary {
+  if (parts.length === 0) throw new MergeError('nothing to merge');
+  const first = parts[0]!;
+  const schemas = [...new Set(parts.map((p) => p.schema))];
+  if (schemas.length > 1 || schemas[0] !== SUMMARY_SCHEMA) throw new MergeError(`can only merge summaries of schema ${SUMMARY_SCHEMA}; got ${schemas.join(', ')}`);
+  const scenarios = [...new Set(parts.map((p) => p.config.scenario))];
+  if (scenarios.length > 1) throw new MergeError(`segments of different scenarios cannot be merged: ${scenarios.join(', ')}`);
+  checkSegments(parts);
+  const histograms = new LatencyHistograms();
+  for (const p of parts) histograms.addEncoded(p.histograms);
+  const measured: MeasuredSummary = {
+    schema: SUMMARY_SCHEMA,
+    runId,
+    partial: parts.some((p) => p.partial),
+    startedAt: parts.map((p) => p.startedAt).sort()[0]!,
+    finishedAt: parts.map((p) => p.finishedAt).sort().at(-1)!,
+    elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
+    config: { ...first.config, segment: { index: 1, count: 1 } },
+    segment: { index: 1, count: 1, firstDevice: Math.min(...parts.map((p) => p.segment.firstDevice)) },
+    lab: parts.every((p) => p.lab.id === first.lab.id) ? first.lab : { id: [...new Set(parts.map((p) => p.lab.id))].join('+'), owned: parts.every((p) => p.lab.owned) },
+    machine: first.machine,
+    tools: first.tools,
+    executor: mergeExecutors(parts),
+    devices: sum(parts, (p) => p.devices),
+    faults: parts.flatMap((p) => p.faults),
+    revocation: mergeRevocations(parts, histograms),
+    inventory: mergeInventories(parts),
+    errors: { total: parts.reduce((a, p) => a + p.errors.total, 0), timeouts: parts.reduce((a, p) => a + p.errors.timeouts, 0), byCause: sum(parts, (p) => p.errors.byCause) },
+    timeline: mergeTimelines(parts),
+    baselines: first.baselines,
+    histograms: histograms.encode(),
+    mqttMessages: { ...sum(parts, (p) => p.mqtt.messages), lostByDevice: Object.assign({}, ...parts.map((p) => p.mqtt.lostByDevice)) },
+    renewalCount: parts.reduce((a, p) => a + p.renewals.count, 0),
+    cpuMs: sum(parts, (p) => p.measured.cpuMs),
+  };
+  return derive(measured);
+}

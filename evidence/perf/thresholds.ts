@@ -1,0 +1,50 @@
+// Pass/fail targets of a load run, as k6 keeps thresholds: each names its metric, limit and the
+// requirement it checks, and only those that apply to the scenario are evaluated.
+import type { PerfSummary } from './summary.ts';
+
+export interface ThresholdResult {
+  name: string;
+  requirement: string;
+  limit: number;
+  value: number;
+  ok: boolean;
+}
+
+/** NFR-PERF-001: provisioning within 30 s; NFR-PERF-002: sub-second delivery; a connection within 10 s. */
+export const DEFAULT_THRESHOLDS = { provisioningP99Ms: 30_000, deliveryP99Ms: 1000, connectP99Ms: 10_000 };
+
+const below = (name: string, requirement: string, limit: number, value: number): ThresholdResult => ({ name, requirement, limit, value, ok: value < limit });
+const equal = (name: string, requirement: string, limit: number, value: number): ThresholdResult => ({ name, requirement, limit, value, ok: value === limit });
+
+/** What each scenario's iteration latency is called in the thresholds. */
+const ISSUING_P99: Partial<Record<PerfSummary['scenario']['name'], string>> = {
+  'full-flow': 'provisioning p99',
+  'bootstrap-endpoint': 'bootstrap credential p99',
+  'x5c-sign': 'X5C sign p99',
+};
+
+export function evaluateThresholds(s: Omit<PerfSummary, 'thresholds' | 'ratios'>): ThresholdResult[] {
+  const limits = { ...DEFAULT_THRESHOLDS, ...s.config.thresholds };
+  const name = s.scenario.name;
+  const fleet = s.scenario.family === 'fleet';
+  const telemetry = name === 'full-flow' || name === 'mqtt-publish';
+  const results: ThresholdResult[] = [];
+  const issuing = ISSUING_P99[name];
+  if (issuing) results.push(below(issuing, 'NFR-PERF-001', limits.provisioningP99Ms, s.iterations.latencyMs.p99));
+  if (name === 'mqtt-connect-storm' || name === 'mqtt-publish') results.push(below('connect p99', 'FR-MB-001', limits.connectP99Ms, s.mqtt.connectLatencyMs.p99));
+  if (telemetry) results.push(below('delivery p99', 'NFR-PERF-002', limits.deliveryP99Ms, s.mqtt.deliveryLatencyMs.p99));
+  results.push(equal(fleet ? 'failed devices' : 'failed requests', 'NFR-REL-001', 0, fleet ? s.devices.failed : s.iterations.failed + s.iterations.interrupted));
+  if (name === 'mqtt-connect-storm') results.push(equal('sessions held at the end', 'FR-MB-001', s.devices.provisioned, s.devices.connected));
+  if (s.faults.length > 0) {
+    const revoked = s.revocation?.revoked ?? 0;
+    results.push(equal('devices connected after faults', 'NFR-REL-002', s.devices.started - s.devices.legacy - revoked, s.devices.connected));
+    results.push(equal('duplicate identities', 'FR-MB-002', 0, s.devices.provisioned - s.devices.distinctIdentities));
+  }
+  if (s.revocation) {
+    results.push(equal('revoked devices disconnected', 'trust model: revocation', s.revocation.revoked, s.revocation.disconnected));
+    results.push(equal('other devices disconnected by the revocation', 'trust model: revocation', 0, s.revocation.otherDevicesDisconnected));
+  }
+  if (telemetry && s.mqtt.qos === 1) results.push(equal('QoS 1 messages lost', 'FR-DS-003', 0, s.mqtt.messages.lost));
+  if (s.inventory) results.push(equal('issued certificates missing from the inventory', 'seed 003: inventory', 0, s.inventory.notInInventory));
+  return results;
+}

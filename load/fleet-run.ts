@@ -1,0 +1,219 @@
+// A swarm of simulated devices against a started lab (the fleet scenarios: full-flow,
+// mqtt-connect-storm, mqtt-publish): devices come up as the executor starts them, each with
+// its own address, store and identity, then the connected fleet publishes (or holds its
+// sessions) for the steady state while one application receives everything. The parts:
+// fleet-setup (provisioning window, application), the executor (arrivals), the device pool,
+// the fault injector and the metrics. Bounded in count and in time.
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { TimeoutError, waitFor } from '../environments/wait.ts';
+import { generateIdentities, type FirmwareMix } from '../simulators/device/identity.ts';
+import { atLeast } from '../config/firmware-policy.ts';
+import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
+import { realClock, runExecutor, type ExecutorStats } from './executors.ts';
+import { segmentExecutor, type ExecutorPlan } from './plan.ts';
+import type { ScenarioName } from './scenarios.ts';
+import { CpuMeter } from './cpu-meter.ts';
+import { causeOf, LocalDevicePool, type DevicePool, type DevicePoolSpec } from '../simulators/fleet/device-pool.ts';
+import { FaultInjector } from './faults/fault-injector.ts';
+import type { FaultKind } from './faults/faults.ts';
+import type { FleetLab } from './fleet-lab.ts';
+import { FleetMetrics, type FleetProgress, type TimelinePoint } from './fleet-metrics.ts';
+import { openProvisioning, startApplication } from './fleet-setup.ts';
+import { checkInventory } from './inventory-check.ts';
+import type { RunResult } from '../evidence/perf/summary.ts';
+import { segmentShare, type Segment } from './segment.ts';
+import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
+
+export type { FleetProgress, TimelinePoint };
+
+export interface FleetOptions {
+  scenario: ScenarioName;
+  executor: ExecutorPlan;
+  devices: number;
+  mix: FirmwareMix;
+  /** Steady state: how long the connected fleet publishes (or holds its sessions) after the last device came up. */
+  durationMs: number;
+  qos: 0 | 1;
+  telemetryIntervalMs: number;
+  /** Connected devices publish telemetry, or only hold their sessions (the connect storm). */
+  operate: 'telemetry' | 'hold';
+  /** Operational certificate lifetime; renewals happen during the run when it is short. */
+  certLifetimeSeconds?: number;
+  segment: Segment;
+  topicRoot: string;
+  /** The managing application's identity (broker.applicationIdentity); segments append their number. */
+  applicationIdentity: string;
+  seed: number;
+  /** Firmware below this does not provision itself (the service team certifies it by hand): counted, not run. */
+  selfProvisioningFirmware: string;
+  /** How long to wait for in-flight messages after telemetry stops. */
+  drainTimeoutMs: number;
+  /** How long devices still coming up may take after the executor's window. */
+  gracefulStopMs: number;
+  /** Components to restart, or certificates to revoke, during the run. */
+  faults?: FaultKind[];
+  /** Worker threads the devices are spread over; 1 = all in this thread. */
+  workers: number;
+  /**
+   * 'provisioned': every device runs ACME + X5C (full-flow); 'issued': certificates straight
+   * from the lab CA before the run is measured, to measure MQTT with thousands of distinct identities.
+   */
+  certificates?: 'provisioned' | 'issued';
+  /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
+  thresholds?: { provisioningP99Ms: number; deliveryP99Ms: number };
+  signal?: AbortSignal;
+  onProgress?: (progress: FleetProgress) => void;
+}
+
+/** What a fleet run measured: the same shape as a request scenario's (one report for both). */
+export type FleetResult = RunResult;
+
+/** Issuing thousands of certificates: a few at a time keeps the event loop free for the rest. */
+const ISSUE_CONCURRENCY = 8;
+
+export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: FleetOptions): Promise<FleetResult> {
+  if (!lab.owned && (options.faults?.length || options.certificates === 'issued')) {
+    throw new Error('fault injection and certificates issued by the lab CA need a lab this command started (its processes and CA), not an attached one');
+  }
+  const share = segmentShare(options.devices, options.executor.ratePerSecond, options.segment);
+  const executorSpec = segmentExecutor(options.executor, options.devices, options.segment);
+  const metrics = new FleetMetrics(options.qos);
+  const { index, count } = options.segment;
+  const logFile = path.join(lab.logDir, count > 1 ? `fleet-clients-seg${index}of${count}.log` : 'fleet-clients.log');
+  // Ends renewal waits, fault waits and the steady state: at the end of the duration, or on Ctrl-C.
+  const runEnd = new AbortController();
+  options.signal?.addEventListener('abort', () => runEnd.abort(), { once: true });
+
+  const admin = new ProvisioningAdminClient(lab.admin.url, lab.admin.token, endpoints.trustedRootPem);
+  await openProvisioning(admin, {
+    shared: !lab.owned,
+    devices: options.devices,
+    segment: options.segment,
+    applicationIdentity: options.applicationIdentity,
+    longestRunSeconds: share.devices / share.ratePerSecond + options.durationMs / 1000,
+  });
+  const ownDevices = new Set<string>();
+  const app = await startApplication({
+    endpoints,
+    storeRoot: lab.storeRoot,
+    logFile,
+    topicRoot: options.topicRoot,
+    qos: options.qos,
+    segment: options.segment,
+    applicationIdentity: options.applicationIdentity,
+    // Segments sharing a lab see each other's telemetry; each counts only its own devices.
+    onTelemetry: (entry) => (lab.owned || ownDevices.has(entry.message.deviceId) ? metrics.onTelemetry(entry) : undefined),
+  });
+
+  // The devices: in this thread, or spread over worker threads (same events either way).
+  const { responder, ...poolEndpoints } = endpoints;
+  const spec: DevicePoolSpec = {
+    endpoints: poolEndpoints,
+    topicRoot: options.topicRoot,
+    logFile,
+    storeRoot: lab.storeRoot,
+    qos: options.qos,
+    telemetryIntervalMs: options.telemetryIntervalMs,
+    operate: options.operate,
+    certLifetimeSeconds: options.certLifetimeSeconds,
+    directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
+  };
+  const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => metrics.onPoolEvent(event);
+  const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, responder, onEvent) : new LocalDevicePool(spec, responder, onEvent);
+
+  const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
+  const legacy = (k: number) => !atLeast(identities[k]!.firmwareVersion, options.selfProvisioningFirmware);
+  if (spec.directIssuer) {
+    // Issuance is not what an MQTT scenario measures: every certificate exists before the clock starts.
+    const limit = pLimit(ISSUE_CONCURRENCY);
+    await Promise.all(identities.map((identity, k) => (legacy(k) ? undefined : limit(() => pool.prepare(identity, share.firstDevice + k)))));
+  }
+
+  const cpu = new CpuMeter(() => lab.pids());
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const elapsed = () => performance.now() - t0;
+  const stopSampling = metrics.sample(elapsed, () => pool.sent(), options.onProgress);
+  let arrivals: Promise<ExecutorStats> | undefined;
+  const faults = new FaultInjector({ lab, pool, metrics, admin, cpu, t0, runEnd: runEnd.signal, arrivalsSettled: () => arrivals ?? Promise.resolve() });
+  if (executorSpec.kind === 'arrival-rate') faults.schedule(options.faults ?? [], 'arrivals', (share.devices * 1000) / share.ratePerSecond);
+
+  arrivals = runExecutor(
+    executorSpec,
+    async (k) => {
+      metrics.counts.started++;
+      if (legacy(k)) {
+        metrics.counts.legacy++;
+        return;
+      }
+      const identity = identities[k]!;
+      ownDevices.add(identity.deviceId);
+      await pool.launch(identity, share.firstDevice + k);
+    },
+    {
+      signal: options.signal,
+      gracefulStopMs: options.gracefulStopMs,
+      onError: (_k, err) => metrics.deviceFailed(err),
+      onTimeout: (k, err) => metrics.abandon(identities[k]!.deviceId, err),
+    },
+  );
+  const executor = await arrivals;
+
+  // Steady state: the whole fleet publishes for the duration (bounded), or until Ctrl-C.
+  faults.schedule(options.faults ?? [], 'steady', options.durationMs);
+  await realClock.sleep(options.durationMs, options.signal);
+  // A fault still recovering at the end keeps the run going until it has (bounded by its waits).
+  await faults.settled();
+  const connectedAtEnd = (await pool.connectedIds()).length;
+  const steadyEnd = performance.timeOrigin + performance.now();
+  runEnd.abort();
+  const { devices: tally, errors } = await pool.stop();
+  for (const error of errors) metrics.error(error);
+
+  try {
+    await waitFor('every message that counts to reach the application', () => metrics.allDelivered(tally), { timeoutMs: options.drainTimeoutMs, intervalMs: 50 });
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    metrics.timeout(err);
+  }
+  stopSampling();
+  const messages = metrics.account(tally, faults.retired);
+  metrics.point(elapsed(), messages.sent, messages.received);
+  const cpuMs = cpu.totals();
+  const elapsedMs = elapsed();
+
+  await app.disconnect().catch((err: unknown) => metrics.error(`application disconnect: ${causeOf(err)}`));
+  if (lab.owned) await admin.turnOff().catch((err: unknown) => metrics.error(`turning provisioning off: ${causeOf(err)}`));
+  const inventory = lab.issuanceLogs.length > 0 ? await checkInventory(admin, lab.issuanceLogs) : undefined;
+  if (inventory?.timeout) metrics.timeout(new TimeoutError(inventory.timeout));
+
+  return {
+    partial: options.signal?.aborted ?? false,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    elapsedMs,
+    firstDevice: share.firstDevice,
+    executor,
+    devices: {
+      requested: share.devices,
+      started: metrics.counts.started,
+      provisioned: metrics.counts.provisioned,
+      connected: connectedAtEnd,
+      failed: metrics.counts.failed,
+      legacy: metrics.counts.legacy,
+    },
+    messages,
+    renewals: metrics.counts.renewals,
+    errorsByCause: metrics.errorsByCause,
+    timeouts: metrics.counts.timeouts,
+    timeline: metrics.timeline,
+    histograms: metrics.histograms,
+    faults: faults.records,
+    revocation: faults.revocationOutcome(tally, messages.excludedAfterRevocation, steadyEnd),
+    distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id)).length,
+    cpuMs,
+    inventory,
+  };
+}

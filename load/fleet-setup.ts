@@ -1,0 +1,59 @@
+// What the engineer does before a fleet arrives: open provisioning for exactly the fleet's
+// addresses and its applications' (one per segment), and start the application that receives
+// every device's telemetry. Every segment sets the same white list, so segments sharing a lab
+// agree. A shared lab turns itself off after the longest a segment may run; a lab of its own is
+// turned off at the end of the run.
+import path from 'node:path';
+import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { LumiaApplication, type ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
+import { loopbackAddress } from '../simulators/client/addresses.ts';
+import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
+import { RECONNECT_MS } from '../simulators/fleet/device-pool.ts';
+import type { Segment } from './segment.ts';
+
+/** The segment's application identity: segments sharing a lab each run one of their own (one identity is one session). */
+export function segmentApplication(base: string, segment: Segment, index = segment.index): string {
+  return segment.count > 1 ? `${base}-seg${index}of${segment.count}` : base;
+}
+
+export const APPLICATION_BLOCK = 120;
+
+export async function openProvisioning(
+  admin: ProvisioningAdminClient,
+  options: { shared: boolean; devices: number; segment: Segment; applicationIdentity: string; longestRunSeconds: number; deviceBlock?: number },
+): Promise<void> {
+  await admin.turnOn(options.shared ? Math.ceil(options.longestRunSeconds + 600) : undefined);
+  const block = options.deviceBlock ?? 0;
+  await admin.setWhitelist([
+    ...Array.from({ length: options.segment.count }, (_, i) => `${loopbackAddress(i, APPLICATION_BLOCK)}=${segmentApplication(options.applicationIdentity, options.segment, i + 1)}`),
+    `${loopbackAddress(0, block)}-${loopbackAddress(Math.max(0, options.devices - 1), block)}`,
+  ]);
+}
+
+export async function startApplication(options: {
+  endpoints: LabEndpoints;
+  storeRoot: string;
+  logFile: string;
+  topicRoot: string;
+  qos: 0 | 1;
+  segment: Segment;
+  applicationIdentity: string;
+  onTelemetry(entry: ReceivedTelemetry): void;
+}): Promise<LumiaApplication> {
+  const app = new LumiaApplication({
+    address: loopbackAddress(options.segment.index - 1, APPLICATION_BLOCK),
+    storeDir: path.join(options.storeRoot, 'lumia'),
+    endpoints: options.endpoints,
+    topicRoot: options.topicRoot,
+    logFile: options.logFile,
+    reconnectPeriodMs: RECONNECT_MS,
+    keepReceived: false,
+    qos: options.qos,
+    commonName: segmentApplication(options.applicationIdentity, options.segment),
+    onTelemetry: options.onTelemetry,
+  });
+  await app.provision();
+  await app.getCertificate();
+  await app.connect();
+  return app;
+}

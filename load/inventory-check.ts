@@ -1,0 +1,48 @@
+// After a run: does the service's inventory hold every certificate the two step-ca authorities
+// logged as issued (docs/trust-model.md, "Inventory and revocation")? The service follows both
+// request logs a tenth of a second apart, so the check waits a bounded time for it to catch up.
+import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
+import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { TimeoutError, waitFor } from '../environments/wait.ts';
+
+export interface InventoryCheck {
+  /** Certificates in the service's inventory. */
+  inventory: number;
+  /** Distinct certificates both step-ca authorities logged as issued. */
+  issuedOnLogs: number;
+  /** Logged as issued by step-ca but missing from the inventory: must be 0. */
+  notInInventory: number;
+  /**
+   * In the inventory with no step-ca log line: bootstrap credentials the lab signed itself (the
+   * baselines' and the x5c-sign scenario's), which the service learns of from the X5C tokens.
+   */
+  notOnLogs: number;
+  /** Why the inventory was not seen complete: the timeout, with what it waited for. */
+  timeout?: string;
+}
+
+export function compareInventory(inventorySerials: Iterable<string>, loggedSerials: Iterable<string>): Omit<InventoryCheck, 'timeout'> {
+  const inventory = new Set(inventorySerials);
+  const logged = new Set(loggedSerials);
+  return {
+    inventory: inventory.size,
+    issuedOnLogs: logged.size,
+    notInInventory: [...logged].filter((s) => !inventory.has(s)).length,
+    notOnLogs: [...inventory].filter((s) => !logged.has(s)).length,
+  };
+}
+
+export async function checkInventory(admin: ProvisioningAdminClient, logs: string[], timeoutMs = 5000): Promise<InventoryCheck> {
+  let last: Omit<InventoryCheck, 'timeout'> | undefined;
+  const probe = async () => {
+    const serials = (await admin.inventory()).map((c) => c.serial);
+    last = compareInventory(serials, logs.flatMap((file) => issuedOnLog(file)));
+    return last.notInInventory === 0 ? last : undefined;
+  };
+  try {
+    return await waitFor('the inventory to hold every certificate step-ca logged as issued', probe, { timeoutMs, intervalMs: 250 });
+  } catch (err) {
+    if (!(err instanceof TimeoutError) || !last) throw err;
+    return { ...last, timeout: err.message };
+  }
+}

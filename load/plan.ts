@@ -1,0 +1,38 @@
+// The executor a run was asked for, and the share of it one segment runs (k6's execution
+// segments): segment i of n runs the devices [floor((i-1)N/n), floor(iN/n)), at rate R/n, with
+// floor(iV/n) - floor((i-1)V/n) of the V virtual users, so the segments add up to the whole.
+import { segmentShare, SegmentError, type Segment } from './segment.ts';
+import type { ExecutorKind, ExecutorSpec } from './executors.ts';
+
+export interface ExecutorPlan {
+  kind: ExecutorKind;
+  /** arrival-rate: iterations (devices) per second, whole run. */
+  ratePerSecond: number;
+  /** arrival-rate: iterations running at once, at most, per process. */
+  maxConcurrent: number;
+  /** constant-vus and iterations: virtual users, whole run. */
+  vus: number;
+  /** constant-vus: how long the VUs loop. */
+  vusDurationMs: number;
+  /** The executor's time bound: arrival-rate and iterations stop starting after it (default: generous, but finite). */
+  maxDurationMs?: number;
+}
+
+/** Beyond the plain schedule, how long arrivals may wait for slots before they are given up. */
+const DEFAULT_MAX_DURATION_MARGIN_MS = 600_000;
+
+export function segmentVus(vus: number, segment: Segment): number {
+  return Math.floor((segment.index * vus) / segment.count) - Math.floor(((segment.index - 1) * vus) / segment.count);
+}
+
+export function segmentExecutor(plan: ExecutorPlan, devices: number, segment: Segment): ExecutorSpec {
+  const share = segmentShare(devices, plan.ratePerSecond, segment);
+  if (plan.kind === 'arrival-rate') {
+    const window = (share.devices * 1000) / share.ratePerSecond;
+    return { kind: 'arrival-rate', iterations: share.devices, ratePerSecond: share.ratePerSecond, maxConcurrent: plan.maxConcurrent, maxDurationMs: plan.maxDurationMs ?? Math.ceil(window) + DEFAULT_MAX_DURATION_MARGIN_MS };
+  }
+  const vus = segmentVus(plan.vus, segment);
+  if (vus < 1) throw new SegmentError(`segment ${segment.index}/${segment.count} of ${plan.vus} VUs holds none: use at least ${segment.count} VUs`);
+  if (plan.kind === 'constant-vus') return { kind: 'constant-vus', vus, durationMs: plan.vusDurationMs, maxIterations: share.devices };
+  return { kind: 'iterations', vus, iterations: share.devices, maxDurationMs: plan.maxDurationMs ?? DEFAULT_MAX_DURATION_MARGIN_MS };
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LatencyHistograms } from '../../../evidence/perf/latency-histograms.ts';
+import { caLimitFigure, ratioPanel, renderPerfHtml } from '../../../evidence/perf/html.ts';
+import { MergeError, mergeSummaries } from '../../../evidence/perf/merge.ts';
+import { buildSummary, type Baselines, type RunConfig, type RunResult } from '../../../evidence/perf/summary.ts';
+
+const config = (extra: Partial<RunConfig> = {}): RunConfig => ({
+  scenario: 'full-flow',
+  executor: { kind: 'arrival-rate', ratePerSecond: 10, maxConcurrent: 50, vus: 1, vusDurationMs: 0 },
+  devices: 20,
+  mix: { '2.1': 100 },
+  durationMs: 5000,
+  qos: 1,
+  telemetryIntervalMs: 1000,
+  segment: { index: 1, count: 1 },
+  seed: 1,
+  faults: [],
+  workers: 1,
+  certificates: 'provisioned',
+  thresholds: { provisioningP99Ms: 30_000, deliveryP99Ms: 1000, connectP99Ms: 10_000 },
+  ...extra,
+});
+
+/** A measured run: `devices` provisioned in `ms` each, 10 messages per device delivered in 2 ms. */
+function result(devices: number, firstDevice: number, ms: number, extra: Partial<RunResult> = {}): RunResult {
+  const histograms = new LatencyHistograms();
+  for (let i = 0; i < devices; i++) {
+    histograms.record('provisioningTotal', ms + i);
+    for (let m = 0; m < 10; m++) histograms.record('deliveryQos1', 2);
+  }
+  return {
+    partial: false,
+    startedAt: '2026-12-01T10:00:00.000Z',
+    finishedAt: '2026-12-01T10:00:10.000Z',
+    elapsedMs: 10_000,
+    firstDevice,
+    executor: { kind: 'arrival-rate', planned: devices, started: devices, completed: devices, failed: 0, interrupted: 0, notStarted: 0, delayed: 0, maxStartDelayMs: 0, elapsedMs: 2000 },
+    devices: { requested: devices, started: devices, provisioned: devices, connected: devices, failed: 0, legacy: 0 },
+    messages: { sent: devices * 10, received: devices * 10, lost: 0, duplicates: 0, excludedAfterRevocation: 0, lostByDevice: {} },
+    renewals: 0,
+    errorsByCause: {},
+    timeouts: 0,
+    timeline: [{ t: 1, provisioned: devices, connected: devices, failed: 0, sent: devices * 10, received: devices * 10 }],
+    histograms,
+    cpuMs: { lab: devices * 100, stepCa: devices * 40, mosquitto: devices * 5, provisioningService: devices * 60 },
+    faults: [],
+    distinctIdentities: devices,
+    inventory: { inventory: devices * 2, issuedOnLogs: devices * 2, notInInventory: 0, notOnLogs: 0 },
+    ...extra,
+  };
+}
+
+const caFlow: NonNullable<Baselines['caFlow']> = { devices: 10, concurrency: 8, perSec: 20, latencyMs: { count: 10, p50: 300, p95: 400, p99: 400, max: 400, mean: 300 }, stepCaCpuMsPerDevice: 40, provisioningServiceCpuMsPerDevice: 10, labCpuMsPerDevice: 20, cpuBoundPerSec: 50 };
+const context = (runId: string, c = config(), baselines: Baselines = { caFlow }) => ({ runId, config: c, lab: { id: runId, owned: true }, tools: { 'step-ca': '0.30.2' }, baselines });
+
+test("the summary derives CPU per device over both step-ca authorities and the fraction of the CA's own limit", () => {
+  const s = buildSummary(result(20, 0, 200), context('one'));
+  assert.equal(s.schema, 'ecm-lab/perf-summary@2');
+  assert.equal(s.cpu.stepCaMsPerDevice, 40);
+  assert.equal(s.ratios.labCpuPerDeviceOverStepCa, 2.5);
+  assert.equal(s.ratios.provisioningServiceCpuPerDeviceOverStepCa, 1.5);
+  assert.equal(s.provisioning.devicesPerSec, 10, '20 devices over the executor span of 2 s');
+  assert.equal(s.ratios.fractionOfCaLimit, 0.5, '10 devices/s against a limit of 20');
+  assert.equal(s.ratios.labMqttThroughputOverMosquittoClients, null, 'applies, but was not measured');
+  assert.ok(s.thresholds.every((t) => t.ok));
+  assert.deepEqual(s.thresholds.map((t) => t.name), ['provisioning p99', 'delivery p99', 'failed devices', 'QoS 1 messages lost', 'issued certificates missing from the inventory']);
+});
+
+test('only the ratios and thresholds that apply to a scenario appear', () => {
+  const storm = buildSummary(result(20, 0, 50), context('storm', config({ scenario: 'mqtt-connect-storm', certificates: 'issued', executor: { kind: 'iterations', ratePerSecond: 1, maxConcurrent: 1, vus: 4, vusDurationMs: 0 } })));
+  assert.deepEqual(Object.keys(storm.ratios), ['labCpuPerConnectOverBroker', 'labMqttThroughputOverMosquittoClients', 'labCpuPerHandshakeOverBroker']);
+  assert.equal(storm.ratios.labCpuPerConnectOverBroker, 20);
+  assert.deepEqual(storm.thresholds.map((t) => t.name), ['connect p99', 'failed devices', 'sessions held at the end', 'issued certificates missing from the inventory']);
+  const x5c = buildSummary(result(20, 0, 50), context('x5c', config({ scenario: 'x5c-sign', durationMs: 0 })));
+  assert.equal(x5c.scenario.family, 'requests');
+  assert.equal(x5c.thresholds[0]!.name, 'X5C sign p99');
+});
+
+test('a revocation that disconnected someone else, or a certificate missing from the inventory, breaks its threshold', () => {
+  const s = buildSummary(
+    result(20, 0, 200, {
+      faults: [{ kind: 'revocation', atS: 3, restartMs: 100, devicesAffected: 2, recoveryMs: { p50: 80, p99: 90, max: 90 } }],
+      revocation: { revoked: 2, disconnected: 2, revocationToDisconnectMs: { p50: 80, p99: 90, max: 90 }, otherDevicesDisconnected: 1, excludedMessages: 1 },
+      devices: { requested: 20, started: 20, provisioned: 20, connected: 18, failed: 0, legacy: 0 },
+      inventory: { inventory: 39, issuedOnLogs: 40, notInInventory: 1, notOnLogs: 0 },
+    }),
+    context('rev'),
+  );
+  const broken = s.thresholds.filter((t) => !t.ok).map((t) => t.name);
+  assert.deepEqual(broken, ['other devices disconnected by the revocation', 'issued certificates missing from the inventory']);
+  assert.ok(s.thresholds.find((t) => t.name === 'devices connected after faults')!.ok, 'revoked devices are not expected to be connected');
+});
+
+test('segments merge exactly: counts add, histograms merge, everything derived is derived again', () => {
+  const a = buildSummary(result(10, 0, 100), context('a', config({ segment: { index: 1, count: 2 } })));
+  const b = buildSummary(result(10, 10, 300), context('b', config({ segment: { index: 2, count: 2 } })));
+  const merged = mergeSummaries([a, b], 'merged');
+  const whole = LatencyHistograms.decode(a.histograms);
+  whole.addEncoded(b.histograms);
+  assert.deepEqual(merged.provisioning.latencyMs, whole.summary('provisioningTotal'));
+  assert.equal(merged.devices.provisioned, 20);
+  assert.equal(merged.mqtt.messages.sent, 200);
+  assert.equal(merged.cpu.stepCaMsPerDevice, 40);
+  assert.equal(merged.executor.completed, 20);
+  assert.equal(merged.provisioning.devicesPerSec, 10, 'segments run side by side: 20 devices over the longest span');
+  assert.equal(merged.inventory!.inventory, 40, 'two labs of their own: inventories add up');
+  const shared = mergeSummaries([{ ...a, lab: { id: 'L', owned: false } }, { ...b, lab: { id: 'L', owned: false } }], 'shared');
+  assert.equal(shared.inventory!.inventory, 20, 'one shared lab: its inventory counted once');
+  assert.throws(() => mergeSummaries([a, buildSummary(result(5, 0, 5), context('x', config({ scenario: 'x5c-sign' })))], 'bad'), MergeError);
+  assert.throws(() => mergeSummaries([{ ...a, schema: 'ecm-lab/perf-summary@1' }], 'old'), /schema/);
+});
+
+test('a merge of segments refuses another run, a missing segment and a segment twice, naming it', () => {
+  const seg = (index: number, extra: Partial<RunConfig> = {}) => buildSummary(result(10, (index - 1) * 10, 100), context(`s${index}`, config({ segment: { index, count: 3 }, ...extra })));
+  assert.throws(() => mergeSummaries([seg(1), seg(2)], 'm'), /segment 3\/3 missing/);
+  assert.throws(() => mergeSummaries([seg(1), seg(2), seg(2)], 'm'), /segment 2\/3 is there twice: s2 and s2/);
+  assert.throws(() => mergeSummaries([seg(1), seg(2), seg(3, { seed: 7 })], 'm'), /segment 3\/3 \(s3\) is of another run: its seed is 7, not 1/);
+  assert.throws(() => mergeSummaries([seg(1), buildSummary(result(10, 0, 100), context('whole'))], 'm'), /different splits/);
+  assert.equal(mergeSummaries([seg(1), seg(2), seg(3)], 'm').devices.provisioned, 30);
+  // Whole runs of one scenario add up.
+  assert.equal(mergeSummaries([buildSummary(result(5, 0, 100), context('r1')), buildSummary(result(5, 0, 100), context('r2'))], 'runs').devices.provisioned, 10);
+});
+
+test('each ratio is drawn on an axis of its own, with its target', () => {
+  const small = ratioPanel('labCpuPerDeviceOverStepCa', 0.4);
+  const big = ratioPanel('provisioningP50OverCaSignP50', 129);
+  // Both bars fill their own panel: the 129 does not flatten the 0.4.
+  const width = (svg: string) => Number(/<rect class="bar" x="[\d.]+" y="[\d.]+" width="([\d.]+)"/.exec(svg)![1]);
+  assert.ok(width(small) > 100 && width(big) > 100, `${width(small)} / ${width(big)}`);
+  assert.match(small, /target ≤ 0.5/);
+  assert.match(small, /class="target-met">target met/);
+  // A ratio's target is a goal of the performance issue, not one of the run's thresholds.
+  assert.match(ratioPanel('labCpuPerHandshakeOverBroker', 2.2), /class="target-missed">target not met/);
+  assert.match(ratioPanel('fractionOfCaLimit', null), /not measured in this run/);
+});
+
+test("the report shows the fraction of the CA's own limit, and request scenarios get their own sections", () => {
+  const s = buildSummary(result(20, 0, 200), context('one'));
+  assert.match(caLimitFigure(s), /Fraction of the CA's own limit reached: <b>50 %<\/b>/);
+  const html = renderPerfHtml(s);
+  assert.match(html, /id="ca-limit"/);
+  assert.equal((html.match(/<figure class="ratio">/g) ?? []).length, Object.keys(s.ratios).length);
+  const req = renderPerfHtml(buildSummary(result(20, 0, 50), context('x5c', config({ scenario: 'x5c-sign', durationMs: 0 }))));
+  assert.match(req, /Requests completed per second/);
+  assert.doesNotMatch(req, /id="ca-limit"/);
+  assert.doesNotMatch(req, /Messages received per second/);
+});

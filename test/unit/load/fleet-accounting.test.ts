@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CpuMeter, type RolePids } from '../../../load/cpu-meter.ts';
+import { FleetMetrics } from '../../../load/fleet-metrics.ts';
+import { compareInventory } from '../../../load/inventory-check.ts';
+
+function deliver(metrics: FleetMetrics, deviceId: string, seqs: number[]) {
+  for (const seq of seqs) metrics.onTelemetry({ topic: `reveos/${deviceId}/telemetry`, authentication: 'certificate', receivedAt: 1_000_000 + seq, message: { deviceId, seq, sentAt: 1_000_000, firmwareVersion: '2.1', readings: {} } });
+}
+
+test('message accounting: 1..lastSeq must arrive; duplicates are counted apart', () => {
+  const m = new FleetMetrics(1);
+  deliver(m, 'A', [1, 2, 3, 3]);
+  deliver(m, 'B', [1, 3]);
+  const tally = { A: { lastSeq: 3, unexpectedDisconnects: [] }, B: { lastSeq: 3, unexpectedDisconnects: [] } };
+  assert.equal(m.allDelivered(tally), false);
+  const a = m.account(tally, {});
+  assert.deepEqual(a, { sent: 6, received: 5, lost: 1, duplicates: 1, excludedAfterRevocation: 0, lostByDevice: { B: 1 } });
+});
+
+test('a revoked device counts only what the broker acknowledged before its revocation', () => {
+  const m = new FleetMetrics(1);
+  // Acknowledged up to 4; 5 and 6 went out while the broker closed the session (5 even arrived).
+  deliver(m, 'R', [1, 2, 3, 4, 5]);
+  const tally = { R: { lastSeq: 4, unexpectedDisconnects: [123] } };
+  assert.equal(m.allDelivered(tally), true);
+  const a = m.account(tally, { R: { acknowledged: 4, sent: 6 } });
+  assert.equal(a.sent, 4);
+  assert.equal(a.received, 4, 'what arrived after the acknowledged ones is excluded, not received');
+  assert.equal(a.lost, 0);
+  assert.equal(a.excludedAfterRevocation, 2);
+});
+
+test('a device given up on after the graceful stop is a failure with a timeout, and a late success does not count', () => {
+  const m = new FleetMetrics(1);
+  m.abandon('late', Object.assign(new Error('iteration 3 was still running'), { name: 'TimeoutError' }));
+  m.onPoolEvent({ type: 'provisioned', deviceId: 'late', timings: {}, totalMs: 1, retried: false, at: 0 });
+  assert.equal(m.counts.failed, 1);
+  assert.equal(m.counts.provisioned, 0);
+  assert.equal(m.counts.timeouts, 1);
+  assert.deepEqual(m.errorsByCause, { 'TimeoutError: iteration 3 was still running': 1 });
+});
+
+/** A fake /proc: pid -> the process now holding it (its start time and CPU so far). */
+function fakeProc() {
+  const procs = new Map<number, { startTicks: number; cpuMs: number }>();
+  return { procs, read: (pid: number) => procs.get(pid) };
+}
+
+test('the CPU meter adds up every process of a role, follows a restarted pid and keeps a gone one', () => {
+  const { procs, read } = fakeProc();
+  for (const [pid, cpuMs] of [[10, 100], [11, 50], [20, 5], [30, 7]] as const) procs.set(pid, { startTicks: 1, cpuMs });
+  let pids: RolePids = { stepCa: [10, 11], mosquitto: [20], provisioningService: [30] };
+  const meter = new CpuMeter(() => pids, read);
+  procs.set(10, { startTicks: 1, cpuMs: 160 }); // operational step-ca +60
+  procs.set(11, { startTicks: 1, cpuMs: 90 }); // bootstrap step-ca +40
+  procs.set(30, { startTicks: 1, cpuMs: 27 }); // service +20, then it restarts
+  meter.sample();
+  procs.delete(30);
+  pids = { ...pids, provisioningService: [31] };
+  procs.set(31, { startTicks: 900, cpuMs: 15 }); // the new process: all of it belongs to the run
+  const totals = meter.totals();
+  assert.equal(totals.stepCa, 100, 'both authorities');
+  assert.equal(totals.provisioningService, 35, 'the old process until it went, the new one from its start');
+  assert.equal(totals.mosquitto, 0);
+});
+
+test('a broker restarted under its old pid is a new process: its CPU adds to the old one, never below zero', () => {
+  // The faults run that showed Mosquitto at -440 ms: the restarted broker's counter starts again
+  // from zero, and read as the same process it looked like CPU time going backwards.
+  const { procs, read } = fakeProc();
+  procs.set(20, { startTicks: 500, cpuMs: 1000 });
+  const meter = new CpuMeter(() => ({ stepCa: [], mosquitto: [20], provisioningService: [] }), read);
+  procs.set(20, { startTicks: 500, cpuMs: 1300 }); // +300 before the restart
+  meter.sample(); // the fault injector samples before it restarts a component
+  procs.set(20, { startTicks: 7000, cpuMs: 560 }); // restarted, same pid, 560 ms since
+  assert.equal(meter.totals().mosquitto, 300 + 560);
+  // Not sampled before the restart: the old process's last 300 ms are lost, but nothing goes negative.
+  const unsampled = new CpuMeter(() => ({ stepCa: [], mosquitto: [20], provisioningService: [] }), read);
+  procs.set(20, { startTicks: 9000, cpuMs: 40 });
+  assert.equal(unsampled.totals().mosquitto, 40);
+  for (let i = 0; i < 5; i++) {
+    procs.set(20, { startTicks: 10_000 + i, cpuMs: 10 }); // restarts between every sample
+    assert.ok(unsampled.totals().mosquitto >= 0);
+  }
+});
+
+test('the inventory is compared with the step-ca logs serial by serial', () => {
+  assert.deepEqual(compareInventory(['a', 'b', 'c', 'lab1'], ['a', 'b', 'c', 'c']), { inventory: 4, issuedOnLogs: 3, notInInventory: 0, notOnLogs: 1 });
+  assert.deepEqual(compareInventory(['a'], ['a', 'b']), { inventory: 1, issuedOnLogs: 2, notInInventory: 1, notOnLogs: 0 });
+});
