@@ -44,13 +44,6 @@ function assertUnique(all: Requirement[]): void {
   }
 }
 
-/** Every requirement the seeds' own ids define (files in name order); an id defined twice is an error. */
-export function parseSeeds(dir: string): Requirement[] {
-  const all = [...readSeedTexts(dir)].flatMap(([file, text]) => parseSeed(file, text));
-  assertUnique(all);
-  return all;
-}
-
 /**
  * The whole catalogue: per seed (in name order) the ids it defines itself, then the reviewed rules
  * of seed-rules.json for that seed. A rule whose quote its seed lacks, a rule of a seed that is

@@ -3,7 +3,7 @@
 // quotes seeds that say so; every DEV id another file names exists; and every requirement a
 // deviation names shows it, in the matrix row and in the run summary.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DEVIATIONS_MD, deviationsByRequirement, readDeviations, registerProblems, unknownDeviationIds, type Deviation } from '../../../evidence/deviations.ts';
@@ -25,6 +25,9 @@ test('every entry is sound: numbered in order, a kind, requirements of the catal
   const deviations = readDeviations();
   assert.ok(deviations.length >= 10, `only ${deviations.length} deviations`);
   assert.deepEqual(registerProblems(deviations, defined, readSeedTexts(seedsDir())), []);
+  // "Where" names files of the repository (a file moved is a register to update).
+  const missing = deviations.flatMap((d) => d.where.map((w) => w.split(' ')[0]!).filter((f) => !existsSync(path.join(repoRoot, f))).map((f) => `${d.id}: ${f}`));
+  assert.deepEqual(missing, []);
   // The issue's three conflicts are in it.
   const conflicts = deviations.filter((d) => d.kind === 'conflict').flatMap((d) => d.requirements);
   for (const id of ['S003-REN-01', 'S004-WL-02', 'S000-BC-01']) assert.ok(conflicts.includes(id), `${id}: a conflict between seeds`);
