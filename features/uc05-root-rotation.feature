@@ -13,7 +13,7 @@ Feature: UC-05 Revocation by the internal CA and root rotation
     Given a running lab
     And the service engineer has turned provisioning ON for the installation's addresses
 
-  @FR-MB-001 @needs:rotate-intermediate @needs:broker-log
+  @FR-MB-001 @S002-REV-04 @S002-VAL-04 @S003-SVAL-04 @S003-DVAL-03 @S003-REV-02 @S002-TRB-03 @needs:rotate-intermediate @needs:broker-log
   Scenario: The root revokes the issuing intermediate: its certificates are refused, everyone re-acquires and reconnects
     Given the application server is provisioned
     And 2 devices are provisioned
@@ -24,7 +24,7 @@ Feature: UC-05 Revocation by the internal CA and root rotation
     Then each of them finds its certificate "revoked" and re-acquires one under the new intermediate with its bootstrap credential
     And every device's telemetry reaches the application over mutual TLS
 
-  @FR-PS-004 @needs:rotate-root @needs:broker-log
+  @FR-PS-004 @S000-CA-04 @S002-INS-03 @needs:rotate-root @needs:broker-log
   Scenario: Root rotation: everyone re-acquires and reconnects
     Given the application server is provisioned
     And 2 devices are provisioned
