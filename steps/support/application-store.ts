@@ -10,6 +10,7 @@ import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { markLog, readSince, type LogMark } from '../../environments/log-watch.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
 import type { LumiaApplication } from '../../simulators/app/lumia-application.ts';
+import type { DamagedStore } from './scenario-facts.ts';
 import type { LabWorld } from './world.ts';
 
 type Defect = (world: LabWorld, app: LumiaApplication) => Promise<void>;
@@ -29,12 +30,6 @@ const DEFECTS: Record<string, Defect> = {
   'local.key is missing': async (_world, app) => rmSync(app.store.file('operationalKey')),
   'ca.crt is missing': async (_world, app) => rmSync(app.store.file('caCert')),
 };
-
-/** The damaged store before power-up: where the log stood, and the certificate the application will refuse. */
-export interface DamagedStore {
-  mark: LogMark;
-  certificatePem: string;
-}
 
 /** Damages the offline application's store. */
 export async function damageApplicationStore(world: LabWorld, defect: string): Promise<DamagedStore> {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { waitFor } from '../../environments/wait.ts';
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
+import type { AttemptedRequest } from './scenario-facts.ts';
 import type { LabWorld } from './world.ts';
 
 /** The reason codes the service audits, by the words a scenario uses for them. */
@@ -17,12 +18,6 @@ export function auditedReason(words: string): string {
   const reason = AUDITED_REASONS[words];
   assert.ok(reason, `unknown refusal "${words}"; known: ${Object.keys(AUDITED_REASONS).join(', ')}`);
   return reason;
-}
-
-/** A client's request that may be refused: when it began (the audit's clock) and how it ended. */
-export interface AttemptedRequest {
-  since: string;
-  error: Error | undefined;
 }
 
 export async function attempt(work: () => Promise<unknown>): Promise<AttemptedRequest> {

@@ -11,7 +11,7 @@ import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import type { LabWorld } from './world.ts';
 
 /** What OpenSSL makes Mosquitto log for a client certificate it refused. */
-export const VERIFY_FAILED = /certificate verify failed/;
+const VERIFY_FAILED = /certificate verify failed/;
 
 export interface BrokerRefusal {
   address: string;

@@ -9,7 +9,7 @@ import { parseCrls } from '../../x509/crls.ts';
 import type { LabWorld } from './world.ts';
 
 /** The intermediate step-ca signs with now (the lab's own), by serial. */
-export function issuingIntermediateSerial(world: LabWorld): string {
+function issuingIntermediateSerial(world: LabWorld): string {
   return normalizeSerial(world.owned('rotate-intermediate').pki.intermediate.certificate.serialNumber);
 }
 

@@ -8,16 +8,8 @@ import { markLog, readSince } from '../../environments/log-watch.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { parseIssuanceLine } from '../../services/provisioning/issuance-feed.ts';
 import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
+import type { InterruptedRenewal } from './scenario-facts.ts';
 import type { LabWorld } from './world.ts';
-
-export interface InterruptedRenewal {
-  /** The serial the device held before, and still holds after the restart. */
-  heldSerial: string;
-  /** The serial step-ca issued and logged, which the device never stored. */
-  issuedSerial: string;
-  /** step-ca's log line of that issuance. */
-  stepCaLine: string;
-}
 
 const serialOf = (chainPem: string) => normalizeSerial(inspectCertificate(chainPem).serialNumber);
 
