@@ -47,7 +47,7 @@ interface AwaitingDelivery {
 export class FleetMetrics {
   readonly histograms = new LatencyHistograms();
   readonly errorsByCause: Record<string, number> = {};
-  readonly counts = { started: 0, provisioned: 0, failed: 0, legacy: 0, renewals: 0, renewalFailures: 0, received: 0, duplicates: 0, revoked: 0, timeouts: 0 };
+  readonly counts = { started: 0, provisioned: 0, failed: 0, legacy: 0, renewals: 0, renewalFailures: 0, equipped: 0, received: 0, duplicates: 0, revoked: 0, timeouts: 0 };
   /** Devices that renewed at least once. */
   readonly renewedDevices = new Set<string>();
   readonly timeline: TimelinePoint[] = [];
@@ -64,8 +64,9 @@ export class FleetMetrics {
     this.#deliveryPhase = qos === 1 ? 'deliveryQos1' : 'deliveryQos0';
   }
 
+  /** Devices up: those that provisioned themselves and those the service team equipped (`equipped`, the mixed fleet's other classes). */
   get connected(): number {
-    return this.counts.provisioned - this.counts.revoked;
+    return this.counts.provisioned + this.counts.equipped - this.counts.revoked;
   }
 
   /** An error that is not a device's failure (a fault's recovery, the end of the run). */

@@ -132,7 +132,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   };
   const failed = (deviceId: string, error: unknown) => (classes.failed(deviceId) ? metrics.deviceFailed(error) : metrics.error(causeOf(error)));
   const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => {
-    if (classes.onPoolEvent(event, metrics.histograms)) return;
+    if (classes.onPoolEvent(event, metrics)) return;
     if (event.type === 'failed') return failed(event.deviceId, Object.assign(new Error(event.cause), { name: 'DeviceFailure' }));
     metrics.onPoolEvent(event);
   };

@@ -55,11 +55,12 @@ export class FleetClasses {
    * The pool's events that are a class's: a device that came up, with how it authenticated and
    * its power-up time. Returns true for those it took (the fleet's metrics take the rest).
    */
-  onPoolEvent(event: DevicePoolEvent, histograms: LatencyHistograms): boolean {
+  onPoolEvent(event: DevicePoolEvent, metrics: { histograms: LatencyHistograms; counts: { equipped: number } }): boolean {
     if (event.type === 'provisioned') this.#came(event.deviceId, 'certificate');
     if (event.type !== 'connected') return false;
     this.#came(event.deviceId, event.authentication);
-    histograms.record(event.track === 'legacy' ? 'legacyConnect' : 'manualConnect', event.connectMs);
+    metrics.counts.equipped++;
+    metrics.histograms.record(event.track === 'legacy' ? 'legacyConnect' : 'manualConnect', event.connectMs);
     return true;
   }
 
