@@ -127,3 +127,12 @@ test('the soak option: 60 s certificates by default; lifetimes it cannot renew, 
   assert.deepEqual(problems({ certLifetime: '20s', duration: '90s', devices: '20' }), []);
   assert.match(problems({ scenario: 'mqtt-publish', certLifetime: '20s' }).join('\n'), /--cert-lifetime: the mqtt-publish scenario's certificates are issued by the lab CA and never renewed/);
 });
+
+test('a full flow with short certificates is held to the renewal limits too, once it renews', () => {
+  const fullFlow = config({ scenario: 'full-flow' });
+  const names = (r: RunResult, c: RunConfig) => summarize(r, c).thresholds.filter((t) => !t.ok).map((t) => t.name);
+  assert.deepEqual(names(soak({ failed: 1 }), fullFlow), ['failed renewals'], 'a renewal that failed is no longer a device failure, but still fails the run');
+  assert.deepEqual(names(soak({ renewalMs: [31_000] }), fullFlow), ['renewal p99']);
+  assert.deepEqual(names(soak({ renewalMs: [] }), fullFlow), [], 'a full flow too short to renew has no renewal to judge');
+  assert.ok(!summarize(soak(), config({ scenario: 'full-flow', certLifetimeSeconds: undefined })).thresholds.some((t) => t.name === 'failed renewals' && t.value > 0));
+});
