@@ -46,7 +46,11 @@ export function benchmarkMarkdown(s: PerfSummary, command: string): string {
     '',
     '| figure | value |',
     '|---|---|',
-    row('devices provisioned / requested (legacy firmware excluded)', `${s.devices.provisioned} / ${s.devices.requested - s.devices.legacy} (${s.devices.legacy} legacy, ${s.devices.failed} failed)`),
+    ...(s.classes
+      ? Object.entries(s.classes).map(([name, c]) =>
+          row(`devices ${name} (firmware ${c.firmware.join(', ')}): connected / requested, failed; credential p50 / p99`, `${c.connected} / ${c.requested}, ${c.failed} failed; ${c.credentialLatencyMs.p50} / ${c.credentialLatencyMs.p99} ms (${Object.entries(c.connectedWith).map(([how, n]) => `${n} by ${how}`).join(', ') || 'none connected'})`),
+        )
+      : [row('devices provisioned / requested (legacy firmware excluded)', `${s.devices.provisioned} / ${s.devices.requested - s.devices.legacy} (${s.devices.legacy} legacy, ${s.devices.failed} failed)`)]),
     row('provisioning latency p50 / p95 / p99 / max (ACME + X5C + first CONNACK)', `${s.provisioning.latencyMs.p50} / ${s.provisioning.latencyMs.p95} / ${s.provisioning.latencyMs.p99} / ${s.provisioning.latencyMs.max} ms`),
     ...(['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack'] as const).map((p) =>
       row(`phase ${p} p50 / p99`, `${s.provisioning.phases[p].p50} / ${s.provisioning.phases[p].p99} ms`),

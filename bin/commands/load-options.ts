@@ -70,6 +70,7 @@ const loadOptionsSchema = z.object({
   maxProvisioningP99: z.coerce.number().positive(),
   maxDeliveryP99: z.coerce.number().positive(),
   maxConnectP99: z.coerce.number().positive(),
+  maxRenewalP99: z.coerce.number().positive().default(30_000),
   baselines: z.boolean(),
   baselineSigns: z.coerce.number().int().min(1).max(10_000),
   baselineFlows: z.coerce.number().int().min(1).max(10_000),
@@ -91,6 +92,24 @@ export interface LoadPlan {
   out: string;
   lab?: string;
   runId?: string;
+}
+
+/** The renewal soak's certificates: long enough to renew under load, short enough to renew during the run. */
+export const SOAK_LIFETIME_S = { min: 10, max: 86_400 };
+/** step-ca backdates each certificate (environments/pki/ca-json.ts): its lifetime is that much longer. */
+const BACKDATE_S = 5;
+
+function soakProblems(lifetimeSeconds: number, durationMs: number): string[] {
+  const problems: string[] = [];
+  if (lifetimeSeconds < SOAK_LIFETIME_S.min || lifetimeSeconds > SOAK_LIFETIME_S.max) {
+    problems.push(`--cert-lifetime: the renewal soak's certificates live ${SOAK_LIFETIME_S.min} s to ${SOAK_LIFETIME_S.max / 3600} h (got ${lifetimeSeconds} s): shorter ones would be due again before a renewal under load completes`);
+  }
+  // A device renews at 2/3 of its certificate's lifetime; a steady state shorter than that renews nothing.
+  const firstRenewalMs = Math.round(((lifetimeSeconds + BACKDATE_S) * 2000) / 3);
+  if (durationMs > 0 && durationMs <= firstRenewalMs) {
+    problems.push(`--duration: ${durationMs / 1000} s is no longer than one renewal period (2/3 of a ${lifetimeSeconds} s certificate, ${firstRenewalMs / 1000} s): nothing would renew; give a longer --duration or a shorter --cert-lifetime`);
+  }
+  return problems;
 }
 
 /** The options that only a fleet scenario (devices staying connected) has. */
@@ -119,6 +138,9 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
   if (o.vus !== undefined && executorKind === 'arrival-rate') problems.push('--vus: the arrival-rate executor has no VUs; --max-concurrent caps it');
   if (o.vusDuration !== undefined && executorKind !== 'constant-vus') problems.push('--vus-duration: only the constant-vus executor loops for a duration');
   if (o.maxDuration !== undefined && executorKind === 'constant-vus') problems.push('--max-duration: the constant-vus executor is bounded by --vus-duration');
+  const certLifetimeSeconds = o.certLifetime ?? d.certLifetimeSeconds;
+  if (scenario.name === 'renewal-soak' && certLifetimeSeconds !== undefined) problems.push(...soakProblems(certLifetimeSeconds, o.duration ?? d.durationMs ?? 0));
+  else if (o.certLifetime !== undefined && scenario.name !== 'full-flow' && fleet) problems.push(`--cert-lifetime: the ${scenario.name} scenario's certificates are issued by the lab CA and never renewed (full-flow and renewal-soak renew)`);
   for (const kind of o.faults) {
     if (kind === 'revocation' && scenario.name !== 'full-flow') problems.push('--faults revocation: needs certificates step-ca issued (the full-flow scenario): the admin API revokes only what is in the inventory');
     if (faultPhase(kind).phase === 'arrivals' && executorKind !== 'arrival-rate') problems.push(`--faults ${kind}: strikes during the arrivals, which only the arrival-rate executor has`);
@@ -138,7 +160,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     durationMs: fleet ? (o.duration ?? d.durationMs ?? 30_000) : 0,
     qos: o.qos ?? 1,
     telemetryIntervalMs: o.interval ?? d.intervalMs ?? 1000,
-    certLifetimeSeconds: o.certLifetime,
+    certLifetimeSeconds,
     segment: o.segment,
     seed: o.seed,
     faults: o.faults as FaultKind[],
@@ -146,7 +168,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     // Who issues what the scenario measures: step-ca, or the lab CA (the MQTT scenarios).
     certificates: scenario.name === 'mqtt-connect-storm' || scenario.name === 'mqtt-publish' ? 'issued' : 'provisioned',
     target: scenario.name === 'x5c-sign' ? (o.target ?? 'service') : undefined,
-    thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99 },
+    thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99, renewalP99Ms: o.maxRenewalP99 },
   };
   try {
     segmentExecutor(config.executor, config.devices, config.segment);

@@ -3,7 +3,7 @@
 // reports/perf/<run id>/{summary.json,index.html} and reports/perf/latest.
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../config/config.ts';
+import { firmwarePolicy, loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
@@ -144,7 +144,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         gracefulStopMs: plan.gracefulStopMs,
         topicRoot: config.broker.topicRoot,
         applicationIdentity: config.broker.applicationIdentity,
-        selfProvisioningFirmware: config.devices.selfProvisioningFirmware,
+        firmware: firmwarePolicy(config.devices),
         keyAlgorithm: config.pki.keyAlgorithm,
         signal: abort.signal,
         onProgress: progressPrinter(scenario.family),
@@ -157,7 +157,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       const broken = summary.thresholds.filter((t) => !t.ok);
       if (summary.partial) process.exitCode = 130;
       else if (broken.length > 0) {
-        console.error(`thresholds broken: ${broken.map((t) => `${t.name} (${t.requirement}) = ${t.value}, limit ${t.limit}`).join('; ')}`);
+        console.error(`thresholds broken: ${broken.map((t) => `${t.name} (${t.requirement}) = ${t.noData ? 'no data' : t.value}, limit ${t.limit}`).join('; ')}`);
         process.exitCode = 3;
       }
       return summary;
@@ -180,7 +180,11 @@ function printSummary(s: PerfSummary, dir: string): void {
     lines.push(`  devices      ${s.devices.provisioned}/${s.devices.requested} provisioned, ${s.devices.connected} connected at the end, ${s.devices.failed} failed, ${s.devices.legacy} legacy`);
     if (s.scenario.name === 'full-flow') lines.push(`  provisioning p50 ${s.provisioning.latencyMs.p50} ms, p95 ${s.provisioning.latencyMs.p95} ms, p99 ${s.provisioning.latencyMs.p99} ms, ${s.provisioning.devicesPerSec} devices/s`);
     lines.push(`  mqtt         ${s.mqtt.messages.received}/${s.mqtt.messages.sent} received, ${s.mqtt.messages.lost} lost, delivery p50 ${s.mqtt.deliveryLatencyMs.p50} ms, p99 ${s.mqtt.deliveryLatencyMs.p99} ms, ${s.mqtt.throughputMsgsPerSec} msg/s; connect p99 ${s.mqtt.connectLatencyMs.p99} ms`);
-    lines.push(`  renewals     ${s.renewals.count}`);
+    const r = s.renewals;
+    lines.push(`  renewals     ${r.count} done by ${r.devicesRenewed} devices, ${r.failed} failed; request p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; with handover p99 ${r.handoverMs.p99} ms; sessions dropped ${s.mqtt.sessionsDropped}`);
+    for (const [name, c] of Object.entries(s.classes ?? {})) {
+      lines.push(`  ${name.padEnd(19)}${c.started}/${c.requested} started (firmware ${c.firmware.join(', ')}), ${c.connected} connected at the end, ${c.failed} failed; credential p99 ${c.credentialLatencyMs.p99} ms, connect p99 ${c.connectLatencyMs.p99} ms; ${c.messages.received}/${c.messages.sent} received, ${c.messages.lost} lost`);
+    }
   }
   if (s.revocation) {
     const r = s.revocation;
@@ -189,7 +193,7 @@ function printSummary(s: PerfSummary, dir: string): void {
   lines.push(`  cpu          lab ${s.cpu.labMs} ms, step-ca (both) ${s.cpu.stepCaMs} ms, service ${s.cpu.provisioningServiceMs} ms, mosquitto ${s.cpu.mosquittoMs} ms`);
   if (s.inventory) lines.push(`  inventory    ${s.inventory.inventory} certificates; step-ca logged ${s.inventory.issuedOnLogs} as issued; ${s.inventory.notInInventory} missing; ${s.inventory.notOnLogs} signed by the lab itself`);
   lines.push(`  ratios       ${Object.entries(s.ratios).map(([k, v]) => `${k}=${v ?? 'n/a'}`).join(', ') || 'none'}`);
-  lines.push(`  thresholds   ${s.thresholds.map((t) => `${t.name} ${t.ok ? 'ok' : 'BROKEN'}`).join(', ')}`);
+  lines.push(`  thresholds   ${s.thresholds.map((t) => `${t.name} ${t.ok ? 'ok' : t.noData ? 'BROKEN (no data)' : 'BROKEN'}`).join(', ')}`);
   lines.push(`  report       ${path.join(dir, 'index.html')}`);
   console.log(lines.join('\n'));
 }
