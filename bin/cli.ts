@@ -41,7 +41,7 @@ export const program = new Command('ecm-lab')
 
 program
   .command('doctor')
-  .description('show every tool the lab uses, its version and path, and how to fix what is missing')
+  .description('show every tool the lab uses, its version, pin and path, and how to fix what is missing; the container engine, its socket and the images')
   .option('--json', 'print the report as JSON')
   .action((opts: { json?: boolean }) => doctorCommand(program.opts(), opts));
 
@@ -69,11 +69,11 @@ program
 
 program
   .command('run')
-  .description('run the Gherkin scenarios against a local lab, or against a target (--target), and write reports under reports/')
+  .description('run the Gherkin scenarios against a local lab, or against a target (--target), and write the reports (JUnit XML included) under reports/ or --out')
   .argument('[cucumberArgs...]', 'extra arguments for cucumber-js, e.g. --tags @uc01 or a feature path')
   .option('--target <file>', 'a target description (JSON; `ecm-lab up --json` writes one): run against that installation instead of starting a lab')
   .option('--withhold <capabilities>', `with --target: capabilities to withhold, comma-separated (${CAPABILITIES.join(', ')})`)
-  .option('--out <dir>', 'where every report and log of the run goes', 'reports')
+  .option('--out <dir>', 'where every report and log of the run goes (default: reports/ of the repository)')
   .option('--junit <file>', 'the JUnit XML report (default: <out>/junit.xml)')
   .option('--no-pdf', 'do not print the run summary to PDF (no Chromium needed); without it a missing Chromium skips the PDF with a warning')
   .option('--json', 'print the result as one JSON object on stdout (the progress goes to stderr)')
@@ -144,7 +144,7 @@ report
   .description('write the traceability matrix (reports/traceability/), the run summary (reports/summary/, HTML and PDF) and the conformance report (reports/conformance/<target>/) from the last run')
   .option('--target <file>', 'the target the last run ran against (its name and grants label the reports)')
   .option('--withhold <capabilities>', 'what that run withheld, comma-separated')
-  .option('--out <dir>', 'the reports directory of that run', 'reports')
+  .option('--out <dir>', 'the reports directory of that run (default: reports/ of the repository)')
   .option('--no-pdf', 'do not print the run summary to PDF')
   .action((opts: RunOptions) => reportEvidenceCommand(program.opts(), opts));
 

@@ -52,10 +52,8 @@ export function parseDuration(text: string, bare: BareUnit = 'none'): number {
   return ms;
 }
 
-/** True when `text` is a Go duration with units (what step-ca accepts in its own configuration). */
-export function isGoDuration(text: string): boolean {
-  return text !== '0' && goDuration(text) !== undefined;
-}
+/** A Go duration with units, as step-ca reads its own settings ("24h", "1h30m"), as a JSON Schema pattern. */
+export const GO_DURATION_PATTERN = '^((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+$';
 
 /**
  * A config value counted in `unit`: a number of that unit (as such a key always read) or a

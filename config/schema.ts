@@ -6,11 +6,11 @@
 import { z } from 'zod';
 import { keyAlgorithms } from '../x509/keys.ts';
 import { DEVICE_ID_OID } from '../x509/device-id.ts';
-import { DURATION_PATTERN, durationValue, isGoDuration } from './durations.ts';
+import { DURATION_PATTERN, durationValue, GO_DURATION_PATTERN } from './durations.ts';
 import { DEFAULT_FIRMWARE_POLICY, policyProblem, type FirmwarePolicy } from './firmware-policy.ts';
 
 /** step-ca duration syntax (Go time.Duration), kept as text because step-ca reads it: "24h", "1h30m". */
-const goDuration = z.string().refine(isGoDuration, 'must be a Go duration such as "24h", "15m" or "1h30m"');
+const goDuration = z.string().regex(new RegExp(GO_DURATION_PATTERN), 'must be a Go duration such as "24h", "15m" or "1h30m"');
 
 /**
  * A duration counted in `unit` (the key's name says which): a number of that unit, as these keys
@@ -64,7 +64,7 @@ export const labConfigSchema = z
       .describe("The lab's scaled clock."),
     renewal: z
       .strictObject({
-        alertDays: z.array(z.number().positive()).default([90, 30]).describe('seed 002: a device or the application logs `renewal-alert` this many days (clock.dayMs) before its certificate expires.'),
+        alertDays: z.array(z.number().positive()).default([90, 30]).describe('seed 002: a device or the application logs `renewal-alert` this many days (clock.dayMs) before its certificate expires (in the environment: comma-separated, `90,30`).'),
         renewDays: z.number().positive().default(7).describe('seed 002: a device or the application renews by itself this many days before expiry.'),
       })
       .prefault({})
@@ -133,7 +133,7 @@ export const labConfigSchema = z
         reservedIdentities: z
           .array(z.string().min(1))
           .default([])
-          .describe("Names no device may hold, beyond the lab's own: the application's identity and every lumia-* name, the servers' names (localhost, 127.0.0.1), step-ca's and the lab's internal clients."),
+          .describe("Names no device may hold, beyond the lab's own: the application's identity (broker.applicationIdentity) and every <it>-* name, the servers' names (localhost, 127.0.0.1), step-ca's and the lab's internal clients."),
         deviceNetwork: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'must be an IPv4 CIDR block such as "127.0.0.0/8"').default('127.0.0.0/8').describe('The network devices provision from: step-ca refuses ACME identifiers outside it.'),
         deviceIdOid: z
           .string()
@@ -176,7 +176,7 @@ export const labConfigSchema = z
           .number()
           .min(0)
           .default(7)
-          .describe("seed 002's grace period, in clock.dayMs days: after a renewal the old operational certificate stays valid this long, then the service revokes it as superseded (the broker's CRL gets it; the identity's session on the new certificate is not disconnected)."),
+          .describe("seed 002's grace period, in clock.dayMs days: after a renewal (any newer operational certificate of the same identity) the old one stays valid this long, then the service revokes it as superseded (the broker's CRL gets it; the identity's session on the new certificate is not disconnected)."),
         externalCrlCheckIntervalMs: ms(z.number().int().min(100), 10_000).describe("With ca.issuer 'external': how often the service fetches the external CA's CRL to see whether the issuing intermediate was revoked (a failed fetch is retried at the next check)."),
       })
       .prefault({})
