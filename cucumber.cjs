@@ -8,9 +8,10 @@ const versions = require('./environments/tools/versions.json');
 const reports = process.env.ECM_LAB_REPORTS_DIR || 'reports';
 const junit = process.env.ECM_LAB_JUNIT || path.join(reports, 'junit.xml');
 
-// A requirement tag (@UC-03, @FR-PS-002, @NFR-SEC-001): the same pattern as REQUIREMENT_ID in
-// evidence/requirement-ids.ts, with the tag's '@' (test/unit/evidence/tags.test.ts checks they agree).
-const REQUIREMENT_TAG = /^@(?:UC-\d{2}|(?:FR|NFR)-[A-Z]+-\d{3})$/;
+// A requirement tag (@UC-03, @FR-PS-002, @NFR-SEC-001, @S002-REN-04): the same pattern as
+// REQUIREMENT_ID in evidence/requirement-ids.ts, with the tag's '@' (test/unit/evidence/tags.test.ts
+// checks they agree).
+const REQUIREMENT_TAG = /^@(?:UC-\d{2}|(?:FR|NFR)-[A-Z]+-\d{3}|S\d{3}-[A-Z]{2,4}-\d{2})$/;
 
 const common = {
   import: ['steps/**/*.ts'],

@@ -10,7 +10,7 @@ Feature: UC-05 Revocation by the internal CA and root rotation
     Given a running lab
     And the service engineer has turned provisioning ON for the installation's addresses
 
-  @needs:rotate-root
+  @S000-CA-04 @S002-INS-03 @needs:rotate-root
   Scenario: Root rotation: everyone re-acquires and reconnects
     Given the application server is provisioned
     And 2 devices are provisioned
