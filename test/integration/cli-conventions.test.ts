@@ -4,6 +4,7 @@
 // else on stdout; run's --out, --junit and --no-pdf, and a missing Chromium that only skips the
 // PDF; durations in one format; internal commands out of the help. Real processes throughout:
 // one `ecm-lab up` lab for load and contract, and `ecm-lab run` starting labs of its own.
+// The one scenario the runs select, by name: a line number moves whenever the feature's tags do.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { startCli, type CliRun } from '../support/cli.ts';
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'ecm-cli-'));
 const labFile = path.join(scratch, 'lab.json');
 let up: CliRun | undefined;
+const ONE_SCENARIO = ['features/first-device.feature', '--name', '^A client without a certificate is refused by the broker$'];
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = startCli(args, env);
@@ -129,7 +131,7 @@ test('contract --json against a running lab: one JSON object with the verdict, e
 test('run --out --junit --json with Chromium missing: a green run stays green, JUnit is written, the PDF is skipped with a warning', async () => {
   const out = path.join(scratch, 'run');
   const junit = path.join(scratch, 'ci', 'junit.xml');
-  const run = await cli(['run', '--out', out, '--junit', junit, '--json', '--', 'features/first-device.feature:17'], { ECM_LAB_CHROMIUM: path.join(scratch, 'no-chromium') });
+  const run = await cli(['run', '--out', out, '--junit', junit, '--json', '--', ...ONE_SCENARIO], { ECM_LAB_CHROMIUM: path.join(scratch, 'no-chromium') });
   assert.equal(run.code, 0, run.stderr.slice(-3000));
   const result = onlyJson(run.stdout) as { schema: string; exitCode: number; scenarios: { passed: number; failed: number }; reports: Record<string, string | null>; warnings: string[] };
   assert.equal(result.schema, 'ecm-lab/run-result@1');
@@ -150,9 +152,10 @@ test('run --out --junit --json with Chromium missing: a green run stays green, J
 
 test('run --no-pdf writes no PDF and warns of nothing; report evidence prints it again when Chromium is there', async () => {
   const out = path.join(scratch, 'run-no-pdf');
-  const run = await cli(['run', '--out', out, '--no-pdf', '--', 'features/first-device.feature:17']);
+  const run = await cli(['run', '--out', out, '--no-pdf', '--', ...ONE_SCENARIO]);
   assert.equal(run.code, 0, run.stderr.slice(-3000));
   assert.ok(existsSync(path.join(out, 'junit.xml')), 'JUnit XML is on by default, under --out');
+  assert.match(readFileSync(path.join(out, 'junit.xml'), 'utf8'), /<testsuite [^>]*tests="1" skipped="0" failures="0"/, 'the one scenario ran');
   assert.ok(existsSync(path.join(out, 'summary', 'index.html')));
   assert.ok(!existsSync(path.join(out, 'summary', 'summary.pdf')));
   assert.doesNotMatch(run.stderr, /warning/);
