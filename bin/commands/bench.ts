@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../environments/tools/tools.ts';
 import type { PerfSummary } from '../../evidence/perf/summary.ts';
+import { EXIT } from '../exit-codes.ts';
 import { loadCommand, type LoadCliOptions } from './load.ts';
 
 export const STANDARD_PROFILE: LoadCliOptions = {
@@ -19,9 +20,9 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   maxConcurrent: '50',
   workers: '1',
   gracefulStop: '2m',
-  maxProvisioningP99: '30000',
-  maxDeliveryP99: '1000',
-  maxConnectP99: '10000',
+  maxProvisioningP99: '30s',
+  maxDeliveryP99: '1s',
+  maxConnectP99: '10s',
   baselines: true,
   baselineSigns: '200',
   baselineFlows: '100',
@@ -76,7 +77,7 @@ export async function benchCommand(global: { config?: string }): Promise<void> {
   // A run that never started or was interrupted leaves BENCHMARKS.md as it was.
   if (!summary || summary.partial) {
     console.error('bench: the standard profile did not complete; BENCHMARKS.md is unchanged');
-    process.exitCode ||= 1;
+    process.exitCode ||= EXIT.failed;
     return;
   }
   const p = STANDARD_PROFILE;
