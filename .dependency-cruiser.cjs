@@ -8,8 +8,11 @@
 //   environments/                            where components run: local processes, containers, compose
 //   services/                                the servers the lab starts: provisioning service, external CA
 //   config/                                  the one typed configuration and the firmware policy
-//   net/  x509/                              wire and certificate facades shared by everyone
+//   net/                                     the wire facade: TLS policy, HTTPS, MQTT, RPC clients
+//   x509/                                    the certificate facade: parsing, CAs, CRLs, keys, CSRs
 //
+// net/ sits above x509/ (it was once its peer): a TLS client hands on the certificates a handshake
+// carried as PEM, which only the certificate facade makes; x509/ knows nothing of the wire.
 // Tests (test/) may import any layer. `npm run lint:layers` runs this check.
 const LAYERS = [
   ['bin'],
@@ -20,7 +23,8 @@ const LAYERS = [
   ['environments'],
   ['services'],
   ['config'],
-  ['net', 'x509'],
+  ['net'],
+  ['x509'],
 ];
 
 const folders = (list) => `^(${list.join('|')})/`;

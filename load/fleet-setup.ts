@@ -9,7 +9,7 @@ import { LumiaApplication, type ReceivedTelemetry } from '../simulators/app/lumi
 import { loopbackAddress } from '../simulators/client/addresses.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import { RECONNECT_MS } from '../simulators/fleet/device-pool.ts';
-import type { Segment } from './segment.ts';
+import type { Segment } from '../evidence/perf/summary-schema.ts';
 
 /** The segment's application identity: segments sharing a lab each run one of their own (one identity is one session). */
 export function segmentApplication(base: string, segment: Segment, index = segment.index): string {

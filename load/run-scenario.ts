@@ -7,7 +7,7 @@ import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import type { FleetLab } from './fleet-lab.ts';
 import type { FleetProgress } from './fleet-metrics.ts';
 import { runFleet } from './fleet-run.ts';
-import type { RunConfig, RunResult } from '../evidence/perf/summary.ts';
+import type { RunConfig, RunResult } from '../evidence/perf/summary-schema.ts';
 import { segmentShare } from './segment.ts';
 import { bootstrapEndpointScenario } from './bootstrap-endpoint.ts';
 import { runRequests } from './request-run.ts';

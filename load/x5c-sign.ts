@@ -3,7 +3,7 @@
 // identity to each credential, so every device gets a credential of its own, signed by the
 // lab from the bootstrap intermediate before its request (as the X5C baseline does). The request
 // goes to the service's CA URL (what devices and the step CLI use) or to step-ca itself.
-import { issueLeaf, type Issuer } from '../environments/pki/certificate-authority.ts';
+import { issueLeaf, type Issuer } from '../x509/certificate-authority.ts';
 import { createKeyAndCsr } from '../x509/csr.ts';
 import { request } from '../net/https-client.ts';
 import { stepCaErrorDetail } from '../net/step-ca-api.ts';

@@ -19,7 +19,7 @@ import { signX5cToken } from '../../simulators/client/x5c-sign.ts';
 import { deviceSan } from '../../simulators/device/device-identity.ts';
 import { CpuMeter } from '../cpu-meter.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
-import type { Baselines } from '../../evidence/perf/summary.ts';
+import type { Baselines } from '../../evidence/perf/summary-schema.ts';
 
 /** The baseline devices' addresses (bound: step-ca validates http-01 on each). */
 export const CA_FLOW_BLOCK = 117;

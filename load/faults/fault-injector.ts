@@ -8,7 +8,8 @@ import type { ProvisioningAdminClient } from '../../services/provisioning/admin-
 import { TimeoutError, waitFor } from '../../environments/wait.ts';
 import type { CpuMeter } from '../cpu-meter.ts';
 import { causeOf, type DevicePool, type DeviceTally, type RetiredDevice } from '../../simulators/fleet/device-pool.ts';
-import { faultPhase, type FaultKind, type FaultRecord, type RestartKind, type RevocationRecord } from './faults.ts';
+import { faultPhase, type FaultKind, type RestartKind } from './faults.ts';
+import type { FaultRecord, RevocationRecord } from '../../evidence/perf/summary-schema.ts';
 import type { FleetLab } from '../fleet-lab.ts';
 import type { FleetMetrics } from '../fleet-metrics.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';

@@ -17,7 +17,7 @@ import { createKeyAndCsr } from '../../x509/csr.ts';
 import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
-import { connectMqtt } from './mqtt-connection.ts';
+import { connectMqtt } from '../../net/mqtt-connection.ts';
 import { splitPemCrls } from '../../x509/certificates.ts';
 import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS, validateCertificateStore, type ValidCertificateFacts, type ValidationReason, type ValidationResult } from './certificate-validation.ts';
 import { CrlCache, CrlStaleError, type CrlCachePolicy } from './crl-cache.ts';

@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
-import { connectMqtt } from '../../simulators/client/mqtt-connection.ts';
+import { connectMqtt } from '../../net/mqtt-connection.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { waitFor } from '../../environments/wait.ts';

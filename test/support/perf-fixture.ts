@@ -1,7 +1,8 @@
 // A perf summary as a full-flow run with every phase and a long tail produces it, built by the
 // real summary code from measured-shaped inputs: for the report's layout tests, without a lab.
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
-import { buildSummary, type PerfSummary, type RunConfig, type RunResult } from '../../evidence/perf/summary.ts';
+import { buildSummary } from '../../evidence/perf/summary.ts';
+import type { PerfSummary, RunConfig, RunResult } from '../../evidence/perf/summary-schema.ts';
 
 const PHASES = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal'] as const;
 

@@ -1,7 +1,7 @@
 // Every reason code of the store validation, with its message: long because the reasons are many.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { createIntermediateCa, createRootCa, issueLeaf, type IssuedCertificate, type LeafRequest } from '../../../environments/pki/certificate-authority.ts';
+import { createIntermediateCa, createRootCa, issueLeaf, type IssuedCertificate, type LeafRequest } from '../../../x509/certificate-authority.ts';
 import { algorithmParams } from '../../../x509/keys.ts';
 import { x509 } from '../../../x509/x509.ts';
 import { normalizeSerial } from '../../../x509/certificates.ts';
