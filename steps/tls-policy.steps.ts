@@ -7,6 +7,7 @@ import { waitFor } from '../environments/wait.ts';
 import { waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
 import {
   CIPHER_SUITES,
+  offeringUpTo,
   probeTls,
   sendClientHello,
   STRONG_TLS12_SUITES,
@@ -96,8 +97,7 @@ When('a client limited to {word} connects to the {tlsListener}', async function 
     ...target(this, listener),
     ca: this.session.endpoints.trustedRootPem,
     localAddress: attempt.address,
-    minVersion: 'TLSv1',
-    maxVersion: version as SecureVersion,
+    ...offeringUpTo(version as SecureVersion),
   });
 });
 
