@@ -6,7 +6,7 @@
 // the fault injector and the metrics. Bounded in count and in time.
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import { TimeoutError, waitFor } from '../environments/wait.ts';
 import { generateIdentities, type FirmwareMix } from '../simulators/device/identity.ts';
 import type { FirmwarePolicy } from '../config/firmware-policy.ts';

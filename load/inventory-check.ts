@@ -2,7 +2,7 @@
 // logged as issued (docs/trust-model.md, "Inventory and revocation")? The service follows both
 // request logs a tenth of a second apart, so the check waits a bounded time for it to catch up.
 import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
-import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import { TimeoutError, waitFor } from '../environments/wait.ts';
 import type { InventoryCheck } from '../evidence/perf/summary-schema.ts';
 

@@ -14,7 +14,7 @@ import type { ExecutorPlan, RunResult, Segment, TimelinePoint } from '../evidenc
 import { checkInventory } from './inventory-check.ts';
 import { LatencyHistograms, type Phase } from '../evidence/perf/latency-histograms.ts';
 import { segmentShare } from './segment.ts';
-import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import pLimit from 'p-limit';
 import { runExecutor } from './executors.ts';
 import { segmentExecutor } from './plan.ts';

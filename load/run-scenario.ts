@@ -2,7 +2,7 @@
 // scenarios to the request runner with their iteration.
 import type { KeyAlgorithm } from '../config/config.ts';
 import type { FirmwarePolicy } from '../config/firmware-policy.ts';
-import { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import type { FleetLab } from './fleet-lab.ts';
 import type { FleetProgress } from './fleet-metrics.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { markLog } from '../environments/log-watch.ts';
-import { AdminApiError } from '../services/provisioning/admin-client.ts';
+import { AdminApiError } from '../simulators/client/admin-client.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { DevicePowerUpOutcome } from '../simulators/device/reveos-device.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';

@@ -10,7 +10,7 @@ import type { StartedLocalLab } from '../../environments/local/local-environment
 import { request } from '../../net/https-client.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import type { ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
 import { RawAcmeClient } from '../../simulators/adversary/acme-raw.ts';
 import { clientHttpsAgent } from '../../simulators/client/acme-bootstrap.ts';

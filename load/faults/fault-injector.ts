@@ -4,7 +4,7 @@
 // recovery (or the disconnect) took; a wait that times out is recorded with its cause. The
 // steady-state faults run one at a time, so each one's effects are its own.
 import pLimit from 'p-limit';
-import type { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { TimeoutError, waitFor } from '../../environments/wait.ts';
 import type { CpuMeter } from '../cpu-meter.ts';
 import { causeOf, type DevicePool, type DeviceTally, type RetiredDevice } from '../../simulators/fleet/device-pool.ts';

@@ -8,7 +8,7 @@ import type { PkiRotation } from '../../environments/local/local-environment.ts'
 import { GiveUp, waitFor } from '../../environments/wait.ts';
 import { fetchExternalCrl, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';
-import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
+import type { AuditRecord } from '../../simulators/client/admin-client.ts';
 import { certificateSerial, normalizeSerial, parseCertificate } from '../../x509/certificates.ts';
 import { parseCrls } from '../../x509/crls.ts';
 import type { LabWorld } from './world.ts';

@@ -10,7 +10,7 @@ import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
 import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import { seedRenewalPolicy } from '../../simulators/client/renewal-policy.ts';
-import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
+import type { InventoryEntry } from '../../simulators/client/admin-client.ts';
 import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';
 
@@ -44,11 +44,17 @@ export function graceMs(world: LabWorld): number {
   return config.provisioning.supersededGraceDays * config.clock.dayMs;
 }
 
+/** When the service recorded a certificate: optional in the contract, and what the grace period counts from. */
+function recordedAt(entry: InventoryEntry): number {
+  assert.ok(entry.recordedAt, `the inventory entry of ${entry.serial} has no recordedAt: the grace period cannot be checked`);
+  return Date.parse(entry.recordedAt);
+}
+
 /** The old certificate still opens a session, and the inventory still calls it active: the grace period has not passed. */
 export async function assertStillAccepted(world: LabWorld, old: StoredPair): Promise<void> {
   const successor = await inventoryRecord(world, world.lastDevice.store.loadOperational()!);
   const { outcome } = await probeBroker(world, old);
-  const elapsed = Date.now() - Date.parse(successor.recordedAt);
+  const elapsed = Date.now() - recordedAt(successor);
   assert.ok(elapsed < graceMs(world), `the check came ${elapsed} ms after the renewal, past the grace period: it proves nothing`);
   assert.ok(outcome.ok, `the broker refused the old certificate during the grace period: ${outcome.ok ? '' : outcome.message}`);
   assert.equal((await inventoryRecord(world, old)).status, 'active');
@@ -66,7 +72,7 @@ export async function awaitSupersededRevocation(world: LabWorld, old: StoredPair
   }, { timeoutMs: grace + 15_000, intervalMs: 200 });
   const successor = await inventoryRecord(world, world.lastDevice.store.loadOperational()!);
   assert.equal(revoked.revocationReason, reason);
-  const after = Date.parse(revoked.revokedAt!) - Date.parse(successor.recordedAt);
+  const after = Date.parse(revoked.revokedAt!) - recordedAt(successor);
   assert.ok(after >= grace, `revoked ${after} ms after the successor was recorded, inside the ${grace} ms grace period`);
   const audit = (await world.admin.audit(500)).find((r) => r.event === 'revocation' && r.serial === revoked.serial);
   assert.deepEqual([audit?.reason, audit?.trigger, audit?.successor], [reason, 'grace-expired', successor.serial]);

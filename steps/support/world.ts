@@ -17,7 +17,7 @@ import type { ListeningSession } from '../../simulators/adversary/listening-sess
 import type { ClientHelloAnswer, TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { ImpostorBroker } from '../../simulators/adversary/impostor-broker.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
-import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
+import type { AuditRecord } from '../../simulators/client/admin-client.ts';
 import { inspectCertificate, type CertificateFacts } from '../../x509/certificates.ts';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';
 import { request } from '../../net/https-client.ts';
@@ -26,7 +26,7 @@ import type { CertificateDriver, DriverKind } from '../../simulators/client/cert
 import { STEP_CLI_SOURCE, StepCliDriver } from '../../simulators/client/step-cli-driver.ts';
 import { CommandLineDriver } from '../../simulators/client/command-line-driver.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
-import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient, type InventoryEntry } from '../../simulators/client/admin-client.ts';
 import { firmwarePolicy, type LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
 import type { AttemptedRequest, DamagedStore, InterruptedRenewal } from './scenario-facts.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { AdminApiError, ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { connectMqtt } from '../../net/mqtt-connection.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';

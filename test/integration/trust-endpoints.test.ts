@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/config.ts';
 import { request, type HttpResponse } from '../../net/https-client.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { issueLeaf } from '../../x509/certificate-authority.ts';
-import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { AdminApiError, ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 
 let lab: StartedLocalLab;
