@@ -2,7 +2,7 @@
 // Each device claims its own identity in its CSR's CN (unique: an identity another device holds
 // is refused) and posts it from its own white-listed loopback address; the credential that comes
 // back names that address. The key stays in this process and is never written.
-import type { KeyAlgorithm } from '../config/config.ts';
+import type { KeyAlgorithm } from '../x509/keys.ts';
 import { request } from '../net/https-client.ts';
 import { parseCertificate, splitPemChain } from '../x509/certificates.ts';
 import { createKeyAndCsr } from '../x509/csr.ts';

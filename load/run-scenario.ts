@@ -1,6 +1,6 @@
 // One way from a resolved plan to a run: the fleet scenarios go to the fleet runner, the request
 // scenarios to the request runner with their iteration.
-import type { KeyAlgorithm } from '../config/config.ts';
+import type { KeyAlgorithm } from '../x509/keys.ts';
 import type { FirmwarePolicy } from '../config/firmware-policy.ts';
 import { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';

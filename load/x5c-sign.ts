@@ -7,7 +7,7 @@ import { issueLeaf, type Issuer } from '../x509/certificate-authority.ts';
 import { createKeyAndCsr } from '../x509/csr.ts';
 import { request } from '../net/https-client.ts';
 import { stepCaErrorDetail } from '../net/step-ca-api.ts';
-import type { KeyAlgorithm } from '../config/config.ts';
+import type { KeyAlgorithm } from '../x509/keys.ts';
 import { loopbackAddress } from '../simulators/client/addresses.ts';
 import { CaRefusalError, signX5cToken } from '../simulators/client/x5c-sign.ts';
 import { deviceSan } from '../simulators/device/device-identity.ts';

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { request } from '../../net/https-client.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';

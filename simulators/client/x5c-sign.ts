@@ -5,7 +5,7 @@ import type https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as jose from 'jose';
 import { HttpStatusError } from '../../net/http-status-error.ts';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { request } from '../../net/https-client.ts';
 import { chainFromSignResponse, stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { certificateDer, certificatePublicKey, splitPemChain } from '../../x509/certificates.ts';

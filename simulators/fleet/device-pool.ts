@@ -2,9 +2,8 @@
 // (LocalDevicePool) or are spread over worker threads (WorkerDevicePool, device-worker.ts).
 // The pool runs each device's own workflow; the fleet runner only launches, counts and stops.
 import path from 'node:path';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import { importPrivateKeyPem, type KeyAlgorithm } from '../../x509/keys.ts';
 import { issueLeaf, type Issuer } from '../../x509/certificate-authority.ts';
-import { importPrivateKeyPem } from '../../x509/keys.ts';
 import { decodeCertificate } from '../../x509/x509.ts';
 import { deviceSan } from '../device/device-identity.ts';
 import type { PhaseTimings } from '../client/acme-bootstrap.ts';
