@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSyn
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { StartedLocalLab } from '../environments/local/local-environment.ts';
+import type { OwnedLab } from '../environments/lab.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
 import type { Issuer } from '../environments/pki/certificate-authority.ts';
 import { isChallengeToken, type ChallengePublisher } from '../simulators/acme/http01-responder.ts';
@@ -44,7 +44,7 @@ export interface FleetLab {
   cleanup(): void;
 }
 
-export function ownedFleetLab(lab: StartedLocalLab): FleetLab {
+export function ownedFleetLab(lab: OwnedLab): FleetLab {
   return {
     id: lab.id,
     logDir: path.dirname(lab.logs['step-ca']!),

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { COMPOSE_DIRS, COMPOSE_PORTS, composeConfig, composeInit, readComposeService } from '../../environments/compose/compose-stack.ts';
-import { renderAcl } from '../../environments/local/mosquitto-config.ts';
+import { renderAcl } from '../../environments/modules/mosquitto-config.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
 import { startProvisioningService } from '../../services/provisioning/server.ts';

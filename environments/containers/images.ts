@@ -18,10 +18,38 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { locateTool, repoRoot, versionPins } from '../tools/tools.ts';
-import { imageExists, pullImage } from './engine-api.ts';
+import { getContainerRuntimeClient, ImageName as EngineImageName } from 'testcontainers';
 import type { Engine } from './engine.ts';
 
 const run = promisify(execFile);
+
+/** Whether the engine has this image (testcontainers' client; the engine is the lab's, engine.ts). */
+export async function imageExists(reference: string): Promise<boolean> {
+  return (await getContainerRuntimeClient()).image.exists(EngineImageName.fromString(reference));
+}
+
+/**
+ * Pulls an image through testcontainers' engine client (dockerode), following the pull's progress
+ * stream: a failure is reported in that stream (no registry, unknown tag) even when the request
+ * itself answered 200, and testcontainers' own pull() only logs it.
+ */
+async function pullImage(reference: string, timeoutMs: number): Promise<void> {
+  const { dockerode } = (await getContainerRuntimeClient()).container;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
+  const pulled = (async () => {
+    const stream = await dockerode.pull(reference);
+    await new Promise<void>((resolve, reject) => dockerode.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+  })();
+  try {
+    await Promise.race([pulled, timeout]);
+  } catch (err) {
+    throw new Error(`cannot pull ${reference}: ${(err as Error).message.trim()}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!(await imageExists(reference))) throw new Error(`cannot pull ${reference}: the engine reported success but has no such image`);
+}
 
 /** The non-root user every local image runs as; the lab's containers run as it too (or as the lab's own uid). */
 export const IMAGE_USER = { name: 'ecm', uid: 10001, gid: 10001 } as const;
@@ -298,7 +326,7 @@ export async function buildImages(engine: Engine, options: { toolsBinDir: string
   for (const name of order) {
     const image = await all[name].tag();
     const started = performance.now();
-    const present = await imageExists(engine, image);
+    const present = await imageExists(image);
     if (!present) await all[name].build(engine, log);
     // compose.yaml and the Kubernetes manifests name the newest build by :latest.
     await engineCli(engine, ['tag', image, image.replace(/:[^:/]+$/, ':latest')]);
@@ -328,14 +356,14 @@ export async function resolveImage(
     const reference = officialReference(name);
     const official = officialImages[name];
     try {
-      if (!(await imageExists(engine, reference))) await pullImage(engine, reference, options.pullTimeoutMs);
+      if (!(await imageExists(reference))) await pullImage(reference, options.pullTimeoutMs);
       return { reference, origin: 'official', binary: official.binary, dynamicSecurityPlugin: official.dynamicSecurityPlugin };
     } catch (err) {
       options.say(`the official image ${reference} cannot be pulled (${(err as Error).message}); using the locally built ${await localImage(name, options.toolsBinDir)} instead`);
     }
   }
   const reference = await localImage(name, options.toolsBinDir);
-  if (!(await imageExists(engine, reference))) {
+  if (!(await imageExists(reference))) {
     options.say(`${reference} is not built yet; building it now (ecm-lab images build does this ahead of time)`);
     await buildImages(engine, { toolsBinDir: options.toolsBinDir, only: [name], log: options.say });
   }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startExternalCa, type StartedExternalCa } from '../../environments/local/external-ca.ts';
+import { ExternalCaProcess, type StartedExternalCa } from '../../environments/local/external-ca.ts';
 import { createCaKeyAndCsr } from '../../environments/pki/certificate-authority.ts';
 import { clientToken, EXTERNAL_CA_PATHS, ExternalCaError, fetchExternalCrl, orderIntermediate, requestRevocation, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { request } from '../../net/https-client.ts';
@@ -33,7 +33,7 @@ before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ecm-external-ca-'));
   client = await createServiceSigningKey(CLIENT);
   stranger = await createServiceSigningKey(CLIENT);
-  ca = await startExternalCa({ config: loadConfig({ env: {} }), dir: path.join(dir, 'ca'), logFile: path.join(dir, 'external-ca.log'), clients: [{ name: CLIENT, publicJwk: client.publicJwk }] });
+  ca = await new ExternalCaProcess().withLabConfig(loadConfig({ env: {} })).withDirectory(path.join(dir, 'ca')).withLogFile(path.join(dir, 'external-ca.log')).withClients([{ name: CLIENT, publicJwk: client.publicJwk }]).start();
 });
 
 after(async () => {

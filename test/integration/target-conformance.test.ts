@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CAPABILITIES } from '../../conformance/target/capabilities.ts';
 import { ManagedProcess } from '../../environments/local/child-process.ts';
-import { freePort } from '../../environments/local/ports.ts';
+import { freePort } from '../../environments/modules/ports.ts';
 import { locateTool, repoRoot } from '../../environments/tools/tools.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { requirements } from '../../evidence/requirements.ts';
