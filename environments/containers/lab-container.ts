@@ -216,12 +216,20 @@ export class StartedLabContainer extends AbstractStartedContainer implements Sta
     await this.run.exited;
   }
 
-  /** docker stop (SIGTERM, SIGKILL after the grace period), then the container is removed with its volumes. Idempotent. */
+  /**
+   * docker stop (SIGTERM, SIGKILL after the grace period); once its log has ended (its exit read
+   * from the engine, bounded: the log stream's socket does not hold the process open), the
+   * container is removed with its volumes. Idempotent.
+   */
   override stop(): Promise<StoppedTestContainer> {
     return (this.#stopping ??= (async () => {
       try {
-        const stopped = await this.startedTestContainer.stop({ timeout: this.run.stopGraceMs, remove: true, removeVolumes: true });
-        await this.run.exited;
+        const stopped = await this.startedTestContainer.stop({ timeout: this.run.stopGraceMs, remove: false });
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.run.exited, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+        clearTimeout(timer);
+        const client = await getContainerRuntimeClient();
+        await client.container.remove(client.container.getById(this.getId()), { removeVolumes: true });
         return stopped;
       } finally {
         this.cleanup();

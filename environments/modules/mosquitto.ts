@@ -13,7 +13,7 @@ import path from 'node:path';
 import { labConfigSchema, type LabConfig } from '../../config/config.ts';
 import { DEFAULT_STARTUP_TIMEOUT_MS, type ComponentSettings, type Constructor, type Readiness, type StartedComponent } from './module.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf } from './mosquitto-config.ts';
-import { freePort, startOnFreePorts } from './ports.ts';
+import { freePort, startOnFreePorts, type PortSettings } from './ports.ts';
 
 /** The broker's TLS material: the CA bundle it verifies clients against, its server certificate and key (0600). */
 export interface MosquittoTls {
@@ -22,7 +22,7 @@ export interface MosquittoTls {
   serverKey: string;
 }
 
-export interface MosquittoSettings extends ComponentSettings {
+export interface MosquittoSettings extends ComponentSettings, PortSettings {
   host: string;
   /** 0: a free port, chosen again if another process takes it before Mosquitto binds it. */
   port: number;
@@ -47,6 +47,7 @@ export function mosquittoDefaults(): MosquittoSettings {
     broker: labConfigSchema.parse({}).broker,
     runAsUser: os.userInfo().username,
     startupTimeoutMs: DEFAULT_STARTUP_TIMEOUT_MS,
+    portSource: freePort,
   };
 }
 
@@ -109,6 +110,12 @@ export function MosquittoBuilder<TBase extends Constructor>(Base: TBase) {
 
     withReadinessTimeout(ms: number): this {
       this.mosquitto.startupTimeoutMs = ms;
+      return this;
+    }
+
+    /** Where the free ports come from (freePort by default); a test hands out a taken one to see the retry. */
+    withFreePortSource(source: (host: string) => Promise<number>): this {
+      this.mosquitto.portSource = source;
       return this;
     }
   };
@@ -178,7 +185,7 @@ export async function startMosquitto<T>(settings: MosquittoSettings, launch: (ar
     return await startOnFreePorts({
       what: settings.componentName,
       retry: settings.port === 0 || settings.legacyPort === 0,
-      choose: async () => ({ port: settings.port || (await freePort(settings.host)), legacyPort: settings.legacyPort || (await freePort(settings.host)) }),
+      choose: async () => ({ port: settings.port || (await settings.portSource(settings.host)), legacyPort: settings.legacyPort || (await settings.portSource(settings.host)) }),
       start: (ports) => {
         const { args, endpoint } = prepared.configure(ports);
         return launch(args, endpoint, prepared.dir, () => prepared.cleanup());

@@ -20,6 +20,11 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** The ports of a module that binds what it is told (0: choose), and where free ones come from. */
+export interface PortSettings {
+  portSource(host: string): Promise<number>;
+}
+
 /** How each component says that its port is taken: step-ca (Go) and Mosquitto. */
 const PORT_IN_USE = /address already in use/i;
 

@@ -15,7 +15,7 @@ import { createOperationalHierarchy } from '../pki/lab-pki.ts';
 import { crlUrl, renderAuthorityJson } from '../pki/ca-json.ts';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { DEFAULT_STARTUP_TIMEOUT_MS, type ComponentSettings, type Constructor, type Readiness, type StartedComponent } from './module.ts';
-import { freePort, startOnFreePorts } from './ports.ts';
+import { freePort, startOnFreePorts, type PortSettings } from './ports.ts';
 
 /** The PEM files of the hierarchy step-ca issues under: the root it names, the intermediate it signs with. */
 export interface StepCaRoots {
@@ -33,7 +33,7 @@ export interface StepCaAddress {
 
 export type StepCaProvisioners = Array<Record<string, unknown>> | ((address: StepCaAddress) => Array<Record<string, unknown>>);
 
-export interface StepCaSettings extends ComponentSettings {
+export interface StepCaSettings extends ComponentSettings, PortSettings {
   host: string;
   /** 0: a free port, chosen again if another process takes it before step-ca binds it. */
   port: number;
@@ -61,6 +61,7 @@ export function stepCaDefaults(): StepCaSettings {
     crlValidity: '24h',
     env: {},
     startupTimeoutMs: DEFAULT_STARTUP_TIMEOUT_MS,
+    portSource: freePort,
   };
 }
 
@@ -138,6 +139,12 @@ export function StepCaBuilder<TBase extends Constructor>(Base: TBase) {
     /** How long it may take to log that it serves. */
     withReadinessTimeout(ms: number): this {
       this.stepCa.startupTimeoutMs = ms;
+      return this;
+    }
+
+    /** Where the free ports come from (freePort by default); a test hands out a taken one to see the retry. */
+    withFreePortSource(source: (host: string) => Promise<number>): this {
+      this.stepCa.portSource = source;
       return this;
     }
 
@@ -232,7 +239,7 @@ export async function startStepCa<T>(settings: StepCaSettings, launch: (args: st
     return await startOnFreePorts({
       what: settings.componentName,
       retry: settings.port === 0,
-      choose: async () => settings.port || (await freePort(settings.host)),
+      choose: async () => settings.port || (await settings.portSource(settings.host)),
       start: (port) => {
         const args = prepared.configure(port);
         const endpoint = { ...prepared.address(port), host: settings.host, rootPem: readFileSync(prepared.rootCertFile, 'utf8'), rootCertFile: prepared.rootCertFile, caJsonFile: prepared.caJsonFile };

@@ -55,6 +55,14 @@ test('its root key is 0600 in its own 0700 directory; the root and the CRL are s
   assert.doesNotMatch(log(), new RegExp(ca.operatorToken()), 'the operator token is never logged');
 });
 
+test('it binds its own ports (0 in the lab\'s config): the ones it reports are its listeners, kept in its config for a restart', async () => {
+  const written = JSON.parse(readFileSync(path.join(dir, 'ca', 'config.json'), 'utf8')) as { publicPort: number; apiPort: number };
+  assert.ok(written.publicPort > 0 && written.apiPort > 0, JSON.stringify(written));
+  assert.equal(Number(new URL(ca.publicUrl).port), written.publicPort);
+  assert.equal(Number(new URL(ca.apiUrl).port), written.apiPort);
+  assert.equal((await request(`${ca.publicUrl}${EXTERNAL_CA_PATHS.health}`)).status, 200);
+});
+
 test('its client gets a path-length-0 subordinate CA for its CSR, naming the CA\'s CRL', async () => {
   const ordered = await order(await csr());
   const cert = new x509.X509Certificate(ordered.certificatePem);
