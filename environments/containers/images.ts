@@ -18,38 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { locateTool, repoRoot, versionPins } from '../tools/tools.ts';
-import { getContainerRuntimeClient, ImageName as EngineImageName } from 'testcontainers';
+import { imageExists, pullImage } from './image-store.ts';
 import type { Engine } from './engine.ts';
 
 const run = promisify(execFile);
 
-/** Whether the engine has this image (testcontainers' client; the engine is the lab's, engine.ts). */
-export async function imageExists(reference: string): Promise<boolean> {
-  return (await getContainerRuntimeClient()).image.exists(EngineImageName.fromString(reference));
-}
-
-/**
- * Pulls an image through testcontainers' engine client (dockerode), following the pull's progress
- * stream: a failure is reported in that stream (no registry, unknown tag) even when the request
- * itself answered 200, and testcontainers' own pull() only logs it.
- */
-async function pullImage(reference: string, timeoutMs: number): Promise<void> {
-  const { dockerode } = (await getContainerRuntimeClient()).container;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
-  const pulled = (async () => {
-    const stream = await dockerode.pull(reference);
-    await new Promise<void>((resolve, reject) => dockerode.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  })();
-  try {
-    await Promise.race([pulled, timeout]);
-  } catch (err) {
-    throw new Error(`cannot pull ${reference}: ${(err as Error).message.trim()}`);
-  } finally {
-    clearTimeout(timer);
-  }
-  if (!(await imageExists(reference))) throw new Error(`cannot pull ${reference}: the engine reported success but has no such image`);
-}
+export { imageExists } from './image-store.ts';
 
 /** The non-root user every local image runs as; the lab's containers run as it too (or as the lab's own uid). */
 export const IMAGE_USER = { name: 'ecm', uid: 10001, gid: 10001 } as const;
