@@ -2,6 +2,7 @@
 // overridden by an optional JSON file and then by ECM_LAB_* environment variables.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /** step-ca duration syntax (Go time.Duration): "24h", "90m", "2160h", "1h30m". */
@@ -10,6 +11,22 @@ const goDuration = z
   .regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a Go duration such as "24h" or "15m"');
 
 const port = z.number().int().min(0).max(65535);
+
+/**
+ * An IPv4 address of this host a listener can bind and a certificate can name: not the
+ * unspecified address (0.0.0.0 names no one), a multicast or the broadcast address.
+ */
+const listenAddress = z.string().superRefine((value, ctx) => {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an IPv4 address such as "127.0.0.1" or "192.0.2.10"' });
+    return;
+  }
+  const range = ipaddr.IPv4.parse(value).range();
+  if (range === 'unspecified' || range === 'multicast' || range === 'broadcast') ctx.addIssue({ code: 'custom', message: `must be one address of this host, not the ${range} address ${value}` });
+});
+
+/** The lab's servers bind the listen address (lab.listenAddress); this field only keeps the default. */
+const loopbackHost = z.literal('127.0.0.1').default('127.0.0.1').transform((host): string => host);
 const firmwareVersion = z.string().regex(/^\d+\.\d+$/, 'must be a version such as "2.0"');
 
 const GO_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -38,6 +55,17 @@ export const labConfigSchema = z
      * Docker-compatible engine (podman here), with the same contract (environments/started-lab.ts).
      */
     backend: z.enum(['local', 'containers']).default('local'),
+    lab: z
+      .object({
+        /**
+         * The address every listener of the lab binds (both step-ca authorities, the broker, the
+         * provisioning service), named in every server certificate: loopback by default, or an
+         * address of this host that other machines reach, for load segments elsewhere
+         * (`ecm-lab load --lab <url>`, deploy/k8s) and teams' suites (`run --target`).
+         */
+        listenAddress: listenAddress.default('127.0.0.1'),
+      })
+      .prefault({}),
     containers: z
       .object({
         /**
@@ -87,7 +115,7 @@ export const labConfigSchema = z
       .prefault({}),
     ca: z
       .object({
-        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        host: loopbackHost,
         port: port.default(0),
         /** Names step-ca serves TLS for; the X5C token audience uses the first. */
         dnsNames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']),
@@ -122,7 +150,7 @@ export const labConfigSchema = z
     /** The external CA of `ca.issuer: 'external'` (services/external-ca/). */
     externalCa: z
       .object({
-        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        host: loopbackHost,
         /** Plain-HTTP listener: its root certificate and its CRL (both signed, so public). 0 picks a free port. */
         publicPort: port.default(0),
         /** HTTPS listener: intermediate orders (the service's credential) and revocations (its operator's token). 0 picks a free port. */
@@ -134,7 +162,7 @@ export const labConfigSchema = z
       .prefault({}),
     broker: z
       .object({
-        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        host: loopbackHost,
         port: port.default(0),
         /**
          * 0 = unlimited. Mosquitto's default (1000) silently drops QoS1 messages queued
@@ -201,7 +229,7 @@ export const labConfigSchema = z
       .prefault({}),
     provisioning: z
       .object({
-        host: z.literal('127.0.0.1').default('127.0.0.1'),
+        host: loopbackHost,
         /** HTTPS listener (ACME gate, admin); 0 picks a free port. */
         port: port.default(0),
         /** Plain-HTTP listener of the bootstrap endpoint (FR-PS-004); 0 picks a free port. */
@@ -238,6 +266,7 @@ export class ConfigError extends Error {
 /** Environment variables read once; each maps onto one config key. */
 const envOverrides: Record<string, (value: string) => Record<string, unknown>> = {
   ECM_LAB_BACKEND: (v) => ({ backend: v }),
+  ECM_LAB_LISTEN_ADDRESS: (v) => ({ lab: { listenAddress: v } }),
   ECM_LAB_IMAGES: (v) => ({ containers: { images: v } }),
   ECM_LAB_WORK_DIR: (v) => ({ workDir: v }),
   ECM_LAB_LOGS_DIR: (v) => ({ logsDir: v }),

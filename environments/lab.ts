@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LabConfig } from '../config/config.ts';
 import { bootstrapProvisioners, crlUrl, operationalProvisioners } from './pki/ca-json.ts';
-import { LabAuthority, LOOPBACK_SERVER_NAMES } from './pki/lab-authority.ts';
+import { LabAuthority } from './pki/lab-authority.ts';
 import type { LabPki } from './pki/lab-pki.ts';
 import type { ComponentProcess, StartedLab } from './started-lab.ts';
 import type { Placement, PlacementFactory } from './modules/placement.ts';
@@ -19,6 +19,7 @@ import { freePort } from './modules/ports.ts';
 import { startAuthority, type LabStepCa } from './lab/authority.ts';
 import { LabBroker } from './lab/broker.ts';
 import { Cleanups } from './lab/cleanups.ts';
+import { placedConfig, serverNamesOf } from './lab/listen-address.ts';
 import { CrlPublisher } from './lab/crl-publisher.ts';
 import { PkiRotations, type PkiRotation } from './lab/pki-rotation.ts';
 import { prepareService, startService, type LabService } from './lab/service.ts';
@@ -107,7 +108,8 @@ function labHome(config: LabConfig): LabHome {
   return { id, workDir, ownsWorkDir, logsDir, logs };
 }
 
-export async function startOwnedLab(config: LabConfig, options: LabOptions = {}): Promise<OwnedLab> {
+export async function startOwnedLab(configured: LabConfig, options: LabOptions = {}): Promise<OwnedLab> {
+  const config = placedConfig(configured);
   const home = labHome(config);
   const cleanups = new Cleanups();
   let stopping: Promise<void> | undefined;
@@ -146,7 +148,7 @@ type Parts = Awaited<ReturnType<typeof startComponents>>;
  */
 async function startTrust(config: LabConfig, placement: Placement, home: LabHome, cleanups: Cleanups) {
   const external = config.ca.issuer === 'external';
-  const serverNames = LOOPBACK_SERVER_NAMES;
+  const serverNames = serverNamesOf(config);
   const serviceSetup = {
     dataDir: path.join(home.workDir, 'provisioning'),
     keyAlgorithm: config.pki.keyAlgorithm,

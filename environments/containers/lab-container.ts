@@ -157,6 +157,13 @@ export class LabContainer extends GenericContainer {
       log.end();
       throw new StartFailure(`${options.componentName} did not become ready: ${(err as Error).message}; see ${logFile}`, output);
     }
+    // testcontainers read the readiness line on a stream of its own: the lab's log file has it
+    // too before start() returns (a reader of the log sees it), or the container's output ended.
+    const seen = Date.now();
+    while (!options.readiness.logMessage.test(output) && Date.now() - seen < 5000) {
+      if (await Promise.race([ended.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20))])) break;
+    }
+    if (!log.writableEnded) await new Promise<void>((resolve) => log.write('', () => resolve()));
     const client = await getContainerRuntimeClient();
     const container = client.container.getById(started.getId());
     const pid = (await client.container.inspect(container)).State.Pid;

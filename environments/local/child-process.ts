@@ -1,7 +1,7 @@
 // Child processes of the lab: each one's output goes to its own log file, and every process
 // still alive when the lab's process exits is killed, so no component ever outlives the lab.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { Transform } from 'node:stream';
@@ -122,7 +122,7 @@ export class ManagedProcess {
       logEnded = true;
     };
     const drained = Promise.all(outputs.map((output) => once(output, 'end'))).then(endLog, endLog);
-    const ready = options.readiness ? readyLine(outputs, drained, options) : undefined;
+    const ready = options.readiness ? readyLine(outputs, drained, log, options) : undefined;
     const [outcome] = await Promise.race([
       once(child, 'spawn').then(() => ['spawned' as const]),
       once(child, 'error').then(([err]) => [err as Error]),
@@ -193,7 +193,7 @@ export class ManagedProcess {
  * with what the process wrote when it exits first (once its output has drained: the reason is
  * often the last line) or when the time is up.
  */
-function readyLine(outputs: Transform[], drained: Promise<void>, options: ManagedProcessOptions) {
+function readyLine(outputs: Transform[], drained: Promise<void>, log: WriteStream, options: ManagedProcessOptions) {
   const { logMessage, timeoutMs } = options.readiness!;
   const what = `${options.name} to log ${logMessage} (log: ${options.logFile})`;
   let seen = '';
@@ -225,7 +225,11 @@ function readyLine(outputs: Transform[], drained: Promise<void>, options: Manage
         throw new StartFailure(`gave up waiting for ${what}: ${options.name} ${(await exitDescription()) ?? 'closed its output'}; see ${options.logFile}`, seen + pending);
       });
       try {
-        return await Promise.race([matched, ended, timeout]);
+        const line = await Promise.race([matched, ended, timeout]);
+        // The line is in the log file too before start() returns (a reader of the log sees it):
+        // a write's callback comes after every earlier write.
+        if (!log.writableEnded) await new Promise<void>((resolve) => log.write('', () => resolve()));
+        return line;
       } finally {
         clearTimeout(timer);
       }

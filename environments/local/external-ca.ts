@@ -80,7 +80,8 @@ export class ExternalCaProcess {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
     const caConfig: ExternalCaConfig = {
-      host: externalCa.host,
+      // A third party on this host: the service reaches it on loopback, whatever the lab listens on.
+      host: '127.0.0.1',
       publicPort: externalCa.publicPort,
       apiPort: externalCa.apiPort,
       keyAlgorithm: pki.keyAlgorithm,

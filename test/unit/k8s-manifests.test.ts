@@ -31,8 +31,9 @@ function documents(): Array<{ file: string; doc: Doc }> {
 /** Problems of one document against the subset, as "<file> <kind>/<name> <path>: <message>". */
 function schemaProblems(docs: Array<{ file: string; doc: Doc }>): string[] {
   const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+  const valid = (doc: Doc): boolean => validate(doc);
   return docs.flatMap(({ file, doc }) =>
-    validate(doc) ? [] : (validate.errors ?? []).map((e) => `${file} ${doc.kind}/${doc.metadata?.name} ${e.instancePath || '/'}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`),
+    valid(doc) ? [] : (validate.errors ?? []).map((e) => `${file} ${doc.kind}/${doc.metadata?.name} ${e.instancePath || '/'}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`),
   );
 }
 
@@ -122,10 +123,10 @@ test('the lab, the segments and the merge are wired to each other', () => {
 test('the wiring check names a segment Job that reads another address, a block outside the device network, or a merge of another count', () => {
   const docs = documents().map((d) => structuredClone(d));
   const job = docs.find((d) => d.doc.kind === 'Job' && d.doc.metadata.name === 'ecm-lab-fleet')!.doc;
-  envOf(job.spec.template.spec.containers[0], 'LAB').value = 'http://ecm-lab:9090/lab.json';
+  envOf(job.spec.template.spec.containers[0], 'LAB')!.value = 'http://ecm-lab:9090/lab.json';
   job.spec.template.spec.containers[0].args[0] = job.spec.template.spec.containers[0].args[0].replace('198.18.0.0/16', '10.1.0.0/16');
   const merge = docs.find((d) => d.doc.metadata.name === 'ecm-lab-fleet-merge')!.doc;
-  envOf(merge.spec.template.spec.containers[0], 'SEGMENTS').value = '3';
+  envOf(merge.spec.template.spec.containers[0], 'SEGMENTS')!.value = '3';
   const problems = wiringProblems(docs);
   assert.ok(problems.some((p) => p.startsWith('the segments read the description at the Service (http://ecm-lab:9090/lab.json')), problems.join('\n'));
   assert.ok(problems.some((p) => p.startsWith("the segments' client network 10.1.0.0/16 is a /16 inside")), problems.join('\n'));
