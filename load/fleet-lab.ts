@@ -85,6 +85,8 @@ const labDescription = z.object({
   broker: z.object({ host: z.string().min(1), port: z.number().int().positive() }),
   provisioning: z.object({ url: z.string().url(), insecureUrl: z.string().url(), acmeDirectory: z.string().url(), adminToken: z.string().min(1) }),
   acmeWebroot: z.string().min(1).optional(),
+  /** The trust anchors as text (a lab of this version writes them): a segment elsewhere cannot read the files. */
+  trustAnchors: z.object({ root: z.string().min(1), bootstrapRoot: z.string().min(1) }).optional(),
   logs: z.record(z.string(), z.string()),
   processes: z.array(z.object({ name: z.string(), pid: z.number().int() })),
 });
@@ -180,8 +182,8 @@ export function attachedEndpoints(d: LabDescription, responder: ChallengePublish
     signUrl: d.provisioning.url,
     insecureUrl: d.provisioning.insecureUrl,
     caUrl: d.ca.url,
-    trustedRootPem: readFileSync(d.ca.rootPem, 'utf8'),
-    bootstrapRootPem: readFileSync(d.bootstrapCa.rootPem, 'utf8'),
+    trustedRootPem: d.trustAnchors?.root ?? readFileSync(d.ca.rootPem, 'utf8'),
+    bootstrapRootPem: d.trustAnchors?.bootstrapRoot ?? readFileSync(d.bootstrapCa.rootPem, 'utf8'),
     x5c: { provisioner: d.ca.provisioners.x5c, audience: d.ca.x5cAudience },
     broker: { host: d.broker.host, port: d.broker.port },
     responder,

@@ -45,13 +45,15 @@ export function serviceOptions(w: ServiceWiring): ServiceProcessOptions {
     jwkProvisioner: w.provisioner,
     logFile: step.logFile,
   });
+  // The listen address names the lab's servers in their certificates: no device may hold it.
+  const reservedIdentities = [...config.trust.reservedIdentities, ...(config.lab.listenAddress === '127.0.0.1' ? [] : [config.lab.listenAddress])];
   return {
     host: config.provisioning.host,
     httpsPort: config.provisioning.port,
     httpPort: config.provisioning.insecurePort,
     ca: { ...authorityOf(w.stepCa, pki), x5cProvisioner: config.ca.x5cProvisioner },
     bootstrapCa: { ...authorityOf(w.bootstrapStepCa, { root: pki.bootstrapRoot, intermediate: pki.bootstrapIntermediate }), acmeProvisioner: config.ca.acmeProvisioner },
-    trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities: config.trust.reservedIdentities, deviceNetwork: config.trust.deviceNetwork, deviceIdOid: config.trust.deviceIdOid },
+    trust: { applicationIdentity: config.broker.applicationIdentity, reservedIdentities, deviceNetwork: config.trust.deviceNetwork, deviceIdOid: config.trust.deviceIdOid },
     dataDir: w.dataDir,
     adminToken: config.provisioning.adminToken || undefined,
     serverKeyGen: config.provisioning.serverKeyGen,

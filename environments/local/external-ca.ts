@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
-import { goDurationMs, labConfigSchema, type LabConfig } from '../../config/config.ts';
+import { goDurationMs, parseConfig, type LabConfig } from '../../config/config.ts';
 import { EXTERNAL_CA_PATHS } from '../../net/external-ca-api.ts';
 import { EXTERNAL_CA_FILES, type ExternalCaConfig } from '../../services/external-ca/process-config.ts';
 import { DEFAULT_STARTUP_TIMEOUT_MS } from '../modules/module.ts';
@@ -46,7 +46,7 @@ export class ExternalCaProcess {
   #dir: string | undefined;
   #logFile = '/dev/null';
   #clients: Array<{ name: string; publicJwk: JWK }> = [];
-  #config: LabConfig = labConfigSchema.parse({});
+  #config: LabConfig = parseConfig({});
 
   /** Its own directory: root key, state, operator token. */
   withDirectory(dir: string): this {
@@ -81,7 +81,7 @@ export class ExternalCaProcess {
     chmodSync(dir, 0o700);
     const caConfig: ExternalCaConfig = {
       // A third party on this host: the service reaches it on loopback, whatever the lab listens on.
-      host: '127.0.0.1',
+      host: externalCa.host,
       publicPort: externalCa.publicPort,
       apiPort: externalCa.apiPort,
       keyAlgorithm: pki.keyAlgorithm,

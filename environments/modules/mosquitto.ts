@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { labConfigSchema, type LabConfig } from '../../config/config.ts';
+import { parseConfig, type LabConfig } from '../../config/config.ts';
 import { DEFAULT_STARTUP_TIMEOUT_MS, type ComponentSettings, type Constructor, type Readiness, type StartedComponent } from './module.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf } from './mosquitto-config.ts';
 import { freePort, startOnFreePorts, type PortSettings } from './ports.ts';
@@ -44,7 +44,7 @@ export function mosquittoDefaults(): MosquittoSettings {
     host: '127.0.0.1',
     port: 0,
     legacyPort: 0,
-    broker: labConfigSchema.parse({}).broker,
+    broker: parseConfig({}).broker,
     runAsUser: os.userInfo().username,
     startupTimeoutMs: DEFAULT_STARTUP_TIMEOUT_MS,
     portSource: freePort,

@@ -6,8 +6,8 @@
 // arithmetic is chart-layout.ts.
 import { compactNumber, layoutTickLabels, ninesPosition, rowsOf } from './chart-layout.ts';
 import type { PerfSummary } from './summary.ts';
-
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+import { esc, table } from './html-table.ts';
+import { classesSection, renewalSection } from './html-fleet.ts';
 const COLORS = ['#0969da', '#1a7f37', '#bf3989', '#9a6700', '#8250df', '#cf222e'];
 const W = 600;
 const H = 260;
@@ -87,10 +87,6 @@ export function barChart(title: string, categories: string[], series: Array<{ na
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H + extra}" role="img" aria-label="${esc(title)}">${svg}${bars.join('')}</svg><p class="legend">${legend(series.map((s) => s.name))}</p></figure>`;
 }
 
-function table(headers: string[], rows: Array<Array<string | number | null>>): string {
-  return `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c ?? '—')}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
-}
-
 /** The percentile curves' ticks, on the nines axis (chart-layout.ts): p99, p99.9 and max a decade apart. */
 export const PERCENTILE_TICKS: Array<[number, string]> = [[0, 'p0'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p99.9'], [100, 'max']];
 const PERCENTILE_AXIS = { xLabel: 'percentile (nines scale: p90, p99, p99.9 a step apart)', yLabel: 'ms', xTicks: PERCENTILE_TICKS, xPosition: ninesPosition };
@@ -165,8 +161,10 @@ function kpis(s: PerfSummary): string {
   const it = s.iterations;
   const items: Array<[string, string | number]> = [];
   if (s.scenario.family === 'fleet') {
-    items.push(['provisioned', `${s.devices.provisioned} / ${s.devices.requested - s.devices.legacy}`], ['connected at the end', s.devices.connected], ['failed', s.devices.failed], ['legacy firmware', s.devices.legacy]);
-    if (s.scenario.name === 'full-flow') items.push(['provisioning p99', `${s.provisioning.latencyMs.p99} ms`], ['devices / s', s.provisioning.devicesPerSec]);
+    // Of the devices that provision themselves; the others are in the classes' table.
+    const selfRequested = s.classes ? (s.classes['self-provisioning']?.requested ?? 0) : s.devices.requested - s.devices.legacy;
+    items.push(['provisioned', `${s.devices.provisioned} / ${selfRequested}`], ['connected at the end', s.devices.connected], ['failed', s.devices.failed], ['legacy firmware', s.devices.legacy]);
+    if (s.scenario.name === 'full-flow' || s.scenario.name === 'renewal-soak') items.push(['provisioning p99', `${s.provisioning.latencyMs.p99} ms`], ['devices / s', s.provisioning.devicesPerSec]);
     else items.push(['connect p99', `${s.mqtt.connectLatencyMs.p99} ms`]);
     if (s.config.durationMs > 0 && s.scenario.name !== 'mqtt-connect-storm') {
       items.push(['delivery p99', `${s.mqtt.deliveryLatencyMs.p99} ms`], ['messages lost', `${s.mqtt.messages.lost} / ${s.mqtt.messages.sent}`], ['throughput', `${s.mqtt.throughputMsgsPerSec} msg/s`], ['renewals', s.renewals.count]);
@@ -184,10 +182,10 @@ function latencySection(s: PerfSummary): string {
     const phase = s.scenario.phase;
     return `<h2>Latency</h2><div class="charts">${barChart(`${phase} latency (ms)`, ['p50', 'p95', 'p99', 'max'], [{ name: phase, values: [s.iterations.latencyMs.p50, s.iterations.latencyMs.p95, s.iterations.latencyMs.p99, s.iterations.latencyMs.max] }], 'ms')}${lineChart('Percentile curve (ms)', [{ name: phase, points: s.curves[phase] ?? [] }], PERCENTILE_AXIS)}</div>`;
   }
-  const phases = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal'] as const;
+  const phases = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal', 'renewalHandover', 'manualIssuance', 'manualConnect', 'legacyCredential', 'legacyConnect'] as const;
   const shown = phases.filter((p) => s.provisioning.phases[p].count > 0);
   return `<h2>Latency</h2><div class="charts">
-${barChart(s.scenario.name === 'full-flow' ? 'Provisioning latency per phase (ms)' : 'Connect latency (ms)', shown, [
+${barChart(s.scenario.name === 'full-flow' || s.scenario.name === 'renewal-soak' ? 'Provisioning latency per phase (ms)' : 'Connect latency (ms)', shown, [
     { name: 'p50', values: shown.map((p) => s.provisioning.phases[p].p50) },
     { name: 'p95', values: shown.map((p) => s.provisioning.phases[p].p95) },
     { name: 'p99', values: shown.map((p) => s.provisioning.phases[p].p99) },
@@ -196,6 +194,7 @@ ${lineChart('Percentile curves (ms)', [
     { name: 'provisioning total', points: s.curves.provisioningTotal ?? [] },
     { name: `delivery QoS ${s.mqtt.qos}`, points: s.curves[deliveryPhase] ?? [] },
     { name: 'first CONNACK', points: s.curves.firstConnack ?? [] },
+    ...(s.curves.renewal ? [{ name: 'renewal request', points: s.curves.renewal }] : []),
   ], PERCENTILE_AXIS)}
 </div>`;
 }
@@ -285,6 +284,8 @@ figure svg{width:100%;height:auto;font-size:11px;fill:#57606a}figcaption{font-we
 <p>Thresholds: <span class="${ok ? 'pass' : 'fail'}">${ok ? 'all met' : 'NOT met'}</span></p>
 ${kpis(s)}
 ${caLimitFigure(s)}
+${renewalSection(s)}
+${classesSection(s)}
 ${latencySection(s)}
 ${timelineSection(s)}
 ${faultSection(s)}
@@ -294,7 +295,7 @@ ${errors.length === 0 ? '<p class="pass">No errors.</p>' : `${table(['cause', 'c
 <h2>Iterations</h2>
 ${table(['started', 'completed', 'failed', 'interrupted', 'not started', 'delayed by the concurrency cap', 'longest start delay (ms)', 'per second'], [[s.iterations.started, s.iterations.completed, s.iterations.failed, s.iterations.interrupted, s.iterations.notStarted, s.iterations.delayed, s.iterations.maxStartDelayMs, s.iterations.perSec]])}
 <h2>Thresholds</h2>
-${table(['threshold', 'requirement', 'limit', 'measured', 'result'], s.thresholds.map((t) => [t.name, t.requirement, t.limit, t.value, t.ok ? 'met' : 'BROKEN']))}
+${table(['threshold', 'requirement', 'limit', 'measured', 'result'], s.thresholds.map((t) => [t.name, t.requirement, t.limit, t.noData ? 'no data' : t.value, t.ok ? 'met' : 'BROKEN']))}
 <h2>Baselines measured in this run, and ratios</h2>
 ${table(['baseline', 'figure'], baselineRows(s))}
 ${ratios.length === 0 ? '<p class="empty">No ratio applies to this scenario.</p>' : `<p>Each ratio on an axis of its own, with its target where the performance issue sets one.</p><div class="charts">${ratios.map(([k, v]) => ratioPanel(k, v)).join('')}</div>`}

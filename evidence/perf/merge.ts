@@ -7,6 +7,7 @@ import type { InventoryCheck } from '../../load/inventory-check.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import { derive, SUMMARY_SCHEMA, type MeasuredSummary, type PerfSummary } from './summary.ts';
 import type { RevocationRecord } from '../../load/faults/faults.ts';
+import { measuredOf, mergeClasses } from './fleet-classes.ts';
 
 export class MergeError extends Error {
   override name = 'MergeError';
@@ -68,7 +69,7 @@ function mergeRevocations(parts: PerfSummary[], histograms: LatencyHistograms): 
 }
 
 /** What must be the same in every segment of one run: everything but the segment itself. */
-const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target'] as const;
+const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'certLifetimeSeconds'] as const;
 
 /**
  * Segments of one run (`--segment i/n`) must be of the same run and complete: each of 1..n
@@ -130,6 +131,11 @@ export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary
     histograms: histograms.encode(),
     mqttMessages: { ...sum(parts, (p) => p.mqtt.messages), lostByDevice: Object.assign({}, ...parts.map((p) => p.mqtt.lostByDevice)) },
     renewalCount: parts.reduce((a, p) => a + p.renewals.count, 0),
+    // Summaries of before these figures have none: they add as 0.
+    renewalFailures: parts.reduce((a, p) => a + (p.renewals.failed ?? 0), 0),
+    devicesRenewed: parts.reduce((a, p) => a + (p.renewals.devicesRenewed ?? 0), 0),
+    sessionsDropped: parts.reduce((a, p) => a + (p.mqtt.sessionsDropped ?? 0), 0),
+    classes: mergeClasses(parts.map((p) => measuredOf(p.classes))),
     cpuMs: sum(parts, (p) => p.measured.cpuMs),
   };
   return derive(measured);

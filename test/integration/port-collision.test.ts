@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { labConfigSchema } from '../../config/config.ts';
+import { parseConfig } from '../../config/config.ts';
 import { StepCaProcess } from '../../environments/local/step-ca-process.ts';
 import { MosquittoProcess } from '../../environments/local/mosquitto-process.ts';
 import { ServiceProcess } from '../../environments/local/service-process.ts';
@@ -76,7 +76,7 @@ test('step-ca on a port given explicitly: no other port is tried, the failure na
 });
 
 test('Mosquitto: a chosen port taken meanwhile is replaced by another; the broker completes a mutual-TLS handshake there', async () => {
-  const authority = await LabAuthority.create(labConfigSchema.parse({}).pki, path.join(dir, 'pki'));
+  const authority = await LabAuthority.create(parseConfig({}).pki, path.join(dir, 'pki'));
   const server = await authority.serverCertificate();
   const { writeFileSync } = await import('node:fs');
   const serverCert = path.join(dir, 'server.crt');
