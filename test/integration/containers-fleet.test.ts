@@ -1,8 +1,8 @@
 // The fleet as containers on the lab's host: the `ecm-lab` image run as N local containers, each
 // with JOB_COMPLETION_INDEX set as a Kubernetes Indexed Job sets it, attaching to one shared lab
 // (itself on the containers backend) through its description file on this host; their merged
-// report matches a single run of the same total. The lab on the network, with segments on other
-// machines (deploy/k8s/fleet-segments-job.yaml), is test/integration/distributed-fleet.test.ts.
+// report matches a single run of the same total. A lab on an address of its own, with a process
+// segment and a container segment attached, is test/integration/distributed-fleet.test.ts.
 // Needs the local images: `ecm-lab images build`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import ipaddr from 'ipaddr.js';
 import { parseAllDocuments } from 'yaml';
+import { parseConfig } from '../../config/config.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 
 const DIR = path.join(repoRoot, 'deploy/k8s');
@@ -66,6 +67,13 @@ function wiringProblems(docs: Array<{ doc: Doc }>): string[] {
   const served = /--serve-description (\d+)/.exec(argsOf(lab))?.[1];
   check(served !== undefined && Number(served) === containerPort?.containerPort, `the lab serves its description on its container port (${served} vs ${containerPort?.containerPort})`);
   check(envOf(lab, 'ECM_LAB_LISTEN_ADDRESS')?.valueFrom?.fieldRef?.fieldPath === 'status.podIP', "the lab listens on its pod's address");
+  // The lab's configuration as it starts in its pod: the ConfigMap with a pod's address to listen on.
+  const raw = JSON.parse(find(docs, 'ConfigMap', 'ecm-lab-config').data['lab.json']) as Record<string, any>;
+  try {
+    parseConfig({ ...raw, lab: { ...raw.lab, listenAddress: '10.244.1.7' } }, 'the lab ConfigMap with a pod address');
+  } catch (err) {
+    check(false, (err as Error).message.replace(/\s+/g, ' '));
+  }
 
   const labUrl = new URL(envOf(segment, 'LAB')?.value ?? 'http://missing');
   check(labUrl.hostname === service.metadata.name && Number(labUrl.port) === servicePort.port && labUrl.pathname === '/lab.json', `the segments read the description at the Service (${labUrl.href} vs ${service.metadata.name}:${servicePort.port}/lab.json)`);
