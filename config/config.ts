@@ -20,6 +20,8 @@ export class ConfigError extends Error {
 /** Environment variables read once; each maps onto one config key (the reference lists them). */
 export const ENVIRONMENT_VARIABLES: Record<string, (value: string) => Record<string, unknown>> = {
   ECM_LAB_BACKEND: (v) => ({ backend: v }),
+  ECM_LAB_LISTEN_ADDRESS: (v) => ({ lab: { listenAddress: v } }),
+  ECM_LAB_ALLOW_REMOTE: (v) => ({ lab: { allowRemote: v === 'true' ? true : v === 'false' ? false : v } }),
   ECM_LAB_IMAGES: (v) => ({ containers: { images: v } }),
   ECM_LAB_WORK_DIR: (v) => ({ workDir: v }),
   ECM_LAB_LOGS_DIR: (v) => ({ logsDir: v }),

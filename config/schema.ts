@@ -3,6 +3,7 @@
 // into docs/reference/configuration.md and the JSON Schema editors read
 // (docs/reference/ecm-lab.config.schema.json). config.ts loads and merges; this file only says
 // what is valid. Every level is strict: a key the lab does not know is refused, not ignored.
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { keyAlgorithms } from '../x509/keys.ts';
 import { DEVICE_ID_OID } from '../x509/device-id.ts';
@@ -37,6 +38,31 @@ export function firmwarePolicy(devices: { selfProvisioningFirmware: string; cert
 
 const FREE = '0 picks a free port';
 
+/**
+ * An IPv4 address a listener can bind and a certificate can name: not the unspecified address
+ * (0.0.0.0 names no one), a multicast or the broadcast address.
+ */
+const listenAddress = z.string().superRefine((value, ctx) => {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an IPv4 address such as "127.0.0.1" or "192.0.2.10"' });
+    return;
+  }
+  const range = ipaddr.IPv4.parse(value).range();
+  if (range === 'unspecified' || range === 'multicast' || range === 'broadcast') ctx.addIssue({ code: 'custom', message: `must be one address of this host, not the ${range} address ${value}` });
+});
+
+/** Whether an address the schema accepted is on loopback (127.0.0.0/8). */
+export function isLoopbackAddress(address: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(address) && ipaddr.IPv4.parse(address).range() === 'loopback';
+}
+
+/** A component's host: the lab binds lab.listenAddress, so the only value here is the default. */
+const componentHost = z
+  .literal('127.0.0.1')
+  .default('127.0.0.1')
+  .transform((host): string => host)
+  .describe('Always 127.0.0.1 here; the lab binds every listener to lab.listenAddress.');
+
 export const labConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('The JSON Schema this file follows (for editors: docs/reference/ecm-lab.config.schema.json); the lab ignores it.'),
@@ -44,6 +70,25 @@ export const labConfigSchema = z
       .enum(['local', 'containers'])
       .default('local')
       .describe("Where the components run: 'local' child processes, or 'containers' through a Docker-compatible engine (podman here), with the same contract; also `ecm-lab up --backend`."),
+    lab: z
+      .strictObject({
+        listenAddress: listenAddress
+          .default('127.0.0.1')
+          .describe(
+            'The IPv4 address every listener of the lab binds (both step-ca authorities, the broker, the provisioning service), named in every server certificate beside localhost and 127.0.0.1. Any 127.0.0.0/8 address; an address other machines reach (load segments elsewhere with `ecm-lab load --lab`, deploy/k8s) only with lab.allowRemote.',
+          ),
+        allowRemote: z
+          .boolean()
+          .default(false)
+          .describe('Let lab.listenAddress be outside 127.0.0.0/8, where other machines reach the lab. Off by default: the lab then listens on loopback only.'),
+      })
+      .superRefine((lab, ctx) => {
+        if (!lab.allowRemote && ipaddr.IPv4.isValidFourPartDecimal(lab.listenAddress) && !isLoopbackAddress(lab.listenAddress)) {
+          ctx.addIssue({ code: 'custom', path: ['listenAddress'], message: `${lab.listenAddress} is outside 127.0.0.0/8: set lab.allowRemote to true to let the lab listen where other machines reach it` });
+        }
+      })
+      .prefault({})
+      .describe("Where the lab listens."),
     containers: z
       .strictObject({
         images: z
@@ -84,7 +129,7 @@ export const labConfigSchema = z
       .describe("The lab's CA material, made per run."),
     ca: z
       .strictObject({
-        host: z.literal('127.0.0.1').default('127.0.0.1').describe('Loopback only.'),
+        host: componentHost,
         port: port.default(0).describe(`The operational step-ca's listener; ${FREE}.`),
         dnsNames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']).describe('Names step-ca serves TLS for; the X5C token audience uses the first.'),
         acmeHttpPort: port.default(0).describe(`Port step-ca uses for http-01 validation; ${FREE} (step-ca then runs with --insecure). 80 needs root or CAP_NET_BIND_SERVICE for node (\`ecm-lab doctor\` checks it).`),
@@ -105,7 +150,7 @@ export const labConfigSchema = z
       .describe('The two step-ca authorities.'),
     externalCa: z
       .strictObject({
-        host: z.literal('127.0.0.1').default('127.0.0.1').describe('Loopback only.'),
+        host: z.literal('127.0.0.1').default('127.0.0.1').describe('Loopback only: a third party on this host, which the service reaches on loopback whatever lab.listenAddress is.'),
         publicPort: port.default(0).describe(`Plain-HTTP listener: its root certificate and its CRL (both signed, so public); ${FREE}.`),
         apiPort: port.default(0).describe(`HTTPS listener: intermediate orders (the service's credential) and revocations (its operator's token); ${FREE}.`),
         organization: z.string().min(1).default('External Trust Services (simulated)').describe("Its root's O and CN."),
@@ -115,7 +160,7 @@ export const labConfigSchema = z
       .describe('The external CA of `ca.issuer: external` (services/external-ca/).'),
     broker: z
       .strictObject({
-        host: z.literal('127.0.0.1').default('127.0.0.1').describe('Loopback only.'),
+        host: componentHost,
         port: port.default(0).describe(`The mutual-TLS listener; ${FREE}.`),
         // Mosquitto's default (1000) silently drops QoS 1 messages queued for a slow subscriber;
         // the lab counts every message, so it chooses no limit.
@@ -166,7 +211,7 @@ export const labConfigSchema = z
       .describe('The simulated devices.'),
     provisioning: z
       .strictObject({
-        host: z.literal('127.0.0.1').default('127.0.0.1').describe('Loopback only.'),
+        host: componentHost,
         port: port.default(0).describe(`HTTPS listener (the ACME gate, the CA URL, admin); ${FREE}.`),
         insecurePort: port.default(0).describe(`Plain-HTTP listener of the bootstrap endpoint (FR-PS-004); ${FREE}.`),
         adminToken: z.string().default('').describe('Bearer token of the admin API; empty = a fresh random token per start (`ecm-lab up --json` prints it).'),

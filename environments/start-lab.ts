@@ -1,14 +1,13 @@
-// One way to start a lab: the backend the configuration names (config `backend`,
-// ECM_LAB_BACKEND, `ecm-lab up --backend`); local child processes unless it says containers.
+// One way to start a lab: the placement the configuration names (config `backend`,
+// ECM_LAB_BACKEND, `ecm-lab up --backend`); child processes unless it says containers.
 import type { LabConfig } from '../config/config.ts';
-import type { LocalLabOptions, StartedLocalLab } from './local/local-environment.ts';
-import { startLocalLab } from './local/local-environment.ts';
+import { startOwnedLab, type LabOptions, type OwnedLab } from './lab.ts';
 
-export async function startLab(config: LabConfig, options: Omit<LocalLabOptions, 'runtime'> = {}): Promise<StartedLocalLab> {
+export async function startLab(config: LabConfig, options: Omit<LabOptions, 'placement'> = {}): Promise<OwnedLab> {
   if (config.backend === 'containers') {
     // Loaded only when asked for: the local backend never loads testcontainers.
-    const { startContainersLab } = await import('./containers/containers-environment.ts');
-    return startContainersLab(config, options);
+    const { containersPlacement } = await import('./containers/containers-placement.ts');
+    return startOwnedLab(config, { ...options, placement: containersPlacement });
   }
-  return startLocalLab(config, options);
+  return startOwnedLab(config, options);
 }

@@ -1,5 +1,6 @@
 // The one contract every environment backend (local processes, containers) fulfils:
 // start(config) -> StartedLab with endpoints, trust material and stop().
+import { readFileSync } from 'node:fs';
 
 /** The operational authority (the seed's "Certificate Manager"): what devices and the broker trust. */
 export interface StartedCa {
@@ -84,12 +85,18 @@ export interface StartedLab {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** JSON shape printed by `ecm-lab up --json`. Stable keys: scripts depend on them. */
+/**
+ * JSON shape printed by `ecm-lab up --json`. Stable keys: scripts depend on them. The trust
+ * anchors are in it as PEM text too (`trustAnchors`): a segment on another machine has no access
+ * to the files the paths name.
+ */
 export function describeLab(lab: StartedLab): Record<string, unknown> {
   return {
     id: lab.id,
     backend: lab.backend,
     workDir: lab.workDir,
+    listenAddress: new URL(lab.ca.url).hostname,
+    trustAnchors: { root: readFileSync(lab.ca.rootPem, 'utf8'), bootstrapRoot: readFileSync(lab.bootstrapCa.rootPem, 'utf8') },
     ca: {
       url: lab.ca.url,
       rootPem: lab.ca.rootPem,

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSyn
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { StartedLocalLab } from '../environments/local/local-environment.ts';
+import type { OwnedLab } from '../environments/lab.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
 import type { Issuer } from '../x509/certificate-authority.ts';
 import { ACME_CHALLENGE_PATH, isChallengeToken, type ChallengePublisher } from '../simulators/acme/http01-responder.ts';
@@ -44,7 +44,7 @@ export interface FleetLab {
   cleanup(): void;
 }
 
-export function ownedFleetLab(lab: StartedLocalLab): FleetLab {
+export function ownedFleetLab(lab: OwnedLab): FleetLab {
   return {
     id: lab.id,
     logDir: path.dirname(lab.logs['step-ca']!),
@@ -85,6 +85,8 @@ const labDescription = z.object({
   broker: z.object({ host: z.string().min(1), port: z.number().int().positive() }),
   provisioning: z.object({ url: z.string().url(), insecureUrl: z.string().url(), acmeDirectory: z.string().url(), adminToken: z.string().min(1) }),
   acmeWebroot: z.string().min(1).optional(),
+  /** The trust anchors as text (a lab of this version writes them): a segment elsewhere cannot read the files. */
+  trustAnchors: z.object({ root: z.string().min(1), bootstrapRoot: z.string().min(1) }).optional(),
   logs: z.record(z.string(), z.string()),
   processes: z.array(z.object({ name: z.string(), pid: z.number().int() })),
 });
@@ -178,8 +180,8 @@ export function attachedEndpoints(d: LabDescription, responder: ChallengePublish
     signUrl: d.provisioning.url,
     insecureUrl: d.provisioning.insecureUrl,
     caUrl: d.ca.url,
-    trustedRootPem: readFileSync(d.ca.rootPem, 'utf8'),
-    bootstrapRootPem: readFileSync(d.bootstrapCa.rootPem, 'utf8'),
+    trustedRootPem: d.trustAnchors?.root ?? readFileSync(d.ca.rootPem, 'utf8'),
+    bootstrapRootPem: d.trustAnchors?.bootstrapRoot ?? readFileSync(d.bootstrapCa.rootPem, 'utf8'),
     x5c: { provisioner: d.ca.provisioners.x5c, audience: d.ca.x5cAudience },
     broker: { host: d.broker.host, port: d.broker.port },
     responder,

@@ -4,8 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { COMPOSE_DIRS, COMPOSE_PORTS, composeConfig, composeInit, readComposeService } from '../../environments/compose/compose-stack.ts';
-import { renderAcl } from '../../environments/local/mosquitto-config.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { renderAcl } from '../../environments/modules/mosquitto-config.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startProvisioningService } from '../../services/provisioning/server.ts';
 import { ACME_CHALLENGE_PATH, startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
@@ -18,18 +17,17 @@ const event = (name: string, fields: Record<string, unknown> = {}) => console.lo
 /** Resolves on SIGTERM/SIGINT (compose down, Ctrl-C). */
 const terminated = () => new Promise<NodeJS.Signals>((resolve) => ['SIGTERM', 'SIGINT'].forEach((s) => process.once(s, () => resolve(s as NodeJS.Signals))));
 
-/** The other containers start together with init: each role waits for its finished installation. */
-const installation = () =>
-  waitFor('the init container to write the installation (public/lab.json)', () => {
-    try {
-      return readLabDescription(path.join(COMPOSE_DIRS.public, 'lab.json'));
-    } catch {
-      return false;
-    }
-  }, { timeoutMs: 120_000, intervalMs: 200 });
+/**
+ * The installation init wrote: compose starts every role after init completed (depends_on,
+ * compose.yaml), so it is there, or the role was started out of order and says so.
+ */
+const installation = () => readLabDescription(path.join(COMPOSE_DIRS.public, 'lab.json'));
+
+/** The provisioning role's healthcheck (compose.yaml) looks for this: the service is ON for the devices. */
+const SERVICE_ON_MARK = '/tmp/provisioning-on';
 
 async function provisioning(): Promise<void> {
-  const d = await installation();
+  const d = installation();
   const config = composeConfig();
   const settings = readComposeService();
   const pem = (file: string) => readFileSync(file, 'utf8');
@@ -64,12 +62,13 @@ async function provisioning(): Promise<void> {
   await admin.turnOn();
   await admin.setWhitelist(network.split(','));
   event('provisioning-on', { url: service.url, whitelist: network.split(',') });
+  writeFileSync(SERVICE_ON_MARK, new Date().toISOString());
   await terminated();
   await service.stop();
 }
 
 async function responder(): Promise<void> {
-  const d = await installation();
+  const d = installation();
   const challenges = path.join(d.acmeWebroot!, ...ACME_CHALLENGE_PATH);
   mkdirSync(challenges, { recursive: true, mode: 0o700 });
   const started = await startChallengeResponder(d.bootstrapCa.acmeHttpPort, { webroot: challenges });
@@ -79,7 +78,7 @@ async function responder(): Promise<void> {
 }
 
 async function lumia(): Promise<void> {
-  const d = await installation();
+  const d = installation();
   let received = 0;
   const app = new LumiaApplication({ address: '127.0.0.1', storeDir: COMPOSE_DIRS.app, endpoints: attachedEndpoints(d, webrootPublisher(d)), keepReceived: false, reconnectPeriodMs: 1000, onTelemetry: (t) => {
     received++;
@@ -92,7 +91,7 @@ async function lumia(): Promise<void> {
 }
 
 async function device(): Promise<void> {
-  const d = await installation();
+  const d = installation();
   const address = process.env.DEVICE_ADDRESS ?? '127.20.0.1';
   const serial = process.env.DEVICE_SERIAL ?? 'RVS-COMPOSE-1';
   const publisher = webrootPublisher(d);
@@ -100,7 +99,8 @@ async function device(): Promise<void> {
     { deviceId: serial, serialNumber: serial, model: 'Reveos R2', firmwareVersion: '2.1' },
     { address, storeDir: COMPOSE_DIRS.device, endpoints: attachedEndpoints(d, publisher), reconnectPeriodMs: 1000 },
   );
-  // The service may still be starting: power-up retries with its backoff until it answers.
+  // compose starts a device once the service is ON (its healthcheck); power-up still retries with
+  // its backoff, as a device in the field does.
   const outcome = await reveos.powerUp({ backoff: { maxAttempts: 30, maxMs: 2000 }, onTransition: (t) => event('transition', { ...t }) });
   const validation = 'validation' in outcome ? outcome.validation : undefined;
   // stored: the certificate in the device's volume was valid at power-up, so it connected without provisioning.

@@ -74,8 +74,7 @@ function toolCheck(t: ToolReport): Check {
 async function containerChecks(config: ReturnType<typeof loadConfig>): Promise<Check[]> {
   const required = config.backend === 'containers';
   const { acquireEngine } = await import('../../environments/containers/engine.ts');
-  const { imageNames, localImage, officialReference } = await import('../../environments/containers/images.ts');
-  const { imageExists } = await import('../../environments/containers/engine-api.ts');
+  const { imageExists, imageNames, localImage, officialReference } = await import('../../environments/containers/images.ts');
   let lease: Awaited<ReturnType<typeof acquireEngine>>;
   try {
     lease = await acquireEngine();
@@ -98,9 +97,9 @@ async function containerChecks(config: ReturnType<typeof loadConfig>): Promise<C
     ];
     for (const name of imageNames) {
       const image = await localImage(name, config.toolsBinDir).catch((err: Error) => `(${err.message})`);
-      const present = image.startsWith('(') ? false : await imageExists(engine, image);
+      const present = image.startsWith('(') ? false : await imageExists(image);
       const official = name === 'step-ca' || name === 'mosquitto' ? officialReference(name) : undefined;
-      const officialPresent = official ? await imageExists(engine, official) : false;
+      const officialPresent = official ? await imageExists(official) : false;
       checks.push({
         name: `image ${name}`,
         ok: present || officialPresent || !required,

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { firmwarePolicy, loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
@@ -52,7 +52,7 @@ function progressPrinter(family: 'fleet' | 'requests'): (p: FleetProgress) => vo
 }
 
 /** The baselines each scenario is compared against, measured on the lab before the run. */
-async function measureBaselines(scenario: ScenarioName, lab: StartedLocalLab, responder: ChallengePublisher, b: LoadPlan['baselines'], signal: AbortSignal): Promise<Baselines> {
+async function measureBaselines(scenario: ScenarioName, lab: OwnedLab, responder: ChallengePublisher, b: LoadPlan['baselines'], signal: AbortSignal): Promise<Baselines> {
   const baselines: Baselines = {};
   const wants = {
     caSigning: scenario === 'full-flow' || scenario === 'x5c-sign',
@@ -126,7 +126,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   // First Ctrl-C: stop starting iterations, write the partial report, stop the lab.
   // Second Ctrl-C: stop the lab now.
   const abort = new AbortController();
-  let lab: StartedLocalLab | undefined;
+  let lab: OwnedLab | undefined;
   const onSignal = () => {
     if (!abort.signal.aborted) {
       process.stderr.write('\necm-lab load: interrupted; writing the partial report (Ctrl-C again to stop at once)\n');
@@ -149,7 +149,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       endpoints = attachedEndpoints(attached, responder);
     } else {
       process.stderr.write('starting the lab (two step-ca authorities, Mosquitto, provisioning service)...\n');
-      lab = await startLocalLab(config, { handleSignals: false });
+      lab = await startOwnedLab(config, { handleSignals: false });
       fleetLab = ownedFleetLab(lab);
       responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
       endpoints = labEndpoints(lab, responder);

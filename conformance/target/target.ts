@@ -102,6 +102,8 @@ export const targetSchema = z
     backend: z.string().optional(),
     workDir: z.string().optional(),
     acmeWebroot: z.string().optional(),
+    listenAddress: z.string().optional(),
+    trustAnchors: z.object({ root: z.string(), bootstrapRoot: z.string() }).strict().optional(),
     logs: z.record(z.string(), z.string()).optional(),
     externalCa: z.record(z.string(), z.unknown()).optional(),
     processes: z.array(z.object({ name: z.string(), pid: z.number() })).optional(),

@@ -19,7 +19,7 @@ import { describeLab, type StartedLab } from '../started-lab.ts';
 import { renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
 import { createCrl } from '../../x509/crl-signing.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
-import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf } from '../local/mosquitto-config.ts';
+import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf } from '../modules/mosquitto-config.ts';
 import { createServiceSigningKey, type ServiceSigningKey } from '../../services/provisioning/signing-key.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 

@@ -1,7 +1,13 @@
-// The few calls of the Docker-compatible engine API the lab makes itself (podman's `system
-// service` and Docker both serve it): ping, version, list and remove containers by label, look
-// up and pull images. testcontainers does the rest; the lab's reaper and watchdog use only this
-// file, so they work without testcontainers' Ryuk container (which no registry serves here).
+// The few calls of the Docker-compatible engine API the lab makes without testcontainers (podman's
+// `system service` and Docker both serve it): ping, version, and listing and removing containers
+// by label. Everything else (starting containers, inspecting them, signals, images) goes through
+// testcontainers and its client (getContainerRuntimeClient). These cannot:
+//  - finding the engine (engine.ts) pings candidate sockets before testcontainers is pointed at
+//    one: its client reads DOCKER_HOST once, at first use, and keeps what it found for the process;
+//  - the watchdog (keeper-main.ts) outlives the lab's process and starts and stops the podman
+//    service it talks to, so it must not depend on a client resolved while the service was down;
+//    and it removes containers whatever testcontainers knows of them (Ryuk, testcontainers' own
+//    reaper, needs an image no registry serves here, so it is off).
 import http from 'node:http';
 
 /** API version both podman 4 and current Docker accept. */
@@ -53,7 +59,7 @@ export async function engineRequest<T = unknown>(
           try {
             body = text ? JSON.parse(text) : undefined;
           } catch {
-            // A pull answers a stream of JSON lines; callers that want it read the text.
+            // not JSON: the caller reads the text
           }
           resolve({ status: res.statusCode ?? 0, body: body as T });
         });
@@ -104,49 +110,4 @@ export async function listContainers(endpoint: EngineEndpoint, label: string): P
 export async function removeContainer(endpoint: EngineEndpoint, id: string): Promise<void> {
   const { status, body } = await engineRequest(endpoint, 'DELETE', `/containers/${id}?force=true&v=true`);
   if (status !== 204 && status !== 200 && status !== 404) throw new EngineApiError(`removing container ${id}: HTTP ${status} ${JSON.stringify(body)}`, status);
-}
-
-export async function imageExists(endpoint: EngineEndpoint, reference: string): Promise<boolean> {
-  const { status } = await engineRequest(endpoint, 'GET', `/images/${encodeURIComponent(reference)}/json`);
-  return status === 200;
-}
-
-/** Pulls an image; rejects with the engine's reason (no registry, unknown tag, digest mismatch). */
-export async function pullImage(endpoint: EngineEndpoint, reference: string, timeoutMs: number): Promise<void> {
-  const { status, body } = await engineRequest<unknown>(endpoint, 'POST', `/images/create?fromImage=${encodeURIComponent(reference)}`, { timeoutMs });
-  // The answer is a stream of JSON lines; a failure is reported in one of them, even with 200.
-  const lines = (typeof body === 'string' ? body.split('\n') : [JSON.stringify(body ?? {})]).flatMap((line) => {
-    try {
-      return [JSON.parse(line) as { error?: string; message?: string; errorDetail?: { message?: string } }];
-    } catch {
-      return [];
-    }
-  });
-  const failure = lines.find((line) => line.error || line.errorDetail || (status !== 200 && line.message));
-  if (status !== 200 || failure) {
-    const reason = failure?.errorDetail?.message ?? failure?.error ?? failure?.message ?? `HTTP ${status}`;
-    throw new EngineApiError(`cannot pull ${reference}: ${reason}`, status);
-  }
-  if (!(await imageExists(endpoint, reference))) throw new EngineApiError(`cannot pull ${reference}: the engine reported success but has no such image`);
-}
-
-export interface ContainerState {
-  Running: boolean;
-  Pid: number;
-  ExitCode: number;
-  OOMKilled?: boolean;
-  Error?: string;
-}
-
-export async function inspectContainer(endpoint: EngineEndpoint, id: string): Promise<{ State: ContainerState } | undefined> {
-  const { status, body } = await engineRequest<{ State: ContainerState }>(endpoint, 'GET', `/containers/${id}/json`);
-  if (status === 404) return undefined;
-  if (status !== 200) throw new EngineApiError(`inspecting container ${id}: HTTP ${status}`, status);
-  return body;
-}
-
-/** Sends a signal to the container's main process (`kill --signal HUP`). */
-export async function signalContainer(endpoint: EngineEndpoint, id: string, signal: string): Promise<void> {
-  const { status, body } = await engineRequest(endpoint, 'POST', `/containers/${id}/kill?signal=${encodeURIComponent(signal)}`);
-  if (status !== 204 && status !== 200) throw new EngineApiError(`signalling container ${id} with ${signal}: HTTP ${status} ${JSON.stringify(body)}`, status);
 }

@@ -231,8 +231,8 @@ export async function reapOrphans(endpoint: EngineEndpoint): Promise<number> {
 
 export interface EngineLease {
   engine: Engine;
-  /** Labels for a container of this lab. */
-  labels(labId: string, component: string): Record<string, string>;
+  /** Labels for a container of this process (the lab's own id label is the placement's). */
+  labels(component: string): Record<string, string>;
   /** The last lease of the process stops the engine service it owns (after the watchdog removed anything left). Idempotent. */
   release(): Promise<void>;
 }
@@ -247,9 +247,8 @@ export async function acquireEngine(): Promise<EngineLease> {
   let released = false;
   return {
     engine: state.engine,
-    labels: (labId, component) => ({
+    labels: (component) => ({
       [LABELS.session]: state.engine.sessionId,
-      [LABELS.lab]: labId,
       [LABELS.component]: component,
       [LABELS.ownerPid]: String(process.pid),
       [LABELS.ownerHost]: os.hostname(),

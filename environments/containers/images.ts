@@ -18,10 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { locateTool, repoRoot, versionPins } from '../tools/tools.ts';
-import { imageExists, pullImage } from './engine-api.ts';
+import { imageExists, pullImage } from './image-store.ts';
 import type { Engine } from './engine.ts';
 
 const run = promisify(execFile);
+
+export { imageExists } from './image-store.ts';
 
 /** The non-root user every local image runs as; the lab's containers run as it too (or as the lab's own uid). */
 export const IMAGE_USER = { name: 'ecm', uid: 10001, gid: 10001 } as const;
@@ -298,7 +300,7 @@ export async function buildImages(engine: Engine, options: { toolsBinDir: string
   for (const name of order) {
     const image = await all[name].tag();
     const started = performance.now();
-    const present = await imageExists(engine, image);
+    const present = await imageExists(image);
     if (!present) await all[name].build(engine, log);
     // compose.yaml and the Kubernetes manifests name the newest build by :latest.
     await engineCli(engine, ['tag', image, image.replace(/:[^:/]+$/, ':latest')]);
@@ -328,14 +330,14 @@ export async function resolveImage(
     const reference = officialReference(name);
     const official = officialImages[name];
     try {
-      if (!(await imageExists(engine, reference))) await pullImage(engine, reference, options.pullTimeoutMs);
+      if (!(await imageExists(reference))) await pullImage(reference, options.pullTimeoutMs);
       return { reference, origin: 'official', binary: official.binary, dynamicSecurityPlugin: official.dynamicSecurityPlugin };
     } catch (err) {
       options.say(`the official image ${reference} cannot be pulled (${(err as Error).message}); using the locally built ${await localImage(name, options.toolsBinDir)} instead`);
     }
   }
   const reference = await localImage(name, options.toolsBinDir);
-  if (!(await imageExists(engine, reference))) {
+  if (!(await imageExists(reference))) {
     options.say(`${reference} is not built yet; building it now (ecm-lab images build does this ahead of time)`);
     await buildImages(engine, { toolsBinDir: options.toolsBinDir, only: [name], log: options.say });
   }

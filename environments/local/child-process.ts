@@ -1,12 +1,12 @@
 // Child processes of the lab: each one's output goes to its own log file, and every process
 // still alive when the lab's process exits is killed, so no component ever outlives the lab.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { GiveUp, waitFor } from '../wait.ts';
+import { StartFailure, type Readiness } from '../modules/module.ts';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -46,6 +46,8 @@ export interface ManagedProcessOptions {
   stopGraceMs?: number;
   /** Open an IPC channel (a Node.js child): send() and onMessage() then talk over it. */
   ipc?: boolean;
+  /** Resolve start() only once the process wrote this line (its readiness strategy). */
+  readiness?: Readiness;
 }
 
 /** A JWT (JWS compact serialization): three base64url segments, the first a JSON object ("eyJ"). */
@@ -119,7 +121,8 @@ export class ManagedProcess {
       if (!logEnded) log.end();
       logEnded = true;
     };
-    void Promise.all(outputs.map((output) => once(output, 'end'))).then(endLog, endLog);
+    const drained = Promise.all(outputs.map((output) => once(output, 'end'))).then(endLog, endLog);
+    const ready = options.readiness ? readyLine(outputs, drained, log, options) : undefined;
     const [outcome] = await Promise.race([
       once(child, 'spawn').then(() => ['spawned' as const]),
       once(child, 'error').then(([err]) => [err as Error]),
@@ -129,8 +132,20 @@ export class ManagedProcess {
       throw new Error(`cannot start ${options.name} (${options.command}): ${outcome.message}`);
     }
     live.add(child);
-    return new ManagedProcess(child, options);
+    const proc = new ManagedProcess(child, options);
+    if (ready) {
+      try {
+        proc.readyLine = await ready.line(async () => (await proc.waitForExit(), proc.exitDescription));
+      } catch (err) {
+        await proc.stop();
+        throw err;
+      }
+    }
+    return proc;
   }
+
+  /** The line that said it was ready (options.readiness). */
+  readyLine: string | undefined;
 
   get running(): boolean {
     return this.exitInfo === undefined;
@@ -171,28 +186,53 @@ export class ManagedProcess {
   waitForExit(): Promise<void> {
     return this.exited;
   }
+}
 
-  /**
-   * Starts a component and waits until `ready` says it serves (a readiness strategy, as in
-   * testcontainers): if the process exits first, or the wait times out, it is stopped and the
-   * error names what was awaited, for how long, and its log.
-   */
-  static async startReady(options: ManagedProcessOptions, readiness: { what: string; ready: () => Promise<boolean> | boolean; timeoutMs: number }): Promise<ManagedProcess> {
-    const proc = await ManagedProcess.start(options);
-    try {
-      await waitFor(
-        `${readiness.what} (log: ${options.logFile})`,
-        () => {
-          // The exit code alone hides causes such as an unreadable key: the log names them.
-          if (!proc.running) throw new GiveUp(`${options.name} ${proc.exitDescription}; see ${options.logFile}`);
-          return readiness.ready();
-        },
-        { timeoutMs: readiness.timeoutMs },
-      );
-    } catch (err) {
-      await proc.stop();
-      throw err;
+/**
+ * Watches a starting process's output for its readiness line: resolves with the line, or fails
+ * with what the process wrote when it exits first (once its output has drained: the reason is
+ * often the last line) or when the time is up.
+ */
+function readyLine(outputs: Transform[], drained: Promise<void>, log: WriteStream, options: ManagedProcessOptions) {
+  const { logMessage, timeoutMs } = options.readiness!;
+  const what = `${options.name} to log ${logMessage} (log: ${options.logFile})`;
+  let seen = '';
+  let found: string | undefined;
+  let pending = '';
+  const matched = new Promise<string>((resolve) => {
+    for (const output of outputs) {
+      output.on('data', (chunk: Buffer) => {
+        if (found !== undefined) return;
+        const text = pending + chunk.toString('utf8');
+        const lines = text.split('\n');
+        pending = lines.pop() ?? '';
+        seen += lines.map((l) => `${l}\n`).join('');
+        const line = lines.find((l) => logMessage.test(l));
+        if (line !== undefined) {
+          found = line;
+          resolve(line);
+        }
+      });
     }
-    return proc;
-  }
+  });
+  return {
+    async line(exitDescription: () => Promise<string | undefined>): Promise<string> {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StartFailure(`timed out after ${timeoutMs} ms waiting for ${what}`, seen)), timeoutMs);
+      });
+      const ended = drained.then(async () => {
+        throw new StartFailure(`gave up waiting for ${what}: ${options.name} ${(await exitDescription()) ?? 'closed its output'}; see ${options.logFile}`, seen + pending);
+      });
+      try {
+        const line = await Promise.race([matched, ended, timeout]);
+        // The line is in the log file too before start() returns (a reader of the log sees it):
+        // a write's callback comes after every earlier write.
+        if (!log.writableEnded) await new Promise<void>((resolve) => log.write('', () => resolve()));
+        return line;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }

@@ -1,43 +1,38 @@
-// The simulated external CA (services/external-ca/) as a child process of the lab, like step-ca:
-// a generated config file in a directory of its own (0700), fixed ports across restarts, readiness
-// by GET /health. The lab writes its configuration and reads back only what any relying party of a
-// real external CA gets out of band: its root certificate, and the operator's token for the
-// operator's console (the scenarios). The root key never enters the lab's process.
+// The simulated external CA (services/external-ca/) as a module of the local placement: a child
+// process of the lab in both backends (it stands for a third party, not for a component under
+// test), with a generated config file in a directory of its own (0700). It binds its ports itself
+// (0 at the first start) and says which in its readiness line; a restart listens on the same ones.
+// The lab reads back only what any relying party of a real external CA gets out of band: its root
+// certificate, and the operator's token for the operator's console (the scenarios). The root key
+// never enters the lab's process.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
-import { goDurationMs, type LabConfig } from '../../config/config.ts';
+import { goDurationMs, parseConfig, type LabConfig } from '../../config/config.ts';
 import { EXTERNAL_CA_PATHS } from '../../net/external-ca-api.ts';
-import { request } from '../../net/https-client.ts';
 import { EXTERNAL_CA_FILES, type ExternalCaConfig } from '../../services/external-ca/process-config.ts';
+import { DEFAULT_STARTUP_TIMEOUT_MS } from '../modules/module.ts';
 import { ManagedProcess } from './child-process.ts';
-import { freePort } from './ports.ts';
 
 const ENTRY = fileURLToPath(new URL('../../services/external-ca/process-entry.js', import.meta.url));
 
-export interface ExternalCaOptions {
-  config: LabConfig;
-  /** Its own directory: root key, state, operator token. */
-  dir: string;
-  logFile: string;
-  /** Who may order intermediates: the certificate management service's public key. */
-  clients: Array<{ name: string; publicJwk: JWK }>;
-}
+/** services/external-ca/main.ts once both listeners are bound. */
+const READY = /ready \(a simulated third party.*public (\S+) \(root, CRL\), API (\S+);/;
 
 export interface StartedExternalCa {
-  name: 'external-ca';
+  readonly componentName: 'external-ca';
   /** Plain HTTP: GET /root.crt, GET /crl (DER), GET /crl.pem. */
-  publicUrl: string;
-  crlUrl: string;
+  readonly publicUrl: string;
+  readonly crlUrl: string;
   /** HTTPS (its root is the trust anchor): intermediate orders, revocations. */
-  apiUrl: string;
+  readonly apiUrl: string;
   /** Its root certificate (PEM): the operational trust anchor when ca.issuer is 'external'. */
-  rootPem: string;
-  rootCertFile: string;
+  readonly rootPem: string;
+  readonly rootCertFile: string;
   /** The operator's bearer token, read from the CA's directory (for the operator's console only). */
   operatorToken(): string;
-  logFile: string;
+  readonly logFile: string;
   readonly pid: number;
   readonly running: boolean;
   /** Starts it again on the same ports and directory (after stop(), too: an outage that ends). */
@@ -47,59 +42,90 @@ export interface StartedExternalCa {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startExternalCa(options: ExternalCaOptions): Promise<StartedExternalCa> {
-  const { config } = options;
-  const host = config.externalCa.host;
-  const publicPort = config.externalCa.publicPort || (await freePort(host));
-  const apiPort = config.externalCa.apiPort || (await freePort(host));
-  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  chmodSync(options.dir, 0o700);
-  const caConfig: ExternalCaConfig = {
-    host,
-    publicPort,
-    apiPort,
-    keyAlgorithm: config.pki.keyAlgorithm,
-    organization: config.externalCa.organization,
-    rootValidityDays: config.pki.rootValidityDays,
-    intermediateValidityDays: config.pki.intermediateValidityDays,
-    crlValidityMs: goDurationMs(config.externalCa.crlValidity),
-    clients: options.clients.map((c) => ({ name: c.name, publicJwk: c.publicJwk as Record<string, unknown> })),
-  };
-  writeFileSync(path.join(options.dir, EXTERNAL_CA_FILES.config), JSON.stringify(caConfig, null, 2), { mode: 0o600 });
-  const publicUrl = `http://${host}:${publicPort}`;
+export class ExternalCaProcess {
+  #dir: string | undefined;
+  #logFile = '/dev/null';
+  #clients: Array<{ name: string; publicJwk: JWK }> = [];
+  #config: LabConfig = parseConfig({});
 
-  const launch = () =>
-    ManagedProcess.startReady(
-      { name: 'external-ca', command: process.execPath, args: [ENTRY, options.dir], logFile: options.logFile, cwd: path.dirname(ENTRY) },
-      {
-        what: `the external CA at ${publicUrl}${EXTERNAL_CA_PATHS.health}`,
-        ready: async () => (await request(`${publicUrl}${EXTERNAL_CA_PATHS.health}`, { timeoutMs: 2000 })).status === 200,
-        timeoutMs: config.readinessTimeoutMs,
+  /** Its own directory: root key, state, operator token. */
+  withDirectory(dir: string): this {
+    this.#dir = dir;
+    return this;
+  }
+
+  withLogFile(file: string): this {
+    this.#logFile = file;
+    return this;
+  }
+
+  /** Who may order intermediates: the certificate management service's public key. */
+  withClients(clients: Array<{ name: string; publicJwk: JWK }>): this {
+    if (clients.length === 0) throw new Error('withClients: at least one client');
+    this.#clients = clients;
+    return this;
+  }
+
+  /** Its address, organisation, key algorithm, validities and timeouts, from the lab's config. */
+  withLabConfig(config: LabConfig): this {
+    this.#config = config;
+    return this;
+  }
+
+  async start(): Promise<StartedExternalCa> {
+    const dir = this.#dir;
+    if (!dir) throw new Error('external-ca: withDirectory() is required');
+    if (this.#clients.length === 0) throw new Error('external-ca: withClients() is required');
+    const { externalCa, pki } = this.#config;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    const caConfig: ExternalCaConfig = {
+      // A third party on this host: the service reaches it on loopback, whatever the lab listens on.
+      host: externalCa.host,
+      publicPort: externalCa.publicPort,
+      apiPort: externalCa.apiPort,
+      keyAlgorithm: pki.keyAlgorithm,
+      organization: externalCa.organization,
+      rootValidityDays: pki.rootValidityDays,
+      intermediateValidityDays: pki.intermediateValidityDays,
+      crlValidityMs: goDurationMs(externalCa.crlValidity),
+      clients: this.#clients.map((c) => ({ name: c.name, publicJwk: c.publicJwk as Record<string, unknown> })),
+    };
+    writeFileSync(path.join(dir, EXTERNAL_CA_FILES.config), JSON.stringify(caConfig, null, 2), { mode: 0o600 });
+    const launch = () =>
+      ManagedProcess.start({
+        name: 'external-ca',
+        command: process.execPath,
+        args: [ENTRY, dir],
+        logFile: this.#logFile,
+        cwd: path.dirname(ENTRY),
+        readiness: { logMessage: READY, timeoutMs: this.#config.readinessTimeoutMs || DEFAULT_STARTUP_TIMEOUT_MS },
+      });
+    let proc = await launch();
+    const [, publicUrl, apiUrl] = READY.exec(proc.readyLine!)!;
+    const rootCertFile = path.join(dir, EXTERNAL_CA_FILES.rootCert);
+    const stop = () => proc.stop();
+    return {
+      componentName: 'external-ca',
+      publicUrl: publicUrl!,
+      crlUrl: `${publicUrl}${EXTERNAL_CA_PATHS.crl}`,
+      apiUrl: apiUrl!,
+      rootPem: readFileSync(rootCertFile, 'utf8'),
+      rootCertFile,
+      operatorToken: () => readFileSync(path.join(dir, EXTERNAL_CA_FILES.operatorToken), 'utf8').trim(),
+      logFile: this.#logFile,
+      get pid() {
+        return proc.pid;
       },
-    );
-  let proc = await launch();
-  const rootCertFile = path.join(options.dir, EXTERNAL_CA_FILES.rootCert);
-  const stop = () => proc.stop();
-  return {
-    name: 'external-ca',
-    publicUrl,
-    crlUrl: `${publicUrl}${EXTERNAL_CA_PATHS.crl}`,
-    apiUrl: `https://${host}:${apiPort}`,
-    rootPem: readFileSync(rootCertFile, 'utf8'),
-    rootCertFile,
-    operatorToken: () => readFileSync(path.join(options.dir, EXTERNAL_CA_FILES.operatorToken), 'utf8').trim(),
-    logFile: options.logFile,
-    get pid() {
-      return proc.pid;
-    },
-    get running() {
-      return proc.running;
-    },
-    async restart() {
-      await proc.stop();
-      proc = await launch();
-    },
-    stop,
-    [Symbol.asyncDispose]: stop,
-  };
+      get running() {
+        return proc.running;
+      },
+      async restart() {
+        await proc.stop();
+        proc = await launch();
+      },
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  }
 }

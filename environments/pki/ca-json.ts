@@ -77,10 +77,43 @@ export interface AuthorityFiles {
   database: string;
 }
 
-export interface CaJsonInput {
-  config: LabConfig['ca'];
+/** What every authority's ca.json says besides its provisioners. */
+export interface AuthorityJsonInput {
+  /** The address it listens on. */
+  host: string;
   port: number;
+  /** Names it serves TLS for; its CRL URL (the CRLs' IDP, every leaf's CDP) uses the first. */
+  dnsNames: string[];
   files: AuthorityFiles;
+  /** How long a CRL is valid (its nextUpdate), a Go duration. */
+  crlValidity: string;
+  provisioners: Array<Record<string, unknown>>;
+}
+
+/** step-ca backdates by a minute by default; with lifetimes of seconds in renewal scenarios that would dominate. */
+const BACKDATE = '5s';
+
+export function renderAuthorityJson(input: AuthorityJsonInput): Record<string, unknown> {
+  return {
+    root: input.files.root,
+    crt: input.files.intermediateCert,
+    key: input.files.intermediateKey,
+    address: `${input.host}:${input.port}`,
+    dnsNames: input.dnsNames,
+    // Text logs show refusal reasons ("provisioner not found or invalid audience") in plain words,
+    // and every issued certificate (certificate=<base64 DER>), which the service's inventory follows.
+    logger: { format: 'text' },
+    db: { type: 'bbolt', dataSource: input.files.database },
+    crl: { enabled: true, generateOnRevoke: true, cacheDuration: input.crlValidity, idpURL: crlUrl(input, input.port) },
+    tls: STEP_CA_TLS,
+    authority: { backdate: BACKDATE, provisioners: input.provisioners },
+  };
+}
+
+export interface ProvisionersInput {
+  config: LabConfig['ca'];
+  /** The authority's CRL URL (crlUrl()): its templates name it in every leaf. */
+  crlUrl: string;
   /** Public JWK of the provisioning service's own provisioner. */
   serviceJwk: { name: string; publicKey: Record<string, unknown> };
   /** Base URL of the provisioning service's webhook listener, e.g. https://127.0.0.1:41234 */
@@ -89,72 +122,35 @@ export interface CaJsonInput {
   deviceIdOid?: string;
 }
 
-function authorityCommon(input: CaJsonInput, crl: string) {
-  const { config } = input;
-  return {
-    root: input.files.root,
-    crt: input.files.intermediateCert,
-    key: input.files.intermediateKey,
-    address: `${config.host}:${input.port}`,
-    dnsNames: config.dnsNames,
-    // Text logs show refusal reasons ("provisioner not found or invalid audience") in plain words,
-    // and every issued certificate (certificate=<base64 DER>), which the service's inventory follows.
-    logger: { format: 'text' },
-    db: { type: 'bbolt', dataSource: input.files.database },
-    crl: { enabled: true, generateOnRevoke: true, cacheDuration: config.crlValidity, idpURL: crl },
-    tls: STEP_CA_TLS,
-  };
-}
-
-function authorizingWebhook(input: CaJsonInput, name: string) {
+function authorizingWebhook(input: ProvisionersInput, name: string) {
   return { name, url: `${input.webhookBaseUrl}/webhooks/${name}`, kind: 'AUTHORIZING', certType: 'X509' };
 }
 
-/** step-ca backdates by a minute by default; with lifetimes of seconds in renewal scenarios that would dominate. */
-const BACKDATE = '5s';
-
-export function renderOperationalCaJson(input: CaJsonInput & { x5cRootsPem: string }): Record<string, unknown> {
+export function operationalProvisioners(input: ProvisionersInput & { x5cRootsPem: string }): Array<Record<string, unknown>> {
   const { config } = input;
-  const crl = crlUrl(config, input.port);
-  const template = operationalTemplate(crl, input.deviceIdOid ?? DEVICE_ID_OID);
-  return {
-    ...authorityCommon(input, crl),
-    authority: {
-      backdate: BACKDATE,
-      provisioners: [
-        {
-          type: 'X5C',
-          name: config.x5cProvisioner,
-          // Only bootstrap credentials mint operational certificates: the chain of an X5C token
-          // must end at the bootstrap root, which signs nothing else. step-ca decodes this []byte
-          // field from base64 (Go's encoding/json convention).
-          roots: Buffer.from(input.x5cRootsPem).toString('base64'),
-          claims: {
-            minTLSCertDuration: config.minCertDuration,
-            defaultTLSCertDuration: config.operationalCertDuration,
-            maxTLSCertDuration: config.maxOperationalCertDuration,
-          },
-          options: { x509: { template }, webhooks: [authorizingWebhook(input, 'x5c-identity')] },
-        },
-        {
-          type: 'JWK',
-          name: input.serviceJwk.name,
-          key: input.serviceJwk.publicKey,
-          claims: {
-            minTLSCertDuration: config.minCertDuration,
-            defaultTLSCertDuration: config.operationalCertDuration,
-            maxTLSCertDuration: config.maxOperationalCertDuration,
-          },
-          options: { x509: { template } },
-        },
-      ],
-    },
+  const template = operationalTemplate(input.crlUrl, input.deviceIdOid ?? DEVICE_ID_OID);
+  const claims = {
+    minTLSCertDuration: config.minCertDuration,
+    defaultTLSCertDuration: config.operationalCertDuration,
+    maxTLSCertDuration: config.maxOperationalCertDuration,
   };
+  return [
+    {
+      type: 'X5C',
+      name: config.x5cProvisioner,
+      // Only bootstrap credentials mint operational certificates: the chain of an X5C token
+      // must end at the bootstrap root, which signs nothing else. step-ca decodes this []byte
+      // field from base64 (Go's encoding/json convention).
+      roots: Buffer.from(input.x5cRootsPem).toString('base64'),
+      claims,
+      options: { x509: { template }, webhooks: [authorizingWebhook(input, 'x5c-identity')] },
+    },
+    { type: 'JWK', name: input.serviceJwk.name, key: input.serviceJwk.publicKey, claims, options: { x509: { template } } },
+  ];
 }
 
-export function renderBootstrapCaJson(input: CaJsonInput): Record<string, unknown> {
+export function bootstrapProvisioners(input: ProvisionersInput): Array<Record<string, unknown>> {
   const { config } = input;
-  const crl = crlUrl(config, input.port);
   // A bootstrap credential is re-acquired by ACME, never renewed: renewal would skip the
   // service's window and white list (step-ca calls no webhook on /1.0/renew).
   const claims = {
@@ -163,26 +159,31 @@ export function renderBootstrapCaJson(input: CaJsonInput): Record<string, unknow
     maxTLSCertDuration: config.bootstrapCertDuration,
     disableRenewal: true,
   };
-  return {
-    ...authorityCommon(input, crl),
-    authority: {
-      backdate: BACKDATE,
-      provisioners: [
-        {
-          type: 'ACME',
-          name: config.acmeProvisioner,
-          challenges: ['http-01'],
-          claims,
-          options: { x509: { template: acmeBootstrapTemplate(crl) }, webhooks: [authorizingWebhook(input, 'acme-window')] },
-        },
-        {
-          type: 'JWK',
-          name: input.serviceJwk.name,
-          key: input.serviceJwk.publicKey,
-          claims,
-          options: { x509: { template: clientOnlyTemplate(crl) } },
-        },
-      ],
+  return [
+    {
+      type: 'ACME',
+      name: config.acmeProvisioner,
+      challenges: ['http-01'],
+      claims,
+      options: { x509: { template: acmeBootstrapTemplate(input.crlUrl) }, webhooks: [authorizingWebhook(input, 'acme-window')] },
     },
-  };
+    { type: 'JWK', name: input.serviceJwk.name, key: input.serviceJwk.publicKey, claims, options: { x509: { template: clientOnlyTemplate(input.crlUrl) } } },
+  ];
+}
+
+/** A whole ca.json in one call (compose's init writes both authorities' files ahead of their start). */
+export interface CaJsonInput extends Omit<ProvisionersInput, 'crlUrl'> {
+  port: number;
+  files: AuthorityFiles;
+}
+
+const authorityOf = (input: CaJsonInput, provisioners: Array<Record<string, unknown>>) =>
+  renderAuthorityJson({ host: input.config.host, port: input.port, dnsNames: input.config.dnsNames, files: input.files, crlValidity: input.config.crlValidity, provisioners });
+
+export function renderOperationalCaJson(input: CaJsonInput & { x5cRootsPem: string }): Record<string, unknown> {
+  return authorityOf(input, operationalProvisioners({ ...input, crlUrl: crlUrl(input.config, input.port) }));
+}
+
+export function renderBootstrapCaJson(input: CaJsonInput): Record<string, unknown> {
+  return authorityOf(input, bootstrapProvisioners({ ...input, crlUrl: crlUrl(input.config, input.port) }));
 }

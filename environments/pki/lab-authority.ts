@@ -14,7 +14,15 @@ import { createCrl } from '../../x509/crl-signing.ts';
 import { createBootstrapHierarchy, createLabPki, createOperationalHierarchy, labPkiFiles, writeLabPki, type LabPki, type LabPkiFiles } from './lab-pki.ts';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-const SERVER_NAMES: Omit<LeafRequest, 'notAfter'> = { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], extendedKeyUsages: ['serverAuth'] };
+/** The names of the lab's servers on loopback; a lab listening on another address names it too (lab.listenAddress). */
+export const LOOPBACK_SERVER_NAMES = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+
+const serverRequest = (names: { dnsNames: string[]; ipAddresses: string[] }): Omit<LeafRequest, 'notAfter'> => ({
+  commonName: names.dnsNames[0] ?? names.ipAddresses[0]!,
+  dnsNames: names.dnsNames,
+  ipAddresses: names.ipAddresses,
+  extendedKeyUsages: ['serverAuth'],
+});
 
 export interface IssuedPair {
   /** Leaf then the issuing intermediate, so a peer that trusts only the root builds the chain. */
@@ -74,15 +82,15 @@ export class LabAuthority {
     return `${leafPem}\n${this.pki.intermediate.certificatePem}\n`;
   }
 
-  /** A server certificate for localhost/127.0.0.1 from the current intermediate (the broker's). */
-  async serverCertificate(): Promise<IssuedPair> {
-    const leaf = await issueLeaf(this.pki.intermediate, { ...SERVER_NAMES, notAfter: new Date(Date.now() + YEAR_MS) });
+  /** A server certificate for these names (localhost, 127.0.0.1 by default) from the current intermediate (the broker's). */
+  async serverCertificate(names = LOOPBACK_SERVER_NAMES): Promise<IssuedPair> {
+    const leaf = await issueLeaf(this.pki.intermediate, { ...serverRequest(names), notAfter: new Date(Date.now() + YEAR_MS) });
     return { certificateChainPem: this.#chain(leaf.certificatePem), privateKeyPem: leaf.privateKeyPem + '\n' };
   }
 
   /** The server certificate for a CSR whose key stays with its holder (the provisioning service). */
-  async certifyServerCsr(csrPem: string): Promise<string> {
-    return this.#chain(await issueForCsr(this.pki.intermediate, csrPem, { ...SERVER_NAMES, notAfter: new Date(Date.now() + YEAR_MS) }));
+  async certifyServerCsr(csrPem: string, names = LOOPBACK_SERVER_NAMES): Promise<string> {
+    return this.#chain(await issueForCsr(this.pki.intermediate, csrPem, { ...serverRequest(names), notAfter: new Date(Date.now() + YEAR_MS) }));
   }
 
   /** A client certificate of the lab's own (the broker's readiness probe, its administrator). */

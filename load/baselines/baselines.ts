@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import type { OwnedLab } from '../../environments/lab.ts';
 import { markLog, waitForLogLine } from '../../environments/log-watch.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { issueLeaf } from '../../x509/certificate-authority.ts';
@@ -40,7 +40,7 @@ async function inParallel(count: number, concurrency: number, work: (i: number) 
  * intermediate (one credential buys one identity); `concurrency` in flight. Each signature
  * includes step-ca's call of the service's identity webhook, as every real one does.
  */
-export async function measureCaSigning(lab: StartedLocalLab, requests: number, concurrency: number): Promise<NonNullable<Baselines['caSigning']>> {
+export async function measureCaSigning(lab: OwnedLab, requests: number, concurrency: number): Promise<NonNullable<Baselines['caSigning']>> {
   const prepared = await Promise.all(
     Array.from({ length: requests }, async (_, i) => {
       const address = loopbackAddress(i, BASELINE_BLOCK);
@@ -77,7 +77,7 @@ function payload(i: number): string {
   return JSON.stringify({ deviceId: 'BASELINE-PUB', seq: i, sentAt: 1_700_000_000_000 + i, firmwareVersion: '2.1', readings: { heartRate: 72 } });
 }
 
-async function baselineCredentials(lab: StartedLocalLab, dir: string) {
+async function baselineCredentials(lab: OwnedLab, dir: string) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const crl = [crlUrl(lab.config.ca, lab.stepCa.port)];
   const publisher = await issueLeaf(lab.pki.intermediate, { commonName: 'BASELINE-PUB', extendedKeyUsages: ['clientAuth'], crlDistributionPoints: crl });
@@ -108,14 +108,14 @@ type BaselineCredentials = Awaited<ReturnType<typeof baselineCredentials>>;
  * The same messages through Mosquitto's own clients, then through the lab's, on the same broker
  * with the same publisher and subscriber identities (issued once, written for the Mosquitto tools).
  */
-export async function measureMqttThroughput(lab: StartedLocalLab, messages: number, dir: string): Promise<Pick<Baselines, 'mosquittoClients' | 'labClients'>> {
+export async function measureMqttThroughput(lab: OwnedLab, messages: number, dir: string): Promise<Pick<Baselines, 'mosquittoClients' | 'labClients'>> {
   const credentials = await baselineCredentials(lab, dir);
   const mosquittoClients = await measureMosquittoClients(lab, messages, credentials);
   const labClients = await measureLabClients(lab, messages, credentials);
   return { mosquittoClients, labClients };
 }
 
-async function measureMosquittoClients(lab: StartedLocalLab, messages: number, { files }: BaselineCredentials): Promise<NonNullable<Baselines['mosquittoClients']>> {
+async function measureMosquittoClients(lab: OwnedLab, messages: number, { files }: BaselineCredentials): Promise<NonNullable<Baselines['mosquittoClients']>> {
   const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
   const tls = ['-h', lab.broker.host, '-p', String(lab.broker.port), '--cafile', files.root];
   const mark = markLog(lab.mosquitto.logFile);
@@ -141,7 +141,7 @@ async function measureMosquittoClients(lab: StartedLocalLab, messages: number, {
 }
 
 /** The lab's path for the same messages: mqtt.js publisher and subscriber, QoS 0, Nagle off. */
-async function measureLabClients(lab: StartedLocalLab, messages: number, { publisher, subscriber, chain }: BaselineCredentials): Promise<NonNullable<Baselines['labClients']>> {
+async function measureLabClients(lab: OwnedLab, messages: number, { publisher, subscriber, chain }: BaselineCredentials): Promise<NonNullable<Baselines['labClients']>> {
   const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
   const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
   const sub = await connectMqtt({ ...common, clientId: 'baseline-lab-sub', certificateChainPem: chain(subscriber.certificatePem), privateKeyPem: subscriber.privateKeyPem });
@@ -166,7 +166,7 @@ async function measureLabClients(lab: StartedLocalLab, messages: number, { publi
  * connecting (handshake, chain, CRL and EKU checks, CONNECT/CONNACK) and disconnecting,
  * `concurrency` at a time. The lab process does nothing else meanwhile.
  */
-export async function measureHandshakes(lab: StartedLocalLab, connections: number, concurrency: number): Promise<NonNullable<Baselines['handshakes']>> {
+export async function measureHandshakes(lab: OwnedLab, connections: number, concurrency: number): Promise<NonNullable<Baselines['handshakes']>> {
   const crl = [crlUrl(lab.config.ca, lab.stepCa.port)];
   const leaves = await Promise.all(
     Array.from({ length: connections }, (_, i) => issueLeaf(lab.pki.intermediate, { commonName: `BASELINE-HS-${i}`, extendedKeyUsages: ['clientAuth'], crlDistributionPoints: crl })),

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import * as jose from 'jose';
 import pLimit from 'p-limit';
-import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import type { OwnedLab } from '../../environments/lab.ts';
 import { request } from '../../net/https-client.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
@@ -32,7 +32,7 @@ interface PreparedDevice {
   operational: { csrPem: string };
 }
 
-async function prepare(lab: StartedLocalLab, i: number): Promise<PreparedDevice> {
+async function prepare(lab: OwnedLab, i: number): Promise<PreparedDevice> {
   const address = loopbackAddress(i, CA_FLOW_BLOCK);
   const identity = `BASELINE-FLOW-${i}`;
   const pair = await jose.generateKeyPair('ES256', { extractable: true });
@@ -41,7 +41,7 @@ async function prepare(lab: StartedLocalLab, i: number): Promise<PreparedDevice>
   return { address, identity, accountKey: { privateKey: pair.privateKey, jwk: await jose.exportJWK(pair.publicKey) }, bootstrap, operational: { csrPem: operational.csrPem } };
 }
 
-async function flow(lab: StartedLocalLab, responder: ChallengePublisher, d: PreparedDevice): Promise<void> {
+async function flow(lab: OwnedLab, responder: ChallengePublisher, d: PreparedDevice): Promise<void> {
   const bootstrapRoot = lab.pki.bootstrapRoot.certificatePem;
   const agent = clientHttpsAgent(d.address, bootstrapRoot);
   try {
@@ -58,7 +58,7 @@ async function flow(lab: StartedLocalLab, responder: ChallengePublisher, d: Prep
   }
 }
 
-export async function measureCaFlow(lab: StartedLocalLab, responder: ChallengePublisher, devices: number, concurrency: number): Promise<NonNullable<Baselines['caFlow']>> {
+export async function measureCaFlow(lab: OwnedLab, responder: ChallengePublisher, devices: number, concurrency: number): Promise<NonNullable<Baselines['caFlow']>> {
   // step-ca's acme-window webhook admits only white-listed addresses while the service is ON.
   const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, lab.pki.root.certificatePem);
   await admin.turnOn();

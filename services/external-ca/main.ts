@@ -31,6 +31,8 @@ const operatorToken = readFileSync(tokenFile, 'utf8').trim();
 
 const store = await ExternalCaStore.open(dir, config);
 const servers = await startExternalCaServers(store, config, operatorToken, log);
+// The ports it got, for its next start (a restart after an outage listens on the same ones).
+writeFileSync(path.join(dir, EXTERNAL_CA_FILES.config), JSON.stringify(config, null, 2), { mode: 0o600 });
 log(`ready (a simulated third party, for testing, not for production): public ${servers.publicUrl} (root, CRL), API ${servers.apiUrl}; root "${store.rootSubject}" SHA-256 ${store.rootFingerprint}`);
 
 let stopping = false;

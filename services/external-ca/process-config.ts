@@ -14,7 +14,8 @@ export const EXTERNAL_CA_FILES = {
   operatorToken: 'operator.token',
 } as const;
 
-const port = z.number().int().min(1).max(65535);
+/** 0 at the first start: the CA binds any port and writes the one it got back here, so a restart listens where its relying parties know it. */
+const port = z.number().int().min(0).max(65535);
 
 export const externalCaConfigSchema = z
   .object({

@@ -49,9 +49,11 @@ export interface ExternalCaServers {
   close(): Promise<void>;
 }
 
+/**
+ * Binds both listeners (a port 0 in `config` binds any port) and writes the ports it got into
+ * `config`, which the store names in what it issues (its CRL's URL).
+ */
 export async function startExternalCaServers(store: ExternalCaStore, config: ExternalCaConfig, operatorToken: string, log: (line: string) => void): Promise<ExternalCaServers> {
-  const apiUrl = `https://${config.host}:${config.apiPort}`;
-  const publicUrl = `http://${config.host}:${config.publicPort}`;
   const clients: Client[] = await Promise.all(
     config.clients.map(async (c) => ({ name: c.name, kid: c.publicJwk.kid as string | undefined, key: await jose.importJWK(c.publicJwk as jose.JWK, 'ES256') })),
   );
@@ -107,7 +109,7 @@ export async function startExternalCaServers(store: ExternalCaStore, config: Ext
   api.post(EXTERNAL_CA_PATHS.intermediates, async (req, reply) => {
     const bearer = bearerOf(req);
     if (!bearer) throw new CaRefusal(401, 'unauthenticated', 'an order needs a client token (Authorization: Bearer)');
-    const { client, payload } = await verifiedClient(bearer, `${apiUrl}${EXTERNAL_CA_PATHS.intermediates}`);
+    const { client, payload } = await verifiedClient(bearer, `https://${config.host}:${config.apiPort}${EXTERNAL_CA_PATHS.intermediates}`);
     const now = Date.now();
     for (const [id, expires] of usedTokenIds) if (expires < now) usedTokenIds.delete(id);
     if (usedTokenIds.has(payload.jti!)) throw new CaRefusal(401, 'token-replayed', `this token of ${client.name} was used before`);
@@ -144,5 +146,7 @@ export async function startExternalCaServers(store: ExternalCaStore, config: Ext
     await close();
     throw err;
   }
-  return { publicUrl, apiUrl, close };
+  config.apiPort = (api.server.address() as { port: number }).port;
+  config.publicPort = (publicApp.server.address() as { port: number }).port;
+  return { publicUrl: `http://${config.host}:${config.publicPort}`, apiUrl: `https://${config.host}:${config.apiPort}`, close };
 }

@@ -59,8 +59,9 @@ export function acmeProblem(type: 'unauthorized' | 'rejectedIdentifier' | 'serve
 
 /**
  * step-ca builds every ACME URL from the Host header, so the gate forwards only requests addressed
- * to the gate itself: a forged Host would make step-ca hand out URLs of another server.
+ * to the gate itself (its listen address, or loopback's names): a forged Host would make step-ca
+ * hand out URLs of another server.
  */
-export function hostIsGate(host: string | undefined, gatePort: number): boolean {
-  return host === `127.0.0.1:${gatePort}` || host === `localhost:${gatePort}`;
+export function hostIsGate(host: string | undefined, gatePort: number, listenHost = '127.0.0.1'): boolean {
+  return [listenHost, '127.0.0.1', 'localhost'].some((name) => host === `${name}:${gatePort}`);
 }

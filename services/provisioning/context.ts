@@ -1,5 +1,6 @@
 // What every route of the provisioning service works with: its options, its stores, its two
 // step-ca clients, and the helpers that keep answers and audit records consistent.
+import type { Server } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
@@ -89,6 +90,12 @@ export interface ProvisioningServiceOptions {
   httpPort?: number;
   /** The webhook listener step-ca calls (mutual TLS: step-ca's own certificate authenticates it). */
   hooksPort?: number;
+  /**
+   * A socket bound for the webhook listener before step-ca was configured (its ca.json names the
+   * webhooks' URL): the listener takes it over instead of binding hooksPort, so no other process
+   * can take that port in between.
+   */
+  hooksSocket?: Server;
   tls: { certificateChainPem: string; privateKeyPem: string };
   /** The operational authority ("Certificate Manager"): X5C, renewal, revocation of operational certificates. */
   ca: AuthorityOptions & { x5cProvisioner: string };

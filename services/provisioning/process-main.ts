@@ -44,13 +44,27 @@ async function ownKey(dataDir: string, file: string, name: string): Promise<Serv
  * The JWK is kept, so a restarted service signs with the key step-ca's ca.json names (and orders
  * at the external CA with the key it knows); the TLS key is new for every process.
  */
-async function prepare(dataDir: string, keyAlgorithm: KeyAlgorithm, provisioner: string, externalCaClient?: string) {
+async function prepare(dataDir: string, keyAlgorithm: KeyAlgorithm, provisioner: string, serverNames: { dnsNames: string[]; ipAddresses: string[] }, externalCaClient?: string) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const jwk = await ownKey(dataDir, 'jwk.json', provisioner);
   const externalCaKey = externalCaClient ? await ownKey(dataDir, EXTERNAL_CA_CLIENT_KEY_FILE, externalCaClient) : undefined;
-  const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, keyAlgorithm);
+  const { privateKeyPem, csrPem } = await createKeyAndCsr({ commonName: serverNames.dnsNames[0] ?? serverNames.ipAddresses[0]!, ...serverNames }, keyAlgorithm);
   return { jwk, externalCaKey, tlsKeyPem: privateKeyPem, csrPem };
 }
+
+/**
+ * The webhook listener's socket, bound before step-ca is configured with its URL and taken over by
+ * the listener at start. Nothing is served on it before: a connection that arrives early is closed.
+ */
+function bindHooksSocket(host: string, port: number): Promise<net.Server> {
+  const socket = net.createServer((early) => early.destroy());
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.listen({ host, port }, () => resolve(socket));
+  });
+}
+
+let hooksSocket: net.Server | undefined;
 
 let service: StartedProvisioningService | undefined;
 let own: { jwk: ServiceSigningKey; externalCaKey: ServiceSigningKey | undefined; tlsKeyPem: string } | undefined;
@@ -80,6 +94,8 @@ async function labChannel(): Promise<{ channel: Channel; disconnect(): void; onD
   const connected = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
   await new Promise<void>((resolve, reject) => server.listen(socketPath, resolve).once('error', reject));
   chmodSync(socketPath, 0o600);
+  // The readiness line its container waits for (environments/containers/provisioning-service-container.ts).
+  console.log(`listening for the lab on ${socketPath}`);
   const socket = await connected;
   // One lab per process: nobody else may connect once it has.
   server.close();
@@ -93,10 +109,12 @@ const { channel, disconnect, onDisconnect } = await labChannel();
 const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessApi, LabHooksApi>(
   channel,
   {
-    async prepare({ dataDir, keyAlgorithm, provisioner, externalCaClient }) {
-      const prepared = await prepare(dataDir, keyAlgorithm, provisioner, externalCaClient);
+    async prepare({ dataDir, keyAlgorithm, provisioner, externalCaClient, hooks, serverNames }) {
+      const prepared = await prepare(dataDir, keyAlgorithm, provisioner, serverNames, externalCaClient);
       own = { jwk: prepared.jwk, externalCaKey: prepared.externalCaKey, tlsKeyPem: prepared.tlsKeyPem };
-      return { publicJwk: prepared.jwk.publicJwk, csrPem: prepared.csrPem, externalCaClientJwk: prepared.externalCaKey?.publicJwk };
+      hooksSocket = await bindHooksSocket(hooks.host, hooks.port);
+      const hooksPort = (hooksSocket.address() as net.AddressInfo).port;
+      return { publicJwk: prepared.jwk.publicJwk, csrPem: prepared.csrPem, externalCaClientJwk: prepared.externalCaKey?.publicJwk, hooksPort };
     },
     async orderIntermediate(order) {
       const ordered = await orderIntermediate({ ...order, privateJwk: externalCaKey().privateJwk });
@@ -107,6 +125,7 @@ const lab: RpcPeer<ServiceProcessApi, LabHooksApi> = new RpcPeer<ServiceProcessA
       if (!own) throw new Error('start before prepare');
       service = await startProvisioningService({
         ...options,
+        hooksSocket,
         tls: { certificateChainPem, privateKeyPem: own.tlsKeyPem },
         ca: { ...options.ca, privateJwk: own.jwk.privateJwk },
         bootstrapCa: { ...options.bootstrapCa, privateJwk: own.jwk.privateJwk },

@@ -14,7 +14,7 @@ export const EXTERNAL_CA_CLIENT_KEY_FILE = 'external-ca-client.json';
 type WithoutKey<T extends AuthorityOptions> = Omit<T, 'privateJwk'>;
 
 /** What the lab decides; the keys are the service's own, the hooks are calls back to the lab. */
-export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onRevoked' | 'onApplicationEnrolled' | 'onLegacyCredential' | 'clock' | 'tls' | 'ca' | 'bootstrapCa' | 'externalCa' | 'issuingCa'> & {
+export type ServiceProcessOptions = Omit<ProvisioningServiceOptions, 'extraCrls' | 'onRevoked' | 'onApplicationEnrolled' | 'onLegacyCredential' | 'clock' | 'tls' | 'ca' | 'bootstrapCa' | 'externalCa' | 'issuingCa' | 'hooksSocket'> & {
   ca: WithoutKey<ProvisioningServiceOptions['ca']>;
   bootstrapCa: WithoutKey<ProvisioningServiceOptions['bootstrapCa']>;
   /** The external CA (ca.issuer 'external'); the service's credential there is its own. */
@@ -34,8 +34,20 @@ export type ServiceEndpoints = Pick<StartedProvisioningService, 'url' | 'insecur
 /** Handlers of the service process, called by the lab. */
 export interface ServiceProcessApi {
   [method: string]: (params: never) => unknown;
-  /** Its keys; with `externalCaClient`, also its credential at the external CA (the public half comes back). */
-  prepare(params: { dataDir: string; keyAlgorithm: KeyAlgorithm; provisioner: string; externalCaClient?: string }): Promise<{ publicJwk: JWK; csrPem: string; externalCaClientJwk?: JWK }>;
+  /**
+   * Its keys; with `externalCaClient`, also its credential at the external CA (the public half
+   * comes back). It binds its webhook listener's socket now (on `hooks.port`, 0 = any), so the
+   * port step-ca's ca.json names is held by the service from here on; the TLS key's CSR names
+   * `serverNames` (the addresses and names its clients reach it by).
+   */
+  prepare(params: {
+    dataDir: string;
+    keyAlgorithm: KeyAlgorithm;
+    provisioner: string;
+    externalCaClient?: string;
+    hooks: { host: string; port: number };
+    serverNames: { dnsNames: string[]; ipAddresses: string[] };
+  }): Promise<{ publicJwk: JWK; csrPem: string; externalCaClientJwk?: JWK; hooksPort: number }>;
   /** Orders an intermediate at the external CA with the service's credential (the lab's first one). */
   orderIntermediate(params: IntermediateOrder): Promise<OrderedIntermediate>;
   start(params: { options: ServiceProcessOptions; certificateChainPem: string; extraCrls: string[] }): Promise<ServiceEndpoints>;

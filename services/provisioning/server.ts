@@ -220,7 +220,9 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
     audit.close();
   };
   try {
-    await hooksApp.listen({ host, port: options.hooksPort ?? 0 });
+    // Node's listen() takes over a bound socket given as { handle } (net.Server.listen(handle)).
+    const reserved = (options.hooksSocket as unknown as { _handle?: unknown } | undefined)?._handle;
+    await hooksApp.listen(reserved ? ({ handle: reserved } as unknown as { port: number }) : { host, port: options.hooksPort ?? 0 });
     await httpsApp.listen({ host, port: options.httpsPort ?? 0 });
     await httpApp.listen({ host, port: options.httpPort ?? 0 });
     monitor = watchExternalCa(options, audit);

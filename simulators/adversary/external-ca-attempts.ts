@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { EXTERNAL_CA_CLIENT } from '../../environments/local/local-environment.ts';
+import type { OwnedLab } from '../../environments/lab.ts';
+import { EXTERNAL_CA_CLIENT } from '../../environments/lab.ts';
 import { createRootCa } from '../../x509/certificate-authority.ts';
 import { createCrl } from '../../x509/crl-signing.ts';
 import { clientToken, EXTERNAL_CA_PATHS, requestRevocation } from '../../net/external-ca-api.ts';
@@ -12,7 +12,7 @@ import { EXTERNAL_CA_CLIENT_KEY_FILE } from '../../services/provisioning/process
 import type { ServiceSigningKey } from '../../services/provisioning/signing-key.ts';
 import { decodeCertificate, x509 } from '../../x509/x509.ts';
 
-function externalCaOf(lab: StartedLocalLab) {
+function externalCaOf(lab: OwnedLab) {
   if (!lab.externalCa) throw new Error("this lab has no external CA (ca.issuer 'lab')");
   return lab.externalCa;
 }
@@ -21,7 +21,7 @@ function externalCaOf(lab: StartedLocalLab) {
  * An attacker who copied the service's key file (the credential it orders intermediates with)
  * asks the external CA to revoke `serial` with it. Returns the CA's answer.
  */
-export async function revokeWithStolenServiceCredential(lab: StartedLocalLab, serial: string): Promise<{ status: number; code: string; detail: string }> {
+export async function revokeWithStolenServiceCredential(lab: OwnedLab, serial: string): Promise<{ status: number; code: string; detail: string }> {
   const ca = externalCaOf(lab);
   const stolen = JSON.parse(readFileSync(path.join(lab.workDir, 'provisioning', EXTERNAL_CA_CLIENT_KEY_FILE), 'utf8')) as ServiceSigningKey;
   const token = await clientToken({ privateJwk: stolen.privateJwk, issuer: EXTERNAL_CA_CLIENT, audience: `${ca.apiUrl}${EXTERNAL_CA_PATHS.revocations}` });
@@ -41,7 +41,7 @@ export interface ImpostorCrlServer {
  * the path) with a CRL that names the external root as issuer and revokes the lab's intermediate,
  * signed by a key of its own: only the signature can betray it.
  */
-export async function startImpostorCrlServer(lab: StartedLocalLab, intermediateSerial: string): Promise<ImpostorCrlServer> {
+export async function startImpostorCrlServer(lab: OwnedLab, intermediateSerial: string): Promise<ImpostorCrlServer> {
   const ca = externalCaOf(lab);
   const root = decodeCertificate(ca.rootPem);
   const subject = new x509.Name(root.subject);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { StartedExternalCa } from '../../environments/local/external-ca.ts';
-import type { PkiRotation } from '../../environments/local/local-environment.ts';
+import type { PkiRotation } from '../../environments/lab.ts';
 import { GiveUp, waitFor } from '../../environments/wait.ts';
 import { fetchExternalCrl, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';

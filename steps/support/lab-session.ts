@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LabConfig, type LabConfigInput } from '../../config/config.ts';
 import type { StartedLab } from '../../environments/started-lab.ts';
-import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import type { OwnedLab } from '../../environments/lab.ts';
 import { startLab } from '../../environments/start-lab.ts';
 import { CAPABILITIES, type Capability } from '../../conformance/target/capabilities.ts';
 import { openTargetLab, type LogEvidence } from '../../conformance/target/target-lab.ts';
@@ -21,7 +21,7 @@ export interface LabSession {
   /** The installation under test, as the contract describes it. */
   lab: StartedLab;
   /** The lab this process started itself (every capability: its CAs, processes, configuration); absent against a target. */
-  owned: StartedLocalLab | undefined;
+  owned: OwnedLab | undefined;
   /** What the scenarios may do beyond the endpoints. */
   grants: ReadonlySet<Capability>;
   /** The log the suite reads for each component, and where the target said it is. */

@@ -32,7 +32,7 @@ import { currentLabSession, openLabSession, type LabSession } from './lab-sessio
 import type { AttemptedRequest, DamagedStore, InterruptedRenewal } from './scenario-facts.ts';
 import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../conformance/target/capabilities.ts';
 import type { LogEvidence } from '../../conformance/target/target-lab.ts';
-import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
+import type { OwnedLab } from '../../environments/lab.ts';
 
 /** step-ca's default minimum certificate duration: shorter lifetimes are a lab's setting (@needs:clock). */
 const SHORTEST_DEFAULT_LIFETIME_SECONDS = 5 * 60;
@@ -357,7 +357,7 @@ export class LabWorld extends World {
   }
 
   /** The lab this process started, for what only it can do (its CAs, its processes, its configuration). */
-  owned(capability: Capability): StartedLocalLab {
+  owned(capability: Capability): OwnedLab {
     this.declared(capability);
     const lab = this.session.owned;
     if (!lab) throw new CapabilityError(capability);

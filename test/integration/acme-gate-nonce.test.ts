@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab } from '../../environments/lab.ts';
 import { request } from '../../net/https-client.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
@@ -14,7 +14,7 @@ import { RawAcmeClient } from '../../simulators/adversary/acme-raw.ts';
 import { obtainBootstrapCertificate } from '../../simulators/client/acme-bootstrap.ts';
 
 test('HEAD newNonce through the gate: 200 with a fresh, usable nonce; step-ca saw a GET', async () => {
-  await using lab = await startLocalLab(loadConfig({ env: {} }));
+  await using lab = await startOwnedLab(loadConfig({ env: {} }));
   const root = readFileSync(lab.ca.rootPem, 'utf8');
   const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, root);
   await admin.turnOn();
@@ -36,7 +36,7 @@ test('HEAD newNonce through the gate: 200 with a fresh, usable nonce; step-ca sa
 });
 
 test("a device's ACME flow asks newNonce once and then signs with the nonce of each answer (RFC 8555 §7.2)", async () => {
-  await using lab = await startLocalLab(loadConfig({ env: {} }));
+  await using lab = await startOwnedLab(loadConfig({ env: {} }));
   const root = readFileSync(lab.ca.rootPem, 'utf8');
   const admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, root);
   await admin.turnOn();

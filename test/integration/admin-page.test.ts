@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 
@@ -15,7 +15,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const WAIT = { timeout: 10_000 };
 const SCREENSHOT = path.join(repoRoot, 'reports/screenshots/admin-page.png');
 
-let lab: StartedLocalLab | undefined;
+let lab: OwnedLab | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 let api: ProvisioningAdminClient;
@@ -35,7 +35,7 @@ before(async () => {
     throw new Error(`${CHROMIUM} is missing: the admin page test needs Debian's chromium package; install it with: bash scripts/bootstrap.sh`);
   }
   try {
-    lab = await startLocalLab(loadConfig({ env: {} }));
+    lab = await startOwnedLab(loadConfig({ env: {} }));
     api = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, readFileSync(lab.ca.rootPem, 'utf8'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,

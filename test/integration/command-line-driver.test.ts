@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
@@ -18,13 +18,13 @@ import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 
 const SCRIPT = path.resolve('examples/drivers/step-cli-driver.sh');
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 let admin: ProvisioningAdminClient;
 let responder: StartedChallengeResponder;
 let webroot: string;
 
 before(async () => {
-  lab = await startLocalLab(loadConfig({ env: {} }));
+  lab = await startOwnedLab(loadConfig({ env: {} }));
   admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, readFileSync(lab.ca.rootPem, 'utf8'));
   webroot = path.join(lab.workDir, 'driver-webroot');
   mkdirSync(path.join(webroot, '.well-known', 'acme-challenge'), { recursive: true });

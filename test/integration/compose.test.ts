@@ -60,7 +60,20 @@ test('compose up, down, up: the devices keep their certificates and reconnect wi
     await compose('down', '-v').catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
-  await compose('up', '-d');
+  const up = await compose('up', '-d');
+  // Each dependant ran only after its dependencies were healthy (or, init, completed): the
+  // wrapper's own lines (scripts/podman-compose-host.py) come before the dependant's `podman run`.
+  const lines = up.stdout.split('\n');
+  const at = (pattern: RegExp) => {
+    const i = lines.findIndex((l) => pattern.test(l));
+    assert.ok(i >= 0, `compose up printed no line matching ${pattern}:\n${up.stdout}`);
+    return i;
+  };
+  const started = (service: string) => at(new RegExp(`^podman run --name=${project}_${service}_1 `));
+  const ready = (service: string) => at(new RegExp(`^\\*\\* ${service} (is healthy after|completed successfully)`));
+  for (const [dependant, dependencies] of Object.entries({ 'step-ca': ['init'], mosquitto: ['init'], provisioning: ['step-ca', 'bootstrap-ca', 'mosquitto'], responder: ['init'], 'device-1': ['provisioning', 'responder'], lumia: ['provisioning', 'responder'] })) {
+    for (const dependency of dependencies) assert.ok(ready(dependency) < started(dependant), `${dependant} started after ${dependency} was ready`);
+  }
   const first = await powerUp('device-1');
   assert.equal(first.state, 'connected', JSON.stringify(first));
   assert.equal(first.stored, false, 'a new installation: nothing stored yet');

@@ -1,7 +1,8 @@
-// The fleet as containers: the `ecm-lab` image run as N local containers the way the Kubernetes
-// Indexed Job (deploy/k8s/fleet-shared-lab-job.yaml) runs it, each with JOB_COMPLETION_INDEX set as
-// Kubernetes sets it and the same command line, against one shared lab (itself on the containers
-// backend); their merged report matches a single run of the same total.
+// The fleet as containers on the lab's host: the `ecm-lab` image run as N local containers, each
+// with JOB_COMPLETION_INDEX set as a Kubernetes Indexed Job sets it, attaching to one shared lab
+// (itself on the containers backend) through its description file on this host; their merged
+// report matches a single run of the same total. A lab on an address of its own, with a process
+// segment and a container segment attached, is test/integration/distributed-fleet.test.ts.
 // Needs the local images: `ecm-lab images build`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,7 +19,7 @@ import { startCli } from '../support/cli.ts';
 
 const run = promisify(execFile);
 
-/** The Job's pod command (deploy/k8s/fleet-shared-lab-job.yaml), with this test's sizes. */
+/** A segment's pod command against a lab on the same host (its description file), with this test's sizes. */
 const SEGMENT_COMMAND =
   'exec node /opt/ecm-lab/bin/ecm-lab.js load --lab "$LAB" --devices "$DEVICES" --seed "$SEED" --rate 15 --duration 4s --interval 250 ' +
   '--segment "$((JOB_COMPLETION_INDEX + 1))/$SEGMENTS" --run-id "$RUN-seg-$JOB_COMPLETION_INDEX" --out "$OUT"';
@@ -46,10 +47,11 @@ test('the ecm-lab image as N containers with JOB_COMPLETION_INDEX: merged segmen
   const labFile = path.join(out, 'lab.json');
   writeFileSync(labFile, line, { mode: 0o600 });
   // The pods run as the image's non-root user. The lab here runs as root, so the directories a
-  // pod writes (the shared webroot, the reports, the lab file it reads) are handed to that user,
+  // pod writes or enters (the lab's work directory, its shared webroot, the reports, the lab file
+  // it reads) are handed to that user,
   // as a Kubernetes fsGroup on the shared volumes would.
   const owner = (p: string) => chownSync(p, IMAGE_USER.uid, IMAGE_USER.gid);
-  for (const dir of [out, labFile, lab.acmeWebroot, path.join(lab.acmeWebroot, '.well-known'), path.join(lab.acmeWebroot, '.well-known', 'acme-challenge')]) owner(dir);
+  for (const dir of [out, labFile, lab.workDir, lab.acmeWebroot, path.join(lab.acmeWebroot, '.well-known'), path.join(lab.acmeWebroot, '.well-known', 'acme-challenge')]) owner(dir);
 
   const pod = (index: number, env: Record<string, string>) =>
     run('podman', [

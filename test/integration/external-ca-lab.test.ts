@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { fetchExternalCrl, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { request } from '../../net/https-client.ts';
@@ -19,7 +19,7 @@ import { normalizeSerial } from '../../x509/certificates.ts';
 import { parseCrls } from '../../x509/crls.ts';
 import { isAlive } from '../support/processes.ts';
 
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 
 const audit = (): AuditRecord[] => readFileSync(lab.provisioning.auditLogFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
 const auditedSince = (since: string, predicate: (r: AuditRecord) => boolean) => audit().filter((r) => r.time >= since && predicate(r));
@@ -27,7 +27,7 @@ const stepCaChain = async () => (await peerCertificateChain({ host: '127.0.0.1',
 const serialOf = (pem: string) => normalizeSerial(new X509Certificate(pem).serialNumber);
 
 before(async () => {
-  lab = await startLocalLab(loadConfig({ env: {}, overrides: { ca: { issuer: 'external' }, provisioning: { externalCrlCheckIntervalMs: 300 } } }));
+  lab = await startOwnedLab(loadConfig({ env: {}, overrides: { ca: { issuer: 'external' }, provisioning: { externalCrlCheckIntervalMs: 300 } } }));
 });
 
 after(async () => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startExternalCa, type StartedExternalCa } from '../../environments/local/external-ca.ts';
+import { ExternalCaProcess, type StartedExternalCa } from '../../environments/local/external-ca.ts';
 import { createCaKeyAndCsr } from '../../x509/certificate-authority.ts';
 import { clientToken, EXTERNAL_CA_PATHS, ExternalCaError, fetchExternalCrl, orderIntermediate, requestRevocation, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { request } from '../../net/https-client.ts';
@@ -33,7 +33,7 @@ before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ecm-external-ca-'));
   client = await createServiceSigningKey(CLIENT);
   stranger = await createServiceSigningKey(CLIENT);
-  ca = await startExternalCa({ config: loadConfig({ env: {} }), dir: path.join(dir, 'ca'), logFile: path.join(dir, 'external-ca.log'), clients: [{ name: CLIENT, publicJwk: client.publicJwk }] });
+  ca = await new ExternalCaProcess().withLabConfig(loadConfig({ env: {} })).withDirectory(path.join(dir, 'ca')).withLogFile(path.join(dir, 'external-ca.log')).withClients([{ name: CLIENT, publicJwk: client.publicJwk }]).start();
 });
 
 after(async () => {
@@ -53,6 +53,14 @@ test('its root key is 0600 in its own 0700 directory; the root and the CRL are s
   assert.equal(crl!.serials.size, 0);
   assert.ok(isAlive(ca.pid));
   assert.doesNotMatch(log(), new RegExp(ca.operatorToken()), 'the operator token is never logged');
+});
+
+test('it binds its own ports (0 in the lab\'s config): the ones it reports are its listeners, kept in its config for a restart', async () => {
+  const written = JSON.parse(readFileSync(path.join(dir, 'ca', 'config.json'), 'utf8')) as { publicPort: number; apiPort: number };
+  assert.ok(written.publicPort > 0 && written.apiPort > 0, JSON.stringify(written));
+  assert.equal(Number(new URL(ca.publicUrl).port), written.publicPort);
+  assert.equal(Number(new URL(ca.apiUrl).port), written.apiPort);
+  assert.equal((await request(`${ca.publicUrl}${EXTERNAL_CA_PATHS.health}`)).status, 200);
 });
 
 test('its client gets a path-length-0 subordinate CA for its CSR, naming the CA\'s CRL', async () => {

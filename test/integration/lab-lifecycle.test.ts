@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { request } from '../../net/https-client.ts';
-import { startLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab } from '../../environments/lab.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { startCli } from '../support/cli.ts';
 import { isAlive, processesMentioning } from '../support/processes.ts';
@@ -28,7 +28,7 @@ async function firstJsonLine(run: ReturnType<typeof startCli>): Promise<Record<s
 }
 
 test('a started lab serves both step-ca authorities and ACME, stops idempotently and leaves no process', async () => {
-  const lab = await startLocalLab(loadConfig({ env: {} }));
+  const lab = await startOwnedLab(loadConfig({ env: {} }));
   const pids = lab.processes().map((p) => p.pid);
   try {
     assert.deepEqual(lab.processes().map((p) => p.name), ['step-ca', 'bootstrap-ca', 'mosquitto', 'provisioning-service']);
@@ -122,7 +122,7 @@ test('a component that cannot start fails the lab with a clear error and leaves 
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'ecm-blocked-'));
   try {
     await assert.rejects(
-      startLocalLab(loadConfig({ env: {}, overrides: { workDir, readinessTimeoutMs: 10_000, broker: { port } } })),
+      startOwnedLab(loadConfig({ env: {}, overrides: { workDir, readinessTimeoutMs: 10_000, broker: { port } } })),
       /mosquitto (exited|killed).*see .*mosquitto\.log/,
     );
     assert.deepEqual(processesMentioning(workDir), [], 'step-ca was stopped when the broker failed');

@@ -6,21 +6,21 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { request } from '../../net/https-client.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { x509 } from '../../x509/x509.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 let admin: ProvisioningAdminClient;
 let rootPem: string;
 const listed = loopbackAddress(0, 5);
 const unlisted = loopbackAddress(1, 5);
 
 before(async () => {
-  lab = await startLocalLab(loadConfig({ env: {} }));
+  lab = await startOwnedLab(loadConfig({ env: {} }));
   rootPem = readFileSync(lab.ca.rootPem, 'utf8');
   admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, rootPem);
 });

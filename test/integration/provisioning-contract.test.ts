@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { describeLab } from '../../environments/started-lab.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { replayContract, type ReplayResult } from '../../conformance/contract/replay.ts';
@@ -20,14 +20,14 @@ import { contractTargetFromLab, type ContractTarget } from '../../conformance/co
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../bin/ecm-lab.js');
 
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 let applicationIdentity: string;
 let scratch: string;
 
 before(async () => {
   const config = loadConfig({ env: {} });
   applicationIdentity = config.broker.applicationIdentity;
-  lab = await startLocalLab(config);
+  lab = await startOwnedLab(config);
   scratch = mkdtempSync(path.join(tmpdir(), 'ecm-contract-'));
 });
 after(async () => {

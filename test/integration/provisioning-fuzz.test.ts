@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { x509 } from '../../x509/x509.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
@@ -28,7 +28,7 @@ const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 90_000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const SEGMENT = 7; // loopback segment of this test: 127.24.x.y, apart from other tests'
 
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 let admin: ProvisioningAdminClient;
 let rootPem: string;
 /** A pool of valid CSRs (key generation is the slow part), PEM and DER. */
@@ -37,7 +37,7 @@ const listed = [loopbackAddress(0, SEGMENT), loopbackAddress(1, SEGMENT)];
 const unlisted = [loopbackAddress(2, SEGMENT), loopbackAddress(3, SEGMENT)];
 
 before(async () => {
-  lab = await startLocalLab(loadConfig({ env: {} }));
+  lab = await startOwnedLab(loadConfig({ env: {} }));
   rootPem = readFileSync(lab.ca.rootPem, 'utf8');
   admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, rootPem);
   for (let i = 0; i < 6; i++) {

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'nod
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab } from '../../environments/lab.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
@@ -128,7 +128,7 @@ test('a whole Gherkin run leaves no private key, admin token or JWT in any repor
 });
 
 test('while a lab runs, every private key on disk is 0600 and every directory above it 0700', { timeout: 120_000 }, async () => {
-  const lab = await startLocalLab(loadConfig({ env: {} }));
+  const lab = await startOwnedLab(loadConfig({ env: {} }));
   const responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
   try {
     const endpoints = labEndpoints(lab, responder);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { AdminApiError, ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { connectMqtt } from '../../net/mqtt-connection.ts';
@@ -14,12 +14,12 @@ import { inspectCertificate } from '../../x509/certificates.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { waitFor } from '../../environments/wait.ts';
 
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 let admin: ProvisioningAdminClient;
 let rootPem: string;
 
 before(async () => {
-  lab = await startLocalLab(loadConfig({ env: {} }));
+  lab = await startOwnedLab(loadConfig({ env: {} }));
   rootPem = readFileSync(lab.ca.rootPem, 'utf8');
   admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, rootPem);
 });

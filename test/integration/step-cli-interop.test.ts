@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/config.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
@@ -20,13 +20,13 @@ import { labEndpoints } from '../../simulators/client/lab-endpoints.ts';
 import { StepCliDriver } from '../../simulators/client/step-cli-driver.ts';
 
 const run = promisify(execFile);
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 let admin: ProvisioningAdminClient;
 const step = locateTool('step');
 const stepEnv = { ...process.env, STEPPATH: mkdtempSync(path.join(os.tmpdir(), 'ecm-steppath-')) };
 
 before(async () => {
-  lab = await startLocalLab(loadConfig({ env: {} }));
+  lab = await startOwnedLab(loadConfig({ env: {} }));
   admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, readFileSync(lab.ca.rootPem, 'utf8'));
 });
 after(() => lab?.stop());

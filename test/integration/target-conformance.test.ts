@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CAPABILITIES } from '../../conformance/target/capabilities.ts';
 import { ManagedProcess } from '../../environments/local/child-process.ts';
-import { freePort } from '../../environments/local/ports.ts';
+import { freePort } from '../../environments/modules/ports.ts';
 import { locateTool, repoRoot } from '../../environments/tools/tools.ts';
 import { waitFor } from '../../environments/wait.ts';
 import { requirements } from '../../evidence/requirements.ts';
@@ -240,7 +240,8 @@ async function startTeamBroker(name: string, options: { requireCertificate: bool
   for (const line of readFileSync(conf, 'utf8').split('\n')) {
     if (/^listener /.test(line) && listeners++ > 0) break; // the legacy listener is left out
     if (/^listener /.test(line)) out.push(`listener ${port} ${description.broker.host}`);
-    else if (/^log_dest file /.test(line)) out.push(`log_dest file ${logFile}`);
+    // The lab's broker logs to stderr (the lab writes its log file); a team's writes its own file.
+    else if (/^log_dest /.test(line)) out.push(`log_dest file ${logFile}`);
     else if (/^persistence_location /.test(line)) out.push(`persistence_location ${brokerDir}/`);
     else if (/^plugin_opt_config_file /.test(line)) out.push(`plugin_opt_config_file ${dynsec}`);
     else if (/^require_certificate /.test(line) && !options.requireCertificate) out.push('require_certificate false', 'allow_anonymous true');

@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { request, type HttpResponse } from '../../net/https-client.ts';
-import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
+import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { issueLeaf } from '../../x509/certificate-authority.ts';
 import { AdminApiError, ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 
-let lab: StartedLocalLab;
+let lab: OwnedLab;
 let admin: ProvisioningAdminClient;
 let rootPem: string;
 let stepCaLike: { cert: string; key: string };
@@ -20,7 +20,7 @@ let deviceLike: { cert: string; key: string };
 const address = loopbackAddress(0, 6);
 
 before(async () => {
-  lab = await startLocalLab(loadConfig({ env: {} }));
+  lab = await startOwnedLab(loadConfig({ env: {} }));
   rootPem = readFileSync(lab.ca.rootPem, 'utf8');
   admin = new ProvisioningAdminClient(lab.provisioning.url, lab.provisioning.adminToken, rootPem);
   // A client certificate with step-ca's CN from the genuine intermediate reaches the handlers,

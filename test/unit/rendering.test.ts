@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { renderBootstrapCaJson, renderOperationalCaJson } from '../../environments/pki/ca-json.ts';
-import { renderAcl, renderMosquittoConf } from '../../environments/local/mosquitto-config.ts';
+import { renderAcl, renderMosquittoConf } from '../../environments/modules/mosquitto-config.ts';
 
 const config = loadConfig({ env: {} });
 const files = { root: '/w/root.crt', intermediateCert: '/w/int.crt', intermediateKey: '/w/int.key', database: '/w/db' };

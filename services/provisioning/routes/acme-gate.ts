@@ -16,7 +16,7 @@ export function registerAcmeGate(app: FastifyInstance, ctx: ServiceContext): voi
   const gate = async (req: FastifyRequest, reply: FastifyReply) => {
     const decision = ctx.state.decide(sourceIp(req));
     if (!decision.allowed) return refuse(req, reply, decision.reason, decision.message, 403, 'unauthorized');
-    if (!hostIsGate(req.headers.host, req.socket.localPort ?? 0)) {
+    if (!hostIsGate(req.headers.host, req.socket.localPort ?? 0, ctx.options.host)) {
       return refuse(req, reply, 'bad-host', `the Host header ${JSON.stringify(req.headers.host ?? '')} does not name this service`, 400, 'malformed');
     }
     // acme-client asks newNonce with HEAD before every signed request, and step-ca answers a HEAD

@@ -9,7 +9,7 @@ import { fetchExternalCrl } from '../../net/external-ca-api.ts';
 import type { IntermediateRevocation } from '../../services/provisioning/context.ts';
 import { normalizeSerial, parseCertificate } from '../../x509/certificates.ts';
 import { parseCrls } from '../../x509/crls.ts';
-import type { StartedExternalCa } from './external-ca.ts';
+import type { StartedExternalCa } from '../local/external-ca.ts';
 
 export interface PkiRotation {
   kind: 'intermediate' | 'root';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../../net/mqtt-connection.ts';
-import { BROKER_ADMIN_IDENTITY } from './mosquitto-config.ts';
+import { BROKER_ADMIN_IDENTITY } from '../modules/mosquitto-config.ts';
 
 const COMMANDS = '$CONTROL/dynamic-security/v1';
 const RESPONSES = `${COMMANDS}/response`;

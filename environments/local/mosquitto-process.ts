@@ -1,0 +1,42 @@
+// Mosquitto as a child process: the Mosquitto module (environments/modules/mosquitto.ts) on the
+// local placement, Debian's broker with its dynamic security plugin.
+import { locateDynamicSecurityPlugin, locateTool } from '../tools/tools.ts';
+import { MosquittoBuilder, mosquittoReadiness, startMosquitto, type MosquittoEndpoint, type StartedMosquitto } from '../modules/mosquitto.ts';
+import type { ManagedProcess } from './child-process.ts';
+import { ProcessModule, StartedProcess } from './process-module.ts';
+
+export class MosquittoProcess extends MosquittoBuilder(ProcessModule) {
+  constructor(binary = locateTool('mosquitto')) {
+    super(binary);
+    this.withDynamicSecurityPlugin(locateDynamicSecurityPlugin());
+  }
+
+  async start(): Promise<StartedMosquittoProcess> {
+    const settings = this.mosquitto;
+    return startMosquitto(settings, async (args, endpoint, dir, cleanup) => {
+      const proc = await this.spawn({ name: settings.componentName, args, logFile: settings.logFile ?? '/dev/null', cwd: dir, readiness: mosquittoReadiness(settings) });
+      return new StartedMosquittoProcess(proc, endpoint, cleanup);
+    });
+  }
+}
+
+export class StartedMosquittoProcess extends StartedProcess implements StartedMosquitto {
+  constructor(
+    proc: ManagedProcess,
+    private readonly endpoint: MosquittoEndpoint,
+    cleanup: () => void,
+  ) {
+    super(proc, cleanup);
+  }
+
+  getMqttsUrl = () => `mqtts://${this.endpoint.host}:${this.endpoint.port}`;
+  getHost = () => this.endpoint.host;
+  getPort = () => this.endpoint.port;
+  getLegacyPort = () => this.endpoint.legacyPort;
+  get configFile() {
+    return this.endpoint.configFile;
+  }
+  get aclFile() {
+    return this.endpoint.aclFile;
+  }
+}
