@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { Then, When } from '@cucumber/cucumber';
-import { markLog } from '../environments/log-watch.ts';
-import { waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
+import { markLog, waitForConnectionLine } from './support/logs.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
 import { forgeClientCertificate, forgedKinds, type ForgedKind } from '../simulators/adversary/forged-certificates.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';

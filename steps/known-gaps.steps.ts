@@ -2,13 +2,12 @@
 // renewal of an expired certificate.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitForLogLine } from '../environments/log-watch.ts';
+import { escapeRegExp, waitForLogLine } from './support/logs.ts';
 import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function x5cAtStepCa(world: LabWorld, identity: string) {
   const { lab, endpoints } = world.session;
@@ -72,5 +71,5 @@ Then('step-ca refuses the renewal in the TLS handshake with the alert {string}',
 
 Then('step-ca logs that the client certificate has expired', async function (this: LabWorld) {
   const address = this.lastDevice.address;
-  await waitForLogLine(this.attackMark('step-ca'), new RegExp(`TLS handshake error from ${escape(address)}:\\d+: tls: failed to verify certificate: x509: certificate has expired or is not yet valid`));
+  await waitForLogLine(this.attackMark('step-ca'), new RegExp(`TLS handshake error from ${escapeRegExp(address)}:\\d+: tls: failed to verify certificate: x509: certificate has expired or is not yet valid`));
 });

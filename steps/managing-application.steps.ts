@@ -3,7 +3,7 @@
 // service, and connection failures logged by cause.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitFor } from '../environments/wait.ts';
+import { waitFor } from './support/logs.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import { startMisconfiguredBroker, type BrokerMisconfiguration } from '../simulators/adversary/impostor-broker.ts';
 import { CertificateInstallationError } from '../simulators/client/certificate-client.ts';

@@ -2,7 +2,7 @@
 // certificates and legacy credentials, firmware updates and downgrades.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { markLog } from '../environments/log-watch.ts';
+import { markLog } from './support/logs.ts';
 import { AdminApiError } from '../services/provisioning/admin-client.ts';
 import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { DevicePowerUpOutcome } from '../simulators/device/reveos-device.ts';

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defineParameterType, Given, Then, When } from '@cucumber/cucumber';
-import { readSince } from '../environments/log-watch.ts';
-import { enableBrokerDebugLog, waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
-import { waitFor } from '../environments/wait.ts';
+import { enableBrokerDebugLog, escapeRegExp, readSince, waitFor, waitForConnectionLine } from './support/logs.ts';
 import { generateKeyPair, privateKeyToPem } from '../x509/keys.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import { acmeReadyToFinalize, acmeWithCapture } from '../simulators/adversary/acme-attempts.ts';
@@ -23,7 +21,6 @@ import { giveLegacyCredential } from './support/service-team.ts';
 type Role = 'device' | 'application';
 defineParameterType({ name: 'clientRole', regexp: /device|application/, transformer: (s: string) => s as Role });
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function clientFor(world: LabWorld, role: Role): Promise<CertificateClient> {
   return role === 'device' ? world.lastDevice : world.runningApplication();
@@ -70,7 +67,7 @@ When(/^the other device publishes a forged message on the first device's (teleme
 
 Then('the broker logs "Denied PUBLISH" from the other device for that topic', async function (this: LabWorld) {
   const { topic, qos } = this.forged!;
-  await this.loggedDuringAttackMatching('mosquitto', new RegExp(`Denied PUBLISH from ${escape(this.attacker!.identity.deviceId)} \\(d0, q${qos}, r0, m\\d+, '${escape(topic)}'`));
+  await this.loggedDuringAttackMatching('mosquitto', new RegExp(`Denied PUBLISH from ${escapeRegExp(this.attacker!.identity.deviceId)} \\(d0, q${qos}, r0, m\\d+, '${escapeRegExp(topic)}'`));
 });
 
 Then(/^the forged message never reaches (the application|the first device)$/, async function (this: LabWorld, receiver: string) {
@@ -91,7 +88,7 @@ Then(/^the forged message never reaches (the application|the first device)$/, as
 Then("the broker closes the other device's connection", async function (this: LabWorld) {
   await waitFor("the broker to close the publisher's connection", () => this.forged!.closed, { timeoutMs: 5000 });
   // Notice level: "Bad socket read/write on client <id>: Unknown error." (reason 151, quota exceeded).
-  await this.loggedDuringAttackMatching('mosquitto', new RegExp(`(Bad socket read/write on client|Client) ${escape(this.attacker!.identity.deviceId)}[: ]`));
+  await this.loggedDuringAttackMatching('mosquitto', new RegExp(`(Bad socket read/write on client|Client) ${escapeRegExp(this.attacker!.identity.deviceId)}[: ]`));
 });
 
 // --- clients refusing a broker they must not trust --------------------------------------------
@@ -152,7 +149,7 @@ Then('the broker saw the {clientRole} abort the TLS handshake and never received
   const client = await clientFor(this, role);
   const mark = this.attackMark('mosquitto');
   const line = await waitForConnectionLine(mark, client.address, /unexpected eof while reading|Client <unknown> (closed its connection|disconnected)/);
-  assert.doesNotMatch(readSince(mark), new RegExp(`New client connected from ${escape(client.address)}:`));
+  assert.doesNotMatch(readSince(mark), new RegExp(`New client connected from ${escapeRegExp(client.address)}:`));
   this.attach(line, { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
 });
 
@@ -182,7 +179,7 @@ Then('each replay is refused with the ACME problem {string}', function (this: La
 
 Then('the bootstrap step-ca logs each replayed nonce as not found', async function (this: LabWorld) {
   for (const signed of this.captured!) {
-    await this.loggedDuringAttackMatching('bootstrap-ca', new RegExp(`error="nonce ${escape(nonceOf(signed))} not found".*path=${escape(new URL(signed.url).pathname)} `));
+    await this.loggedDuringAttackMatching('bootstrap-ca', new RegExp(`error="nonce ${escapeRegExp(nonceOf(signed))} not found".*path=${escapeRegExp(new URL(signed.url).pathname)} `));
   }
 });
 
@@ -208,7 +205,7 @@ Then('the request is refused with the ACME problem {string}', function (this: La
 });
 
 Then('the bootstrap step-ca logs that it could not verify the JWS', async function (this: LabWorld) {
-  await this.loggedDuringAttackMatching('bootstrap-ca', new RegExp(`error="error verifying jws[^"]*".*path=${escape(new URL(this.captured![0]!.url).pathname)} `));
+  await this.loggedDuringAttackMatching('bootstrap-ca', new RegExp(`error="error verifying jws[^"]*".*path=${escapeRegExp(new URL(this.captured![0]!.url).pathname)} `));
 });
 
 Then("the order is still {string} and the inventory holds no certificate for the client's address", async function (this: LabWorld, status: string) {
@@ -260,7 +257,7 @@ Then('step-ca refuses the renewal with HTTP {int}', function (this: LabWorld, st
 });
 
 Then('step-ca logs that the certificate has been revoked', async function (this: LabWorld) {
-  await this.loggedDuringAttackMatching('step-ca', new RegExp(`error="cahandler\\.Renew: authority\\.authorizeRenew: certificate has been revoked".*remote-address=${escape(this.lastDevice.address)} `));
+  await this.loggedDuringAttackMatching('step-ca', new RegExp(`error="cahandler\\.Renew: authority\\.authorizeRenew: certificate has been revoked".*remote-address=${escapeRegExp(this.lastDevice.address)} `));
 });
 
 Then('the device still holds its revoked certificate and nothing new was issued', async function (this: LabWorld) {

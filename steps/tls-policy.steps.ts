@@ -2,9 +2,7 @@
 import assert from 'node:assert/strict';
 import { defineParameterType, Then, When } from '@cucumber/cucumber';
 import type { SecureVersion } from 'node:tls';
-import { markLog, waitForLogLine } from '../environments/log-watch.ts';
-import { waitFor } from '../environments/wait.ts';
-import { waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
+import { escapeRegExp, markLog, waitFor, waitForConnectionLine, waitForLogLine } from './support/logs.ts';
 import {
   CIPHER_SUITES,
   probeTls,
@@ -62,7 +60,6 @@ async function offer(world: LabWorld, listener: Listener, suites: CipherSuiteNam
   return attempt.hello;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** What each listener records for a refused handshake, and where. */
 async function expectRecorded(world: LabWorld, attempt: Attempt, cause: 'version' | 'cipher'): Promise<string> {
@@ -74,7 +71,7 @@ async function expectRecorded(world: LabWorld, attempt: Attempt, cause: 'version
       // Go's net/http logs every failed handshake with the peer address and the reason.
       return waitForLogLine(
         attempt.logMark!,
-        new RegExp(`TLS handshake error from ${escape(attempt.address)}:\\d+: tls: ${cause === 'version' ? 'client offered only unsupported versions' : 'no cipher suite supported by both client and server'}`),
+        new RegExp(`TLS handshake error from ${escapeRegExp(attempt.address)}:\\d+: tls: ${cause === 'version' ? 'client offered only unsupported versions' : 'no cipher suite supported by both client and server'}`),
       );
     case 'provisioning service': {
       const reason = cause === 'version' ? 'ERR_SSL_UNSUPPORTED_PROTOCOL' : 'ERR_SSL_NO_SHARED_CIPHER';
@@ -107,7 +104,7 @@ Then('the handshake fails with the alert {string}', function (this: LabWorld, al
   assert.equal(probe.ok, false, `the listener accepted ${probe.ok ? `${probe.protocol} with ${probe.cipher}` : ''}`);
   assert.equal(probe.stage, 'handshake', `the client could not even try: ${probe.message}`);
   // OpenSSL spells TLS alerts "tlsv1 alert <description>" whatever the negotiated version.
-  assert.match(probe.message, new RegExp(`alert ${escape(alert)}`));
+  assert.match(probe.message, new RegExp(`alert ${escapeRegExp(alert)}`));
 });
 
 Then('the {tlsListener} records the refusal as an unsupported protocol version', async function (this: LabWorld, listener: Listener) {

@@ -1,7 +1,7 @@
 // Attacks on the broker: a session opened with a bootstrap credential, another device's client id.
 import assert from 'node:assert/strict';
 import { Then, When } from '@cucumber/cucumber';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
+import { waitForConnectionLine } from '../support/logs.ts';
 import { attemptMqttConnection } from '../../simulators/adversary/mqtt-probe.ts';
 import type { LabWorld } from '../support/world.ts';
 

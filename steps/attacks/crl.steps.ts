@@ -1,9 +1,7 @@
 // The broker's CRL left to age, on a lab of the scenario's own with short-lived CRLs.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { markLog } from '../../environments/log-watch.ts';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { markLog, waitFor, waitForConnectionLine } from '../support/logs.ts';
 import { attemptMqttConnection, type ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
 import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import type { LabWorld } from '../support/world.ts';

@@ -3,7 +3,7 @@
 // connection under another device's client id.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
+import { waitForConnectionLine } from '../support/logs.ts';
 import { csrToBootstrapEndpoint, x5cSign, x5cToken, type X5cCredential } from '../../simulators/adversary/issuance-attempts.ts';
 import { deviceSan, topics, type ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import { openListeningSession } from '../../simulators/adversary/listening-session.ts';

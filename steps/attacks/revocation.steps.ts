@@ -2,7 +2,7 @@
 // disconnected at once, each alone.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitFor } from '../../environments/wait.ts';
+import { waitFor } from '../support/logs.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import type { ReveosDevice } from '../../simulators/device/reveos-device.ts';

@@ -3,8 +3,7 @@
 // that failed for another reason (no broker listening, a timeout, the client's own distrust)
 // carries no such alert and has no such line, so it never passes for a refusal.
 import assert from 'node:assert/strict';
-import { markLog } from '../../environments/log-watch.ts';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
+import { markLog, waitForConnectionLine } from './logs.ts';
 import { attemptMqttConnection } from '../../simulators/adversary/mqtt-probe.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';

@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
-import { markLog } from '../../environments/log-watch.ts';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
+import { markLog, waitForConnectionLine } from './logs.ts';
 import { request } from '../../net/https-client.ts';
 import { attemptMqttConnection } from '../../simulators/adversary/mqtt-probe.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';

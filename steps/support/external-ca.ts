@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { StartedExternalCa } from '../../environments/local/external-ca.ts';
 import type { PkiRotation } from '../../environments/local/local-environment.ts';
-import { GiveUp, waitFor } from '../../environments/wait.ts';
+import { GiveUp, waitFor } from './logs.ts';
 import { fetchExternalCrl, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';

@@ -1,5 +1,5 @@
 import { After, AfterAll, Before, BeforeAll, Status, setDefaultTimeout } from '@cucumber/cucumber';
-import { readSince } from '../../environments/log-watch.ts';
+import { readSince } from './logs.ts';
 import { startLabSession, stopLabSession } from './lab-session.ts';
 import type { LabWorld } from './world.ts';
 

@@ -4,8 +4,7 @@
 // the request, any later and the store already holds the new pair.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { markLog, readSince } from '../../environments/log-watch.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { markLog, readSince, waitFor } from './logs.ts';
 import { parseIssuanceLine } from '../../services/provisioning/issuance-feed.ts';
 import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
 import type { InterruptedRenewal } from './scenario-facts.ts';

@@ -3,7 +3,7 @@
 // certificates must be among the logged ones, so an empty or unreadable log fails instead of
 // making "every logged certificate" vacuously true.
 import assert from 'node:assert/strict';
-import { waitFor } from '../../environments/wait.ts';
+import { waitFor } from './logs.ts';
 import { issuedOnLog } from '../../services/provisioning/issuance-feed.ts';
 import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';

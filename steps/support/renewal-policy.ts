@@ -2,9 +2,7 @@
 // revocation): on a lab of the scenario's own whose day is scaled down, so that the seeds' periods
 // in days (the grace period, the 90/30/7 thresholds, the 48-hour CRL cache) pass in seconds.
 import assert from 'node:assert/strict';
-import { markLog } from '../../environments/log-watch.ts';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { markLog, waitFor, waitForConnectionLine } from './logs.ts';
 import { probeTls, type TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';

@@ -1,7 +1,7 @@
 // Facts a step records in the World for a later step, typed here so that the World and the
 // helpers that make them import them from one place (the helpers import the World, not the other
 // way round).
-import type { LogMark } from '../../environments/log-watch.ts';
+import { type LogMark } from './logs.ts';
 
 /** A renewal the device process died in: what the device held, what step-ca issued and logged. */
 export interface InterruptedRenewal {

@@ -9,8 +9,7 @@ import { ReveosDevice, type DeviceIdentity, type DevicePowerUpOutcome, type Devi
 import type { PowerUpOutcome } from '../../simulators/client/power-up.ts';
 import { applicationAddress, loopbackAddress, workerAddressRange } from '../../simulators/client/addresses.ts';
 import type { ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
-import { markLog, waitForLogLine, type LogMark } from '../../environments/log-watch.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { escapeRegExp, type LogMark, markLog, waitFor, waitForLogLine } from './logs.ts';
 import type { AcmeAnswer, RawAcmeClient, SignedAcmeRequest } from '../../simulators/adversary/acme-raw.ts';
 import type { ForgedPublish } from '../../simulators/adversary/forged-publish.ts';
 import type { ListeningSession } from '../../simulators/adversary/listening-session.ts';
@@ -398,7 +397,7 @@ export class LabWorld extends World {
 
   /** The line a component wrote about the attack, containing `text`. */
   loggedDuringAttack(component: ComponentLog, text: string): Promise<string> {
-    return this.loggedDuringAttackMatching(component, new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    return this.loggedDuringAttackMatching(component, new RegExp(escapeRegExp(text)));
   }
 
   /** The line a component wrote about the attack, matching `pattern`. */

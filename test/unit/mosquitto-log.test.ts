@@ -2,7 +2,7 @@
 // OpenSSL lines name no address, and another connection may open between its accept and its error.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectionLinesOf } from '../../environments/local/mosquitto-log.ts';
+import { connectionLinesOf } from '../../environments/mosquitto-log.ts';
 
 const log = (lines: string[]) => lines.map((l) => `2026-12-02T20:00:00: ${l}`);
 
