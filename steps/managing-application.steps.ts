@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from './support/logs.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import { startMisconfiguredBroker, type BrokerMisconfiguration } from '../simulators/adversary/impostor-broker.ts';
 import { CertificateInstallationError } from '../simulators/client/certificate-client.ts';
 import type { StoredPair } from '../simulators/client/certificate-store.ts';
@@ -18,8 +17,7 @@ const serialOf = (pair: StoredPair) => normalizeSerial(inspectCertificate(pair.c
 
 /** How the broker answers a connection with this certificate now (from an address of its own): undefined when it accepts it. */
 async function brokerRefusal(world: LabWorld, pair: StoredPair, clientId: string): Promise<string | undefined> {
-  const { lab, endpoints } = world.session;
-  const outcome = await attemptMqttConnection({ ...lab.broker, clientId, trustedRootPem: endpoints.trustedRootPem, localAddress: world.nextAddress(), ...pair });
+  const { outcome } = await world.brokerProbe.connect({ credential: pair, clientId });
   return outcome.connected ? undefined : outcome.error;
 }
 

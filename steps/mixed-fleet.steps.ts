@@ -2,9 +2,7 @@
 // certificates and legacy credentials, firmware updates and downgrades.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { markLog } from './support/logs.ts';
 import { AdminApiError } from '../services/provisioning/admin-client.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { DevicePowerUpOutcome } from '../simulators/device/reveos-device.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { certifyByServiceTeam, giveLegacyCredential, type CertificationMethod } from './support/service-team.ts';
@@ -43,17 +41,14 @@ When('the service engineer gives the device a legacy credential', async function
 });
 
 When('the service engineer tries to give the device a legacy credential', async function (this: LabWorld) {
-  await this.beginAttack();
+  await this.attack.begin();
   this.lastError = await giveLegacyCredential(this, this.lastDevice).then(() => undefined, (err: Error) => err);
 });
 
 /** The device dials a listener of the broker with nothing but its trust anchor. */
 async function connectBare(world: LabWorld, port: number): Promise<void> {
-  const { lab, endpoints } = world.session;
   const device = world.lastDevice;
-  world.probeAddress = device.address;
-  world.brokerLogMark = markLog(world.logFile('mosquitto'));
-  world.lastConnection = await attemptMqttConnection({ host: lab.broker.host, port, clientId: device.identity.deviceId, trustedRootPem: endpoints.trustedRootPem, localAddress: device.address });
+  await world.brokerProbe.connect({ port, from: device.address, clientId: device.identity.deviceId, watchLog: true });
 }
 
 When('the device connects to the broker without a client certificate', async function (this: LabWorld) {
@@ -98,7 +93,7 @@ Then('it connects with its legacy credential and its telemetry reaches the appli
 Then('the service refuses with {string}', async function (this: LabWorld, code: string) {
   assert.ok(this.lastError instanceof AdminApiError, `the service did not refuse: ${String(this.lastError)}`);
   assert.deepEqual([this.lastError.status, this.lastError.body.error], [409, code]);
-  await this.auditedDuringAttack(code);
+  await this.attack.audited(code);
 });
 
 Then('it connects with the same certificate and no CA was asked for a new one', async function (this: LabWorld) {

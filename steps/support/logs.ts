@@ -2,6 +2,6 @@
 // of one connection, and polling with a deadline. Steps import these from here, whatever backend
 // runs the components.
 export { markLog, readSince, waitForLogLine, type LogMark } from '../../environments/log-watch.ts';
-export { connectionLines, enableBrokerDebugLog, waitForConnectionLine } from '../../environments/mosquitto-log.ts';
+export { enableBrokerDebugLog, waitForConnectionLine } from '../../environments/mosquitto-log.ts';
 export { GiveUp, waitFor } from '../../environments/wait.ts';
 export { escapeRegExp } from '../../net/regexp.ts';

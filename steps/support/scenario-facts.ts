@@ -24,3 +24,14 @@ export interface DamagedStore {
   mark: LogMark;
   certificatePem: string;
 }
+
+/** What an external-CA scenario recorded: the operator's revocation, where a fault began, the external CA's answer to an attack. */
+export interface ExternalCaFacts {
+  /** When the operator revoked the intermediate, where the audit log stood then, and which one. */
+  revocation?: { at: number; since: string; serial: string };
+  /** Where the service's audit log stood when a fault or attack began, and the intermediate then. */
+  faultSince?: string;
+  serialBefore?: string;
+  /** What the external CA answered to the last attack on it. */
+  answer?: { status: number; code: string; detail: string };
+}
