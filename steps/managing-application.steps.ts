@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from './support/logs.ts';
 import { startMisconfiguredBroker, type BrokerMisconfiguration } from '../simulators/adversary/impostor-broker.ts';
-import { CertificateInstallationError } from '../simulators/client/certificate-client.ts';
+import { CertificateInstallationError } from '../simulators/client/store-checks.ts';
 import type { StoredPair } from '../simulators/client/certificate-store.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { assertLoggedRefusal, assertStoreWhole, damageApplicationStore } from './support/application-store.ts';

@@ -151,7 +151,7 @@ export async function assertRenewedAutomatically(world: LabWorld, days: number, 
 /** The device keeps an offline CRL cache on the lab's schedule (devices.crlRefreshDays, crlMaxAgeHours on clock.dayMs); stopped after the scenario. */
 export function keepCrlCache(world: LabWorld): void {
   const { clock, devices } = world.session.config;
-  const cache = world.lastDevice.keepCrlCache({ refreshIntervalMs: devices.crlRefreshDays * clock.dayMs, maxAgeMs: (devices.crlMaxAgeHours * clock.dayMs) / 24, hourMs: clock.dayMs / 24 });
+  const cache = world.lastDevice.trust.keepCrlCache({ refreshIntervalMs: devices.crlRefreshDays * clock.dayMs, maxAgeMs: (devices.crlMaxAgeHours * clock.dayMs) / 24, hourMs: clock.dayMs / 24 });
   world.onCleanup(() => cache.stop());
 }
 
@@ -171,7 +171,7 @@ export async function assertCrlRefreshedOnSchedule(world: LabWorld, refreshes: n
   const entries = await awaitClientLog(world, 'crl-refreshed', refreshes, { timeoutMs: intervalMs * (refreshes + 2) });
   const gaps = entries.slice(1).map((e, i) => Date.parse(e.time) - Date.parse(entries[i]!.time));
   for (const gap of gaps) assert.ok(gap >= intervalMs * 0.8 && gap <= intervalMs * 1.2, `refreshes ${gap} ms apart; the schedule is ${intervalMs} ms`);
-  const cached = world.lastDevice.crlCache!.crls;
+  const cached = world.lastDevice.trust.crlCache!.crls;
   assert.ok(cached.length >= 2 && cached.every((pem) => pem.includes('BEGIN X509 CRL')), 'the cache holds the operational and bootstrap CRLs');
   world.attach(JSON.stringify({ entries, gapsMs: gaps }, null, 1), { mediaType: 'application/json', fileName: 'crl-refreshes.json' });
 }
@@ -224,7 +224,7 @@ export async function assertReconnectsAfterRefresh(world: LabWorld, since: numbe
   const device = world.lastDevice;
   const { clock, devices } = world.session.config;
   await awaitClientLog(world, 'crl-refreshed', 1, { since, timeoutMs: 3 * devices.crlRefreshDays * clock.dayMs + 5000 });
-  assert.equal(device.crlCache!.state().state, 'fresh');
+  assert.equal(device.trust.crlCache!.state().state, 'fresh');
   await device.disconnect();
   await device.connect();
   world.assertUndisturbed([device]);
