@@ -31,7 +31,7 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
   # renewed, so revoking a device's bootstrap credential does not stop its operational one from
   # renewing. The service still sees the renewal (it follows step-ca's issuance log), so the
   # engineer revokes the operational certificate too, and the broker drops and refuses it.
-  @known-gap-attack @FR-CA-003 @S004-MODE-03
+  @known-gap-attack @FR-CA-003 @S004-MODE-03 @needs:broker-log
   Scenario: A device whose bootstrap credential was revoked still renews its operational certificate; revoking that one takes it off
     Given the application server is provisioned
     And 1 devices connected to the broker
