@@ -3,6 +3,7 @@
 // service's show their keys), read from the handshake rather than from the files the lab wrote.
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
+import { clientTlsOptions } from './tls-policy.ts';
 
 export interface PeerChainOptions {
   host: string;
@@ -20,17 +21,8 @@ export interface PeerChainOptions {
 /** Completes a handshake and returns the server's chain (leaf first, up to but without the root when the server does not send it). */
 export function peerCertificateChain(options: PeerChainOptions): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host: options.host,
-      port: options.port,
-      ca: options.ca,
-      servername: options.servername ?? 'localhost',
-      cert: options.cert,
-      key: options.key,
-      localAddress: options.localAddress,
-      minVersion: 'TLSv1.2',
-      rejectUnauthorized: true,
-    } as tls.ConnectionOptions);
+    const { ca, cert, key, localAddress } = options;
+    const socket = tls.connect({ host: options.host, port: options.port, ...clientTlsOptions({ ca, cert, key, localAddress, servername: options.servername ?? 'localhost' }) } as tls.ConnectionOptions);
     socket.setTimeout(options.timeoutMs ?? 5000, () => socket.destroy(new Error(`TLS handshake with ${options.host}:${options.port} timed out`)));
     socket.once('error', reject);
     socket.once('secureConnect', () => {
