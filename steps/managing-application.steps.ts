@@ -7,13 +7,13 @@ import { waitFor } from './support/logs.ts';
 import { startMisconfiguredBroker, type BrokerMisconfiguration } from '../simulators/adversary/impostor-broker.ts';
 import { CertificateInstallationError } from '../simulators/client/store-checks.ts';
 import type { StoredPair } from '../simulators/client/certificate-store.ts';
-import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
+import { inspectCertificate } from '../x509/certificates.ts';
 import { assertLoggedRefusal, assertStoreWhole, damageApplicationStore } from './support/application-store.ts';
 import { certifyByServiceTeam, type CertificationMethod } from './support/service-team.ts';
+import { serialOf } from './support/serials.ts';
 import type { LabWorld } from './support/world.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
-const serialOf = (pair: StoredPair) => normalizeSerial(inspectCertificate(pair.certificateChainPem).serialNumber);
 
 /** How the broker answers a connection with this certificate now (from an address of its own): undefined when it accepts it. */
 async function brokerRefusal(world: LabWorld, pair: StoredPair, clientId: string): Promise<string | undefined> {

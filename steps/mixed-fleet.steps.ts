@@ -6,10 +6,10 @@ import { AdminApiError } from '../services/provisioning/admin-client.ts';
 import type { DevicePowerUpOutcome } from '../simulators/device/reveos-device.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { certifyByServiceTeam, giveLegacyCredential, type CertificationMethod } from './support/service-team.ts';
+import { serialOf } from './support/serials.ts';
 import type { LabWorld } from './support/world.ts';
 
 const outcomeOf = (world: LabWorld) => world.powerUps.get(world.lastDevice) as DevicePowerUpOutcome;
-const serialOf = (pem: string) => inspectCertificate(pem).serialNumber;
 
 Given('a device with firmware {string}', function (this: LabWorld, firmwareVersion: string) {
   this.createDevice({ firmwareVersion });
@@ -79,7 +79,7 @@ Then('it connects with the installed certificate and its telemetry reaches the a
   assert.deepEqual([outcome.state, outcome.authentication, outcome.path], ['connected', 'certificate', ['validating', 'connecting', 'connected']]);
   const [issued] = await this.admin.inventory(device.identity.deviceId);
   assert.equal(issued?.via, 'service-team');
-  assert.equal(normalizeSerial(serialOf(device.store.loadOperational()!.certificateChainPem)), issued.serial, 'the device uses the certificate the service team issued');
+  assert.equal(serialOf(device.store.loadOperational()!), issued.serial, 'the device uses the certificate the service team issued');
   assert.equal((await this.telemetryReachesApplication(device)).authentication, 'certificate');
 });
 
@@ -99,7 +99,7 @@ Then('the service refuses with {string}', async function (this: LabWorld, code: 
 Then('it connects with the same certificate and no CA was asked for a new one', async function (this: LabWorld) {
   const outcome = outcomeOf(this);
   assert.deepEqual([outcome.state, outcome.path], ['connected', ['validating', 'connecting', 'connected']]);
-  assert.equal(serialOf(this.lastDevice.store.loadOperational()!.certificateChainPem), this.certificateBefore!.serialNumber);
+  assert.equal(serialOf(this.lastDevice.store.loadOperational()!), normalizeSerial(this.certificateBefore!.serialNumber));
   assert.equal((await this.admin.inventory(this.lastDevice.identity.deviceId)).length, this.inventoryBeforeRestart, 'a certificate was issued');
   await this.telemetryReachesApplication(this.lastDevice);
 });

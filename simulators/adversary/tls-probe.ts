@@ -101,7 +101,6 @@ export const WEAK_SUITE_FAMILIES: Record<string, CipherSuiteName[]> = {
 export const STRONG_TLS12_SUITES: CipherSuiteName[] = ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'];
 
 export const TLS_VERSIONS = { 'TLSv1.0': 0x0301, 'TLSv1.1': 0x0302, 'TLSv1.2': 0x0303 } as const;
-export type LegacyVersionName = keyof typeof TLS_VERSIONS;
 
 /** RFC 8446 §6 alert descriptions a refusing server may send. */
 export const ALERT_NAMES: Record<number, string> = {

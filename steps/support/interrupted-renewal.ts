@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { markLog, readSince, waitFor } from './logs.ts';
 import { parseIssuanceLine } from '../../services/provisioning/issuance-feed.ts';
-import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
+import { normalizeSerial } from '../../x509/certificates.ts';
 import type { InterruptedRenewal } from './scenario-facts.ts';
+import { serialOf } from './serials.ts';
 import type { LabWorld } from './world.ts';
 
-const serialOf = (chainPem: string) => normalizeSerial(inspectCertificate(chainPem).serialNumber);
 
 /** step-ca's log line reporting the renewal of `serial` (path /1.0/renew), once it is written. */
 function renewalLogged(mark: ReturnType<typeof markLog>, serial: string): Promise<string> {

@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { waitFor } from './logs.ts';
 import { issuedOnLog } from '../../services/provisioning/issuance-feed.ts';
-import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
+import { serialOf } from './serials.ts';
 import type { LabWorld } from './world.ts';
 
-const serialOf = (chainPem: string) => normalizeSerial(inspectCertificate(chainPem).serialNumber);
 
 export async function assertInventoryHoldsLoggedIssuance(world: LabWorld): Promise<void> {
   const operational = new Set(issuedOnLog(world.logFile('step-ca')));

@@ -9,10 +9,10 @@ import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
 import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import { seedRenewalPolicy } from '../../simulators/client/renewal-policy.ts';
 import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
-import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
+import { inspectCertificate } from '../../x509/certificates.ts';
+import { serialOf } from './serials.ts';
 import type { LabWorld } from './world.ts';
 
-export const serialOf = (pair: StoredPair): string => normalizeSerial(inspectCertificate(pair.certificateChainPem).serialNumber);
 
 /**
  * A TLS handshake with `pair` from an address of its own, and no MQTT CONNECT: the broker takes
