@@ -7,7 +7,6 @@ import { parseDuration } from './durations.ts';
 import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.ts';
 
 export { firmwarePolicy, type LabConfig, type LabConfigInput } from './schema.ts';
-export { type KeyAlgorithm } from '../x509/keys.ts';
 
 /** Whole milliseconds of a Go duration the schema accepted ("24h", "1h30m", "90s"). */
 export function goDurationMs(text: string): number {

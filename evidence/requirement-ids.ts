@@ -11,9 +11,6 @@ export const REQUIREMENT_ID = /^(?:UC-\d{2}|(?:FR|NFR)-[A-Z]+-\d{3}|S\d{3}-[A-Z]
 /** A tag that means to name a requirement, well formed or not (@fr-ps-2, @UC-3, @NFR-SEC-01, @s002-ren-4 ...). */
 export const REQUIREMENT_LIKE_TAG = /^@(?:uc|fr|nfr|s\d{3})-/i;
 
-/** The tag of a requirement id: `@FR-PS-002`. */
-export const tagOf = (id: string): string => `@${id}`;
-
 /** The id a tag names, if it is a well-formed requirement tag. */
 export function idOfTag(tag: string): string | undefined {
   const id = tag.startsWith('@') ? tag.slice(1) : tag;

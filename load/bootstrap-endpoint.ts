@@ -2,10 +2,9 @@
 // Each device claims its own identity in its CSR's CN (unique: an identity another device holds
 // is refused) and posts it from its own white-listed loopback address; the credential that comes
 // back names that address. The key stays in this process and is never written.
-import { X509Certificate } from 'node:crypto';
-import type { KeyAlgorithm } from '../config/config.ts';
+import type { KeyAlgorithm } from '../x509/keys.ts';
 import { request } from '../net/https-client.ts';
-import { splitPemChain } from '../x509/certificates.ts';
+import { parseCertificate, splitPemChain } from '../x509/certificates.ts';
 import { createKeyAndCsr } from '../x509/csr.ts';
 import { HttpStatusError } from '../net/http-status-error.ts';
 import { loopbackAddress } from '../simulators/client/addresses.ts';
@@ -47,7 +46,7 @@ export function bootstrapEndpointScenario(options: { insecureUrl: string; keyAlg
       if (res.status !== 200) throw new BootstrapEndpointRefusal(res.status, refusalDetail(res.text()));
       const leaf = splitPemChain(res.text())[0];
       if (!leaf) throw new Error(`the bootstrap endpoint answered 200 without a certificate for ${identity}`);
-      const cert = new X509Certificate(leaf);
+      const cert = parseCertificate(leaf);
       if (!cert.subject.includes(`CN=${identity}`) || !cert.subjectAltName?.includes(`IP Address:${address}`)) {
         throw new Error(`the bootstrap credential for ${identity} names ${cert.subject.replace(/\n/g, ', ')} / ${cert.subjectAltName}, not ${identity} at ${address}`);
       }

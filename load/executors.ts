@@ -6,9 +6,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { TimeoutError } from '../environments/wait.ts';
+import type { ExecutorStats } from '../evidence/perf/summary-schema.ts';
 
-export const EXECUTOR_KINDS = ['arrival-rate', 'constant-vus', 'iterations'] as const;
-export type ExecutorKind = (typeof EXECUTOR_KINDS)[number];
+export { EXECUTOR_KINDS, type ExecutorKind } from '../evidence/perf/summary-schema.ts';
 
 export type ExecutorSpec =
   /**
@@ -43,24 +43,6 @@ export const realClock: Clock = {
     }
   },
 };
-
-export interface ExecutorStats {
-  kind: ExecutorKind;
-  /** Iterations the plan held (constant-vus: those it got to start). */
-  planned: number;
-  started: number;
-  completed: number;
-  failed: number;
-  /** Still running when the executor stopped waiting (graceful stop passed, or Ctrl-C). */
-  interrupted: number;
-  /** Planned but never started: the time bound or Ctrl-C came first. */
-  notStarted: number;
-  /** arrival-rate: arrivals that waited for a free slot, and the longest wait. */
-  delayed: number;
-  maxStartDelayMs: number;
-  /** From the executor's start to the last iteration settling (or being abandoned). */
-  elapsedMs: number;
-}
 
 export interface ExecutorHooks {
   clock?: Clock;

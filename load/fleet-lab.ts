@@ -7,8 +7,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { StartedLocalLab } from '../environments/local/local-environment.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
-import type { Issuer } from '../environments/pki/certificate-authority.ts';
-import { isChallengeToken, type ChallengePublisher } from '../simulators/acme/http01-responder.ts';
+import type { Issuer } from '../x509/certificate-authority.ts';
+import { ACME_CHALLENGE_PATH, isChallengeToken, type ChallengePublisher } from '../simulators/acme/http01-responder.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import type { RolePids } from './cpu-meter.ts';
 import type { DirectIssuer } from '../simulators/fleet/device-pool.ts';
@@ -147,8 +147,6 @@ export function attachedFleetLab(d: LabDescription, segmentName: string): FleetL
  * http-01 for an attached fleet: the running lab serves challenges from its webroot (like an
  * ACME client's webroot mode), this run writes each key authorization there as a file.
  */
-/** Where a webroot keeps http-01 tokens, as every ACME client's webroot mode writes them (the step CLI's too). */
-export const ACME_CHALLENGE_PATH = ['.well-known', 'acme-challenge'];
 
 export function webrootPublisher(d: LabDescription): ChallengePublisher & { stop(): Promise<void> } {
   const webroot = path.join(d.acmeWebroot!, ...ACME_CHALLENGE_PATH);

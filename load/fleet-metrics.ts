@@ -4,15 +4,7 @@
 import type { ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
 import { causeOf, type DevicePoolEvent, type DeviceTally, type RetiredDevice } from '../simulators/fleet/device-pool.ts';
 import { LatencyHistograms } from '../evidence/perf/latency-histograms.ts';
-
-export interface TimelinePoint {
-  t: number;
-  provisioned: number;
-  connected: number;
-  failed: number;
-  sent: number;
-  received: number;
-}
+import type { TimelinePoint } from '../evidence/perf/summary-schema.ts';
 
 export interface FleetProgress {
   elapsedMs: number;

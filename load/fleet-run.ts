@@ -6,28 +6,28 @@
 // the fault injector and the metrics. Bounded in count and in time.
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import { TimeoutError, waitFor } from '../environments/wait.ts';
 import { generateIdentities, type FirmwareMix } from '../simulators/device/identity.ts';
 import type { FirmwarePolicy } from '../config/firmware-policy.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
-import { realClock, runExecutor, type ExecutorStats } from './executors.ts';
-import { segmentExecutor, type ExecutorPlan } from './plan.ts';
+import { realClock, runExecutor } from './executors.ts';
+import type { ExecutorPlan, ExecutorStats, RunResult, Segment } from '../evidence/perf/summary-schema.ts';
+import { segmentExecutor } from './plan.ts';
 import type { ScenarioName } from './scenarios.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import { causeOf, LocalDevicePool, type DevicePool, type DevicePoolSpec } from '../simulators/fleet/device-pool.ts';
 import { FaultInjector } from './faults/fault-injector.ts';
 import type { FaultKind } from './faults/faults.ts';
 import type { FleetLab } from './fleet-lab.ts';
-import { FleetMetrics, type FleetProgress, type TimelinePoint } from './fleet-metrics.ts';
+import { FleetMetrics, type FleetProgress } from './fleet-metrics.ts';
 import { openProvisioning, startApplication } from './fleet-setup.ts';
 import { checkInventory } from './inventory-check.ts';
-import type { RunResult } from '../evidence/perf/summary.ts';
-import { segmentShare, type Segment } from './segment.ts';
+import { segmentShare } from './segment.ts';
 import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
 import { classLauncher, FleetClasses } from './mixed-fleet.ts';
 
-export type { FleetProgress, TimelinePoint };
+export type { FleetProgress };
 
 export interface FleetOptions {
   scenario: ScenarioName;

@@ -4,12 +4,12 @@
 // agree. A shared lab turns itself off after the longest a segment may run; a lab of its own is
 // turned off at the end of the run.
 import path from 'node:path';
-import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import { LumiaApplication, type ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
 import { loopbackAddress } from '../simulators/client/addresses.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import { RECONNECT_MS } from '../simulators/fleet/device-pool.ts';
-import type { Segment } from './segment.ts';
+import type { Segment } from '../evidence/perf/summary-schema.ts';
 
 /** The segment's application identity: segments sharing a lab each run one of their own (one identity is one session). */
 export function segmentApplication(base: string, segment: Segment, index = segment.index): string {

@@ -2,24 +2,9 @@
 // logged as issued (docs/trust-model.md, "Inventory and revocation")? The service follows both
 // request logs a tenth of a second apart, so the check waits a bounded time for it to catch up.
 import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
-import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import { TimeoutError, waitFor } from '../environments/wait.ts';
-
-export interface InventoryCheck {
-  /** Certificates in the service's inventory. */
-  inventory: number;
-  /** Distinct certificates both step-ca authorities logged as issued. */
-  issuedOnLogs: number;
-  /** Logged as issued by step-ca but missing from the inventory: must be 0. */
-  notInInventory: number;
-  /**
-   * In the inventory with no step-ca log line: bootstrap credentials the lab signed itself (the
-   * baselines' and the x5c-sign scenario's), which the service learns of from the X5C tokens.
-   */
-  notOnLogs: number;
-  /** Why the inventory was not seen complete: the timeout, with what it waited for. */
-  timeout?: string;
-}
+import type { InventoryCheck } from '../evidence/perf/summary-schema.ts';
 
 export function compareInventory(inventorySerials: Iterable<string>, loggedSerials: Iterable<string>): Omit<InventoryCheck, 'timeout'> {
   const inventory = new Set(inventorySerials);

@@ -8,7 +8,7 @@
 import { certificateTrack, type FirmwarePolicy } from '../config/firmware-policy.ts';
 import { DEVICE_CLASSES, emptyClass, type ClassFigures, type DeviceClass } from '../evidence/perf/fleet-classes.ts';
 import type { LatencyHistograms } from '../evidence/perf/latency-histograms.ts';
-import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import type { ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
 import type { DeviceIdentity } from '../simulators/device/device-identity.ts';
 import type { DevicePool, DevicePoolEvent, DeviceTally } from '../simulators/fleet/device-pool.ts';

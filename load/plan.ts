@@ -1,22 +1,9 @@
 // The executor a run was asked for, and the share of it one segment runs (k6's execution
 // segments): segment i of n runs the devices [floor((i-1)N/n), floor(iN/n)), at rate R/n, with
 // floor(iV/n) - floor((i-1)V/n) of the V virtual users, so the segments add up to the whole.
-import { segmentShare, SegmentError, type Segment } from './segment.ts';
-import type { ExecutorKind, ExecutorSpec } from './executors.ts';
-
-export interface ExecutorPlan {
-  kind: ExecutorKind;
-  /** arrival-rate: iterations (devices) per second, whole run. */
-  ratePerSecond: number;
-  /** arrival-rate: iterations running at once, at most, per process. */
-  maxConcurrent: number;
-  /** constant-vus and iterations: virtual users, whole run. */
-  vus: number;
-  /** constant-vus: how long the VUs loop. */
-  vusDurationMs: number;
-  /** The executor's time bound: arrival-rate and iterations stop starting after it (default: generous, but finite). */
-  maxDurationMs?: number;
-}
+import { segmentShare, SegmentError } from './segment.ts';
+import type { ExecutorSpec } from './executors.ts';
+import type { ExecutorPlan, Segment } from '../evidence/perf/summary-schema.ts';
 
 /** Beyond the plain schedule, how long arrivals may wait for slots before they are given up. */
 const DEFAULT_MAX_DURATION_MARGIN_MS = 600_000;

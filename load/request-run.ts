@@ -9,15 +9,15 @@ import type { DeviceIdentity } from '../simulators/device/device-identity.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import { causeOf } from '../simulators/fleet/device-pool.ts';
 import type { FleetLab } from './fleet-lab.ts';
-import type { FleetProgress, TimelinePoint } from './fleet-metrics.ts';
+import type { FleetProgress } from './fleet-metrics.ts';
+import type { ExecutorPlan, RunResult, Segment, TimelinePoint } from '../evidence/perf/summary-schema.ts';
 import { checkInventory } from './inventory-check.ts';
 import { LatencyHistograms, type Phase } from '../evidence/perf/latency-histograms.ts';
-import type { RunResult } from '../evidence/perf/summary.ts';
-import { segmentShare, type Segment } from './segment.ts';
-import type { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { segmentShare } from './segment.ts';
+import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import pLimit from 'p-limit';
 import { runExecutor } from './executors.ts';
-import { segmentExecutor, type ExecutorPlan } from './plan.ts';
+import { segmentExecutor } from './plan.ts';
 
 /** Preparing thousands of requests: a few at a time keeps the event loop free. */
 const PREPARE_CONCURRENCY = 8;

@@ -1,13 +1,13 @@
 // One way from a resolved plan to a run: the fleet scenarios go to the fleet runner, the request
 // scenarios to the request runner with their iteration.
-import type { KeyAlgorithm } from '../config/config.ts';
+import type { KeyAlgorithm } from '../x509/keys.ts';
 import type { FirmwarePolicy } from '../config/firmware-policy.ts';
-import { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import type { FleetLab } from './fleet-lab.ts';
 import type { FleetProgress } from './fleet-metrics.ts';
 import { runFleet } from './fleet-run.ts';
-import type { RunConfig, RunResult } from '../evidence/perf/summary.ts';
+import type { RunConfig, RunResult } from '../evidence/perf/summary-schema.ts';
 import { segmentShare } from './segment.ts';
 import { bootstrapEndpointScenario } from './bootstrap-endpoint.ts';
 import { runRequests } from './request-run.ts';

@@ -1,11 +1,7 @@
 // A share of a fleet, as load engines define execution segments: instance i of n runs the
 // devices [floor((i-1)·N/n), floor(i·N/n)) at R/n arrivals per second. Indexes are global,
 // so identities and loopback addresses of different segments never overlap.
-
-export interface Segment {
-  index: number;
-  count: number;
-}
+import type { Segment } from '../evidence/perf/summary-schema.ts';
 
 export class SegmentError extends Error {
   override name = 'SegmentError';

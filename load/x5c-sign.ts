@@ -3,11 +3,11 @@
 // identity to each credential, so every device gets a credential of its own, signed by the
 // lab from the bootstrap intermediate before its request (as the X5C baseline does). The request
 // goes to the service's CA URL (what devices and the step CLI use) or to step-ca itself.
-import { issueLeaf, type Issuer } from '../environments/pki/certificate-authority.ts';
+import { issueLeaf, type Issuer } from '../x509/certificate-authority.ts';
 import { createKeyAndCsr } from '../x509/csr.ts';
 import { request } from '../net/https-client.ts';
 import { stepCaErrorDetail } from '../net/step-ca-api.ts';
-import type { KeyAlgorithm } from '../config/config.ts';
+import type { KeyAlgorithm } from '../x509/keys.ts';
 import { loopbackAddress } from '../simulators/client/addresses.ts';
 import { CaRefusalError, signX5cToken } from '../simulators/client/x5c-sign.ts';
 import { deviceSan } from '../simulators/device/device-identity.ts';

@@ -1,8 +1,8 @@
 // The certificate chain a TLS server presents, as PEMs leaf first: what a listener really serves
 // (step-ca's TLS certificate shows which intermediate it signs with now; the broker's and the
 // service's show their keys), read from the handshake rather than from the files the lab wrote.
-import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
+import { pemOfDer } from '../x509/certificates.ts';
 import { clientTlsOptions } from './tls-policy.ts';
 
 export interface PeerChainOptions {
@@ -21,8 +21,11 @@ export interface PeerChainOptions {
 /** Completes a handshake and returns the server's chain (leaf first, up to but without the root when the server does not send it). */
 export function peerCertificateChain(options: PeerChainOptions): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const { ca, cert, key, localAddress } = options;
-    const socket = tls.connect({ host: options.host, port: options.port, ...clientTlsOptions({ ca, cert, key, localAddress, servername: options.servername ?? 'localhost' }) } as tls.ConnectionOptions);
+    const socket = tls.connect({
+      host: options.host,
+      port: options.port,
+      ...clientTlsOptions({ ca: options.ca, cert: options.cert, key: options.key, servername: options.servername ?? 'localhost', localAddress: options.localAddress }),
+    });
     socket.setTimeout(options.timeoutMs ?? 5000, () => socket.destroy(new Error(`TLS handshake with ${options.host}:${options.port} timed out`)));
     socket.once('error', reject);
     socket.once('secureConnect', () => {
@@ -31,7 +34,7 @@ export function peerCertificateChain(options: PeerChainOptions): Promise<string[
       let cert = socket.getPeerCertificate(true);
       while (cert?.raw && !seen.has(cert.fingerprint256)) {
         seen.add(cert.fingerprint256);
-        chain.push(new X509Certificate(cert.raw).toString());
+        chain.push(pemOfDer(cert.raw));
         cert = cert.issuerCertificate;
       }
       socket.destroy();

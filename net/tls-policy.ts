@@ -65,3 +65,11 @@ export function clientTlsOptions(input: ClientTlsInput) {
 export function serverTlsOptions(input: { cert: string; key: string }) {
   return { cert: input.cert, key: input.key, minVersion: 'TLSv1.2' as const, ciphers: TLS12_CIPHERS };
 }
+
+/** A listener that admits only clients with a certificate issued under `ca` (the service's webhook listener for step-ca). */
+export function mutualServerTlsOptions(input: { cert: string; key: string; ca: string | string[] }) {
+  return { ...serverTlsOptions(input), ca: input.ca, requestCert: true, rejectUnauthorized: true };
+}
+
+/** The same floor for step-ca's own listener, in its ca.json `tls` block (TLS 1.2 and 1.3, no renegotiation). */
+export const STEP_CA_TLS = { minVersion: 1.2, maxVersion: 1.3, renegotiation: false } as const;

@@ -2,11 +2,10 @@
 // certificates and legacy credentials, firmware updates and downgrades.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { AdminApiError } from '../services/provisioning/admin-client.ts';
+import { AdminApiError } from '../simulators/client/admin-client.ts';
 import type { DevicePowerUpOutcome } from '../simulators/device/reveos-device.ts';
-import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
+import { certificateSerial, inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { certifyByServiceTeam, giveLegacyCredential, type CertificationMethod } from './support/service-team.ts';
-import { serialOf } from './support/serials.ts';
 import type { LabWorld } from './support/world.ts';
 
 const outcomeOf = (world: LabWorld) => world.powerUps.get(world.lastDevice) as DevicePowerUpOutcome;
@@ -79,7 +78,7 @@ Then('it connects with the installed certificate and its telemetry reaches the a
   assert.deepEqual([outcome.state, outcome.authentication, outcome.path], ['connected', 'certificate', ['validating', 'connecting', 'connected']]);
   const [issued] = await this.admin.inventory(device.identity.deviceId);
   assert.equal(issued?.via, 'service-team');
-  assert.equal(serialOf(device.store.loadOperational()!), issued.serial, 'the device uses the certificate the service team issued');
+  assert.equal(certificateSerial(device.store.loadOperational()!.certificateChainPem), issued.serial, 'the device uses the certificate the service team issued');
   assert.equal((await this.telemetryReachesApplication(device)).authentication, 'certificate');
 });
 
@@ -99,7 +98,7 @@ Then('the service refuses with {string}', async function (this: LabWorld, code: 
 Then('it connects with the same certificate and no CA was asked for a new one', async function (this: LabWorld) {
   const outcome = outcomeOf(this);
   assert.deepEqual([outcome.state, outcome.path], ['connected', ['validating', 'connecting', 'connected']]);
-  assert.equal(serialOf(this.lastDevice.store.loadOperational()!), normalizeSerial(this.certificateBefore!.serialNumber));
+  assert.equal(certificateSerial(this.lastDevice.store.loadOperational()!.certificateChainPem), normalizeSerial(this.certificateBefore!.serialNumber));
   assert.equal((await this.admin.inventory(this.lastDevice.identity.deviceId)).length, this.inventoryBeforeRestart, 'a certificate was issued');
   await this.telemetryReachesApplication(this.lastDevice);
 });

@@ -1,7 +1,36 @@
 // The one certificate facade of the lab, the service and the clients: facts a test or a device
 // checks about a certificate (without printing its contents), chains, names, serials and PEM
-// bundles, on Node's native X.509 parser.
+// bundles, on Node's native X.509 parser. Code outside x509/ never constructs a certificate object
+// itself (test/unit/facades.test.ts checks): it asks here.
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+
+/** Node's native certificate object, for the checks this facade has no name for (signatures, keys). */
+export type { NodeX509 as X509Certificate };
+
+/** A certificate as Node's native parser reads it: PEM (the first block of a bundle) or DER bytes. */
+export function parseCertificate(input: string | Uint8Array): NodeX509 {
+  return new NodeX509(typeof input === 'string' || Buffer.isBuffer(input) ? input : Buffer.from(input));
+}
+
+/** The serial as the lab keeps it (normalizeSerial) of a PEM or DER certificate. */
+export function certificateSerial(input: string | Uint8Array): string {
+  return normalizeSerial(parseCertificate(input).serialNumber);
+}
+
+/** The public key of a PEM or DER certificate (what a signature made with its key verifies against). */
+export function certificatePublicKey(input: string | Uint8Array): KeyObject {
+  return parseCertificate(input).publicKey;
+}
+
+/** The DER of a PEM certificate (an x5c entry, a fingerprint's input). */
+export function certificateDer(pem: string): Buffer {
+  return parseCertificate(pem).raw;
+}
+
+/** The PEM of a DER certificate (as a TLS handshake hands it over). */
+export function pemOfDer(der: Uint8Array): string {
+  return parseCertificate(der).toString();
+}
 
 export interface CertificateFacts {
   subjectCommonName: string | undefined;
@@ -99,9 +128,4 @@ export function keyAlgorithmOf(key: KeyObject): string {
   if (key.asymmetricKeyType === 'rsa') return `rsa-${details.modulusLength}`;
   if (key.asymmetricKeyType === 'ec') return { prime256v1: 'ecdsa-p256', secp384r1: 'ecdsa-p384' }[details.namedCurve ?? ''] ?? `ec-${details.namedCurve}`;
   return key.asymmetricKeyType ?? 'unknown';
-}
-
-/** The algorithm of a certificate's public key (the first certificate of a PEM bundle). */
-export function certificateKeyAlgorithm(pem: string): string {
-  return keyAlgorithmOf(new NodeX509(pem).publicKey);
 }

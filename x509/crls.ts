@@ -6,7 +6,7 @@
 // structure need not give the same DER.
 import { constants, verify, X509Certificate as NodeX509 } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList } from '@peculiar/asn1-x509';
+import { CertificateList, CRLNumber, Extensions, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { normalizeSerial, splitPemCrls } from './certificates.ts';
 
@@ -17,6 +17,8 @@ export interface ParsedCrl {
   serials: Set<string>;
   thisUpdate: Date;
   nextUpdate: Date | undefined;
+  /** RFC 5280 §5.2.3 cRLNumber, when the CRL has one: what tells a newer CRL from a replayed older one. */
+  crlNumber: number | undefined;
   /** Whether `issuer`'s key made the CRL's signature. */
   signedBy(issuer: NodeX509): boolean;
 }
@@ -34,8 +36,8 @@ const ALGORITHMS: Record<string, { hash: string | null; pss?: boolean }> = {
 };
 
 const time = (t: { getTime(): Date } | undefined) => t?.getTime();
-/** DER tags of the TBSCertList elements told apart by their type. */
-const [SEQUENCE, INTEGER, UTC_TIME, GENERALIZED_TIME] = [0x30, 0x02, 0x17, 0x18];
+/** DER tags of the TBSCertList elements told apart by their type ([0] EXPLICIT: crlExtensions). */
+const [SEQUENCE, INTEGER, UTC_TIME, GENERALIZED_TIME, EXTENSIONS] = [0x30, 0x02, 0x17, 0x18, 0xa0];
 
 /** The DER of each element of a SEQUENCE, as received. */
 function elements(der: Uint8Array): Buffer[] {
@@ -49,6 +51,16 @@ function serialOf(entry: Buffer): string {
   const serial = asn1js.fromBER(elements(entry)[0]!).result;
   if (!(serial instanceof asn1js.Integer)) throw new Error('a revoked entry without a serial');
   return Buffer.from(serial.valueBlock.valueHexView).toString('hex');
+}
+
+/** The cRLNumber among a TBSCertList's `[0] EXPLICIT Extensions`, as received. */
+function crlNumberIn(explicitExtensions: Buffer | undefined): number | undefined {
+  if (!explicitExtensions) return undefined;
+  const wrapper = asn1js.fromBER(explicitExtensions).result;
+  const inner = wrapper instanceof asn1js.Constructed ? wrapper.valueBlock.value[0] : undefined;
+  if (!inner) throw new Error('crlExtensions without a SEQUENCE');
+  const extension = AsnConvert.parse(Buffer.from(inner.valueBeforeDecodeView), Extensions).find((e) => e.extnID === id_ce_cRLNumber);
+  return extension ? AsnConvert.parse(extension.extnValue, CRLNumber).value : undefined;
 }
 
 /** Every CRL in a PEM bundle ("X509 CRL" or "CRL" labels); throws on one that does not parse. */
@@ -71,11 +83,13 @@ export function parseCrls(pem: string): ParsedCrl[] {
     at += 3;
     if (fields[at]?.[0] === UTC_TIME || fields[at]?.[0] === GENERALIZED_TIME) at += 1;
     const revoked = fields[at]?.[0] === SEQUENCE ? elements(fields[at]!) : [];
+    if (fields[at]?.[0] === SEQUENCE) at += 1;
     return {
       issuerDer: issuer,
       serials: new Set(revoked.map((entry) => normalizeSerial(serialOf(entry)))),
       thisUpdate: time(tbs.thisUpdate)!,
       nextUpdate: time(tbs.nextUpdate),
+      crlNumber: crlNumberIn(fields[at]?.[0] === EXTENSIONS ? fields[at] : undefined),
       signedBy(issuer: NodeX509): boolean {
         if (!algorithm) return false;
         try {

@@ -8,3 +8,8 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export { x509 };
 export const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+
+/** A certificate as @peculiar/x509 reads it (names, extensions, an issuer's side of signing): PEM or DER. */
+export function decodeCertificate(input: string | BufferSource): x509.X509Certificate {
+  return new x509.X509Certificate(input);
+}

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../environments/tools/tools.ts';
-import type { PerfSummary } from '../../evidence/perf/summary.ts';
+import type { PerfSummary } from '../../evidence/perf/summary-schema.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadCommand, type LoadCliOptions } from './load.ts';
 

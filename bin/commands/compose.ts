@@ -6,12 +6,12 @@ import path from 'node:path';
 import { COMPOSE_DIRS, COMPOSE_PORTS, composeConfig, composeInit, readComposeService } from '../../environments/compose/compose-stack.ts';
 import { renderAcl } from '../../environments/local/mosquitto-config.ts';
 import { waitFor } from '../../environments/wait.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startProvisioningService } from '../../services/provisioning/server.ts';
-import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
+import { ACME_CHALLENGE_PATH, startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { LumiaApplication } from '../../simulators/app/lumia-application.ts';
 import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
-import { ACME_CHALLENGE_PATH, attachedEndpoints, readLabDescription, webrootPublisher } from '../../load/fleet-lab.ts';
+import { attachedEndpoints, readLabDescription, webrootPublisher } from '../../load/fleet-lab.ts';
 
 const event = (name: string, fields: Record<string, unknown> = {}) => console.log(JSON.stringify({ at: new Date().toISOString(), event: name, ...fields }));
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../config/durations.ts';
 import { parseFirmwareMix, DEFAULT_FIRMWARE_MIX } from '../../simulators/device/identity.ts';
 import { faultPhase, parseFaults, type FaultKind } from '../../load/faults/faults.ts';
-import type { RunConfig } from '../../evidence/perf/summary.ts';
+import type { RunConfig } from '../../evidence/perf/summary-schema.ts';
 import { parseSegment } from '../../load/segment.ts';
 import { EXECUTOR_KINDS } from '../../load/executors.ts';
 import { segmentExecutor } from '../../load/plan.ts';

@@ -14,7 +14,8 @@ import { attachedEndpoints, attachedFleetLab, ownedFleetLab, readLabDescription,
 import type { FleetProgress } from '../../load/fleet-metrics.ts';
 import { renderPerfHtml } from '../../evidence/perf/html.ts';
 import { MergeError, mergeSummaries } from '../../evidence/perf/merge.ts';
-import { buildSummary, type Baselines, type PerfSummary } from '../../evidence/perf/summary.ts';
+import { buildSummary } from '../../evidence/perf/summary.ts';
+import type { Baselines, PerfSummary } from '../../evidence/perf/summary-schema.ts';
 import { runScenario } from '../../load/run-scenario.ts';
 import { SCENARIOS, type ScenarioName } from '../../load/scenarios.ts';
 import { EXIT } from '../exit-codes.ts';

@@ -5,8 +5,7 @@ import type { Capability } from '../../conformance/target/capabilities.ts';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from '../../environments/start-lab.ts';
-import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
-import { ACME_CHALLENGE_PATH } from '../../load/fleet-lab.ts';
+import { ACME_CHALLENGE_PATH, startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { EXIT } from '../exit-codes.ts';
 
 /**

@@ -2,13 +2,13 @@
 // own key, the certificate and its intermediates in its x5cInsecure header (step-ca verifies
 // the chain up to its root, ignoring expiry). The service terminates TLS, so renewal
 // through it cannot use the mutual-TLS form.
-import { randomUUID, X509Certificate } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
-import { splitPemChain } from '../../x509/certificates.ts';
+import { parseCertificate, splitPemChain } from '../../x509/certificates.ts';
 
 /** `caOrigin`: the origin step-ca's audiences are built from (https://<its DNS name>). */
 export async function renewalToken(current: { privateKeyPem: string; certificateChainPem: string }, caOrigin: string): Promise<string> {
-  const chain = splitPemChain(current.certificateChainPem).map((pem) => new X509Certificate(pem));
+  const chain = splitPemChain(current.certificateChainPem).map((pem) => parseCertificate(pem));
   const leaf = chain[0]!;
   const alg = leaf.publicKey.asymmetricKeyType === 'ec' ? (leaf.publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'ES384' : 'ES256') : 'RS256';
   const now = Math.floor(Date.now() / 1000);

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { describeLab, type StartedLab } from '../started-lab.ts';
 import { renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
-import { createCrl } from '../pki/crl.ts';
+import { createCrl } from '../../x509/crl-signing.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf } from '../local/mosquitto-config.ts';
 import { createServiceSigningKey, type ServiceSigningKey } from '../../services/provisioning/signing-key.ts';

@@ -4,7 +4,7 @@
 // clients.c), so the identity is created for the moment it takes to delete it: no state remains.
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { connectMqtt } from '../../simulators/client/mqtt-connection.ts';
+import { connectMqtt } from '../../net/mqtt-connection.ts';
 import { BROKER_ADMIN_IDENTITY } from './mosquitto-config.ts';
 
 const COMMANDS = '$CONTROL/dynamic-security/v1';

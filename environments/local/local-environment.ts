@@ -15,7 +15,7 @@ import { firmwarePolicy, type LabConfig } from '../../config/config.ts';
 import type { ComponentRuntime } from '../components.ts';
 import type { ComponentProcess, StartedLab } from '../started-lab.ts';
 import { crlUrl, renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
-import type { CaCertificate } from '../pki/certificate-authority.ts';
+import type { CaCertificate } from '../../x509/certificate-authority.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import type { LabPki } from '../pki/lab-pki.ts';
 import { fetchCrlPem } from '../../net/step-ca-api.ts';

@@ -2,9 +2,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import type { LabConfig } from '../../config/config.ts';
-import { clientTlsOptions } from '../../net/tls-policy.ts';
+import { peerCertificateChain } from '../../net/peer-certificates.ts';
 import { startReady, type ComponentRuntime, type RunningComponent } from '../components.ts';
 import { markLog, waitForLogLine } from '../log-watch.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf, type MosquittoFiles } from './mosquitto-config.ts';
@@ -46,16 +45,10 @@ export interface StartedMosquitto {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function tlsHandshake(host: string, port: number, ca: string, probe: ClientCredentials): Promise<true> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, ...clientTlsOptions({ ca, cert: probe.cert, key: probe.key, servername: 'localhost' }) });
-    socket.setTimeout(2000, () => socket.destroy(new Error('TLS handshake timed out')));
-    socket.once('secureConnect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', reject);
-  });
+/** Ready means a mutual-TLS handshake completes with the probe's certificate. */
+async function tlsHandshake(host: string, port: number, ca: string, probe: ClientCredentials): Promise<true> {
+  await peerCertificateChain({ host, port, ca, cert: probe.cert, key: probe.key, servername: 'localhost', timeoutMs: 2000 });
+  return true;
 }
 
 export async function startMosquitto(options: MosquittoOptions): Promise<StartedMosquitto> {

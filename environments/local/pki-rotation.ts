@@ -3,12 +3,11 @@
 // service's (ca.issuer 'external': the external CA revoked the intermediate, the service ordered a
 // new one). Each is recorded with who started it, why, and how it ended; stop() of the lab waits
 // for one under way, so nothing is restarted after the lab stopped.
-import { X509Certificate } from 'node:crypto';
-import type { CaCertificate } from '../pki/certificate-authority.ts';
+import type { CaCertificate } from '../../x509/certificate-authority.ts';
 import type { LabAuthority } from '../pki/lab-authority.ts';
 import { fetchExternalCrl } from '../../net/external-ca-api.ts';
 import type { IntermediateRevocation } from '../../services/provisioning/context.ts';
-import { normalizeSerial } from '../../x509/certificates.ts';
+import { normalizeSerial, parseCertificate } from '../../x509/certificates.ts';
 import { parseCrls } from '../../x509/crls.ts';
 import type { StartedExternalCa } from './external-ca.ts';
 
@@ -88,7 +87,7 @@ export class PkiRotations {
     const work = this.#serialized(async () => {
       // What clients check the old intermediate against: the external root's CRL, believed only with its signature.
       const rootCrl = await fetchExternalCrl(externalCa.crlUrl);
-      if (!parseCrls(rootCrl).every((crl) => crl.signedBy(new X509Certificate(externalCa.rootPem)))) throw new Error("the external CA's CRL is not signed by its root");
+      if (!parseCrls(rootCrl).every((crl) => crl.signedBy(parseCertificate(externalCa.rootPem)))) throw new Error("the external CA's CRL is not signed by its root");
       const issuedSerials = await this.#options.issuedSerials(previous.certificate.subject);
       record.serial = serialOf(await authority.installIntermediate(certificatePem, { issuedSerials, rootCrl }));
       this.records.push(record);

@@ -35,11 +35,6 @@ export function processCpu(pid: number): ProcessCpu | undefined {
   }
 }
 
-/** User + system CPU milliseconds the process has used so far (0 when it is gone). */
-export function processCpuMs(pid: number): number {
-  return processCpu(pid)?.cpuMs ?? 0;
-}
-
 /** This process's CPU milliseconds (user + system). */
 export function ownCpuMs(): number {
   const { user, system } = process.cpuUsage();

@@ -4,7 +4,7 @@
 // stay in it: it hands out the public half of its JWK and a CSR for its TLS key.
 import path from 'node:path';
 import type { JWK } from 'jose';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { RpcPeer } from '../../net/rpc.ts';
 import type { OrderedIntermediate } from '../../net/external-ca-api.ts';
 import type { IntermediateOrder, LabHooksApi, ServiceEndpoints, ServiceProcessApi, ServiceProcessOptions } from '../../services/provisioning/process-protocol.ts';

@@ -9,6 +9,7 @@
 // client that talks to step-ca directly meets the same rules as one that goes through the service.
 import type { LabConfig } from '../../config/config.ts';
 import { DEVICE_ID_OID } from '../../x509/device-id.ts';
+import { STEP_CA_TLS } from '../../net/tls-policy.ts';
 
 /** Key usages for a client-only leaf: RSA keys also encipher (TLS 1.2 RSA key exchange is not offered, but clients expect it). */
 const keyUsage = `{{- if typeIs "*rsa.PublicKey" .Insecure.CR.PublicKey }}
@@ -101,7 +102,7 @@ function authorityCommon(input: CaJsonInput, crl: string) {
     logger: { format: 'text' },
     db: { type: 'bbolt', dataSource: input.files.database },
     crl: { enabled: true, generateOnRevoke: true, cacheDuration: config.crlValidity, idpURL: crl },
-    tls: { minVersion: 1.2, maxVersion: 1.3, renegotiation: false },
+    tls: STEP_CA_TLS,
   };
 }
 

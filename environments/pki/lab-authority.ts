@@ -8,9 +8,9 @@
 //   the lab checks what comes back before it installs it.
 import type { LabConfig } from '../../config/config.ts';
 import { subtle } from '../../x509/keys.ts';
-import { x509 } from '../../x509/x509.ts';
-import { createCaKeyAndCsr, createIntermediateCa, finish, issueForCsr, issueLeaf, type CaCertificate, type IssuedCertificate, type LeafRequest } from './certificate-authority.ts';
-import { createCrl } from './crl.ts';
+import { decodeCertificate, x509 } from '../../x509/x509.ts';
+import { createCaKeyAndCsr, createIntermediateCa, finish, issueForCsr, issueLeaf, type CaCertificate, type IssuedCertificate, type LeafRequest } from '../../x509/certificate-authority.ts';
+import { createCrl } from '../../x509/crl-signing.ts';
 import { createBootstrapHierarchy, createLabPki, createOperationalHierarchy, labPkiFiles, writeLabPki, type LabPki, type LabPkiFiles } from './lab-pki.ts';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -58,7 +58,7 @@ export class LabAuthority {
 
   /** The operational intermediate under an external root (signed for a CSR of the lab's key); the bootstrap hierarchy is the lab's. */
   static async underExternalRoot(config: LabConfig['pki'], dir: string, external: ExternalRoot): Promise<LabAuthority> {
-    const certificate = new x509.X509Certificate(external.rootPem);
+    const certificate = decodeCertificate(external.rootPem);
     const root: CaCertificate = { certificate, certificatePem: certificate.toString('pem'), algorithm: config.keyAlgorithm };
     const bootstrap = await createBootstrapHierarchy(config);
     // Without an intermediate until the external CA's first certificate is in (below): nothing
@@ -149,7 +149,7 @@ export class LabAuthority {
     if (!keys) throw new Error('no intermediate key waits for a certificate: ask for a CSR first');
     let certificate: x509.X509Certificate;
     try {
-      certificate = new x509.X509Certificate(certificatePem);
+      certificate = decodeCertificate(certificatePem);
     } catch (err) {
       throw new Error(`the intermediate certificate does not parse: ${(err as Error).message}`);
     }

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LabConfig } from '../../config/config.ts';
-import { createIntermediateCa, createRootCa, type CaCertificate, type IssuedCertificate } from './certificate-authority.ts';
+import { createIntermediateCa, createRootCa, type CaCertificate, type IssuedCertificate } from '../../x509/certificate-authority.ts';
 
 /**
  * Two hierarchies (docs/trust-model.md). The operational one issues what authenticates on the

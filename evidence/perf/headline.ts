@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RATIO_INFO } from './html.ts';
-import type { PerfSummary } from './summary.ts';
+import type { PerfSummary } from './summary-schema.ts';
 
 export interface PerfHeadline {
   /** The report directory, relative to reports/. */

@@ -3,7 +3,7 @@
 // devices that provision themselves, those the service team certifies, legacy devices).
 import { esc, table } from './html-table.ts';
 import { DEVICE_CLASSES } from './fleet-classes.ts';
-import type { PerfSummary } from './summary.ts';
+import type { PerfSummary } from './summary-schema.ts';
 
 const pcts = (l: { p50: number; p95: number; p99: number; max: number; count: number }) => (l.count === 0 ? 'no data' : `${l.p50} / ${l.p95} / ${l.p99} / ${l.max} ms`);
 

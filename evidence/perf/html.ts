@@ -5,7 +5,7 @@
 // One self-contained page, so every chart's SVG is drawn here (hence its length); the layout
 // arithmetic is chart-layout.ts.
 import { compactNumber, layoutTickLabels, ninesPosition, rowsOf } from './chart-layout.ts';
-import type { PerfSummary } from './summary.ts';
+import type { PerfSummary } from './summary-schema.ts';
 import { esc, table } from './html-table.ts';
 import { classesSection, renewalSection } from './html-fleet.ts';
 const COLORS = ['#0969da', '#1a7f37', '#bf3989', '#9a6700', '#8250df', '#cf222e'];

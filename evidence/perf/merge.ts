@@ -1,12 +1,9 @@
 // Merges the summaries of a run's segments into one: counts add up, HDR histograms merge exactly,
 // timelines add point by point (by second), and everything derived is computed again from the
 // merged measurements, as for a single run. Segments must be of one scenario and schema.
-import type { ExecutorStats } from '../../load/executors.ts';
-import type { TimelinePoint } from '../../load/fleet-metrics.ts';
-import type { InventoryCheck } from '../../load/inventory-check.ts';
+import type { ExecutorStats, InventoryCheck, MeasuredSummary, PerfSummary, RevocationRecord, TimelinePoint } from './summary-schema.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
-import { derive, SUMMARY_SCHEMA, type MeasuredSummary, type PerfSummary } from './summary.ts';
-import type { RevocationRecord } from '../../load/faults/faults.ts';
+import { derive, SUMMARY_SCHEMA } from './summary.ts';
 import { measuredOf, mergeClasses } from './fleet-classes.ts';
 
 export class MergeError extends Error {

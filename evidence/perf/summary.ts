@@ -3,166 +3,13 @@
 // (latency summaries, rates, ratios against the same-run baselines, thresholds). Merges re-derive
 // from the measured part, so a merged report is computed exactly as a single one.
 import os from 'node:os';
-import type { FirmwareMix } from '../../simulators/device/identity.ts';
-import type { ExecutorStats } from '../../load/executors.ts';
-import type { ExecutorPlan } from '../../load/plan.ts';
-import { SCENARIOS, type ScenarioName } from '../../load/scenarios.ts';
-import type { FaultKind, FaultRecord, RevocationRecord } from '../../load/faults/faults.ts';
-import type { TimelinePoint } from '../../load/fleet-metrics.ts';
-import type { InventoryCheck } from '../../load/inventory-check.ts';
-import { LatencyHistograms, PHASES, type LatencySummaryMs, type Phase } from './latency-histograms.ts';
-import { evaluateThresholds, type ThresholdResult } from './thresholds.ts';
-import { deriveClasses, type ClassFigures, type ClassSummary, type DeviceClass } from './fleet-classes.ts';
-import type { Segment } from '../../load/segment.ts';
+import { LatencyHistograms, PHASES, type Phase } from './latency-histograms.ts';
+import { evaluateThresholds } from './thresholds.ts';
+import { deriveClasses } from './fleet-classes.ts';
+import { SCENARIO_REPORTS, type Baselines, type MeasuredSummary, type PerfSummary, type RunConfig, type RunResult, type ScenarioName, type TimelinePoint } from './summary-schema.ts';
 
 /** @2: scenarios and executors; step-ca's CPU is both authorities'; inventory and revocation checks. */
 export const SUMMARY_SCHEMA = 'ecm-lab/perf-summary@2';
-
-export interface Baselines {
-  /** step-ca signing alone: pre-made CSRs and tokens, N requests at a fixed concurrency. */
-  caSigning?: { requests: number; concurrency: number; perSec: number; latencyMs: LatencySummaryMs; stepCaCpuMsPerCert: number };
-  /**
-   * The CA's own limit: step-ca alone serves each device's whole ACME + X5C flow (both
-   * authorities, their webhooks included) from pre-made keys and CSRs, at a fixed concurrency.
-   */
-  caFlow?: {
-    devices: number;
-    concurrency: number;
-    perSec: number;
-    latencyMs: LatencySummaryMs;
-    stepCaCpuMsPerDevice: number;
-    provisioningServiceCpuMsPerDevice: number;
-    labCpuMsPerDevice: number;
-    /** What step-ca's CPU per device would allow with every core of this machine to itself. */
-    cpuBoundPerSec: number;
-  };
-  /** Mosquitto's own clients (mosquitto_pub -> mosquitto_sub), QoS 0, same broker and TLS. */
-  mosquittoClients?: { messages: number; perSec: number; elapsedMs: number };
-  /** The lab's MQTT path (mqtt.js) for the same messages, QoS 0, same broker: the comparison. */
-  labClients?: { messages: number; perSec: number; elapsedMs: number };
-  /** CPU per mutual-TLS connect + disconnect, lab client (mqtt.js) and broker, distinct certificates. */
-  handshakes?: { connections: number; concurrency: number; perSec: number; latencyMs: LatencySummaryMs; labCpuMsPerHandshake: number; brokerCpuMsPerHandshake: number };
-}
-
-/** What a run was asked to do (the parsed command line). */
-export interface RunConfig {
-  scenario: ScenarioName;
-  executor: ExecutorPlan;
-  devices: number;
-  mix: FirmwareMix;
-  /** Fleet scenarios: the steady state; 0 for request scenarios. */
-  durationMs: number;
-  qos: 0 | 1;
-  telemetryIntervalMs: number;
-  certLifetimeSeconds?: number;
-  segment: Segment;
-  seed: number;
-  faults: FaultKind[];
-  workers: number;
-  certificates: 'provisioned' | 'issued';
-  /** x5c-sign: through the provisioning service's CA URL (what devices use) or at step-ca itself. */
-  target?: 'service' | 'step-ca';
-  thresholds: { provisioningP99Ms: number; deliveryP99Ms: number; connectP99Ms: number; renewalP99Ms?: number };
-}
-
-/** What a run measured; the runners of both scenario families return it. */
-export interface RunResult {
-  partial: boolean;
-  startedAt: string;
-  finishedAt: string;
-  elapsedMs: number;
-  firstDevice: number;
-  executor: ExecutorStats;
-  devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number };
-  messages: { sent: number; received: number; lost: number; duplicates: number; excludedAfterRevocation: number; lostByDevice: Record<string, number> };
-  renewals: number;
-  /** Renewal attempts that failed (each retried while the run lasts), devices that renewed at least once. */
-  renewalFailures?: number;
-  devicesRenewed?: number;
-  /** MQTT connections the broker or the network closed, not the device (a renewal's handover is the device's own). */
-  sessionsDropped?: number;
-  /** The mixed fleet by class (firmware track); every started device is in one. */
-  classes?: ClassFigures;
-  errorsByCause: Record<string, number>;
-  timeouts: number;
-  timeline: TimelinePoint[];
-  histograms: LatencyHistograms;
-  cpuMs: { lab: number; stepCa: number; mosquitto: number; provisioningService: number };
-  faults: FaultRecord[];
-  revocation?: RevocationRecord;
-  distinctIdentities: number;
-  inventory?: InventoryCheck;
-}
-
-/** The measured part of a summary: what merges add up. */
-export interface MeasuredSummary {
-  schema: string;
-  runId: string;
-  partial: boolean;
-  startedAt: string;
-  finishedAt: string;
-  elapsedMs: number;
-  config: RunConfig;
-  segment: { index: number; count: number; firstDevice: number };
-  /** Which lab the run used; segments attached to one lab share its inventory. */
-  lab: { id: string; owned: boolean };
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; platform: string; node: string };
-  tools: Record<string, string>;
-  executor: ExecutorStats;
-  devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number; distinctIdentities: number };
-  faults: FaultRecord[];
-  revocation?: RevocationRecord;
-  inventory?: InventoryCheck;
-  errors: { total: number; timeouts: number; byCause: Record<string, number> };
-  timeline: TimelinePoint[];
-  baselines: Baselines;
-  /** HDR histograms, compressed base64, for exact merges of segments and runs. */
-  histograms: Partial<Record<Phase, string>>;
-  mqttMessages: RunResult['messages'];
-  renewalCount: number;
-  renewalFailures?: number;
-  devicesRenewed?: number;
-  sessionsDropped?: number;
-  classes?: ClassFigures;
-  cpuMs: RunResult['cpuMs'];
-}
-
-export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'renewalFailures' | 'devicesRenewed' | 'sessionsDropped' | 'classes' | 'cpuMs'> {
-  scenario: { name: ScenarioName; family: 'fleet' | 'requests'; measures: string; phase: Phase };
-  /** One iteration of the scenario: a device provisioned, a credential or certificate issued, a connection. */
-  iterations: { started: number; completed: number; failed: number; interrupted: number; notStarted: number; delayed: number; maxStartDelayMs: number; perSec: number; latencyMs: LatencySummaryMs };
-  provisioning: { latencyMs: LatencySummaryMs; phases: Record<Phase, LatencySummaryMs>; devicesPerSec: number };
-  /** `latencyMs`: the renewal request (NFR-PERF-001); `handoverMs`: from its start to the session on the renewed certificate. */
-  renewals: { count: number; failed: number; devicesRenewed: number; latencyMs: LatencySummaryMs; handoverMs: LatencySummaryMs };
-  /** Per class of the mixed fleet (absent in summaries of before). */
-  classes?: Partial<Record<DeviceClass, ClassSummary>>;
-  mqtt: {
-    qos: 0 | 1;
-    messages: { sent: number; received: number; lost: number; duplicates: number; excludedAfterRevocation: number };
-    lostByDevice: Record<string, number>;
-    deliveryLatencyMs: LatencySummaryMs;
-    throughputMsgsPerSec: number;
-    connectLatencyMs: LatencySummaryMs;
-    /** Connections closed by the broker or the network, not by the device. */
-    sessionsDropped: number;
-  };
-  /** CPU milliseconds over the measured run; step-ca is both authorities. Per device = per completed iteration. */
-  cpu: {
-    labMs: number;
-    stepCaMs: number;
-    mosquittoMs: number;
-    provisioningServiceMs: number;
-    labMsPerDevice: number;
-    stepCaMsPerDevice: number;
-    provisioningServiceMsPerDevice: number;
-    mosquittoMsPerDevice: number;
-  };
-  curves: Partial<Record<Phase, Array<[number, number]>>>;
-  ratios: Record<string, number | null>;
-  thresholds: ThresholdResult[];
-  /** Measured figures kept for merges. */
-  measured: { cpuMs: RunResult['cpuMs'] };
-}
 
 const per = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? Math.round((a / b) * 1000) / 1000 : null);
@@ -181,14 +28,14 @@ function throughput(timeline: TimelinePoint[], elapsedMs: number, received: numb
 
 /** The phase an iteration of the scenario is timed by (delivery follows the run's QoS). */
 export function iterationPhase(scenario: ScenarioName, qos: 0 | 1): Phase {
-  const phase = SCENARIOS[scenario].phase;
+  const phase = SCENARIO_REPORTS[scenario].phase;
   return phase === 'deliveryQos1' && qos === 0 ? 'deliveryQos0' : phase;
 }
 
 /** Everything derived from what was measured: latency summaries, rates, CPU per device, ratios, thresholds. */
 export function derive(m: MeasuredSummary): PerfSummary {
   const h = LatencyHistograms.decode(m.histograms);
-  const scenario = SCENARIOS[m.config.scenario];
+  const scenario = { name: m.config.scenario, ...SCENARIO_REPORTS[m.config.scenario] };
   const qos = m.config.qos;
   const phase = iterationPhase(m.config.scenario, qos);
   const { mqttMessages, renewalCount, renewalFailures, devicesRenewed, sessionsDropped, classes, cpuMs, ...rest } = m;

@@ -1,16 +1,6 @@
 // Pass/fail targets of a load run, as k6 keeps thresholds: each names its metric, limit and the
 // requirement it checks, and only those that apply to the scenario are evaluated.
-import type { PerfSummary } from './summary.ts';
-
-export interface ThresholdResult {
-  name: string;
-  requirement: string;
-  limit: number;
-  value: number;
-  ok: boolean;
-  /** Nothing was measured (an empty histogram): `value` means nothing and the threshold fails. */
-  noData?: boolean;
-}
+import type { PerfSummary, ThresholdResult } from './summary-schema.ts';
 
 /** NFR-PERF-001: provisioning within 30 s; NFR-PERF-002: sub-second delivery; a connection within 10 s. */
 export const DEFAULT_THRESHOLDS = { provisioningP99Ms: 30_000, deliveryP99Ms: 1000, connectP99Ms: 10_000, renewalP99Ms: 30_000 };

@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { markLog, waitForLogLine } from '../../environments/log-watch.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
-import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
+import { issueLeaf } from '../../x509/certificate-authority.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
 import { request } from '../../net/https-client.ts';
@@ -18,10 +18,10 @@ import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { deviceSan } from '../../simulators/device/device-identity.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { signX5cToken } from '../../simulators/client/x5c-sign.ts';
-import { connectMqtt } from '../../simulators/client/mqtt-connection.ts';
+import { connectMqtt } from '../../net/mqtt-connection.ts';
 import { CpuMeter } from '../cpu-meter.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
-import type { Baselines } from '../../evidence/perf/summary.ts';
+import type { Baselines } from '../../evidence/perf/summary-schema.ts';
 
 /** Addresses the baseline's bootstrap credentials name (never bound: nothing is sent from them). */
 const BASELINE_BLOCK = 119;

@@ -10,7 +10,7 @@ import type { StartedLocalLab } from '../../environments/local/local-environment
 import { request } from '../../net/https-client.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import type { ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
 import { RawAcmeClient } from '../../simulators/adversary/acme-raw.ts';
 import { clientHttpsAgent } from '../../simulators/client/acme-bootstrap.ts';
@@ -19,7 +19,7 @@ import { signX5cToken } from '../../simulators/client/x5c-sign.ts';
 import { deviceSan } from '../../simulators/device/device-identity.ts';
 import { CpuMeter } from '../cpu-meter.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
-import type { Baselines } from '../../evidence/perf/summary.ts';
+import type { Baselines } from '../../evidence/perf/summary-schema.ts';
 
 /** The baseline devices' addresses (bound: step-ca validates http-01 on each). */
 export const CA_FLOW_BLOCK = 117;

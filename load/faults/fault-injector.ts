@@ -4,11 +4,12 @@
 // recovery (or the disconnect) took; a wait that times out is recorded with its cause. The
 // steady-state faults run one at a time, so each one's effects are its own.
 import pLimit from 'p-limit';
-import type { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { TimeoutError, waitFor } from '../../environments/wait.ts';
 import type { CpuMeter } from '../cpu-meter.ts';
 import { causeOf, type DevicePool, type DeviceTally, type RetiredDevice } from '../../simulators/fleet/device-pool.ts';
-import { faultPhase, type FaultKind, type FaultRecord, type RestartKind, type RevocationRecord } from './faults.ts';
+import { faultPhase, type FaultKind, type RestartKind } from './faults.ts';
+import type { FaultRecord, RevocationRecord } from '../../evidence/perf/summary-schema.ts';
 import type { FleetLab } from '../fleet-lab.ts';
 import type { FleetMetrics } from '../fleet-metrics.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';

@@ -1,8 +1,10 @@
 // Fault injection for fleet runs (`ecm-lab load --faults ...`): restart a component while the
 // fleet is provisioning or publishing, or revoke devices' certificates, then measure who was
 // affected and how long recovery (or the disconnect) took.
-export const FAULT_KINDS = ['ca-restart', 'broker-restart', 'provisioning-restart', 'device-restart', 'revocation'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+import { FAULT_KINDS, type FaultKind } from '../../evidence/perf/summary-schema.ts';
+
+export { FAULT_KINDS, type FaultKind };
+
 /** The faults that restart a lab component (the others act on devices). */
 export type RestartKind = Exclude<FaultKind, 'device-restart' | 'revocation'>;
 
@@ -37,32 +39,3 @@ export function faultPhase(kind: FaultKind): { phase: 'arrivals' | 'steady'; fra
   }
 }
 
-export interface FaultRecord {
-  kind: FaultKind;
-  /** Seconds since the run started. */
-  atS: number;
-  /** How long the component took to come back. */
-  restartMs: number;
-  devicesAffected: number;
-  /**
-   * Per affected device: from the fault to its first delivered message or completed
-   * provisioning; for a revocation, from the revocation request to the broker closing that
-   * device's connection.
-   */
-  recoveryMs: { p50: number; p99: number; max: number };
-  /** Why recovery was not seen in full: the timeout that ended the wait, with what it waited for. */
-  timeout?: string;
-}
-
-/** What a revocation fault did: a tenth of the connected devices revoked mid steady state. */
-export interface RevocationRecord {
-  /** Operational certificates revoked through the admin API. */
-  revoked: number;
-  /** Of those devices, the ones the broker disconnected. */
-  disconnected: number;
-  revocationToDisconnectMs: { p50: number; p99: number; max: number };
-  /** Unexpected disconnects of every other device from the first revocation to the next fault or the end: must be 0. */
-  otherDevicesDisconnected: number;
-  /** Messages of revoked devices not counted after their revocation (neither sent nor lost). */
-  excludedMessages: number;
-}

@@ -1,14 +1,14 @@
 // What the simulated external CA keeps: its root (made at its first start, the key 0600 in its own
 // directory and in no other process), what it issued and revoked, and its signed CRL.
-import { createPublicKey, X509Certificate as NodeX509 } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { certifySubordinateCsr, createRootCa, finish, issueLeaf, type IssuedCertificate } from '../../environments/pki/certificate-authority.ts';
-import { createCrl } from '../../environments/pki/crl.ts';
+import { certifySubordinateCsr, createRootCa, finish, issueLeaf, type IssuedCertificate } from '../../x509/certificate-authority.ts';
+import { createCrl } from '../../x509/crl-signing.ts';
 import type { ExternalRevocationReason } from '../../net/external-ca-api.ts';
-import { keyAlgorithmOf, normalizeSerial } from '../../x509/certificates.ts';
+import { keyAlgorithmOf, normalizeSerial, parseCertificate } from '../../x509/certificates.ts';
 import { importPrivateKeyPem } from '../../x509/keys.ts';
-import { x509 } from '../../x509/x509.ts';
+import { decodeCertificate, x509 } from '../../x509/x509.ts';
 import { EXTERNAL_CA_FILES, type ExternalCaConfig } from './process-config.ts';
 
 /** A request the CA refuses: the status and problem code it answers with. */
@@ -75,7 +75,7 @@ export class ExternalCaStore {
     const file = (name: keyof typeof EXTERNAL_CA_FILES) => path.join(dir, EXTERNAL_CA_FILES[name]);
     let root: IssuedCertificate;
     if (existsSync(file('rootKey'))) {
-      const certificate = new x509.X509Certificate(readFileSync(file('rootCert'), 'utf8'));
+      const certificate = decodeCertificate(readFileSync(file('rootCert'), 'utf8'));
       const privateKey = await importPrivateKeyPem(readFileSync(file('rootKey'), 'utf8'), config.keyAlgorithm);
       const publicKey = await certificate.publicKey.export(privateKey.algorithm as never, ['verify']);
       root = await finish(certificate, { privateKey, publicKey }, config.keyAlgorithm);
@@ -162,7 +162,7 @@ export class ExternalCaStore {
 
   /** The root's SHA-256 fingerprint, for the start-up line of the log. */
   get rootFingerprint(): string {
-    return new NodeX509(this.#root.certificatePem).fingerprint256;
+    return parseCertificate(this.#root.certificatePem).fingerprint256;
   }
 
   #save(): void {

@@ -5,11 +5,8 @@
 // nothing); a revocation listed on any such CRL, however old (revocation is final); "not revoked"
 // only from a CRL that is current and no older than one already seen. A failed fetch is logged and
 // retried at the next check; nothing here throws out of the schedule.
-import { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { issuerDer, parseCrls, type ParsedCrl } from '../../x509/crls.ts';
-import { normalizeSerial } from '../../x509/certificates.ts';
+import { certificateSerial, parseCertificate, type X509Certificate } from '../../x509/certificates.ts';
 import { x509 } from '../../x509/x509.ts';
 import type { AuditDecision, AuditEvent } from './audit-log.ts';
 import type { IntermediateRevocation } from './context.ts';
@@ -42,12 +39,6 @@ export type CheckOutcome =
 
 const EVENT = 'external-crl-check';
 
-/** The CRL's cRLNumber (RFC 5280 §5.2.3), when it has one. */
-function crlNumberOf(crl: x509.X509Crl): number | undefined {
-  const extension = crl.extensions.find((e) => e.type === id_ce_cRLNumber);
-  return extension ? AsnConvert.parse(extension.value, CRLNumber).value : undefined;
-}
-
 export class IntermediateMonitor {
   readonly #options: IntermediateMonitorOptions;
   readonly #root: X509Certificate;
@@ -63,8 +54,8 @@ export class IntermediateMonitor {
 
   constructor(options: IntermediateMonitorOptions) {
     this.#options = options;
-    this.#root = new X509Certificate(options.rootPem);
-    this.#serial = normalizeSerial(new X509Certificate(options.intermediatePem).serialNumber);
+    this.#root = parseCertificate(options.rootPem);
+    this.#serial = certificateSerial(options.intermediatePem);
     this.#now = options.now ?? Date.now;
   }
 
@@ -132,7 +123,7 @@ export class IntermediateMonitor {
       this.#options.log(`the external CA's CRL is back after ${this.#failures} failed checks`);
     }
     this.#failures = 0;
-    const crlNumber = crlNumberOf(crl);
+    const crlNumber = parsed.crlNumber;
 
     if (parsed.serials.has(this.#serial)) {
       if (this.#reissued) return { kind: 'handled' };

@@ -1,9 +1,9 @@
 // Certificate inventory of the provisioning service (seeds 002/003): which certificate was issued
 // to which device, and whether it is still good. SQLite so it survives a service restart.
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { normalizeSerial as normalizeHex } from '../../x509/certificates.ts';
-import { x509 } from '../../x509/x509.ts';
+import { normalizeSerial as normalizeHex, parseCertificate } from '../../x509/certificates.ts';
+import { decodeCertificate, x509 } from '../../x509/x509.ts';
 
 export type CertificateKind = 'bootstrap' | 'operational' | (string & {});
 export type CertificateStatus = 'active' | 'revoked';
@@ -185,9 +185,7 @@ export class Inventory {
     // ones are recognised by Node's native parser alone; the full parse (a fifth of the
     // service's CPU at the fleet's knee, profile in BENCHMARKS.md) is for the new ones.
     const native =
-      certificate instanceof x509.X509Certificate ? new X509Certificate(Buffer.from(certificate.rawData))
-      : typeof certificate === 'string' ? new X509Certificate(certificate)
-      : new X509Certificate(Buffer.from(certificate));
+      certificate instanceof x509.X509Certificate ? parseCertificate(new Uint8Array(certificate.rawData)) : parseCertificate(certificate);
     const serial = normalizeSerial(native.serialNumber);
     const sha256 = createHash('sha256').update(native.raw).digest('hex');
     return this.#db.transaction(() => {
@@ -198,7 +196,7 @@ export class Inventory {
         }
         return existing;
       }
-      const cert = certificate instanceof x509.X509Certificate ? certificate : new x509.X509Certificate(new Uint8Array(native.raw));
+      const cert = certificate instanceof x509.X509Certificate ? certificate : decodeCertificate(new Uint8Array(native.raw));
       const deviceId = meta.deviceId ?? cert.subjectName.getField('CN')[0] ?? cert.subject;
       this.#sql.insert.run(serial, deviceId, cert.subject, cert.issuer, cert.notBefore.toISOString(), cert.notAfter.toISOString(),
           sha256, meta.kind, meta.via ?? null, this.#now().toISOString(), cert.toString('pem'));

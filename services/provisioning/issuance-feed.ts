@@ -2,9 +2,8 @@
 // request log: step-ca logs each certificate it hands out (sign, renew, rekey, the ACME
 // certificate download) with `certificate=<base64 DER>`. Renewals call no webhook and may go
 // straight to step-ca, so this is how the inventory sees them (docs/trust-model.md).
-import { X509Certificate } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { normalizeSerial } from '../../x509/certificates.ts';
+import { certificateSerial } from '../../x509/certificates.ts';
 
 export interface IssuedOnLog {
   /** DER of the issued leaf. */
@@ -63,7 +62,7 @@ export function issuedOnLog(file: string): string[] {
     .split('\n')
     .flatMap((line) => {
       const issued = line.includes('certificate=') ? parseIssuanceLine(line) : undefined;
-      return issued ? [normalizeSerial(new X509Certificate(issued.der).serialNumber)] : [];
+      return issued ? [certificateSerial(issued.der)] : [];
     });
 }
 

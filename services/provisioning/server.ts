@@ -7,17 +7,18 @@
 //   hooks  the webhooks step-ca calls before it signs (routes/webhooks.ts), mutual TLS.
 // FOR TESTING, NOT FOR PRODUCTION: this is the lab's reference of what a provisioning service
 // must do; it runs on loopback with keys made per run.
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { serverTlsOptions } from '../../net/tls-policy.ts';
+import { mutualServerTlsOptions, serverTlsOptions } from '../../net/tls-policy.ts';
+import { certificateSerial } from '../../x509/certificates.ts';
 import { AuditLog } from './audit-log.ts';
 import { sourceIp, type AuthorityOptions, type ProvisioningServiceOptions, type ServiceContext } from './context.ts';
 import { fetchExternalCrl, orderIntermediate } from '../../net/external-ca-api.ts';
 import { IntermediateMonitor } from './intermediate-monitor.ts';
 import { IdentityRules, Enrolments } from './identities.ts';
-import { Inventory, normalizeSerial } from './inventory.ts';
+import { Inventory } from './inventory.ts';
 import { LegacyCredentials } from './legacy-credentials.ts';
 import { IssuanceFeed } from './issuance-feed.ts';
 import { registerAcmeGate } from './routes/acme-gate.ts';
@@ -142,7 +143,7 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
           new IssuanceFeed({
             file,
             onIssued: ({ der, path: route }) => {
-              if (ctx.inventory.get(normalizeSerial(new X509Certificate(der).serialNumber))) return;
+              if (ctx.inventory.get(certificateSerial(der))) return;
               const via = /renew/.test(route) ? 'renewal' : /acme/.test(route) ? 'acme' : kind === 'bootstrap' ? 'bootstrap-endpoint' : 'x5c';
               const record = ctx.inventory.record(der, { kind, via });
               audit.write({ event: 'issued-by-ca', decision: 'info', serial: record.serial, deviceId: record.deviceId, via, path: route });
@@ -152,10 +153,10 @@ export async function startProvisioningService(options: ProvisioningServiceOptio
       : [],
   );
 
-  const tls = serverTlsOptions({ cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem });
-  const httpsApp = Fastify({ https: tls, logger: false, bodyLimit: 64 * 1024 });
+  const identity = { cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem };
+  const httpsApp = Fastify({ https: serverTlsOptions(identity), logger: false, bodyLimit: 64 * 1024 });
   const httpApp = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-  const hooksApp = Fastify({ https: { ...tls, ca: [options.ca.rootPem, options.bootstrapCa.rootPem], requestCert: true, rejectUnauthorized: true }, logger: false, bodyLimit: 256 * 1024 });
+  const hooksApp = Fastify({ https: mutualServerTlsOptions({ ...identity, ca: [options.ca.rootPem, options.bootstrapCa.rootPem] }), logger: false, bodyLimit: 256 * 1024 });
   // A refused TLS handshake (legacy version, no shared cipher, no client certificate) is a
   // decision too; network noise (a client that just hangs up) is not.
   for (const [app, event] of [[httpsApp, 'tls-handshake'], [hooksApp, 'webhook-tls-handshake']] as const) {

@@ -7,7 +7,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
 
-const PREFIX = '/.well-known/acme-challenge/';
+/** Where a webroot keeps http-01 tokens, as every ACME client's webroot mode writes them (the step CLI's too). */
+export const ACME_CHALLENGE_PATH = ['.well-known', 'acme-challenge'];
+const PREFIX = `/${ACME_CHALLENGE_PATH.join('/')}/`;
 
 export interface StartedChallengeResponder {
   port: number;

@@ -5,12 +5,12 @@ import http from 'node:http';
 import path from 'node:path';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { EXTERNAL_CA_CLIENT } from '../../environments/local/local-environment.ts';
-import { createRootCa } from '../../environments/pki/certificate-authority.ts';
-import { createCrl } from '../../environments/pki/crl.ts';
+import { createRootCa } from '../../x509/certificate-authority.ts';
+import { createCrl } from '../../x509/crl-signing.ts';
 import { clientToken, EXTERNAL_CA_PATHS, requestRevocation } from '../../net/external-ca-api.ts';
 import { EXTERNAL_CA_CLIENT_KEY_FILE } from '../../services/provisioning/process-protocol.ts';
 import type { ServiceSigningKey } from '../../services/provisioning/signing-key.ts';
-import { x509 } from '../../x509/x509.ts';
+import { decodeCertificate, x509 } from '../../x509/x509.ts';
 
 function externalCaOf(lab: StartedLocalLab) {
   if (!lab.externalCa) throw new Error("this lab has no external CA (ca.issuer 'lab')");
@@ -43,7 +43,7 @@ export interface ImpostorCrlServer {
  */
 export async function startImpostorCrlServer(lab: StartedLocalLab, intermediateSerial: string): Promise<ImpostorCrlServer> {
   const ca = externalCaOf(lab);
-  const root = new x509.X509Certificate(ca.rootPem);
+  const root = decodeCertificate(ca.rootPem);
   const subject = new x509.Name(root.subject);
   const lookalike = await createRootCa({ commonName: subject.getField('CN')[0]!, organization: subject.getField('O')[0]!, algorithm: lab.config.pki.keyAlgorithm, validityDays: 1 });
   if (lookalike.certificate.subject !== root.subject) throw new Error(`the impostor could not copy the root's name (${root.subject})`);

@@ -1,6 +1,6 @@
 // Certificates that must be refused, made on purpose for refusal scenarios: each differs from a
 // good device certificate in exactly one way.
-import { createRootCa, issueLeaf, type Issuer, type IssuedCertificate } from '../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf, type Issuer, type IssuedCertificate } from '../../x509/certificate-authority.ts';
 import { deviceSan } from '../device/device-identity.ts';
 
 export const forgedKinds = ['expired', 'not yet valid', 'server-only', 'foreign CA'] as const;

@@ -1,7 +1,7 @@
 // A device publishing on a topic outside its own tree, with its own genuine certificate or legacy
 // credential: what the broker's ACL (or, for a legacy credential, its dynamic security role) must drop. The connection is kept so the caller can see the broker close it.
 import type { MqttClient } from 'mqtt';
-import { connectMqtt } from '../client/mqtt-connection.ts';
+import { connectMqtt } from '../../net/mqtt-connection.ts';
 
 export interface ForgedPublish {
   topic: string;

@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { serverTlsOptions } from '../../net/tls-policy.ts';
-import { createRootCa, issueLeaf, type IssuedCertificate } from '../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf, type IssuedCertificate } from '../../x509/certificate-authority.ts';
 
 export interface ImpostorSession {
   remoteAddress: string;

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { waitFor } from '../../environments/wait.ts';
 import { clientTlsOptions } from '../../net/tls-policy.ts';
-import type { MqttConnectOptions } from '../client/mqtt-connection.ts';
+import type { MqttConnectOptions } from '../../net/mqtt-connection.ts';
 
 export interface RecordedMessage {
   topic: string;

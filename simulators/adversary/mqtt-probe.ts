@@ -2,7 +2,7 @@
 // need to know that the broker said no, and how.
 import mqtt from 'mqtt';
 import { clientTlsOptions } from '../../net/tls-policy.ts';
-import type { MqttConnectOptions } from '../client/mqtt-connection.ts';
+import type { MqttConnectOptions } from '../../net/mqtt-connection.ts';
 
 /** The credentials and addresses of a client connection (mqtt-connection.ts), tried once. */
 export interface ConnectionAttempt

@@ -28,6 +28,11 @@ export interface TlsProbeOptions {
   timeoutMs?: number;
 }
 
+/** A client limited to `version`: it offers every version from TLS 1.0 up to that one (a downgrade attempt). */
+export function offeringUpTo(version: tls.SecureVersion): Pick<TlsProbeOptions, 'minVersion' | 'maxVersion'> {
+  return { minVersion: 'TLSv1', maxVersion: version };
+}
+
 /** One TLS handshake with node:tls; every failure is reported, never thrown. */
 export function probeTls(options: TlsProbeOptions): Promise<TlsProbeOutcome> {
   return new Promise((resolve) => {

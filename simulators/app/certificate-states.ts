@@ -1,7 +1,7 @@
 // The managing application's indication of certificate states (seed 000: "expiring within x time
 // period", "expired/invalid"): worked out by the application from the certificate management
 // service's inventory, with its own clock and window, not from what each device says of itself.
-import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
+import type { InventoryEntry } from '../client/admin-client.ts';
 
 export type ApplicationCertificateState = 'active' | 'expiring' | 'expired' | 'revoked';
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { CertificateClient, type CertificateClientOptions } from '../client/certificate-client.ts';
-import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
+import type { InventoryEntry } from '../client/admin-client.ts';
 import { certificateStates, type CertificateStateReport } from './certificate-states.ts';
 import { topics, type CommandReply, type TelemetryMessage } from '../device/reveos-device.ts';
 import { certificateRequired, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type FirmwarePolicy } from '../../config/firmware-policy.ts';

@@ -6,7 +6,7 @@
 // its renewal timer (renewal-timer.ts) are modules of their own.
 import type { MqttClient } from 'mqtt';
 import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import type { PhaseTimings } from './acme-bootstrap.ts';
 import { NodeCertificateDriver, type CertificateDriver, type DriverContext, type RenewalHooks } from './certificate-driver.ts';
 import { classifyConnectionFailure, clockSkewBehind, explainConnectionFailure } from './connection-errors.ts';
@@ -14,7 +14,7 @@ import { createKeyAndCsr } from '../../x509/csr.ts';
 import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
-import { connectMqtt } from './mqtt-connection.ts';
+import { connectMqtt } from '../../net/mqtt-connection.ts';
 import type { ValidCertificateFacts, ValidationResult } from './certificate-validation.ts';
 import { ClientTrust } from './client-trust.ts';
 import { checkBundle, hasValidBootstrap, validateStored, type CertificateBundle, type CheckingClient } from './store-checks.ts';

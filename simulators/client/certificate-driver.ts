@@ -3,7 +3,7 @@
 // own Node implementation, and the step CLI the seed's devices use (step-cli-driver.ts). Both
 // write the same certificate store; the rest of the client (validation, MQTT) is the same.
 import type https from 'node:https';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { clientHttpsAgent, obtainBootstrapCertificate, type PhaseTimings } from './acme-bootstrap.ts';
 import type { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';

@@ -2,8 +2,8 @@
 // Workflow", seed 003 "Certificate Validation"): the first failed check is the reason the device
 // logs before discarding its operational certificate. Messages name files, dates, serials and
 // names, never certificate or key contents: they end up in logs and reports.
-import { createPrivateKey, createPublicKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
-import { chainsToRoot, commonName, inspectCertificate, normalizeSerial, splitPemChain } from '../../x509/certificates.ts';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { chainsToRoot, commonName, inspectCertificate, normalizeSerial, parseCertificate, splitPemChain, type X509Certificate } from '../../x509/certificates.ts';
 import { issuerDer, parseCrls, type ParsedCrl } from '../../x509/crls.ts';
 import { STORE_FILES } from './certificate-store.ts';
 import { deviceSan } from '../device/device-identity.ts';
@@ -93,7 +93,7 @@ const iso = (d: Date) => d.toISOString();
 const cn = (dn: string) => commonName(dn) ?? dn.replace(/\n/g, ', ');
 
 interface Parsed {
-  certs: NodeX509[];
+  certs: X509Certificate[];
   pems: string[];
 }
 
@@ -103,10 +103,10 @@ function parseBundle(pem: string): Parsed | string {
   const markers = pem.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
   if (pems.length === 0) return 'contains no complete PEM certificate';
   if (markers !== pems.length) return `has ${markers} certificate headers but only ${pems.length} complete PEM blocks (truncated?)`;
-  const certs: NodeX509[] = [];
+  const certs: X509Certificate[] = [];
   for (const [i, block] of pems.entries()) {
     try {
-      certs.push(new NodeX509(block));
+      certs.push(parseCertificate(block));
     } catch {
       return `certificate ${i + 1} of ${pems.length} is not a parsable X.509 certificate`;
     }
@@ -195,7 +195,7 @@ export function validateCertificateStore(input: ValidationInput): ValidationResu
     );
   }
 
-  const path = [...chain.certs, new NodeX509(anchor)];
+  const path = [...chain.certs, parseCertificate(anchor)];
   const crls: ParsedCrl[] = [];
   let crlsIgnored = 0;
   for (const pem of input.crlPems ?? []) {

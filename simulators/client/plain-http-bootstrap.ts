@@ -2,7 +2,7 @@
 // endpoint instead of by ACME. Only a CSR travels (the key never leaves the client) and only a
 // certificate chain comes back; the service serves a white-listed address while it is ON, and the
 // credential names that address only.
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { request } from '../../net/https-client.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
 import { ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
 import type { CertificateDriver, DriverContext } from './certificate-driver.ts';

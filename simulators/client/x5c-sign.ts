@@ -1,14 +1,14 @@
 // Operational certificate from step-ca's X5C provisioner: a one-time token signed with the
 // bootstrap key, carrying the bootstrap chain in its x5c header, authorizes POST /1.0/sign.
-import { randomUUID, X509Certificate } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as jose from 'jose';
 import { HttpStatusError } from '../../net/http-status-error.ts';
-import type { KeyAlgorithm } from '../../config/config.ts';
+import type { KeyAlgorithm } from '../../x509/keys.ts';
 import { request } from '../../net/https-client.ts';
 import { chainFromSignResponse, stepCaErrorDetail } from '../../net/step-ca-api.ts';
-import { splitPemChain } from '../../x509/certificates.ts';
+import { certificateDer, certificatePublicKey, splitPemChain } from '../../x509/certificates.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 
 export interface X5cSignRequest {
@@ -45,7 +45,7 @@ export class CaRefusalError extends HttpStatusError {
 
 /** JWS algorithm for a key, from the bootstrap certificate's public key (Node's native parser: this runs once per device). */
 function jwsAlgorithm(certificatePem: string): string {
-  const key = new X509Certificate(certificatePem).publicKey;
+  const key = certificatePublicKey(certificatePem);
   if (key.asymmetricKeyType === 'ec') return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'ES384' : 'ES256';
   return 'RS256';
 }
@@ -57,7 +57,7 @@ export async function signX5cToken(
   if (chain.length === 0) throw new Error('the bootstrap certificate chain holds no certificate');
   const alg = jwsAlgorithm(chain[0]!);
   const key = await jose.importPKCS8(input.bootstrap.privateKeyPem, alg);
-  const x5c = chain.map((pem) => new X509Certificate(pem).raw.toString('base64'));
+  const x5c = chain.map((pem) => certificateDer(pem).toString('base64'));
   const now = Math.floor(Date.now() / 1000);
   return new jose.SignJWT({ sans: input.sans })
     .setProtectedHeader({ alg, typ: 'JWT', x5c })

@@ -2,10 +2,9 @@
 // (LocalDevicePool) or are spread over worker threads (WorkerDevicePool, device-worker.ts).
 // The pool runs each device's own workflow; the fleet runner only launches, counts and stops.
 import path from 'node:path';
-import type { KeyAlgorithm } from '../../config/config.ts';
-import { issueLeaf, type Issuer } from '../../environments/pki/certificate-authority.ts';
-import { importPrivateKeyPem } from '../../x509/keys.ts';
-import { x509 } from '../../x509/x509.ts';
+import { importPrivateKeyPem, type KeyAlgorithm } from '../../x509/keys.ts';
+import { issueLeaf, type Issuer } from '../../x509/certificate-authority.ts';
+import { decodeCertificate } from '../../x509/x509.ts';
 import { deviceSan } from '../device/device-identity.ts';
 import type { PhaseTimings } from '../client/acme-bootstrap.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
@@ -164,7 +163,7 @@ export class LocalDevicePool implements DevicePool {
     const spec = this.spec.directIssuer;
     if (!spec) return;
     this.issuer ??= (async () => {
-      const certificate = new x509.X509Certificate(spec.certificatePem);
+      const certificate = decodeCertificate(spec.certificatePem);
       const publicKey = await certificate.publicKey.export();
       return { certificate, keys: { privateKey: await importPrivateKeyPem(spec.privateKeyPem, spec.algorithm), publicKey }, algorithm: spec.algorithm };
     })();

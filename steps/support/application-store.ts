@@ -5,7 +5,7 @@
 // application's identity with the wrong label, or a file that is gone.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
-import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
+import { issueLeaf } from '../../x509/certificate-authority.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { type LogMark, markLog, readSince } from './logs.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';

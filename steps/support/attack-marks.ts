@@ -1,8 +1,7 @@
 // Where the system stood when an attack began (every component log the suite reads, the audit
 // log's clock, the inventory), so that the refusal's cause is read from what the refusing
 // component wrote after that moment, and what the attack got back.
-import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
-import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
+import type { AuditRecord, InventoryEntry } from '../../simulators/client/admin-client.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
 import { escapeRegExp, markLog, waitFor, waitForLogLine, type LogMark } from './logs.ts';
 import { COMPONENT_LOGS, type ComponentLog, type ScenarioBase } from './scenario-base.ts';

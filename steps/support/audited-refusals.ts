@@ -3,7 +3,7 @@
 // code. What the client's error text says is the client's reading, not evidence of the cause.
 import assert from 'node:assert/strict';
 import { waitFor } from './logs.ts';
-import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
+import type { AuditRecord } from '../../simulators/client/admin-client.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
 import type { AttemptedRequest } from './scenario-facts.ts';
 import type { LabWorld } from './world.ts';

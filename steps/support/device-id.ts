@@ -2,12 +2,11 @@
 // the certificates step-ca issued, hand the service's webhook what a misconfigured step-ca would
 // ask it to authorize, and make certificates of the real issuing CA that disagree on purpose.
 import assert from 'node:assert/strict';
-import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
+import { issueLeaf } from '../../x509/certificate-authority.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
 import { request } from '../../net/https-client.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
-import { X509Certificate } from 'node:crypto';
-import { inspectCertificate, splitPemChain } from '../../x509/certificates.ts';
+import { certificateDer, inspectCertificate, splitPemChain } from '../../x509/certificates.ts';
 import { otherNames } from '../../x509/device-id.ts';
 import { waitForConnectionLine } from './logs.ts';
 import type { LabWorld } from './world.ts';
@@ -31,7 +30,7 @@ export async function askWebhookForDisagreeingDeviceId(world: LabWorld, device: 
   const lab = world.owned('ca-keys');
   const stepCa = await issueLeaf(lab.pki.intermediate, { commonName: 'Step Online CA', dnsNames: ['localhost'], extendedKeyUsages: ['serverAuth', 'clientAuth'] });
   const bootstrap = device.store.loadBootstrap()!;
-  const x5c = Buffer.from(new X509Certificate(splitPemChain(bootstrap.certificateChainPem)[0]!).raw).toString('base64');
+  const x5c = certificateDer(splitPemChain(bootstrap.certificateChainPem)[0]!).toString('base64');
   const body = {
     x509Certificate: {
       subject: { commonName: device.commonName },

@@ -2,19 +2,17 @@
 // revokes, the service reacts by itself (its audit log, step-ca's new chain), faults and attacks
 // change nothing. The steps stay thin; the work is here, its facts in the World's `externalCa`.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { StartedExternalCa } from '../../environments/local/external-ca.ts';
 import type { PkiRotation } from '../../environments/local/local-environment.ts';
 import { GiveUp, waitFor } from './logs.ts';
 import { fetchExternalCrl, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';
-import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
-import { normalizeSerial } from '../../x509/certificates.ts';
+import type { AuditRecord } from '../../simulators/client/admin-client.ts';
+import { certificateSerial, normalizeSerial, parseCertificate } from '../../x509/certificates.ts';
 import { parseCrls } from '../../x509/crls.ts';
 import type { LabWorld } from './world.ts';
 
-const serialOf = (pem: string) => normalizeSerial(new X509Certificate(pem).serialNumber);
 
 function externalCaOf(world: LabWorld): StartedExternalCa {
   const ca = world.owned('own-lab').externalCa;
@@ -32,7 +30,7 @@ export function auditedSince(world: LabWorld, since: string, predicate: (r: Audi
 }
 
 export function currentIntermediateSerial(world: LabWorld): string {
-  return serialOf(world.owned('own-lab').pki.intermediate.certificatePem);
+  return certificateSerial(world.owned('own-lab').pki.intermediate.certificatePem);
 }
 
 /** The operator of the external CA revokes the lab's issuing intermediate (its console: the operator's token). */
@@ -68,8 +66,8 @@ export async function serviceReplacedIntermediate(world: LabWorld, withinMs: num
   const reissued = auditedSince(world, revocation.since, (r) => r.event === 'intermediate-reissued');
   assert.equal(reissued[0]?.serial, rotation.serial, 'the audit names the new intermediate');
 
-  const external = new X509Certificate(externalCaOf(world).rootPem);
-  const [leaf, intermediate] = (await peerCertificateChain({ host: lab.config.ca.host, port: lab.stepCa.port, ca: lab.pki.root.certificatePem })).map((pem) => new X509Certificate(pem));
+  const external = parseCertificate(externalCaOf(world).rootPem);
+  const [leaf, intermediate] = (await peerCertificateChain({ host: lab.config.ca.host, port: lab.stepCa.port, ca: lab.pki.root.certificatePem })).map((pem) => parseCertificate(pem));
   assert.ok(leaf && intermediate && leaf.checkIssued(intermediate), "step-ca's TLS certificate comes from the intermediate it sent");
   assert.equal(normalizeSerial(intermediate.serialNumber), rotation.serial, 'step-ca signs with the new intermediate');
   assert.notEqual(rotation.serial, revocation.serial);
@@ -117,7 +115,7 @@ export function checksAudited(world: LabWorld, reason: string, count: number): P
 export async function externalCrlLists(world: LabWorld, serial: string): Promise<boolean> {
   const ca = externalCaOf(world);
   const [crl] = parseCrls(await fetchExternalCrl(ca.crlUrl));
-  assert.ok(crl!.signedBy(new X509Certificate(ca.rootPem)));
+  assert.ok(crl!.signedBy(parseCertificate(ca.rootPem)));
   return crl!.serials.has(serial);
 }
 

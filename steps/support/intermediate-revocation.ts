@@ -2,9 +2,8 @@
 // issuing intermediate on its CRL and signs a new one; the old intermediate's final CRL lists
 // every certificate it issued. What clients see of it is the CRL set the service publishes.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { request } from '../../net/https-client.ts';
-import { normalizeSerial } from '../../x509/certificates.ts';
+import { normalizeSerial, parseCertificate } from '../../x509/certificates.ts';
 import { parseCrls } from '../../x509/crls.ts';
 import type { LabWorld } from './world.ts';
 
@@ -25,7 +24,7 @@ export async function rootRevokesIntermediate(world: LabWorld): Promise<void> {
 export async function assertRootCrlListsOldIntermediate(world: LabWorld): Promise<void> {
   const res = await request(`${world.session.endpoints.insecureUrl}/api/v1/crl`, {});
   assert.equal(res.status, 200, `the CRL download failed: HTTP ${res.status}`);
-  const root = new X509Certificate(world.session.endpoints.trustedRootPem);
+  const root = parseCertificate(world.session.endpoints.trustedRootPem);
   const byRoot = parseCrls(res.text()).filter((crl) => crl.signedBy(root));
   assert.ok(byRoot.length > 0, 'no published CRL is signed by the operational root');
   const serial = world.intermediateSerialBefore!;

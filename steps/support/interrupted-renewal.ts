@@ -3,14 +3,11 @@
 // the one moment a crash can lose an issued certificate; cut any earlier and step-ca never sees
 // the request, any later and the store already holds the new pair.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { markLog, readSince, waitFor } from './logs.ts';
 import { parseIssuanceLine } from '../../services/provisioning/issuance-feed.ts';
-import { normalizeSerial } from '../../x509/certificates.ts';
+import { certificateSerial } from '../../x509/certificates.ts';
 import type { InterruptedRenewal } from './scenario-facts.ts';
-import { serialOf } from './serials.ts';
 import type { LabWorld } from './world.ts';
-
 
 /** step-ca's log line reporting the renewal of `serial` (path /1.0/renew), once it is written. */
 function renewalLogged(mark: ReturnType<typeof markLog>, serial: string): Promise<string> {
@@ -21,7 +18,7 @@ function renewalLogged(mark: ReturnType<typeof markLog>, serial: string): Promis
         .split('\n')
         .find((line) => {
           const issued = line.includes('certificate=') ? parseIssuanceLine(line) : undefined;
-          return issued?.path === '/1.0/renew' && normalizeSerial(new X509Certificate(issued.der).serialNumber) === serial;
+          return issued?.path === '/1.0/renew' && certificateSerial(issued.der) === serial;
         }),
     { timeoutMs: 5000 },
   );
@@ -30,14 +27,14 @@ function renewalLogged(mark: ReturnType<typeof markLog>, serial: string): Promis
 /** Renews, lets step-ca issue, kills the process before the store is written, and restarts it from its store. */
 export async function restartBetweenIssuanceAndStore(world: LabWorld): Promise<InterruptedRenewal> {
   const device = world.lastDevice;
-  const heldSerial = serialOf(device.store.loadOperational()!.certificateChainPem);
+  const heldSerial = certificateSerial(device.store.loadOperational()!.certificateChainPem);
   const mark = markLog(world.logFile('step-ca'));
   const death = new AbortController();
   let issued: { serial: string; line: string } | undefined;
   const ended = await device
     .renewCertificate(death.signal, {
       answered: async (chainPem) => {
-        const serial = serialOf(chainPem);
+        const serial = certificateSerial(chainPem);
         issued = { serial, line: await renewalLogged(mark, serial) };
         death.abort(new Error('the device process died'));
       },
@@ -56,7 +53,7 @@ export function assertCameBackOnHeldCertificate(world: LabWorld, cut: Interrupte
   const device = world.lastDevice;
   const outcome = world.powerUps.get(device)!;
   assert.deepEqual(outcome.path, ['validating', 'connecting', 'connected'], `power-up after the cut: ${outcome.path.join(' > ')}`);
-  const stored = serialOf(device.store.loadOperational()!.certificateChainPem);
+  const stored = certificateSerial(device.store.loadOperational()!.certificateChainPem);
   assert.equal(stored, cut.heldSerial, 'the store holds another certificate than the one held before the renewal');
   assert.notEqual(stored, cut.issuedSerial, 'the store holds the certificate the process died before storing');
   assert.equal(device.validateStore().valid, true, 'the store holds a valid certificate');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { waitFor } from './logs.ts';
 import { issuedOnLog } from '../../services/provisioning/issuance-feed.ts';
-import { serialOf } from './serials.ts';
+import { certificateSerial } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';
 
 
@@ -13,8 +13,8 @@ export async function assertInventoryHoldsLoggedIssuance(world: LabWorld): Promi
   const operational = new Set(issuedOnLog(world.logFile('step-ca')));
   const bootstrap = new Set(issuedOnLog(world.logFile('bootstrap-ca')));
   for (const client of world.allClients()) {
-    assert.ok(operational.has(serialOf(client.store.loadOperational()!.certificateChainPem)), `step-ca's log (${operational.size} issuances read) does not report ${client.commonName}'s operational certificate`);
-    assert.ok(bootstrap.has(serialOf(client.store.loadBootstrap()!.certificateChainPem)), `the bootstrap step-ca's log (${bootstrap.size} issuances read) does not report ${client.commonName}'s bootstrap credential`);
+    assert.ok(operational.has(certificateSerial(client.store.loadOperational()!.certificateChainPem)), `step-ca's log (${operational.size} issuances read) does not report ${client.commonName}'s operational certificate`);
+    assert.ok(bootstrap.has(certificateSerial(client.store.loadBootstrap()!.certificateChainPem)), `the bootstrap step-ca's log (${bootstrap.size} issuances read) does not report ${client.commonName}'s bootstrap credential`);
   }
   const logged = [...operational, ...bootstrap];
   const inventory = async () => new Set((await world.admin.inventory()).map((c) => c.serial));

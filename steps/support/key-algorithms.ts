@@ -1,9 +1,9 @@
 // Seed 001 §6.3 (RSA 2048 minimum) checked end to end: the algorithm of every key and certificate
 // of an installation, read from the certificates the clients hold and the listeners serve (not
 // from the configuration), and that each certificate is signed by the key of its issuer.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';
-import { commonName, keyAlgorithmOf, splitPemChain } from '../../x509/certificates.ts';
+import { certificatePublicKey, commonName, keyAlgorithmOf, parseCertificate, splitPemChain } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';
 
 export interface KeyFact {
@@ -13,8 +13,8 @@ export interface KeyFact {
 
 /** Every certificate of a chain (leaf first, ending at `rootPem`): its key, and that its issuer's key signed it. */
 function chainFacts(label: string, chainPems: string[], rootPem: string, facts: KeyFact[], skipLeafKey = false): void {
-  const chain = [...chainPems.map((pem) => new X509Certificate(pem))];
-  const root = new X509Certificate(rootPem);
+  const chain = [...chainPems.map((pem) => parseCertificate(pem))];
+  const root = parseCertificate(rootPem);
   if (chain.at(-1)?.fingerprint256 !== root.fingerprint256) chain.push(root);
   chain.forEach((cert, i) => {
     const issuer = chain[i + 1] ?? cert;
@@ -48,6 +48,6 @@ export async function installationKeyAlgorithms(world: LabWorld): Promise<{ fact
   // step-ca makes its own TLS key, always ECDSA P-256 (keyutil.GenerateDefaultKey in
   // authority/tls.go): not configurable, so only its signature, by the intermediate, is checked.
   chainFacts('step-ca TLS', stepCa, rootPem, facts, true);
-  notes.push(`step-ca's own TLS key: ${keyAlgorithmOf(new X509Certificate(stepCa[0]!).publicKey)} (step-ca's choice), signed by the intermediate`);
+  notes.push(`step-ca's own TLS key: ${keyAlgorithmOf(certificatePublicKey(stepCa[0]!))} (step-ca's choice), signed by the intermediate`);
   return { facts, notes };
 }

@@ -11,8 +11,7 @@ import { startLab } from '../../environments/start-lab.ts';
 import { CAPABILITIES, type Capability } from '../../conformance/target/capabilities.ts';
 import { openTargetLab, type LogEvidence } from '../../conformance/target/target-lab.ts';
 import { grantedBy, loadTargetFile, type DriverSpec, type Target } from '../../conformance/target/target.ts';
-import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
-import { ACME_CHALLENGE_PATH } from '../../load/fleet-lab.ts';
+import { ACME_CHALLENGE_PATH, startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
 
 export interface LabSession {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { waitFor } from './logs.ts';
-import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
+import type { AuditRecord } from '../../simulators/client/admin-client.ts';
 import { csrToBootstrapEndpoint } from '../../simulators/adversary/issuance-attempts.ts';
 import type { ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import { chainsToRoot, inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';

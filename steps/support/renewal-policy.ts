@@ -8,9 +8,8 @@ import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
 import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import { seedRenewalPolicy } from '../../simulators/client/renewal-policy.ts';
-import type { InventoryEntry } from '../../services/provisioning/admin-client.ts';
-import { inspectCertificate } from '../../x509/certificates.ts';
-import { serialOf } from './serials.ts';
+import type { InventoryEntry } from '../../simulators/client/admin-client.ts';
+import { certificateSerial, inspectCertificate } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';
 
 
@@ -31,9 +30,15 @@ export async function probeBroker(world: LabWorld, pair: StoredPair, options: { 
 
 /** The inventory's record of a certificate, as the service engineer sees it. */
 export async function inventoryRecord(world: LabWorld, pair: StoredPair): Promise<InventoryEntry> {
-  const serial = serialOf(pair);
+  const serial = certificateSerial(pair.certificateChainPem);
   const deviceId = inspectCertificate(pair.certificateChainPem).subjectCommonName!;
   return waitFor(`certificate ${serial} in the inventory`, async () => (await world.admin.inventory(deviceId)).find((c) => c.serial === serial), { timeoutMs: 5000, intervalMs: 100 });
+}
+
+/** When the service recorded a certificate: optional in the contract, and what the grace period counts from. */
+function recordedAt(entry: InventoryEntry): number {
+  assert.ok(entry.recordedAt, `the inventory entry of ${entry.serial} has no recordedAt: the grace period cannot be checked`);
+  return Date.parse(entry.recordedAt);
 }
 
 /** The grace period as the lab is configured: supersededGraceDays of its scaled day. */
@@ -46,7 +51,7 @@ export function graceMs(world: LabWorld): number {
 export async function assertStillAccepted(world: LabWorld, old: StoredPair): Promise<void> {
   const successor = await inventoryRecord(world, world.lastDevice.store.loadOperational()!);
   const { outcome } = await probeBroker(world, old);
-  const elapsed = Date.now() - Date.parse(successor.recordedAt);
+  const elapsed = Date.now() - recordedAt(successor);
   assert.ok(elapsed < graceMs(world), `the check came ${elapsed} ms after the renewal, past the grace period: it proves nothing`);
   assert.ok(outcome.ok, `the broker refused the old certificate during the grace period: ${outcome.ok ? '' : outcome.message}`);
   assert.equal((await inventoryRecord(world, old)).status, 'active');
@@ -64,7 +69,7 @@ export async function awaitSupersededRevocation(world: LabWorld, old: StoredPair
   }, { timeoutMs: grace + 15_000, intervalMs: 200 });
   const successor = await inventoryRecord(world, world.lastDevice.store.loadOperational()!);
   assert.equal(revoked.revocationReason, reason);
-  const after = Date.parse(revoked.revokedAt!) - Date.parse(successor.recordedAt);
+  const after = Date.parse(revoked.revokedAt!) - recordedAt(successor);
   assert.ok(after >= grace, `revoked ${after} ms after the successor was recorded, inside the ${grace} ms grace period`);
   const audit = (await world.admin.audit(500)).find((r) => r.event === 'revocation' && r.serial === revoked.serial);
   assert.deepEqual([audit?.reason, audit?.trigger, audit?.successor], [reason, 'grace-expired', successor.serial]);
@@ -86,7 +91,7 @@ export async function assertRefusedByBroker(world: LabWorld, old: StoredPair, al
 /** The device's session runs on its renewed certificate, was never closed, and still carries telemetry. */
 export async function assertRenewedSessionKept(world: LabWorld, old: StoredPair): Promise<void> {
   const device = world.lastDevice;
-  assert.notEqual(serialOf(device.store.loadOperational()!), serialOf(old));
+  assert.notEqual(certificateSerial(device.store.loadOperational()!.certificateChainPem), certificateSerial(old.certificateChainPem));
   world.assertUndisturbed([device]);
   await device.publishTelemetry(); // QoS 1: resolves on the broker's PUBACK
 }
@@ -141,7 +146,7 @@ export async function assertRenewedAutomatically(world: LabWorld, days: number, 
   const left = daysBeforeExpiry(world, due);
   assert.ok(left <= days && left > days - 1, `the device renewed ${left.toFixed(2)} days before expiry`);
   const renewed = device.store.loadOperational()!;
-  assert.notEqual(serialOf(renewed), serialOf(world.replacedCertificate!));
+  assert.notEqual(certificateSerial(renewed.certificateChainPem), certificateSerial(world.replacedCertificate!.certificateChainPem));
   assert.equal(device.log.find('renewed').at(-1)?.serial, inspectCertificate(renewed.certificateChainPem).serialNumber);
   const entry = await inventoryRecord(world, renewed);
   assert.deepEqual([entry.via, entry.status], [via, 'active']);

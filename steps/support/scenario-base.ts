@@ -4,7 +4,7 @@
 // World (world.ts) builds on it; the helpers it owns (attack marks, probes, faults) see this much.
 import { World, type IWorldOptions } from '@cucumber/cucumber';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import type { LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
 import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../conformance/target/capabilities.ts';

@@ -1,7 +1,7 @@
 // The service team's manual intervention (seed 000) as scenarios perform it: certify a device
 // that does not provision itself and install the certificate in its store, or give firmware below
 // "x" a legacy credential. The engineer works through the admin API only.
-import type { IssuedByServiceTeam } from '../../services/provisioning/admin-client.ts';
+import type { IssuedByServiceTeam } from '../../simulators/client/admin-client.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
 import type { ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import type { LabWorld } from './world.ts';

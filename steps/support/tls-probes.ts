@@ -4,7 +4,7 @@
 // it (the broker's and step-ca's logs, the service's audit log).
 import assert from 'node:assert/strict';
 import type { SecureVersion } from 'node:tls';
-import { CIPHER_SUITES, probeTls, sendClientHello, TLS_VERSIONS, type CipherSuiteName, type ClientHelloAnswer, type TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
+import { CIPHER_SUITES, offeringUpTo, probeTls, sendClientHello, TLS_VERSIONS, type CipherSuiteName, type ClientHelloAnswer, type TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import { escapeRegExp, markLog, waitFor, waitForConnectionLine, waitForLogLine, type LogMark } from './logs.ts';
 import type { ScenarioBase } from './scenario-base.ts';
 
@@ -53,7 +53,7 @@ export class TlsProbes {
   /** A full handshake by a client that speaks nothing newer than `version`. */
   async legacyHandshake(listener: Listener, version: SecureVersion): Promise<TlsProbeOutcome> {
     const attempt = this.begin(listener);
-    attempt.probe = await probeTls({ ...this.target(listener), ca: this.scenario.session.endpoints.trustedRootPem, localAddress: attempt.address, minVersion: 'TLSv1', maxVersion: version });
+    attempt.probe = await probeTls({ ...this.target(listener), ca: this.scenario.session.endpoints.trustedRootPem, localAddress: attempt.address, ...offeringUpTo(version) });
     return attempt.probe;
   }
 

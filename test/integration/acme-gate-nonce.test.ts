@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { request } from '../../net/https-client.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { RawAcmeClient } from '../../simulators/adversary/acme-raw.ts';
 import { obtainBootstrapCertificate } from '../../simulators/client/acme-bootstrap.ts';

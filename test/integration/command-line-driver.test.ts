@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ProvisioningRefusedError } from '../../simulators/client/acme-bootstrap.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';

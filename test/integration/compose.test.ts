@@ -13,7 +13,7 @@ import { COMPOSE_PORTS } from '../../environments/compose/compose-stack.ts';
 import { renderContainersConf } from '../../environments/containers/engine.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
 import { waitFor } from '../../environments/wait.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 
 const run = promisify(execFile);
 const project = `ecm-lab-compose-${process.pid}`;

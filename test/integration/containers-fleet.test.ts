@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { renderContainersConf } from '../../environments/containers/engine.ts';
 import { IMAGE_USER, localImage } from '../../environments/containers/images.ts';
 import { waitFor } from '../../environments/wait.ts';
-import type { PerfSummary } from '../../evidence/perf/summary.ts';
+import type { PerfSummary } from '../../evidence/perf/summary-schema.ts';
 import { startCli } from '../support/cli.ts';
 
 const run = promisify(execFile);

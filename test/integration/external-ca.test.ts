@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { startExternalCa, type StartedExternalCa } from '../../environments/local/external-ca.ts';
-import { createCaKeyAndCsr } from '../../environments/pki/certificate-authority.ts';
+import { createCaKeyAndCsr } from '../../x509/certificate-authority.ts';
 import { clientToken, EXTERNAL_CA_PATHS, ExternalCaError, fetchExternalCrl, orderIntermediate, requestRevocation, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { request } from '../../net/https-client.ts';
 import { createServiceSigningKey, type ServiceSigningKey } from '../../services/provisioning/signing-key.ts';

@@ -6,9 +6,9 @@ import { mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { PerfSummary } from '../../evidence/perf/summary.ts';
+import type { PerfSummary } from '../../evidence/perf/summary-schema.ts';
 import { waitFor } from '../../environments/wait.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { launchChromium, overlappingSvgTexts } from '../support/chromium.ts';
 import { startCli } from '../support/cli.ts';
 

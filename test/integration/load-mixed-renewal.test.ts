@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { PerfSummary } from '../../evidence/perf/summary.ts';
+import type { PerfSummary } from '../../evidence/perf/summary-schema.ts';
 import { logFields } from '../../services/provisioning/issuance-feed.ts';
 import { certificateTrack, DEFAULT_FIRMWARE_POLICY } from '../../config/firmware-policy.ts';
 import { generateIdentities } from '../../simulators/device/identity.ts';

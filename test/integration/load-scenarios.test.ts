@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
-import type { PerfSummary } from '../../evidence/perf/summary.ts';
+import type { PerfSummary } from '../../evidence/perf/summary-schema.ts';
 import { startCli } from '../support/cli.ts';
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'ecm-scenarios-'));

@@ -9,7 +9,7 @@ import { request } from '../../net/https-client.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { x509 } from '../../x509/x509.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 

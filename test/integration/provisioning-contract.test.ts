@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { describeLab } from '../../environments/started-lab.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { replayContract, type ReplayResult } from '../../conformance/contract/replay.ts';
 import { contractTargetFromLab, type ContractTarget } from '../../conformance/contract/target.ts';
 

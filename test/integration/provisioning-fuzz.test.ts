@@ -17,7 +17,7 @@ import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { x509 } from '../../x509/x509.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 
 // FUZZ_RUNS raises the bound for a longer hunt; the default keeps the suite fast.

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { startLocalLab } from '../../environments/local/local-environment.ts';
 import { repoRoot } from '../../environments/tools/tools.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { LumiaApplication } from '../../simulators/app/lumia-application.ts';
 import { ReveosDevice } from '../../simulators/device/reveos-device.ts';

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { locateTool } from '../../environments/tools/tools.ts';
-import { ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';

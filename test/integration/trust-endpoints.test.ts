@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { request, type HttpResponse } from '../../net/https-client.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
-import { issueLeaf } from '../../environments/pki/certificate-authority.ts';
-import { AdminApiError, ProvisioningAdminClient } from '../../services/provisioning/admin-client.ts';
+import { issueLeaf } from '../../x509/certificate-authority.ts';
+import { AdminApiError, ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 
 let lab: StartedLocalLab;

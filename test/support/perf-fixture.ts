@@ -2,7 +2,8 @@
 // configuration and measurements as `ecm-lab load` records them, and a perf summary as a
 // full-flow run with every phase and a long tail produces it.
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
-import { buildSummary, type PerfSummary, type RunConfig, type RunResult } from '../../evidence/perf/summary.ts';
+import { buildSummary } from '../../evidence/perf/summary.ts';
+import type { PerfSummary, RunConfig, RunResult } from '../../evidence/perf/summary-schema.ts';
 
 /** A full flow of 20 devices as `ecm-lab load` configures it, with `extra` over it. */
 export const runConfig = (extra: Partial<RunConfig> = {}): RunConfig => ({

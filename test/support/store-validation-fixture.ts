@@ -1,7 +1,7 @@
 // A test PKI (root, intermediate, device leaves, CRLs) and the checks every store-validation test
 // makes of a failure: its reason, its message, and no secret in it.
 import assert from 'node:assert/strict';
-import { createIntermediateCa, createRootCa, issueLeaf, type IssuedCertificate, type LeafRequest } from '../../environments/pki/certificate-authority.ts';
+import { createIntermediateCa, createRootCa, issueLeaf, type IssuedCertificate, type LeafRequest } from '../../x509/certificate-authority.ts';
 import { algorithmParams } from '../../x509/keys.ts';
 import { x509 } from '../../x509/x509.ts';
 import { validateCertificateStore, type StoreContents, type ValidationInput, type ValidationReason, type ValidationResult } from '../../simulators/client/certificate-validation.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createRootCa, issueLeaf } from '../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf } from '../../x509/certificate-authority.ts';
 import { createLabPki, writeLabPki } from '../../environments/pki/lab-pki.ts';
 import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 

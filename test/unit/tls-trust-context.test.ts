@@ -6,7 +6,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { request } from '../../net/https-client.ts';
-import { createRootCa, issueLeaf } from '../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf } from '../../x509/certificate-authority.ts';
 import { trustContext } from '../../net/tls-policy.ts';
 
 let server: https.Server;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
 import * as jose from 'jose';
-import { createRootCa, issueLeaf } from '../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf } from '../../x509/certificate-authority.ts';
 import { signX5cToken } from '../../simulators/client/x5c-sign.ts';
 
 for (const [algorithm, alg] of [['ecdsa-p256', 'ES256'], ['ecdsa-p384', 'ES384'], ['rsa-2048', 'RS256']] as const) {

@@ -1,5 +1,6 @@
 // Recipes of the gated ACME directory and the CA URL (X5C sign, renewal, read-only routes).
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { certificateDer } from '../../../x509/certificates.ts';
 import { createKeyAndCsr } from '../../../x509/csr.ts';
 import { signX5cToken } from '../../../simulators/client/x5c-sign.ts';
 import { renewalToken } from '../renewal-token.ts';
@@ -68,7 +69,7 @@ export const caApiRecipes: Recipe[] = [
   recipe('GET /provisioners 200', 'the provisioner list', (s) => s.send('https', 'GET', '/provisioners')),
   recipe('GET /roots.pem 200', 'the roots as PEM', (s) => s.send('https', 'GET', '/roots.pem')),
   recipe('GET /root/{sha} 200', "the root by its fingerprint", (s) => {
-    const sha = createHash('sha256').update(new X509Certificate(s.target.rootPem).raw).digest('hex');
+    const sha = createHash('sha256').update(certificateDer(s.target.rootPem)).digest('hex');
     return s.send('https', 'GET', `/root/${sha}`);
   }),
   recipe('GET /root/{sha} 404', 'a fingerprint of no root', (s) => s.send('https', 'GET', `/root/${'0'.repeat(64)}`)),

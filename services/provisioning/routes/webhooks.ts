@@ -9,13 +9,12 @@
 // Only step-ca may call them: the listener requires a client certificate, and each route accepts
 // only the TLS certificate of its own authority (CN "Step Online CA", issued by its intermediate).
 // A webhook that does not answer is a refusal (step-ca fails closed).
-import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { sourceIp, type ServiceContext } from '../context.ts';
-import { commonName } from '../../../x509/certificates.ts';
+import { commonName, parseCertificate, type X509Certificate } from '../../../x509/certificates.ts';
 import { normalizeSerial } from '../inventory.ts';
 import { supersede } from './bootstrap.ts';
 import { operationalNamesRefusal } from '../device-id-san.ts';
@@ -76,8 +75,8 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
     }
   });
   const authorities = {
-    bootstrap: new X509Certificate(ctx.options.bootstrapCa.intermediatePem),
-    operational: new X509Certificate(ctx.options.ca.intermediatePem),
+    bootstrap: parseCertificate(ctx.options.bootstrapCa.intermediatePem),
+    operational: parseCertificate(ctx.options.ca.intermediatePem),
   };
 
   /** The caller's certificate must be its authority's own TLS certificate. */
@@ -139,7 +138,7 @@ export function registerWebhooks(app: FastifyInstance, ctx: ServiceContext): voi
     const identity = cert.subject?.commonName ?? '';
     let credential: X509Certificate;
     try {
-      credential = new X509Certificate(Buffer.from(body.data.x5cCertificate.raw, 'base64'));
+      credential = parseCertificate(Buffer.from(body.data.x5cCertificate.raw, 'base64'));
     } catch (err) {
       return badBody(req, reply, event, new z.ZodError([{ code: 'custom', path: ['x5cCertificate', 'raw'], message: `not a certificate: ${(err as Error).message}`, input: undefined }]));
     }

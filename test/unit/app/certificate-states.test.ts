@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { certificateStates } from '../../../simulators/app/certificate-states.ts';
-import type { InventoryEntry } from '../../../services/provisioning/admin-client.ts';
+import type { InventoryEntry } from '../../../simulators/client/admin-client.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const HOUR = 3600_000;
@@ -11,6 +11,7 @@ function entry(deviceId: string, serial: string, notBeforeH: number, notAfterH: 
     serial,
     deviceId,
     subject: `CN=${deviceId}`,
+    issuer: 'CN=ECM Lab Intermediate CA',
     kind: 'operational',
     via: 'x5c',
     notBefore: new Date(NOW.getTime() + notBeforeH * HOUR).toISOString(),

@@ -1,7 +1,7 @@
 // The store validation's trust checks, with their messages: an untrusted CA, revocation by CRL, another identity.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { createIntermediateCa, createRootCa, issueLeaf } from '../../../environments/pki/certificate-authority.ts';
+import { createIntermediateCa, createRootCa, issueLeaf } from '../../../x509/certificate-authority.ts';
 import { normalizeSerial } from '../../../x509/certificates.ts';
 import { x509 } from '../../../x509/x509.ts';
 import { deviceSan } from '../../../simulators/device/reveos-device.ts';

@@ -1,7 +1,7 @@
 // Every reason code of the store validation up to the chain (files, key, dates, EKU), with its message.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { createRootCa, issueLeaf } from '../../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf } from '../../../x509/certificate-authority.ts';
 import { VALIDATION_REASON_LABELS, VALIDATION_REASONS } from '../../../simulators/client/certificate-validation.ts';
 import { deviceSan } from '../../../simulators/device/reveos-device.ts';
 import { DAY, DEVICE, makePki, deviceLeaf, storeOf, expectFailure, pki, leaf, now, validate, secretsOf, setUpPki } from '../../support/store-validation-fixture.ts';

@@ -4,7 +4,8 @@ import { resolveLoadOptions, type LoadCliOptions } from '../../../bin/commands/l
 import { renderPerfHtml } from '../../../evidence/perf/html.ts';
 import { LatencyHistograms } from '../../../evidence/perf/latency-histograms.ts';
 import { mergeSummaries } from '../../../evidence/perf/merge.ts';
-import { buildSummary, type RunConfig, type RunResult } from '../../../evidence/perf/summary.ts';
+import { buildSummary } from '../../../evidence/perf/summary.ts';
+import type { RunConfig, RunResult } from '../../../evidence/perf/summary-schema.ts';
 import { emptyClass } from '../../../evidence/perf/fleet-classes.ts';
 import { runConfig, runResult } from '../../support/perf-fixture.ts';
 

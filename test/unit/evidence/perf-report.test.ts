@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { LatencyHistograms } from '../../../evidence/perf/latency-histograms.ts';
 import { caLimitFigure, ratioPanel, renderPerfHtml } from '../../../evidence/perf/html.ts';
 import { MergeError, mergeSummaries } from '../../../evidence/perf/merge.ts';
-import { buildSummary, type Baselines, type RunConfig, type RunResult } from '../../../evidence/perf/summary.ts';
+import { buildSummary } from '../../../evidence/perf/summary.ts';
+import type { Baselines, RunConfig, RunResult } from '../../../evidence/perf/summary-schema.ts';
 import { runConfig, runResult } from '../../support/perf-fixture.ts';
 
 const config = runConfig;

@@ -7,7 +7,7 @@ import { classLauncher, FleetClasses } from '../../../load/mixed-fleet.ts';
 import type { DeviceIdentity } from '../../../simulators/device/device-identity.ts';
 import { generateIdentities, IdentityError, parseFirmwareMix } from '../../../simulators/device/identity.ts';
 import type { DevicePool } from '../../../simulators/fleet/device-pool.ts';
-import type { ProvisioningAdminClient } from '../../../services/provisioning/admin-client.ts';
+import type { ProvisioningAdminClient } from '../../../simulators/client/admin-client.ts';
 
 const fleet = (count: number, mix: string) => generateIdentities({ count, seed: 7, firmwareMix: parseFirmwareMix(mix) });
 function byClass(ids: DeviceIdentity[], classes: FleetClasses): Partial<Record<ReturnType<FleetClasses['classOf']>, DeviceIdentity[]>> {

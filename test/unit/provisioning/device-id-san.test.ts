@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { operationalNamesRefusal } from '../../../services/provisioning/device-id-san.ts';
-import { createRootCa, issueLeaf } from '../../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf } from '../../../x509/certificate-authority.ts';
 import { DEVICE_ID_OID, deviceIdsOf, otherNames } from '../../../x509/device-id.ts';
 
 const URI = 'urn:ecm-lab:device:RVS-1';

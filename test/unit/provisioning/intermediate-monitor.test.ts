@@ -3,8 +3,8 @@
 // function of the test.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { createIntermediateCa, createRootCa, type IssuedCertificate } from '../../../environments/pki/certificate-authority.ts';
-import { createCrl } from '../../../environments/pki/crl.ts';
+import { createIntermediateCa, createRootCa, type IssuedCertificate } from '../../../x509/certificate-authority.ts';
+import { createCrl } from '../../../x509/crl-signing.ts';
 import { waitFor } from '../../../environments/wait.ts';
 import type { AuditEvent } from '../../../services/provisioning/audit-log.ts';
 import type { IntermediateRevocation } from '../../../services/provisioning/context.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createRootCa, issueLeaf } from '../../../environments/pki/certificate-authority.ts';
+import { createRootCa, issueLeaf } from '../../../x509/certificate-authority.ts';
 import {
   Inventory, InventoryError, certificateState, normalizeSerial, type CertificateRecord,
 } from '../../../services/provisioning/inventory.ts';

@@ -1,10 +1,10 @@
-// The lab's own PKI: a root, an intermediate that step-ca signs with, and leaf certificates
-// the lab itself needs (the broker's server certificate, readiness probes, foreign CAs in tests).
+// Certificate authorities in code: roots, intermediates, leaves and CSRs signed with WebCrypto keys,
+// for the lab's own PKI (the root, the intermediate step-ca signs with, the broker's certificate,
+// readiness probes, foreign CAs in tests) and the simulated external CA.
 import { randomBytes } from 'node:crypto';
-import { x509 } from '../../x509/x509.ts';
-import { subjectAltNameWithOtherNames } from '../../x509/device-id.ts';
-import type { KeyAlgorithm } from '../../config/config.ts';
-import { algorithmParams, generateKeyPair, privateKeyToPem } from '../../x509/keys.ts';
+import { x509 } from './x509.ts';
+import { subjectAltNameWithOtherNames } from './device-id.ts';
+import { algorithmParams, generateKeyPair, privateKeyToPem, type KeyAlgorithm } from './keys.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Backdating absorbs small clock differences between the lab and the components it starts. */

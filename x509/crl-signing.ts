@@ -4,8 +4,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import type { Issuer } from './certificate-authority.ts';
-import { algorithmParams } from '../../x509/keys.ts';
-import { x509 } from '../../x509/x509.ts';
+import { algorithmParams } from './keys.ts';
+import { x509 } from './x509.ts';
 
 export interface CrlEntry {
   /** Hexadecimal serial. */

@@ -1,9 +1,10 @@
-// MQTT over TLS for simulated clients (mqtt.js): mutual TLS with a client certificate, or a
-// password over server-authenticated TLS (the legacy listener).
+// MQTT over TLS for every client the lab runs (mqtt.js: devices, the application, the broker's
+// admin): mutual TLS with a client certificate, or a password over server-authenticated TLS (the
+// legacy listener).
 import type { Socket } from 'node:net';
 import tls, { type PeerCertificate } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
-import { clientTlsOptions } from '../../net/tls-policy.ts';
+import { clientTlsOptions } from './tls-policy.ts';
 
 export interface MqttConnectOptions {
   host: string;
