@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { Then, When } from '@cucumber/cucumber';
-import { markLog } from '../environments/log-watch.ts';
-import { waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
 import { forgeClientCertificate, forgedKinds, type ForgedKind } from '../simulators/adversary/forged-certificates.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { LabWorld } from './support/world.ts';
 
 /** What Mosquitto (OpenSSL) logs for each refusal cause. */
@@ -16,23 +13,16 @@ const BROKER_LOGGED_CAUSES: Record<string, RegExp> = {
   'not authorised': /disconnected, not authori[sz]ed/,
 };
 
-/** One connection attempt from an address of its own, which the client id names too. */
-async function connectAs(world: LabWorld, credentials: { certificateChainPem?: string; privateKeyPem?: string }, address = world.nextAddress()): Promise<void> {
-  const { lab, endpoints } = world.session;
-  world.probeAddress = address;
-  world.brokerLogMark = markLog(world.logFile('mosquitto'));
-  world.lastConnection = await attemptMqttConnection({ ...lab.broker, clientId: `probe-${address}`, trustedRootPem: endpoints.trustedRootPem, localAddress: address, ...credentials });
-}
-
+/** One connection attempt from an address of its own, which the client id names too, with a forged certificate. */
 async function connectWithForged(world: LabWorld, kind: ForgedKind): Promise<void> {
   const lab = world.owned('ca-keys');
   const address = world.nextAddress();
   const forged = await forgeClientCertificate(kind, lab.pki.intermediate, crlUrl(lab.config.ca, lab.stepCa.port), `RVS-FORGED-${address}`);
-  await connectAs(world, { certificateChainPem: forged.chainPem, privateKeyPem: forged.privateKeyPem }, address);
+  await world.brokerProbe.connect({ credential: { certificateChainPem: forged.chainPem, privateKeyPem: forged.privateKeyPem }, from: address, watchLog: true });
 }
 
 When('a client connects to the broker without a client certificate', async function (this: LabWorld) {
-  await connectAs(this, {});
+  await this.brokerProbe.connect({ watchLog: true });
 });
 
 When('a client connects to the broker with a certificate issued by a foreign CA', async function (this: LabWorld) {
@@ -45,20 +35,17 @@ When('a client connects to the broker with a certificate that is {string}', asyn
 });
 
 Then('the broker refuses the connection because of {string}', async function (this: LabWorld, cause: string) {
-  const outcome = this.lastConnection;
-  assert.ok(outcome, 'no connection was attempted');
+  const { outcome } = this.brokerProbe.last ?? assert.fail('no connection was attempted');
   assert.equal(outcome.connected, false, 'the broker accepted a connection it must refuse');
   const logged = BROKER_LOGGED_CAUSES[cause];
   assert.ok(logged, `unknown refusal cause "${cause}"; known: ${Object.keys(BROKER_LOGGED_CAUSES).join(', ')}`);
   // A certificate cause is refused in the TLS handshake; a CONNACK refusal means the broker let the handshake through.
   if (cause !== 'not authorised') assert.doesNotMatch(outcome.error, /^Connection refused/, `the broker completed the TLS handshake without a valid client certificate and refused only at the MQTT level (${outcome.error})`);
   // The line of this very connection (the lines after "New connection from <its address>").
-  this.attach(await waitForConnectionLine(this.brokerLogMark!, this.probeAddress!, logged), { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
+  await this.brokerProbe.logged(logged);
 });
 
 Then('the client is told {string}', function (this: LabWorld, alert: string) {
-  const outcome = this.lastConnection;
-  assert.ok(outcome && !outcome.connected, 'the connection was not refused');
   // The TLS alert the broker sent names the precise cause; its log line does not.
-  assert.match(outcome.error, new RegExp(`alert ${alert}`));
+  this.brokerProbe.refusedWith(alert);
 });

@@ -2,7 +2,7 @@
 // UC-05) and the mixed fleet. The workflow itself is the device's powerUp().
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitFor } from '../environments/wait.ts';
+import { waitFor } from './support/logs.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import { assertBrokerRefuses } from './support/broker-refusal.ts';
 import { assertRootCrlListsOldIntermediate, rootRevokesIntermediate } from './support/intermediate-revocation.ts';

@@ -40,7 +40,7 @@ When("an impostor answers at the external CA's address with a CRL revoking the l
 
 Then('the service refuses that CRL as {string} and installs no new intermediate', async function (this: LabWorld, reason: string) {
   await checksAudited(this, reason, 2);
-  assertNothingRotated(this, this.intermediateSerialBefore!, this.externalFaultSince!);
+  assertNothingRotated(this);
 });
 
 When('the external CA stops answering', async function (this: LabWorld) {
@@ -51,7 +51,7 @@ When('the external CA stops answering', async function (this: LabWorld) {
 Then('the service audits {int} failed checks in a row as {string} and installs no new intermediate', async function (this: LabWorld, count: number, reason: string) {
   const records = await checksAudited(this, reason, count);
   assert.deepEqual(records.slice(0, count).map((r) => r.attempt), Array.from({ length: count }, (_, i) => i + 1), 'each check is retried and counted');
-  assertNothingRotated(this, this.intermediateSerialBefore!, this.externalFaultSince!);
+  assertNothingRotated(this);
 });
 
 When('the external CA answers again', async function (this: LabWorld) {
@@ -60,20 +60,20 @@ When('the external CA answers again', async function (this: LabWorld) {
 
 Then("the service's next check believes its CRL again", async function (this: LabWorld) {
   await checksAudited(this, 'crl-accepted', 1);
-  assertNothingRotated(this, this.intermediateSerialBefore!, this.externalFaultSince!);
+  assertNothingRotated(this);
 });
 
 When("an attacker with the service's stolen credential asks the external CA to revoke the lab's intermediate", async function (this: LabWorld) {
   beginExternalFault(this);
-  this.externalAnswer = await revokeWithStolenServiceCredential(this.owned('own-lab'), this.intermediateSerialBefore!);
+  this.externalCa.answer = await revokeWithStolenServiceCredential(this.owned('own-lab'), this.externalCa.serialBefore!);
 });
 
 Then('the external CA refuses it with {int} {string} and logs the refusal', async function (this: LabWorld, status: number, code: string) {
-  assert.deepEqual([this.externalAnswer?.status, this.externalAnswer?.code], [status, code], this.externalAnswer?.detail);
+  assert.deepEqual([this.externalCa.answer?.status, this.externalCa.answer?.code], [status, code], this.externalCa.answer?.detail);
   this.attach(await externalCaLogged(this, new RegExp(`${status} ${code}`)), { mediaType: 'text/plain', fileName: 'external-ca.txt' });
 });
 
 Then("the external CA's CRL does not list the lab's intermediate, and nothing was rotated", async function (this: LabWorld) {
-  assert.equal(await externalCrlLists(this, this.intermediateSerialBefore!), false, 'the intermediate was revoked');
-  assertNothingRotated(this, this.intermediateSerialBefore!, this.externalFaultSince!);
+  assert.equal(await externalCrlLists(this, this.externalCa.serialBefore!), false, 'the intermediate was revoked');
+  assertNothingRotated(this);
 });

@@ -1,7 +1,7 @@
 // Steps of the installation use cases (UC-01, UC-02) and of operation (renewal, commands).
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitFor } from '../environments/wait.ts';
+import { waitFor } from './support/logs.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { assertRenewalWithin } from './support/renewal-latency.ts';
 import { assertInventoryHoldsLoggedIssuance } from './support/inventory-completeness.ts';

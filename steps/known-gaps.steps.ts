@@ -2,19 +2,18 @@
 // renewal of an expired certificate.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitForLogLine } from '../environments/log-watch.ts';
+import { escapeRegExp, waitForLogLine } from './support/logs.ts';
 import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function x5cAtStepCa(world: LabWorld, identity: string) {
   const { lab, endpoints } = world.session;
   const sans = [deviceSan(identity)];
   const ott = await x5cToken({ credential: world.attacker!.store.loadBootstrap()!, ...endpoints.x5c, identity, sans });
-  return world.runAttack(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: world.attacker!.address }));
+  return world.attack.run(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: world.attacker!.address }));
 }
 
 // --- first use enrols -------------------------------------------------------------------------
@@ -34,7 +33,7 @@ When('the attacker trades its bootstrap credential for an identity nobody holds 
 
 Then('step-ca issues it, enrolled on first use \\(known gap)', async function (this: LabWorld) {
   const identity = `${this.devices[0]!.identity.deviceId}-UNCLAIMED`;
-  assert.equal(this.attack?.status, 201, `step-ca now refuses it (${this.attack?.detail}): the gap is closed, update this scenario`);
+  assert.equal(this.attack.outcome?.status, 201, `step-ca now refuses it (${this.attack.outcome?.detail}): the gap is closed, update this scenario`);
   const enrolment = (await this.admin.enrolments()).find((e) => e.identity === identity);
   assert.equal(enrolment?.source, 'first-use');
   assert.equal(enrolment?.address, this.attacker!.address);
@@ -61,7 +60,7 @@ Then('step-ca renewed it \\(known gap)', function (this: LabWorld) {
 // --- renewal of an expired certificate ----------------------------------------------------------
 
 When('the device tries to renew its expired certificate at step-ca', async function (this: LabWorld) {
-  await this.beginAttack();
+  await this.attack.begin();
   this.lastError = await this.lastDevice.renewCertificate().then(() => undefined, (err: Error) => err);
 });
 
@@ -72,5 +71,5 @@ Then('step-ca refuses the renewal in the TLS handshake with the alert {string}',
 
 Then('step-ca logs that the client certificate has expired', async function (this: LabWorld) {
   const address = this.lastDevice.address;
-  await waitForLogLine(this.attackMark('step-ca'), new RegExp(`TLS handshake error from ${escape(address)}:\\d+: tls: failed to verify certificate: x509: certificate has expired or is not yet valid`));
+  await waitForLogLine(this.attack.mark('step-ca'), new RegExp(`TLS handshake error from ${escapeRegExp(address)}:\\d+: tls: failed to verify certificate: x509: certificate has expired or is not yet valid`));
 });

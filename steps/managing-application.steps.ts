@@ -3,23 +3,20 @@
 // service, and connection failures logged by cause.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitFor } from '../environments/wait.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
+import { waitFor } from './support/logs.ts';
 import { startMisconfiguredBroker, type BrokerMisconfiguration } from '../simulators/adversary/impostor-broker.ts';
-import { CertificateInstallationError } from '../simulators/client/certificate-client.ts';
+import { CertificateInstallationError } from '../simulators/client/store-checks.ts';
 import type { StoredPair } from '../simulators/client/certificate-store.ts';
-import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
+import { certificateSerial, inspectCertificate } from '../x509/certificates.ts';
 import { assertLoggedRefusal, assertStoreWhole, damageApplicationStore } from './support/application-store.ts';
 import { certifyByServiceTeam, type CertificationMethod } from './support/service-team.ts';
 import type { LabWorld } from './support/world.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
-const serialOf = (pair: StoredPair) => normalizeSerial(inspectCertificate(pair.certificateChainPem).serialNumber);
 
 /** How the broker answers a connection with this certificate now (from an address of its own): undefined when it accepts it. */
 async function brokerRefusal(world: LabWorld, pair: StoredPair, clientId: string): Promise<string | undefined> {
-  const { lab, endpoints } = world.session;
-  const outcome = await attemptMqttConnection({ ...lab.broker, clientId, trustedRootPem: endpoints.trustedRootPem, localAddress: world.nextAddress(), ...pair });
+  const { outcome } = await world.brokerProbe.connect({ credential: pair, clientId });
   return outcome.connected ? undefined : outcome.error;
 }
 
@@ -100,7 +97,7 @@ When('the service engineer issues the standby application a new certificate and 
 
 Then("the standby application's session moved to the new certificate", async function (this: LabWorld) {
   const standby = this.standby!;
-  assert.notEqual(serialOf(standby.store.loadOperational()!), serialOf(this.replacedCertificate!));
+  assert.notEqual(certificateSerial(standby.store.loadOperational()!.certificateChainPem), certificateSerial(this.replacedCertificate!.certificateChainPem));
   assert.equal(standby.log.find('certificate-installed').at(-1)?.replaced, inspectCertificate(this.replacedCertificate!.certificateChainPem).serialNumber);
   assert.equal(standby.connected, true);
   await this.telemetryReachesApplication(this.lastDevice); // the primary is undisturbed
@@ -109,7 +106,7 @@ Then("the standby application's session moved to the new certificate", async fun
 });
 
 Then('once the engineer revokes the old one as superseded, the broker refuses it and the standby application stays connected', async function (this: LabWorld) {
-  await this.admin.revoke(serialOf(this.replacedCertificate!), 'superseded');
+  await this.admin.revoke(certificateSerial(this.replacedCertificate!.certificateChainPem), 'superseded');
   const refusal = await waitFor('the broker to refuse the superseded certificate', () => brokerRefusal(this, this.replacedCertificate!, 'superseded-probe'), { timeoutMs: 10_000, intervalMs: 250 });
   assert.match(refusal, REVOKED_ALERT);
   this.assertUndisturbed([this.standby!]);
@@ -118,7 +115,7 @@ Then('once the engineer revokes the old one as superseded, the broker refuses it
 When("the standby application's certificate is removed and the engineer revokes it", async function (this: LabWorld) {
   this.replacedCertificate = this.standby!.store.loadOperational();
   await this.standby!.removeCertificate();
-  await this.admin.revoke(serialOf(this.replacedCertificate!), 'cessationOfOperation');
+  await this.admin.revoke(certificateSerial(this.replacedCertificate!.certificateChainPem), 'cessationOfOperation');
 });
 
 Then('the standby application holds no certificate and the broker refuses the removed one', async function (this: LabWorld) {
@@ -145,7 +142,7 @@ Then('the application refuses the installation because of {string} and logs it',
 
 Then('the application still holds its own certificate and its session', async function (this: LabWorld) {
   const app = await this.runningApplication();
-  assert.equal(serialOf(app.store.loadOperational()!), serialOf(this.replacedCertificate!));
+  assert.equal(certificateSerial(app.store.loadOperational()!.certificateChainPem), certificateSerial(this.replacedCertificate!.certificateChainPem));
   this.assertUndisturbed([app]);
   await this.telemetryReachesApplication(await this.connectedDevice());
 });

@@ -2,16 +2,13 @@
 // certificates and legacy credentials, firmware updates and downgrades.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { markLog } from '../environments/log-watch.ts';
 import { AdminApiError } from '../simulators/client/admin-client.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
 import type { DevicePowerUpOutcome } from '../simulators/device/reveos-device.ts';
-import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
+import { certificateSerial, inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
 import { certifyByServiceTeam, giveLegacyCredential, type CertificationMethod } from './support/service-team.ts';
 import type { LabWorld } from './support/world.ts';
 
 const outcomeOf = (world: LabWorld) => world.powerUps.get(world.lastDevice) as DevicePowerUpOutcome;
-const serialOf = (pem: string) => inspectCertificate(pem).serialNumber;
 
 Given('a device with firmware {string}', function (this: LabWorld, firmwareVersion: string) {
   this.createDevice({ firmwareVersion });
@@ -43,17 +40,14 @@ When('the service engineer gives the device a legacy credential', async function
 });
 
 When('the service engineer tries to give the device a legacy credential', async function (this: LabWorld) {
-  await this.beginAttack();
+  await this.attack.begin();
   this.lastError = await giveLegacyCredential(this, this.lastDevice).then(() => undefined, (err: Error) => err);
 });
 
 /** The device dials a listener of the broker with nothing but its trust anchor. */
 async function connectBare(world: LabWorld, port: number): Promise<void> {
-  const { lab, endpoints } = world.session;
   const device = world.lastDevice;
-  world.probeAddress = device.address;
-  world.brokerLogMark = markLog(world.logFile('mosquitto'));
-  world.lastConnection = await attemptMqttConnection({ host: lab.broker.host, port, clientId: device.identity.deviceId, trustedRootPem: endpoints.trustedRootPem, localAddress: device.address });
+  await world.brokerProbe.connect({ port, from: device.address, clientId: device.identity.deviceId, watchLog: true });
 }
 
 When('the device connects to the broker without a client certificate', async function (this: LabWorld) {
@@ -84,7 +78,7 @@ Then('it connects with the installed certificate and its telemetry reaches the a
   assert.deepEqual([outcome.state, outcome.authentication, outcome.path], ['connected', 'certificate', ['validating', 'connecting', 'connected']]);
   const [issued] = await this.admin.inventory(device.identity.deviceId);
   assert.equal(issued?.via, 'service-team');
-  assert.equal(normalizeSerial(serialOf(device.store.loadOperational()!.certificateChainPem)), issued.serial, 'the device uses the certificate the service team issued');
+  assert.equal(certificateSerial(device.store.loadOperational()!.certificateChainPem), issued.serial, 'the device uses the certificate the service team issued');
   assert.equal((await this.telemetryReachesApplication(device)).authentication, 'certificate');
 });
 
@@ -98,13 +92,13 @@ Then('it connects with its legacy credential and its telemetry reaches the appli
 Then('the service refuses with {string}', async function (this: LabWorld, code: string) {
   assert.ok(this.lastError instanceof AdminApiError, `the service did not refuse: ${String(this.lastError)}`);
   assert.deepEqual([this.lastError.status, this.lastError.body.error], [409, code]);
-  await this.auditedDuringAttack(code);
+  await this.attack.audited(code);
 });
 
 Then('it connects with the same certificate and no CA was asked for a new one', async function (this: LabWorld) {
   const outcome = outcomeOf(this);
   assert.deepEqual([outcome.state, outcome.path], ['connected', ['validating', 'connecting', 'connected']]);
-  assert.equal(serialOf(this.lastDevice.store.loadOperational()!.certificateChainPem), this.certificateBefore!.serialNumber);
+  assert.equal(certificateSerial(this.lastDevice.store.loadOperational()!.certificateChainPem), normalizeSerial(this.certificateBefore!.serialNumber));
   assert.equal((await this.admin.inventory(this.lastDevice.identity.deviceId)).length, this.inventoryBeforeRestart, 'a certificate was issued');
   await this.telemetryReachesApplication(this.lastDevice);
 });

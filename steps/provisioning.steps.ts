@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitFor } from '../environments/wait.ts';
+import { waitFor } from './support/logs.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import { assertBrokerRefuses, assertReconnectRefused } from './support/broker-refusal.ts';
 import { assertPlainHttpBootstrapServed, assertPlainHttpRefuses, bootstrapOverPlainHttp } from './support/plain-http-bootstrap.ts';

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defineParameterType, Given, Then, When } from '@cucumber/cucumber';
-import { readSince } from '../environments/log-watch.ts';
-import { enableBrokerDebugLog, waitForConnectionLine } from '../environments/local/mosquitto-log.ts';
-import { waitFor } from '../environments/wait.ts';
+import { enableBrokerDebugLog, escapeRegExp, readSince, waitFor, waitForConnectionLine } from './support/logs.ts';
 import { generateKeyPair, privateKeyToPem } from '../x509/keys.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
 import { acmeReadyToFinalize, acmeWithCapture } from '../simulators/adversary/acme-attempts.ts';
@@ -23,7 +21,6 @@ import { giveLegacyCredential } from './support/service-team.ts';
 type Role = 'device' | 'application';
 defineParameterType({ name: 'clientRole', regexp: /device|application/, transformer: (s: string) => s as Role });
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function clientFor(world: LabWorld, role: Role): Promise<CertificateClient> {
   return role === 'device' ? world.lastDevice : world.runningApplication();
@@ -59,7 +56,7 @@ When(/^the other device publishes a forged message on the first device's (teleme
     : { topic: topics.commands(root, victim.identity.deviceId), payload: { commandId: `forged-${randomUUID()}`, name: 'identify' } };
   // "Denied PUBLISH" is a debug-level line: turned on for this scenario only.
   this.onCleanup(await enableBrokerDebugLog(this.owned('broker-control').mosquitto));
-  await this.beginAttack();
+  await this.attack.begin();
   const marker = (forged.payload as { commandId?: string }).commandId ?? `forged-${randomUUID()}`;
   // A device on a legacy credential dials the password listener with it.
   const legacy = attacker.store.loadLegacyCredential();
@@ -70,7 +67,7 @@ When(/^the other device publishes a forged message on the first device's (teleme
 
 Then('the broker logs "Denied PUBLISH" from the other device for that topic', async function (this: LabWorld) {
   const { topic, qos } = this.forged!;
-  await this.loggedDuringAttackMatching('mosquitto', new RegExp(`Denied PUBLISH from ${escape(this.attacker!.identity.deviceId)} \\(d0, q${qos}, r0, m\\d+, '${escape(topic)}'`));
+  await this.attack.loggedMatching('mosquitto', new RegExp(`Denied PUBLISH from ${escapeRegExp(this.attacker!.identity.deviceId)} \\(d0, q${qos}, r0, m\\d+, '${escapeRegExp(topic)}'`));
 });
 
 Then(/^the forged message never reaches (the application|the first device)$/, async function (this: LabWorld, receiver: string) {
@@ -91,7 +88,7 @@ Then(/^the forged message never reaches (the application|the first device)$/, as
 Then("the broker closes the other device's connection", async function (this: LabWorld) {
   await waitFor("the broker to close the publisher's connection", () => this.forged!.closed, { timeoutMs: 5000 });
   // Notice level: "Bad socket read/write on client <id>: Unknown error." (reason 151, quota exceeded).
-  await this.loggedDuringAttackMatching('mosquitto', new RegExp(`(Bad socket read/write on client|Client) ${escape(this.attacker!.identity.deviceId)}[: ]`));
+  await this.attack.loggedMatching('mosquitto', new RegExp(`(Bad socket read/write on client|Client) ${escapeRegExp(this.attacker!.identity.deviceId)}[: ]`));
 });
 
 // --- clients refusing a broker they must not trust --------------------------------------------
@@ -114,7 +111,7 @@ When('the {clientRole} connects to the impostor broker', async function (this: L
 When('the {clientRole} connects to the lab broker as {string}', async function (this: LabWorld, role: Role, servername: string) {
   const client = await clientFor(this, role);
   await client.disconnect();
-  await this.beginAttack();
+  await this.attack.begin();
   this.lastError = await client.connect({ ...this.session.lab.broker, servername }).then(() => undefined, (err: Error) => err);
 });
 
@@ -150,9 +147,9 @@ Then('the impostor broker never received an MQTT byte from the {clientRole}', as
 
 Then('the broker saw the {clientRole} abort the TLS handshake and never received its CONNECT', async function (this: LabWorld, role: Role) {
   const client = await clientFor(this, role);
-  const mark = this.attackMark('mosquitto');
+  const mark = this.attack.mark('mosquitto');
   const line = await waitForConnectionLine(mark, client.address, /unexpected eof while reading|Client <unknown> (closed its connection|disconnected)/);
-  assert.doesNotMatch(readSince(mark), new RegExp(`New client connected from ${escape(client.address)}:`));
+  assert.doesNotMatch(readSince(mark), new RegExp(`New client connected from ${escapeRegExp(client.address)}:`));
   this.attach(line, { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
 });
 
@@ -167,7 +164,7 @@ Given('a client that obtained a bootstrap certificate through the gate and kept 
 });
 
 When('it replays its newAccount, finalize and certificate requests unchanged', async function (this: LabWorld) {
-  await this.beginAttack();
+  await this.attack.begin();
   this.acmeAnswers = [];
   for (const signed of this.captured!) this.acmeAnswers.push(await this.acme!.send(signed));
 });
@@ -182,7 +179,7 @@ Then('each replay is refused with the ACME problem {string}', function (this: La
 
 Then('the bootstrap step-ca logs each replayed nonce as not found', async function (this: LabWorld) {
   for (const signed of this.captured!) {
-    await this.loggedDuringAttackMatching('bootstrap-ca', new RegExp(`error="nonce ${escape(nonceOf(signed))} not found".*path=${escape(new URL(signed.url).pathname)} `));
+    await this.attack.loggedMatching('bootstrap-ca', new RegExp(`error="nonce ${escapeRegExp(nonceOf(signed))} not found".*path=${escapeRegExp(new URL(signed.url).pathname)} `));
   }
 });
 
@@ -197,7 +194,7 @@ Given('a client whose ACME order through the gate is ready for finalization', as
 });
 
 When('it sends its finalize request with one bit of the JWS signature flipped', async function (this: LabWorld) {
-  await this.beginAttack();
+  await this.attack.begin();
   this.acmeAnswers = [await this.acme!.send(tamperSignature(this.captured![0]!))];
 });
 
@@ -208,7 +205,7 @@ Then('the request is refused with the ACME problem {string}', function (this: La
 });
 
 Then('the bootstrap step-ca logs that it could not verify the JWS', async function (this: LabWorld) {
-  await this.loggedDuringAttackMatching('bootstrap-ca', new RegExp(`error="error verifying jws[^"]*".*path=${escape(new URL(this.captured![0]!.url).pathname)} `));
+  await this.attack.loggedMatching('bootstrap-ca', new RegExp(`error="error verifying jws[^"]*".*path=${escapeRegExp(new URL(this.captured![0]!.url).pathname)} `));
 });
 
 Then("the order is still {string} and the inventory holds no certificate for the client's address", async function (this: LabWorld, status: string) {
@@ -227,30 +224,30 @@ When("someone presents the device's bootstrap certificate chain in an X5C token 
   // The genuine, public chain; the key is not the one the chain certifies.
   const credential = { certificateChainPem: device.store.loadBootstrap()!.certificateChainPem, privateKeyPem: await privateKeyToPem((await generateKeyPair('ecdsa-p256')).privateKey) };
   const ott = await x5cToken({ credential, ...endpoints.x5c, identity, sans });
-  await this.runAttack(() => x5cSign({ caUrl: endpoints.signUrl, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: device.address }));
+  await this.attack.run(() => x5cSign({ caUrl: endpoints.signUrl, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: device.address }));
 });
 
 Then('step-ca refuses the request with HTTP {int}', function (this: LabWorld, status: number) {
-  assert.equal(this.attack?.status, status, this.attack?.detail);
+  assert.equal(this.attack.outcome?.status, status, this.attack.outcome?.detail);
 });
 
 Then("step-ca logs that the X5C token's signature does not verify", async function (this: LabWorld) {
-  await this.loggedDuringAttack('step-ca', 'x5c.authorizeToken; error parsing x5c claims: go-jose/go-jose: error in cryptographic primitive');
+  await this.attack.logged('step-ca', 'x5c.authorizeToken; error parsing x5c claims: go-jose/go-jose: error in cryptographic primitive');
 });
 
 Then('the provisioning service audits the refused X5C request', async function (this: LabWorld) {
-  await this.auditedDuringAttack('step-ca HTTP 401');
+  await this.attack.audited('step-ca HTTP 401');
 });
 
 Then('the inventory holds no new operational certificate for the device', async function (this: LabWorld) {
-  assert.deepEqual((await this.issuedDuringAttack()).filter((c) => c.deviceId === this.lastDevice.identity.deviceId), []);
+  assert.deepEqual((await this.attack.issued()).filter((c) => c.deviceId === this.lastDevice.identity.deviceId), []);
 });
 
 When('the device tries to renew its operational certificate at step-ca', async function (this: LabWorld) {
   const device = this.lastDevice;
   this.certificateBefore = inspectCertificate(device.store.loadOperational()!.certificateChainPem);
   this.operationalBefore = await operationalCount(this, device.identity.deviceId);
-  await this.beginAttack();
+  await this.attack.begin();
   this.lastError = await device.renewCertificate().then(() => undefined, (err: Error) => err);
 });
 
@@ -260,7 +257,7 @@ Then('step-ca refuses the renewal with HTTP {int}', function (this: LabWorld, st
 });
 
 Then('step-ca logs that the certificate has been revoked', async function (this: LabWorld) {
-  await this.loggedDuringAttackMatching('step-ca', new RegExp(`error="cahandler\\.Renew: authority\\.authorizeRenew: certificate has been revoked".*remote-address=${escape(this.lastDevice.address)} `));
+  await this.attack.loggedMatching('step-ca', new RegExp(`error="cahandler\\.Renew: authority\\.authorizeRenew: certificate has been revoked".*remote-address=${escapeRegExp(this.lastDevice.address)} `));
 });
 
 Then('the device still holds its revoked certificate and nothing new was issued', async function (this: LabWorld) {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Then, When } from '@cucumber/cucumber';
 import { generateKeyPair, privateKeyToPem } from '../x509/keys.ts';
+import { escapeRegExp } from './support/logs.ts';
 import type { LabWorld } from './support/world.ts';
 
 const DAMAGE: Record<string, (world: LabWorld) => Promise<void>> = {
@@ -30,9 +31,8 @@ const DAMAGE: Record<string, (world: LabWorld) => Promise<void>> = {
   },
 };
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-When(new RegExp(`^the device's stored (${Object.keys(DAMAGE).map(escape).join('|')})$`), async function (this: LabWorld, damage: string) {
+When(new RegExp(`^the device's stored (${Object.keys(DAMAGE).map(escapeRegExp).join('|')})$`), async function (this: LabWorld, damage: string) {
   await DAMAGE[damage]!(this);
 });
 

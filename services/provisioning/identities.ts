@@ -11,6 +11,7 @@
 // Every decision is synchronous on one SQLite file, so two requests for the same identity can
 // never both win.
 import Database from 'better-sqlite3';
+import { escapeRegExp } from '../../net/regexp.ts';
 
 export type IdentityRole = 'device' | 'application';
 
@@ -51,7 +52,7 @@ export class IdentityRules {
   readonly #reserved: Set<string>;
 
   constructor(config: IdentityRulesConfig) {
-    const app = config.applicationIdentity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const app = escapeRegExp(config.applicationIdentity);
     this.#application = new RegExp(`^${app}(-[A-Za-z0-9._-]+)?$`, 'i');
     this.#reserved = new Set([...LAB_RESERVED_IDENTITIES, ...config.reserved].map((n) => n.toLowerCase()));
   }

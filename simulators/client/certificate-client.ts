@@ -1,43 +1,35 @@
 // The certificate workflow every simulated client shares (device and application alike):
-// bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection.
-// Longer than most modules on purpose: it is the seed's client wrapper (provision,
-// getCertificate, renewCertificate, validateCertificate) and the one place a session moves to a
-// renewed certificate without losing a message; the work itself is in the modules it imports.
-import { statSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
+// bootstrap certificate by ACME, operational certificate by X5C, mutual-TLS MQTT connection. It
+// is the seed's client wrapper (provision, getCertificate, renewCertificate, validateCertificate)
+// and the one place a session moves to a renewed certificate without losing a message; what it
+// trusts (client-trust.ts), its checks (store-checks.ts), its power-up (client-power-up.ts) and
+// its renewal timer (renewal-timer.ts) are modules of their own.
 import type { MqttClient } from 'mqtt';
 import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
-import { request } from '../../net/https-client.ts';
-import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
-import { ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
+import type { PhaseTimings } from './acme-bootstrap.ts';
 import { NodeCertificateDriver, type CertificateDriver, type DriverContext, type RenewalHooks } from './certificate-driver.ts';
-import { ClockSkewError, classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
+import { classifyConnectionFailure, clockSkewBehind, explainConnectionFailure } from './connection-errors.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { connectMqtt } from '../../net/mqtt-connection.ts';
-import { splitPemCrls } from '../../x509/certificates.ts';
-import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS, validateCertificateStore, type ValidCertificateFacts, type ValidationReason, type ValidationResult } from './certificate-validation.ts';
-import { CrlCache, CrlStaleError, type CrlCachePolicy } from './crl-cache.ts';
-import { DEFAULT_RENEWAL_POLICY, renewalAlerts, renewalDueAt, type RenewalPolicy } from './renewal-policy.ts';
-import { powerUp, type BackoffPolicy, type PowerUpOutcome, type TransitionEvent } from './power-up.ts';
+import type { ValidCertificateFacts, ValidationResult } from './certificate-validation.ts';
+import { ClientTrust } from './client-trust.ts';
+import { checkBundle, hasValidBootstrap, validateStored, type CertificateBundle, type CheckingClient } from './store-checks.ts';
+import { powerUpClient, type PowerUpSettings } from './client-power-up.ts';
+import { followRenewalPolicy, renewWhenDue } from './renewal-timer.ts';
+import type { RenewalPolicy } from './renewal-policy.ts';
+import type { PowerUpOutcome } from './power-up.ts';
+
+export type { PowerUpSettings } from './client-power-up.ts';
 
 /** A broker to dial: host and port, and the name its certificate must carry when not the host. */
 export interface BrokerTarget {
   host: string;
   port: number;
   servername?: string;
-}
-
-export interface PowerUpSettings {
-  /** False: firmware that does not provision itself (seed 000); it waits for the service team's certificate. */
-  selfProvisioning?: boolean;
-  backoff?: Partial<BackoffPolicy>;
-  onTransition?: (event: TransitionEvent) => void;
-  /** Lifetime requested for a newly obtained operational certificate. */
-  lifetimeSeconds?: number;
 }
 
 export interface CertificateClientOptions {
@@ -65,24 +57,6 @@ export interface CertificateClientOptions {
   clockOffsetMs?: number;
 }
 
-/** What the certificate management service delivers for installation (seed 000 "installation of certificates"). */
-export interface CertificateBundle {
-  certificateChainPem: string;
-  /** Absent when the client made the key itself (createCertificateRequest): it never left the client. */
-  privateKeyPem?: string;
-}
-
-/** A bundle the client would not install, with the validation's reason (never the bundle's contents). */
-export class CertificateInstallationError extends Error {
-  override name = 'CertificateInstallationError';
-  constructor(
-    readonly reason: ValidationReason | 'no-key',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export class CertificateClient {
   readonly commonName: string;
   readonly address: string;
@@ -102,6 +76,8 @@ export class CertificateClient {
   private closingOnPurpose = false;
   /** Set while the MQTT session moves to a renewed certificate; publishers wait for it. */
   protected swapping: Promise<void> | undefined;
+  /** Its trust anchor, the CRLs it checks with, its offline CRL cache. */
+  readonly trust: ClientTrust;
 
   constructor(options: CertificateClientOptions) {
     this.commonName = options.commonName;
@@ -115,6 +91,7 @@ export class CertificateClient {
     this.reconnectPeriodMs = options.reconnectPeriodMs ?? 0;
     this.driver = options.driver ?? new NodeCertificateDriver();
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.trust = new ClientTrust({ store: this.store, endpoints: this.endpoints, address: this.address, log: this.log, now: () => this.now() });
   }
 
   /** How far this client's clock is off; a scenario may set it (NTP gone wrong) and set it back. */
@@ -127,39 +104,10 @@ export class CertificateClient {
 
   /** The root this client trusts: its stored ca.crt, or the factory default before it has one. */
   get trustedRootPem(): string {
-    return this.store.loadCaCertificate() ?? this.endpoints.trustedRootPem;
-  }
-
-  /**
-   * Fetches the trust anchor over the provisioning service's insecure channel (only served to
-   * white-listed addresses while the service is ON) and stores it; true when it changed.
-   */
-  async refreshTrustAnchor(): Promise<boolean> {
-    const res = await request(`${this.endpoints.insecureUrl}/api/v1/ca`, { localAddress: this.address });
-    if (res.status !== 200) throw new ProvisioningRefusedError(res.status, stepCaErrorDetail(res.text()));
-    const changed = res.text().trim() !== this.trustedRootPem.trim();
-    if (changed) this.store.saveCaCertificate(res.text());
-    return changed;
-  }
-
-  /** Every CRL needed to check this client's chain (public; signed, so plain HTTP is fine). */
-  async fetchCrls(): Promise<string[]> {
-    const res = await request(`${this.endpoints.insecureUrl}/api/v1/crl`, { localAddress: this.address });
-    if (res.status !== 200) throw new Error(`CRL download failed with HTTP ${res.status}`);
-    return splitPemCrls(res.text());
+    return this.trust.rootPem;
   }
 
   readonly driver: CertificateDriver;
-
-  /** The offline CRL cache, once the client keeps one (keepCrlCache): new connections need it fresh. */
-  crlCache: CrlCache | undefined;
-
-  /** Keeps an offline CRL cache on `policy`'s schedule (seed 002), in the certificate store's directory. */
-  keepCrlCache(policy: CrlCachePolicy): CrlCache {
-    this.crlCache ??= new CrlCache({ dir: this.store.dir, fetch: () => this.fetchCrls(), log: this.log, now: () => this.now(), policy });
-    this.crlCache.start();
-    return this.crlCache;
-  }
 
   private get driverContext(): DriverContext {
     return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
@@ -201,12 +149,7 @@ export class CertificateClient {
   async connect(target: BrokerTarget = this.endpoints.broker): Promise<MqttClient> {
     const operational = this.store.loadOperational();
     if (!operational) throw new Error(`${this.commonName} has no operational certificate: getCertificate() first`);
-    try {
-      this.crlCache?.trusted();
-    } catch (err) {
-      if (err instanceof CrlStaleError) this.log.write('connect-failed', { cause: err.reason, detail: err.message, broker: `${target.servername ?? target.host}:${target.port}` });
-      throw err;
-    }
+    this.trust.assertCrlsFresh(`${target.servername ?? target.host}:${target.port}`);
     const started = performance.now();
     return this.openSession(target, { certificateChainPem: operational.certificateChainPem, privateKeyPem: operational.privateKeyPem }, started);
   }
@@ -228,7 +171,7 @@ export class CertificateClient {
       reconnectPeriodMs: this.reconnectPeriodMs,
       now: this.clockOffsetMs === 0 ? undefined : () => this.now(),
     }).catch(async (err: unknown) => {
-      const error = await this.clockSkewBehind(err);
+      const error = await clockSkewBehind(err, { insecureUrl: this.endpoints.insecureUrl, address: this.address, now: () => this.now() });
       // seed 000: connection failures are logged by cause (untrusted CA, expired, host name, clock...).
       this.log.write('connect-failed', { cause: classifyConnectionFailure(error), detail: error instanceof Error ? error.message.trim() : String(error), broker });
       throw explainConnectionFailure(error);
@@ -244,25 +187,6 @@ export class CertificateClient {
     });
     await this.onConnected(client);
     return client;
-  }
-
-  /**
-   * A server certificate that looks expired or not yet valid may be a wrong clock: asks the
-   * provisioning service for the time (the Date header of its plain-HTTP health check). The answer
-   * only names the failure's cause; it decides nothing about trust.
-   */
-  private async clockSkewBehind(err: unknown): Promise<unknown> {
-    const cause = classifyConnectionFailure(err);
-    const text = err instanceof Error ? err.message : String(err);
-    if (cause !== 'broker-certificate-expired' && !(cause === 'broker-certificate-invalid' && /not yet valid/i.test(text))) return err;
-    try {
-      const res = await request(`${this.endpoints.insecureUrl}/health`, { localAddress: this.address });
-      const serverTime = Date.parse(String(res.headers.date));
-      const skewMs = this.now().getTime() - serverTime;
-      return Number.isFinite(skewMs) && Math.abs(skewMs) > DEFAULT_CLOCK_SKEW_TOLERANCE_MS ? new ClockSkewError(skewMs, text.trim()) : err;
-    } catch {
-      return err; // no time reference: the certificate's own cause stands
-    }
   }
 
   /** Subclasses subscribe here; called on every (re)connection. */
@@ -302,39 +226,14 @@ export class CertificateClient {
     return this.mqtt?.connected ?? false;
   }
 
-  /**
-   * Waits (the device's own timer) until the renewal policy says the operational certificate is
-   * due, then renews it; returns when the renewal happened.
-   */
-  async renewWhenDue(policy: RenewalPolicy = DEFAULT_RENEWAL_POLICY, signal?: AbortSignal): Promise<Date> {
-    const current = this.store.loadOperational();
-    if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
-    const { notBefore, notAfter } = inspectCertificate(current.certificateChainPem);
-    await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - Date.now()), undefined, { signal });
-    const renewedAt = new Date();
-    await this.renewCertificate();
-    return renewedAt;
+  /** Waits (the client's own timer) until the renewal policy says the certificate is due, then renews it; returns when. */
+  renewWhenDue(policy?: RenewalPolicy, signal?: AbortSignal): Promise<Date> {
+    return renewWhenDue(this, policy, signal);
   }
 
-  /**
-   * Seed 002's renewal policy as the client runs it on its own timer: logs `renewal-alert` at each
-   * alert threshold the certificate reaches before renewal is due (days counted in `dayMs`, the
-   * lab's scaled day), then `renewal-due` and renews. Returns when the renewal happened.
-   */
-  async followRenewalPolicy(policy: RenewalPolicy, options: { dayMs: number; signal?: AbortSignal }): Promise<Date> {
-    const current = this.store.loadOperational();
-    if (!current) throw new Error(`${this.commonName} has no operational certificate to renew`);
-    const { notBefore, notAfter, serialNumber: serial } = inspectCertificate(current.certificateChainPem);
-    const daysLeft = () => Math.round(((notAfter.getTime() - this.now().getTime()) / options.dayMs) * 100) / 100;
-    for (const alert of renewalAlerts(notBefore, notAfter, policy)) {
-      await delay(Math.max(0, alert.at.getTime() - this.now().getTime()), undefined, { signal: options.signal });
-      this.log.write('renewal-alert', { serial, thresholdDays: alert.beforeMs / options.dayMs, daysLeft: daysLeft(), notAfter: notAfter.toISOString() });
-    }
-    await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - this.now().getTime()), undefined, { signal: options.signal });
-    const renewedAt = this.now();
-    this.log.write('renewal-due', { serial, daysLeft: daysLeft(), renewBeforeDays: policy.renewBeforeMs === undefined ? null : policy.renewBeforeMs / options.dayMs });
-    await this.renewCertificate(options.signal);
-    return renewedAt;
+  /** Seed 002's renewal policy on the client's own timer: its alerts logged, then the renewal (renewal-timer.ts). */
+  followRenewalPolicy(policy: RenewalPolicy, options: { dayMs: number; signal?: AbortSignal }): Promise<Date> {
+    return followRenewalPolicy(this, policy, options);
   }
 
   /**
@@ -355,29 +254,15 @@ export class CertificateClient {
    * fails a check is refused with that reason, logged, and the store is left as it was.
    */
   async installCertificate(bundle: CertificateBundle): Promise<ValidCertificateFacts> {
-    const privateKeyPem = bundle.privateKeyPem ?? this.store.loadPendingKey();
-    if (!privateKeyPem) {
-      this.log.write('certificate-installation-refused', { reason: 'no-key' });
-      throw new CertificateInstallationError('no-key', 'the bundle has no key and no certificate request of this client is pending');
-    }
-    const result = validateCertificateStore({
-      store: { certificateChainPem: bundle.certificateChainPem, privateKeyPem, caPem: this.trustedRootPem },
-      deviceId: this.commonName,
-      expectedSan: this.sans[0],
-      now: this.now(),
-    });
-    if (!result.valid) {
-      this.log.write('certificate-installation-refused', { reason: result.reason, detail: result.message });
-      throw new CertificateInstallationError(result.reason, `${result.reason}: ${result.message}`);
-    }
+    const { privateKeyPem, facts } = checkBundle(this.checking, bundle, this.now());
     const replaced = this.store.loadOperational();
     this.store.saveOperational({ certificateChainPem: bundle.certificateChainPem, privateKeyPem });
     // The anchor it was checked against becomes the store's ca.crt (a client that never ran ACME has none yet).
     this.store.saveCaCertificate(this.trustedRootPem);
     this.store.discardPendingKey();
-    this.log.write('certificate-installed', { serial: result.facts.serial, notAfter: result.facts.notAfter.toISOString(), replaced: replaced ? inspectCertificate(replaced.certificateChainPem).serialNumber : null });
+    this.log.write('certificate-installed', { serial: facts.serial, notAfter: facts.notAfter.toISOString(), replaced: replaced ? inspectCertificate(replaced.certificateChainPem).serialNumber : null });
     await this.moveSession();
-    return result.facts;
+    return facts;
   }
 
   /** Removes the operational certificate (seed 000: "removal of certificates"): the session ends, the files go. */
@@ -389,85 +274,27 @@ export class CertificateClient {
     this.log.write('certificate-removed', { serial: current ? inspectCertificate(current.certificateChainPem).serialNumber : null });
   }
 
-  /** Validates the stored operational certificate (seed 003 "Certificate Validation"). */
-  validateStore(crlPems: string[] = [], now = this.now()): ValidationResult {
-    const operational = this.store.loadOperationalFiles();
-    let keyFileMode: number | undefined;
-    try {
-      keyFileMode = statSync(this.store.file('operationalKey')).mode;
-    } catch {
-      // missing: reported as missing-files
-    }
-    return validateCertificateStore({
-      store: { ...operational, caPem: this.store.loadCaCertificate(), keyFileMode },
-      deviceId: this.commonName,
-      expectedSan: this.sans[0],
-      now,
-      crlPems,
-    });
+  /** What the checks of store-checks.ts read of this client. */
+  private get checking(): CheckingClient {
+    return { commonName: this.commonName, store: this.store, log: this.log, expectedSan: this.sans[0], trustedRootPem: this.trustedRootPem, bootstrapRootPem: this.endpoints.bootstrapRootPem };
   }
 
-  /**
-   * Whether the bootstrap certificate can still authorize X5C requests: every check of the
-   * operational one except the device-id SAN, since a bootstrap certificate names the address,
-   * against the bootstrap root it chains to.
-   */
+  /** Validates the stored operational certificate (seed 003 "Certificate Validation"). */
+  validateStore(crlPems: string[] = [], now = this.now()): ValidationResult {
+    return validateStored(this.checking, crlPems, now);
+  }
+
+  /** Whether the bootstrap certificate can still authorize X5C requests (store-checks.ts). */
   hasValidBootstrap(crlPems: string[] = [], now = this.now()): boolean {
-    const bootstrap = this.store.loadBootstrap();
-    if (!bootstrap) return false;
-    const result = validateCertificateStore({
-      store: { certificateChainPem: bootstrap.certificateChainPem, privateKeyPem: bootstrap.privateKeyPem, caPem: this.endpoints.bootstrapRootPem },
-      deviceId: this.commonName,
-      expectedSan: this.sans[0],
-      now,
-      crlPems,
-    });
-    return result.valid || result.reason === 'identity-mismatch';
+    return hasValidBootstrap(this.checking, crlPems, now);
   }
 
   /**
    * The power-up workflow: validate the store, discard what is invalid, re-acquire (X5C with a
    * valid bootstrap certificate, else ACME), renew when due, connect; retries with backoff.
    */
-  async powerUp(settings: PowerUpSettings = {}): Promise<PowerUpOutcome> {
-    // Revocation data is best effort: a device that cannot fetch CRLs validates without them
-    // and learns of a revocation from the broker's refusal instead.
-    let crls: string[] = [];
-    const refreshCrls = async () => {
-      crls = await this.fetchCrls().catch(() => crls);
-    };
-    await refreshCrls();
-    return powerUp(
-      {
-        validate: () => this.validateStore(crls),
-        discardOperational: () => this.store.discardOperational(),
-        hasValidBootstrap: () => this.hasValidBootstrap(crls),
-        provision: () => this.provision(),
-        getCertificate: () => this.getCertificate({ lifetimeSeconds: settings.lifetimeSeconds }),
-        connect: async () => {
-          await this.connect();
-        },
-        renew: () => this.renewCertificate(),
-        refreshTrustAnchor: async () => {
-          const changed = await this.refreshTrustAnchor();
-          if (changed) await refreshCrls();
-          return changed;
-        },
-      },
-      {
-        sleep: (ms) => delay(ms),
-        random: Math.random,
-        now: () => this.now(),
-        backoff: settings.backoff,
-        selfProvisioning: settings.selfProvisioning,
-        onTransition: (event) => {
-          // Each step of the workflow with its reason code: why a certificate was discarded,
-          // why a retry happened.
-          this.log.write('power-up', { from: event.from, to: event.to, reason: event.reason });
-          settings.onTransition?.(event);
-        },
-      },
-    );
+  powerUp(settings: PowerUpSettings = {}): Promise<PowerUpOutcome> {
+    return powerUpClient(this, settings);
   }
 
   /** The connected client, waiting out a certificate swap in progress. */

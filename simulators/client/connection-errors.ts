@@ -1,5 +1,8 @@
 // What a failed mutual-TLS connection means for the client that made it. The seeds ask the
 // application and devices to log connection failures by cause (seed 000 "Managing Application").
+import { request } from '../../net/https-client.ts';
+import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS } from './certificate-validation.ts';
+
 export type ConnectionFailureCause =
   | 'broker-untrusted'
   | 'broker-certificate-expired'
@@ -77,4 +80,23 @@ export function explainConnectionFailure(error: unknown): Error {
   if (cause === 'broker-untrusted') return new BrokerUntrustedError(message);
   if (cause.startsWith('own-certificate')) return new CertificateRefusedByBrokerError(cause, message);
   return error instanceof Error ? error : new Error(message);
+}
+
+/**
+ * A server certificate that looks expired or not yet valid may be a wrong clock: asks the
+ * provisioning service for the time (the Date header of its plain-HTTP health check). The answer
+ * only names the failure's cause; it decides nothing about trust.
+ */
+export async function clockSkewBehind(err: unknown, client: { insecureUrl: string; address: string; now: () => Date }): Promise<unknown> {
+  const cause = classifyConnectionFailure(err);
+  const text = err instanceof Error ? err.message : String(err);
+  if (cause !== 'broker-certificate-expired' && !(cause === 'broker-certificate-invalid' && /not yet valid/i.test(text))) return err;
+  try {
+    const res = await request(`${client.insecureUrl}/health`, { localAddress: client.address });
+    const serverTime = Date.parse(String(res.headers.date));
+    const skewMs = client.now().getTime() - serverTime;
+    return Number.isFinite(skewMs) && Math.abs(skewMs) > DEFAULT_CLOCK_SKEW_TOLERANCE_MS ? new ClockSkewError(skewMs, text.trim()) : err;
+  } catch {
+    return err; // no time reference: the certificate's own cause stands
+  }
 }

@@ -43,17 +43,17 @@ Given('the attacker captured the X5C token of its own successful request', async
 When('the attacker trades its bootstrap credential for an operational certificate directly at step-ca', async function (this: LabWorld) {
   const { lab, endpoints } = this.session;
   const token = await ownIdentityToken(this);
-  await this.runAttack(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ...token, from: this.attacker!.address }));
+  await this.attack.run(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ...token, from: this.attacker!.address }));
 });
 
 When('the attacker sends the same token again with a new key directly at step-ca', async function (this: LabWorld) {
   const { lab, endpoints } = this.session;
   const identity = this.attacker!.identity.deviceId;
-  await this.runAttack(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ott: this.capturedToken!, identity, sans: [deviceSan(identity)], from: this.attacker!.address }));
+  await this.attack.run(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ott: this.capturedToken!, identity, sans: [deviceSan(identity)], from: this.attacker!.address }));
 });
 
 When('the attacker orders a bootstrap certificate for its own address by ACME directly at the bootstrap CA and answers its challenge', async function (this: LabWorld) {
   const { lab, endpoints, responder } = this.session;
   const address = this.attacker!.address;
-  await this.runAttack(() => acmeAttempt({ directoryUrl: lab.bootstrapCa.acmeDirectoryUrl, trustedCaPem: endpoints.bootstrapRootPem, from: address, identifier: { type: 'ip', value: address }, responder }));
+  await this.attack.run(() => acmeAttempt({ directoryUrl: lab.bootstrapCa.acmeDirectoryUrl, trustedCaPem: endpoints.bootstrapRootPem, from: address, identifier: { type: 'ip', value: address }, responder }));
 });

@@ -1,19 +1,15 @@
 // The broker's CRL left to age, on a lab of the scenario's own with short-lived CRLs.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { markLog } from '../../environments/log-watch.ts';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
-import { waitFor } from '../../environments/wait.ts';
-import { attemptMqttConnection, type ConnectionOutcome } from '../../simulators/adversary/mqtt-probe.ts';
+import { waitFor } from '../support/logs.ts';
+import type { BrokerProbeResult } from '../support/broker-probe.ts';
 import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import type { LabWorld } from '../support/world.ts';
 
 /** A second, short connection with the device's own certificate, from the device's address. */
-function newConnection(world: LabWorld): Promise<ConnectionOutcome> {
+function newConnection(world: LabWorld, options: { watchLog?: boolean } = {}): Promise<BrokerProbeResult> {
   const device = world.lastDevice;
-  const operational = device.store.loadOperational()!;
-  const { broker } = world.session.lab;
-  return attemptMqttConnection({ host: broker.host, port: broker.port, clientId: `${device.identity.deviceId}-probe`, trustedRootPem: device.trustedRootPem, certificateChainPem: operational.certificateChainPem, privateKeyPem: operational.privateKeyPem, localAddress: device.address });
+  return world.brokerProbe.connect({ credential: device.store.loadOperational()!, from: device.address, clientId: `${device.identity.deviceId}-probe`, trustedRootPem: device.trustedRootPem, ...options });
 }
 
 /** Polls the clock until the CRL the broker holds now is past its nextUpdate. */
@@ -36,17 +32,14 @@ Given('a device of that lab connected to its broker', async function (this: LabW
 When("the lab stops refreshing the broker's CRL and the CRL passes its nextUpdate", async function (this: LabWorld) {
   this.owned('broker-control').crlPublisher.pause();
   await untilCrlExpired(this);
-  this.brokerLogMark = markLog(this.logFile('mosquitto'));
 });
 
 Then('a new connection of the device is refused with the alert {string}', async function (this: LabWorld, alert: string) {
-  const outcome = await newConnection(this);
-  assert.ok(!outcome.connected, 'the broker accepted a certificate checked against an expired CRL');
-  assert.match(outcome.error, new RegExp(`alert ${alert}`));
+  this.brokerProbe.refusedWith(alert, await newConnection(this, { watchLog: true }));
 });
 
 Then("that lab's broker logs {string} for the device", async function (this: LabWorld, text: string) {
-  this.attach(await waitForConnectionLine(this.brokerLogMark!, this.lastDevice.address, new RegExp(text)), { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
+  await this.brokerProbe.logged(new RegExp(text));
 });
 
 Then("the device's existing connection was not dropped", function (this: LabWorld) {
@@ -60,7 +53,7 @@ When("the lab refreshes the broker's CRL again", async function (this: LabWorld)
 });
 
 Then('a new connection of the device succeeds', async function (this: LabWorld) {
-  const outcome = await newConnection(this);
+  const { outcome } = await newConnection(this);
   assert.ok(outcome.connected, `refused: ${'error' in outcome ? outcome.error : ''}`);
 });
 
@@ -68,7 +61,7 @@ Then("a new connection of the device still succeeds after the refreshed CRL's ow
   const { crlPublisher } = this.owned('broker-control');
   const refreshed = crlPublisher.published!;
   await waitFor("the refreshed CRL's nextUpdate to pass", () => Date.now() > refreshed.nextUpdate!.getTime() + 1000, { timeoutMs: 30_000, intervalMs: 200 });
-  const outcome = await newConnection(this);
+  const { outcome } = await newConnection(this);
   assert.ok(outcome.connected, `refused: ${'error' in outcome ? outcome.error : ''}`);
   assert.ok(crlPublisher.published!.thisUpdate > refreshed.thisUpdate, 'the publisher replaced the CRL on its own');
 });

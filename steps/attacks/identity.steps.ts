@@ -3,7 +3,7 @@
 // connection under another device's client id.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
+import { waitForConnectionLine } from '../support/logs.ts';
 import { csrToBootstrapEndpoint, x5cSign, x5cToken, type X5cCredential } from '../../simulators/adversary/issuance-attempts.ts';
 import { deviceSan, topics, type ReveosDevice } from '../../simulators/device/reveos-device.ts';
 import { openListeningSession } from '../../simulators/adversary/listening-session.ts';
@@ -15,7 +15,7 @@ async function x5cAttack(world: LabWorld, credential: X5cCredential, identity: s
   const sans = [deviceSan(identity)];
   const ott = await x5cToken({ credential, ...endpoints.x5c, identity, sans });
   const caUrl = where === 'directly at step-ca' ? lab.ca.url : lab.provisioning.url;
-  return world.runAttack(() => x5cSign({ caUrl, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: world.attacker!.address }));
+  return world.attack.run(() => x5cSign({ caUrl, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: world.attacker!.address }));
 }
 
 const victimOf = (world: LabWorld): ReveosDevice => world.devices.find((d) => d !== world.attacker)!;
@@ -41,11 +41,11 @@ When("the attacker offers the victim's stolen operational certificate and key as
 });
 
 When('the attacker sends a CSR named after the victim to the bootstrap endpoint', async function (this: LabWorld) {
-  await this.runAttack(() => csrToBootstrapEndpoint({ insecureUrl: this.session.lab.provisioning.insecureUrl, commonName: victimOf(this).identity.deviceId, from: this.attacker!.address }));
+  await this.attack.run(() => csrToBootstrapEndpoint({ insecureUrl: this.session.lab.provisioning.insecureUrl, commonName: victimOf(this).identity.deviceId, from: this.attacker!.address }));
 });
 
 Then("no certificate for the victim's identity was issued during the attack", async function (this: LabWorld) {
-  assert.deepEqual((await this.issuedDuringAttack()).filter((c) => c.deviceId === victimOf(this).identity.deviceId), []);
+  assert.deepEqual((await this.attack.issued()).filter((c) => c.deviceId === victimOf(this).identity.deviceId), []);
 });
 
 // --- another device's client id ----------------------------------------------------------------
@@ -60,7 +60,7 @@ Given('the victim has a persistent session with commands queued while it is offl
 async function hijackSession(world: LabWorld): Promise<void> {
   const { lab, config } = world.session;
   const attacker = world.attacker!;
-  await world.beginAttack();
+  await world.attack.begin();
   const own = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: attacker.trustedRootPem, localAddress: attacker.address, ...attacker.store.loadOperational()! };
   const session = await openListeningSession({ ...own, clientId: victimOf(world).identity.deviceId, clean: false }, [victimOf(world), attacker].map((d) => topics.commands(config.broker.topicRoot, d.identity.deviceId)));
   world.attackerSession = session;
@@ -84,7 +84,7 @@ When("the attacker connects with the victim's client id and a persistent session
 });
 
 Then("the broker logs the attacker's connection under the attacker's own identity", async function (this: LabWorld) {
-  const line = await waitForConnectionLine(this.attackMark('mosquitto'), this.attacker!.address, /New client connected from .* as \S+/);
+  const line = await waitForConnectionLine(this.attack.mark('mosquitto'), this.attacker!.address, /New client connected from .* as \S+/);
   assert.match(line, new RegExp(` as ${this.attacker!.identity.deviceId} `), `the broker kept the client id the attacker sent: ${line}`);
   this.attach(line, { mediaType: 'text/plain', fileName: 'mosquitto.txt' });
 });

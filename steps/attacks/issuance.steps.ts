@@ -18,16 +18,16 @@ Given('an attacker on a white-listed address with a bootstrap credential of its 
 });
 
 When('the attacker sends a CSR named {string} to the bootstrap endpoint', async function (this: LabWorld, name: string) {
-  await this.runAttack(() => csrToBootstrapEndpoint({ insecureUrl: this.session.lab.provisioning.insecureUrl, commonName: name, from: this.attacker!.address }));
+  await this.attack.run(() => csrToBootstrapEndpoint({ insecureUrl: this.session.lab.provisioning.insecureUrl, commonName: name, from: this.attacker!.address }));
 });
 
 When('the attacker asks the service to generate a key and a certificate named {string}', async function (this: LabWorld, name: string) {
   const { lab, endpoints } = this.session;
-  await this.runAttack(() => serverKeyGen({ url: lab.provisioning.url, rootPem: endpoints.trustedRootPem, commonName: name, from: this.attacker!.address }));
+  await this.attack.run(() => serverKeyGen({ url: lab.provisioning.url, rootPem: endpoints.trustedRootPem, commonName: name, from: this.attacker!.address }));
 });
 
 When('the attacker asks for server-side key generation over plain HTTP', async function (this: LabWorld) {
-  await this.runAttack(() => serverKeyGen({ url: this.session.lab.provisioning.insecureUrl, commonName: this.attacker!.identity.deviceId, from: this.attacker!.address }));
+  await this.attack.run(() => serverKeyGen({ url: this.session.lab.provisioning.insecureUrl, commonName: this.attacker!.identity.deviceId, from: this.attacker!.address }));
 });
 
 When('the attacker orders a bootstrap certificate for the DNS name {string} by ACME {}', async function (this: LabWorld, name: string, where: string) {
@@ -35,42 +35,42 @@ When('the attacker orders a bootstrap certificate for the DNS name {string} by A
   const direct = where.startsWith('directly');
   const directory = direct ? lab.bootstrapCa.acmeDirectoryUrl : lab.provisioning.acmeDirectoryUrl;
   const trust = direct ? endpoints.bootstrapRootPem : endpoints.trustedRootPem;
-  await this.runAttack(() => acmeAttempt({ directoryUrl: directory, trustedCaPem: trust, from: this.attacker!.address, identifier: { type: 'dns', value: name }, responder }));
+  await this.attack.run(() => acmeAttempt({ directoryUrl: directory, trustedCaPem: trust, from: this.attacker!.address, identifier: { type: 'dns', value: name }, responder }));
 });
 
 When('the attacker trades its bootstrap credential for a certificate named {string} {}', async function (this: LabWorld, name: string, where: string) {
   const { endpoints } = this.session;
   const ott = await x5cToken({ credential: this.attacker!.store.loadBootstrap()!, ...endpoints.x5c, identity: name, sans: [`urn:ecm-lab:app:${name}`] });
-  await this.runAttack(() => x5cSign({ caUrl: caUrl(this, where), rootPem: endpoints.trustedRootPem, ott, identity: name, sans: [`urn:ecm-lab:app:${name}`], from: this.attacker!.address }));
+  await this.attack.run(() => x5cSign({ caUrl: caUrl(this, where), rootPem: endpoints.trustedRootPem, ott, identity: name, sans: [`urn:ecm-lab:app:${name}`], from: this.attacker!.address }));
 });
 
 Then('the attack is refused with HTTP {int}', function (this: LabWorld, status: number) {
-  assert.equal(this.attack?.status, status, `the attack got HTTP ${this.attack?.status}: ${this.attack?.detail}`);
-  assert.equal(this.attack?.certificatePem, undefined, 'a certificate was issued');
+  assert.equal(this.attack.outcome?.status, status, `the attack got HTTP ${this.attack.outcome?.status}: ${this.attack.outcome?.detail}`);
+  assert.equal(this.attack.outcome?.certificatePem, undefined, 'a certificate was issued');
 });
 
 Then('the attack is refused with HTTP {int} and the code {string}', function (this: LabWorld, status: number, code: string) {
-  assert.equal(this.attack?.status, status, `the attack got HTTP ${this.attack?.status}: ${this.attack?.detail}`);
-  assert.equal(this.attack?.code, code, this.attack?.detail);
+  assert.equal(this.attack.outcome?.status, status, `the attack got HTTP ${this.attack.outcome?.status}: ${this.attack.outcome?.detail}`);
+  assert.equal(this.attack.outcome?.code, code, this.attack.outcome?.detail);
 });
 
 Then('the attack is refused with the ACME problem {string}', function (this: LabWorld, type: string) {
-  assert.equal(this.attack?.code, type, `the attack got HTTP ${this.attack?.status}: ${this.attack?.detail}`);
-  assert.equal(this.attack?.certificatePem, undefined, 'a certificate was issued');
+  assert.equal(this.attack.outcome?.code, type, `the attack got HTTP ${this.attack.outcome?.status}: ${this.attack.outcome?.detail}`);
+  assert.equal(this.attack.outcome?.certificatePem, undefined, 'a certificate was issued');
 });
 
 Then('the audit log records the refusal {string}', async function (this: LabWorld, reason: string) {
-  await this.auditedDuringAttack(reason);
+  await this.attack.audited(reason);
 });
 
 Then('step-ca logs {string}', async function (this: LabWorld, text: string) {
-  await this.loggedDuringAttack('step-ca', text);
+  await this.attack.logged('step-ca', text);
 });
 
 Then('the bootstrap step-ca logs {string}', async function (this: LabWorld, text: string) {
-  await this.loggedDuringAttack('bootstrap-ca', text);
+  await this.attack.logged('bootstrap-ca', text);
 });
 
 Then('no certificate named {string} was issued to the attacker', async function (this: LabWorld, name: string) {
-  assert.deepEqual((await this.issuedDuringAttack()).filter((c) => c.deviceId === name), []);
+  assert.deepEqual((await this.attack.issued()).filter((c) => c.deviceId === name), []);
 });

@@ -26,7 +26,7 @@ When("the attacker publishes telemetry on its own topic naming the victim as the
   this.victim = victim;
   const topic = topics.telemetry(this.session.config.broker.topicRoot, attacker.identity.deviceId);
   const payload = { deviceId: victim.identity.deviceId, seq: 1, sentAt: Date.now(), firmwareVersion: '2.1', readings: { heartRate: 0 } };
-  await this.beginAttack();
+  await this.attack.begin();
   this.forged = await publishForged({ broker: this.session.lab.broker, trustedRootPem: attacker.trustedRootPem, credential: attacker.store.loadOperational()!, clientId: attacker.identity.deviceId, from: attacker.address, topic, payload, marker: 'lying-sender', qos: 1 });
   this.onCleanup(() => this.forged!.connection.endAsync(true));
 });
@@ -36,7 +36,7 @@ When("the victim's credential is used to send telemetry claiming firmware {strin
   const { config } = this.session;
   const topic = topics.telemetry(legacyTopicRoot(config.broker.topicRoot), victim.identity.deviceId);
   const payload = { deviceId: victim.identity.deviceId, seq: 1, sentAt: Date.now(), firmwareVersion, readings: { heartRate: 0 } };
-  await this.beginAttack();
+  await this.attack.begin();
   this.forged = await publishForged({ broker: this.legacyBroker(), trustedRootPem: victim.trustedRootPem, credential: victim.store.loadLegacyCredential()!, clientId: victim.identity.deviceId, from: this.nextAddress(), topic, payload, marker: 'claimed-firmware', qos: 1 });
   this.onCleanup(() => this.forged!.connection.endAsync(true));
 });

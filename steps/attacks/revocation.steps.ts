@@ -2,7 +2,7 @@
 // disconnected at once, each alone.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { waitFor } from '../../environments/wait.ts';
+import { waitFor } from '../support/logs.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import type { ReveosDevice } from '../../simulators/device/reveos-device.ts';
@@ -24,15 +24,15 @@ Then('within 1 second the inventory lists the renewed certificate as issued by {
 });
 
 When('the service engineer revokes the renewed certificate by its serial', async function (this: LabWorld) {
-  await this.revokeOperational(this.devices[0]!);
+  await this.revocations.revoke(this.devices[0]!);
 });
 
 Then('the broker disconnects the first device within {int} seconds', async function (this: LabWorld, seconds: number) {
-  await this.disconnectedAfterRevocation(this.devices[0]!, seconds * 1000);
+  await this.revocations.disconnected(this.devices[0]!, seconds * 1000);
 });
 
 Then("the broker logs that the dynamic security plugin removed the first device's identity", async function (this: LabWorld) {
-  await this.loggedDuringAttack('mosquitto', `deleteClient | username=${this.devices[0]!.identity.deviceId}`);
+  await this.attack.logged('mosquitto', `deleteClient | username=${this.devices[0]!.identity.deviceId}`);
 });
 
 Then("the first device's reconnect is refused with {string}", async function (this: LabWorld, alert: string) {
@@ -40,7 +40,7 @@ Then("the first device's reconnect is refused with {string}", async function (th
 });
 
 Then("each revoked device's reconnect is refused with {string}", async function (this: LabWorld, alert: string) {
-  for (const device of this.revoked.keys()) await assertReconnectRefused(this, device, alert);
+  for (const device of this.revocations.revoked.keys()) await assertReconnectRefused(this, device, alert);
 });
 
 Then('the other device and the application were never disconnected', function (this: LabWorld) {
@@ -48,22 +48,22 @@ Then('the other device and the application were never disconnected', function (t
 });
 
 When('the service engineer revokes the operational certificates of {int} of them one after the other', async function (this: LabWorld, count: number) {
-  for (const device of this.devices.slice(0, count)) await this.revokeOperational(device);
+  for (const device of this.devices.slice(0, count)) await this.revocations.revoke(device);
 });
 
 Then('each revoked device is disconnected within {int} seconds of its revocation', async function (this: LabWorld, seconds: number) {
-  for (const device of this.revoked.keys()) await this.disconnectedAfterRevocation(device, seconds * 1000);
+  for (const device of this.revocations.revoked.keys()) await this.revocations.disconnected(device, seconds * 1000);
 });
 
 Then('the revocation-to-disconnect times are reported with their p50 and p99', function (this: LabWorld) {
   const histograms = new LatencyHistograms();
-  for (const { disconnectMs } of this.revoked.values()) histograms.record('revocationToDisconnect', disconnectMs!);
+  for (const { disconnectMs } of this.revocations.revoked.values()) histograms.record('revocationToDisconnect', disconnectMs!);
   const summary = histograms.summary('revocationToDisconnect');
   this.attach(JSON.stringify(summary, null, 1), { mediaType: 'application/json', fileName: 'revocation-to-disconnect.json' });
-  assert.equal(summary.count, this.revoked.size);
+  assert.equal(summary.count, this.revocations.revoked.size);
   assert.ok(summary.p50 > 0 && summary.p99 >= summary.p50, JSON.stringify(summary));
 });
 
 Then('the devices that were not revoked and the application were never disconnected', function (this: LabWorld) {
-  this.assertUndisturbed([this.application!, ...this.devices.filter((d: ReveosDevice) => !this.revoked.has(d))]);
+  this.assertUndisturbed([this.application!, ...this.devices.filter((d: ReveosDevice) => !this.revocations.revoked.has(d))]);
 });

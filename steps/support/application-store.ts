@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { issueLeaf } from '../../x509/certificate-authority.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
-import { markLog, readSince, type LogMark } from '../../environments/log-watch.ts';
+import { type LogMark, markLog, readSince } from './logs.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
 import type { LumiaApplication } from '../../simulators/app/lumia-application.ts';
 import type { DamagedStore } from './scenario-facts.ts';

@@ -2,7 +2,7 @@
 // record for the client's own address, written after the request began, with the expected reason
 // code. What the client's error text says is the client's reading, not evidence of the cause.
 import assert from 'node:assert/strict';
-import { waitFor } from '../../environments/wait.ts';
+import { waitFor } from './logs.ts';
 import type { AuditRecord } from '../../simulators/client/admin-client.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
 import type { AttemptedRequest } from './scenario-facts.ts';

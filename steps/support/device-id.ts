@@ -4,13 +4,11 @@
 import assert from 'node:assert/strict';
 import { issueLeaf } from '../../x509/certificate-authority.ts';
 import { crlUrl } from '../../environments/pki/ca-json.ts';
-import { markLog } from '../../environments/log-watch.ts';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
 import { request } from '../../net/https-client.ts';
-import { attemptMqttConnection } from '../../simulators/adversary/mqtt-probe.ts';
 import type { CertificateClient } from '../../simulators/client/certificate-client.ts';
 import { certificateDer, inspectCertificate, splitPemChain } from '../../x509/certificates.ts';
 import { otherNames } from '../../x509/device-id.ts';
+import { waitForConnectionLine } from './logs.ts';
 import type { LabWorld } from './world.ts';
 
 /** The client's operational certificate carries exactly one otherName under the lab's device-id OID, and it is its CN. */
@@ -41,7 +39,7 @@ export async function askWebhookForDisagreeingDeviceId(world: LabWorld, device: 
     x5cCertificate: { raw: x5c },
     authorizationPrincipal: inspectCertificate(bootstrap.certificateChainPem).subjectCommonName,
   };
-  await world.beginAttack();
+  await world.attack.begin();
   const res = await request(`${lab.provisioningService.hooksUrl}/webhooks/x5c-identity`, {
     method: 'POST',
     body: JSON.stringify(body),
@@ -69,10 +67,7 @@ export async function certificateNamingAnotherDevice(world: LabWorld, holder: { 
 
 /** The broker's session for a certificate from an address of its own: whether it let it in, and under which username its log names it. */
 export async function brokerSessionWith(world: LabWorld, pair: { certificateChainPem: string; privateKeyPem: string }): Promise<{ connected: boolean; logLine?: string }> {
-  const { lab, endpoints } = world.session;
-  const address = world.nextAddress();
-  const mark = markLog(world.logFile('mosquitto'));
-  const outcome = await attemptMqttConnection({ host: lab.broker.host, port: lab.broker.port, clientId: 'device-id-probe', trustedRootPem: endpoints.trustedRootPem, localAddress: address, ...pair });
-  if (!outcome.connected) return { connected: false };
-  return { connected: true, logLine: await waitForConnectionLine(mark, address, /New client connected from .* as \S+/) };
+  const probe = await world.brokerProbe.connect({ credential: pair, clientId: 'device-id-probe', watchLog: true });
+  if (!probe.outcome.connected) return { connected: false };
+  return { connected: true, logLine: await waitForConnectionLine(probe.mark!, probe.address, /New client connected from .* as \S+/) };
 }

@@ -1,11 +1,11 @@
 // What the UC-04 steps with an external CA do and check, on the scenario's own lab: the operator
 // revokes, the service reacts by itself (its audit log, step-ca's new chain), faults and attacks
-// change nothing. The steps stay thin; the work is here, the state on the World.
+// change nothing. The steps stay thin; the work is here, its facts in the World's `externalCa`.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { StartedExternalCa } from '../../environments/local/external-ca.ts';
 import type { PkiRotation } from '../../environments/lab.ts';
-import { GiveUp, waitFor } from '../../environments/wait.ts';
+import { GiveUp, waitFor } from './logs.ts';
 import { fetchExternalCrl, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';
 import type { AuditRecord } from '../../simulators/client/admin-client.ts';
@@ -39,7 +39,7 @@ export async function operatorRevokesIntermediate(world: LabWorld): Promise<void
   const serial = currentIntermediateSerial(world);
   const since = new Date().toISOString();
   await revokeAtExternalCa({ apiUrl: ca.apiUrl, rootPem: ca.rootPem, operatorToken: ca.operatorToken(), serial, reason: 'cACompromise' });
-  world.externalRevocation = { at: Date.now(), since, serial };
+  world.externalCa.revocation = { at: Date.now(), since, serial };
 }
 
 /**
@@ -48,7 +48,7 @@ export async function operatorRevokesIntermediate(world: LabWorld): Promise<void
  * TLS chain (it signs with the new intermediate, whose issuer is the external root). Returns the facts.
  */
 export async function serviceReplacedIntermediate(world: LabWorld, withinMs: number): Promise<Record<string, unknown>> {
-  const revocation = world.externalRevocation;
+  const revocation = world.externalCa.revocation;
   if (!revocation) throw new Error('the external CA revoked nothing in this scenario');
   const lab = world.owned('own-lab');
   const rotation = await waitFor<PkiRotation>(
@@ -82,8 +82,10 @@ export async function serviceReplacedIntermediate(world: LabWorld, withinMs: num
   };
 }
 
-/** The intermediate is the one the scenario began with, and nothing was rotated. */
-export function assertNothingRotated(world: LabWorld, serialBefore: string, since: string): void {
+/** The intermediate is the one the fault began with, and nothing was rotated since. */
+export function assertNothingRotated(world: LabWorld): void {
+  const { serialBefore, faultSince: since } = world.externalCa;
+  assert.ok(serialBefore && since, 'no external-CA fault was begun in this scenario');
   assert.deepEqual(world.owned('own-lab').rotations, [], 'no rotation');
   assert.equal(currentIntermediateSerial(world), serialBefore, 'the same intermediate');
   assert.deepEqual(auditedSince(world, since, (r) => /^intermediate-/.test(r.event)), [], 'no intermediate revoked or re-issued');
@@ -91,13 +93,13 @@ export function assertNothingRotated(world: LabWorld, serialBefore: string, sinc
 
 /** Marks the audit log and the intermediate before an external-CA fault or attack. */
 export function beginExternalFault(world: LabWorld): void {
-  world.externalFaultSince = new Date().toISOString();
-  world.intermediateSerialBefore = currentIntermediateSerial(world);
+  world.externalCa.faultSince = new Date().toISOString();
+  world.externalCa.serialBefore = currentIntermediateSerial(world);
 }
 
 /** Waits until the service has audited at least `count` checks of the CRL with `reason` since the fault began. */
 export function checksAudited(world: LabWorld, reason: string, count: number): Promise<AuditRecord[]> {
-  const since = world.externalFaultSince!;
+  const since = world.externalCa.faultSince!;
   const interval = world.session.config.provisioning.externalCrlCheckIntervalMs;
   return waitFor(
     `${count} checks refused as ${reason}`,

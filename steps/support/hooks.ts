@@ -1,5 +1,5 @@
 import { After, AfterAll, Before, BeforeAll, Status, setDefaultTimeout } from '@cucumber/cucumber';
-import { readSince } from '../../environments/log-watch.ts';
+import { readSince } from './logs.ts';
 import { startLabSession, stopLabSession } from './lab-session.ts';
 import type { LabWorld } from './world.ts';
 
@@ -20,8 +20,9 @@ After(async function (this: LabWorld, { result }) {
   // Which logs the cause assertions read, and where the target said they are.
   if (this.evidenceUsed.size > 0) this.attach(JSON.stringify([...this.evidenceUsed.values()], null, 1), { mediaType: 'application/json', fileName: 'evidence.json' });
   // Evidence for a failed scenario: what the broker logged while it ran (no keys are ever logged).
-  if (result?.status === Status.FAILED && this.brokerLogMark) {
-    this.attach(readSince(this.brokerLogMark).slice(-8000), { mediaType: 'text/plain', fileName: 'mosquitto.log' });
+  const brokerLogMark = this.brokerProbe.last?.mark;
+  if (result?.status === Status.FAILED && brokerLogMark) {
+    this.attach(readSince(brokerLogMark).slice(-8000), { mediaType: 'text/plain', fileName: 'mosquitto.log' });
   }
   await this.cleanup();
 });

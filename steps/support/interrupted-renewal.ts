@@ -3,8 +3,7 @@
 // the one moment a crash can lose an issued certificate; cut any earlier and step-ca never sees
 // the request, any later and the store already holds the new pair.
 import assert from 'node:assert/strict';
-import { markLog, readSince } from '../../environments/log-watch.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { markLog, readSince, waitFor } from './logs.ts';
 import { parseIssuanceLine } from '../../services/provisioning/issuance-feed.ts';
 import { certificateSerial } from '../../x509/certificates.ts';
 import type { InterruptedRenewal } from './scenario-facts.ts';

@@ -3,19 +3,18 @@
 // certificates must be among the logged ones, so an empty or unreadable log fails instead of
 // making "every logged certificate" vacuously true.
 import assert from 'node:assert/strict';
-import { waitFor } from '../../environments/wait.ts';
+import { waitFor } from './logs.ts';
 import { issuedOnLog } from '../../services/provisioning/issuance-feed.ts';
-import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
+import { certificateSerial } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';
 
-const serialOf = (chainPem: string) => normalizeSerial(inspectCertificate(chainPem).serialNumber);
 
 export async function assertInventoryHoldsLoggedIssuance(world: LabWorld): Promise<void> {
   const operational = new Set(issuedOnLog(world.logFile('step-ca')));
   const bootstrap = new Set(issuedOnLog(world.logFile('bootstrap-ca')));
   for (const client of world.allClients()) {
-    assert.ok(operational.has(serialOf(client.store.loadOperational()!.certificateChainPem)), `step-ca's log (${operational.size} issuances read) does not report ${client.commonName}'s operational certificate`);
-    assert.ok(bootstrap.has(serialOf(client.store.loadBootstrap()!.certificateChainPem)), `the bootstrap step-ca's log (${bootstrap.size} issuances read) does not report ${client.commonName}'s bootstrap credential`);
+    assert.ok(operational.has(certificateSerial(client.store.loadOperational()!.certificateChainPem)), `step-ca's log (${operational.size} issuances read) does not report ${client.commonName}'s operational certificate`);
+    assert.ok(bootstrap.has(certificateSerial(client.store.loadBootstrap()!.certificateChainPem)), `the bootstrap step-ca's log (${bootstrap.size} issuances read) does not report ${client.commonName}'s bootstrap credential`);
   }
   const logged = [...operational, ...bootstrap];
   const inventory = async () => new Set((await world.admin.inventory()).map((c) => c.serial));

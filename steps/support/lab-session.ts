@@ -34,6 +34,22 @@ export interface LabSession {
   endpoints: LabEndpoints;
   /** Cucumber worker number; parallel workers get disjoint client addresses. */
   worker: number;
+  /** Numbers the scenarios' clients by: shared by every lab of the process, so no two clients get one address. */
+  clientNumbers: ClientNumbers;
+}
+
+/** Hands out client numbers (ids and loopback addresses) once each, over the whole cucumber process. */
+export class ClientNumbers {
+  #next = 0;
+
+  /** The number the next client will get. */
+  get upcoming(): number {
+    return this.#next;
+  }
+
+  take(): number {
+    return this.#next++;
+  }
 }
 
 let session: (LabSession & { stop(): Promise<void> }) | undefined;
@@ -51,7 +67,7 @@ async function challengeResponder(workDir: string, port: number): Promise<{ acme
 type Installation = Pick<LabSession, 'config' | 'lab' | 'owned' | 'grants' | 'evidence' | 'clients' | 'clientLogFile'>;
 
 /** The session around an installation: a challenge responder of its own; `stop` ends both, and a failed start stops the installation. */
-async function sessionOf(installation: Installation): Promise<LabSession & { stop(): Promise<void> }> {
+async function sessionOf(installation: Installation, clientNumbers = new ClientNumbers()): Promise<LabSession & { stop(): Promise<void> }> {
   const { lab } = installation;
   try {
     const { acmeWebroot, responder } = await challengeResponder(lab.workDir, lab.bootstrapCa.acmeHttpPort);
@@ -59,7 +75,7 @@ async function sessionOf(installation: Installation): Promise<LabSession & { sto
       await Promise.allSettled([responder.stop()]);
       await lab.stop();
     };
-    return { ...installation, responder, acmeWebroot, endpoints: labEndpoints(lab, responder), worker: worker(), stop };
+    return { ...installation, responder, acmeWebroot, endpoints: labEndpoints(lab, responder), worker: worker(), clientNumbers, stop };
   } catch (err) {
     await lab.stop();
     throw err;
@@ -67,7 +83,7 @@ async function sessionOf(installation: Installation): Promise<LabSession & { sto
 }
 
 /** A lab of this process, with its own challenge responder; `stop` ends both. */
-export async function openLabSession(overrides: LabConfigInput = {}): Promise<LabSession & { stop(): Promise<void> }> {
+export async function openLabSession(overrides: LabConfigInput = {}, clientNumbers?: ClientNumbers): Promise<LabSession & { stop(): Promise<void> }> {
   const config = loadConfig({ overrides });
   const lab = await startLab(config);
   return sessionOf({
@@ -78,7 +94,7 @@ export async function openLabSession(overrides: LabConfigInput = {}): Promise<La
     evidence: Object.fromEntries(Object.entries(lab.logs).map(([component, file]) => [component, { component, source: 'file' as const, path: file }])),
     clients: { device: 'lab', application: 'lab' },
     clientLogFile: path.join(path.dirname(lab.logs['step-ca']!), 'clients.log'),
-  });
+  }, clientNumbers);
 }
 
 /** The target ECM_LAB_TARGET names, with the capabilities it grants less those ECM_LAB_WITHHOLD lists. */

@@ -4,7 +4,7 @@
 // answer is checked in the service's audit record, not only in what the client was told.
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { waitFor } from '../../environments/wait.ts';
+import { waitFor } from './logs.ts';
 import type { AuditRecord } from '../../simulators/client/admin-client.ts';
 import { csrToBootstrapEndpoint } from '../../simulators/adversary/issuance-attempts.ts';
 import type { ReveosDevice } from '../../simulators/device/reveos-device.ts';

@@ -2,19 +2,16 @@
 // revocation): on a lab of the scenario's own whose day is scaled down, so that the seeds' periods
 // in days (the grace period, the 90/30/7 thresholds, the 48-hour CRL cache) pass in seconds.
 import assert from 'node:assert/strict';
-import { markLog } from '../../environments/log-watch.ts';
-import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
-import { waitFor } from '../../environments/wait.ts';
+import { markLog, waitFor, waitForConnectionLine } from './logs.ts';
 import { probeTls, type TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
 import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import { seedRenewalPolicy } from '../../simulators/client/renewal-policy.ts';
 import type { InventoryEntry } from '../../simulators/client/admin-client.ts';
-import { inspectCertificate, normalizeSerial } from '../../x509/certificates.ts';
+import { certificateSerial, inspectCertificate } from '../../x509/certificates.ts';
 import type { LabWorld } from './world.ts';
 
-export const serialOf = (pair: StoredPair): string => normalizeSerial(inspectCertificate(pair.certificateChainPem).serialNumber);
 
 /**
  * A TLS handshake with `pair` from an address of its own, and no MQTT CONNECT: the broker takes
@@ -33,21 +30,21 @@ export async function probeBroker(world: LabWorld, pair: StoredPair, options: { 
 
 /** The inventory's record of a certificate, as the service engineer sees it. */
 export async function inventoryRecord(world: LabWorld, pair: StoredPair): Promise<InventoryEntry> {
-  const serial = serialOf(pair);
+  const serial = certificateSerial(pair.certificateChainPem);
   const deviceId = inspectCertificate(pair.certificateChainPem).subjectCommonName!;
   return waitFor(`certificate ${serial} in the inventory`, async () => (await world.admin.inventory(deviceId)).find((c) => c.serial === serial), { timeoutMs: 5000, intervalMs: 100 });
-}
-
-/** The grace period as the lab is configured: supersededGraceDays of its scaled day. */
-export function graceMs(world: LabWorld): number {
-  const { config } = world.session;
-  return config.provisioning.supersededGraceDays * config.clock.dayMs;
 }
 
 /** When the service recorded a certificate: optional in the contract, and what the grace period counts from. */
 function recordedAt(entry: InventoryEntry): number {
   assert.ok(entry.recordedAt, `the inventory entry of ${entry.serial} has no recordedAt: the grace period cannot be checked`);
   return Date.parse(entry.recordedAt);
+}
+
+/** The grace period as the lab is configured: supersededGraceDays of its scaled day. */
+export function graceMs(world: LabWorld): number {
+  const { config } = world.session;
+  return config.provisioning.supersededGraceDays * config.clock.dayMs;
 }
 
 /** The old certificate still opens a session, and the inventory still calls it active: the grace period has not passed. */
@@ -94,7 +91,7 @@ export async function assertRefusedByBroker(world: LabWorld, old: StoredPair, al
 /** The device's session runs on its renewed certificate, was never closed, and still carries telemetry. */
 export async function assertRenewedSessionKept(world: LabWorld, old: StoredPair): Promise<void> {
   const device = world.lastDevice;
-  assert.notEqual(serialOf(device.store.loadOperational()!), serialOf(old));
+  assert.notEqual(certificateSerial(device.store.loadOperational()!.certificateChainPem), certificateSerial(old.certificateChainPem));
   world.assertUndisturbed([device]);
   await device.publishTelemetry(); // QoS 1: resolves on the broker's PUBACK
 }
@@ -149,7 +146,7 @@ export async function assertRenewedAutomatically(world: LabWorld, days: number, 
   const left = daysBeforeExpiry(world, due);
   assert.ok(left <= days && left > days - 1, `the device renewed ${left.toFixed(2)} days before expiry`);
   const renewed = device.store.loadOperational()!;
-  assert.notEqual(serialOf(renewed), serialOf(world.replacedCertificate!));
+  assert.notEqual(certificateSerial(renewed.certificateChainPem), certificateSerial(world.replacedCertificate!.certificateChainPem));
   assert.equal(device.log.find('renewed').at(-1)?.serial, inspectCertificate(renewed.certificateChainPem).serialNumber);
   const entry = await inventoryRecord(world, renewed);
   assert.deepEqual([entry.via, entry.status], [via, 'active']);
@@ -159,7 +156,7 @@ export async function assertRenewedAutomatically(world: LabWorld, days: number, 
 /** The device keeps an offline CRL cache on the lab's schedule (devices.crlRefreshDays, crlMaxAgeHours on clock.dayMs); stopped after the scenario. */
 export function keepCrlCache(world: LabWorld): void {
   const { clock, devices } = world.session.config;
-  const cache = world.lastDevice.keepCrlCache({ refreshIntervalMs: devices.crlRefreshDays * clock.dayMs, maxAgeMs: (devices.crlMaxAgeHours * clock.dayMs) / 24, hourMs: clock.dayMs / 24 });
+  const cache = world.lastDevice.trust.keepCrlCache({ refreshIntervalMs: devices.crlRefreshDays * clock.dayMs, maxAgeMs: (devices.crlMaxAgeHours * clock.dayMs) / 24, hourMs: clock.dayMs / 24 });
   world.onCleanup(() => cache.stop());
 }
 
@@ -179,7 +176,7 @@ export async function assertCrlRefreshedOnSchedule(world: LabWorld, refreshes: n
   const entries = await awaitClientLog(world, 'crl-refreshed', refreshes, { timeoutMs: intervalMs * (refreshes + 2) });
   const gaps = entries.slice(1).map((e, i) => Date.parse(e.time) - Date.parse(entries[i]!.time));
   for (const gap of gaps) assert.ok(gap >= intervalMs * 0.8 && gap <= intervalMs * 1.2, `refreshes ${gap} ms apart; the schedule is ${intervalMs} ms`);
-  const cached = world.lastDevice.crlCache!.crls;
+  const cached = world.lastDevice.trust.crlCache!.crls;
   assert.ok(cached.length >= 2 && cached.every((pem) => pem.includes('BEGIN X509 CRL')), 'the cache holds the operational and bootstrap CRLs');
   world.attach(JSON.stringify({ entries, gapsMs: gaps }, null, 1), { mediaType: 'application/json', fileName: 'crl-refreshes.json' });
 }
@@ -232,7 +229,7 @@ export async function assertReconnectsAfterRefresh(world: LabWorld, since: numbe
   const device = world.lastDevice;
   const { clock, devices } = world.session.config;
   await awaitClientLog(world, 'crl-refreshed', 1, { since, timeoutMs: 3 * devices.crlRefreshDays * clock.dayMs + 5000 });
-  assert.equal(device.crlCache!.state().state, 'fresh');
+  assert.equal(device.trust.crlCache!.state().state, 'fresh');
   await device.disconnect();
   await device.connect();
   world.assertUndisturbed([device]);

@@ -1,7 +1,7 @@
 // Facts a step records in the World for a later step, typed here so that the World and the
 // helpers that make them import them from one place (the helpers import the World, not the other
 // way round).
-import type { LogMark } from '../../environments/log-watch.ts';
+import { type LogMark } from './logs.ts';
 
 /** A renewal the device process died in: what the device held, what step-ca issued and logged. */
 export interface InterruptedRenewal {
@@ -23,4 +23,15 @@ export interface AttemptedRequest {
 export interface DamagedStore {
   mark: LogMark;
   certificatePem: string;
+}
+
+/** What an external-CA scenario recorded: the operator's revocation, where a fault began, the external CA's answer to an attack. */
+export interface ExternalCaFacts {
+  /** When the operator revoked the intermediate, where the audit log stood then, and which one. */
+  revocation?: { at: number; since: string; serial: string };
+  /** Where the service's audit log stood when a fault or attack began, and the intermediate then. */
+  faultSince?: string;
+  serialBefore?: string;
+  /** What the external CA answered to the last attack on it. */
+  answer?: { status: number; code: string; detail: string };
 }

@@ -5,7 +5,7 @@
 // disk, while a lab runs: keys 0600, their directories 0700.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
@@ -29,17 +29,10 @@ interface Finding {
   in: string;
 }
 
+/** Every file under `dir`, at any depth; none when it does not exist. */
 function walk(dir: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return entries.flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? walk(file) : [file];
-  });
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => path.join(dir, name)).filter((file) => !statSync(file).isDirectory());
 }
 
 function secretsIn(text: string, adminToken: string, file = ''): string[] {

@@ -2,20 +2,23 @@
 // OpenSSL lines name no address, and another connection may open between its accept and its error.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectionLinesOf } from '../../environments/local/mosquitto-log.ts';
+import { connectionLinesOf } from '../../environments/mosquitto-log.ts';
 
 const log = (lines: string[]) => lines.map((l) => `2026-12-02T20:00:00: ${l}`);
 
+// Mosquitto's lines, as it writes them.
+const opened = (addressAndPort: string) => `New connection from ${addressAndPort} on port 8883.`;
+const connected = (addressAndPort: string, id: string) => `New client connected from ${addressAndPort} as ${id} (p2, c1, k30).`;
+const VERIFY_FAILED = 'OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed';
+const BAD_CERTIFICATE = 'OpenSSL Error[0]: error:0A000412:SSL routines::sslv3 alert bad certificate';
+const UNKNOWN_DISCONNECTED = 'Client <unknown> disconnected: Protocol error.';
+const UNKNOWN_CLOSED = 'Client <unknown> closed its connection.';
+
 test("a refused handshake's lines are its own, also when another connection opens in between", () => {
   const lines = log([
-    'New connection from 127.10.0.96:45543 on port 8883.',
-    'New connection from 127.0.0.1:32906 on port 8883.',
-    'New client connected from 127.0.0.1:32906 as ecm-lab-probe (p2, c1, k30).',
-    'OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed',
-    'Client <unknown> disconnected: Protocol error.',
-    'New connection from 127.10.0.97:41000 on port 8883.',
-    'OpenSSL Error[0]: error:0A000412:SSL routines::sslv3 alert bad certificate',
-    'Client <unknown> disconnected: Protocol error.',
+    opened('127.10.0.96:45543'), opened('127.0.0.1:32906'), connected('127.0.0.1:32906', 'ecm-lab-probe'),
+    VERIFY_FAILED, UNKNOWN_DISCONNECTED,
+    opened('127.10.0.97:41000'), BAD_CERTIFICATE, UNKNOWN_DISCONNECTED,
   ]);
   const mine = connectionLinesOf(lines, '127.10.0.96');
   assert.equal(mine.length, 3);
@@ -26,12 +29,9 @@ test("a refused handshake's lines are its own, also when another connection open
 
 test('an accepted connection ends at its "New client connected"; a failed accept is one line; a second attempt opens again', () => {
   const lines = log([
-    'New connection from 127.10.0.5:1000 on port 8883.',
-    'New client connected from 127.10.0.5:1000 as RVS-5 (p2, c1, k30).',
-    'OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed',
+    opened('127.10.0.5:1000'), connected('127.10.0.5:1000', 'RVS-5'), VERIFY_FAILED,
     'Client connection from 127.10.0.5 failed: error:0A00010B:SSL routines::wrong version number.',
-    'New connection from 127.10.0.5:1001 on port 8883.',
-    'Client <unknown> closed its connection.',
+    opened('127.10.0.5:1001'), UNKNOWN_CLOSED,
   ]);
   const mine = connectionLinesOf(lines, '127.10.0.5');
   assert.equal(mine.length, 5);
@@ -40,14 +40,7 @@ test('an accepted connection ends at its "New client connected"; a failed accept
 });
 
 test("another connection's end may come first: the window stays open while that connection is unresolved", () => {
-  const lines = log([
-    'New connection from 127.10.0.96:45543 on port 8883.',
-    'New connection from 127.0.0.1:32906 on port 8883.',
-    'Client <unknown> closed its connection.',
-    'OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed',
-    'Client <unknown> disconnected: Protocol error.',
-    'OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed',
-  ]);
+  const lines = log([opened('127.10.0.96:45543'), opened('127.0.0.1:32906'), UNKNOWN_CLOSED, VERIFY_FAILED, UNKNOWN_DISCONNECTED, VERIFY_FAILED]);
   const mine = connectionLinesOf(lines, '127.10.0.96');
   assert.ok(mine.some((l) => /certificate verify failed/.test(l)), mine.join('\n'));
   assert.equal(mine.length, 4, 'the window ends at the second "Client <unknown>" line: nothing after it');

@@ -7,24 +7,10 @@ import { mergeSummaries } from '../../../evidence/perf/merge.ts';
 import { buildSummary } from '../../../evidence/perf/summary.ts';
 import type { RunConfig, RunResult } from '../../../evidence/perf/summary-schema.ts';
 import { emptyClass } from '../../../evidence/perf/fleet-classes.ts';
+import { runConfig, runResult } from '../../support/perf-fixture.ts';
 
-const config = (extra: Partial<RunConfig> = {}): RunConfig => ({
-  scenario: 'renewal-soak',
-  executor: { kind: 'arrival-rate', ratePerSecond: 10, maxConcurrent: 50, vus: 1, vusDurationMs: 0 },
-  devices: 20,
-  mix: { '2.1': 100 },
-  durationMs: 90_000,
-  qos: 1,
-  telemetryIntervalMs: 1000,
-  certLifetimeSeconds: 20,
-  segment: { index: 1, count: 1 },
-  seed: 1,
-  faults: [],
-  workers: 1,
-  certificates: 'provisioned',
-  thresholds: { provisioningP99Ms: 30_000, deliveryP99Ms: 1000, connectP99Ms: 10_000, renewalP99Ms: 30_000 },
-  ...extra,
-});
+const config = (extra: Partial<RunConfig> = {}): RunConfig =>
+  runConfig({ scenario: 'renewal-soak', durationMs: 90_000, certLifetimeSeconds: 20, thresholds: { provisioningP99Ms: 30_000, deliveryP99Ms: 1000, connectP99Ms: 10_000, renewalP99Ms: 30_000 }, ...extra });
 
 /** A soak's measurements: `renewalMs` one renewal each, `failed` failed attempts, `lost` messages lost. */
 function soak(o: { devices?: number; renewalMs?: number[]; failed?: number; lost?: number; firstDevice?: number } = {}): RunResult {
@@ -38,28 +24,21 @@ function soak(o: { devices?: number; renewalMs?: number[]; failed?: number; lost
   }
   histograms.record('deliveryQos1', 2);
   const sent = devices * 90;
-  return {
-    partial: false,
+  return runResult(devices, histograms, {
     startedAt: '2026-12-07T10:00:00.000Z',
     finishedAt: '2026-12-07T10:01:35.000Z',
     elapsedMs: 95_000,
     firstDevice: o.firstDevice ?? 0,
-    executor: { kind: 'arrival-rate', planned: devices, started: devices, completed: devices, failed: 0, interrupted: 0, notStarted: 0, delayed: 0, maxStartDelayMs: 0, elapsedMs: 2000 },
-    devices: { requested: devices, started: devices, provisioned: devices, connected: devices, failed: 0, legacy: 0 },
     messages: { sent, received: sent - (o.lost ?? 0), lost: o.lost ?? 0, duplicates: 0, excludedAfterRevocation: 0, lostByDevice: o.lost ? { 'RVS-A': o.lost } : {} },
     renewals: renewals.length,
     renewalFailures: o.failed ?? 0,
     devicesRenewed: renewals.length > 0 ? devices : 0,
     sessionsDropped: 0,
     classes: { 'self-provisioning': { ...emptyClass(['2.1']), requested: devices, started: devices, connected: devices, connectedWith: { certificate: devices }, messages: { sent, received: sent - (o.lost ?? 0), lost: o.lost ?? 0 }, receivedBy: { certificate: sent } } },
-    errorsByCause: {},
-    timeouts: 0,
     timeline: [{ t: 1, provisioned: devices, connected: devices, failed: 0, sent, received: sent }],
-    histograms,
     cpuMs: { lab: 1, stepCa: 1, mosquitto: 1, provisioningService: 1 },
-    faults: [],
-    distinctIdentities: devices,
-  };
+    inventory: undefined,
+  });
 }
 
 const summarize = (r: RunResult, c = config(), runId = 'soak') => buildSummary(r, { runId, config: c, lab: { id: runId, owned: true }, tools: {}, baselines: {} });

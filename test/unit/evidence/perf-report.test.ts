@@ -5,23 +5,9 @@ import { caLimitFigure, ratioPanel, renderPerfHtml } from '../../../evidence/per
 import { MergeError, mergeSummaries } from '../../../evidence/perf/merge.ts';
 import { buildSummary } from '../../../evidence/perf/summary.ts';
 import type { Baselines, RunConfig, RunResult } from '../../../evidence/perf/summary-schema.ts';
+import { runConfig, runResult } from '../../support/perf-fixture.ts';
 
-const config = (extra: Partial<RunConfig> = {}): RunConfig => ({
-  scenario: 'full-flow',
-  executor: { kind: 'arrival-rate', ratePerSecond: 10, maxConcurrent: 50, vus: 1, vusDurationMs: 0 },
-  devices: 20,
-  mix: { '2.1': 100 },
-  durationMs: 5000,
-  qos: 1,
-  telemetryIntervalMs: 1000,
-  segment: { index: 1, count: 1 },
-  seed: 1,
-  faults: [],
-  workers: 1,
-  certificates: 'provisioned',
-  thresholds: { provisioningP99Ms: 30_000, deliveryP99Ms: 1000, connectP99Ms: 10_000 },
-  ...extra,
-});
+const config = runConfig;
 
 /** A measured run: `devices` provisioned in `ms` each, 10 messages per device delivered in 2 ms. */
 function result(devices: number, firstDevice: number, ms: number, extra: Partial<RunResult> = {}): RunResult {
@@ -30,26 +16,7 @@ function result(devices: number, firstDevice: number, ms: number, extra: Partial
     histograms.record('provisioningTotal', ms + i);
     for (let m = 0; m < 10; m++) histograms.record('deliveryQos1', 2);
   }
-  return {
-    partial: false,
-    startedAt: '2026-12-01T10:00:00.000Z',
-    finishedAt: '2026-12-01T10:00:10.000Z',
-    elapsedMs: 10_000,
-    firstDevice,
-    executor: { kind: 'arrival-rate', planned: devices, started: devices, completed: devices, failed: 0, interrupted: 0, notStarted: 0, delayed: 0, maxStartDelayMs: 0, elapsedMs: 2000 },
-    devices: { requested: devices, started: devices, provisioned: devices, connected: devices, failed: 0, legacy: 0 },
-    messages: { sent: devices * 10, received: devices * 10, lost: 0, duplicates: 0, excludedAfterRevocation: 0, lostByDevice: {} },
-    renewals: 0,
-    errorsByCause: {},
-    timeouts: 0,
-    timeline: [{ t: 1, provisioned: devices, connected: devices, failed: 0, sent: devices * 10, received: devices * 10 }],
-    histograms,
-    cpuMs: { lab: devices * 100, stepCa: devices * 40, mosquitto: devices * 5, provisioningService: devices * 60 },
-    faults: [],
-    distinctIdentities: devices,
-    inventory: { inventory: devices * 2, issuedOnLogs: devices * 2, notInInventory: 0, notOnLogs: 0 },
-    ...extra,
-  };
+  return runResult(devices, histograms, { firstDevice, ...extra });
 }
 
 const caFlow: NonNullable<Baselines['caFlow']> = { devices: 10, concurrency: 8, perSec: 20, latencyMs: { count: 10, p50: 300, p95: 400, p99: 400, max: 400, mean: 300 }, stepCaCpuMsPerDevice: 40, provisioningServiceCpuMsPerDevice: 10, labCpuMsPerDevice: 20, cpuBoundPerSec: 50 };

@@ -6,8 +6,8 @@
 //   <reason>." (when the accept itself fails), or on the lines after "New connection from
 //   <addr>:<port>", without the address; connectionLines() returns the lines of one address.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readSince, type LogMark } from '../log-watch.ts';
-import { waitFor } from '../wait.ts';
+import { readSince, type LogMark } from './log-watch.ts';
+import { waitFor } from './wait.ts';
 
 export interface ReloadableBroker {
   configFile: string;
