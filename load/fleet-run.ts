@@ -25,6 +25,7 @@ import { checkInventory } from './inventory-check.ts';
 import type { RunResult } from '../evidence/perf/summary.ts';
 import { segmentShare, type Segment } from './segment.ts';
 import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
+import { LabThreads } from './lab-threads.ts';
 
 export type { FleetProgress, TimelinePoint };
 
@@ -131,7 +132,9 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     await Promise.all(identities.map((identity, k) => (legacy(k) ? undefined : limit(() => pool.prepare(identity, share.firstDevice + k)))));
   }
 
-  const cpu = new CpuMeter(() => lab.pids());
+  const threads = new LabThreads(pool);
+  await threads.reset();
+  const cpu = new CpuMeter(() => lab.pids(), undefined, () => threads.cpu());
   const startedAt = new Date();
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
@@ -160,6 +163,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     },
   );
   const executor = await arrivals;
+  const provisioningCpu = await cpu.window();
 
   // Steady state: the whole fleet publishes for the duration (bounded), or until Ctrl-C.
   faults.schedule(options.faults ?? [], 'steady', options.durationMs);
@@ -181,7 +185,9 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   stopSampling();
   const messages = metrics.account(tally, faults.retired);
   metrics.point(elapsed(), messages.sent, messages.received);
-  const cpuMs = cpu.totals();
+  const cpuRun = await cpu.window();
+  const eventLoopDelayMs = await threads.loopDelays();
+  threads.stop();
   const elapsedMs = elapsed();
 
   await app.disconnect().catch((err: unknown) => metrics.error(`application disconnect: ${causeOf(err)}`));
@@ -213,7 +219,8 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     faults: faults.records,
     revocation: faults.revocationOutcome(tally, messages.excludedAfterRevocation, steadyEnd),
     distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id)).length,
-    cpuMs,
+    cpu: { run: cpuRun, provisioning: provisioningCpu },
+    eventLoopDelayMs,
     inventory,
   };
 }

@@ -7,6 +7,8 @@ import type { InventoryCheck } from '../../load/inventory-check.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import { derive, SUMMARY_SCHEMA, type MeasuredSummary, type PerfSummary } from './summary.ts';
 import type { RevocationRecord } from '../../load/faults/faults.ts';
+import { mergeWindows } from './cpu-readings.ts';
+import type { LoopDelayMs } from './summary.ts';
 
 export class MergeError extends Error {
   override name = 'MergeError';
@@ -67,8 +69,37 @@ function mergeRevocations(parts: PerfSummary[], histograms: LatencyHistograms): 
   };
 }
 
+/**
+ * CPU of the segments: a lab the segments share counted once (its processes from the earliest
+ * start to the latest end), every segment's client process added (cpu-readings.ts).
+ */
+function mergeCpu(parts: PerfSummary[]): MeasuredSummary['cpu'] {
+  const windows = (pick: (p: PerfSummary) => MeasuredSummary['cpu']['provisioning']) =>
+    parts.flatMap((p) => {
+      const window = pick(p);
+      return window ? [{ labId: p.lab.id, window }] : [];
+    });
+  const provisioning = windows((p) => p.measured.cpu.provisioning);
+  return {
+    run: mergeWindows(windows((p) => p.measured.cpu.run)),
+    ...(provisioning.length === parts.length ? { provisioning: mergeWindows(provisioning) } : {}),
+  };
+}
+
+/** Event-loop delay by thread: the worst segment's (delays of different processes do not add). */
+function mergeLoopDelays(parts: PerfSummary[]): Record<string, LoopDelayMs> {
+  const out: Record<string, LoopDelayMs> = {};
+  for (const p of parts) {
+    for (const [label, d] of Object.entries(p.eventLoopDelayMs ?? {})) {
+      const known = out[label];
+      out[label] = known ? { p50: Math.max(known.p50, d.p50), p99: Math.max(known.p99, d.p99), max: Math.max(known.max, d.max), mean: Math.max(known.mean, d.mean) } : { ...d };
+    }
+  }
+  return out;
+}
+
 /** What must be the same in every segment of one run: everything but the segment itself. */
-const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target'] as const;
+const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'preMadeKeys'] as const;
 
 /**
  * Segments of one run (`--segment i/n`) must be of the same run and complete: each of 1..n
@@ -130,7 +161,8 @@ export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary
     histograms: histograms.encode(),
     mqttMessages: { ...sum(parts, (p) => p.mqtt.messages), lostByDevice: Object.assign({}, ...parts.map((p) => p.mqtt.lostByDevice)) },
     renewalCount: parts.reduce((a, p) => a + p.renewals.count, 0),
-    cpuMs: sum(parts, (p) => p.measured.cpuMs),
+    cpu: mergeCpu(parts),
+    eventLoopDelayMs: mergeLoopDelays(parts),
   };
   return derive(measured);
 }

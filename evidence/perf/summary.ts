@@ -13,9 +13,19 @@ import type { InventoryCheck } from '../../load/inventory-check.ts';
 import { LatencyHistograms, PHASES, type LatencySummaryMs, type Phase } from './latency-histograms.ts';
 import { evaluateThresholds, type ThresholdResult } from './thresholds.ts';
 import type { Segment } from '../../load/segment.ts';
+import { windowTotals, type CpuMeasurement, type CpuWindowReadings } from './cpu-readings.ts';
+import { preMadeFigures } from './pre-made.ts';
+import type { LoopDelayMs } from '../../simulators/fleet/thread-stats.ts';
 
-/** @2: scenarios and executors; step-ca's CPU is both authorities'; inventory and revocation checks. */
-export const SUMMARY_SCHEMA = 'ecm-lab/perf-summary@2';
+export type { LoopDelayMs };
+
+/**
+ * @2: scenarios and executors; step-ca's CPU is both authorities'; inventory and revocation checks.
+ * @3: CPU as absolute readings per process (a shared lab merges once), the provisioning window,
+ * the lab's CPU by thread, event-loop delay, the figures measured with pre-made keys; a
+ * threshold on an empty histogram is "no data" (value null) and fails.
+ */
+export const SUMMARY_SCHEMA = 'ecm-lab/perf-summary@3';
 
 export interface Baselines {
   /** step-ca signing alone: pre-made CSRs and tokens, N requests at a fixed concurrency. */
@@ -40,8 +50,18 @@ export interface Baselines {
   /** The lab's MQTT path (mqtt.js) for the same messages, QoS 0, same broker: the comparison. */
   labClients?: { messages: number; perSec: number; elapsedMs: number };
   /** CPU per mutual-TLS connect + disconnect, lab client (mqtt.js) and broker, distinct certificates. */
-  handshakes?: { connections: number; concurrency: number; perSec: number; latencyMs: LatencySummaryMs; labCpuMsPerHandshake: number; brokerCpuMsPerHandshake: number };
+  handshakes?: {
+    connections: number;
+    concurrency: number;
+    perSec: number;
+    latencyMs: LatencySummaryMs;
+    labCpuMsPerHandshake: number;
+    brokerCpuMsPerHandshake: number;
+    /** Loading a certificate and key into a TLS context (once per certificate, before the handshakes are timed). */
+    labCpuMsPerContext?: number;
+  };
 }
+
 
 /** What a run was asked to do (the parsed command line). */
 export interface RunConfig {
@@ -61,6 +81,8 @@ export interface RunConfig {
   certificates: 'provisioned' | 'issued';
   /** x5c-sign: through the provisioning service's CA URL (what devices use) or at step-ca itself. */
   target?: 'service' | 'step-ca';
+  /** full-flow: every device's keys and CSRs made before the clock starts (`--pre-made-keys`). */
+  preMadeKeys?: boolean;
   thresholds: { provisioningP99Ms: number; deliveryP99Ms: number; connectP99Ms: number };
 }
 
@@ -79,7 +101,9 @@ export interface RunResult {
   timeouts: number;
   timeline: TimelinePoint[];
   histograms: LatencyHistograms;
-  cpuMs: { lab: number; stepCa: number; mosquitto: number; provisioningService: number };
+  cpu: CpuMeasurement;
+  /** By thread label (main, devices-N, application). */
+  eventLoopDelayMs?: Record<string, LoopDelayMs>;
   faults: FaultRecord[];
   revocation?: RevocationRecord;
   distinctIdentities: number;
@@ -112,10 +136,26 @@ export interface MeasuredSummary {
   histograms: Partial<Record<Phase, string>>;
   mqttMessages: RunResult['messages'];
   renewalCount: number;
-  cpuMs: RunResult['cpuMs'];
+  cpu: CpuMeasurement;
+  /** By thread label; a merge keeps each label's worst segment. */
+  eventLoopDelayMs: Record<string, LoopDelayMs>;
 }
 
-export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'cpuMs'> {
+/** CPU over one window: totals, per completed iteration, and the lab process by thread. */
+export interface CpuFigures {
+  labMs: number;
+  stepCaMs: number;
+  mosquittoMs: number;
+  provisioningServiceMs: number;
+  labMsPerDevice: number;
+  stepCaMsPerDevice: number;
+  provisioningServiceMsPerDevice: number;
+  mosquittoMsPerDevice: number;
+  /** The lab process by thread: main (the fleet runner and the http-01 responder; the devices too without workers), devices-N, application, other (no JavaScript: thread pool, GC, loader). */
+  labThreadsMs: Record<string, number>;
+}
+
+export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'cpu'> {
   scenario: { name: ScenarioName; family: 'fleet' | 'requests'; measures: string; phase: Phase };
   /** One iteration of the scenario: a device provisioned, a credential or certificate issued, a connection. */
   iterations: { started: number; completed: number; failed: number; interrupted: number; notStarted: number; delayed: number; maxStartDelayMs: number; perSec: number; latencyMs: LatencySummaryMs };
@@ -129,22 +169,19 @@ export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'ren
     throughputMsgsPerSec: number;
     connectLatencyMs: LatencySummaryMs;
   };
-  /** CPU milliseconds over the measured run; step-ca is both authorities. Per device = per completed iteration. */
-  cpu: {
-    labMs: number;
-    stepCaMs: number;
-    mosquittoMs: number;
-    provisioningServiceMs: number;
-    labMsPerDevice: number;
-    stepCaMsPerDevice: number;
-    provisioningServiceMsPerDevice: number;
-    mosquittoMsPerDevice: number;
-  };
+  /**
+   * CPU milliseconds over the measured run (executor start to the end of the drain); step-ca is
+   * both authorities. Per device = per completed iteration. `provisioningWindow`: from the
+   * executor's start to the last device up (fleet scenarios).
+   */
+  cpu: CpuFigures & { provisioningWindow?: CpuFigures };
   curves: Partial<Record<Phase, Array<[number, number]>>>;
   ratios: Record<string, number | null>;
   thresholds: ThresholdResult[];
+  /** Which figures were measured with keys (and CSRs, certificates) made before the clock started. */
+  measuredWithPreMadeKeys: string[];
   /** Measured figures kept for merges. */
-  measured: { cpuMs: RunResult['cpuMs'] };
+  measured: { cpu: CpuMeasurement };
 }
 
 const per = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
@@ -174,7 +211,7 @@ export function derive(m: MeasuredSummary): PerfSummary {
   const scenario = SCENARIOS[m.config.scenario];
   const qos = m.config.qos;
   const phase = iterationPhase(m.config.scenario, qos);
-  const { mqttMessages, renewalCount, cpuMs, ...rest } = m;
+  const { mqttMessages, renewalCount, cpu, ...rest } = m;
   const { lostByDevice, ...messages } = mqttMessages;
   const completed = scenario.family === 'fleet' ? m.devices.provisioned : m.executor.completed;
   const out: PerfSummary = {
@@ -206,24 +243,32 @@ export function derive(m: MeasuredSummary): PerfSummary {
       throughputMsgsPerSec: throughput(m.timeline, m.elapsedMs, messages.received),
       connectLatencyMs: h.summary('firstConnack'),
     },
-    cpu: {
-      labMs: Math.round(cpuMs.lab),
-      stepCaMs: Math.round(cpuMs.stepCa),
-      mosquittoMs: Math.round(cpuMs.mosquitto),
-      provisioningServiceMs: Math.round(cpuMs.provisioningService),
-      labMsPerDevice: per(cpuMs.lab, completed),
-      stepCaMsPerDevice: per(cpuMs.stepCa, completed),
-      provisioningServiceMsPerDevice: per(cpuMs.provisioningService, completed),
-      mosquittoMsPerDevice: per(cpuMs.mosquitto, completed),
-    },
+    cpu: { ...cpuFigures(cpu.run, completed), ...(cpu.provisioning ? { provisioningWindow: cpuFigures(cpu.provisioning, completed) } : {}) },
     curves: Object.fromEntries(PHASES.map((p) => [p, h.curve(p)]).filter(([, c]) => (c as unknown[]).length > 0)),
     ratios: {},
     thresholds: [],
-    measured: { cpuMs },
+    measuredWithPreMadeKeys: [],
+    measured: { cpu },
   };
   out.ratios = ratiosFor(out);
   out.thresholds = evaluateThresholds(out);
+  out.measuredWithPreMadeKeys = preMadeFigures(out);
   return out;
+}
+
+function cpuFigures(w: CpuWindowReadings, completed: number): CpuFigures {
+  const t = windowTotals(w);
+  return {
+    labMs: Math.round(t.lab),
+    stepCaMs: Math.round(t.stepCa),
+    mosquittoMs: Math.round(t.mosquitto),
+    provisioningServiceMs: Math.round(t.provisioningService),
+    labMsPerDevice: per(t.lab, completed),
+    stepCaMsPerDevice: per(t.stepCa, completed),
+    provisioningServiceMsPerDevice: per(t.provisioningService, completed),
+    mosquittoMsPerDevice: per(t.mosquitto, completed),
+    labThreadsMs: Object.fromEntries(Object.entries(w.lab.threads).map(([k, v]) => [k, Math.round(v)])),
+  };
 }
 
 /**
@@ -242,10 +287,13 @@ function ratiosFor(s: PerfSummary): Record<string, number | null> {
     labCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.labMsPerDevice, s.cpu.stepCaMsPerDevice) : null,
     provisioningServiceCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.provisioningServiceMsPerDevice, s.cpu.stepCaMsPerDevice) : null,
   };
+  const w = s.cpu.provisioningWindow;
+  const provisioningWindow = { provisioningWindowLabCpuPerDeviceOverStepCa: stepCaIssued && w ? ratio(w.labMsPerDevice, w.stepCaMsPerDevice) : null };
   switch (name) {
     case 'full-flow':
       return {
         ...cpuOverStepCa,
+        ...provisioningWindow,
         fractionOfCaLimit: stepCaIssued ? ratio(s.provisioning.devicesPerSec, b.caFlow?.perSec) : null,
         ...mqttBaselines,
         provisioningP50OverCaSignP50: ratio(s.provisioning.latencyMs.p50, b.caSigning?.latencyMs.p50),
@@ -289,6 +337,7 @@ export function buildSummary(
     histograms: result.histograms.encode(),
     mqttMessages: result.messages,
     renewalCount: result.renewals,
-    cpuMs: result.cpuMs,
+    cpu: result.cpu,
+    eventLoopDelayMs: result.eventLoopDelayMs ?? {},
   });
 }

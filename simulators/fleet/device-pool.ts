@@ -15,6 +15,7 @@ import { loopbackAddress } from '../client/addresses.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import type { LabEndpoints } from '../client/lab-endpoints.ts';
 import { waitFor } from '../../environments/wait.ts';
+import type { ThreadStats } from './thread-stats.ts';
 
 /** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
 export const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };
@@ -94,6 +95,11 @@ export interface DevicePool {
   retire(ids: string[]): Promise<Record<string, RetiredDevice>>;
   /** Stops telemetry and renewals, disconnects, and tallies each device; `errors`: causes of disconnects that failed. */
   stop(): Promise<PoolTally>;
+  /**
+   * CPU and event-loop delay of the pool's own threads by label (devices-1, ...); none when the
+   * devices run in the caller's thread. `reset`: the delay histograms start anew (the clock starts).
+   */
+  threadStats(reset?: boolean): Promise<Record<string, ThreadStats>>;
 }
 
 /** An error's cause as a short, stable label for "errors by cause". */
@@ -266,6 +272,11 @@ export class LocalDevicePool implements DevicePool {
       out[id] = retired;
     }
     return out;
+  }
+
+  /** The devices run in the caller's thread: it measures itself. */
+  async threadStats(): Promise<Record<string, ThreadStats>> {
+    return {};
   }
 
   async stop(): Promise<PoolTally> {

@@ -2,6 +2,21 @@
 // real summary code from measured-shaped inputs: for the report's layout tests, without a lab.
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import { buildSummary, type PerfSummary, type RunConfig, type RunResult } from '../../evidence/perf/summary.ts';
+import type { CpuMeasurement, CpuWindowReadings } from '../../evidence/perf/cpu-readings.ts';
+
+/**
+ * A CPU window as the meter records it: one process per role (`pid@1`), counters from `start`
+ * on, each role's process having used the given milliseconds; the lab process on the main thread.
+ */
+export function cpuWindow(ms: { lab: number; stepCa: number; mosquitto: number; provisioningService: number }, start = 1000, pid = 100): CpuWindowReadings {
+  const one = (n: number, used: number) => ({ [`${n}@1`]: { start, end: start + used } });
+  return {
+    components: { stepCa: one(pid, ms.stepCa), mosquitto: one(pid + 1, ms.mosquitto), provisioningService: one(pid + 2, ms.provisioningService) },
+    lab: { processMs: ms.lab, threads: { main: ms.lab } },
+  };
+}
+
+export const cpuRun = (ms: Parameters<typeof cpuWindow>[0]): CpuMeasurement => ({ run: cpuWindow(ms) });
 
 const PHASES = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal'] as const;
 
@@ -41,7 +56,7 @@ export function fullFlowSummary(devices = 500): PerfSummary {
     timeouts: 0,
     timeline: Array.from({ length: 30 }, (_, i) => ({ t: i * 10, provisioned: Math.min(devices, i * 17), connected: Math.min(devices, i * 17), failed: 0, sent: i * 1600, received: i * 1600 })),
     histograms,
-    cpuMs: { lab: devices * 100, stepCa: devices * 40, mosquitto: devices * 5, provisioningService: devices * 60 },
+    cpu: cpuRun({ lab: devices * 100, stepCa: devices * 40, mosquitto: devices * 5, provisioningService: devices * 60 }),
     faults: [],
     distinctIdentities: devices,
     inventory: { inventory: devices * 2, issuedOnLogs: devices * 2, notInInventory: 0, notOnLogs: 0 },
