@@ -100,6 +100,7 @@ program
   .option('--target <where>', "x5c-sign: 'service' (the CA URL devices use, default) or 'step-ca' (step-ca itself)")
   .option('--segment <i/n>', 'run segment i of n: a disjoint share of the devices, their addresses, the rate and the VUs', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
+  .option('--pre-made-keys', "full-flow: every device's keys and CSRs made before the clock starts (the summary lists the figures measured so)")
   .option('--workers <n>', 'fleet scenarios: worker threads the devices are spread over (1 = the main thread)', '1')
   .option('--max-provisioning-p99 <ms>', 'threshold: p99 of obtaining a certificate (full-flow, bootstrap-endpoint, x5c-sign; NFR-PERF-001)', '30000')
   .option('--max-connect-p99 <ms>', 'threshold: MQTT connect p99 (mqtt scenarios)', '10000')

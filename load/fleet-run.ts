@@ -62,6 +62,8 @@ export interface FleetOptions {
    * from the lab CA before the run is measured, to measure MQTT with thousands of distinct identities.
    */
   certificates?: 'provisioned' | 'issued';
+  /** Every device's keys and CSRs made before the clock starts (reported as such). */
+  preMadeKeys?: boolean;
   /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
   thresholds?: { provisioningP99Ms: number; deliveryP99Ms: number };
   signal?: AbortSignal;
@@ -120,14 +122,16 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     operate: options.operate,
     certLifetimeSeconds: options.certLifetimeSeconds,
     directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
+    preMadeKeys: options.preMadeKeys,
   };
   const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => metrics.onPoolEvent(event);
   const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, responder, onEvent) : new LocalDevicePool(spec, responder, onEvent);
 
   const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
   const legacy = (k: number) => !atLeast(identities[k]!.firmwareVersion, options.selfProvisioningFirmware);
-  if (spec.directIssuer) {
-    // Issuance is not what an MQTT scenario measures: every certificate exists before the clock starts.
+  if (spec.directIssuer || spec.preMadeKeys) {
+    // Issuance is not what an MQTT scenario measures: every certificate exists before the clock
+    // starts; with pre-made keys, every key and CSR.
     const limit = pLimit(ISSUE_CONCURRENCY);
     await Promise.all(identities.map((identity, k) => (legacy(k) ? undefined : limit(() => pool.prepare(identity, share.firstDevice + k)))));
   }

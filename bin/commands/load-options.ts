@@ -66,6 +66,7 @@ const loadOptionsSchema = z.object({
   maxConcurrent: z.coerce.number().int().min(1).max(5000).optional(),
   workers: z.coerce.number().int().min(1).max(64),
   certificates: z.enum(['provisioned', 'issued']).optional(),
+  preMadeKeys: z.boolean().optional(),
   target: z.enum(['service', 'step-ca']).optional(),
   maxProvisioningP99: z.coerce.number().positive(),
   maxDeliveryP99: z.coerce.number().positive(),
@@ -111,6 +112,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     if (o.faults.length > 0) problems.push(`--faults: only fleet scenarios (${Object.values(SCENARIOS).filter((s) => s.family === 'fleet').map((s) => s.name).join(', ')}) inject faults`);
   }
   if (o.target !== undefined && scenario.name !== 'x5c-sign') problems.push('--target: only the x5c-sign scenario has a target (service or step-ca)');
+  if (o.preMadeKeys && scenario.name !== 'full-flow') problems.push(`--pre-made-keys: only the full-flow scenario makes keys during the run (the ${scenario.name} scenario prepares every credential beforehand)`);
   if (o.certificates === 'provisioned' && scenario.name !== 'full-flow') problems.push(`--certificates provisioned: the ${scenario.name} scenario uses certificates issued by the lab CA`);
   if (scenario.ownedLabOnly && o.lab) problems.push(`--lab: the ${scenario.name} scenario needs the lab's own CA keys, so it runs against a lab it starts; drop --lab`);
   if (o.lab && o.faults.length > 0) problems.push('--faults: fault injection needs a lab this command starts (its processes); drop --lab');
@@ -146,6 +148,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     // Who issues what the scenario measures: step-ca, or the lab CA (the MQTT scenarios).
     certificates: scenario.name === 'mqtt-connect-storm' || scenario.name === 'mqtt-publish' ? 'issued' : 'provisioned',
     target: scenario.name === 'x5c-sign' ? (o.target ?? 'service') : undefined,
+    ...(o.preMadeKeys ? { preMadeKeys: true } : {}),
     thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99 },
   };
   try {

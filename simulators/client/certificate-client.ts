@@ -11,13 +11,13 @@ import type { KeyAlgorithm } from '../../config/config.ts';
 import { request } from '../../net/https-client.ts';
 import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { ProvisioningRefusedError, type PhaseTimings } from './acme-bootstrap.ts';
-import { NodeCertificateDriver, type CertificateDriver, type DriverContext } from './certificate-driver.ts';
+import { NodeCertificateDriver, type CertificateDriver, type DriverContext, type PreMadeKeys } from './certificate-driver.ts';
 import { ClockSkewError, classifyConnectionFailure, explainConnectionFailure } from './connection-errors.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
-import { connectMqtt } from './mqtt-connection.ts';
+import { connectMqtt, TlsIdentity } from './mqtt-connection.ts';
 import { splitPemCrls } from '../../x509/certificates.ts';
 import { DEFAULT_CLOCK_SKEW_TOLERANCE_MS, validateCertificateStore, type ValidCertificateFacts, type ValidationReason, type ValidationResult } from './certificate-validation.ts';
 import { CrlCache, CrlStaleError, type CrlCachePolicy } from './crl-cache.ts';
@@ -63,6 +63,8 @@ export interface CertificateClientOptions {
   driver?: CertificateDriver;
   /** How far this client's clock is off the true time (a simulated clock skew), ms; 0 by default. */
   clockOffsetMs?: number;
+  /** Keys and CSRs made before the clock started (load runs with `--pre-made-keys`): used once, for the first certificates. */
+  preMadeKeys?: PreMadeKeys;
 }
 
 /** What the certificate management service delivers for installation (seed 000 "installation of certificates"). */
@@ -102,6 +104,9 @@ export class CertificateClient {
   private closingOnPurpose = false;
   /** Set while the MQTT session moves to a renewed certificate; publishers wait for it. */
   protected swapping: Promise<void> | undefined;
+  #preMade: Partial<PreMadeKeys> | undefined;
+  /** The operational certificate loaded into a TLS context, with its session: rebuilt only when the certificate changes. */
+  #tls: TlsIdentity | undefined;
 
   constructor(options: CertificateClientOptions) {
     this.commonName = options.commonName;
@@ -115,6 +120,22 @@ export class CertificateClient {
     this.reconnectPeriodMs = options.reconnectPeriodMs ?? 0;
     this.driver = options.driver ?? new NodeCertificateDriver();
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.#preMade = options.preMadeKeys ? { ...options.preMadeKeys } : undefined;
+  }
+
+  /** A pre-made key, handed out once. */
+  #takePreMade(kind: 'bootstrap' | 'operational') {
+    const p = this.#preMade;
+    if (!p) return undefined;
+    if (kind === 'operational') {
+      const operational = p.operational;
+      delete p.operational;
+      return operational;
+    }
+    const bootstrap = p.accountKey && p.bootstrap ? { accountKey: p.accountKey, bootstrap: p.bootstrap } : undefined;
+    delete p.accountKey;
+    delete p.bootstrap;
+    return bootstrap;
   }
 
   /** How far this client's clock is off; a scenario may set it (NTP gone wrong) and set it back. */
@@ -162,7 +183,16 @@ export class CertificateClient {
   }
 
   private get driverContext(): DriverContext {
-    return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
+    return {
+      commonName: this.commonName,
+      sans: this.sans,
+      address: this.address,
+      store: this.store,
+      endpoints: this.endpoints,
+      keyAlgorithm: this.keyAlgorithm,
+      trustedRootPem: () => this.trustedRootPem,
+      preMade: ((kind: 'bootstrap' | 'operational') => this.#takePreMade(kind)) as DriverContext['preMade'],
+    };
   }
 
   /**
@@ -210,13 +240,19 @@ export class CertificateClient {
   /** Connects with a certificate or a password (the legacy listener), logging a failure by its cause. */
   protected async openSession(target: BrokerTarget, credential: { certificateChainPem: string; privateKeyPem: string } | { username: string; password: string }, started = performance.now()): Promise<MqttClient> {
     const broker = `${target.servername ?? target.host}:${target.port}`;
+    const trusted = this.trustedRootPem;
+    if ('certificateChainPem' in credential) {
+      const files = { ca: trusted, cert: credential.certificateChainPem, key: credential.privateKeyPem };
+      if (!this.#tls?.holds(files)) this.#tls = new TlsIdentity(files);
+    }
     this.mqtt = await connectMqtt({
       host: target.host,
       port: target.port,
       servername: target.servername,
       clientId: this.mqttClientId,
-      trustedRootPem: this.trustedRootPem,
+      trustedRootPem: trusted,
       ...credential,
+      tlsIdentity: 'certificateChainPem' in credential ? this.#tls : undefined,
       localAddress: this.address,
       // A persistent session keeps QoS1 subscriptions and queued messages across a
       // reconnect, so moving to a renewed certificate loses nothing.
@@ -429,7 +465,9 @@ export class CertificateClient {
     const refreshCrls = async () => {
       crls = await this.fetchCrls().catch(() => crls);
     };
-    await refreshCrls();
+    // Only a stored certificate is checked against CRLs: a first boot, with nothing stored, stops
+    // at "missing files" before any CRL would be read, and fetches none.
+    if (this.store.loadOperational() || this.store.loadBootstrap()) await refreshCrls();
     return powerUp(
       {
         validate: () => this.validateStore(crls),

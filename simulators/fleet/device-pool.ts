@@ -4,7 +4,9 @@
 import path from 'node:path';
 import type { KeyAlgorithm } from '../../config/config.ts';
 import { issueLeaf, type Issuer } from '../../environments/pki/certificate-authority.ts';
-import { importPrivateKeyPem } from '../../x509/keys.ts';
+import { generateKeyObjects, importPrivateKeyPem } from '../../x509/keys.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import type { PreMadeKeys } from '../client/certificate-driver.ts';
 import { x509 } from '../../x509/x509.ts';
 import { deviceSan } from '../device/device-identity.ts';
 import type { PhaseTimings } from '../client/acme-bootstrap.ts';
@@ -16,9 +18,13 @@ import { inspectCertificate } from '../../x509/certificates.ts';
 import type { LabEndpoints } from '../client/lab-endpoints.ts';
 import { waitFor } from '../../environments/wait.ts';
 import type { ThreadStats } from './thread-stats.ts';
+import { flushClientLogs } from '../client/client-log.ts';
 
 /** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
 export const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };
+/** The fleet's devices' key algorithm (the client's default; the lab's own PKI follows its configuration). */
+const FLEET_KEY_ALGORITHM = 'ecdsa-p256';
+
 /** Devices reconnect by themselves after the broker went away. */
 export const RECONNECT_MS = 500;
 
@@ -39,6 +45,8 @@ export interface DevicePoolSpec {
    * can issue too; the key never leaves the lab's process.
    */
   directIssuer?: DirectIssuer;
+  /** full-flow with `--pre-made-keys`: each device's keys and CSRs made by prepare(), before the clock starts. */
+  preMadeKeys?: boolean;
 }
 
 /** The lab's issuing CA, for `--certificates issued`. */
@@ -78,7 +86,7 @@ export interface RetiredDevice {
 }
 
 export interface DevicePool {
-  /** `--certificates issued`: the device's certificate from the lab CA, before the run is measured. */
+  /** `--certificates issued`: the device's certificate from the lab CA; `--pre-made-keys`: its keys and CSRs; before the run is measured. */
   prepare(identity: DeviceIdentity, globalIndex: number): Promise<void>;
   /** Brings a device up; resolves once it is connected, rejects with the cause when it gave up (the event says so too). */
   launch(identity: DeviceIdentity, globalIndex: number): Promise<void>;
@@ -125,8 +133,10 @@ export class LocalDevicePool implements DevicePool {
     private readonly emit: (event: DevicePoolEvent) => void,
   ) {}
 
-  private create(identity: DeviceIdentity, address: string, lastSeq?: number): ReveosDevice {
+  private create(identity: DeviceIdentity, address: string, lastSeq?: number, preMadeKeys?: PreMadeKeys): ReveosDevice {
     return new ReveosDevice(identity, {
+      keyAlgorithm: FLEET_KEY_ALGORITHM,
+      preMadeKeys,
       address,
       storeDir: path.join(this.spec.storeRoot, identity.deviceId),
       endpoints: { ...this.spec.endpoints, responder: this.responder },
@@ -137,10 +147,20 @@ export class LocalDevicePool implements DevicePool {
     });
   }
 
-  private device(identity: DeviceIdentity, globalIndex: number): ReveosDevice {
+  private device(identity: DeviceIdentity, globalIndex: number, preMadeKeys?: PreMadeKeys): ReveosDevice {
     let device = this.devices.get(identity.deviceId);
-    if (!device) this.devices.set(identity.deviceId, (device = this.create(identity, loopbackAddress(globalIndex))));
+    if (!device) this.devices.set(identity.deviceId, (device = this.create(identity, loopbackAddress(globalIndex), undefined, preMadeKeys)));
     return device;
+  }
+
+  /** The keys and CSRs the device would make during its flow, made now. */
+  private static async preMake(identity: DeviceIdentity, address: string): Promise<PreMadeKeys> {
+    const [account, bootstrap, operational] = await Promise.all([
+      generateKeyObjects('ecdsa-p256'),
+      createKeyAndCsr({ commonName: address, ipAddresses: [address] }, FLEET_KEY_ALGORITHM),
+      createKeyAndCsr({ commonName: identity.deviceId, uris: [deviceSan(identity.deviceId)] }, FLEET_KEY_ALGORITHM),
+    ]);
+    return { accountKey: account.privateKey, bootstrap, operational };
   }
 
   /** The device's own power-up workflow: validation, ACME, X5C, connect, with retries and backoff. */
@@ -154,6 +174,10 @@ export class LocalDevicePool implements DevicePool {
 
   /** A client-only certificate from the lab CA, as the X5C template would make it. */
   async prepare(identity: DeviceIdentity, globalIndex: number): Promise<void> {
+    if (this.spec.preMadeKeys && !this.spec.directIssuer) {
+      this.device(identity, globalIndex, await LocalDevicePool.preMake(identity, loopbackAddress(globalIndex)));
+      return;
+    }
     const spec = this.spec.directIssuer;
     if (!spec) return;
     this.issuer ??= (async () => {
@@ -291,6 +315,8 @@ export class LocalDevicePool implements DevicePool {
       ]),
     );
     const closed = await Promise.allSettled(live.map((d) => d.disconnect()));
+    // A worker thread is terminated after this: its devices' log lines must be in the file first.
+    await flushClientLogs();
     return { devices: tally, errors: closed.flatMap((c) => (c.status === 'rejected' ? [`disconnect: ${causeOf(c.reason)}`] : [])) };
   }
 }
