@@ -22,6 +22,9 @@ export type RolePids = Record<CpuRole, number[]>;
 /** Cumulative CPU milliseconds of each thread of this process that runs JavaScript, by label (main, devices-1, application...). */
 export type ThreadCpu = () => Promise<Record<string, number>>;
 
+/** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profiles. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 interface PidReading {
   atStart: number;
   last: number;
@@ -32,6 +35,7 @@ export class CpuMeter {
   /** By role, then by process: `${pid}@${startTicks}`. */
   readonly #readings = new Map<CpuRole, Map<string, PidReading>>(CPU_ROLES.map((r) => [r, new Map()]));
   readonly #labAtStart = ownCpuMs();
+  readonly #startUs = monotonicUs();
   readonly #read: (pid: number) => ProcessCpu | undefined;
   readonly #threads: ThreadCpu | undefined;
   #threadsAtStart: Promise<Record<string, number>> | undefined;
@@ -76,7 +80,7 @@ export class CpuMeter {
     for (const [label, ms] of Object.entries(after)) threads[label] = Math.max(0, ms - (before[label] ?? 0));
     const javascript = Object.values(threads).reduce((a, b) => a + b, 0);
     if (this.#threads) threads.other = Math.max(0, labMs - javascript);
-    return { components: this.#components(), lab: { processMs: labMs, threads } };
+    return { components: this.#components(), lab: { processMs: labMs, threads }, monotonicUs: { start: this.#startUs, end: monotonicUs() } };
   }
 
   /** CPU milliseconds each role used since the meter started, and this process's (the lab's). */

@@ -136,7 +136,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     await Promise.all(identities.map((identity, k) => (legacy(k) ? undefined : limit(() => pool.prepare(identity, share.firstDevice + k)))));
   }
 
-  const threads = new LabThreads(pool);
+  const threads = new LabThreads(pool, app);
   await threads.reset();
   const cpu = new CpuMeter(() => lab.pids(), undefined, () => threads.cpu());
   const startedAt = new Date();

@@ -5,9 +5,11 @@
 // its callers asked for. Idle time is left out of every share: the shares are of busy time.
 //
 //   node --import tsx scripts/cpuprofile-summary.ts <file or dir>... [--top 25] [--window 10:40]
+//       [--window-from reports/perf/<run>/summary.json[:provisioning|:run]]
 //
-// --window a:b keeps the samples from a to b seconds after the profile started (the executor's
-// window of a run: the lab's start and the report are left out).
+// --window a:b keeps the samples from a to b seconds after the profile started; --window-from
+// takes the window a load run measured its CPU over (the provisioning window by default: first
+// arrival to last device up), from the monotonic clock both the summary and V8 use.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,6 +166,7 @@ function main(argv: string[]): void {
   const inputs: string[] = [];
   let top = 25;
   let window: { fromMs: number; toMs: number } | undefined;
+  let absolute: { startUs: number; endUs: number } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--top') top = Number(argv[++i]);
@@ -171,6 +174,12 @@ function main(argv: string[]): void {
       const [from, to] = (argv[++i] ?? '').split(':').map(Number);
       if (!Number.isFinite(from) || !Number.isFinite(to) || to! <= from!) throw new Error('--window takes <from s>:<to s>, e.g. 10:40');
       window = { fromMs: from! * 1000, toMs: to! * 1000 };
+    } else if (arg === '--window-from') {
+      const [file, which = 'provisioning'] = (argv[++i] ?? '').split(':');
+      const summary = JSON.parse(readFileSync(file!, 'utf8')) as { measured?: { cpu?: Record<string, { monotonicUs?: { start: number; end: number } }> } };
+      const span = summary.measured?.cpu?.[which]?.monotonicUs;
+      if (!span) throw new Error(`${file} records no ${which} window on the monotonic clock (a summary of schema @3 from a fleet run)`);
+      absolute = { startUs: span.start, endUs: span.end };
     } else inputs.push(arg);
   }
   if (inputs.length === 0 || !Number.isInteger(top) || top < 1) {
@@ -180,7 +189,9 @@ function main(argv: string[]): void {
   }
   const root = process.cwd();
   for (const file of profileFiles(inputs)) {
-    const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, root, window);
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    const cut = absolute ? { fromMs: (absolute.startUs - profile.startTime) / 1000, toMs: (absolute.endUs - profile.startTime) / 1000 } : window;
+    const summary = summarise(profile, root, cut);
     if (summary.busyMs === 0) continue;
     console.log(renderSummary(`${path.basename(file)} (${threadOf(file)})`, summary, top) + '\n');
   }

@@ -19,6 +19,12 @@ export interface CpuWindowReadings {
   components: Record<CpuRole, Record<string, ProcessWindow>>;
   /** The process that runs the clients: its CPU over the window, and by thread (JavaScript threads by label, 'other' the rest). */
   lab: { processMs: number; threads: Record<string, number> };
+  /**
+   * The window on the machine's monotonic clock (CLOCK_MONOTONIC, microseconds: process.hrtime),
+   * the clock V8's CPU profiles are timed on, so a profile can be cut to the window
+   * (scripts/cpuprofile-summary.ts --window-from).
+   */
+  monotonicUs?: { start: number; end: number };
 }
 
 /** What a run measured: the whole run (executor start to the end of the drain), and the provisioning window (executor start to the last device up). */
@@ -73,5 +79,7 @@ export function mergeWindows(parts: Array<{ labId: string; window: CpuWindowRead
   }
   const threads: Record<string, number> = {};
   for (const { window } of parts) for (const [label, ms] of Object.entries(window.lab.threads)) threads[label] = (threads[label] ?? 0) + ms;
-  return { components, lab: { processMs: parts.reduce((a, p) => a + p.window.lab.processMs, 0), threads } };
+  const spans = parts.flatMap((p) => (p.window.monotonicUs ? [p.window.monotonicUs] : []));
+  const monotonicUs = spans.length > 0 ? { start: Math.min(...spans.map((w) => w.start)), end: Math.max(...spans.map((w) => w.end)) } : undefined;
+  return { components, lab: { processMs: parts.reduce((a, p) => a + p.window.lab.processMs, 0), threads }, ...(monotonicUs ? { monotonicUs } : {}) };
 }

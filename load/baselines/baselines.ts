@@ -17,7 +17,8 @@ import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { deviceSan } from '../../simulators/device/device-identity.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { signX5cToken } from '../../simulators/client/x5c-sign.ts';
-import { connectMqtt } from '../../simulators/client/mqtt-connection.ts';
+import { connectMqtt, TlsIdentity } from '../../simulators/client/mqtt-connection.ts';
+import { ownCpuMs } from '../../environments/local/process-cpu.ts';
 import { CpuMeter } from '../cpu-meter.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import type { Baselines } from '../../evidence/perf/summary.ts';
@@ -203,7 +204,9 @@ async function measureLabClients(lab: StartedLocalLab, messages: number, { publi
  * The CPU one mutual-TLS MQTT connection costs the lab's client (mqtt.js on Node's TLS) and the
  * broker: `connections` distinct device certificates, issued beforehand (not measured), each
  * connecting (handshake, chain, CRL and EKU checks, CONNECT/CONNACK) and disconnecting,
- * `concurrency` at a time. The lab process does nothing else meanwhile.
+ * `concurrency` at a time. The lab process does nothing else meanwhile. Each certificate is
+ * loaded into its TLS context before the clock starts, as a device loads it once when it gets it
+ * (and as the broker loaded its own): that load is measured apart (labCpuMsPerContext).
  */
 export async function measureHandshakes(lab: StartedLocalLab, connections: number, concurrency: number): Promise<NonNullable<Baselines['handshakes']>> {
   const crl = [crlUrl(lab.config.ca, lab.stepCa.port)];
@@ -212,17 +215,16 @@ export async function measureHandshakes(lab: StartedLocalLab, connections: numbe
   );
   const histograms = new LatencyHistograms();
   const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
+  const loading = ownCpuMs();
+  const identities = leaves.map((leaf) => new TlsIdentity({ ca: common.trustedRootPem, cert: `${leaf.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`, key: leaf.privateKeyPem }));
+  const contextMs = ownCpuMs() - loading;
   // The meter, not a difference of two readings: a broker that restarted meanwhile would make
   // that difference negative.
   const cpu = new CpuMeter(() => ({ stepCa: [], mosquitto: [lab.mosquitto.pid], provisioningService: [] }));
   const elapsedMs = await inParallel(connections, concurrency, async (i) => {
     const t = performance.now();
-    const client = await connectMqtt({
-      ...common,
-      clientId: `baseline-hs-${i}`,
-      certificateChainPem: `${leaves[i]!.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`,
-      privateKeyPem: leaves[i]!.privateKeyPem,
-    });
+    const identity = identities[i]!;
+    const client = await connectMqtt({ ...common, clientId: `baseline-hs-${i}`, certificateChainPem: identity.input.cert, privateKeyPem: identity.input.key, tlsIdentity: identity });
     histograms.record('firstConnack', performance.now() - t);
     await client.endAsync();
   });
@@ -235,5 +237,6 @@ export async function measureHandshakes(lab: StartedLocalLab, connections: numbe
     latencyMs: histograms.summary('firstConnack'),
     labCpuMsPerHandshake: per(used.lab),
     brokerCpuMsPerHandshake: per(used.mosquitto),
+    labCpuMsPerContext: per(contextMs),
   };
 }

@@ -32,11 +32,13 @@ export function threadCpuMs(): number {
   }
 }
 
-const ms = (ns: number) => Math.round(ns / 1000) / 1000;
+const RESOLUTION_MS = 10;
+/** The monitor records each tick's whole interval: the delay is what exceeds the resolution. */
+const ms = (ns: number) => Math.max(0, Math.round(ns / 1000 - RESOLUTION_MS * 1000) / 1000);
 
 /** This thread's event-loop delay from reset() on, sampled every 10 ms. */
 export class ThreadMonitor {
-  readonly #delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  readonly #delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 
   constructor() {
     this.#delay.enable();
