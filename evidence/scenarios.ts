@@ -11,6 +11,15 @@ import { idOfTag, REQUIREMENT_LIKE_TAG } from './requirement-ids.ts';
 
 const NEEDS_TAG = /^@needs:(.*)$/;
 
+/**
+ * A scenario that documents a known gap: it passes because the hole is there, so it is never
+ * proof of what its tags name (evidence/verdicts.ts). Every scenario of known-gaps.feature is one,
+ * and so is one tagged @known-gap anywhere, or @known-gap-attack (an attack that succeeds by design).
+ */
+export const KNOWN_GAPS_FEATURE = 'features/known-gaps.feature';
+export const KNOWN_GAP_TAG = '@known-gap';
+export const KNOWN_GAP_ATTACK_TAG = '@known-gap-attack';
+
 export interface ScenarioRef {
   /** `features/uc01-new-installation.feature:12`: the pickle's location (an Examples row's line for an outline). */
   key: string;
@@ -25,6 +34,10 @@ export interface ScenarioRef {
   requirements: string[];
   /** Tagged @attack: an attempt that must be refused (features/attacks/). */
   attack: boolean;
+  /** Documents a known gap (KNOWN_GAPS_FEATURE, @known-gap or @known-gap-attack): never proof. */
+  knownGap: boolean;
+  /** Tagged @known-gap-attack: an attack that succeeds by design, which the summary lists as such. */
+  gapAttack: boolean;
   /** What it needs of the installation beyond its endpoints (@needs:<capability>). */
   needs: Capability[];
 }
@@ -128,7 +141,10 @@ export function readFeature(uri: string, text: string, defined: ReadonlySet<stri
       report(scenario.line, `scenario "${scenario.name}" names no requirement: tag it (or its Feature) with the ids it proves, e.g. @FR-PS-002 @UC-03 (ids in evidence/requirements.json)`);
     }
     const tags = pickle.tags.map((t) => t.name);
-    scenarios.push({ key: `${uri}:${line}`, uri, line, name: pickle.name, feature: doc.feature?.name ?? '', tags, requirements, attack: tags.includes('@attack'), needs });
+    const gapAttack = tags.includes(KNOWN_GAP_ATTACK_TAG);
+    const knownGap = uri === KNOWN_GAPS_FEATURE || gapAttack || tags.includes(KNOWN_GAP_TAG);
+    if (gapAttack && tags.includes('@attack')) report(line, `${KNOWN_GAP_ATTACK_TAG} and @attack on one scenario: an attack either must be refused (@attack) or succeeds by design (${KNOWN_GAP_ATTACK_TAG})`);
+    scenarios.push({ key: `${uri}:${line}`, uri, line, name: pickle.name, feature: doc.feature?.name ?? '', tags, requirements, attack: tags.includes('@attack'), knownGap, gapAttack, needs });
   }
   return { scenarios, problems };
 }

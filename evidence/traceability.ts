@@ -1,8 +1,10 @@
 // The traceability matrix: requirement -> the scenarios whose tags name it -> each scenario's
-// outcome in a run, with a verdict per requirement and, for a requirement no scenario proves,
-// the reviewed reason (requirement-notes.json). Pure: it joins the catalogue, the scenarios read
-// from features/ and one run's results. The same document, built for another target (containers,
-// a customer's lab) is that target's conformance report, and diffTraceability compares two.
+// outcome in a run, with a verdict per requirement (evidence/verdicts.ts: a known-gap scenario is
+// never proof, a deviation is always shown), the DEV ids of the deviations register that name it,
+// and the reviewed notes (requirement-notes.json): why nothing shows it, what its scenarios do not
+// show. Pure: it joins the catalogue, the scenarios read from features/, the register and one
+// run's results. The same document, built for another target (containers, a customer's lab) is
+// that target's conformance report, and diffTraceability compares two.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +12,12 @@ import { CAPABILITIES, CAPABILITY_DESCRIPTIONS, type Capability } from '../confo
 import type { Requirement } from './requirements.ts';
 import type { Outcome, RunResults } from './run-results.ts';
 import type { ScenarioRef } from './scenarios.ts';
+import { decideVerdict, emptyVerdictCounts, type Verdict } from './verdicts.ts';
 
-export const TRACEABILITY_SCHEMA = 'ecm-lab/traceability@1';
+export type { Verdict } from './verdicts.ts';
+
+/** @2: the verdicts of evidence/verdicts.ts, known-gap scenarios, deviations. */
+export const TRACEABILITY_SCHEMA = 'ecm-lab/traceability@2';
 
 export interface ScenarioOutcome {
   key: string;
@@ -20,6 +26,10 @@ export interface ScenarioOutcome {
   name: string;
   feature: string;
   attack: boolean;
+  /** Documents a known gap: shown, never counted as proof. */
+  knownGap: boolean;
+  /** An attack that succeeds by design (a known gap). */
+  gapAttack: boolean;
   outcome: Outcome;
   /** Why it failed (the failing step's message) or why it did not run. */
   reason?: string;
@@ -30,19 +40,19 @@ export interface ScenarioOutcome {
   evidence?: string[];
 }
 
-/**
- * proven: every scenario passed; failed: at least one failed; partly-run: some passed, none
- * failed, some did not run; not-run: none ran; gap: no scenario names it (see `reason`).
- */
-export type Verdict = 'proven' | 'failed' | 'partly-run' | 'not-run' | 'gap';
-
 export interface RequirementRow extends Requirement {
   verdict: Verdict;
+  /** The verdict's rule, in words (evidence/verdicts.ts). */
+  why: string;
   scenarios: ScenarioOutcome[];
-  /** For a gap: why no scenario proves it (reviewed). */
+  /** For a requirement no scenario names: why (reviewed). */
   reason?: string;
-  /** What the scenarios of this requirement do not show (reviewed). */
+  /** What its passing scenarios do not show (reviewed): the verdict is at best "partly shown". */
+  partial?: string;
+  /** Context that does not change the verdict (reviewed). */
   caveat?: string;
+  /** DEV ids of the deviations register that name it: the verdict is at best "proven with deviation". */
+  deviations: string[];
 }
 
 export interface Traceability {
@@ -65,6 +75,7 @@ export interface Traceability {
 
 export interface RequirementNotes {
   notProven: Record<string, string>;
+  partlyShown: Record<string, string>;
   caveats: Record<string, string>;
 }
 
@@ -72,12 +83,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const NOTES_FILE = path.join(here, 'requirement-notes.json');
 
 export function readNotes(file = NOTES_FILE): RequirementNotes {
-  const { notProven = {}, caveats = {} } = JSON.parse(readFileSync(file, 'utf8')) as Partial<RequirementNotes>;
-  return { notProven, caveats };
+  const { notProven = {}, partlyShown = {}, caveats = {} } = JSON.parse(readFileSync(file, 'utf8')) as Partial<RequirementNotes>;
+  return { notProven, partlyShown, caveats };
 }
 
 /** A requirement no scenario proves and no reviewed reason explains: the page says so in these words. */
-export const NO_REASON = 'NO REASON GIVEN: no scenario proves it and evidence/requirement-notes.json does not say why';
+export const NO_REASON = 'NO REASON GIVEN: no scenario names it and evidence/requirement-notes.json does not say why';
 
 /** "not run: needs broker-log (read the broker's log ...)": what the report says of a gated scenario. */
 export function needsReason(needs: readonly Capability[]): string {
@@ -85,7 +96,7 @@ export function needsReason(needs: readonly Capability[]): string {
 }
 
 function outcomeOf(s: ScenarioRef, run: RunResults | undefined, source: string, granted: ReadonlySet<Capability>): ScenarioOutcome {
-  const base = { key: s.key, uri: s.uri, line: s.line, name: s.name, feature: s.feature, attack: s.attack };
+  const base = { key: s.key, uri: s.uri, line: s.line, name: s.name, feature: s.feature, attack: s.attack, knownGap: s.knownGap, gapAttack: s.gapAttack };
   const needs = s.needs.filter((c) => !granted.has(c));
   const r = run?.byKey.get(s.key);
   // A gated scenario that ran anyway (a tag expression of the user's own) is reported as it ran.
@@ -95,15 +106,6 @@ function outcomeOf(s: ScenarioRef, run: RunResults | undefined, source: string, 
   return { ...base, outcome: r.outcome, durationMs: r.durationMs, ...(r.message ? { reason: r.message } : {}), ...(r.evidence ? { evidence: r.evidence } : {}) };
 }
 
-function verdictOf(outcomes: Outcome[]): Verdict {
-  if (outcomes.length === 0) return 'gap';
-  if (outcomes.includes('failed')) return 'failed';
-  const ran = outcomes.filter((o) => o === 'passed' || o === 'skipped');
-  if (ran.length === 0) return 'not-run';
-  if (outcomes.every((o) => o === 'passed')) return 'proven';
-  return 'partly-run';
-}
-
 export function buildTraceability(input: {
   requirements: Requirement[];
   scenarios: ScenarioRef[];
@@ -111,26 +113,38 @@ export function buildTraceability(input: {
   /** The run's message file, as it should be named on the page. */
   runSource: string;
   notes: RequirementNotes;
+  /** requirement id -> DEV ids of the deviations register (deviationsByRequirement). */
+  deviations: ReadonlyMap<string, readonly string[]>;
   target: string;
   /** What the target granted; every capability when absent (the lab the suite starts itself). */
   granted?: ReadonlySet<Capability>;
   now?: Date;
 }): Traceability {
-  const { requirements, scenarios, run, runSource, notes, target } = input;
+  const { requirements, scenarios, run, runSource, notes, target, deviations } = input;
   const granted = input.granted ?? new Set(CAPABILITIES);
   const outcomes = new Map(scenarios.map((s) => [s.key, outcomeOf(s, run, runSource, granted)]));
   const rows: RequirementRow[] = requirements.map((req) => {
-    const proving = scenarios.filter((s) => s.requirements.includes(req.id)).map((s) => outcomes.get(s.key)!);
-    const verdict = verdictOf(proving.map((p) => p.outcome));
+    const named = scenarios.filter((s) => s.requirements.includes(req.id)).map((s) => outcomes.get(s.key)!);
+    const devs = [...(deviations.get(req.id) ?? [])];
+    const partial = notes.partlyShown[req.id];
+    const { verdict, why } = decideVerdict({
+      proofs: named.filter((s) => !s.knownGap).map((s) => s.outcome),
+      gaps: named.filter((s) => s.knownGap).map((s) => s.outcome),
+      ...(partial ? { partial } : {}),
+      deviations: devs,
+    });
     return {
       ...req,
       verdict,
-      scenarios: proving,
-      ...(verdict === 'gap' ? { reason: notes.notProven[req.id] ?? NO_REASON } : {}),
+      why,
+      scenarios: named,
+      deviations: devs,
+      ...(verdict === 'not-shown' ? { reason: notes.notProven[req.id] ?? NO_REASON } : {}),
+      ...(partial ? { partial } : {}),
       ...(notes.caveats[req.id] ? { caveat: notes.caveats[req.id] } : {}),
     };
   });
-  const byVerdict: Record<Verdict, number> = { proven: 0, failed: 0, 'partly-run': 0, 'not-run': 0, gap: 0 };
+  const byVerdict = emptyVerdictCounts();
   for (const r of rows) byVerdict[r.verdict]++;
   const byOutcome: Record<Outcome, number> = { passed: 0, failed: 0, skipped: 0, 'not-run': 0 };
   for (const o of outcomes.values()) byOutcome[o.outcome]++;

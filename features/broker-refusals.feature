@@ -1,4 +1,4 @@
-@refusals @FR-MB-001 @NFR-USE-002
+@refusals @FR-MB-001 @NFR-USE-002 @S000-APP-09 @S003-SVAL-01
 Feature: The broker refuses every client certificate it must not accept
   Mosquitto requires a client certificate from the lab's CA that is valid now, labelled for
   client authentication and not revoked (FR-MB-001). Each refusal is checked twice: the TLS
@@ -7,7 +7,7 @@ Feature: The broker refuses every client certificate it must not accept
   Background:
     Given a running lab
 
-  @needs:ca-keys @needs:broker-log
+  @S002-VAL-03 @S002-TRB-01 @needs:ca-keys @needs:broker-log
   Scenario Outline: A client whose certificate is <defect> is refused
     When a client connects to the broker with a certificate that is "<defect>"
     Then the broker refuses the connection because of "a failed verification"

@@ -1,4 +1,4 @@
-@security @bad-input @FR-DS-002 @NFR-SEC-003 @NFR-USE-002
+@security @bad-input @FR-DS-002 @NFR-SEC-003 @NFR-USE-002 @S003-PERM-01 @S003-PERM-02 @S002-INS-02 @S000-TST-01 @S000-TST-02
 Feature: A device that finds its certificate store damaged says why and re-acquires
   At power-up a device validates its store before using it (seed 003 "Certificate Validation").
   A key readable by others, a truncated certificate or a key that belongs to another certificate

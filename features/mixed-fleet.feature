@@ -1,4 +1,4 @@
-@fleet @FR-DS-003 @FR-MB-001
+@fleet @S000-BC-01
 Feature: A mixed fleet of firmware versions
   Seed 000: Reveos 2.1 provisions itself; until devices are updated, certificates of 2.0 and 1.x
   devices are the service team's manual intervention: the engineer issues one for the device's
@@ -13,13 +13,13 @@ Feature: A mixed fleet of firmware versions
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
-  @FR-DS-002 @UC-02
+  @FR-DS-002 @FR-DS-003 @UC-02
   Scenario: Firmware 2.1 provisions itself
     Given a device with firmware "2.1"
     When the device powers up
     Then the device is provisioned and its telemetry reaches the application
 
-  @FR-MB-002 @NFR-USE-001 @NFR-SEC-003
+  @FR-DS-003 @S000-BC-03 @S000-CA-09 @S002-ISS-02 @S002-ISS-06 @S002-INS-04 @S004-KEY-01
   Scenario Outline: Firmware <firmware> waits for the service team, who certifies it <how>
     Given a device with firmware "<firmware>"
     When the device powers up
@@ -34,14 +34,14 @@ Feature: A mixed fleet of firmware versions
       | 2.0      | with a key the service generates |
       | 1.4      | from the client's own CSR        |
 
-  @FR-MB-002 @needs:legacy-listener
+  @S000-BC-02 @needs:legacy-listener
   Scenario: Below x, a device may connect with a legacy credential on the legacy listener
     Given a device with firmware "1.3"
     When the service engineer gives the device a legacy credential
     And the device powers up
     Then it connects with its legacy credential and its telemetry reaches the application as a legacy device
 
-  @FR-PS-002 @FR-MB-002 @needs:broker-log @needs:legacy-listener
+  @FR-MB-001 @S000-BC-02 @needs:broker-log @needs:legacy-listener
   Scenario: From x on, a device is never let in without certificate authentication
     Given a device with firmware "2.0"
     When the service engineer tries to give the device a legacy credential
@@ -51,12 +51,12 @@ Feature: A mixed fleet of firmware versions
     When the device connects to the broker's legacy listener without a credential
     Then the broker refuses the connection because of "not authorised"
 
-  @NFR-USE-001 @needs:own-lab
+  @S000-BC-02 @needs:own-lab
   Scenario: x is configurable: with x = 1.4, only 1.3 may have a legacy credential
     Given a lab of its own where certificate authentication is required from firmware "1.4"
     Then the service engineer may give a legacy credential to firmware "1.3" but not to firmware "1.4"
 
-  @NFR-REL-002
+  @NFR-REL-002 @FR-DS-003 @S000-UPG-01
   Scenario Outline: Firmware <from> to <to> keeps its valid certificate
     Given a device with firmware "<from>" holding a valid certificate
     When its firmware is changed to "<to>" and it restarts

@@ -36,7 +36,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the forged message never reaches the application
     And the broker closes the other device's connection
 
-  @FR-LA-002 @FR-LA-004 @FR-DS-003
+  @FR-LA-002 @FR-LA-004 @FR-DS-003 @S000-TST-03 @S002-VAL-01 @S002-TRB-02 @S002-SEC-01
   Scenario Outline: The <client> refuses an impostor broker whose certificate comes from a foreign CA
     Given the application server is provisioned
     And a provisioned device
@@ -51,7 +51,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
       | device      |
       | application |
 
-  @FR-LA-002 @FR-DS-003 @needs:broker-log
+  @FR-LA-002 @FR-DS-003 @S002-VAL-02 @needs:broker-log
   Scenario Outline: The <client> refuses the real broker under a host name its certificate does not name
     Given the application server is provisioned
     And a provisioned device
@@ -90,7 +90,7 @@ Feature: Refusals of misbehaving devices, impostor brokers and forged or replaye
     And the provisioning service audits the refused X5C request
     And the inventory holds no new operational certificate for the device
 
-  @FR-CA-003 @needs:broker-log @needs:ca-log
+  @FR-CA-003 @S002-REV-04 @needs:broker-log @needs:ca-log
   Scenario: step-ca refuses to renew a revoked certificate
     Given a provisioned device
     When the service engineer revokes the device's operational certificate

@@ -7,7 +7,8 @@ Feature: UC-01 New customer installation
   Background:
     Given a running lab
 
-  @FR-CA-002 @FR-CA-003 @FR-PS-001 @FR-PS-003 @FR-LA-001 @FR-LA-003 @FR-LA-004 @FR-DS-002 @FR-DS-003 @needs:ca-log
+  @FR-CA-002 @FR-CA-003 @FR-PS-001 @FR-PS-003 @FR-LA-001 @FR-LA-003 @FR-LA-004 @FR-DS-002 @FR-DS-003
+  @S000-APP-11 @S000-APP-16 @S000-CA-06 @S000-DES-02 @S000-DES-04 @S000-DES-08 @S003-BP-05 @S001-CRT-01 @S004-EST-07 @S000-APP-02 @needs:ca-log
   Scenario: The application and the devices are provisioned and authenticate each other
     Given the service engineer has turned provisioning ON for the installation's addresses
     When the application server is provisioned

@@ -8,7 +8,7 @@ Feature: UC-02 Add a device to an existing installation
   Background:
     Given a running lab
 
-  @FR-PS-002 @FR-DS-002
+  @FR-PS-002 @FR-DS-002 @FR-DS-003 @S000-DES-05 @S001-CRT-01
   Scenario Outline: A new device joins while the installed ones keep running undisturbed (<client>)
     Given an installation with the application and 2 devices sending telemetry every 50 ms
     And the new device's certificate client is the <client>

@@ -10,7 +10,7 @@ Feature: UC-03 Offline device reconnects
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
-  @NFR-REL-001 @NFR-SEC-002 @needs:clock
+  @NFR-REL-001 @NFR-SEC-002 @S003-DVAL-01 @S001-CRT-01 @needs:clock
   Scenario Outline: A device returns with an expired certificate (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 6 seconds
@@ -28,7 +28,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
-  @FR-DS-002 @needs:broker-log
+  @FR-DS-002 @S003-DVAL-03 @S000-CA-15 @S002-TRB-03 @needs:broker-log
   Scenario Outline: A device returns with a revoked certificate (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds
@@ -45,7 +45,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
-  @FR-CA-002 @FR-DS-002 @needs:broker-log
+  @FR-CA-002 @FR-DS-002 @S004-ZTP-03 @needs:broker-log
   Scenario Outline: A device whose bootstrap credential was revoked re-provisions by ACME and keeps its identity (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds
@@ -63,7 +63,7 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
-  @NFR-REL-002
+  @NFR-REL-002 @S003-DVAL-01
   Scenario Outline: A restarted device reuses its valid certificate store (<client>)
     Given the device's certificate client is the <client>
     And a device provisioned with an operational certificate valid for 3600 seconds
@@ -77,10 +77,12 @@ Feature: UC-03 Offline device reconnects
       | lab's Node client |
       | step CLI          |
 
-  @NFR-REL-001 @NFR-REL-002
+  # The process dies after step-ca issued the renewed certificate (its log line is awaited) and
+  # before the device stored it: the answer is lost, the store still holds the old, valid pair.
+  @NFR-REL-001 @NFR-REL-002 @needs:ca-log
   Scenario: A device restarted in the middle of a renewal comes back
     Given a device provisioned with an operational certificate valid for 3600 seconds
     When the device process restarts in the middle of a renewal
     And the device powers up again
-    Then it comes back connected with a valid certificate
+    Then it comes back connected with the certificate it held, although step-ca had issued the renewed one
     And its telemetry reaches the application again

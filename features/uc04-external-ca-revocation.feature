@@ -1,4 +1,4 @@
-@uc04 @external-ca @UC-04 @FR-LA-002 @FR-MB-001
+@uc04 @external-ca @UC-04 @S000-CA-10
 Feature: UC-04 Revocation by an external CA
   The lab's issuing CA is a subordinate of an external ("paid") CA: a third party in its own
   process that holds the root's key, signs the lab's intermediate for a CSR of a key the lab's CA
@@ -13,7 +13,7 @@ Feature: UC-04 Revocation by an external CA
     Given a lab whose issuing CA is a subordinate of an external CA, its CRL watched every 1 second
     And the service engineer has turned provisioning ON for the installation's addresses
 
-  @needs:own-lab
+  @FR-LA-002 @FR-MB-001 @S000-CA-01 @S000-APP-01 @S000-CA-14 @S002-REV-04 @S003-SVAL-04 @needs:own-lab @needs:broker-log
   Scenario: The external CA revokes the issuing intermediate; the service re-issues by itself
     Given the application server is provisioned
     And 2 devices are provisioned
@@ -32,7 +32,7 @@ Feature: UC-04 Revocation by an external CA
     Then the service refuses that CRL as "crl-signature-invalid" and installs no new intermediate
     And the provisioned devices stay connected
 
-  @attack @needs:own-lab
+  @attack @NFR-USE-002 @S003-AUD-01 @needs:own-lab
   Scenario: The external CA cannot be reached: every check is logged and retried, nothing rotates
     When the external CA stops answering
     Then the service audits 3 failed checks in a row as "external-ca-unreachable" and installs no new intermediate

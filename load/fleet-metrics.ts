@@ -47,7 +47,9 @@ interface AwaitingDelivery {
 export class FleetMetrics {
   readonly histograms = new LatencyHistograms();
   readonly errorsByCause: Record<string, number> = {};
-  readonly counts = { started: 0, provisioned: 0, failed: 0, legacy: 0, renewals: 0, received: 0, duplicates: 0, revoked: 0, timeouts: 0 };
+  readonly counts = { started: 0, provisioned: 0, failed: 0, legacy: 0, renewals: 0, renewalFailures: 0, equipped: 0, received: 0, duplicates: 0, revoked: 0, timeouts: 0 };
+  /** Devices that renewed at least once. */
+  readonly renewedDevices = new Set<string>();
   readonly timeline: TimelinePoint[] = [];
   /** Devices whose power-up needed retries, and when (epoch ms) they finally connected. */
   readonly retriedAt = new Map<string, number>();
@@ -62,8 +64,9 @@ export class FleetMetrics {
     this.#deliveryPhase = qos === 1 ? 'deliveryQos1' : 'deliveryQos0';
   }
 
+  /** Devices up: those that provisioned themselves and those the service team equipped (`equipped`, the mixed fleet's other classes). */
   get connected(): number {
-    return this.counts.provisioned - this.counts.revoked;
+    return this.counts.provisioned + this.counts.equipped - this.counts.revoked;
   }
 
   /** An error that is not a device's failure (a fault's recovery, the end of the run). */
@@ -100,10 +103,16 @@ export class FleetMetrics {
       this.histograms.record('provisioningTotal', event.totalMs);
     } else if (event.type === 'failed') {
       this.deviceFailed(Object.assign(new Error(event.cause), { name: 'DeviceFailure' }));
-    } else {
+    } else if (event.type === 'renewed') {
       this.counts.renewals++;
+      this.renewedDevices.add(event.deviceId);
       this.histograms.record('renewal', event.ms);
+      this.histograms.record('renewalHandover', event.handoverMs);
+    } else if (event.type === 'renewal-failed') {
+      this.counts.renewalFailures++;
+      this.error(`renewal: ${event.cause}`);
     }
+    // 'connected' (a device the service team equipped) is counted by its class (load/mixed-fleet.ts).
   }
 
   /** One telemetry message at the application (its receivedAt is epoch ms). */

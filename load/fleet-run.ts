@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
 import { TimeoutError, waitFor } from '../environments/wait.ts';
 import { generateIdentities, type FirmwareMix } from '../simulators/device/identity.ts';
-import { atLeast } from '../config/firmware-policy.ts';
+import type { FirmwarePolicy } from '../config/firmware-policy.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import { realClock, runExecutor, type ExecutorStats } from './executors.ts';
 import { segmentExecutor, type ExecutorPlan } from './plan.ts';
@@ -26,6 +26,7 @@ import type { RunResult } from '../evidence/perf/summary.ts';
 import { segmentShare, type Segment } from './segment.ts';
 import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
 import { LabThreads } from './lab-threads.ts';
+import { classLauncher, FleetClasses } from './mixed-fleet.ts';
 
 export type { FleetProgress, TimelinePoint };
 
@@ -47,8 +48,8 @@ export interface FleetOptions {
   /** The managing application's identity (broker.applicationIdentity); segments append their number. */
   applicationIdentity: string;
   seed: number;
-  /** Firmware below this does not provision itself (the service team certifies it by hand): counted, not run. */
-  selfProvisioningFirmware: string;
+  /** seed 000's mixed fleet: which firmware provisions itself, which the service team certifies, which is legacy. */
+  firmware: FirmwarePolicy;
   /** How long to wait for in-flight messages after telemetry stops. */
   drainTimeoutMs: number;
   /** How long devices still coming up may take after the executor's window. */
@@ -83,6 +84,10 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   const share = segmentShare(options.devices, options.executor.ratePerSecond, options.segment);
   const executorSpec = segmentExecutor(options.executor, options.devices, options.segment);
   const metrics = new FleetMetrics(options.qos);
+  const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
+  // Every device in its class (firmware track), each failure counted once: the pool reports a
+  // device's failure before its launch rejects, and the executor's report of it is the same one.
+  const classes = new FleetClasses(identities, options.firmware);
   const { index, count } = options.segment;
   const logFile = path.join(lab.logDir, count > 1 ? `fleet-clients-seg${index}of${count}.log` : 'fleet-clients.log');
   // Ends renewal waits, fault waits and the steady state: at the end of the duration, or on Ctrl-C.
@@ -107,7 +112,11 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     segment: options.segment,
     applicationIdentity: options.applicationIdentity,
     // Segments sharing a lab see each other's telemetry; each counts only its own devices.
-    onTelemetry: (entry) => (lab.owned || ownDevices.has(entry.message.deviceId) ? metrics.onTelemetry(entry) : undefined),
+    onTelemetry: (entry) => {
+      if (!lab.owned && !ownDevices.has(entry.message.deviceId)) return;
+      metrics.onTelemetry(entry);
+      classes.onTelemetry(entry);
+    },
   });
 
   // The devices: in this thread, or spread over worker threads (same events either way).
@@ -121,20 +130,25 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     telemetryIntervalMs: options.telemetryIntervalMs,
     operate: options.operate,
     certLifetimeSeconds: options.certLifetimeSeconds,
+    firmware: options.firmware,
     directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
     preMadeKeys: options.preMadeKeys,
   };
-  const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => metrics.onPoolEvent(event);
+  const failed = (deviceId: string, error: unknown) => (classes.failed(deviceId) ? metrics.deviceFailed(error) : metrics.error(causeOf(error)));
+  const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => {
+    if (classes.onPoolEvent(event, metrics)) return;
+    if (event.type === 'failed') return failed(event.deviceId, Object.assign(new Error(event.cause), { name: 'DeviceFailure' }));
+    metrics.onPoolEvent(event);
+  };
   const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, responder, onEvent) : new LocalDevicePool(spec, responder, onEvent);
-
-  const identities = generateIdentities({ count: share.devices, seed: options.seed, firmwareMix: options.mix, offset: share.firstDevice });
-  const legacy = (k: number) => !atLeast(identities[k]!.firmwareVersion, options.selfProvisioningFirmware);
+  const selfProvisioning = (k: number) => classes.classOf(identities[k]!.deviceId) === 'self-provisioning';
   if (spec.directIssuer || spec.preMadeKeys) {
     // Issuance is not what an MQTT scenario measures: every certificate exists before the clock
     // starts; with pre-made keys, every key and CSR.
     const limit = pLimit(ISSUE_CONCURRENCY);
-    await Promise.all(identities.map((identity, k) => (legacy(k) ? undefined : limit(() => pool.prepare(identity, share.firstDevice + k)))));
+    await Promise.all(identities.map((identity, k) => (selfProvisioning(k) ? limit(() => pool.prepare(identity, share.firstDevice + k)) : undefined)));
   }
+  const launch = classLauncher({ pool, admin, classes, histograms: metrics.histograms });
 
   const threads = new LabThreads(pool, app);
   await threads.reset();
@@ -151,19 +165,17 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     executorSpec,
     async (k) => {
       metrics.counts.started++;
-      if (legacy(k)) {
-        metrics.counts.legacy++;
-        return;
-      }
       const identity = identities[k]!;
+      // Legacy firmware is run too, on the legacy listener; the count says how many there were.
+      if (classes.classOf(identity.deviceId) === 'legacy') metrics.counts.legacy++;
       ownDevices.add(identity.deviceId);
-      await pool.launch(identity, share.firstDevice + k);
+      await launch(identity, share.firstDevice + k);
     },
     {
       signal: options.signal,
       gracefulStopMs: options.gracefulStopMs,
-      onError: (_k, err) => metrics.deviceFailed(err),
-      onTimeout: (k, err) => metrics.abandon(identities[k]!.deviceId, err),
+      onError: (k, err) => failed(identities[k]!.deviceId, err),
+      onTimeout: (k, err) => (classes.failed(identities[k]!.deviceId) ? metrics.abandon(identities[k]!.deviceId, err) : metrics.timeout(err)),
     },
   );
   const executor = await arrivals;
@@ -174,7 +186,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   await realClock.sleep(options.durationMs, options.signal);
   // A fault still recovering at the end keeps the run going until it has (bounded by its waits).
   await faults.settled();
-  const connectedAtEnd = (await pool.connectedIds()).length;
+  const connectedIds = await pool.connectedIds();
   const steadyEnd = performance.timeOrigin + performance.now();
   runEnd.abort();
   const { devices: tally, errors } = await pool.stop();
@@ -188,6 +200,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   }
   stopSampling();
   const messages = metrics.account(tally, faults.retired);
+  const classFigures = classes.finish(connectedIds, tally, (part) => metrics.account(part, faults.retired));
   metrics.point(elapsed(), messages.sent, messages.received);
   const cpuRun = await cpu.window();
   const eventLoopDelayMs = await threads.loopDelays();
@@ -210,19 +223,23 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
       requested: share.devices,
       started: metrics.counts.started,
       provisioned: metrics.counts.provisioned,
-      connected: connectedAtEnd,
+      connected: connectedIds.length,
       failed: metrics.counts.failed,
       legacy: metrics.counts.legacy,
     },
     messages,
     renewals: metrics.counts.renewals,
+    renewalFailures: metrics.counts.renewalFailures,
+    devicesRenewed: metrics.renewedDevices.size,
+    sessionsDropped: Object.values(tally).reduce((n, t) => n + t.unexpectedDisconnects.length, 0),
+    classes: classFigures,
     errorsByCause: metrics.errorsByCause,
     timeouts: metrics.counts.timeouts,
     timeline: metrics.timeline,
     histograms: metrics.histograms,
     faults: faults.records,
     revocation: faults.revocationOutcome(tally, messages.excludedAfterRevocation, steadyEnd),
-    distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id)).length,
+    distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id) && !classes.hasFailed(id)).length,
     cpu: { run: cpuRun, provisioning: provisioningCpu },
     eventLoopDelayMs,
     inventory,

@@ -1,6 +1,7 @@
 // One way from a resolved plan to a run: the fleet scenarios go to the fleet runner, the request
 // scenarios to the request runner with their iteration.
 import type { KeyAlgorithm } from '../config/config.ts';
+import type { FirmwarePolicy } from '../config/firmware-policy.ts';
 import { ProvisioningAdminClient } from '../services/provisioning/admin-client.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import type { FleetLab } from './fleet-lab.ts';
@@ -21,8 +22,8 @@ export interface ScenarioContext {
   /** From the lab's configuration. */
   topicRoot: string;
   applicationIdentity: string;
-  /** Firmware below this does not provision itself (the service team certifies it by hand): counted, not run. */
-  selfProvisioningFirmware: string;
+  /** seed 000's mixed fleet: which firmware provisions itself, which the service team certifies, which is legacy. */
+  firmware: FirmwarePolicy;
   keyAlgorithm: KeyAlgorithm;
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
@@ -53,7 +54,7 @@ export function runScenario(ctx: ScenarioContext): Promise<RunResult> {
       topicRoot: ctx.topicRoot,
       applicationIdentity: ctx.applicationIdentity,
       seed: c.seed,
-      selfProvisioningFirmware: ctx.selfProvisioningFirmware,
+      firmware: ctx.firmware,
       drainTimeoutMs: 10_000,
       gracefulStopMs: ctx.gracefulStopMs,
       faults: c.faults,

@@ -5,7 +5,7 @@
 import type { ExecutorKind } from './executors.ts';
 import type { Phase } from '../evidence/perf/latency-histograms.ts';
 
-export const SCENARIO_NAMES = ['full-flow', 'bootstrap-endpoint', 'x5c-sign', 'mqtt-connect-storm', 'mqtt-publish'] as const;
+export const SCENARIO_NAMES = ['full-flow', 'bootstrap-endpoint', 'x5c-sign', 'mqtt-connect-storm', 'mqtt-publish', 'renewal-soak'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioDefaults {
@@ -16,6 +16,8 @@ export interface ScenarioDefaults {
   /** Fleet scenarios: the steady state after the last device is up. */
   durationMs?: number;
   intervalMs?: number;
+  /** Operational certificate lifetime the devices ask for (the renewal soak's short certificates). */
+  certLifetimeSeconds?: number;
 }
 
 export interface ScenarioDefinition {
@@ -82,5 +84,16 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
     phase: 'deliveryQos1',
     ownedLabOnly: true,
     example: 'ecm-lab load --scenario mqtt-publish --devices 1000 --rate 100 --interval 1000 --duration 30s --qos 1',
+  },
+  'renewal-soak': {
+    name: 'renewal-soak',
+    family: 'fleet',
+    measures:
+      'devices provision themselves with short operational certificates, then renew them on their own timer (at 2/3 of the lifetime) over mutual TLS and move their MQTT session to each renewed certificate while publishing QoS 1 for the duration (timed: each renewal request, and its handover)',
+    executor: 'arrival-rate',
+    defaults: { devices: 200, rate: 10, vus: 10, maxConcurrent: 50, durationMs: 600_000, intervalMs: 1000, certLifetimeSeconds: 60 },
+    phase: 'provisioningTotal',
+    ownedLabOnly: false,
+    example: 'ecm-lab load --scenario renewal-soak --devices 200 --rate 10 --cert-lifetime 60s --duration 10m --qos 1',
   },
 };

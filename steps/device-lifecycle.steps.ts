@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
+import { assertBrokerRefuses } from './support/broker-refusal.ts';
+import { assertRootCrlListsOldIntermediate, rootRevokesIntermediate } from './support/intermediate-revocation.ts';
+import { assertCameBackOnHeldCertificate, restartBetweenIssuanceAndStore } from './support/interrupted-renewal.ts';
 import type { LabWorld } from './support/world.ts';
 
 Given('the device goes offline', async function (this: LabWorld) {
@@ -49,22 +51,17 @@ When('the lab CA installs a new root and every component restarts', async functi
   refreshFactoryTrust(this);
 });
 
+When("the lab's root revokes the issuing intermediate, signs a new one and every component restarts", async function (this: LabWorld) {
+  await rootRevokesIntermediate(this);
+});
+
+Then("the root's CRL, as the service publishes it to clients, lists the old intermediate", async function (this: LabWorld) {
+  await assertRootCrlListsOldIntermediate(this);
+});
+
 Then('the broker refuses the old certificates with {string}', async function (this: LabWorld, alert: string) {
-  const { lab, endpoints } = this.session;
-  for (const [client, old] of this.certificatesBeforeRotation) {
-    const outcome = await attemptMqttConnection({
-      host: lab.broker.host,
-      port: lab.broker.port,
-      clientId: `old-${client.commonName}`,
-      // Whatever the client trusts, the broker must refuse its old certificate.
-      trustedRootPem: endpoints.trustedRootPem,
-      certificateChainPem: old.certificateChainPem,
-      privateKeyPem: old.privateKeyPem,
-      localAddress: this.nextAddress(),
-    });
-    assert.equal(outcome.connected, false, `the broker accepted the old certificate of ${client.commonName}`);
-    assert.match(outcome.error, new RegExp(`alert ${alert}`));
-  }
+  // Whatever the client trusts, the broker must refuse its old certificate: its alert, and its log line of that connection.
+  for (const [client, old] of this.certificatesBeforeRotation) await assertBrokerRefuses(this, old, alert, { clientId: `old-${client.commonName}` });
 });
 
 When('the application and the devices power up again', async function (this: LabWorld) {
@@ -114,24 +111,11 @@ Then('it connects with its stored certificate without asking the CA for a new on
 });
 
 When('the device process restarts in the middle of a renewal', async function (this: LabWorld) {
-  const before = this.lastDevice;
-  // The renewal request is on its way to step-ca when the process dies: the request is cut off
-  // (nothing written after that), and only then does the restarted process read its store. The
-  // store holds the old certificate, or the renewed one if the answer was in before the cut.
-  const death = new AbortController();
-  const renewal = before.renewCertificate(death.signal).then(() => 'renewed', (error: Error) => (death.signal.aborted ? 'cut off' : error));
-  death.abort(new Error('the device process died'));
-  this.renewalOutcome = String(await renewal);
-  await before.disconnect();
-  this.restartDevice(before);
+  this.interruptedRenewal = await restartBetweenIssuanceAndStore(this);
 });
 
-Then('it comes back connected with a valid certificate', function (this: LabWorld) {
-  const outcome = this.powerUps.get(this.lastDevice)!;
-  assert.ok(['renewed', 'cut off'].includes(this.renewalOutcome!), `the renewal failed otherwise: ${this.renewalOutcome}`);
-  // Whichever certificate the store kept is valid, consistent with its key and far from due.
-  assert.deepEqual(outcome.path, ['validating', 'connecting', 'connected'], `power-up after a ${this.renewalOutcome} renewal`);
-  assert.equal(this.lastDevice.validateStore().valid, true, 'the store holds a valid certificate');
+Then('it comes back connected with the certificate it held, although step-ca had issued the renewed one', function (this: LabWorld) {
+  assertCameBackOnHeldCertificate(this, this.interruptedRenewal!);
 });
 
 Then('it re-provisions by ACME and re-acquires an operational certificate for its own identity', function (this: LabWorld) {

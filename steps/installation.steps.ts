@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
-import { issuedOnLog } from '../services/provisioning/issuance-feed.ts';
+import { assertRenewalWithin } from './support/renewal-latency.ts';
+import { assertInventoryHoldsLoggedIssuance } from './support/inventory-completeness.ts';
 import { installationKeyAlgorithms, type KeyFact } from './support/key-algorithms.ts';
+import { attempt, auditedReason, auditedRefusal } from './support/audited-refusals.ts';
 import type { LabWorld } from './support/world.ts';
 
 /** Every key is the profile's: the clients', the servers', the CAs' (seed 001 §6.3 in the RSA profile). */
@@ -43,7 +45,7 @@ Then("the application's commands reach every device and are answered", async fun
 
 Then('a device that was not provisioned can no longer obtain a certificate', async function (this: LabWorld) {
   const late = this.createDevice();
-  await assert.rejects(late.provision(), /provisioning service is OFF/);
+  await auditedRefusal(this, late, await attempt(() => late.provision()), auditedReason('the service is OFF'));
   assert.equal(late.store.loadBootstrap(), undefined);
   this.devices.pop(); // it never joined the installation
 });
@@ -139,6 +141,10 @@ Then('the device holds a new certificate with a later expiry and the same identi
   assert.deepEqual(after.extendedKeyUsages, ['clientAuth']);
 });
 
+Then('the device stored its renewed certificate within {int} seconds of asking for it, as it measured', function (this: LabWorld, seconds: number) {
+  assertRenewalWithin(this, this.lastDevice, seconds);
+});
+
 Then('the application received every telemetry message without a gap', async function (this: LabWorld) {
   const device = this.lastDevice;
   // Keep publishing a little on the renewed certificate, then stop and count.
@@ -165,18 +171,7 @@ Then('the application reports every certificate as {string} within a {int} hour 
 });
 
 Then('the inventory holds every certificate the two step-ca authorities logged as issued', async function (this: LabWorld) {
-  const logged = new Set([this.logFile('step-ca'), this.logFile('bootstrap-ca')].flatMap((file) => issuedOnLog(file)));
-  const inventory = await waitFor(
-    'the inventory to hold every logged certificate',
-    async () => {
-      const serials = new Set((await this.admin.inventory()).map((c) => c.serial));
-      return [...logged].every((s) => serials.has(s)) && serials;
-    },
-    { timeoutMs: 2000 },
-  ).catch(async () => new Set((await this.admin.inventory()).map((c) => c.serial)));
-  const missing = [...logged].filter((s) => !inventory.has(s));
-  assert.deepEqual(missing, [], `certificates step-ca issued that the inventory lacks (of ${logged.size} logged)`);
-  this.attach(JSON.stringify({ loggedByStepCa: logged.size, inInventory: inventory.size }), { mediaType: 'application/json', fileName: 'inventory-completeness.json' });
+  await assertInventoryHoldsLoggedIssuance(this);
 });
 
 Then("every certificate and key of the installation uses the profile's key algorithm", async function (this: LabWorld) {

@@ -9,17 +9,22 @@ import { startMisconfiguredBroker, type BrokerMisconfiguration } from '../simula
 import { CertificateInstallationError } from '../simulators/client/certificate-client.ts';
 import type { StoredPair } from '../simulators/client/certificate-store.ts';
 import { inspectCertificate, normalizeSerial } from '../x509/certificates.ts';
+import { assertLoggedRefusal, assertStoreWhole, damageApplicationStore } from './support/application-store.ts';
 import { certifyByServiceTeam, type CertificationMethod } from './support/service-team.ts';
 import type { LabWorld } from './support/world.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 const serialOf = (pair: StoredPair) => normalizeSerial(inspectCertificate(pair.certificateChainPem).serialNumber);
 
-/** Whether the broker accepts a connection with this certificate now (from an address of its own). */
-async function brokerAccepts(world: LabWorld, pair: StoredPair, clientId: string): Promise<boolean> {
+/** How the broker answers a connection with this certificate now (from an address of its own): undefined when it accepts it. */
+async function brokerRefusal(world: LabWorld, pair: StoredPair, clientId: string): Promise<string | undefined> {
   const { lab, endpoints } = world.session;
-  return (await attemptMqttConnection({ ...lab.broker, clientId, trustedRootPem: endpoints.trustedRootPem, localAddress: world.nextAddress(), ...pair })).connected;
+  const outcome = await attemptMqttConnection({ ...lab.broker, clientId, trustedRootPem: endpoints.trustedRootPem, localAddress: world.nextAddress(), ...pair });
+  return outcome.connected ? undefined : outcome.error;
 }
+
+/** The broker's own alert for a revoked certificate: a connection that failed otherwise (no broker, a timeout) is no refusal. */
+const REVOKED_ALERT = /alert certificate revoked/;
 
 Given('the application server is provisioned with an operational certificate valid for {int} seconds', async function (this: LabWorld, seconds: number) {
   const app = await this.runningApplication({ lifetimeSeconds: this.lifetime(seconds) });
@@ -59,6 +64,18 @@ Then('the application finds its certificate {string} and re-acquires one with it
   assert.ok(inspectCertificate(app.store.loadOperational()!.certificateChainPem).notAfter.getTime() > Date.now(), 'the new certificate is valid');
 });
 
+When("the application's store is damaged: {}", async function (this: LabWorld, defect: string) {
+  this.damagedStore = await damageApplicationStore(this, defect);
+});
+
+Then("the application's log gives the cause as {string}, without certificate contents", async function (this: LabWorld, cause: string) {
+  assertLoggedRefusal(this, await this.runningApplication(), this.damagedStore!, cause);
+});
+
+Then('the application holds local.crt, local.key and ca.crt, valid, and is connected', async function (this: LabWorld) {
+  assertStoreWhole(await this.runningApplication());
+});
+
 Then("the device's telemetry reaches the application again", async function (this: LabWorld) {
   await this.telemetryReachesApplication(this.lastDevice);
 });
@@ -93,7 +110,8 @@ Then("the standby application's session moved to the new certificate", async fun
 
 Then('once the engineer revokes the old one as superseded, the broker refuses it and the standby application stays connected', async function (this: LabWorld) {
   await this.admin.revoke(serialOf(this.replacedCertificate!), 'superseded');
-  await waitFor('the broker to refuse the superseded certificate', async () => !(await brokerAccepts(this, this.replacedCertificate!, 'superseded-probe')), { timeoutMs: 10_000, intervalMs: 250 });
+  const refusal = await waitFor('the broker to refuse the superseded certificate', () => brokerRefusal(this, this.replacedCertificate!, 'superseded-probe'), { timeoutMs: 10_000, intervalMs: 250 });
+  assert.match(refusal, REVOKED_ALERT);
   this.assertUndisturbed([this.standby!]);
 });
 
@@ -107,7 +125,9 @@ Then('the standby application holds no certificate and the broker refuses the re
   const standby = this.standby!;
   assert.deepEqual([standby.store.loadOperational(), standby.connected], [undefined, false]);
   assert.ok(standby.log.find('certificate-removed').length > 0, 'the removal is logged');
-  assert.equal(await brokerAccepts(this, this.replacedCertificate!, 'removed-probe'), false, 'the broker accepted a removed, revoked certificate');
+  const refusal = await brokerRefusal(this, this.replacedCertificate!, 'removed-probe');
+  assert.ok(refusal, 'the broker accepted a removed, revoked certificate');
+  assert.match(refusal, REVOKED_ALERT);
 });
 
 When('the service engineer delivers the application a certificate made for {string}', async function (this: LabWorld, identity: string) {

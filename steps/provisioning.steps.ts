@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { markLog, waitForLogLine } from '../environments/log-watch.ts';
 import { waitFor } from '../environments/wait.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
-import { attemptMqttConnection } from '../simulators/adversary/mqtt-probe.ts';
+import { assertBrokerRefuses, assertReconnectRefused } from './support/broker-refusal.ts';
+import { assertPlainHttpBootstrapServed, assertPlainHttpRefuses, bootstrapOverPlainHttp } from './support/plain-http-bootstrap.ts';
+import { attempt, auditedReason, auditedRefusal } from './support/audited-refusals.ts';
 import type { LabWorld } from './support/world.ts';
 
 /** White-list entries of each syntax that cover exactly one given address (seed 004 §2.3.2). */
@@ -52,32 +53,41 @@ Given('a new device', function (this: LabWorld) {
 });
 
 When('the device asks for its bootstrap certificate', async function (this: LabWorld) {
-  try {
-    await this.lastDevice.provision();
-    this.lastError = undefined;
-  } catch (err) {
-    this.lastError = err as Error;
-  }
+  this.lastRequest = await attempt(() => this.lastDevice.provision());
 });
 
 Then('the device receives a bootstrap certificate for its own address', function (this: LabWorld) {
-  assert.equal(this.lastError, undefined, `provisioning failed: ${this.lastError?.message}`);
+  assert.equal(this.lastRequest?.error, undefined, `provisioning failed: ${this.lastRequest?.error?.message}`);
   const bootstrap = this.lastDevice.store.loadBootstrap();
   assert.ok(bootstrap, 'no bootstrap certificate in the store');
   assert.deepEqual(inspectCertificate(bootstrap.certificateChainPem).sans.ip, [this.lastDevice.address]);
 });
 
-Then('the request is refused because {string}', async function (this: LabWorld, reason: string) {
-  assert.ok(this.lastError, 'the request was served, but it must be refused');
-  const expected: Record<string, RegExp> = {
-    'the service is OFF': /provisioning service is OFF/,
-    'the address is not on the white list': /is not on the white list|white list is empty/,
-  };
-  assert.match(this.lastError.message, expected[reason] ?? new RegExp(reason));
+Then('the request is refused because {string}', async function (this: LabWorld, words: string) {
+  await auditedRefusal(this, this.lastDevice, this.lastRequest!, auditedReason(words));
   assert.equal(this.lastDevice.store.loadBootstrap(), undefined, 'a refused device must hold no certificate');
-  const records = await this.admin.audit(20);
-  const refusal = records.find((r) => r.decision === 'refused' && r.sourceIp === this.lastDevice.address);
-  assert.ok(refusal, `the audit log has no refusal for ${this.lastDevice.address}`);
+});
+
+When('the new device sends a CSR for its own identity to the plain-HTTP bootstrap endpoint', async function (this: LabWorld) {
+  await bootstrapOverPlainHttp(this);
+});
+
+Then('it holds a bootstrap credential under the bootstrap root naming only its own address, and the service audits it as served', async function (this: LabWorld) {
+  await assertPlainHttpBootstrapServed(this);
+});
+
+Then('the broker refuses that bootstrap credential with {string}', async function (this: LabWorld, alert: string) {
+  await assertBrokerRefuses(this, this.lastDevice.store.loadBootstrap()!, alert);
+});
+
+Then('with it the device obtains its operational certificate, connects and its telemetry reaches the application', async function (this: LabWorld) {
+  await this.lastDevice.getCertificate();
+  await this.lastDevice.connect();
+  await this.telemetryReachesApplication(this.lastDevice);
+});
+
+Then('the plain-HTTP endpoint refuses it a CSR for {} with HTTP {int} {string}', async function (this: LabWorld, what: string, status: number, code: string) {
+  await assertPlainHttpRefuses(this, what, status, code);
 });
 
 When('the service engineer turns provisioning ON with an auto-off timer of {int} second(s) and white-lists {string}', async function (this: LabWorld, seconds: number, entry: string) {
@@ -117,29 +127,14 @@ When('the service engineer revokes the device\'s operational certificate', async
   const device = this.lastDevice;
   const operational = device.store.loadOperational()!;
   const serial = inspectCertificate(operational.certificateChainPem).serialNumber;
-  this.brokerLogMark = markLog(this.logFile('mosquitto'));
   const revoked = await this.admin.revoke(serial, 'keyCompromise');
   assert.equal(revoked.state, 'revoked');
   await device.disconnect();
 });
 
 Then('the broker refuses the device when it reconnects', async function (this: LabWorld) {
-  const device = this.lastDevice;
-  const operational = device.store.loadOperational()!;
-  const outcome = await attemptMqttConnection({
-    host: this.session.lab.broker.host,
-    port: this.session.lab.broker.port,
-    clientId: device.identity.deviceId,
-    trustedRootPem: this.session.endpoints.trustedRootPem,
-    certificateChainPem: operational.certificateChainPem,
-    privateKeyPem: operational.privateKeyPem,
-    localAddress: device.address,
-  });
-  assert.equal(outcome.connected, false, 'the broker accepted a revoked certificate');
-  // The broker's TLS alert names the cause (44, certificate_revoked); its log only says the
-  // verification failed.
-  assert.match(outcome.error, /alert certificate revoked/);
-  await waitForLogLine(this.brokerLogMark!, /certificate verify failed/);
+  // The broker's TLS alert names the cause (44, certificate_revoked); its log line of the device's connection says the verification failed.
+  await assertReconnectRefused(this, this.lastDevice, 'certificate revoked');
 });
 
 Given('devices whose operational certificates are active, expiring soon, expired and revoked', async function (this: LabWorld) {

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../environments/tools/tools.ts';
 import type { PerfSummary } from '../../evidence/perf/summary.ts';
+import { EXIT } from '../exit-codes.ts';
 import { loadCommand, type LoadCliOptions } from './load.ts';
 
 export const STANDARD_PROFILE: LoadCliOptions = {
@@ -19,9 +20,9 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   maxConcurrent: '50',
   workers: '1',
   gracefulStop: '2m',
-  maxProvisioningP99: '30000',
-  maxDeliveryP99: '1000',
-  maxConnectP99: '10000',
+  maxProvisioningP99: '30s',
+  maxDeliveryP99: '1s',
+  maxConnectP99: '10s',
   baselines: true,
   baselineSigns: '200',
   baselineFlows: '100',
@@ -46,7 +47,11 @@ export function benchmarkMarkdown(s: PerfSummary, command: string): string {
     '',
     '| figure | value |',
     '|---|---|',
-    row('devices provisioned / requested (legacy firmware excluded)', `${s.devices.provisioned} / ${s.devices.requested - s.devices.legacy} (${s.devices.legacy} legacy, ${s.devices.failed} failed)`),
+    ...(s.classes
+      ? Object.entries(s.classes).map(([name, c]) =>
+          row(`devices ${name} (firmware ${c.firmware.join(', ')}): connected / requested, failed; credential p50 / p99`, `${c.connected} / ${c.requested}, ${c.failed} failed; ${c.credentialLatencyMs.p50} / ${c.credentialLatencyMs.p99} ms (${Object.entries(c.connectedWith).map(([how, n]) => `${n} by ${how}`).join(', ') || 'none connected'})`),
+        )
+      : [row('devices provisioned / requested (legacy firmware excluded)', `${s.devices.provisioned} / ${s.devices.requested - s.devices.legacy} (${s.devices.legacy} legacy, ${s.devices.failed} failed)`)]),
     row('provisioning latency p50 / p95 / p99 / max (ACME + X5C + first CONNACK)', `${s.provisioning.latencyMs.p50} / ${s.provisioning.latencyMs.p95} / ${s.provisioning.latencyMs.p99} / ${s.provisioning.latencyMs.max} ms`),
     ...(['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack'] as const).map((p) =>
       row(`phase ${p} p50 / p99`, `${s.provisioning.phases[p].p50} / ${s.provisioning.phases[p].p99} ms`),
@@ -76,7 +81,7 @@ export async function benchCommand(global: { config?: string }): Promise<void> {
   // A run that never started or was interrupted leaves BENCHMARKS.md as it was.
   if (!summary || summary.partial) {
     console.error('bench: the standard profile did not complete; BENCHMARKS.md is unchanged');
-    process.exitCode ||= 1;
+    process.exitCode ||= EXIT.failed;
     return;
   }
   const p = STANDARD_PROFILE;

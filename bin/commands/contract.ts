@@ -1,7 +1,9 @@
 // ecm-lab contract: replays the provisioning service's contract (services/provisioning/openapi.yaml)
 // against a target's service, or against a reference lab it starts and stops itself.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config/config.ts';
+import { EXIT } from '../exit-codes.ts';
 import { startLab } from '../../environments/start-lab.ts';
 import { loadTarget, TargetError } from '../../conformance/target/target.ts';
 import { loadContract } from '../../conformance/contract/document.ts';
@@ -12,6 +14,8 @@ import { contractTargetFromFile, contractTargetFromLab, type ContractTarget } fr
 export interface ContractCliOptions {
   target?: string;
   out: string;
+  /** The result on stdout as JSON (the written report, with the exit code); the progress on stderr. */
+  json?: boolean;
 }
 
 export const CONTRACT_HELP = `
@@ -20,7 +24,8 @@ checked: status, media type, body against its schema, error code against x-codes
 x-needs the replay cannot meet are listed as "not run: needs <what>" (e.g. ca-down, race).
 The replay changes the service's state (ON/OFF, white list) and restores it at the end.
 Report: <out>/<target name>/contract.json (no admin token, no key).
-Exit codes: 0 the service meets the contract, 1 a documented status failed, 2 an invalid target.
+Exit codes: 0 the service meets the contract, 1 a documented status failed (or the service's state
+could not be restored), 2 an invalid target, 3 the reference lab could not start, 130 interrupted.
 `;
 
 /** `ownLab`: the lab is this process's, stopped on Ctrl-C by itself: nothing to restore then. */
@@ -33,15 +38,17 @@ async function replayAndReport(target: ContractTarget, opts: ContractCliOptions,
   };
   process.once('SIGINT', interrupt);
   const startedAt = new Date();
+  const say = opts.json ? console.error : console.log;
   try {
     console.error(`replaying ${path.relative(process.cwd(), document.file)} against ${target.name} (${target.url})`);
-    const replay = await replayContract(target, { document, signal: controller.signal, onResult: (r, i, total) => console.log(formatResult(r, i, total)) });
+    const replay = await replayContract(target, { document, signal: controller.signal, onResult: (r, i, total) => say(formatResult(r, i, total)) });
     const file = writeContractReport(opts.out, { targetName: target.name, document, replay, startedAt, finishedAt: new Date(), secrets: [target.adminToken] });
     const s = summarize(replay.results);
     if (!(ownLab && controller.signal.aborted)) for (const problem of replay.restoreProblems) console.error(`ecm-lab contract: could not restore the service: ${problem}`);
-    console.log(`${s.passed} passed, ${s.failed} failed, ${s.notRun} not run (of ${s.total}); report ${file}`);
-    if (controller.signal.aborted) return 130;
-    return s.failed > 0 || replay.restoreProblems.length > 0 ? 1 : 0;
+    say(`${s.passed} passed, ${s.failed} failed, ${s.notRun} not run (of ${s.total}); report ${file}`);
+    const code = controller.signal.aborted ? EXIT.interrupted : s.failed > 0 || replay.restoreProblems.length > 0 ? EXIT.failed : EXIT.ok;
+    if (opts.json) console.log(JSON.stringify({ schema: 'ecm-lab/contract-result@1', exitCode: code, report: file, ...(JSON.parse(readFileSync(file, 'utf8')) as object) }));
+    return code;
   } finally {
     process.removeListener('SIGINT', interrupt);
   }
@@ -55,7 +62,7 @@ export async function contractCommand(global: { config?: string }, opts: Contrac
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       console.error(`ecm-lab: ${err.message}`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.badInput;
       return;
     }
     process.exitCode = await replayAndReport(target, opts);

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/config.ts';
+import { EXIT } from '../exit-codes.ts';
 import { inspectTool, locateDynamicSecurityPlugin, toolNames, versionPins, type ToolReport } from '../../environments/tools/tools.ts';
 
 const run = promisify(execFile);
@@ -134,5 +135,5 @@ export async function doctorCommand(global: { config?: string }, opts: { json?: 
       if (!c.ok && c.fix) console.log(`${' '.repeat(9 + width)}  fix: ${c.fix}`);
     }
   }
-  if (!checks.every((c) => c.ok)) process.exitCode = 1;
+  if (!checks.every((c) => c.ok)) process.exitCode = EXIT.failed;
 }

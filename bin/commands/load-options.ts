@@ -2,6 +2,7 @@
 // bounded (every load is bounded in count and time), the scenario's defaults filled in, and the
 // combinations a scenario cannot run refused with every problem named (exit code 2).
 import { z } from 'zod';
+import { parseDuration } from '../../config/durations.ts';
 import { parseFirmwareMix, DEFAULT_FIRMWARE_MIX } from '../../simulators/device/identity.ts';
 import { faultPhase, parseFaults, type FaultKind } from '../../load/faults/faults.ts';
 import type { RunConfig } from '../../evidence/perf/summary.ts';
@@ -9,14 +10,6 @@ import { parseSegment } from '../../load/segment.ts';
 import { EXECUTOR_KINDS } from '../../load/executors.ts';
 import { segmentExecutor } from '../../load/plan.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../../load/scenarios.ts';
-
-/** "30s", "2m", "1h", "1500ms" or plain seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration (e.g. 30s, 2m, 1500ms)`);
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(match[1]) * factor);
-}
 
 const HOUR_MS = 3_600_000;
 /** Each device has its own loopback address: 65,536 per block (simulators/client/addresses.ts). */
@@ -34,13 +27,18 @@ function parsedBy<T>(parse: (text: string) => T) {
   };
 }
 
+// Durations in one format (config/durations.ts): "1m30s", "90s", "1500ms"; a bare number is
+// what the option read before: seconds for the time options, milliseconds for --interval and
+// the latency thresholds.
 function boundedDuration(text: string): number {
-  const ms = parseDuration(text);
+  const ms = Math.round(parseDuration(text, 's'));
   if (ms <= 0 || ms > HOUR_MS) throw new Error('must be between 1 ms and 1 h');
   return ms;
 }
 
 const duration = z.string().transform(parsedBy(boundedDuration));
+/** A latency or a period: "1s", "250ms", or a bare number of milliseconds as before. */
+const millis = z.string().transform(parsedBy((t) => parseDuration(t, 'ms')));
 
 // Scenario-dependent options have no commander default: the scenario's own fills them in.
 const loadOptionsSchema = z.object({
@@ -52,25 +50,28 @@ const loadOptionsSchema = z.object({
   vusDuration: duration.optional(),
   maxDuration: duration.optional(),
   gracefulStop: z.string().transform(parsedBy((t) => {
-    const ms = parseDuration(t);
+    const ms = Math.round(parseDuration(t, 's'));
     if (ms > 10 * 60_000) throw new Error('must be at most 10m');
     return ms;
   })),
   mix: z.string().transform(parsedBy(parseFirmwareMix)).optional(),
   duration: duration.optional(),
   qos: z.enum(['0', '1']).transform((v) => Number(v) as 0 | 1).optional(),
-  interval: z.coerce.number().int().min(10).max(HOUR_MS).optional(),
-  certLifetime: z.string().transform(parsedBy((t) => Math.round(parseDuration(t) / 1000))).optional(),
+  interval: millis.transform(Math.round).pipe(z.number().int().min(10).max(HOUR_MS)).optional(),
+  certLifetime: z.string().transform(parsedBy((t) => Math.round(parseDuration(t, 's') / 1000))).optional(),
   segment: z.string().transform(parsedBy(parseSegment)),
   seed: z.coerce.number().int(),
   maxConcurrent: z.coerce.number().int().min(1).max(5000).optional(),
   workers: z.coerce.number().int().min(1).max(64),
   certificates: z.enum(['provisioned', 'issued']).optional(),
   preMadeKeys: z.boolean().optional(),
-  target: z.enum(['service', 'step-ca']).optional(),
-  maxProvisioningP99: z.coerce.number().positive(),
-  maxDeliveryP99: z.coerce.number().positive(),
-  maxConnectP99: z.coerce.number().positive(),
+  signAt: z.enum(['service', 'step-ca']).optional(),
+  /** Load's name for --sign-at before --target meant one thing everywhere (a target file). */
+  target: z.string().optional(),
+  maxProvisioningP99: millis.pipe(z.number().positive()),
+  maxDeliveryP99: millis.pipe(z.number().positive()),
+  maxConnectP99: millis.pipe(z.number().positive()),
+  maxRenewalP99: millis.pipe(z.number().positive()).default(30_000),
   baselines: z.boolean(),
   baselineSigns: z.coerce.number().int().min(1).max(10_000),
   baselineFlows: z.coerce.number().int().min(1).max(10_000),
@@ -94,12 +95,33 @@ export interface LoadPlan {
   runId?: string;
 }
 
+/** The renewal soak's certificates: long enough to renew under load, short enough to renew during the run. */
+export const SOAK_LIFETIME_S = { min: 10, max: 86_400 };
+/** step-ca backdates each certificate (environments/pki/ca-json.ts): its lifetime is that much longer. */
+const BACKDATE_S = 5;
+
+function soakProblems(lifetimeSeconds: number, durationMs: number): string[] {
+  const problems: string[] = [];
+  if (lifetimeSeconds < SOAK_LIFETIME_S.min || lifetimeSeconds > SOAK_LIFETIME_S.max) {
+    problems.push(`--cert-lifetime: the renewal soak's certificates live ${SOAK_LIFETIME_S.min} s to ${SOAK_LIFETIME_S.max / 3600} h (got ${lifetimeSeconds} s): shorter ones would be due again before a renewal under load completes`);
+  }
+  // A device renews at 2/3 of its certificate's lifetime; a steady state shorter than that renews nothing.
+  const firstRenewalMs = Math.round(((lifetimeSeconds + BACKDATE_S) * 2000) / 3);
+  if (durationMs > 0 && durationMs <= firstRenewalMs) {
+    problems.push(`--duration: ${durationMs / 1000} s is no longer than one renewal period (2/3 of a ${lifetimeSeconds} s certificate, ${firstRenewalMs / 1000} s): nothing would renew; give a longer --duration or a shorter --cert-lifetime`);
+  }
+  return problems;
+}
+
+/** The command-line name of an option key: maxConnectP99 -> --max-connect-p99. */
+const optionName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
 /** The options that only a fleet scenario (devices staying connected) has. */
 const FLEET_ONLY = ['duration', 'qos', 'interval', 'mix', 'certLifetime', 'certificates'] as const;
 
 export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { problems: string[] } {
   const parsed = loadOptionsSchema.safeParse(raw);
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`) };
+  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${optionName(String(i.path[0]))}: ${i.message}`) };
   const o = parsed.data;
   const problems: string[] = [];
   // The MQTT-at-scale path of old is the mqtt-publish scenario.
@@ -107,12 +129,13 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
   const d = scenario.defaults;
   const fleet = scenario.family === 'fleet';
   if (!fleet) {
-    for (const key of FLEET_ONLY) if (o[key] !== undefined) problems.push(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: the ${scenario.name} scenario has no connected fleet (it times one request per device)`);
+    for (const key of FLEET_ONLY) if (o[key] !== undefined) problems.push(`${optionName(key)}: the ${scenario.name} scenario has no connected fleet (it times one request per device)`);
     if (o.workers > 1) problems.push(`--workers: the ${scenario.name} scenario runs in one thread (its client work is a key, a CSR and a token per request)`);
     if (o.faults.length > 0) problems.push(`--faults: only fleet scenarios (${Object.values(SCENARIOS).filter((s) => s.family === 'fleet').map((s) => s.name).join(', ')}) inject faults`);
   }
-  if (o.target !== undefined && scenario.name !== 'x5c-sign') problems.push('--target: only the x5c-sign scenario has a target (service or step-ca)');
-  if (o.preMadeKeys && scenario.name !== 'full-flow') problems.push(`--pre-made-keys: only the full-flow scenario makes keys during the run (the ${scenario.name} scenario prepares every credential beforehand)`);
+  if (o.target !== undefined) problems.push(`--target: names a target file (run, contract); where x5c-sign sends its requests is --sign-at ${o.target === 'step-ca' ? 'step-ca' : 'service|step-ca'}`);
+  if (o.signAt !== undefined && scenario.name !== 'x5c-sign') problems.push('--sign-at: only the x5c-sign scenario signs (at the service or at step-ca)');
+  if (o.preMadeKeys && scenario.name !== 'full-flow') problems.push(`--pre-made-keys: only the full-flow scenario is measured with keys made before the clock (the ${scenario.name} scenario ${scenario.family === 'fleet' ? 'makes its keys as devices do' : 'prepares every credential beforehand'})`);
   if (o.certificates === 'provisioned' && scenario.name !== 'full-flow') problems.push(`--certificates provisioned: the ${scenario.name} scenario uses certificates issued by the lab CA`);
   if (scenario.ownedLabOnly && o.lab) problems.push(`--lab: the ${scenario.name} scenario needs the lab's own CA keys, so it runs against a lab it starts; drop --lab`);
   if (o.lab && o.faults.length > 0) problems.push('--faults: fault injection needs a lab this command starts (its processes); drop --lab');
@@ -121,6 +144,9 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
   if (o.vus !== undefined && executorKind === 'arrival-rate') problems.push('--vus: the arrival-rate executor has no VUs; --max-concurrent caps it');
   if (o.vusDuration !== undefined && executorKind !== 'constant-vus') problems.push('--vus-duration: only the constant-vus executor loops for a duration');
   if (o.maxDuration !== undefined && executorKind === 'constant-vus') problems.push('--max-duration: the constant-vus executor is bounded by --vus-duration');
+  const certLifetimeSeconds = o.certLifetime ?? d.certLifetimeSeconds;
+  if (scenario.name === 'renewal-soak' && certLifetimeSeconds !== undefined) problems.push(...soakProblems(certLifetimeSeconds, o.duration ?? d.durationMs ?? 0));
+  else if (o.certLifetime !== undefined && scenario.name !== 'full-flow' && fleet) problems.push(`--cert-lifetime: the ${scenario.name} scenario's certificates are issued by the lab CA and never renewed (full-flow and renewal-soak renew)`);
   for (const kind of o.faults) {
     if (kind === 'revocation' && scenario.name !== 'full-flow') problems.push('--faults revocation: needs certificates step-ca issued (the full-flow scenario): the admin API revokes only what is in the inventory');
     if (faultPhase(kind).phase === 'arrivals' && executorKind !== 'arrival-rate') problems.push(`--faults ${kind}: strikes during the arrivals, which only the arrival-rate executor has`);
@@ -140,16 +166,16 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     durationMs: fleet ? (o.duration ?? d.durationMs ?? 30_000) : 0,
     qos: o.qos ?? 1,
     telemetryIntervalMs: o.interval ?? d.intervalMs ?? 1000,
-    certLifetimeSeconds: o.certLifetime,
+    certLifetimeSeconds,
     segment: o.segment,
     seed: o.seed,
     faults: o.faults as FaultKind[],
     workers: o.workers,
     // Who issues what the scenario measures: step-ca, or the lab CA (the MQTT scenarios).
     certificates: scenario.name === 'mqtt-connect-storm' || scenario.name === 'mqtt-publish' ? 'issued' : 'provisioned',
-    target: scenario.name === 'x5c-sign' ? (o.target ?? 'service') : undefined,
+    target: scenario.name === 'x5c-sign' ? (o.signAt ?? 'service') : undefined,
     ...(o.preMadeKeys ? { preMadeKeys: true } : {}),
-    thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99 },
+    thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99, renewalP99Ms: o.maxRenewalP99 },
   };
   try {
     segmentExecutor(config.executor, config.devices, config.segment);

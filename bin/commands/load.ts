@@ -3,7 +3,7 @@
 // reports/perf/<run id>/{summary.json,index.html} and reports/perf/latest.
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../config/config.ts';
+import { firmwarePolicy, loadConfig } from '../../config/config.ts';
 import { startLocalLab, type StartedLocalLab } from '../../environments/local/local-environment.ts';
 import { versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
@@ -17,9 +17,10 @@ import { MergeError, mergeSummaries } from '../../evidence/perf/merge.ts';
 import { buildSummary, type Baselines, type PerfSummary } from '../../evidence/perf/summary.ts';
 import { runScenario } from '../../load/run-scenario.ts';
 import { SCENARIOS, type ScenarioName } from '../../load/scenarios.ts';
+import { EXIT } from '../exit-codes.ts';
 import { resolveLoadOptions, type LoadCliOptions, type LoadPlan } from './load-options.ts';
 
-export { parseDuration, type LoadCliOptions } from './load-options.ts';
+export { type LoadCliOptions } from './load-options.ts';
 
 function writeReport(summary: PerfSummary, outRoot: string): string {
   const dir = path.resolve(outRoot, summary.runId);
@@ -77,12 +78,30 @@ async function measureBaselines(scenario: ScenarioName, lab: StartedLocalLab, re
   return baselines;
 }
 
+/** What `ecm-lab load --json` prints on stdout: the verdict and where the report is. */
+function loadResult(s: PerfSummary, dir: string, exitCode: number) {
+  const { runId, scenario, partial, thresholds, iterations, devices, errors, ratios } = s;
+  return {
+    schema: 'ecm-lab/load-result@1',
+    exitCode,
+    runId,
+    scenario: scenario.name,
+    partial,
+    thresholds,
+    iterations,
+    devices,
+    errors: { total: errors.total, timeouts: errors.timeouts, byCause: errors.byCause },
+    ratios,
+    report: { dir, summary: path.join(dir, 'summary.json'), html: path.join(dir, 'index.html') },
+  };
+}
+
 /** Runs the scenario and writes its report; returns the summary, or undefined when it never ran (bad options). */
-export async function loadCommand(global: { config?: string }, raw: LoadCliOptions): Promise<PerfSummary | undefined> {
+export async function loadCommand(global: { config?: string }, raw: LoadCliOptions & { json?: boolean }): Promise<PerfSummary | undefined> {
   const resolved = resolveLoadOptions(raw);
   if ('problems' in resolved) {
     console.error(`ecm-lab load: invalid options:\n${resolved.problems.map((p) => `  ${p}`).join('\n')}`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.badInput;
     return;
   }
   const { plan } = resolved;
@@ -98,7 +117,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       attached = readLabDescription(plan.lab);
     } catch (err) {
       console.error(`ecm-lab load: --lab: ${(err as Error).message}`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.badInput;
       return;
     }
   }
@@ -113,7 +132,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       abort.abort();
       return;
     }
-    void (lab?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void (lab?.stop() ?? Promise.resolve()).finally(() => process.exit(EXIT.interrupted));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -144,7 +163,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         gracefulStopMs: plan.gracefulStopMs,
         topicRoot: config.broker.topicRoot,
         applicationIdentity: config.broker.applicationIdentity,
-        selfProvisioningFirmware: config.devices.selfProvisioningFirmware,
+        firmware: firmwarePolicy(config.devices),
         keyAlgorithm: config.pki.keyAlgorithm,
         signal: abort.signal,
         onProgress: progressPrinter(scenario.family),
@@ -153,13 +172,12 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       const tools = { 'step-ca': versionPins.go['step-ca']!.version, mosquitto: versionPins.debian.mosquitto!, node: process.version };
       const summary = buildSummary(result, { runId, config: c, lab: { id: fleetLab.id, owned: fleetLab.owned !== undefined }, tools, baselines });
       const dir = writeReport(summary, plan.out);
-      printSummary(summary, dir);
+      printSummary(summary, dir, raw.json ? console.error : console.log);
       const broken = summary.thresholds.filter((t) => !t.ok);
-      if (summary.partial) process.exitCode = 130;
-      else if (broken.length > 0) {
-        console.error(`thresholds broken: ${broken.map((t) => `${t.name} (${t.requirement}) = ${t.value ?? 'no data'}, limit ${t.limit}`).join('; ')}`);
-        process.exitCode = 3;
-      }
+      if (broken.length > 0) console.error(`thresholds broken: ${broken.map((t) => `${t.name} (${t.requirement}) = ${t.value ?? 'no data'}, limit ${t.limit}`).join('; ')}`);
+      const exitCode = summary.partial ? EXIT.interrupted : broken.length > 0 ? EXIT.failed : EXIT.ok;
+      if (raw.json) console.log(JSON.stringify(loadResult(summary, dir, exitCode)));
+      process.exitCode = exitCode;
       return summary;
     } finally {
       await responder.stop();
@@ -174,7 +192,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
 
 const threadsLine = (threads: Record<string, number>) => Object.entries(threads).map(([t, ms]) => `${t} ${ms}`).join(' / ') || 'n/a';
 
-function printSummary(s: PerfSummary, dir: string): void {
+function printSummary(s: PerfSummary, dir: string, print: (text: string) => void = console.log): void {
   const lines = [`run ${s.runId}${s.partial ? ' (partial)' : ''}: scenario ${s.scenario.name}, executor ${s.executor.kind}`];
   const it = s.iterations;
   lines.push(`  iterations   ${it.completed}/${it.started} completed, ${it.failed} failed, ${it.interrupted} interrupted, ${it.notStarted} not started, ${it.delayed} delayed; ${it.perSec}/s; ${s.scenario.phase} p50 ${it.latencyMs.p50} ms, p99 ${it.latencyMs.p99} ms`);
@@ -182,7 +200,11 @@ function printSummary(s: PerfSummary, dir: string): void {
     lines.push(`  devices      ${s.devices.provisioned}/${s.devices.requested} provisioned, ${s.devices.connected} connected at the end, ${s.devices.failed} failed, ${s.devices.legacy} legacy`);
     if (s.scenario.name === 'full-flow') lines.push(`  provisioning p50 ${s.provisioning.latencyMs.p50} ms, p95 ${s.provisioning.latencyMs.p95} ms, p99 ${s.provisioning.latencyMs.p99} ms, ${s.provisioning.devicesPerSec} devices/s`);
     lines.push(`  mqtt         ${s.mqtt.messages.received}/${s.mqtt.messages.sent} received, ${s.mqtt.messages.lost} lost, delivery p50 ${s.mqtt.deliveryLatencyMs.p50} ms, p99 ${s.mqtt.deliveryLatencyMs.p99} ms, ${s.mqtt.throughputMsgsPerSec} msg/s; connect p99 ${s.mqtt.connectLatencyMs.p99} ms`);
-    lines.push(`  renewals     ${s.renewals.count}`);
+    const r = s.renewals;
+    lines.push(`  renewals     ${r.count} done by ${r.devicesRenewed} devices, ${r.failed} failed; request p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; with handover p99 ${r.handoverMs.p99} ms; sessions dropped ${s.mqtt.sessionsDropped}`);
+    for (const [name, c] of Object.entries(s.classes ?? {})) {
+      lines.push(`  ${name.padEnd(19)}${c.started}/${c.requested} started (firmware ${c.firmware.join(', ')}), ${c.connected} connected at the end, ${c.failed} failed; credential p99 ${c.credentialLatencyMs.p99} ms, connect p99 ${c.connectLatencyMs.p99} ms; ${c.messages.received}/${c.messages.sent} received, ${c.messages.lost} lost`);
+    }
   }
   if (s.revocation) {
     const r = s.revocation;
@@ -196,9 +218,9 @@ function printSummary(s: PerfSummary, dir: string): void {
   if (s.measuredWithPreMadeKeys.length > 0) lines.push(`  pre-made keys ${s.measuredWithPreMadeKeys.join(', ')}`);
   if (s.inventory) lines.push(`  inventory    ${s.inventory.inventory} certificates; step-ca logged ${s.inventory.issuedOnLogs} as issued; ${s.inventory.notInInventory} missing; ${s.inventory.notOnLogs} signed by the lab itself`);
   lines.push(`  ratios       ${Object.entries(s.ratios).map(([k, v]) => `${k}=${v ?? 'n/a'}`).join(', ') || 'none'}`);
-  lines.push(`  thresholds   ${s.thresholds.map((t) => `${t.name} ${t.ok ? 'ok' : 'BROKEN'}`).join(', ')}`);
+  lines.push(`  thresholds   ${s.thresholds.map((t) => `${t.name} ${t.ok ? 'ok' : t.value === null ? 'BROKEN (no data)' : 'BROKEN'}`).join(', ')}`);
   lines.push(`  report       ${path.join(dir, 'index.html')}`);
-  console.log(lines.join('\n'));
+  print(lines.join('\n'));
 }
 
 /** Merges segment reports; unreadable or unmergeable input is bad input (exit code 2). */
@@ -218,6 +240,6 @@ export async function reportMergeCommand(dirs: string[], opts: { out: string; ru
   } catch (err) {
     if (!(err instanceof MergeError)) throw err;
     console.error(`ecm-lab report merge: ${err.message}`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.badInput;
   }
 }

@@ -2,6 +2,7 @@
 // or a team's installation against the reference lab): every requirement whose verdict, or one
 // of whose scenarios' outcome, differs. Exit 1 when they differ, as diff(1) does.
 import { readFileSync } from 'node:fs';
+import { EXIT } from '../exit-codes.ts';
 import { diffTraceability, TRACEABILITY_SCHEMA, type Traceability } from '../../evidence/traceability.ts';
 
 function readMatrix(file: string): Traceability {
@@ -22,7 +23,7 @@ export function reportDiffCommand(before: string, after: string, opts: { json?: 
     [a, b] = [readMatrix(before), readMatrix(after)];
   } catch (err) {
     console.error(`ecm-lab: ${(err as Error).message}`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.badInput;
     return;
   }
   const changes = diffTraceability(a, b);
@@ -38,5 +39,5 @@ export function reportDiffCommand(before: string, after: string, opts: { json?: 
       for (const s of c.scenarios) console.log(`    ${s.key} ${s.name}: ${s.before} -> ${s.after}${reasons.get(s.key) ? ` (${reasons.get(s.key)})` : ''}`);
     }
   }
-  process.exitCode = changes.length === 0 ? 0 : 1;
+  process.exitCode = changes.length === 0 ? EXIT.ok : EXIT.failed;
 }

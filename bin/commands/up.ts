@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startLab } from '../../environments/start-lab.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { ACME_CHALLENGE_PATH } from '../../load/fleet-lab.ts';
+import { EXIT } from '../exit-codes.ts';
 
 /**
  * What a suite in another process may do with this lab: read its log files, ask for lifetimes
@@ -55,7 +56,7 @@ export async function upCommand(global: { config?: string }, opts: { json?: bool
       if (!dead) return;
       clearInterval(timer);
       console.error(`ecm-lab: a component stopped unexpectedly; see ${dead.logFile}`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.couldNotRun;
       void lab.stop().finally(resolve);
     }, 500);
     // Ctrl-C reaches the components too (same process group): their exit is then no surprise.

@@ -79,8 +79,9 @@ const specs: Record<ToolName, ToolSpec> = {
   // Debian's chromium package, driven by playwright-core in the admin page test. /usr/bin/chromium
   // is the package's shell wrapper (the real binary is /usr/lib/chromium/chromium); the wrapper
   // may print a harmless shell warning on stderr, so the version is read from stdout only.
+  // ECM_LAB_CHROMIUM names another browser binary (another distribution's path).
   chromium: {
-    candidates: () => ['/usr/bin/chromium'],
+    candidates: () => [process.env.ECM_LAB_CHROMIUM || '/usr/bin/chromium'],
     versionArgs: ['--version'],
     parseVersion: firstMatch(/^Chromium (\d+(?:\.\d+)+)/m),
     versionFrom: 'stdout',

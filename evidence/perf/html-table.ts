@@ -1,4 +1,4 @@
-// HTML escaping and the plain tables of the performance report's pages.
+// The report page's escaping and tables, shared by its sections (html.ts and its section modules).
 export const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function table(headers: string[], rows: Array<Array<string | number | null>>): string {

@@ -8,6 +8,7 @@ import { compactNumber, layoutTickLabels, ninesPosition, rowsOf } from './chart-
 import type { PerfSummary } from './summary.ts';
 import { cpuSection } from './cpu-section.ts';
 import { esc, table } from './html-table.ts';
+import { classesSection, renewalSection } from './html-fleet.ts';
 
 const COLORS = ['#0969da', '#1a7f37', '#bf3989', '#9a6700', '#8250df', '#cf222e'];
 const W = 600;
@@ -164,8 +165,10 @@ function kpis(s: PerfSummary): string {
   const it = s.iterations;
   const items: Array<[string, string | number]> = [];
   if (s.scenario.family === 'fleet') {
-    items.push(['provisioned', `${s.devices.provisioned} / ${s.devices.requested - s.devices.legacy}`], ['connected at the end', s.devices.connected], ['failed', s.devices.failed], ['legacy firmware', s.devices.legacy]);
-    if (s.scenario.name === 'full-flow') items.push(['provisioning p99', `${s.provisioning.latencyMs.p99} ms`], ['devices / s', s.provisioning.devicesPerSec]);
+    // Of the devices that provision themselves; the others are in the classes' table.
+    const selfRequested = s.classes ? (s.classes['self-provisioning']?.requested ?? 0) : s.devices.requested - s.devices.legacy;
+    items.push(['provisioned', `${s.devices.provisioned} / ${selfRequested}`], ['connected at the end', s.devices.connected], ['failed', s.devices.failed], ['legacy firmware', s.devices.legacy]);
+    if (s.scenario.name === 'full-flow' || s.scenario.name === 'renewal-soak') items.push(['provisioning p99', `${s.provisioning.latencyMs.p99} ms`], ['devices / s', s.provisioning.devicesPerSec]);
     else items.push(['connect p99', `${s.mqtt.connectLatencyMs.p99} ms`]);
     if (s.config.durationMs > 0 && s.scenario.name !== 'mqtt-connect-storm') {
       items.push(['delivery p99', `${s.mqtt.deliveryLatencyMs.p99} ms`], ['messages lost', `${s.mqtt.messages.lost} / ${s.mqtt.messages.sent}`], ['throughput', `${s.mqtt.throughputMsgsPerSec} msg/s`], ['renewals', s.renewals.count]);
@@ -183,10 +186,10 @@ function latencySection(s: PerfSummary): string {
     const phase = s.scenario.phase;
     return `<h2>Latency</h2><div class="charts">${barChart(`${phase} latency (ms)`, ['p50', 'p95', 'p99', 'max'], [{ name: phase, values: [s.iterations.latencyMs.p50, s.iterations.latencyMs.p95, s.iterations.latencyMs.p99, s.iterations.latencyMs.max] }], 'ms')}${lineChart('Percentile curve (ms)', [{ name: phase, points: s.curves[phase] ?? [] }], PERCENTILE_AXIS)}</div>`;
   }
-  const phases = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal'] as const;
+  const phases = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal', 'renewalHandover', 'manualIssuance', 'manualConnect', 'legacyCredential', 'legacyConnect'] as const;
   const shown = phases.filter((p) => s.provisioning.phases[p].count > 0);
   return `<h2>Latency</h2><div class="charts">
-${barChart(s.scenario.name === 'full-flow' ? 'Provisioning latency per phase (ms)' : 'Connect latency (ms)', shown, [
+${barChart(s.scenario.name === 'full-flow' || s.scenario.name === 'renewal-soak' ? 'Provisioning latency per phase (ms)' : 'Connect latency (ms)', shown, [
     { name: 'p50', values: shown.map((p) => s.provisioning.phases[p].p50) },
     { name: 'p95', values: shown.map((p) => s.provisioning.phases[p].p95) },
     { name: 'p99', values: shown.map((p) => s.provisioning.phases[p].p99) },
@@ -195,6 +198,7 @@ ${lineChart('Percentile curves (ms)', [
     { name: 'provisioning total', points: s.curves.provisioningTotal ?? [] },
     { name: `delivery QoS ${s.mqtt.qos}`, points: s.curves[deliveryPhase] ?? [] },
     { name: 'first CONNACK', points: s.curves.firstConnack ?? [] },
+    ...(s.curves.renewal ? [{ name: 'renewal request', points: s.curves.renewal }] : []),
   ], PERCENTILE_AXIS)}
 </div>`;
 }
@@ -284,6 +288,8 @@ figure svg{width:100%;height:auto;font-size:11px;fill:#57606a}figcaption{font-we
 <p>Thresholds: <span class="${ok ? 'pass' : 'fail'}">${ok ? 'all met' : 'NOT met'}</span></p>
 ${kpis(s)}
 ${caLimitFigure(s)}
+${renewalSection(s)}
+${classesSection(s)}
 ${latencySection(s)}
 ${timelineSection(s)}
 ${faultSection(s)}

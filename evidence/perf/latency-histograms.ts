@@ -22,6 +22,16 @@ export const PHASES = [
   'bootstrapEndpoint',
   /** The CA's own limit: one device's whole ACME + X5C flow served by step-ca alone. */
   'caFlow',
+  /** From a renewal's start to the MQTT session on the renewed certificate (the request is 'renewal'). */
+  'renewalHandover',
+  /** The mixed fleet, 2.0: the service team's certificate through the admin API, from the device's CSR. */
+  'manualIssuance',
+  /** The mixed fleet, 2.0: power-up with the installed certificate to CONNACK. */
+  'manualConnect',
+  /** The mixed fleet, below "x": the legacy credential through the admin API. */
+  'legacyCredential',
+  /** The mixed fleet, below "x": power-up on the legacy listener to CONNACK. */
+  'legacyConnect',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 

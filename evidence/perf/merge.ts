@@ -9,6 +9,7 @@ import { derive, SUMMARY_SCHEMA, type MeasuredSummary, type PerfSummary } from '
 import type { RevocationRecord } from '../../load/faults/faults.ts';
 import { mergeWindows } from './cpu-readings.ts';
 import type { LoopDelayMs } from './summary.ts';
+import { measuredOf, mergeClasses } from './fleet-classes.ts';
 
 export class MergeError extends Error {
   override name = 'MergeError';
@@ -99,7 +100,7 @@ function mergeLoopDelays(parts: PerfSummary[]): Record<string, LoopDelayMs> {
 }
 
 /** What must be the same in every segment of one run: everything but the segment itself. */
-const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'preMadeKeys'] as const;
+const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'certLifetimeSeconds', 'preMadeKeys'] as const;
 
 /**
  * Segments of one run (`--segment i/n`) must be of the same run and complete: each of 1..n
@@ -161,6 +162,11 @@ export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary
     histograms: histograms.encode(),
     mqttMessages: { ...sum(parts, (p) => p.mqtt.messages), lostByDevice: Object.assign({}, ...parts.map((p) => p.mqtt.lostByDevice)) },
     renewalCount: parts.reduce((a, p) => a + p.renewals.count, 0),
+    // Summaries of before these figures have none: they add as 0.
+    renewalFailures: parts.reduce((a, p) => a + (p.renewals.failed ?? 0), 0),
+    devicesRenewed: parts.reduce((a, p) => a + (p.renewals.devicesRenewed ?? 0), 0),
+    sessionsDropped: parts.reduce((a, p) => a + (p.mqtt.sessionsDropped ?? 0), 0),
+    classes: mergeClasses(parts.map((p) => measuredOf(p.classes))),
     cpu: mergeCpu(parts),
     eventLoopDelayMs: mergeLoopDelays(parts),
   };

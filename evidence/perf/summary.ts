@@ -12,6 +12,7 @@ import type { TimelinePoint } from '../../load/fleet-metrics.ts';
 import type { InventoryCheck } from '../../load/inventory-check.ts';
 import { LatencyHistograms, PHASES, type LatencySummaryMs, type Phase } from './latency-histograms.ts';
 import { evaluateThresholds, type ThresholdResult } from './thresholds.ts';
+import { deriveClasses, type ClassFigures, type ClassSummary, type DeviceClass } from './fleet-classes.ts';
 import type { Segment } from '../../load/segment.ts';
 import { windowTotals, type CpuMeasurement, type CpuWindowReadings } from './cpu-readings.ts';
 import { preMadeFigures } from './pre-made.ts';
@@ -83,7 +84,7 @@ export interface RunConfig {
   target?: 'service' | 'step-ca';
   /** full-flow: every device's keys and CSRs made before the clock starts (`--pre-made-keys`). */
   preMadeKeys?: boolean;
-  thresholds: { provisioningP99Ms: number; deliveryP99Ms: number; connectP99Ms: number };
+  thresholds: { provisioningP99Ms: number; deliveryP99Ms: number; connectP99Ms: number; renewalP99Ms?: number };
 }
 
 /** What a run measured; the runners of both scenario families return it. */
@@ -97,6 +98,13 @@ export interface RunResult {
   devices: { requested: number; started: number; provisioned: number; connected: number; failed: number; legacy: number };
   messages: { sent: number; received: number; lost: number; duplicates: number; excludedAfterRevocation: number; lostByDevice: Record<string, number> };
   renewals: number;
+  /** Renewal attempts that failed (each retried while the run lasts), devices that renewed at least once. */
+  renewalFailures?: number;
+  devicesRenewed?: number;
+  /** MQTT connections the broker or the network closed, not the device (a renewal's handover is the device's own). */
+  sessionsDropped?: number;
+  /** The mixed fleet by class (firmware track); every started device is in one. */
+  classes?: ClassFigures;
   errorsByCause: Record<string, number>;
   timeouts: number;
   timeline: TimelinePoint[];
@@ -136,6 +144,10 @@ export interface MeasuredSummary {
   histograms: Partial<Record<Phase, string>>;
   mqttMessages: RunResult['messages'];
   renewalCount: number;
+  renewalFailures?: number;
+  devicesRenewed?: number;
+  sessionsDropped?: number;
+  classes?: ClassFigures;
   cpu: CpuMeasurement;
   /** By thread label; a merge keeps each label's worst segment. */
   eventLoopDelayMs: Record<string, LoopDelayMs>;
@@ -155,12 +167,15 @@ export interface CpuFigures {
   labThreadsMs: Record<string, number>;
 }
 
-export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'cpu'> {
+export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'renewalFailures' | 'devicesRenewed' | 'sessionsDropped' | 'classes' | 'cpu'> {
   scenario: { name: ScenarioName; family: 'fleet' | 'requests'; measures: string; phase: Phase };
   /** One iteration of the scenario: a device provisioned, a credential or certificate issued, a connection. */
   iterations: { started: number; completed: number; failed: number; interrupted: number; notStarted: number; delayed: number; maxStartDelayMs: number; perSec: number; latencyMs: LatencySummaryMs };
   provisioning: { latencyMs: LatencySummaryMs; phases: Record<Phase, LatencySummaryMs>; devicesPerSec: number };
-  renewals: { count: number; latencyMs: LatencySummaryMs };
+  /** `latencyMs`: the renewal request (NFR-PERF-001); `handoverMs`: from its start to the session on the renewed certificate. */
+  renewals: { count: number; failed: number; devicesRenewed: number; latencyMs: LatencySummaryMs; handoverMs: LatencySummaryMs };
+  /** Per class of the mixed fleet (absent in summaries of before). */
+  classes?: Partial<Record<DeviceClass, ClassSummary>>;
   mqtt: {
     qos: 0 | 1;
     messages: { sent: number; received: number; lost: number; duplicates: number; excludedAfterRevocation: number };
@@ -168,6 +183,8 @@ export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'ren
     deliveryLatencyMs: LatencySummaryMs;
     throughputMsgsPerSec: number;
     connectLatencyMs: LatencySummaryMs;
+    /** Connections closed by the broker or the network, not by the device. */
+    sessionsDropped: number;
   };
   /**
    * CPU milliseconds over the measured run (executor start to the end of the drain); step-ca is
@@ -211,7 +228,7 @@ export function derive(m: MeasuredSummary): PerfSummary {
   const scenario = SCENARIOS[m.config.scenario];
   const qos = m.config.qos;
   const phase = iterationPhase(m.config.scenario, qos);
-  const { mqttMessages, renewalCount, cpu, ...rest } = m;
+  const { mqttMessages, renewalCount, renewalFailures, devicesRenewed, sessionsDropped, classes, cpu, ...rest } = m;
   const { lostByDevice, ...messages } = mqttMessages;
   const completed = scenario.family === 'fleet' ? m.devices.provisioned : m.executor.completed;
   const out: PerfSummary = {
@@ -234,7 +251,8 @@ export function derive(m: MeasuredSummary): PerfSummary {
       // From the first arrival to the last device up (the executor's span), not the 1 s timeline.
       devicesPerSec: per(completed, m.executor.elapsedMs / 1000),
     },
-    renewals: { count: renewalCount, latencyMs: h.summary('renewal') },
+    renewals: { count: renewalCount, failed: renewalFailures ?? 0, devicesRenewed: devicesRenewed ?? 0, latencyMs: h.summary('renewal'), handoverMs: h.summary('renewalHandover') },
+    ...(classes ? { classes: deriveClasses(classes, h) } : {}),
     mqtt: {
       qos,
       messages,
@@ -242,6 +260,7 @@ export function derive(m: MeasuredSummary): PerfSummary {
       deliveryLatencyMs: h.summary(qos === 1 ? 'deliveryQos1' : 'deliveryQos0'),
       throughputMsgsPerSec: throughput(m.timeline, m.elapsedMs, messages.received),
       connectLatencyMs: h.summary('firstConnack'),
+      sessionsDropped: sessionsDropped ?? 0,
     },
     cpu: { ...cpuFigures(cpu.run, completed), ...(cpu.provisioning ? { provisioningWindow: cpuFigures(cpu.provisioning, completed) } : {}) },
     curves: Object.fromEntries(PHASES.map((p) => [p, h.curve(p)]).filter(([, c]) => (c as unknown[]).length > 0)),
@@ -300,6 +319,7 @@ function ratiosFor(s: PerfSummary): Record<string, number | null> {
         devicesPerSecOverCaSignsPerSec: ratio(s.provisioning.devicesPerSec, b.caSigning?.perSec),
       };
     case 'bootstrap-endpoint':
+    case 'renewal-soak':
       return cpuOverStepCa;
     case 'x5c-sign':
       return { ...cpuOverStepCa, signsPerSecOverCaSigning: ratio(s.iterations.perSec, b.caSigning?.perSec) };
@@ -337,6 +357,10 @@ export function buildSummary(
     histograms: result.histograms.encode(),
     mqttMessages: result.messages,
     renewalCount: result.renewals,
+    renewalFailures: result.renewalFailures,
+    devicesRenewed: result.devicesRenewed,
+    sessionsDropped: result.sessionsDropped,
+    classes: result.classes,
     cpu: result.cpu,
     eventLoopDelayMs: result.eventLoopDelayMs ?? {},
   });

@@ -8,7 +8,7 @@ Feature: An attacker goes to step-ca directly with credentials that must be wort
     And the service engineer has turned provisioning ON for the installation's addresses
     And an attacker on a white-listed address with a bootstrap credential of its own
 
-  @FR-CA-003 @needs:ca-log
+  @FR-CA-003 @S002-REV-04 @S003-AUD-01 @needs:ca-log
   Scenario: A revoked bootstrap credential, directly at step-ca
     Given the service engineer revokes the attacker's bootstrap credential
     When the attacker trades its bootstrap credential for an operational certificate directly at step-ca
@@ -23,7 +23,7 @@ Feature: An attacker goes to step-ca directly with credentials that must be wort
     Then the attack is refused with HTTP 401
     And step-ca logs "certificate has expired"
 
-  @FR-PS-003 @FR-CA-002 @needs:ca-log
+  @FR-PS-003 @FR-CA-002 @S000-CA-06 @needs:ca-log
   Scenario: A bootstrap certificate while the service is OFF, by ACME directly at the bootstrap CA
     Given the service engineer turns provisioning OFF
     When the attacker orders a bootstrap certificate for its own address by ACME directly at the bootstrap CA and answers its challenge

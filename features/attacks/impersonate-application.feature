@@ -27,7 +27,7 @@ Feature: An attacker on the device network tries to become the managing applicat
     And the audit log records the refusal "identity-reserved"
     And no certificate named "lumia" was issued to the attacker
 
-  @NFR-SEC-003
+  @NFR-SEC-003 @S003-BP-02
   Scenario: Server-side key generation over the plain channel, where a private key would travel in clear
     When the attacker asks for server-side key generation over plain HTTP
     Then the attack is refused with HTTP 404
@@ -58,7 +58,7 @@ Feature: An attacker on the device network tries to become the managing applicat
       | through the provisioning service |
       | directly at step-ca              |
 
-  @FR-MB-001 @NFR-USE-002 @needs:broker-log
+  @FR-MB-001 @NFR-USE-002 @S004-ZTP-04 @needs:broker-log
   Scenario: The attacker's bootstrap credential opens no MQTT session
     When the attacker connects to the broker with its bootstrap credential
     Then the broker refuses the TLS handshake with the alert "unknown ca"

@@ -10,7 +10,7 @@ Feature: A revoked device tries to stay on the broker, or to come back with a re
     And the service engineer has turned provisioning ON for the installation's addresses
     And the application server is provisioned
 
-  @FR-PS-001 @NFR-USE-002 @needs:broker-log
+  @FR-PS-001 @NFR-USE-002 @S000-CA-15 @S003-BP-05 @S002-REV-04 @needs:broker-log
   Scenario: A certificate renewed directly at step-ca is in the inventory and can be revoked by its serial
     Given 2 devices connected to the broker
     When the first device renews its certificate directly at step-ca over mutual TLS
@@ -21,9 +21,11 @@ Feature: A revoked device tries to stay on the broker, or to come back with a re
     And the first device's reconnect is refused with "certificate revoked"
     And the other device and the application were never disconnected
 
+  @S000-CA-15 @S002-REV-04 @needs:broker-log
   Scenario: Revoked devices are disconnected within seconds, each alone
     Given 6 devices connected to the broker
     When the service engineer revokes the operational certificates of 3 of them one after the other
     Then each revoked device is disconnected within 5 seconds of its revocation
+    And each revoked device's reconnect is refused with "certificate revoked"
     And the revocation-to-disconnect times are reported with their p50 and p99
     And the devices that were not revoked and the application were never disconnected

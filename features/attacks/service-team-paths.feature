@@ -34,7 +34,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
     And the audit log records the refusal "identity-taken"
     And no certificate for the victim's identity was issued during the attack
 
-  @FR-LA-004 @FR-MB-002 @NFR-USE-002
+  @FR-LA-004 @NFR-USE-002 @S003-ID-01
   Scenario: Telemetry on the attacker's own topic that names the victim as its sender
     Given a victim device connected to the broker
     And the attacker holds an operational certificate for its own identity
@@ -42,7 +42,7 @@ Feature: An attacker tries the paths of the mixed fleet: identities the service 
     Then the application refuses the message as "identity-mismatch" and logs the cause
     And the victim's telemetry still reaches the application
 
-  @FR-LA-004 @NFR-USE-002 @needs:legacy-listener
+  @FR-LA-004 @NFR-USE-002 @S000-BC-02 @needs:legacy-listener
   Scenario: A legacy credential reporting firmware that must authenticate with a certificate
     Given a victim device with firmware "1.3" connected on a legacy credential
     When the victim's credential is used to send telemetry claiming firmware "2.1"

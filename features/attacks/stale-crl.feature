@@ -1,4 +1,4 @@
-@attack @security @FR-MB-001 @NFR-USE-002
+@attack @security @FR-MB-001 @NFR-USE-002 @S002-REV-03 @S003-BP-06 @S003-REV-02
 Feature: The broker's CRL is left to age past its nextUpdate
   OpenSSL refuses every client certificate once the CRL it checks against is past its
   nextUpdate: a CRL nobody refreshes takes the whole fleet off the broker at its next

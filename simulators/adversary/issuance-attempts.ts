@@ -34,9 +34,9 @@ export function outcomeOf(res: HttpResponse, certificate?: (res: HttpResponse) =
   };
 }
 
-/** A CSR for `commonName` sent to the bootstrap endpoint (plain HTTP, FR-PS-004). */
-export async function csrToBootstrapEndpoint(input: { insecureUrl: string; commonName: string; from: string }): Promise<AttemptOutcome> {
-  const { csrPem } = await createKeyAndCsr({ commonName: input.commonName }, 'ecdsa-p256');
+/** A CSR for `commonName` (and, if given, IP SANs) sent to the bootstrap endpoint (plain HTTP, FR-PS-004). */
+export async function csrToBootstrapEndpoint(input: { insecureUrl: string; commonName: string; from: string; ipAddresses?: string[] }): Promise<AttemptOutcome> {
+  const { csrPem } = await createKeyAndCsr({ commonName: input.commonName, ipAddresses: input.ipAddresses }, 'ecdsa-p256');
   const res = await request(`${input.insecureUrl}/api/v1/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/pkcs10' }, body: csrPem, localAddress: input.from });
   return outcomeOf(res);
 }

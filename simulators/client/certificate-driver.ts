@@ -37,6 +37,12 @@ export interface PreMadeKeys {
   operational: KeyObjectAndCsr;
 }
 
+/** Points inside a renewal a caller may hold on to (a scenario that kills the process there). */
+export interface RenewalHooks {
+  /** step-ca's answer is in memory and not yet stored: resolves before the driver writes it (or the signal aborts the write). */
+  answered?(certificateChainPem: string): Promise<void>;
+}
+
 export interface CertificateDriver {
   readonly kind: DriverKind;
   /** Bootstrap credential by ACME http-01 for the client's address, saved in the store; returns phase timings. */
@@ -44,7 +50,7 @@ export interface CertificateDriver {
   /** Operational certificate by X5C with the stored bootstrap credential, saved in the store; returns its duration (ms). */
   getCertificate(ctx: DriverContext, options: { lifetimeSeconds?: number }): Promise<number>;
   /** Renews the stored operational certificate (same key), saved in the store; returns its duration (ms). An aborted renewal writes nothing. */
-  renew(ctx: DriverContext, signal?: AbortSignal): Promise<number>;
+  renew(ctx: DriverContext, signal?: AbortSignal, hooks?: RenewalHooks): Promise<number>;
 }
 
 /** The lab's own client: acme-client for ACME, jose for the X5C token, node:https for renewal over mutual TLS. */
@@ -110,10 +116,11 @@ export class NodeCertificateDriver implements CertificateDriver {
     }
   }
 
-  async renew(ctx: DriverContext, signal?: AbortSignal): Promise<number> {
+  async renew(ctx: DriverContext, signal?: AbortSignal, hooks?: RenewalHooks): Promise<number> {
     const current = ctx.store.loadOperational();
     if (!current) throw new Error(`${ctx.commonName} has no operational certificate to renew`);
     const renewed = await renewOperationalCertificate({ caUrl: ctx.endpoints.caUrl, trustedCaPem: ctx.trustedRootPem(), current, localAddress: ctx.address, signal });
+    await hooks?.answered?.(renewed.certificateChainPem);
     signal?.throwIfAborted();
     ctx.store.saveOperational({ certificateChainPem: renewed.certificateChainPem, privateKeyPem: current.privateKeyPem });
     return renewed.durationMs;

@@ -105,6 +105,11 @@ export class CertificateStore {
     return certificateChainPem && privateKeyPem ? { certificateChainPem, privateKeyPem } : undefined;
   }
 
+  /** The operational files one by one, each absent on its own: validation names exactly the missing ones. */
+  loadOperationalFiles(): { certificateChainPem?: string; privateKeyPem?: string } {
+    return { certificateChainPem: this.read('operationalCert'), privateKeyPem: this.read('operationalKey') };
+  }
+
   loadCaCertificate(): string | undefined {
     return this.read('caCert');
   }

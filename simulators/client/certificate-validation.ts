@@ -184,7 +184,7 @@ export function validateCertificateStore(input: ValidationInput): ValidationResu
   const ekus = leaf.keyUsage ?? [];
   if (!ekus.includes(CLIENT_AUTH) || ekus.includes(SERVER_AUTH)) {
     const names = inspectCertificate(leafPem).extendedKeyUsages;
-    return fail('wrong-eku', `${CERT} has extended key usage [${names.join(', ') || 'none'}]; a device certificate must be clientAuth only`);
+    return fail('wrong-eku', `${CERT} has extended key usage [${names.join(', ') || 'none'}]; a client certificate (device or application) must be clientAuth only`);
   }
 
   const anchor = cas.pems.find((ca) => chainsToRoot(chainPem, ca));

@@ -8,6 +8,8 @@ import type { LegacyCredential } from '../client/certificate-store.ts';
 import type { PowerUpOutcome } from '../client/power-up.ts';
 import { certificateTrack, DEFAULT_FIRMWARE_POLICY, legacyTopicRoot, type CertificateTrack, type FirmwarePolicy } from '../../config/firmware-policy.ts';
 import { deviceSan, type DeviceIdentity } from './device-identity.ts';
+import { requestBootstrapOverPlainHttp } from '../client/plain-http-bootstrap.ts';
+import { inspectCertificate } from '../../x509/certificates.ts';
 
 export { deviceSan, type DeviceIdentity };
 
@@ -98,6 +100,18 @@ export class ReveosDevice extends CertificateClient {
   override async connect(target?: BrokerTarget): Promise<MqttClient> {
     this.activeTopicRoot = this.topicRoot;
     return super.connect(target);
+  }
+
+  /**
+   * FR-PS-004: the bootstrap credential over the service's plain-HTTP endpoint instead of ACME,
+   * for this device's identity; the key stays in the store (0600), the trust anchor is kept.
+   */
+  async provisionOverPlainHttp(): Promise<void> {
+    const trusted = this.trustedRootPem;
+    const pair = await requestBootstrapOverPlainHttp({ insecureUrl: this.endpoints.insecureUrl, address: this.address, commonName: this.identity.deviceId, keyAlgorithm: this.keyAlgorithm });
+    this.store.saveBootstrap(pair);
+    this.store.saveCaCertificate(trusted);
+    this.log.write('bootstrap-obtained', { serial: inspectCertificate(pair.certificateChainPem).serialNumber, channel: 'plain-http' });
   }
 
   /** The service team's legacy credential, kept 0600 in the device's store. */

@@ -19,6 +19,9 @@ import type { LabEndpoints } from '../client/lab-endpoints.ts';
 import { waitFor } from '../../environments/wait.ts';
 import type { ThreadStats } from './thread-stats.ts';
 import { flushClientLogs } from '../client/client-log.ts';
+import { certificateTrack, DEFAULT_FIRMWARE_POLICY, type CertificateTrack, type FirmwarePolicy } from '../../config/firmware-policy.ts';
+import type { LegacyCredential } from '../client/certificate-store.ts';
+import { keepRenewing, type RenewalEvent } from './renewal-loop.ts';
 
 /** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
 export const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };
@@ -39,6 +42,8 @@ export interface DevicePoolSpec {
   /** Connected devices publish telemetry, or only hold their session (a connect storm). */
   operate: 'telemetry' | 'hold';
   certLifetimeSeconds?: number;
+  /** seed 000's mixed fleet: which firmware provisions (and renews) itself; the lab's devices.* settings. */
+  firmware?: FirmwarePolicy;
   /**
    * MQTT-scale runs: devices get their certificate straight from the lab's issuing CA instead of
    * ACME + X5C, so thousands of distinct identities connect in seconds. PEMs, so a worker thread
@@ -62,7 +67,9 @@ export type DevicePoolEvent =
   /** `at`: epoch milliseconds (timeOrigin + now), comparable across threads. */
   | { type: 'provisioned'; deviceId: string; timings: PhaseTimings; totalMs: number; retried: boolean; at: number }
   | { type: 'failed'; deviceId: string; cause: string }
-  | { type: 'renewed'; deviceId: string; ms: number };
+  /** A device that does not provision itself came up: with the service team's certificate, or on the legacy listener. */
+  | { type: 'connected'; deviceId: string; track: Exclude<CertificateTrack, 'self-provisioning'>; authentication: 'certificate' | 'legacy-credential'; connectMs: number; at: number }
+  | RenewalEvent;
 
 /** What the pool knows of each device at the end of a run. */
 export interface DeviceTally {
@@ -90,6 +97,12 @@ export interface DevicePool {
   prepare(identity: DeviceIdentity, globalIndex: number): Promise<void>;
   /** Brings a device up; resolves once it is connected, rejects with the cause when it gave up (the event says so too). */
   launch(identity: DeviceIdentity, globalIndex: number): Promise<void>;
+  /** Firmware the service team certifies: the device makes a key (kept in its store) and a CSR for the engineer. */
+  requestCertificate(identity: DeviceIdentity, globalIndex: number): Promise<string>;
+  /** Installs the certificate the engineer had issued, powers up with it and operates; resolves once connected. */
+  launchCertified(identity: DeviceIdentity, globalIndex: number, certificateChainPem: string): Promise<void>;
+  /** Below "x": keeps the engineer's legacy credential (0600), powers up on the legacy listener and operates. */
+  launchLegacy(identity: DeviceIdentity, globalIndex: number, credential: LegacyCredential): Promise<void>;
   /** Messages published so far (at most a fraction of a second old for worker pools). */
   sent(): number;
   connectedIds(): Promise<string[]>;
@@ -165,7 +178,7 @@ export class LocalDevicePool implements DevicePool {
 
   /** The device's own power-up workflow: validation, ACME, X5C, connect, with retries and backoff. */
   private async bringUp(device: ReveosDevice): Promise<boolean> {
-    const outcome = await device.powerUp({ backoff: FLEET_BACKOFF, lifetimeSeconds: this.spec.certLifetimeSeconds });
+    const outcome = await device.powerUp({ backoff: FLEET_BACKOFF, lifetimeSeconds: this.spec.certLifetimeSeconds, firmware: this.spec.firmware });
     if (outcome.state !== 'connected') throw new Error('error' in outcome && outcome.error ? outcome.error : `power-up ended in ${outcome.state}`);
     return 'attempts' in outcome && Object.values(outcome.attempts).some((a) => a.refusals + a.errors > 0);
   }
@@ -208,23 +221,41 @@ export class LocalDevicePool implements DevicePool {
     this.startOperation(device);
   }
 
+  /** The service team's path: the key stays in the device's store, the CSR goes to the engineer. */
+  requestCertificate(identity: DeviceIdentity, globalIndex: number): Promise<string> {
+    return this.device(identity, globalIndex).createCertificateRequest();
+  }
+
+  launchCertified(identity: DeviceIdentity, globalIndex: number, certificateChainPem: string): Promise<void> {
+    return this.launchManaged(identity, globalIndex, 'manual-certificate', (device) => device.installCertificate({ certificateChainPem }));
+  }
+
+  launchLegacy(identity: DeviceIdentity, globalIndex: number, credential: LegacyCredential): Promise<void> {
+    return this.launchManaged(identity, globalIndex, 'legacy', async (device) => device.installLegacyCredential(credential));
+  }
+
+  /** A device the service team equipped: its own power-up (validation, then the broker its credential opens). */
+  private async launchManaged(identity: DeviceIdentity, globalIndex: number, track: 'manual-certificate' | 'legacy', install: (device: ReveosDevice) => Promise<unknown>): Promise<void> {
+    const device = this.device(identity, globalIndex);
+    try {
+      await install(device);
+      const started = performance.now();
+      const outcome = await device.powerUp({ backoff: FLEET_BACKOFF, firmware: this.spec.firmware });
+      if (outcome.state !== 'connected' || !outcome.authentication) throw new Error('error' in outcome && outcome.error ? outcome.error : `power-up ended in ${outcome.state}`);
+      this.emit({ type: 'connected', deviceId: identity.deviceId, track, authentication: outcome.authentication, connectMs: performance.now() - started, at: epoch(performance.now()) });
+    } catch (error) {
+      this.emit({ type: 'failed', deviceId: identity.deviceId, cause: causeOf(error) });
+      throw error;
+    }
+    this.startOperation(device);
+  }
+
   private startOperation(device: ReveosDevice): void {
     if (this.spec.operate === 'telemetry') device.startTelemetry(this.spec.telemetryIntervalMs, this.spec.qos);
-    if (!this.spec.certLifetimeSeconds) return;
-    this.renewalLoops.push(
-      (async () => {
-        // Renew at 2/3 of each lifetime until the run ends; each renewal moves the session.
-        while (!this.stopping.signal.aborted && !this.retired.has(device.identity.deviceId)) {
-          try {
-            await device.renewWhenDue(undefined, this.stopping.signal);
-          } catch (error) {
-            if (!this.stopping.signal.aborted) this.emit({ type: 'failed', deviceId: device.identity.deviceId, cause: causeOf(error) });
-            return;
-          }
-          this.emit({ type: 'renewed', deviceId: device.identity.deviceId, ms: device.timings.renewal ?? 0 });
-        }
-      })(),
-    );
+    // Only firmware that provisions itself renews itself (seed 000); its timer runs until the run ends.
+    if (!this.spec.certLifetimeSeconds || certificateTrack(device.identity.firmwareVersion, this.spec.firmware ?? DEFAULT_FIRMWARE_POLICY) !== 'self-provisioning') return;
+    const id = device.identity.deviceId;
+    this.renewalLoops.push(keepRenewing(device, { signal: this.stopping.signal, active: () => !this.retired.has(id) && this.devices.get(id) === device, emit: this.emit, causeOf }));
   }
 
   private live(): ReveosDevice[] {

@@ -16,6 +16,9 @@ const stats = setInterval(() => void runner.call('stats', { sent: pool.sent() })
 const runner: RpcPeer<DeviceWorkerApi, FleetRunnerApi> = new RpcPeer<DeviceWorkerApi, FleetRunnerApi>(portChannel(port), {
   prepare: ({ identity, globalIndex }) => pool.prepare(identity, globalIndex),
   launch: ({ identity, globalIndex }) => pool.launch(identity, globalIndex),
+  requestCertificate: ({ identity, globalIndex }) => pool.requestCertificate(identity, globalIndex),
+  launchCertified: ({ identity, globalIndex, certificateChainPem }) => pool.launchCertified(identity, globalIndex, certificateChainPem),
+  launchLegacy: ({ identity, globalIndex, credential }) => pool.launchLegacy(identity, globalIndex, credential),
   connectedIds: () => pool.connectedIds(),
   restartSome: () => pool.restartSome(),
   operationalSerials: ({ ids }) => pool.operationalSerials(ids),

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { RpcPeer } from '../../net/rpc.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
+import type { LegacyCredential } from '../client/certificate-store.ts';
 import type { DevicePool, DevicePoolEvent, DevicePoolSpec, PoolTally, RetiredDevice } from './device-pool.ts';
 import { portChannel, type DeviceWorkerApi, type FleetRunnerApi } from './worker-protocol.ts';
 import type { ThreadStats } from './thread-stats.ts';
@@ -71,6 +72,18 @@ export class WorkerDevicePool implements DevicePool {
 
   launch(identity: DeviceIdentity, globalIndex: number): Promise<void> {
     return this.of(identity, globalIndex).peer.call('launch', { identity, globalIndex });
+  }
+
+  requestCertificate(identity: DeviceIdentity, globalIndex: number): Promise<string> {
+    return this.of(identity, globalIndex).peer.call('requestCertificate', { identity, globalIndex });
+  }
+
+  launchCertified(identity: DeviceIdentity, globalIndex: number, certificateChainPem: string): Promise<void> {
+    return this.of(identity, globalIndex).peer.call('launchCertified', { identity, globalIndex, certificateChainPem });
+  }
+
+  launchLegacy(identity: DeviceIdentity, globalIndex: number, credential: LegacyCredential): Promise<void> {
+    return this.of(identity, globalIndex).peer.call('launchLegacy', { identity, globalIndex, credential });
   }
 
   sent(): number {

@@ -5,6 +5,7 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Channel } from '../../net/rpc.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
+import type { LegacyCredential } from '../client/certificate-store.ts';
 import type { DevicePoolEvent, PoolTally, RetiredDevice } from './device-pool.ts';
 import type { ThreadStats } from './thread-stats.ts';
 
@@ -15,6 +16,9 @@ export interface DeviceWorkerApi {
   [method: string]: (params: never) => unknown;
   prepare(params: Device): Promise<void>;
   launch(params: Device): Promise<void>;
+  requestCertificate(params: Device): Promise<string>;
+  launchCertified(params: Device & { certificateChainPem: string }): Promise<void>;
+  launchLegacy(params: Device & { credential: LegacyCredential }): Promise<void>;
   connectedIds(): Promise<string[]>;
   restartSome(): Promise<string[]>;
   operationalSerials(params: { ids: string[] }): Promise<Record<string, string>>;

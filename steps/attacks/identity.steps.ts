@@ -3,11 +3,10 @@
 // connection under another device's client id.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import type { MqttClient } from 'mqtt';
 import { waitForConnectionLine } from '../../environments/local/mosquitto-log.ts';
 import { csrToBootstrapEndpoint, x5cSign, x5cToken, type X5cCredential } from '../../simulators/adversary/issuance-attempts.ts';
 import { deviceSan, topics, type ReveosDevice } from '../../simulators/device/reveos-device.ts';
-import { connectMqtt } from '../../simulators/client/mqtt-connection.ts';
+import { openListeningSession } from '../../simulators/adversary/listening-session.ts';
 import type { LabWorld } from '../support/world.ts';
 
 /** X5C at the service or straight at step-ca, from the attacker's address, for `identity`. */
@@ -57,14 +56,31 @@ Given('the victim has a persistent session with commands queued while it is offl
   this.queuedCommandId = (await (await this.runningApplication()).queueCommand(victim.identity.deviceId, 'identify', undefined, 30_000)).commandId;
 });
 
+/** The attacker's session under the victim's client id, recording from its first byte: the victim's command topic and its own. */
+async function hijackSession(world: LabWorld): Promise<void> {
+  const { lab, config } = world.session;
+  const attacker = world.attacker!;
+  await world.beginAttack();
+  const own = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: attacker.trustedRootPem, localAddress: attacker.address, ...attacker.store.loadOperational()! };
+  const session = await openListeningSession({ ...own, clientId: victimOf(world).identity.deviceId, clean: false }, [victimOf(world), attacker].map((d) => topics.commands(config.broker.topicRoot, d.identity.deviceId)));
+  world.attackerSession = session;
+  world.onCleanup(() => session.close());
+}
+
+/**
+ * None of the victim's queued commands reached the attacker's session. A negative needs a bound:
+ * the application commands the attacker's own identity, and once that command arrived (within
+ * the bound) the broker has delivered whatever it would have queued for this session before it.
+ */
+async function assertNothingIntercepted(world: LabWorld, timeoutMs: number): Promise<void> {
+  const session = world.attackerSession!;
+  const control = await (await world.runningApplication()).queueCommand(world.attacker!.identity.deviceId, 'identify', undefined, timeoutMs);
+  await session.waitForMessage((m) => m.payload.includes(control.commandId), timeoutMs);
+  assert.deepEqual(session.received.filter((m) => m.payload.includes(world.queuedCommandId!)), [], 'the attacker received a command queued for the victim');
+}
+
 When("the attacker connects with the victim's client id and a persistent session", async function (this: LabWorld) {
-  const { lab, config } = this.session;
-  const credential = this.attacker!.store.loadOperational()!;
-  await this.beginAttack();
-  const connection: MqttClient = await connectMqtt({ host: lab.broker.host, port: lab.broker.port, clientId: victimOf(this).identity.deviceId, clean: false, trustedRootPem: this.attacker!.trustedRootPem, certificateChainPem: credential.certificateChainPem, privateKeyPem: credential.privateKeyPem, localAddress: this.attacker!.address });
-  this.onCleanup(() => connection.endAsync(true));
-  connection.on('message', (_topic, payload) => this.intercepted.push(payload.toString('utf8')));
-  await connection.subscribeAsync(topics.commands(config.broker.topicRoot, victimOf(this).identity.deviceId), { qos: 1 });
+  await hijackSession(this);
 });
 
 Then("the broker logs the attacker's connection under the attacker's own identity", async function (this: LabWorld) {
@@ -80,6 +96,6 @@ Then('the victim reconnects and receives its queued commands', async function (t
   assert.ok(victim.commandsHandled.some((c) => c.commandId === this.queuedCommandId), 'the victim did not get its queued command');
 });
 
-Then("the attacker receives none of the victim's queued commands", function (this: LabWorld) {
-  assert.deepEqual(this.intercepted.filter((m) => m.includes(this.queuedCommandId!)), []);
+Then("the attacker receives none of the victim's queued commands", async function (this: LabWorld) {
+  await assertNothingIntercepted(this, 5000);
 });

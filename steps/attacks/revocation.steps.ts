@@ -6,6 +6,7 @@ import { waitFor } from '../../environments/wait.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import type { ReveosDevice } from '../../simulators/device/reveos-device.ts';
+import { assertReconnectRefused } from '../support/broker-refusal.ts';
 import type { LabWorld } from '../support/world.ts';
 
 Given('{int} devices connected to the broker', async function (this: LabWorld, count: number) {
@@ -34,8 +35,12 @@ Then("the broker logs that the dynamic security plugin removed the first device'
   await this.loggedDuringAttack('mosquitto', `deleteClient | username=${this.devices[0]!.identity.deviceId}`);
 });
 
-Then("the first device's reconnect is refused with {string}", async function (this: LabWorld, reason: string) {
-  await assert.rejects(this.devices[0]!.connect(), new RegExp(reason));
+Then("the first device's reconnect is refused with {string}", async function (this: LabWorld, alert: string) {
+  await assertReconnectRefused(this, this.devices[0]!, alert);
+});
+
+Then("each revoked device's reconnect is refused with {string}", async function (this: LabWorld, alert: string) {
+  for (const device of this.revoked.keys()) await assertReconnectRefused(this, device, alert);
 });
 
 Then('the other device and the application were never disconnected', function (this: LabWorld) {

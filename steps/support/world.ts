@@ -13,6 +13,7 @@ import { markLog, waitForLogLine, type LogMark } from '../../environments/log-wa
 import { waitFor } from '../../environments/wait.ts';
 import type { AcmeAnswer, RawAcmeClient, SignedAcmeRequest } from '../../simulators/adversary/acme-raw.ts';
 import type { ForgedPublish } from '../../simulators/adversary/forged-publish.ts';
+import type { ListeningSession } from '../../simulators/adversary/listening-session.ts';
 import type { ClientHelloAnswer, TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { ImpostorBroker } from '../../simulators/adversary/impostor-broker.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
@@ -28,6 +29,7 @@ import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import { ProvisioningAdminClient, type InventoryEntry } from '../../services/provisioning/admin-client.ts';
 import { firmwarePolicy, type LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
+import type { AttemptedRequest, DamagedStore, InterruptedRenewal } from './scenario-facts.ts';
 import { CAPABILITY_DESCRIPTIONS, CapabilityError, type Capability } from '../../conformance/target/capabilities.ts';
 import type { LogEvidence } from '../../conformance/target/target-lab.ts';
 import type { StartedLocalLab } from '../../environments/local/local-environment.ts';
@@ -50,13 +52,17 @@ export class LabWorld extends World {
   lastConnection: ConnectionOutcome | undefined;
   /** The last TLS probe of a listener: where it came from, where the logs stood, what it got. */
   tlsAttempt: { listener: string; address: string; logMark: LogMark | undefined; probe?: TlsProbeOutcome; hello?: ClientHelloAnswer } | undefined;
-  /** How an interrupted renewal ended: 'renewed' (before the cut) or 'cut off'. */
-  renewalOutcome: string | undefined;
+  /** The application's store as a scenario damaged it before power-up. */
+  damagedStore: DamagedStore | undefined;
+  /** A renewal the device process died in, between step-ca's issuance and the store. */
+  interruptedRenewal: InterruptedRenewal | undefined;
   /** The address the last probe connection came from. */
   probeAddress: string | undefined;
   brokerLogMark: LogMark | undefined;
   /** The outcome of the last request a step expected might be refused. */
   lastError: Error | undefined;
+  /** The last provisioning request a step expected might be refused: when it began, how it ended. */
+  lastRequest: AttemptedRequest | undefined;
   readonly inventoryDevices = new Map<string, ReveosDevice>();
   /** Devices already running before the scenario's action (UC-02). */
   readonly installed: ReveosDevice[] = [];
@@ -68,7 +74,7 @@ export class LabWorld extends World {
   attacker: ReveosDevice | undefined;
   /** A command the application queued for an offline device, and what an attacker's connection received meanwhile. */
   queuedCommandId: string | undefined;
-  readonly intercepted: string[] = [];
+  attackerSession: ListeningSession | undefined;
   /** A credential the attacker presents instead of its own bootstrap credential (one that expired, say). */
   attackerCredential: { certificateChainPem: string; privateKeyPem: string } | undefined;
   /** A one-time token the attacker kept after step-ca honoured it. */

@@ -65,6 +65,11 @@ test('provision, get-certificate and renew through the command-line driver, then
 test('a refusal (the service is OFF) is a ProvisioningRefusedError with the step CLI\'s words', async () => {
   await admin.turnOff();
   const d = device('RVS-CMDLINE-OFF', 2);
-  await assert.rejects(d.provision(), (err: unknown) => err instanceof ProvisioningRefusedError && err.message.length > 0);
+  const since = new Date().toISOString();
+  // Not any refusal: the service's own words for OFF, passed on by the step CLI...
+  await assert.rejects(d.provision(), (err: unknown) => err instanceof ProvisioningRefusedError && /the provisioning service is OFF/.test(err.message));
   assert.equal(d.store.loadBootstrap(), undefined);
+  // ...and the service's audit record of that request (the step CLI's come from 127.0.0.1), with the reason code for OFF.
+  const refusal = (await admin.audit(50)).find((r) => r.time >= since && r.decision === 'refused' && r.sourceIp === '127.0.0.1');
+  assert.equal(refusal?.reason, 'service-off', JSON.stringify(refusal));
 });

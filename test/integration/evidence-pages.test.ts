@@ -74,12 +74,15 @@ test('after one real scenario, the Allure report, the matrix and the summary ope
   }
   assert.deepEqual(errors, [], 'no script error on file://');
 
-  // The matrix: the requirement proven by the scenario that ran, and a gap with its reason.
+  // The matrix: the requirement the scenario that ran names (partly shown: its other scenarios did
+  // not run), a requirement nothing shows with its reason, and a deviation linked to the register.
   await page.goto(pathToFileURL(path.join(reports, 'traceability', 'index.html')).href);
   const row = page.locator('tr#FR-MB-001');
   await row.waitFor(WAIT);
   assert.match(await row.innerText(), new RegExp(`passed\\s+${SCENARIO}`));
-  assert.match(await page.locator('tr#UC-06').innerText(), /No scenario proves it\. Seed 000 withdraws it/);
+  assert.match(await row.innerText(), /partly shown/);
+  assert.match(await page.locator('tr#S004-EST-01').innerText(), /not shown[\s\S]*No scenario names it\. No EST server \(DEV-17\)/);
+  assert.match(await page.locator('tr#FR-CA-001').innerText(), /deviation: DEV-02/);
   const matrix = JSON.parse(readFileSync(path.join(reports, 'traceability', 'traceability.json'), 'utf8')) as { totals: { byOutcome: { passed: number } }; run: { success: boolean } };
   assert.equal(matrix.totals.byOutcome.passed, 1);
   assert.equal(matrix.run.success, true);
@@ -89,7 +92,8 @@ test('after one real scenario, the Allure report, the matrix and the summary ope
   const summary = await page.locator('body').innerText();
   assert.match(summary, /scenarios passed\s+1 \/ \d+/);
   assert.match(summary, /step-ca \d+\.\d+\.\d+/);
-  assert.match(summary, /Attacks tried and refused/);
+  assert.match(summary, /Attacks tried/);
+  assert.match(summary, /Deviations register/);
   assert.match(summary, /No perf run|Latest load run/);
   await page.close();
   const pdf = readFileSync(path.join(reports, 'summary', 'summary.pdf'));

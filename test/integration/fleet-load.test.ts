@@ -155,9 +155,9 @@ test('MQTT at scale: certificates issued by the lab CA skip ACME and X5C, identi
   assert.equal(s.ratios.labCpuPerDeviceOverStepCa, null, 'step-ca issued nothing: no CPU ratio against it');
 });
 
-test('a broken threshold fails the run with exit code 3 and names it', async () => {
+test('a broken threshold fails the run with exit code 1 (a test failed) and names it', async () => {
   const run = await load(['--devices', '5', '--rate', '10', '--duration', '2s', '--interval', '200', '--no-baselines', '--max-delivery-p99', '0.001', '--run-id', 'broken']);
-  assert.equal(run.code, 3, run.stderr);
+  assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr, /thresholds broken: delivery p99 \(NFR-PERF-002\) = [\d.]+, limit 0\.001/);
   const s = summaryOf('broken');
   assert.deepEqual(s.thresholds.filter((t) => !t.ok).map((t) => t.name), ['delivery p99']);

@@ -110,7 +110,10 @@ test('a whole Gherkin run leaves no private key, admin token or JWT in any repor
     for (const name of ['allure-report/index.html', 'traceability/index.html', 'traceability/traceability.json', 'summary/index.html', 'summary/summary.json']) {
       assert.ok(evidence.some((f) => f.endsWith(name)), `no fresh reports/${name}`);
     }
-    const files = [...logs, ...cucumber, ...allure, ...evidence];
+    // The JUnit XML for CI systems quotes the steps and any failure message too.
+    const junit = path.join(reports, 'junit.xml');
+    assert.ok(statSync(junit).mtimeMs >= started, 'no fresh reports/junit.xml');
+    const files = [...logs, ...cucumber, ...allure, ...evidence, junit];
 
     const findings = files.flatMap((f) => scanFile(f, adminToken));
     assert.deepEqual(findings, [], `secrets in artifacts:\n${findings.map((f) => `  ${path.relative(repoRoot, f.file)}: ${f.what} in ${f.in}`).join('\n')}`);

@@ -61,6 +61,14 @@ test('bad requests are refused with their cause: both or neither of csr and keyG
   await refusedWith(admin.issueCertificate({ identity: '../etc', keyGeneration: 'server' }), 400, 'bad-identity');
 });
 
+/**
+ * The broker's own refusal of a password: CONNACK return code 5 (MQTT 3.1.1 §3.2.2.3), never a
+ * timeout waiting for the CONNACK ("connack timeout") or a closed socket.
+ */
+async function refusedByBroker(connection: Promise<unknown>, message?: string): Promise<void> {
+  await assert.rejects(connection, (err: Error & { code?: number }) => err.message === 'Connection refused: Not authorized' && err.code === 5, message);
+}
+
 test('a legacy credential is only for firmware below x, and reaches only its own legacy topics', async () => {
   await refusedWith(admin.createLegacyCredential('RVS-OLD-20', '2.0'), 409, 'certificate-required');
   await refusedWith(admin.createLegacyCredential('lumia', '1.4'), 403, 'identity-reserved');
@@ -105,11 +113,11 @@ test('a legacy credential is only for firmware below x, and reaches only its own
     device.end(true);
     await app.endAsync();
   }
-  await assert.rejects(connectMqtt({ ...legacy, clientId: 'x', username: credential.username, password: 'wrong' }), /Not authorized|Bad username or password|connack/i);
-  await assert.rejects(connectMqtt({ ...legacy, clientId: 'x' }), /Not authorized|connack/i, 'no anonymous clients');
+  await refusedByBroker(connectMqtt({ ...legacy, clientId: 'x', username: credential.username, password: 'wrong' }));
+  await refusedByBroker(connectMqtt({ ...legacy, clientId: 'x' }), 'no anonymous clients');
 
   await admin.deleteLegacyCredential('RVS-OLD-14');
-  await assert.rejects(connectMqtt({ ...legacy, clientId: 'x', username: credential.username, password: credential.password }), /Not authorized|Bad username or password|connack/i);
+  await refusedByBroker(connectMqtt({ ...legacy, clientId: 'x', username: credential.username, password: credential.password }));
   await refusedWith(admin.deleteLegacyCredential('RVS-OLD-14'), 404, 'unknown-identity');
 });
 

@@ -261,7 +261,7 @@ describe('expired', () => {
 describe('wrong-eku', () => {
   test('serverAuth only, serverAuth plus clientAuth, and no usage at all are refused', async () => {
     const server = await deviceLeaf(pki, { extendedKeyUsages: ['serverAuth'] });
-    expectFailure(validate(storeOf(pki, server)), 'wrong-eku', /\[serverAuth\]; a device certificate must be clientAuth only/, secretsOf(server));
+    expectFailure(validate(storeOf(pki, server)), 'wrong-eku', /\[serverAuth\]; a client certificate \(device or application\) must be clientAuth only/, secretsOf(server));
     const both = await deviceLeaf(pki, { extendedKeyUsages: ['serverAuth', 'clientAuth'] });
     expectFailure(validate(storeOf(pki, both)), 'wrong-eku', /\[serverAuth, clientAuth\]/);
     const none = await deviceLeaf(pki, { extendedKeyUsages: [] });

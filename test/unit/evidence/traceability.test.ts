@@ -1,6 +1,7 @@
 // The traceability matrix: verdicts from a run's real cucumber message stream, a reviewed
-// reason for every requirement no scenario proves (and none left for one a scenario proves),
-// the diff of two matrices, and pages that carry no key, token or certificate.
+// reason for every requirement no scenario names (and none left for one a scenario names), the
+// diff of two matrices, and pages that carry no key, token or certificate. The verdict rules
+// themselves are tested in verdicts.test.ts, the register in deviations.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,16 +19,18 @@ import { repoRoot } from '../../../environments/tools/tools.ts';
 
 const defined = new Set(requirements().map((r) => r.id));
 
-test('every requirement no scenario proves has a reviewed reason, and no reason is kept for one a scenario proves', () => {
+test('every requirement no scenario names has a reviewed reason, and no reason is kept for one a scenario names', () => {
   const { scenarios } = readScenarios(repoRoot, defined);
   const named = new Set(scenarios.flatMap((s) => s.requirements));
   const notes = readNotes();
   const unexplained = [...defined].filter((id) => !named.has(id) && !notes.notProven[id]);
-  assert.deepEqual(unexplained, [], 'give each a reason in evidence/requirement-notes.json (notProven), or tag a scenario that proves it');
+  assert.deepEqual(unexplained, [], 'give each a reason in evidence/requirement-notes.json (notProven), or tag a scenario that exercises it');
   const stale = Object.keys(notes.notProven).filter((id) => named.has(id));
-  assert.deepEqual(stale, [], 'a scenario now proves these: remove their notProven reason from evidence/requirement-notes.json');
-  const unknown = [...Object.keys(notes.notProven), ...Object.keys(notes.caveats)].filter((id) => !defined.has(id));
-  assert.deepEqual(unknown, [], 'requirement-notes.json names ids the seeds do not define');
+  assert.deepEqual(stale, [], 'a scenario now names these: remove their notProven reason from evidence/requirement-notes.json');
+  const orphan = Object.keys(notes.partlyShown).filter((id) => !named.has(id));
+  assert.deepEqual(orphan, [], 'partlyShown says what the scenarios of a requirement do not show: these have no scenario (give a notProven reason instead)');
+  const unknown = [...Object.keys(notes.notProven), ...Object.keys(notes.partlyShown), ...Object.keys(notes.caveats)].filter((id) => !defined.has(id));
+  assert.deepEqual(unknown, [], 'requirement-notes.json names ids the catalogue does not define');
 });
 
 // A message stream as cucumber-js 12 writes it (envelope shapes of @cucumber/messages 32).
@@ -84,8 +87,8 @@ function fixture() {
   const run = readRunResults(file, [TOKEN]);
   const { scenarios } = readFeature('features/f.feature', FEATURE, defined);
   const reqs = requirements().filter((r) => ['UC-01', 'UC-02', 'UC-06', 'FR-PS-002', 'FR-PS-003'].includes(r.id));
-  const notes = { notProven: { 'UC-06': 'withdrawn by seed 000' }, caveats: { 'FR-PS-002': 'white list only' } };
-  return { run, t: buildTraceability({ requirements: reqs, scenarios, run, runSource: 'reports/cucumber/messages.ndjson', notes, target: 'local', now: new Date(0) }) };
+  const notes = { notProven: { 'UC-06': 'withdrawn by seed 000' }, partlyShown: {}, caveats: { 'FR-PS-002': 'white list only' } };
+  return { run, t: buildTraceability({ requirements: reqs, scenarios, run, runSource: 'reports/cucumber/messages.ndjson', notes, deviations: new Map(), target: 'local', now: new Date(0) }) };
 }
 
 test("a run's outcomes come from its last attempts; failure messages lose keys, tokens and known secrets", () => {
@@ -101,7 +104,7 @@ test("a run's outcomes come from its last attempts; failure messages lose keys, 
   assert.equal(readRunResults(path.join(os.tmpdir(), 'no-such-dir', 'messages.ndjson')), undefined);
 });
 
-test('verdicts: proven, failed, not run, and a gap with its reason or, without one, saying so', () => {
+test('verdicts from a run: failed, not run, and not shown with its reason or, without one, saying so', () => {
   const { t } = fixture();
   const by = Object.fromEntries(t.requirements.map((r) => [r.id, r]));
   assert.equal(by['FR-PS-002']!.verdict, 'failed', 'one of its two scenarios failed');
@@ -109,11 +112,11 @@ test('verdicts: proven, failed, not run, and a gap with its reason or, without o
   assert.equal(by['UC-01']!.verdict, 'failed');
   assert.equal(by['UC-02']!.verdict, 'not-run');
   assert.match(by['UC-02']!.scenarios[0]!.reason!, /not in this run/);
-  assert.equal(by['UC-06']!.verdict, 'gap');
+  assert.equal(by['UC-06']!.verdict, 'not-shown');
   assert.equal(by['UC-06']!.reason, 'withdrawn by seed 000');
-  assert.equal(by['FR-PS-003']!.verdict, 'gap');
+  assert.equal(by['FR-PS-003']!.verdict, 'not-shown');
   assert.equal(by['FR-PS-003']!.reason, NO_REASON);
-  assert.deepEqual(t.totals.byVerdict, { proven: 0, failed: 2, 'partly-run': 0, 'not-run': 1, gap: 2 });
+  assert.deepEqual(t.totals.byVerdict, { proven: 0, 'proven-with-deviation': 0, 'partly-shown': 0, 'known-gap': 0, 'not-run': 1, failed: 2, 'not-shown': 2 });
   assert.deepEqual(t.totals.byOutcome, { passed: 1, failed: 1, skipped: 0, 'not-run': 1 });
 });
 
@@ -126,7 +129,8 @@ test('the diff of two matrices names each requirement whose verdict or scenario 
     scenarios,
     run: { byKey: new Map(scenarios.map((s) => [s.key, { outcome: 'passed' as const, durationMs: 1 }])) },
     runSource: 'x',
-    notes: { notProven: {}, caveats: {} },
+    notes: { notProven: {}, partlyShown: {}, caveats: {} },
+    deviations: new Map(),
     target: 'containers',
   });
   const changes = diffTraceability(t, allPassed);
@@ -150,11 +154,11 @@ test('the pages show every requirement, every gap with its reason and every atta
   assert.ok(matrix.includes('withdrawn by seed 000'));
   assert.match(matrix, /fails .*logs read: mosquitto: output of `podman logs -f broker`; step-ca: file \/var\/log\/step-ca\.log/, 'the page says which logs a scenario read, and from where');
   assert.ok(matrix.includes('[PEM block removed]'), 'the failure is shown, redacted');
-  const summary = buildRunSummary(t, ENV, undefined, new Date(0));
-  assert.deepEqual(summary.attacks.map((a) => [a.name, a.refused]), [['passes', true]]);
+  const summary = buildRunSummary(t, ENV, undefined, [], new Date(0));
+  assert.deepEqual(summary.attacks.map((a) => [a.name, a.result]), [['passes', 'refused']]);
   const page = renderRunSummaryHtml(summary);
   assert.match(page, /No perf run/);
-  assert.match(page, /1 of 1 attacks tried were refused/);
+  assert.match(page, /1 of 1 attacks that must be refused were refused/);
   for (const text of [matrix, page, JSON.stringify(t), JSON.stringify(summary)]) {
     assert.ok(!text.includes('-----BEGIN'), 'a PEM block');
     assert.ok(!/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\./.test(text), 'a JWT');
@@ -168,10 +172,11 @@ test('a scenario needing what the target does not grant is "not run: needs X" wi
   assert.deepEqual(problems.map((p) => [p.line, p.message.split(' (')[0]]), [[11, '@needs:teleport is not a capability']]);
   assert.deepEqual(scenarios.map((s) => s.needs), [['broker-log'], [], []]);
   const run = { byKey: new Map([[scenarios[1]!.key, { outcome: 'passed' as const, durationMs: 1 }]]) };
-  const t = buildTraceability({ requirements: requirements().filter((r) => r.id === 'UC-01'), scenarios, run, runSource: 'x', notes: { notProven: {}, caveats: {} }, target: 'team-a', granted: new Set(['ca-log'] as const) });
+  const t = buildTraceability({ requirements: requirements().filter((r) => r.id === 'UC-01'), scenarios, run, runSource: 'x', notes: { notProven: {}, partlyShown: {}, caveats: {} }, deviations: new Map(), target: 'team-a', granted: new Set(['ca-log'] as const) });
   const [uc01] = t.requirements;
   assert.deepEqual(t.granted, ['ca-log']);
-  assert.equal(uc01!.verdict, 'partly-run');
+  assert.equal(uc01!.verdict, 'partly-shown');
+  assert.match(uc01!.why, /1 of 2 scenarios passed/);
   const gated = uc01!.scenarios.find((s) => s.name === 'reads the broker log')!;
   assert.deepEqual([gated.outcome, gated.needs], ['not-run', ['broker-log']]);
   assert.match(gated.reason!, /^not run: needs broker-log \(read the broker's log/);
@@ -179,6 +184,6 @@ test('a scenario needing what the target does not grant is "not run: needs X" wi
   assert.match(html, /Not run on this target/);
   assert.match(html, /reads the broker log.*UC-01.*not run: needs broker-log/s);
   // The lab the suite starts itself grants everything: the same scenario is just "not in this run".
-  const local = buildTraceability({ requirements: requirements().filter((r) => r.id === 'UC-01'), scenarios, run, runSource: 'x', notes: { notProven: {}, caveats: {} }, target: 'local' });
+  const local = buildTraceability({ requirements: requirements().filter((r) => r.id === 'UC-01'), scenarios, run, runSource: 'x', notes: { notProven: {}, partlyShown: {}, caveats: {} }, deviations: new Map(), target: 'local' });
   assert.match(local.requirements[0]!.scenarios.find((s) => s.name === 'reads the broker log')!.reason!, /not in this run/);
 });

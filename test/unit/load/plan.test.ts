@@ -72,7 +72,17 @@ test('combinations a scenario cannot run are refused, every one named', () => {
   assert.match(problems({ executor: 'iterations', rate: '5' }).join(), /--rate: only the arrival-rate executor has a rate/);
   assert.match(problems({ executor: 'constant-vus', faults: 'ca-restart' }).join(), /--faults ca-restart: strikes during the arrivals/);
   assert.match(problems({ scenario: 'mqtt-publish', faults: 'revocation' }).join(), /--faults revocation: needs certificates step-ca issued/);
-  assert.match(problems({ scenario: 'full-flow', target: 'step-ca' }).join(), /--target: only the x5c-sign scenario/);
+  assert.match(problems({ scenario: 'full-flow', signAt: 'step-ca' }).join(), /--sign-at: only the x5c-sign scenario/);
+  assert.match(problems({ scenario: 'x5c-sign', target: 'step-ca' }).join(), /--target: names a target file \(run, contract\); where x5c-sign sends its requests is --sign-at step-ca/);
   assert.match(problems({ devices: '70000' }).join(), /--devices: /);
   assert.match(problems({ scenario: 'nope' as never }).join(), /--scenario: /);
+});
+
+test('load reads durations in the one format: 1m30s, and the bare numbers it read before', () => {
+  const p = plan({ duration: '1m30s', interval: '1s', maxDeliveryP99: '1.5s', certLifetime: '2m', gracefulStop: '1m30s' });
+  assert.deepEqual([p.config.durationMs, p.config.telemetryIntervalMs, p.config.thresholds.deliveryP99Ms, p.config.certLifetimeSeconds, p.gracefulStopMs], [90_000, 1000, 1500, 120, 90_000]);
+  const old = plan({ duration: '30', interval: '250', maxDeliveryP99: '1000' });
+  assert.deepEqual([old.config.durationMs, old.config.telemetryIntervalMs, old.config.thresholds.deliveryP99Ms], [30_000, 250, 1000], 'bare: seconds for time options, ms for --interval and thresholds');
+  assert.match(problems({ duration: '1m30' }).join(), /--duration: "1m30" is not a duration such as 1m30s/);
+  assert.match(problems({ maxConnectP99: 'fast' }).join(), /--max-connect-p99: "fast" is not a duration/);
 });
