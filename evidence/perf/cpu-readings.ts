@@ -83,3 +83,35 @@ export function mergeWindows(parts: Array<{ labId: string; window: CpuWindowRead
   const monotonicUs = spans.length > 0 ? { start: Math.min(...spans.map((w) => w.start)), end: Math.max(...spans.map((w) => w.end)) } : undefined;
   return { components, lab: { processMs: parts.reduce((a, p) => a + p.window.lab.processMs, 0), threads }, ...(monotonicUs ? { monotonicUs } : {}) };
 }
+
+/** CPU over one window: totals, per completed iteration, and the lab process by thread. */
+export interface CpuFigures {
+  labMs: number;
+  stepCaMs: number;
+  mosquittoMs: number;
+  provisioningServiceMs: number;
+  labMsPerDevice: number;
+  stepCaMsPerDevice: number;
+  provisioningServiceMsPerDevice: number;
+  mosquittoMsPerDevice: number;
+  /** The lab process by thread: main (the fleet runner and the http-01 responder; the devices too without workers), devices-N, application, other (no JavaScript: thread pool, GC, loader). */
+  labThreadsMs: Record<string, number>;
+}
+
+const per = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
+
+/** A window's figures: totals, per completed iteration, and the lab process by thread. */
+export function cpuFigures(w: CpuWindowReadings, completed: number): CpuFigures {
+  const t = windowTotals(w);
+  return {
+    labMs: Math.round(t.lab),
+    stepCaMs: Math.round(t.stepCa),
+    mosquittoMs: Math.round(t.mosquitto),
+    provisioningServiceMs: Math.round(t.provisioningService),
+    labMsPerDevice: per(t.lab, completed),
+    stepCaMsPerDevice: per(t.stepCa, completed),
+    provisioningServiceMsPerDevice: per(t.provisioningService, completed),
+    mosquittoMsPerDevice: per(t.mosquitto, completed),
+    labThreadsMs: Object.fromEntries(Object.entries(w.lab.threads).map(([k, v]) => [k, Math.round(v)])),
+  };
+}

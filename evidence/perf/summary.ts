@@ -14,7 +14,9 @@ import { LatencyHistograms, PHASES, type LatencySummaryMs, type Phase } from './
 import { evaluateThresholds, type ThresholdResult } from './thresholds.ts';
 import { deriveClasses, type ClassFigures, type ClassSummary, type DeviceClass } from './fleet-classes.ts';
 import type { Segment } from '../../load/segment.ts';
-import { windowTotals, type CpuMeasurement, type CpuWindowReadings } from './cpu-readings.ts';
+import { cpuFigures, type CpuFigures, type CpuMeasurement } from './cpu-readings.ts';
+
+export type { CpuFigures };
 import { preMadeFigures } from './pre-made.ts';
 import type { LoopDelayMs } from '../../simulators/fleet/thread-stats.ts';
 
@@ -153,20 +155,6 @@ export interface MeasuredSummary {
   eventLoopDelayMs: Record<string, LoopDelayMs>;
 }
 
-/** CPU over one window: totals, per completed iteration, and the lab process by thread. */
-export interface CpuFigures {
-  labMs: number;
-  stepCaMs: number;
-  mosquittoMs: number;
-  provisioningServiceMs: number;
-  labMsPerDevice: number;
-  stepCaMsPerDevice: number;
-  provisioningServiceMsPerDevice: number;
-  mosquittoMsPerDevice: number;
-  /** The lab process by thread: main (the fleet runner and the http-01 responder; the devices too without workers), devices-N, application, other (no JavaScript: thread pool, GC, loader). */
-  labThreadsMs: Record<string, number>;
-}
-
 export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'renewalFailures' | 'devicesRenewed' | 'sessionsDropped' | 'classes' | 'cpu'> {
   scenario: { name: ScenarioName; family: 'fleet' | 'requests'; measures: string; phase: Phase };
   /** One iteration of the scenario: a device provisioned, a credential or certificate issued, a connection. */
@@ -273,21 +261,6 @@ export function derive(m: MeasuredSummary): PerfSummary {
   out.thresholds = evaluateThresholds(out);
   out.measuredWithPreMadeKeys = preMadeFigures(out);
   return out;
-}
-
-function cpuFigures(w: CpuWindowReadings, completed: number): CpuFigures {
-  const t = windowTotals(w);
-  return {
-    labMs: Math.round(t.lab),
-    stepCaMs: Math.round(t.stepCa),
-    mosquittoMs: Math.round(t.mosquitto),
-    provisioningServiceMs: Math.round(t.provisioningService),
-    labMsPerDevice: per(t.lab, completed),
-    stepCaMsPerDevice: per(t.stepCa, completed),
-    provisioningServiceMsPerDevice: per(t.provisioningService, completed),
-    mosquittoMsPerDevice: per(t.mosquitto, completed),
-    labThreadsMs: Object.fromEntries(Object.entries(w.lab.threads).map(([k, v]) => [k, Math.round(v)])),
-  };
 }
 
 /**
