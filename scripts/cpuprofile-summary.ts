@@ -162,11 +162,26 @@ function threadOf(file: string): string {
   return m ? `pid ${m[1]} thread ${m[2]}` : path.basename(file);
 }
 
+/** What a load run's summary.json says of its CPU windows: each one's span on the monotonic clock. */
+export interface RunWindows {
+  measured?: { cpu?: Record<string, { monotonicUs?: { start: number; end: number } } | undefined> };
+}
+
+/**
+ * A run's CPU window ('provisioning' or 'run') as milliseconds after a profile's start: both
+ * are on CLOCK_MONOTONIC in microseconds (process.hrtime and V8's profile timestamps).
+ */
+export function windowOf(summary: RunWindows, which: string, profileStartUs: number, file = 'the summary'): { fromMs: number; toMs: number } {
+  const span = summary.measured?.cpu?.[which]?.monotonicUs;
+  if (!span) throw new Error(`${file} records no ${which} window on the monotonic clock (a summary of schema @3 from a fleet run)`);
+  return { fromMs: (span.start - profileStartUs) / 1000, toMs: (span.end - profileStartUs) / 1000 };
+}
+
 function main(argv: string[]): void {
   const inputs: string[] = [];
   let top = 25;
   let window: { fromMs: number; toMs: number } | undefined;
-  let absolute: { startUs: number; endUs: number } | undefined;
+  let absolute: { file: string; which: string; summary: RunWindows } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--top') top = Number(argv[++i]);
@@ -176,10 +191,7 @@ function main(argv: string[]): void {
       window = { fromMs: from! * 1000, toMs: to! * 1000 };
     } else if (arg === '--window-from') {
       const [file, which = 'provisioning'] = (argv[++i] ?? '').split(':');
-      const summary = JSON.parse(readFileSync(file!, 'utf8')) as { measured?: { cpu?: Record<string, { monotonicUs?: { start: number; end: number } }> } };
-      const span = summary.measured?.cpu?.[which]?.monotonicUs;
-      if (!span) throw new Error(`${file} records no ${which} window on the monotonic clock (a summary of schema @3 from a fleet run)`);
-      absolute = { startUs: span.start, endUs: span.end };
+      absolute = { file: file!, which, summary: JSON.parse(readFileSync(file!, 'utf8')) as RunWindows };
     } else inputs.push(arg);
   }
   if (inputs.length === 0 || !Number.isInteger(top) || top < 1) {
@@ -190,7 +202,7 @@ function main(argv: string[]): void {
   const root = process.cwd();
   for (const file of profileFiles(inputs)) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    const cut = absolute ? { fromMs: (absolute.startUs - profile.startTime) / 1000, toMs: (absolute.endUs - profile.startTime) / 1000 } : window;
+    const cut = absolute ? windowOf(absolute.summary, absolute.which, profile.startTime, absolute.file) : window;
     const summary = summarise(profile, root, cut);
     if (summary.busyMs === 0) continue;
     console.log(renderSummary(`${path.basename(file)} (${threadOf(file)})`, summary, top) + '\n');

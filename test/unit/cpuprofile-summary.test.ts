@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { moduleOf, summarise, type CpuProfile } from '../../scripts/cpuprofile-summary.ts';
+import { moduleOf, summarise, windowOf, type CpuProfile } from '../../scripts/cpuprofile-summary.ts';
 
 const ROOT = '/repo';
 const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber });
@@ -48,4 +48,14 @@ test('a window keeps only its samples', () => {
   const s = summarise(profile(), ROOT, { fromMs: 1, toMs: 2 });
   assert.equal(s.busyMs, 2);
   assert.deepEqual([...s.selfByModule], [['simulators/client', 2]]);
+});
+
+test("--window-from: a run's CPU window, on the monotonic clock, cut out of a profile that started earlier", () => {
+  const p = { ...profile(), startTime: 5_000_000, endTime: 5_006_000 };
+  const run = { measured: { cpu: { provisioning: { monotonicUs: { start: 5_001_000, end: 5_002_000 } }, run: { monotonicUs: { start: 5_000_000, end: 5_006_000 } } } } };
+  const cut = windowOf(run, 'provisioning', p.startTime);
+  assert.deepEqual(cut, { fromMs: 1, toMs: 2 });
+  assert.equal(summarise(p, ROOT, cut).busyMs, 2);
+  assert.equal(summarise(p, ROOT, windowOf(run, 'run', p.startTime)).busyMs, 4);
+  assert.throws(() => windowOf({ measured: { cpu: { run: {} } } }, 'provisioning', 0, 'old.json'), /old\.json records no provisioning window on the monotonic clock/);
 });
