@@ -5,7 +5,7 @@
 // labels are checked for overlaps as Chromium draws them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,11 +17,13 @@ import { launchChromium, overlappingSvgTexts } from '../support/chromium.ts';
 import { startCli } from '../support/cli.ts';
 import { fullFlowSummary } from '../support/perf-fixture.ts';
 
-const reports = path.join(repoRoot, 'reports');
+// Its own reports directory: other integration tests run beside it (npm test runs two at a time).
+const reports = mkdtempSync(path.join(os.tmpdir(), 'ecm-lab-evidence-'));
 const SCENARIO = 'A client without a certificate is refused by the broker';
 const EPIC = 'FR-MB-001 Mosquitto SHALL be configured for mTLS authentication';
 const WAIT = { timeout: 20_000 };
-const SCREENSHOT = path.join(reports, 'screenshots', 'evidence-allure.png');
+// A failure's screenshot stays where CI keeps artifacts.
+const SCREENSHOT = path.join(repoRoot, 'reports', 'screenshots', 'evidence-allure.png');
 const adminToken = randomBytes(32).toString('base64url');
 let browser: Browser | undefined;
 
@@ -30,6 +32,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  rmSync(reports, { recursive: true, force: true });
 });
 
 test('the perf report draws no label over another in Chromium (axis ticks, p99 / p99.9 / max, bar values)', async () => {
@@ -45,7 +48,7 @@ test('the perf report draws no label over another in Chromium (axis ticks, p99 /
 
 test('after one real scenario, the Allure report, the matrix and the summary open from disk and show the run', { timeout: 180_000 }, async () => {
   mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  const run = startCli(['run', 'features/first-device.feature', '--name', SCENARIO], { ECM_LAB_ADMIN_TOKEN: adminToken });
+  const run = startCli(['run', '--out', reports, 'features/first-device.feature', '--name', SCENARIO], { ECM_LAB_ADMIN_TOKEN: adminToken });
   const { code } = await run.exit;
   assert.equal(code, 0, `${run.stdout().slice(-2000)}\n${run.stderr().slice(-2000)}`);
 

@@ -99,7 +99,7 @@ test('a failing scenario still stops the lab: no component outlives cucumber', a
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'ecm-lifecycle-'));
   const release = path.join(workDir, 'release');
   const run = startCli(
-    ['run', '--', 'test/fixtures/features/failing.feature', '--import', 'steps/**/*.ts', '--import', 'test/fixtures/steps/*.ts', '--format', 'summary'],
+    ['run', '--out', path.join(workDir, 'reports'), '--', 'test/fixtures/features/failing.feature', '--import', 'steps/**/*.ts', '--import', 'test/fixtures/steps/*.ts', '--format', 'summary'],
     { ECM_LAB_WORK_DIR: workDir, ECM_LAB_FIXTURE_RELEASE: release },
   );
   // The lab's processes mention its work dir on their command lines (ca.json, mosquitto.conf, the service's data dir).

@@ -5,8 +5,7 @@
 // disk, while a lab runs: keys 0600, their directories 0700.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
@@ -84,10 +83,13 @@ function scanFile(file: string, adminToken: string): Finding[] {
 
 test('a whole Gherkin run leaves no private key, admin token or JWT in any report or log', { timeout: 15 * 60_000 }, async () => {
   const adminToken = randomBytes(32).toString('base64url');
-  // The run's component logs go to a directory of this test's own, so a concurrent run cannot
-  // be mistaken for it; cucumber and Allure write under reports/ as always.
-  const logsDir = mkdtempSync(path.join(os.tmpdir(), 'ecm-lab-artifacts-'));
+  // npm test runs the whole suite here, once: its reports go to reports/ as always (what CI keeps),
+  // its component logs to a directory of its own under reports/logs, so that the labs of the
+  // integration tests running beside it cannot be mistaken for its own (they write their reports
+  // elsewhere too).
   const reports = path.join(repoRoot, 'reports');
+  mkdirSync(path.join(reports, 'logs'), { recursive: true });
+  const logsDir = mkdtempSync(path.join(reports, 'logs', 'whole-suite-'));
   const started = Date.now();
   try {
     const run = startCli(['run'], { ECM_LAB_ADMIN_TOKEN: adminToken, ECM_LAB_LOGS_DIR: logsDir });
@@ -120,8 +122,8 @@ test('a whole Gherkin run leaves no private key, admin token or JWT in any repor
     // The scan itself must be able to see what it looks for (a control, not an assumption).
     assert.deepEqual(secretsIn(`x ${adminToken} -----BEGIN PRIVATE KEY----- eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln`, adminToken).length, 3);
     console.log(`# scanned ${files.length} files: ${logs.length} logs, ${cucumber.length} cucumber reports, ${allure.length} Allure results, ${evidence.length} evidence pages`);
-  } finally {
-    rmSync(logsDir, { recursive: true, force: true });
+  } catch (err) {
+    throw Object.assign(err as Error, { message: `${(err as Error).message}\n(the suite's component logs: ${logsDir})` });
   }
 });
 

@@ -50,10 +50,10 @@ function writeTarget(name: string, changes: Record<string, unknown> = {}): strin
 
 /** One `ecm-lab run` (cucumber, Allure, evidence), its output and its conformance report. */
 async function runSuite(args: string[], conformanceOf: string): Promise<{ code: number; output: string; report: Traceability }> {
-  const run = startCli(['run', ...args], { FORCE_COLOR: '0' });
+  const run = startCli(['run', '--out', path.join(dir, 'reports'), ...args], { FORCE_COLOR: '0' });
   const { code } = await run.exit;
   const output = `${run.stdout()}${run.stderr()}`;
-  const report = JSON.parse(readFileSync(path.join(repoRoot, 'reports/conformance', conformanceOf, 'conformance.json'), 'utf8')) as Traceability;
+  const report = JSON.parse(readFileSync(path.join(dir, 'reports/conformance', conformanceOf, 'conformance.json'), 'utf8')) as Traceability;
   return { code: code ?? -1, output, report };
 }
 
@@ -116,7 +116,7 @@ test('a lab of another process as the target: the results of the built-in run, a
   assert.ok(gatedByWithheld > 0, 'no scenario of the subset reads the broker log: withholding it proved nothing');
   assert.match(external.output, /not run on ecm-lab-up: they need what it does not grant/);
   // The conformance page lists each with its requirements; nothing dropped out silently.
-  const page = readFileSync(path.join(repoRoot, 'reports/conformance/ecm-lab-up/index.html'), 'utf8');
+  const page = readFileSync(path.join(dir, 'reports/conformance/ecm-lab-up/index.html'), 'utf8');
   assert.match(page, /Not run on this target/);
   assert.match(page, /not run: needs broker-log/);
   // The admin token of the target is in no report.
