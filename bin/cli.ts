@@ -114,6 +114,7 @@ program
   .addOption(new Option('--target <where>').hideHelp())
   .option('--segment <i/n>', 'run segment i of n: a disjoint share of the devices, their addresses, the rate and the VUs', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
+  .option('--pre-made-keys', "full-flow: every device's keys and CSRs made before the clock starts (the summary lists the figures measured so)")
   .option('--workers <n>', 'fleet scenarios: worker threads the devices are spread over (1 = the main thread)', '1')
   .option('--max-provisioning-p99 <duration>', 'threshold: p99 of obtaining a certificate (full-flow, bootstrap-endpoint, x5c-sign; NFR-PERF-001); a bare number is ms', '30s')
   .option('--max-connect-p99 <duration>', 'threshold: MQTT connect p99 (mqtt scenarios)', '10s')

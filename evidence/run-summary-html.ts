@@ -60,7 +60,7 @@ function attacks(s: RunSummary): string {
 function perf(s: RunSummary): string {
   const p = s.perf;
   if (!p) return '<p>No perf run: <code>reports/perf/</code> holds no summary. Run <code>ecm-lab load</code> (or <code>npm run bench</code>) for one.</p>';
-  const thresholds = p.thresholds.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.requirement)}</td><td>${esc(t.value)} (limit ${esc(t.limit)})</td><td>${badge(t.ok ? 'passed' : 'failed', t.ok ? 'met' : 'broken')}</td></tr>`);
+  const thresholds = p.thresholds.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.requirement)}</td><td>${esc(t.value ?? 'no data')} (limit ${esc(t.limit)})</td><td>${badge(t.ok ? 'passed' : 'failed', t.ok ? 'met' : 'broken')}</td></tr>`);
   const ratios = p.ratios.map((r) => `<tr><td>${esc(r.label)}</td><td>${r.value === null ? 'not measured' : esc(r.value)}</td><td>${esc(r.target ?? '—')}${r.met === undefined ? '' : ` ${badge(r.met ? 'passed' : 'failed', r.met ? 'met' : 'not met')}`}</td></tr>`);
   return `<p>Latest load run <code>${esc(p.runId)}</code> (scenario ${esc(p.scenario)}, ${esc(p.devices)} devices, started ${esc(p.startedAt)}${p.partial ? ', <b>partial</b>' : ''}): <a href="../${esc(p.dir)}/index.html">its report</a>.</p>
 <table><thead><tr><th>threshold</th><th>requirement</th><th>measured</th><th>result</th></tr></thead><tbody>${thresholds.join('')}</tbody></table>

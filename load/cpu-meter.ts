@@ -1,16 +1,29 @@
-// CPU of the lab's component processes over a run, by role. A role may be served by several
-// processes (step-ca: the operational and the bootstrap authority) and a process may be
-// replaced mid-run (a fault restarts it): every process is counted from the moment it was first
-// seen, one that appears after the start from zero (it started during the run), and one that
-// is gone keeps its last reading. A process is its pid and its start time: a restarted broker
-// that gets its old pid back is a new process, never a counter that went backwards (which once
-// showed Mosquitto at -440 ms after a broker restart).
+// CPU of the lab's component processes over a run, by role, and of this process (the lab's
+// clients) by thread. A role may be served by several processes (step-ca: the operational and the
+// bootstrap authority) and a process may be replaced mid-run (a fault restarts it): every process
+// is counted from the moment it was first seen, one that appears after the start from zero (it
+// started during the run), and one that is gone keeps its last reading. A process is its pid and
+// its start time: a restarted broker that gets its old pid back is a new process, never a counter
+// that went backwards (which once showed Mosquitto at -440 ms after a broker restart).
+//
+// A window keeps each component process's absolute counters at its start and end, not only their
+// difference: segments that share one lab each read the same processes over overlapping spans,
+// and a merge counts each process once, from the earliest start to the latest end
+// (evidence/perf/cpu-readings.ts).
 import { ownCpuMs, processCpu, type ProcessCpu } from '../environments/local/process-cpu.ts';
+import { componentTotals, CPU_ROLES, type CpuRole, type CpuWindowReadings } from '../evidence/perf/cpu-readings.ts';
 
-export const CPU_ROLES = ['stepCa', 'mosquitto', 'provisioningService'] as const;
-export type CpuRole = (typeof CPU_ROLES)[number];
+export { CPU_ROLES, type CpuRole };
+
+
 /** The pids serving each role now; 0 or a missing pid is a process not measurable here. */
 export type RolePids = Record<CpuRole, number[]>;
+
+/** Cumulative CPU milliseconds of each thread of this process that runs JavaScript, by label (main, devices-1, application...). */
+export type ThreadCpu = () => Promise<Record<string, number>>;
+
+/** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profiles. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 interface PidReading {
   atStart: number;
@@ -22,11 +35,16 @@ export class CpuMeter {
   /** By role, then by process: `${pid}@${startTicks}`. */
   readonly #readings = new Map<CpuRole, Map<string, PidReading>>(CPU_ROLES.map((r) => [r, new Map()]));
   readonly #labAtStart = ownCpuMs();
+  readonly #startUs = monotonicUs();
   readonly #read: (pid: number) => ProcessCpu | undefined;
+  readonly #threads: ThreadCpu | undefined;
+  #threadsAtStart: Promise<Record<string, number>> | undefined;
 
-  constructor(pids: () => RolePids, read: (pid: number) => ProcessCpu | undefined = processCpu) {
+  constructor(pids: () => RolePids, read: (pid: number) => ProcessCpu | undefined = processCpu, threads?: ThreadCpu) {
     this.#pids = pids;
     this.#read = read;
+    this.#threads = threads;
+    this.#threadsAtStart = threads?.();
     this.sample(true);
   }
 
@@ -47,10 +65,33 @@ export class CpuMeter {
     }
   }
 
+  /**
+   * The window from the meter's start to now, as measured: every component process's counters at
+   * both ends, this process's CPU and each of its JavaScript threads' ('other': the threads that
+   * run none, such as the thread pool that generates keys, the garbage collector's and the module
+   * loader's). The meter goes on: a later window starts at the same moment.
+   */
+  async window(): Promise<CpuWindowReadings> {
+    this.sample();
+    const labMs = ownCpuMs() - this.#labAtStart;
+    const none: Record<string, number> = {};
+    const [before, after] = await Promise.all([this.#threadsAtStart ?? none, this.#threads?.() ?? none]);
+    const threads: Record<string, number> = {};
+    for (const [label, ms] of Object.entries(after)) threads[label] = Math.max(0, ms - (before[label] ?? 0));
+    const javascript = Object.values(threads).reduce((a, b) => a + b, 0);
+    if (this.#threads) threads.other = Math.max(0, labMs - javascript);
+    return { components: this.#components(), lab: { processMs: labMs, threads }, monotonicUs: { start: this.#startUs, end: monotonicUs() } };
+  }
+
   /** CPU milliseconds each role used since the meter started, and this process's (the lab's). */
   totals(): Record<CpuRole | 'lab', number> {
     this.sample();
-    const sum = (role: CpuRole) => [...this.#readings.get(role)!.values()].reduce((acc, r) => acc + (r.last - r.atStart), 0);
-    return { lab: ownCpuMs() - this.#labAtStart, stepCa: sum('stepCa'), mosquitto: sum('mosquitto'), provisioningService: sum('provisioningService') };
+    return { lab: ownCpuMs() - this.#labAtStart, ...componentTotals(this.#components()) };
+  }
+
+  #components(): CpuWindowReadings['components'] {
+    return Object.fromEntries(
+      CPU_ROLES.map((role) => [role, Object.fromEntries([...this.#readings.get(role)!].map(([key, r]) => [key, { start: r.atStart, end: r.last }]))]),
+    ) as CpuWindowReadings['components'];
   }
 }

@@ -25,6 +25,7 @@ import { openProvisioning, startApplication } from './fleet-setup.ts';
 import { checkInventory } from './inventory-check.ts';
 import { segmentShare } from './segment.ts';
 import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
+import { LabThreads } from './lab-threads.ts';
 import { classLauncher, FleetClasses } from './mixed-fleet.ts';
 
 export type { FleetProgress };
@@ -62,6 +63,8 @@ export interface FleetOptions {
    * from the lab CA before the run is measured, to measure MQTT with thousands of distinct identities.
    */
   certificates?: 'provisioned' | 'issued';
+  /** Every device's keys and CSRs made before the clock starts (reported as such). */
+  preMadeKeys?: boolean;
   /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
   thresholds?: { provisioningP99Ms: number; deliveryP99Ms: number };
   signal?: AbortSignal;
@@ -129,6 +132,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     certLifetimeSeconds: options.certLifetimeSeconds,
     firmware: options.firmware,
     directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
+    preMadeKeys: options.preMadeKeys,
   };
   const failed = (deviceId: string, error: unknown) => (classes.failed(deviceId) ? metrics.deviceFailed(error) : metrics.error(causeOf(error)));
   const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => {
@@ -138,14 +142,17 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   };
   const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, responder, onEvent) : new LocalDevicePool(spec, responder, onEvent);
   const selfProvisioning = (k: number) => classes.classOf(identities[k]!.deviceId) === 'self-provisioning';
-  if (spec.directIssuer) {
-    // Issuance is not what an MQTT scenario measures: every certificate exists before the clock starts.
+  if (spec.directIssuer || spec.preMadeKeys) {
+    // Issuance is not what an MQTT scenario measures: every certificate exists before the clock
+    // starts; with pre-made keys, every key and CSR.
     const limit = pLimit(ISSUE_CONCURRENCY);
     await Promise.all(identities.map((identity, k) => (selfProvisioning(k) ? limit(() => pool.prepare(identity, share.firstDevice + k)) : undefined)));
   }
   const launch = classLauncher({ pool, admin, classes, histograms: metrics.histograms });
 
-  const cpu = new CpuMeter(() => lab.pids());
+  const threads = new LabThreads(pool, app);
+  await threads.reset();
+  const cpu = new CpuMeter(() => lab.pids(), undefined, () => threads.cpu());
   const startedAt = new Date();
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
@@ -172,6 +179,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     },
   );
   const executor = await arrivals;
+  const provisioningCpu = await cpu.window();
 
   // Steady state: the whole fleet publishes for the duration (bounded), or until Ctrl-C.
   faults.schedule(options.faults ?? [], 'steady', options.durationMs);
@@ -194,7 +202,9 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   const messages = metrics.account(tally, faults.retired);
   const classFigures = classes.finish(connectedIds, tally, (part) => metrics.account(part, faults.retired));
   metrics.point(elapsed(), messages.sent, messages.received);
-  const cpuMs = cpu.totals();
+  const cpuRun = await cpu.window();
+  const eventLoopDelayMs = await threads.loopDelays();
+  threads.stop();
   const elapsedMs = elapsed();
 
   await app.disconnect().catch((err: unknown) => metrics.error(`application disconnect: ${causeOf(err)}`));
@@ -230,7 +240,8 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     faults: faults.records,
     revocation: faults.revocationOutcome(tally, messages.excludedAfterRevocation, steadyEnd),
     distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id) && !classes.hasFailed(id)).length,
-    cpuMs,
+    cpu: { run: cpuRun, provisioning: provisioningCpu },
+    eventLoopDelayMs,
     inventory,
   };
 }

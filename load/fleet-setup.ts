@@ -5,7 +5,8 @@
 // turned off at the end of the run.
 import path from 'node:path';
 import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
-import { LumiaApplication, type ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
+import type { ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
+import { ApplicationThread } from '../simulators/fleet/application-thread.ts';
 import { loopbackAddress } from '../simulators/client/addresses.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import { RECONNECT_MS } from '../simulators/fleet/device-pool.ts';
@@ -30,6 +31,11 @@ export async function openProvisioning(
   ]);
 }
 
+/**
+ * The application that receives every device's telemetry, on a thread of its own
+ * (simulators/fleet/application-thread.ts): apart from the devices' and the runner's event loop,
+ * and measured apart.
+ */
 export async function startApplication(options: {
   endpoints: LabEndpoints;
   storeRoot: string;
@@ -39,21 +45,20 @@ export async function startApplication(options: {
   segment: Segment;
   applicationIdentity: string;
   onTelemetry(entry: ReceivedTelemetry): void;
-}): Promise<LumiaApplication> {
-  const app = new LumiaApplication({
-    address: loopbackAddress(options.segment.index - 1, APPLICATION_BLOCK),
-    storeDir: path.join(options.storeRoot, 'lumia'),
-    endpoints: options.endpoints,
-    topicRoot: options.topicRoot,
-    logFile: options.logFile,
-    reconnectPeriodMs: RECONNECT_MS,
-    keepReceived: false,
-    qos: options.qos,
-    commonName: segmentApplication(options.applicationIdentity, options.segment),
-    onTelemetry: options.onTelemetry,
-  });
-  await app.provision();
-  await app.getCertificate();
-  await app.connect();
-  return app;
+}): Promise<ApplicationThread> {
+  const { responder, ...endpoints } = options.endpoints;
+  return ApplicationThread.start(
+    {
+      endpoints,
+      address: loopbackAddress(options.segment.index - 1, APPLICATION_BLOCK),
+      storeDir: path.join(options.storeRoot, 'lumia'),
+      topicRoot: options.topicRoot,
+      logFile: options.logFile,
+      reconnectPeriodMs: RECONNECT_MS,
+      qos: options.qos,
+      commonName: segmentApplication(options.applicationIdentity, options.segment),
+    },
+    responder,
+    options.onTelemetry,
+  );
 }

@@ -99,7 +99,7 @@ export async function runRequests<P>(lab: FleetLab, admin: ProvisioningAdminClie
   );
   clearInterval(sampler);
   point();
-  const cpuMs = cpu.totals();
+  const cpuRun = await cpu.window();
   const elapsedMs = elapsed();
   const inventory = lab.issuanceLogs.length > 0 ? await checkInventory(admin, lab.issuanceLogs) : undefined;
   if (inventory?.timeout) {
@@ -121,7 +121,7 @@ export async function runRequests<P>(lab: FleetLab, admin: ProvisioningAdminClie
     timeouts,
     timeline,
     histograms,
-    cpuMs,
+    cpu: { run: cpuRun },
     faults: [],
     distinctIdentities: executor.completed,
     inventory,

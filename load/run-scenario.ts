@@ -60,6 +60,7 @@ export function runScenario(ctx: ScenarioContext): Promise<RunResult> {
       faults: c.faults,
       workers: c.workers,
       certificates: c.certificates,
+      preMadeKeys: c.preMadeKeys,
       thresholds: c.thresholds,
       signal: ctx.signal,
       onProgress: ctx.onProgress,

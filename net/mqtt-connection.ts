@@ -1,10 +1,12 @@
 // MQTT over TLS for every client the lab runs (mqtt.js: devices, the application, the broker's
 // admin): mutual TLS with a client certificate, or a password over server-authenticated TLS (the
 // legacy listener).
-import type { Socket } from 'node:net';
-import tls, { type PeerCertificate } from 'node:tls';
+import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
 import { clientTlsOptions } from './tls-policy.ts';
+import { TlsIdentity } from './tls-session.ts';
+
+export { TlsIdentity };
 
 export interface MqttConnectOptions {
   host: string;
@@ -30,6 +32,11 @@ export interface MqttConnectOptions {
    * checked again at the client's time, which is what OpenSSL does on a device whose clock is off.
    */
   now?: () => Date;
+  /**
+   * The client's certificate loaded once (its context, and the session to resume), kept by the
+   * client for as long as it holds that certificate; one for this connection otherwise.
+   */
+  tlsIdentity?: TlsIdentity;
 }
 
 /** OpenSSL's words and Node's codes for a certificate outside its validity at the given time. */
@@ -41,21 +48,60 @@ export function validityError(cert: Pick<PeerCertificate, 'valid_from' | 'valid_
 
 export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClient> {
   const now = options.now;
-  const client = await mqtt.connectAsync({
+  const cert = options.certificateChainPem;
+  const key = options.privateKeyPem;
+  const identity = options.tlsIdentity ?? (cert !== undefined && key !== undefined ? new TlsIdentity({ ca: options.trustedRootPem, cert, key }) : undefined);
+  // A resumed session skips Node's server-identity check, which a simulated clock's date check
+  // rides on: a client with its own clock always makes the full handshake.
+  const resume = identity !== undefined && now === undefined;
+  const opts = {
     protocol: 'mqtts',
     host: options.host,
     port: options.port,
     clientId: options.clientId,
-    ...clientTlsOptions({ ca: options.trustedRootPem, cert: options.certificateChainPem, key: options.privateKeyPem, servername: options.servername, localAddress: options.localAddress }),
-    ...(now ? { checkServerIdentity: (host: string, cert: PeerCertificate) => tls.checkServerIdentity(host, cert) ?? validityError(cert, now()) } : {}),
+    ...clientTlsOptions({ ca: options.trustedRootPem, servername: options.servername, localAddress: options.localAddress }),
+    ...(identity ? { secureContext: identity.context } : {}),
+    ...(now ? { checkServerIdentity: (host: string, peer: PeerCertificate) => tls.checkServerIdentity(host, peer) ?? validityError(peer, now()) } : {}),
     ...(options.username === undefined ? {} : { username: options.username, password: options.password }),
     protocolVersion: 4,
     clean: options.clean ?? true,
     connectTimeout: options.connectTimeoutMs ?? 10_000,
     reconnectPeriod: options.reconnectPeriodMs ?? 0,
     keepalive: 30,
-  } as mqtt.IClientOptions);
-  // mqtt.js does not pass noDelay to TLS sockets; without it Nagle adds ~40 ms per exchange.
-  (client.stream as unknown as Socket).setNoDelay?.(true);
-  return client;
+    // The stream builder is wrapped before the first connection (below).
+    manualConnect: true,
+  } as mqtt.IClientOptions & { session?: Buffer };
+  const client = mqtt.connect(opts);
+  // Every stream, the first and each one mqtt.js builds to reconnect: Nagle off (mqtt.js does not
+  // pass noDelay to TLS sockets; Nagle adds ~40 ms per exchange), the last session offered.
+  const internals = client as unknown as { streamBuilder: (c: MqttClient) => TLSSocket };
+  const build = internals.streamBuilder;
+  internals.streamBuilder = (c) => {
+    if (resume) opts.session = identity.session;
+    const socket = build(c);
+    if (resume) identity.tune(socket);
+    else socket.setNoDelay(true);
+    return socket;
+  };
+  return new Promise<MqttClient>((resolve, reject) => {
+    // As mqtt.connectAsync: settled by the first CONNACK, error or end.
+    const settle = () => {
+      client.off('connect', onConnect);
+      client.off('end', onConnect);
+      client.off('error', onError);
+    };
+    const onConnect = () => {
+      settle();
+      resolve(client);
+    };
+    const onError = (err: Error) => {
+      settle();
+      client.end();
+      reject(err);
+    };
+    client.on('connect', onConnect);
+    client.on('end', onConnect);
+    client.on('error', onError);
+    client.connect();
+  });
 }

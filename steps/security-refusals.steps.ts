@@ -17,6 +17,7 @@ import type { CertificateClient } from '../simulators/client/certificate-client.
 import { deviceSan, topics } from '../simulators/device/reveos-device.ts';
 import type { LabWorld } from './support/world.ts';
 import { giveLegacyCredential } from './support/service-team.ts';
+import { flushClientLogs } from '../simulators/client/client-log.ts';
 
 type Role = 'device' | 'application';
 defineParameterType({ name: 'clientRole', regexp: /device|application/, transformer: (s: string) => s as Role });
@@ -126,6 +127,7 @@ Then("the {clientRole}'s log records the failed connection with cause {string}",
   const entry = client.log.find('connect-failed').at(-1);
   assert.equal(entry?.cause, cause, `last connect-failed entry: ${JSON.stringify(entry)}`);
   // ...and the same line is in the run's clients.log, next to the components' logs.
+  await flushClientLogs(); // the clients' log is written in batches
   const lines = readFileSync(this.clientLogFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(lines.some((l) => l.client === client.commonName && l.event === 'connect-failed' && l.cause === cause && l.time === entry!.time), 'clients.log lacks the entry');
 });

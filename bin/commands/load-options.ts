@@ -64,6 +64,7 @@ const loadOptionsSchema = z.object({
   maxConcurrent: z.coerce.number().int().min(1).max(5000).optional(),
   workers: z.coerce.number().int().min(1).max(64),
   certificates: z.enum(['provisioned', 'issued']).optional(),
+  preMadeKeys: z.boolean().optional(),
   signAt: z.enum(['service', 'step-ca']).optional(),
   /** Load's name for --sign-at before --target meant one thing everywhere (a target file). */
   target: z.string().optional(),
@@ -134,6 +135,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
   }
   if (o.target !== undefined) problems.push(`--target: names a target file (run, contract); where x5c-sign sends its requests is --sign-at ${o.target === 'step-ca' ? 'step-ca' : 'service|step-ca'}`);
   if (o.signAt !== undefined && scenario.name !== 'x5c-sign') problems.push('--sign-at: only the x5c-sign scenario signs (at the service or at step-ca)');
+  if (o.preMadeKeys && scenario.name !== 'full-flow') problems.push(`--pre-made-keys: only the full-flow scenario is measured with keys made before the clock (the ${scenario.name} scenario ${scenario.family === 'fleet' ? 'makes its keys as devices do' : 'prepares every credential beforehand'})`);
   if (o.certificates === 'provisioned' && scenario.name !== 'full-flow') problems.push(`--certificates provisioned: the ${scenario.name} scenario uses certificates issued by the lab CA`);
   if (scenario.ownedLabOnly && o.lab) problems.push(`--lab: the ${scenario.name} scenario needs the lab's own CA keys, so it runs against a lab it starts; drop --lab`);
   if (o.lab && o.faults.length > 0) problems.push('--faults: fault injection needs a lab this command starts (its processes); drop --lab');
@@ -172,6 +174,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     // Who issues what the scenario measures: step-ca, or the lab CA (the MQTT scenarios).
     certificates: scenario.name === 'mqtt-connect-storm' || scenario.name === 'mqtt-publish' ? 'issued' : 'provisioned',
     target: scenario.name === 'x5c-sign' ? (o.signAt ?? 'service') : undefined,
+    ...(o.preMadeKeys ? { preMadeKeys: true } : {}),
     thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99, renewalP99Ms: o.maxRenewalP99 },
   };
   try {

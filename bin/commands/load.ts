@@ -175,7 +175,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       const dir = writeReport(summary, plan.out);
       printSummary(summary, dir, raw.json ? console.error : console.log);
       const broken = summary.thresholds.filter((t) => !t.ok);
-      if (broken.length > 0) console.error(`thresholds broken: ${broken.map((t) => `${t.name} (${t.requirement}) = ${t.noData ? 'no data' : t.value}, limit ${t.limit}`).join('; ')}`);
+      if (broken.length > 0) console.error(`thresholds broken: ${broken.map((t) => `${t.name} (${t.requirement}) = ${t.value ?? 'no data'}, limit ${t.limit}`).join('; ')}`);
       const exitCode = summary.partial ? EXIT.interrupted : broken.length > 0 ? EXIT.failed : EXIT.ok;
       if (raw.json) console.log(JSON.stringify(loadResult(summary, dir, exitCode)));
       process.exitCode = exitCode;
@@ -190,6 +190,8 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
     await lab?.stop();
   }
 }
+
+const threadsLine = (threads: Record<string, number>) => Object.entries(threads).map(([t, ms]) => `${t} ${ms}`).join(' / ') || 'n/a';
 
 function printSummary(s: PerfSummary, dir: string, print: (text: string) => void = console.log): void {
   const lines = [`run ${s.runId}${s.partial ? ' (partial)' : ''}: scenario ${s.scenario.name}, executor ${s.executor.kind}`];
@@ -209,10 +211,15 @@ function printSummary(s: PerfSummary, dir: string, print: (text: string) => void
     const r = s.revocation;
     lines.push(`  revocation   ${r.revoked} revoked, ${r.disconnected} disconnected, revocation to disconnect p50 ${r.revocationToDisconnectMs.p50} ms, p99 ${r.revocationToDisconnectMs.p99} ms; other devices disconnected ${r.otherDevicesDisconnected}; ${r.excludedMessages} messages excluded after revocation`);
   }
-  lines.push(`  cpu          lab ${s.cpu.labMs} ms, step-ca (both) ${s.cpu.stepCaMs} ms, service ${s.cpu.provisioningServiceMs} ms, mosquitto ${s.cpu.mosquittoMs} ms`);
+  lines.push(`  cpu          lab ${s.cpu.labMs} ms, step-ca (both) ${s.cpu.stepCaMs} ms, service ${s.cpu.provisioningServiceMs} ms, mosquitto ${s.cpu.mosquittoMs} ms; lab by thread ${threadsLine(s.cpu.labThreadsMs)}`);
+  const w = s.cpu.provisioningWindow;
+  if (w) lines.push(`  provisioning window (executor start to last device up): per device lab ${w.labMsPerDevice} ms (${threadsLine(w.labThreadsMs)}), step-ca ${w.stepCaMsPerDevice} ms, service ${w.provisioningServiceMsPerDevice} ms, mosquitto ${w.mosquittoMsPerDevice} ms`);
+  const delays = Object.entries(s.eventLoopDelayMs);
+  if (delays.length > 0) lines.push(`  event loop   delay p99 ${delays.map(([t, d]) => `${t} ${d.p99} ms (max ${d.max})`).join(', ')}`);
+  if (s.measuredWithPreMadeKeys.length > 0) lines.push(`  pre-made keys ${s.measuredWithPreMadeKeys.join(', ')}`);
   if (s.inventory) lines.push(`  inventory    ${s.inventory.inventory} certificates; step-ca logged ${s.inventory.issuedOnLogs} as issued; ${s.inventory.notInInventory} missing; ${s.inventory.notOnLogs} signed by the lab itself`);
   lines.push(`  ratios       ${Object.entries(s.ratios).map(([k, v]) => `${k}=${v ?? 'n/a'}`).join(', ') || 'none'}`);
-  lines.push(`  thresholds   ${s.thresholds.map((t) => `${t.name} ${t.ok ? 'ok' : t.noData ? 'BROKEN (no data)' : 'BROKEN'}`).join(', ')}`);
+  lines.push(`  thresholds   ${s.thresholds.map((t) => `${t.name} ${t.ok ? 'ok' : t.value === null ? 'BROKEN (no data)' : 'BROKEN'}`).join(', ')}`);
   lines.push(`  report       ${path.join(dir, 'index.html')}`);
   print(lines.join('\n'));
 }

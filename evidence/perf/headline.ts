@@ -14,7 +14,7 @@ export interface PerfHeadline {
   startedAt: string;
   partial: boolean;
   devices: number;
-  thresholds: Array<{ name: string; requirement: string; limit: number; value: number; ok: boolean }>;
+  thresholds: Array<{ name: string; requirement: string; limit: number; value: number | null; ok: boolean }>;
   ratios: Array<{ key: string; label: string; value: number | null; target?: string; met?: boolean }>;
 }
 

@@ -6,8 +6,10 @@
 // arithmetic is chart-layout.ts.
 import { compactNumber, layoutTickLabels, ninesPosition, rowsOf } from './chart-layout.ts';
 import type { PerfSummary } from './summary-schema.ts';
+import { cpuSection } from './cpu-section.ts';
 import { esc, table } from './html-table.ts';
 import { classesSection, renewalSection } from './html-fleet.ts';
+
 const COLORS = ['#0969da', '#1a7f37', '#bf3989', '#9a6700', '#8250df', '#cf222e'];
 const W = 600;
 const H = 260;
@@ -87,6 +89,7 @@ export function barChart(title: string, categories: string[], series: Array<{ na
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H + extra}" role="img" aria-label="${esc(title)}">${svg}${bars.join('')}</svg><p class="legend">${legend(series.map((s) => s.name))}</p></figure>`;
 }
 
+
 /** The percentile curves' ticks, on the nines axis (chart-layout.ts): p99, p99.9 and max a decade apart. */
 export const PERCENTILE_TICKS: Array<[number, string]> = [[0, 'p0'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p99.9'], [100, 'max']];
 const PERCENTILE_AXIS = { xLabel: 'percentile (nines scale: p90, p99, p99.9 a step apart)', yLabel: 'ms', xTicks: PERCENTILE_TICKS, xPosition: ninesPosition };
@@ -94,6 +97,7 @@ const PERCENTILE_AXIS = { xLabel: 'percentile (nines scale: p90, p99, p99.9 a st
 /** What each ratio means and the target the issue sets for it, if any. */
 export const RATIO_INFO: Record<string, { label: string; target?: { op: '≤' | '≥'; value: number } }> = {
   labCpuPerDeviceOverStepCa: { label: 'lab CPU per device / step-ca CPU per device', target: { op: '≤', value: 0.5 } },
+  provisioningWindowLabCpuPerDeviceOverStepCa: { label: 'lab CPU per device / step-ca CPU per device, provisioning window (first arrival to last device up)', target: { op: '≤', value: 0.5 } },
   provisioningServiceCpuPerDeviceOverStepCa: { label: 'provisioning-service CPU per device / step-ca CPU per device', target: { op: '≤', value: 1 } },
   fractionOfCaLimit: { label: "devices per second / the CA's own limit (ACME + X5C at step-ca alone)" },
   labMqttThroughputOverMosquittoClients: { label: "lab clients' msg/s / Mosquitto clients' msg/s (QoS 0, same broker)", target: { op: '≥', value: 0.5 } },
@@ -253,7 +257,7 @@ function baselineRows(s: PerfSummary): Array<[string, string | null]> {
     ["the CA's own limit (ACME + X5C at step-ca alone)", b.caFlow ? `${b.caFlow.perSec} devices/s, p50 ${b.caFlow.latencyMs.p50} ms, CPU per device: step-ca ${b.caFlow.stepCaCpuMsPerDevice} ms, service ${b.caFlow.provisioningServiceCpuMsPerDevice} ms, lab ${b.caFlow.labCpuMsPerDevice} ms` : null],
     ['Mosquitto clients (mosquitto_pub → mosquitto_sub, QoS 0)', b.mosquittoClients ? `${b.mosquittoClients.perSec} msg/s` : null],
     ['lab clients (mqtt.js, QoS 0, same messages)', b.labClients ? `${b.labClients.perSec} msg/s` : null],
-    ['CPU per mutual-TLS connection, lab client / broker', b.handshakes ? `${b.handshakes.labCpuMsPerHandshake} / ${b.handshakes.brokerCpuMsPerHandshake} ms` : null],
+    ['CPU per mutual-TLS connection, lab client / broker', b.handshakes ? `${b.handshakes.labCpuMsPerHandshake} / ${b.handshakes.brokerCpuMsPerHandshake} ms (certificates loaded into their TLS contexts beforehand: ${b.handshakes.labCpuMsPerContext ?? 'n/a'} ms a context)` : null],
   ];
 }
 
@@ -295,17 +299,11 @@ ${errors.length === 0 ? '<p class="pass">No errors.</p>' : `${table(['cause', 'c
 <h2>Iterations</h2>
 ${table(['started', 'completed', 'failed', 'interrupted', 'not started', 'delayed by the concurrency cap', 'longest start delay (ms)', 'per second'], [[s.iterations.started, s.iterations.completed, s.iterations.failed, s.iterations.interrupted, s.iterations.notStarted, s.iterations.delayed, s.iterations.maxStartDelayMs, s.iterations.perSec]])}
 <h2>Thresholds</h2>
-${table(['threshold', 'requirement', 'limit', 'measured', 'result'], s.thresholds.map((t) => [t.name, t.requirement, t.limit, t.noData ? 'no data' : t.value, t.ok ? 'met' : 'BROKEN']))}
+${table(['threshold', 'requirement', 'limit', 'measured', 'result'], s.thresholds.map((t) => [t.name, t.requirement, t.limit, t.value ?? 'no data', t.ok ? 'met' : 'BROKEN']))}
 <h2>Baselines measured in this run, and ratios</h2>
 ${table(['baseline', 'figure'], baselineRows(s))}
 ${ratios.length === 0 ? '<p class="empty">No ratio applies to this scenario.</p>' : `<p>Each ratio on an axis of its own, with its target where the performance issue sets one.</p><div class="charts">${ratios.map(([k, v]) => ratioPanel(k, v)).join('')}</div>`}
-<h2>CPU</h2>
-${table(['process', 'CPU ms', 'per device (completed iteration)'], [
-    ['lab (devices and application)', s.cpu.labMs, s.cpu.labMsPerDevice],
-    ['step-ca (both authorities: operational and bootstrap)', s.cpu.stepCaMs, s.cpu.stepCaMsPerDevice],
-    ['provisioning service', s.cpu.provisioningServiceMs, s.cpu.provisioningServiceMsPerDevice],
-    ['mosquitto', s.cpu.mosquittoMs, s.cpu.mosquittoMsPerDevice],
-  ])}
+${cpuSection(s)}
 <p>Figures in <code>summary.json</code> next to this page (schema ${esc(s.schema)}).</p>
 </body></html>
 `;

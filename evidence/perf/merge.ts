@@ -4,6 +4,8 @@
 import type { ExecutorStats, InventoryCheck, MeasuredSummary, PerfSummary, RevocationRecord, TimelinePoint } from './summary-schema.ts';
 import { LatencyHistograms } from './latency-histograms.ts';
 import { derive, SUMMARY_SCHEMA } from './summary.ts';
+import { mergeWindows } from './cpu-readings.ts';
+import type { LoopDelayMs } from '../../simulators/fleet/thread-stats.ts';
 import { measuredOf, mergeClasses } from './fleet-classes.ts';
 
 export class MergeError extends Error {
@@ -65,8 +67,37 @@ function mergeRevocations(parts: PerfSummary[], histograms: LatencyHistograms): 
   };
 }
 
+/**
+ * CPU of the segments: a lab the segments share counted once (its processes from the earliest
+ * start to the latest end), every segment's client process added (cpu-readings.ts).
+ */
+function mergeCpu(parts: PerfSummary[]): MeasuredSummary['cpu'] {
+  const windows = (pick: (p: PerfSummary) => MeasuredSummary['cpu']['provisioning']) =>
+    parts.flatMap((p) => {
+      const window = pick(p);
+      return window ? [{ labId: p.lab.id, window }] : [];
+    });
+  const provisioning = windows((p) => p.measured.cpu.provisioning);
+  return {
+    run: mergeWindows(windows((p) => p.measured.cpu.run)),
+    ...(provisioning.length === parts.length ? { provisioning: mergeWindows(provisioning) } : {}),
+  };
+}
+
+/** Event-loop delay by thread: the worst segment's (delays of different processes do not add). */
+function mergeLoopDelays(parts: PerfSummary[]): Record<string, LoopDelayMs> {
+  const out: Record<string, LoopDelayMs> = {};
+  for (const p of parts) {
+    for (const [label, d] of Object.entries(p.eventLoopDelayMs ?? {})) {
+      const known = out[label];
+      out[label] = known ? { p50: Math.max(known.p50, d.p50), p99: Math.max(known.p99, d.p99), max: Math.max(known.max, d.max), mean: Math.max(known.mean, d.mean) } : { ...d };
+    }
+  }
+  return out;
+}
+
 /** What must be the same in every segment of one run: everything but the segment itself. */
-const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'certLifetimeSeconds'] as const;
+const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'certLifetimeSeconds', 'preMadeKeys'] as const;
 
 /**
  * Segments of one run (`--segment i/n`) must be of the same run and complete: each of 1..n
@@ -133,7 +164,8 @@ export function mergeSummaries(parts: PerfSummary[], runId: string): PerfSummary
     devicesRenewed: parts.reduce((a, p) => a + (p.renewals.devicesRenewed ?? 0), 0),
     sessionsDropped: parts.reduce((a, p) => a + (p.mqtt.sessionsDropped ?? 0), 0),
     classes: mergeClasses(parts.map((p) => measuredOf(p.classes))),
-    cpuMs: sum(parts, (p) => p.measured.cpuMs),
+    cpu: mergeCpu(parts),
+    eventLoopDelayMs: mergeLoopDelays(parts),
   };
   return derive(measured);
 }

@@ -6,6 +6,8 @@
 import type { FirmwareMix } from '../../simulators/device/identity.ts';
 import type { ClassFigures, ClassSummary, DeviceClass } from './fleet-classes.ts';
 import type { LatencyHistograms, LatencySummaryMs, Phase } from './latency-histograms.ts';
+import type { CpuFigures, CpuMeasurement } from './cpu-readings.ts';
+import type { LoopDelayMs } from '../../simulators/fleet/thread-stats.ts';
 
 export const SCENARIO_NAMES = ['full-flow', 'bootstrap-endpoint', 'x5c-sign', 'mqtt-connect-storm', 'mqtt-publish', 'renewal-soak'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -155,10 +157,9 @@ export interface ThresholdResult {
   name: string;
   requirement: string;
   limit: number;
-  value: number;
+  /** null: nothing was measured (an empty histogram), which fails the threshold. */
+  value: number | null;
   ok: boolean;
-  /** Nothing was measured (an empty histogram): `value` means nothing and the threshold fails. */
-  noData?: boolean;
 }
 
 export interface Baselines {
@@ -184,7 +185,16 @@ export interface Baselines {
   /** The lab's MQTT path (mqtt.js) for the same messages, QoS 0, same broker: the comparison. */
   labClients?: { messages: number; perSec: number; elapsedMs: number };
   /** CPU per mutual-TLS connect + disconnect, lab client (mqtt.js) and broker, distinct certificates. */
-  handshakes?: { connections: number; concurrency: number; perSec: number; latencyMs: LatencySummaryMs; labCpuMsPerHandshake: number; brokerCpuMsPerHandshake: number };
+  handshakes?: {
+    connections: number;
+    concurrency: number;
+    perSec: number;
+    latencyMs: LatencySummaryMs;
+    labCpuMsPerHandshake: number;
+    brokerCpuMsPerHandshake: number;
+    /** Loading a certificate and key into a TLS context (once per certificate, before the handshakes are timed). */
+    labCpuMsPerContext?: number;
+  };
 }
 
 /** What a run was asked to do (the parsed command line). */
@@ -205,6 +215,8 @@ export interface RunConfig {
   certificates: 'provisioned' | 'issued';
   /** x5c-sign: through the provisioning service's CA URL (what devices use) or at step-ca itself. */
   target?: 'service' | 'step-ca';
+  /** full-flow: every device's keys and CSRs made before the clock starts (`--pre-made-keys`). */
+  preMadeKeys?: boolean;
   thresholds: { provisioningP99Ms: number; deliveryP99Ms: number; connectP99Ms: number; renewalP99Ms?: number };
 }
 
@@ -230,7 +242,9 @@ export interface RunResult {
   timeouts: number;
   timeline: TimelinePoint[];
   histograms: LatencyHistograms;
-  cpuMs: { lab: number; stepCa: number; mosquitto: number; provisioningService: number };
+  cpu: CpuMeasurement;
+  /** By thread label (main, devices-N, application). */
+  eventLoopDelayMs?: Record<string, LoopDelayMs>;
   faults: FaultRecord[];
   revocation?: RevocationRecord;
   distinctIdentities: number;
@@ -267,10 +281,12 @@ export interface MeasuredSummary {
   devicesRenewed?: number;
   sessionsDropped?: number;
   classes?: ClassFigures;
-  cpuMs: RunResult['cpuMs'];
+  cpu: CpuMeasurement;
+  /** By thread label; a merge keeps each label's worst segment. */
+  eventLoopDelayMs: Record<string, LoopDelayMs>;
 }
 
-export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'renewalFailures' | 'devicesRenewed' | 'sessionsDropped' | 'classes' | 'cpuMs'> {
+export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'renewalCount' | 'renewalFailures' | 'devicesRenewed' | 'sessionsDropped' | 'classes' | 'cpu'> {
   scenario: { name: ScenarioName; family: 'fleet' | 'requests'; measures: string; phase: Phase };
   /** One iteration of the scenario: a device provisioned, a credential or certificate issued, a connection. */
   iterations: { started: number; completed: number; failed: number; interrupted: number; notStarted: number; delayed: number; maxStartDelayMs: number; perSec: number; latencyMs: LatencySummaryMs };
@@ -289,20 +305,17 @@ export interface PerfSummary extends Omit<MeasuredSummary, 'mqttMessages' | 'ren
     /** Connections closed by the broker or the network, not by the device. */
     sessionsDropped: number;
   };
-  /** CPU milliseconds over the measured run; step-ca is both authorities. Per device = per completed iteration. */
-  cpu: {
-    labMs: number;
-    stepCaMs: number;
-    mosquittoMs: number;
-    provisioningServiceMs: number;
-    labMsPerDevice: number;
-    stepCaMsPerDevice: number;
-    provisioningServiceMsPerDevice: number;
-    mosquittoMsPerDevice: number;
-  };
+  /**
+   * CPU milliseconds over the measured run (executor start to the end of the drain); step-ca is
+   * both authorities. Per device = per completed iteration. `provisioningWindow`: from the
+   * executor's start to the last device up (fleet scenarios).
+   */
+  cpu: CpuFigures & { provisioningWindow?: CpuFigures };
   curves: Partial<Record<Phase, Array<[number, number]>>>;
   ratios: Record<string, number | null>;
   thresholds: ThresholdResult[];
+  /** Which figures were measured with keys (and CSRs, certificates) made before the clock started. */
+  measuredWithPreMadeKeys: string[];
   /** Measured figures kept for merges. */
-  measured: { cpuMs: RunResult['cpuMs'] };
+  measured: { cpu: CpuMeasurement };
 }

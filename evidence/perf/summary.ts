@@ -7,9 +7,16 @@ import { LatencyHistograms, PHASES, type Phase } from './latency-histograms.ts';
 import { evaluateThresholds } from './thresholds.ts';
 import { deriveClasses } from './fleet-classes.ts';
 import { SCENARIO_REPORTS, type Baselines, type MeasuredSummary, type PerfSummary, type RunConfig, type RunResult, type ScenarioName, type TimelinePoint } from './summary-schema.ts';
+import { cpuFigures } from './cpu-readings.ts';
+import { preMadeFigures } from './pre-made.ts';
 
-/** @2: scenarios and executors; step-ca's CPU is both authorities'; inventory and revocation checks. */
-export const SUMMARY_SCHEMA = 'ecm-lab/perf-summary@2';
+/**
+ * @2: scenarios and executors; step-ca's CPU is both authorities'; inventory and revocation checks.
+ * @3: CPU as absolute readings per process (a shared lab merges once), the provisioning window,
+ * the lab's CPU by thread, event-loop delay, the figures measured with pre-made keys; a
+ * threshold on an empty histogram is "no data" (value null) and fails.
+ */
+export const SUMMARY_SCHEMA = 'ecm-lab/perf-summary@3';
 
 const per = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? Math.round((a / b) * 1000) / 1000 : null);
@@ -38,7 +45,7 @@ export function derive(m: MeasuredSummary): PerfSummary {
   const scenario = { name: m.config.scenario, ...SCENARIO_REPORTS[m.config.scenario] };
   const qos = m.config.qos;
   const phase = iterationPhase(m.config.scenario, qos);
-  const { mqttMessages, renewalCount, renewalFailures, devicesRenewed, sessionsDropped, classes, cpuMs, ...rest } = m;
+  const { mqttMessages, renewalCount, renewalFailures, devicesRenewed, sessionsDropped, classes, cpu, ...rest } = m;
   const { lostByDevice, ...messages } = mqttMessages;
   const completed = scenario.family === 'fleet' ? m.devices.provisioned : m.executor.completed;
   const out: PerfSummary = {
@@ -72,23 +79,16 @@ export function derive(m: MeasuredSummary): PerfSummary {
       connectLatencyMs: h.summary('firstConnack'),
       sessionsDropped: sessionsDropped ?? 0,
     },
-    cpu: {
-      labMs: Math.round(cpuMs.lab),
-      stepCaMs: Math.round(cpuMs.stepCa),
-      mosquittoMs: Math.round(cpuMs.mosquitto),
-      provisioningServiceMs: Math.round(cpuMs.provisioningService),
-      labMsPerDevice: per(cpuMs.lab, completed),
-      stepCaMsPerDevice: per(cpuMs.stepCa, completed),
-      provisioningServiceMsPerDevice: per(cpuMs.provisioningService, completed),
-      mosquittoMsPerDevice: per(cpuMs.mosquitto, completed),
-    },
+    cpu: { ...cpuFigures(cpu.run, completed), ...(cpu.provisioning ? { provisioningWindow: cpuFigures(cpu.provisioning, completed) } : {}) },
     curves: Object.fromEntries(PHASES.map((p) => [p, h.curve(p)]).filter(([, c]) => (c as unknown[]).length > 0)),
     ratios: {},
     thresholds: [],
-    measured: { cpuMs },
+    measuredWithPreMadeKeys: [],
+    measured: { cpu },
   };
   out.ratios = ratiosFor(out);
   out.thresholds = evaluateThresholds(out);
+  out.measuredWithPreMadeKeys = preMadeFigures(out);
   return out;
 }
 
@@ -108,10 +108,13 @@ function ratiosFor(s: PerfSummary): Record<string, number | null> {
     labCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.labMsPerDevice, s.cpu.stepCaMsPerDevice) : null,
     provisioningServiceCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.provisioningServiceMsPerDevice, s.cpu.stepCaMsPerDevice) : null,
   };
+  const w = s.cpu.provisioningWindow;
+  const provisioningWindow = { provisioningWindowLabCpuPerDeviceOverStepCa: stepCaIssued && w ? ratio(w.labMsPerDevice, w.stepCaMsPerDevice) : null };
   switch (name) {
     case 'full-flow':
       return {
         ...cpuOverStepCa,
+        ...provisioningWindow,
         fractionOfCaLimit: stepCaIssued ? ratio(s.provisioning.devicesPerSec, b.caFlow?.perSec) : null,
         ...mqttBaselines,
         provisioningP50OverCaSignP50: ratio(s.provisioning.latencyMs.p50, b.caSigning?.latencyMs.p50),
@@ -160,6 +163,7 @@ export function buildSummary(
     devicesRenewed: result.devicesRenewed,
     sessionsDropped: result.sessionsDropped,
     classes: result.classes,
-    cpuMs: result.cpuMs,
+    cpu: result.cpu,
+    eventLoopDelayMs: result.eventLoopDelayMs ?? {},
   });
 }

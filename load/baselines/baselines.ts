@@ -3,7 +3,6 @@
 // against the lab's mqtt.js path on the same broker and TLS configuration, and the CPU each side
 // spends on a mutual-TLS connection.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -18,7 +17,8 @@ import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { deviceSan } from '../../simulators/device/device-identity.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { signX5cToken } from '../../simulators/client/x5c-sign.ts';
-import { connectMqtt } from '../../net/mqtt-connection.ts';
+import { connectMqtt, TlsIdentity } from '../../net/mqtt-connection.ts';
+import { ownCpuMs } from '../../environments/local/process-cpu.ts';
 import { CpuMeter } from '../cpu-meter.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import type { Baselines } from '../../evidence/perf/summary-schema.ts';
@@ -98,11 +98,20 @@ async function baselineCredentials(lab: OwnedLab, dir: string) {
   return { files, publisher, subscriber, chain };
 }
 
-/**
- * Mosquitto's own clients: mosquitto_sub waits for M messages that mosquitto_pub sends from
- * stdin at QoS 0 (mosquitto_pub at QoS 1 with -l disconnects before everything is acknowledged).
- */
 type BaselineCredentials = Awaited<ReturnType<typeof baselineCredentials>>;
+
+/**
+ * Both MQTT throughput baselines are timed over the same span: from both clients connected (the
+ * subscriber subscribed) to the last message received. Starting Mosquitto's publisher process
+ * and its TLS handshake are outside the span, as the lab clients' connections are.
+ */
+export async function timedFromConnected(run: { connected: Promise<unknown>; publish(): void; lastMessage: Promise<unknown> }, now: () => number = () => performance.now()): Promise<number> {
+  await run.connected;
+  const start = now();
+  run.publish();
+  await run.lastMessage;
+  return now() - start;
+}
 
 /**
  * The same messages through Mosquitto's own clients, then through the lab's, on the same broker
@@ -115,48 +124,79 @@ export async function measureMqttThroughput(lab: OwnedLab, messages: number, dir
   return { mosquittoClients, labClients };
 }
 
+/** Resolves once `stream` has carried `lines` newlines (mosquitto_sub prints one line per message). */
+function countLines(stream: NodeJS.ReadableStream, lines: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    stream.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) if (++seen === lines) resolve();
+    });
+    stream.on('end', () => (seen < lines ? reject(new Error(`mosquitto_sub printed ${seen}/${lines} messages`)) : resolve()));
+  });
+}
+
+/**
+ * Mosquitto's own clients: mosquitto_sub waits for M messages that mosquitto_pub sends from
+ * stdin at QoS 0 (mosquitto_pub at QoS 1 with -l disconnects before everything is acknowledged).
+ * The clock starts once the broker logged the publisher's connection (its stdin still empty) and
+ * stops at the subscriber's M-th printed message.
+ */
 async function measureMosquittoClients(lab: OwnedLab, messages: number, { files }: BaselineCredentials): Promise<NonNullable<Baselines['mosquittoClients']>> {
   const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
   const tls = ['-h', lab.broker.host, '-p', String(lab.broker.port), '--cafile', files.root];
   const mark = markLog(lab.mosquitto.logFile);
-  const sub = spawn(locateTool('mosquitto_sub'), [...tls, '--cert', files.subCert, '--key', files.subKey, '-i', 'baseline-sub', '-t', topic, '-q', '0', '-C', String(messages)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sub = spawn(locateTool('mosquitto_sub'), [...tls, '--cert', files.subCert, '--key', files.subKey, '-i', 'baseline-sub', '-t', topic, '-q', '0', '-C', String(messages)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let pub: ReturnType<typeof spawn> | undefined;
+  const timeout = setTimeout(() => sub.kill('SIGTERM'), 60_000);
   try {
+    const received = countLines(sub.stdout!, messages);
+    received.catch(() => undefined); // awaited below, after the clock started
     // Ready when the broker has the subscription (log_type subscribe), not after a guess.
     // The broker names the subscriber by its certificate's identity (use_username_as_clientid).
     await waitForLogLine(mark, new RegExp(`^\\S+ ${lab.config.broker.applicationIdentity} 0 .*telemetry`, 'm'), 10_000);
-    const start = performance.now();
-    const pub = spawn(locateTool('mosquitto_pub'), [...tls, '--cert', files.pubCert, '--key', files.pubKey, '-i', 'baseline-pub', '-t', topic, '-q', '0', '-l'], { stdio: ['pipe', 'ignore', 'pipe'] });
     const lines = Array.from({ length: messages }, (_, i) => payload(i)).join('\n') + '\n';
-    pub.stdin!.end(lines);
-    const timeout = setTimeout(() => sub.kill('SIGTERM'), 60_000);
-    const [code] = await once(sub, 'exit');
-    clearTimeout(timeout);
-    const elapsedMs = performance.now() - start;
-    pub.kill('SIGTERM');
-    if (code !== 0) throw new Error(`mosquitto_sub did not receive ${messages} messages within 60 s (exit ${code})`);
+    const connectedMark = markLog(lab.mosquitto.logFile);
+    pub = spawn(locateTool('mosquitto_pub'), [...tls, '--cert', files.pubCert, '--key', files.pubKey, '-i', 'baseline-pub', '-t', topic, '-q', '0', '-l'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const publisher = pub;
+    const elapsedMs = await timedFromConnected({
+      connected: waitForLogLine(connectedMark, / as BASELINE-PUB \(/, 10_000),
+      publish: () => publisher.stdin!.end(lines),
+      lastMessage: received,
+    });
     return { messages, elapsedMs: Math.round(elapsedMs), perSec: Math.round((messages * 1000) / elapsedMs) };
   } finally {
+    clearTimeout(timeout);
+    pub?.kill('SIGTERM');
     sub.kill('SIGTERM');
   }
 }
 
-/** The lab's path for the same messages: mqtt.js publisher and subscriber, QoS 0, Nagle off. */
+/** The lab's path for the same messages: mqtt.js publisher and subscriber, QoS 0, Nagle off; the same span. */
 async function measureLabClients(lab: OwnedLab, messages: number, { publisher, subscriber, chain }: BaselineCredentials): Promise<NonNullable<Baselines['labClients']>> {
   const topic = `${lab.config.broker.topicRoot}/BASELINE-PUB/telemetry`;
   const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
   const sub = await connectMqtt({ ...common, clientId: 'baseline-lab-sub', certificateChainPem: chain(subscriber.certificatePem), privateKeyPem: subscriber.privateKeyPem });
-  const pub = await connectMqtt({ ...common, clientId: 'baseline-lab-pub', certificateChainPem: chain(publisher.certificatePem), privateKeyPem: publisher.privateKeyPem });
+  let pub: Awaited<ReturnType<typeof connectMqtt>> | undefined;
   try {
     let received = 0;
     const done = new Promise<void>((resolve) => sub.on('message', () => ++received === messages && resolve()));
-    await sub.subscribeAsync(topic, { qos: 0 });
-    const start = performance.now();
-    for (let i = 0; i < messages; i++) pub.publish(topic, payload(i), { qos: 0 });
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`lab clients got ${received}/${messages} messages in 60 s`)), 60_000).unref())]);
-    const elapsedMs = performance.now() - start;
+    const lastMessage = Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`lab clients got ${received}/${messages} messages in 60 s`)), 60_000).unref())]);
+    lastMessage.catch(() => undefined); // awaited by timedFromConnected
+    const payloads = Array.from({ length: messages }, (_, i) => payload(i));
+    const connected = (async () => {
+      await sub.subscribeAsync(topic, { qos: 0 });
+      pub = await connectMqtt({ ...common, clientId: 'baseline-lab-pub', certificateChainPem: chain(publisher.certificatePem), privateKeyPem: publisher.privateKeyPem });
+    })();
+    const elapsedMs = await timedFromConnected({
+      connected,
+      publish: () => {
+        for (const message of payloads) pub!.publish(topic, message, { qos: 0 });
+      },
+      lastMessage,
+    });
     return { messages, elapsedMs: Math.round(elapsedMs), perSec: Math.round((messages * 1000) / elapsedMs) };
   } finally {
-    await Promise.allSettled([sub.endAsync(), pub.endAsync()]);
+    await Promise.allSettled([sub.endAsync(), pub?.endAsync()]);
   }
 }
 
@@ -164,7 +204,9 @@ async function measureLabClients(lab: OwnedLab, messages: number, { publisher, s
  * The CPU one mutual-TLS MQTT connection costs the lab's client (mqtt.js on Node's TLS) and the
  * broker: `connections` distinct device certificates, issued beforehand (not measured), each
  * connecting (handshake, chain, CRL and EKU checks, CONNECT/CONNACK) and disconnecting,
- * `concurrency` at a time. The lab process does nothing else meanwhile.
+ * `concurrency` at a time. The lab process does nothing else meanwhile. Each certificate is
+ * loaded into its TLS context before the clock starts, as a device loads it once when it gets it
+ * (and as the broker loaded its own): that load is measured apart (labCpuMsPerContext).
  */
 export async function measureHandshakes(lab: OwnedLab, connections: number, concurrency: number): Promise<NonNullable<Baselines['handshakes']>> {
   const crl = [crlUrl(lab.config.ca, lab.stepCa.port)];
@@ -173,17 +215,16 @@ export async function measureHandshakes(lab: OwnedLab, connections: number, conc
   );
   const histograms = new LatencyHistograms();
   const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
+  const loading = ownCpuMs();
+  const identities = leaves.map((leaf) => new TlsIdentity({ ca: common.trustedRootPem, cert: `${leaf.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`, key: leaf.privateKeyPem }));
+  const contextMs = ownCpuMs() - loading;
   // The meter, not a difference of two readings: a broker that restarted meanwhile would make
   // that difference negative.
   const cpu = new CpuMeter(() => ({ stepCa: [], mosquitto: [lab.mosquitto.pid], provisioningService: [] }));
   const elapsedMs = await inParallel(connections, concurrency, async (i) => {
     const t = performance.now();
-    const client = await connectMqtt({
-      ...common,
-      clientId: `baseline-hs-${i}`,
-      certificateChainPem: `${leaves[i]!.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`,
-      privateKeyPem: leaves[i]!.privateKeyPem,
-    });
+    const identity = identities[i]!;
+    const client = await connectMqtt({ ...common, clientId: `baseline-hs-${i}`, certificateChainPem: identity.input.cert, privateKeyPem: identity.input.key, tlsIdentity: identity });
     histograms.record('firstConnack', performance.now() - t);
     await client.endAsync();
   });
@@ -196,5 +237,6 @@ export async function measureHandshakes(lab: OwnedLab, connections: number, conc
     latencyMs: histograms.summary('firstConnack'),
     labCpuMsPerHandshake: per(used.lab),
     brokerCpuMsPerHandshake: per(used.mosquitto),
+    labCpuMsPerContext: per(contextMs),
   };
 }

@@ -8,13 +8,14 @@ import type { MqttClient } from 'mqtt';
 import { chainsToRoot, inspectCertificate } from '../../x509/certificates.ts';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
 import type { PhaseTimings } from './acme-bootstrap.ts';
-import { NodeCertificateDriver, type CertificateDriver, type DriverContext, type RenewalHooks } from './certificate-driver.ts';
+import { NodeCertificateDriver, type CertificateDriver, type DriverContext, type PreMadeKeys, type RenewalHooks } from './certificate-driver.ts';
 import { classifyConnectionFailure, clockSkewBehind, explainConnectionFailure } from './connection-errors.ts';
 import { createKeyAndCsr } from '../../x509/csr.ts';
 import { ClientLog } from './client-log.ts';
 import { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
-import { connectMqtt } from '../../net/mqtt-connection.ts';
+import { connectMqtt, TlsIdentity } from '../../net/mqtt-connection.ts';
+import { preMadeKeyHandout } from './pre-made-keys.ts';
 import type { ValidCertificateFacts, ValidationResult } from './certificate-validation.ts';
 import { ClientTrust } from './client-trust.ts';
 import { checkBundle, hasValidBootstrap, validateStored, type CertificateBundle, type CheckingClient } from './store-checks.ts';
@@ -55,6 +56,8 @@ export interface CertificateClientOptions {
   driver?: CertificateDriver;
   /** How far this client's clock is off the true time (a simulated clock skew), ms; 0 by default. */
   clockOffsetMs?: number;
+  /** Keys and CSRs made before the clock started (load runs with `--pre-made-keys`): used once, for the first certificates. */
+  preMadeKeys?: PreMadeKeys;
 }
 
 export class CertificateClient {
@@ -78,6 +81,9 @@ export class CertificateClient {
   protected swapping: Promise<void> | undefined;
   /** Its trust anchor, the CRLs it checks with, its offline CRL cache. */
   readonly trust: ClientTrust;
+  readonly #preMade: DriverContext['preMade'];
+  /** The operational certificate loaded into a TLS context, with its session: rebuilt only when the certificate changes. */
+  #tls: TlsIdentity | undefined;
 
   constructor(options: CertificateClientOptions) {
     this.commonName = options.commonName;
@@ -92,6 +98,7 @@ export class CertificateClient {
     this.driver = options.driver ?? new NodeCertificateDriver();
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.trust = new ClientTrust({ store: this.store, endpoints: this.endpoints, address: this.address, log: this.log, now: () => this.now() });
+    this.#preMade = preMadeKeyHandout(options.preMadeKeys);
   }
 
   /** How far this client's clock is off; a scenario may set it (NTP gone wrong) and set it back. */
@@ -110,7 +117,16 @@ export class CertificateClient {
   readonly driver: CertificateDriver;
 
   private get driverContext(): DriverContext {
-    return { commonName: this.commonName, sans: this.sans, address: this.address, store: this.store, endpoints: this.endpoints, keyAlgorithm: this.keyAlgorithm, trustedRootPem: () => this.trustedRootPem };
+    return {
+      commonName: this.commonName,
+      sans: this.sans,
+      address: this.address,
+      store: this.store,
+      endpoints: this.endpoints,
+      keyAlgorithm: this.keyAlgorithm,
+      trustedRootPem: () => this.trustedRootPem,
+      preMade: this.#preMade,
+    };
   }
 
   /**
@@ -157,13 +173,19 @@ export class CertificateClient {
   /** Connects with a certificate or a password (the legacy listener), logging a failure by its cause. */
   protected async openSession(target: BrokerTarget, credential: { certificateChainPem: string; privateKeyPem: string } | { username: string; password: string }, started = performance.now()): Promise<MqttClient> {
     const broker = `${target.servername ?? target.host}:${target.port}`;
+    const trusted = this.trustedRootPem;
+    if ('certificateChainPem' in credential) {
+      const files = { ca: trusted, cert: credential.certificateChainPem, key: credential.privateKeyPem };
+      if (!this.#tls?.holds(files)) this.#tls = new TlsIdentity(files);
+    }
     this.mqtt = await connectMqtt({
       host: target.host,
       port: target.port,
       servername: target.servername,
       clientId: this.mqttClientId,
-      trustedRootPem: this.trustedRootPem,
+      trustedRootPem: trusted,
       ...credential,
+      tlsIdentity: 'certificateChainPem' in credential ? this.#tls : undefined,
       localAddress: this.address,
       // A persistent session keeps QoS1 subscriptions and queued messages across a
       // reconnect, so moving to a renewed certificate loses nothing.

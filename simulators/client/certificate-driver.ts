@@ -2,9 +2,11 @@
 // bootstrap credential, trade it for an operational certificate, renew. Two drivers: the lab's
 // own Node implementation, and the step CLI the seed's devices use (step-cli-driver.ts). Both
 // write the same certificate store; the rest of the client (validation, MQTT) is the same.
+import type { KeyObject } from 'node:crypto';
 import type https from 'node:https';
 import type { KeyAlgorithm } from '../../x509/keys.ts';
-import { clientHttpsAgent, obtainBootstrapCertificate, type PhaseTimings } from './acme-bootstrap.ts';
+import type { KeyObjectAndCsr } from '../../x509/csr.ts';
+import { clientHttpsAgent, obtainBootstrapCertificate, type PhaseTimings, type PreMadeBootstrapKeys } from './acme-bootstrap.ts';
 import type { CertificateStore } from './certificate-store.ts';
 import type { LabEndpoints } from './lab-endpoints.ts';
 import { renewOperationalCertificate } from './renewal.ts';
@@ -23,6 +25,16 @@ export interface DriverContext {
   keyAlgorithm: KeyAlgorithm;
   /** The root the client trusts now (its ca.crt, or the factory one). */
   trustedRootPem(): string;
+  /** Keys made before the clock started (`--pre-made-keys`), each handed out once; undefined when there are none (left). */
+  preMade?(kind: 'bootstrap'): PreMadeBootstrapKeys | undefined;
+  preMade?(kind: 'operational'): KeyObjectAndCsr | undefined;
+}
+
+/** A client's keys made before the run is timed: the ACME account key, the bootstrap and the operational key with their CSRs. */
+export interface PreMadeKeys {
+  accountKey: KeyObject;
+  bootstrap: KeyObjectAndCsr;
+  operational: KeyObjectAndCsr;
 }
 
 /** Points inside a renewal a caller may hold on to (a scenario that kills the process there). */
@@ -50,6 +62,8 @@ export class NodeCertificateDriver implements CertificateDriver {
    * operational certificate is in (renewal goes to step-ca itself, over mutual TLS).
    */
   #agent: https.Agent | undefined;
+  /** The bootstrap key as a key object, while it is the one in the store (its PEM is then never decoded again). */
+  #bootstrapKey: { pem: string; key: KeyObject } | undefined;
 
   #close(): void {
     this.#agent?.destroy();
@@ -66,8 +80,10 @@ export class NodeCertificateDriver implements CertificateDriver {
         responder: ctx.endpoints.responder,
         keyAlgorithm: ctx.keyAlgorithm,
         httpsAgent: this.#agent,
+        preMade: ctx.preMade?.('bootstrap'),
       });
       ctx.store.saveBootstrap(bootstrap);
+      this.#bootstrapKey = { pem: bootstrap.privateKeyPem, key: bootstrap.privateKey };
       return bootstrap.timings;
     } catch (err) {
       this.#close();
@@ -84,13 +100,14 @@ export class NodeCertificateDriver implements CertificateDriver {
         trustedCaPem: ctx.trustedRootPem(),
         provisioner: ctx.endpoints.x5c.provisioner,
         audience: ctx.endpoints.x5c.audience,
-        bootstrap,
+        bootstrap: { ...bootstrap, privateKey: this.#bootstrapKey?.pem === bootstrap.privateKeyPem ? this.#bootstrapKey.key : undefined },
         commonName: ctx.commonName,
         sans: ctx.sans,
         keyAlgorithm: ctx.keyAlgorithm,
         localAddress: ctx.address,
         lifetimeSeconds: options.lifetimeSeconds,
         agent: this.#agent,
+        preMade: ctx.preMade?.('operational'),
       });
       ctx.store.saveOperational(operational);
       return operational.durationMs;

@@ -1,7 +1,12 @@
 // A client's persistent certificate store (seed 000 "Device Component Design"): local.crt,
 // local.key and ca.crt, plus the bootstrap pair that authorizes X5C requests. The directory
 // is 0700 and every key 0600, written by the process that generated the key.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//
+// Reads are cached, keyed by each file's identity (inode, size, modification time in ns): a
+// client reads its root on every connection and its pair at every step, and the open-read-close
+// of each was a noticeable part of a fleet's CPU; a file changed behind the client's back (a
+// damaged store, the step CLI writing its files) changes its identity and is read again.
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const STORE_FILES = {
@@ -27,6 +32,9 @@ export interface StoredPair {
 }
 
 export class CertificateStore {
+  /** File contents by file name, with the stat identity they were read (or written) under. */
+  readonly #cache = new Map<string, { identity: string; content: string }>();
+
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // mkdir's mode is masked by the umask and ignored for an existing directory.
@@ -42,11 +50,33 @@ export class CertificateStore {
     // Remove first: writeFileSync keeps the mode of an existing file.
     rmSync(file, { force: true });
     writeFileSync(file, content, { mode });
+    const identity = CertificateStore.identity(file);
+    if (identity) this.#cache.set(file, { identity, content });
+  }
+
+  private static identity(file: string): string | undefined {
+    const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+    return st ? `${st.ino}:${st.size}:${st.mtimeNs}` : undefined;
   }
 
   private read(name: keyof typeof STORE_FILES): string | undefined {
     const file = this.file(name);
-    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    const identity = CertificateStore.identity(file);
+    if (!identity) {
+      this.#cache.delete(file);
+      return undefined;
+    }
+    const cached = this.#cache.get(file);
+    if (cached?.identity === identity) return cached.content;
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed between the stat and the read
+      throw err;
+    }
+    this.#cache.set(file, { identity, content });
+    return content;
   }
 
   saveCaCertificate(pem: string): void {

@@ -42,7 +42,9 @@ export async function powerUpClient(client: PoweredClient, settings: PowerUpSett
   const refreshCrls = async () => {
     crls = await client.trust.fetchCrls().catch(() => crls);
   };
-  await refreshCrls();
+  // Only a stored certificate is checked against CRLs: a first boot, with nothing stored, stops
+  // at "missing files" before any CRL would be read, and fetches none.
+  if (client.store.loadOperational() || client.store.loadBootstrap()) await refreshCrls();
   return powerUp(
     {
       validate: () => client.validateStore(crls),

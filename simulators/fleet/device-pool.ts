@@ -2,111 +2,34 @@
 // (LocalDevicePool) or are spread over worker threads (WorkerDevicePool, device-worker.ts).
 // The pool runs each device's own workflow; the fleet runner only launches, counts and stops.
 import path from 'node:path';
-import { importPrivateKeyPem, type KeyAlgorithm } from '../../x509/keys.ts';
 import { issueLeaf, type Issuer } from '../../x509/certificate-authority.ts';
+import { generateKeyObjects, importPrivateKeyPem } from '../../x509/keys.ts';
+import { createKeyAndCsr } from '../../x509/csr.ts';
+import type { PreMadeKeys } from '../client/certificate-driver.ts';
 import { decodeCertificate } from '../../x509/x509.ts';
 import { deviceSan } from '../device/device-identity.ts';
-import type { PhaseTimings } from '../client/acme-bootstrap.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import { ReveosDevice } from '../device/reveos-device.ts';
 import { loopbackAddress } from '../client/addresses.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
-import type { LabEndpoints } from '../client/lab-endpoints.ts';
 import { waitFor } from '../../environments/wait.ts';
-import { certificateTrack, DEFAULT_FIRMWARE_POLICY, type CertificateTrack, type FirmwarePolicy } from '../../config/firmware-policy.ts';
+import type { ThreadStats } from './thread-stats.ts';
+import { flushClientLogs } from '../client/client-log.ts';
+import { certificateTrack, DEFAULT_FIRMWARE_POLICY } from '../../config/firmware-policy.ts';
 import type { LegacyCredential } from '../client/certificate-store.ts';
-import { keepRenewing, type RenewalEvent } from './renewal-loop.ts';
+import { keepRenewing } from './renewal-loop.ts';
 
 /** Devices retry refusals and errors quickly in a lab run, and give up after a bounded time. */
 export const FLEET_BACKOFF = { initialMs: 250, maxMs: 4000, maxAttempts: 10, jitter: 0.3 };
+/** The fleet's devices' key algorithm (the client's default; the lab's own PKI follows its configuration). */
+const FLEET_KEY_ALGORITHM = 'ecdsa-p256';
+
 /** Devices reconnect by themselves after the broker went away. */
 export const RECONNECT_MS = 500;
 
-/** Everything a pool needs, as plain data so it can cross to a worker thread. */
-export interface DevicePoolSpec {
-  endpoints: Omit<LabEndpoints, 'responder'>;
-  topicRoot: string;
-  logFile: string;
-  storeRoot: string;
-  qos: 0 | 1;
-  telemetryIntervalMs: number;
-  /** Connected devices publish telemetry, or only hold their session (a connect storm). */
-  operate: 'telemetry' | 'hold';
-  certLifetimeSeconds?: number;
-  /** seed 000's mixed fleet: which firmware provisions (and renews) itself; the lab's devices.* settings. */
-  firmware?: FirmwarePolicy;
-  /**
-   * MQTT-scale runs: devices get their certificate straight from the lab's issuing CA instead of
-   * ACME + X5C, so thousands of distinct identities connect in seconds. PEMs, so a worker thread
-   * can issue too; the key never leaves the lab's process.
-   */
-  directIssuer?: DirectIssuer;
-}
-
-/** The lab's issuing CA, for `--certificates issued`. */
-export interface DirectIssuer {
-  certificatePem: string;
-  privateKeyPem: string;
-  rootPem: string;
-  algorithm: KeyAlgorithm;
-  crlUrl: string;
-}
-
-export type DevicePoolEvent =
-  /** `at`: epoch milliseconds (timeOrigin + now), comparable across threads. */
-  | { type: 'provisioned'; deviceId: string; timings: PhaseTimings; totalMs: number; retried: boolean; at: number }
-  | { type: 'failed'; deviceId: string; cause: string }
-  /** A device that does not provision itself came up: with the service team's certificate, or on the legacy listener. */
-  | { type: 'connected'; deviceId: string; track: Exclude<CertificateTrack, 'self-provisioning'>; authentication: 'certificate' | 'legacy-credential'; connectMs: number; at: number }
-  | RenewalEvent;
-
-/** What the pool knows of each device at the end of a run. */
-export interface DeviceTally {
-  /** The last sequence number that counts: the last sent, or for a retired device the last acknowledged. */
-  lastSeq: number;
-  /** When (epoch ms) the broker or the network closed its connection, not the device itself. */
-  unexpectedDisconnects: number[];
-}
-
-export interface PoolTally {
-  devices: Record<string, DeviceTally>;
-  errors: string[];
-}
-
-/** A device taken off the fleet because its certificate was revoked. */
-export interface RetiredDevice {
-  /** The last sequence number the broker acknowledged: what the application may expect. */
-  acknowledged: number;
-  /** The last one it sent: those above `acknowledged` are excluded from the accounting. */
-  sent: number;
-}
-
-export interface DevicePool {
-  /** `--certificates issued`: the device's certificate from the lab CA, before the run is measured. */
-  prepare(identity: DeviceIdentity, globalIndex: number): Promise<void>;
-  /** Brings a device up; resolves once it is connected, rejects with the cause when it gave up (the event says so too). */
-  launch(identity: DeviceIdentity, globalIndex: number): Promise<void>;
-  /** Firmware the service team certifies: the device makes a key (kept in its store) and a CSR for the engineer. */
-  requestCertificate(identity: DeviceIdentity, globalIndex: number): Promise<string>;
-  /** Installs the certificate the engineer had issued, powers up with it and operates; resolves once connected. */
-  launchCertified(identity: DeviceIdentity, globalIndex: number, certificateChainPem: string): Promise<void>;
-  /** Below "x": keeps the engineer's legacy credential (0600), powers up on the legacy listener and operates. */
-  launchLegacy(identity: DeviceIdentity, globalIndex: number, credential: LegacyCredential): Promise<void>;
-  /** Messages published so far (at most a fraction of a second old for worker pools). */
-  sent(): number;
-  connectedIds(): Promise<string[]>;
-  /** A tenth of the connected devices (at least one) restart their process; resolves with their ids once back. */
-  restartSome(): Promise<string[]>;
-  /** Serial numbers (hex) of these devices' operational certificates. */
-  operationalSerials(ids: string[]): Promise<Record<string, string>>;
-  /** Resolves with the epoch ms at which the broker closed the device's connection after `sinceEpochMs`. */
-  disconnectedAfter(id: string, sinceEpochMs: number, timeoutMs: number): Promise<number>;
-  /** Takes revoked devices off the fleet: no telemetry, no reconnects. */
-  retire(ids: string[]): Promise<Record<string, RetiredDevice>>;
-  /** Stops telemetry and renewals, disconnects, and tallies each device; `errors`: causes of disconnects that failed. */
-  stop(): Promise<PoolTally>;
-}
+export type { DevicePool, DevicePoolEvent, DevicePoolSpec, DeviceTally, DirectIssuer, PoolTally, RetiredDevice } from './device-pool-contract.ts';
+import type { DevicePool, DevicePoolEvent, DevicePoolSpec, PoolTally, RetiredDevice } from './device-pool-contract.ts';
 
 /** An error's cause as a short, stable label for "errors by cause". */
 export function causeOf(error: unknown): string {
@@ -131,8 +54,10 @@ export class LocalDevicePool implements DevicePool {
     private readonly emit: (event: DevicePoolEvent) => void,
   ) {}
 
-  private create(identity: DeviceIdentity, address: string, lastSeq?: number): ReveosDevice {
+  private create(identity: DeviceIdentity, address: string, lastSeq?: number, preMadeKeys?: PreMadeKeys): ReveosDevice {
     return new ReveosDevice(identity, {
+      keyAlgorithm: FLEET_KEY_ALGORITHM,
+      preMadeKeys,
       address,
       storeDir: path.join(this.spec.storeRoot, identity.deviceId),
       endpoints: { ...this.spec.endpoints, responder: this.responder },
@@ -143,10 +68,20 @@ export class LocalDevicePool implements DevicePool {
     });
   }
 
-  private device(identity: DeviceIdentity, globalIndex: number): ReveosDevice {
+  private device(identity: DeviceIdentity, globalIndex: number, preMadeKeys?: PreMadeKeys): ReveosDevice {
     let device = this.devices.get(identity.deviceId);
-    if (!device) this.devices.set(identity.deviceId, (device = this.create(identity, loopbackAddress(globalIndex))));
+    if (!device) this.devices.set(identity.deviceId, (device = this.create(identity, loopbackAddress(globalIndex), undefined, preMadeKeys)));
     return device;
+  }
+
+  /** The keys and CSRs the device would make during its flow, made now. */
+  private static async preMake(identity: DeviceIdentity, address: string): Promise<PreMadeKeys> {
+    const [account, bootstrap, operational] = await Promise.all([
+      generateKeyObjects('ecdsa-p256'),
+      createKeyAndCsr({ commonName: address, ipAddresses: [address] }, FLEET_KEY_ALGORITHM),
+      createKeyAndCsr({ commonName: identity.deviceId, uris: [deviceSan(identity.deviceId)] }, FLEET_KEY_ALGORITHM),
+    ]);
+    return { accountKey: account.privateKey, bootstrap, operational };
   }
 
   /** The device's own power-up workflow: validation, ACME, X5C, connect, with retries and backoff. */
@@ -160,6 +95,10 @@ export class LocalDevicePool implements DevicePool {
 
   /** A client-only certificate from the lab CA, as the X5C template would make it. */
   async prepare(identity: DeviceIdentity, globalIndex: number): Promise<void> {
+    if (this.spec.preMadeKeys && !this.spec.directIssuer) {
+      this.device(identity, globalIndex, await LocalDevicePool.preMake(identity, loopbackAddress(globalIndex)));
+      return;
+    }
     const spec = this.spec.directIssuer;
     if (!spec) return;
     this.issuer ??= (async () => {
@@ -298,6 +237,11 @@ export class LocalDevicePool implements DevicePool {
     return out;
   }
 
+  /** The devices run in the caller's thread: it measures itself. */
+  async threadStats(): Promise<Record<string, ThreadStats>> {
+    return {};
+  }
+
   async stop(): Promise<PoolTally> {
     this.stopping.abort();
     const live = this.live();
@@ -310,6 +254,8 @@ export class LocalDevicePool implements DevicePool {
       ]),
     );
     const closed = await Promise.allSettled(live.map((d) => d.disconnect()));
+    // A worker thread is terminated after this: its devices' log lines must be in the file first.
+    await flushClientLogs();
     return { devices: tally, errors: closed.flatMap((c) => (c.status === 'rejected' ? [`disconnect: ${causeOf(c.reason)}`] : [])) };
   }
 }

@@ -4,8 +4,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RpcPeer } from '../../net/rpc.ts';
 import { LocalDevicePool, type DevicePoolSpec } from './device-pool.ts';
 import { portChannel, type DeviceWorkerApi, type FleetRunnerApi } from './worker-protocol.ts';
+import { ThreadMonitor } from './thread-stats.ts';
 
 const port = parentPort!;
+const monitor = new ThreadMonitor();
 let pool: LocalDevicePool;
 // The sent counter for the main thread's progress line, a few times a second; everything else
 // only when asked.
@@ -22,6 +24,11 @@ const runner: RpcPeer<DeviceWorkerApi, FleetRunnerApi> = new RpcPeer<DeviceWorke
   operationalSerials: ({ ids }) => pool.operationalSerials(ids),
   disconnectedAfter: ({ id, sinceEpochMs, timeoutMs }) => pool.disconnectedAfter(id, sinceEpochMs, timeoutMs),
   retire: ({ ids }) => pool.retire(ids),
+  threadStats({ reset }) {
+    const stats = monitor.read();
+    if (reset) monitor.reset();
+    return stats;
+  },
   async stop() {
     const tally = await pool.stop();
     clearInterval(stats);

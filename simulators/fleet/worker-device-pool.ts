@@ -8,6 +8,7 @@ import type { DeviceIdentity } from '../device/device-identity.ts';
 import type { LegacyCredential } from '../client/certificate-store.ts';
 import type { DevicePool, DevicePoolEvent, DevicePoolSpec, PoolTally, RetiredDevice } from './device-pool.ts';
 import { portChannel, type DeviceWorkerApi, type FleetRunnerApi } from './worker-protocol.ts';
+import type { ThreadStats } from './thread-stats.ts';
 
 interface WorkerState {
   worker: Worker;
@@ -111,9 +112,19 @@ export class WorkerDevicePool implements DevicePool {
     return Object.assign({}, ...answers);
   }
 
+  /** The workers' last readings once they are stopped: a run's CPU is read after its pool stopped. */
+  private lastStats: Record<string, ThreadStats> | undefined;
+
+  async threadStats(reset = false): Promise<Record<string, ThreadStats>> {
+    if (this.lastStats) return this.lastStats;
+    const stats = await Promise.all(this.workers.map((w) => w.peer.call('threadStats', { reset })));
+    return Object.fromEntries(stats.map((s, i) => [`devices-${i + 1}`, s]));
+  }
+
   async stop(): Promise<PoolTally> {
     const answers = await Promise.all(this.workers.map((w) => w.peer.call('stop')));
     answers.forEach((a, i) => (this.workers[i]!.sent = a.sent));
+    this.lastStats = await this.threadStats();
     await Promise.all(
       this.workers.map(async (w) => {
         const exited = once(w.worker, 'exit');

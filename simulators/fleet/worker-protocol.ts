@@ -7,6 +7,7 @@ import type { Channel } from '../../net/rpc.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import type { LegacyCredential } from '../client/certificate-store.ts';
 import type { DevicePoolEvent, PoolTally, RetiredDevice } from './device-pool.ts';
+import type { ThreadStats } from './thread-stats.ts';
 
 type Device = { identity: DeviceIdentity; globalIndex: number };
 
@@ -24,6 +25,7 @@ export interface DeviceWorkerApi {
   disconnectedAfter(params: { id: string; sinceEpochMs: number; timeoutMs: number }): Promise<number>;
   retire(params: { ids: string[] }): Promise<Record<string, RetiredDevice>>;
   stop(): Promise<PoolTally & { sent: number }>;
+  threadStats(params: { reset: boolean }): ThreadStats;
 }
 
 /** Handlers of the fleet runner, called by a worker. */

@@ -8,6 +8,7 @@ import { publishForged } from '../../simulators/adversary/forged-publish.ts';
 import { topics } from '../../simulators/device/reveos-device.ts';
 import { certifyByServiceTeam, giveLegacyCredential } from '../support/service-team.ts';
 import type { LabWorld } from '../support/world.ts';
+import { flushClientLogs } from '../../simulators/client/client-log.ts';
 
 Given('a victim device with firmware {string} certified by the service team and connected', async function (this: LabWorld, firmwareVersion: string) {
   this.victim = this.createDevice({ firmwareVersion });
@@ -44,6 +45,7 @@ When("the victim's credential is used to send telemetry claiming firmware {strin
 Then('the application refuses the message as {string} and logs the cause', async function (this: LabWorld, cause: string) {
   const app = await this.runningApplication();
   const refusal = await app.waitForRefusal((r) => r.cause === cause && r.topic === this.forged!.topic);
+  await flushClientLogs(); // the clients' log is written in batches
   const logged = readFileSync(this.clientLogFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(logged.some((l) => l.client === app.commonName && l.event === 'message-refused' && l.cause === cause && l.topic === refusal.topic), 'clients.log lacks the refusal');
   assert.deepEqual(app.received.filter((t) => (t.message as unknown as { marker?: string }).marker === this.forged!.marker), [], 'the application took the message');

@@ -2,6 +2,7 @@ import { After, AfterAll, Before, BeforeAll, Status, setDefaultTimeout } from '@
 import { readSince } from './logs.ts';
 import { startLabSession, stopLabSession } from './lab-session.ts';
 import type { LabWorld } from './world.ts';
+import { flushClientLogs } from '../../simulators/client/client-log.ts';
 
 // Real components: a provisioning round trip takes well under a second, but a cold start of
 // step-ca on a loaded CI machine can take several.
@@ -25,6 +26,8 @@ After(async function (this: LabWorld, { result }) {
     this.attach(readSince(brokerLogMark).slice(-8000), { mediaType: 'text/plain', fileName: 'mosquitto.log' });
   }
   await this.cleanup();
+  // The clients' log is evidence next to the components' logs: complete before the next scenario.
+  await flushClientLogs();
 });
 
 AfterAll({ timeout: 60_000 }, async function () {

@@ -25,7 +25,7 @@ test('smoke profile: 50 devices, QoS 1 — the report is complete, consistent, a
   const run = await load(['--devices', '50', '--rate', '25', '--duration', '5s', '--interval', '250', '--qos', '1', '--baseline-signs', '20', '--baseline-flows', '10', '--baseline-messages', '2000', '--baseline-handshakes', '20', '--run-id', 'smoke']);
   assert.equal(run.code, 0, `ecm-lab load failed:\n${run.stderr}\n${run.stdout}`);
   const s = summaryOf('smoke');
-  assert.equal(s.schema, 'ecm-lab/perf-summary@2');
+  assert.equal(s.schema, 'ecm-lab/perf-summary@3');
   assert.equal(s.scenario.name, 'full-flow');
   assert.equal(s.executor.kind, 'arrival-rate');
   assert.equal(s.devices.requested, 50);

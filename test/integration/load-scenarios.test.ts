@@ -22,7 +22,7 @@ async function load(args: string[]): Promise<{ code: number | null; stdout: stri
 const summaryOf = (runId: string) => JSON.parse(readFileSync(path.join(out, runId, 'summary.json'), 'utf8')) as PerfSummary;
 
 function assertCommonReport(s: PerfSummary, scenario: string) {
-  assert.equal(s.schema, 'ecm-lab/perf-summary@2');
+  assert.equal(s.schema, 'ecm-lab/perf-summary@3');
   assert.equal(s.scenario.name, scenario);
   assert.ok(s.thresholds.length >= 2 && s.thresholds.every((t) => t.ok), JSON.stringify(s.thresholds));
   assert.equal(s.errors.total, 0, JSON.stringify(s.errors));

@@ -4,6 +4,7 @@
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import { buildSummary } from '../../evidence/perf/summary.ts';
 import type { PerfSummary, RunConfig, RunResult } from '../../evidence/perf/summary-schema.ts';
+import type { CpuMeasurement, CpuWindowReadings } from '../../evidence/perf/cpu-readings.ts';
 
 /** A full flow of 20 devices as `ecm-lab load` configures it, with `extra` over it. */
 export const runConfig = (extra: Partial<RunConfig> = {}): RunConfig => ({
@@ -39,13 +40,27 @@ export function runResult(devices: number, histograms: LatencyHistograms, extra:
     timeouts: 0,
     timeline: [{ t: 1, provisioned: devices, connected: devices, failed: 0, sent: devices * 10, received: devices * 10 }],
     histograms,
-    cpuMs: { lab: devices * 100, stepCa: devices * 40, mosquitto: devices * 5, provisioningService: devices * 60 },
+    cpu: cpuRun({ lab: devices * 100, stepCa: devices * 40, mosquitto: devices * 5, provisioningService: devices * 60 }),
     faults: [],
     distinctIdentities: devices,
     inventory: { inventory: devices * 2, issuedOnLogs: devices * 2, notInInventory: 0, notOnLogs: 0 },
     ...extra,
   };
 }
+
+/**
+ * A CPU window as the meter records it: one process per role (`pid@1`), counters from `start`
+ * on, each role's process having used the given milliseconds; the lab process on the main thread.
+ */
+export function cpuWindow(ms: { lab: number; stepCa: number; mosquitto: number; provisioningService: number }, start = 1000, pid = 100): CpuWindowReadings {
+  const one = (n: number, used: number) => ({ [`${n}@1`]: { start, end: start + used } });
+  return {
+    components: { stepCa: one(pid, ms.stepCa), mosquitto: one(pid + 1, ms.mosquitto), provisioningService: one(pid + 2, ms.provisioningService) },
+    lab: { processMs: ms.lab, threads: { main: ms.lab } },
+  };
+}
+
+export const cpuRun = (ms: Parameters<typeof cpuWindow>[0]): CpuMeasurement => ({ run: cpuWindow(ms) });
 
 const PHASES = ['acmeOrder', 'challengeValidation', 'finalize', 'x5cSign', 'firstConnack', 'provisioningTotal', 'renewal'] as const;
 

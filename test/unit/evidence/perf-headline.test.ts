@@ -9,7 +9,7 @@ import { latestPerfHeadline } from '../../../evidence/perf/headline.ts';
 
 function summary(runId: string, startedAt: string, ratios: Record<string, number | null>) {
   return {
-    schema: 'ecm-lab/perf-summary@2',
+    schema: 'ecm-lab/perf-summary@3',
     runId,
     startedAt,
     partial: false,

@@ -5,7 +5,7 @@ import { caLimitFigure, ratioPanel, renderPerfHtml } from '../../../evidence/per
 import { MergeError, mergeSummaries } from '../../../evidence/perf/merge.ts';
 import { buildSummary } from '../../../evidence/perf/summary.ts';
 import type { Baselines, RunConfig, RunResult } from '../../../evidence/perf/summary-schema.ts';
-import { runConfig, runResult } from '../../support/perf-fixture.ts';
+import { cpuWindow, runConfig, runResult } from '../../support/perf-fixture.ts';
 
 const config = runConfig;
 
@@ -24,7 +24,7 @@ const context = (runId: string, c = config(), baselines: Baselines = { caFlow })
 
 test("the summary derives CPU per device over both step-ca authorities and the fraction of the CA's own limit", () => {
   const s = buildSummary(result(20, 0, 200), context('one'));
-  assert.equal(s.schema, 'ecm-lab/perf-summary@2');
+  assert.equal(s.schema, 'ecm-lab/perf-summary@3');
   assert.equal(s.cpu.stepCaMsPerDevice, 40);
   assert.equal(s.ratios.labCpuPerDeviceOverStepCa, 2.5);
   assert.equal(s.ratios.provisioningServiceCpuPerDeviceOverStepCa, 1.5);
@@ -113,4 +113,44 @@ test("the report shows the fraction of the CA's own limit, and request scenarios
   assert.match(req, /Requests completed per second/);
   assert.doesNotMatch(req, /id="ca-limit"/);
   assert.doesNotMatch(req, /Messages received per second/);
+});
+
+test('segments sharing one lab count its CPU once; labs of their own and the clients add up', () => {
+  // Both segments read the same step-ca, broker and service processes over overlapping spans.
+  const seg = (index: number, start: number, labId: string, owned: boolean) => {
+    const r = result(10, (index - 1) * 10, 100, { cpu: { run: cpuWindow({ lab: 300, stepCa: 400, mosquitto: 40, provisioningService: 200 }, start) } });
+    return { ...buildSummary(r, context(`s${index}`, config({ segment: { index, count: 2 } }))), lab: { id: labId, owned } };
+  };
+  const shared = mergeSummaries([seg(1, 1000, 'L', false), seg(2, 1100, 'L', false)], 'shared');
+  // step-ca's counter ran from 1000 (segment 1's start) to 1500 (segment 2's end): 500 ms, not 800.
+  assert.equal(shared.cpu.stepCaMs, 500);
+  assert.equal(shared.cpu.provisioningServiceMs, 300);
+  assert.equal(shared.cpu.mosquittoMs, 140);
+  assert.equal(shared.cpu.labMs, 600, 'each segment runs its clients in a process of its own');
+  assert.equal(shared.cpu.stepCaMsPerDevice, 25);
+  const own = mergeSummaries([seg(1, 1000, 'A', true), seg(2, 1100, 'B', true)], 'own');
+  assert.equal(own.cpu.stepCaMs, 800, 'two labs: two step-ca processes');
+});
+
+test('an empty histogram is "no data": it fails its threshold instead of passing with p99 = 0', () => {
+  const histograms = new LatencyHistograms();
+  for (let i = 0; i < 20; i++) histograms.record('provisioningTotal', 100);
+  const s = buildSummary(result(20, 0, 100, { histograms }), context('silent'));
+  const delivery = s.thresholds.find((t) => t.name === 'delivery p99')!;
+  assert.deepEqual({ value: delivery.value, ok: delivery.ok }, { value: null, ok: false });
+  assert.ok(s.thresholds.find((t) => t.name === 'provisioning p99')!.ok, 'the provisioning histogram has data');
+  const nobody = buildSummary(result(20, 0, 100, { histograms: new LatencyHistograms() }), context('nobody'));
+  assert.equal(nobody.thresholds.find((t) => t.name === 'provisioning p99')!.ok, false);
+  assert.match(renderPerfHtml(nobody), /<td>no data<\/td>/);
+});
+
+test('a summary names the figures measured with pre-made keys', () => {
+  const handshakes: NonNullable<Baselines['handshakes']> = { connections: 10, concurrency: 2, perSec: 100, latencyMs: caFlow.latencyMs, labCpuMsPerHandshake: 2, brokerCpuMsPerHandshake: 1.5 };
+  const plain = buildSummary(result(20, 0, 100), context('plain', config(), { caFlow, handshakes }));
+  assert.deepEqual(plain.measuredWithPreMadeKeys, ['baselines.caFlow', 'baselines.handshakes', 'ratios.fractionOfCaLimit', 'ratios.labCpuPerHandshakeOverBroker']);
+  const pre = buildSummary(result(20, 0, 100), context('pre', config({ preMadeKeys: true }), { caFlow }));
+  for (const figure of ['provisioning', 'cpu', 'ratios.labCpuPerDeviceOverStepCa', 'ratios.fractionOfCaLimit']) assert.ok(pre.measuredWithPreMadeKeys.includes(figure), figure);
+  const storm = buildSummary(result(20, 0, 50), context('storm', config({ scenario: 'mqtt-connect-storm', certificates: 'issued' }), {}));
+  assert.ok(storm.measuredWithPreMadeKeys.includes('cpu'), 'the MQTT scenarios connect with certificates issued before the clock');
+  assert.throws(() => mergeSummaries([buildSummary(result(5, 0, 1), context('a', config({ segment: { index: 1, count: 2 } }))), buildSummary(result(5, 5, 1), context('b', config({ segment: { index: 2, count: 2 }, preMadeKeys: true })))], 'm'), /preMadeKeys/);
 });

@@ -89,3 +89,18 @@ test('the inventory is compared with the step-ca logs serial by serial', () => {
   assert.deepEqual(compareInventory(['a', 'b', 'c', 'lab1'], ['a', 'b', 'c', 'c']), { inventory: 4, issuedOnLogs: 3, notInInventory: 0, notOnLogs: 1 });
   assert.deepEqual(compareInventory(['a'], ['a', 'b']), { inventory: 1, issuedOnLogs: 2, notInInventory: 1, notOnLogs: 0 });
 });
+
+test("a CPU window keeps each process's counters at both ends, and the lab's CPU by thread", async () => {
+  const { procs, read } = fakeProc();
+  procs.set(10, { startTicks: 1, cpuMs: 100 });
+  let threads = { main: 40, 'devices-1': 10 };
+  const meter = new CpuMeter(() => ({ stepCa: [10], mosquitto: [], provisioningService: [] }), read, async () => threads);
+  procs.set(10, { startTicks: 1, cpuMs: 130 });
+  threads = { main: 45, 'devices-1': 30 };
+  const w = await meter.window();
+  assert.deepEqual(w.components.stepCa, { '10@1': { start: 100, end: 130 } });
+  assert.equal(w.lab.threads.main, 5);
+  assert.equal(w.lab.threads['devices-1'], 20);
+  // What the JavaScript threads did not use of the process's CPU is the other threads' (thread pool, GC).
+  assert.equal(Math.round(w.lab.threads.other! * 1000), Math.round(Math.max(0, w.lab.processMs - 25) * 1000));
+});
