@@ -4,20 +4,47 @@
 // the choice and the component's bind another process may take it; such a start is tried again
 // on a newly chosen port. The lab's own processes (the provisioning service, the external CA) do
 // not need this: they bind port 0 themselves and report the port.
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { StartFailure } from './module.ts';
 
-/** Asks the kernel for a TCP port that is free on `host` now (it may be taken again before it is bound). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The kernel's ephemeral range: the ports it hands out to outgoing connections and to port 0.
+ * A port chosen there is soon some connection's local port (a load run opens hundreds), so a
+ * port that must stay free until a component binds it is chosen below that range.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high && low > 11_000) return [low, high];
+  } catch {
+    // not Linux: the IANA dynamic range
+  }
+  return [49_152, 65_535];
+}
+
+function bindsNow(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port that is free on `host` now, outside the ephemeral range (it may still be taken
+ * before it is bound: the modules start again on another port then).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 10_000;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + randomInt(ephemeralLow - low);
+    if (await bindsNow(port, host)) return port;
+  }
+  throw new Error(`no free port on ${host} between ${low} and ${ephemeralLow - 1} after 50 tries`);
 }
 
 /** The ports of a module that binds what it is told (0: choose), and where free ones come from. */
