@@ -8,21 +8,19 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import { TimeoutError, waitFor } from '../environments/wait.ts';
-import { generateIdentities, type FirmwareMix } from '../simulators/device/identity.ts';
+import { generateIdentities } from '../simulators/device/identity.ts';
 import type { FirmwarePolicy } from '../config/firmware-policy.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import { realClock, runExecutor } from './executors.ts';
-import type { ExecutorPlan, ExecutorStats, RunResult, Segment } from '../evidence/perf/summary-schema.ts';
+import type { ExecutorStats, RunConfig, RunResult } from '../evidence/perf/summary-schema.ts';
 import { segmentExecutor } from './plan.ts';
-import type { ScenarioName } from './scenarios.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import { causeOf, LocalDevicePool, type DevicePool, type DevicePoolSpec } from '../simulators/fleet/device-pool.ts';
 import { FaultInjector } from './faults/fault-injector.ts';
-import type { FaultKind } from './faults/faults.ts';
 import type { FleetLab } from './fleet-lab.ts';
 import { FleetMetrics, type FleetProgress } from './fleet-metrics.ts';
 import { openProvisioning, startApplication } from './fleet-setup.ts';
-import { checkInventory } from './inventory-check.ts';
+import { finishRun } from './finish-run.ts';
 import { segmentShare } from './segment.ts';
 import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
 import { LabThreads } from './lab-threads.ts';
@@ -30,46 +28,25 @@ import { classLauncher, FleetClasses } from './mixed-fleet.ts';
 
 export type { FleetProgress };
 
-export interface FleetOptions {
-  scenario: ScenarioName;
-  executor: ExecutorPlan;
-  devices: number;
-  mix: FirmwareMix;
-  /** Steady state: how long the connected fleet publishes (or holds its sessions) after the last device came up. */
-  durationMs: number;
-  qos: 0 | 1;
-  telemetryIntervalMs: number;
-  /** Connected devices publish telemetry, or only hold their sessions (the connect storm). */
-  operate: 'telemetry' | 'hold';
-  /** Operational certificate lifetime; renewals happen during the run when it is short. */
-  certLifetimeSeconds?: number;
-  segment: Segment;
-  topicRoot: string;
-  /** The managing application's identity (broker.applicationIdentity); segments append their number. */
-  applicationIdentity: string;
-  seed: number;
-  /** seed 000's mixed fleet: which firmware provisions itself, which the service team certifies, which is legacy. */
-  firmware: FirmwarePolicy;
-  /** How long to wait for in-flight messages after telemetry stops. */
-  drainTimeoutMs: number;
-  /** How long devices still coming up may take after the executor's window. */
-  gracefulStopMs: number;
-  /** Components to restart, or certificates to revoke, during the run. */
-  faults?: FaultKind[];
-  /** Worker threads the devices are spread over; 1 = all in this thread. */
-  workers: number;
-  /**
-   * 'provisioned': every device runs ACME + X5C (full-flow); 'issued': certificates straight
-   * from the lab CA before the run is measured, to measure MQTT with thousands of distinct identities.
-   */
-  certificates?: 'provisioned' | 'issued';
-  /** Every device's keys and CSRs made before the clock starts (reported as such). */
-  preMadeKeys?: boolean;
-  /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
-  thresholds?: { provisioningP99Ms: number; deliveryP99Ms: number };
-  signal?: AbortSignal;
-  onProgress?: (progress: FleetProgress) => void;
-}
+/** The run's part of the command line, and what the lab and the command add to it. */
+export type FleetOptions = Pick<RunConfig, 'scenario' | 'executor' | 'devices' | 'mix' | 'durationMs' | 'qos' | 'telemetryIntervalMs' | 'certLifetimeSeconds' | 'segment' | 'seed' | 'workers' | 'preMadeKeys'> &
+  Partial<Pick<RunConfig, 'faults' | 'certificates'>> & {
+    /** Connected devices publish telemetry, or only hold their sessions (the connect storm). */
+    operate: 'telemetry' | 'hold';
+    topicRoot: string;
+    /** The managing application's identity (broker.applicationIdentity); segments append their number. */
+    applicationIdentity: string;
+    /** seed 000's mixed fleet: which firmware provisions itself, which the service team certifies, which is legacy. */
+    firmware: FirmwarePolicy;
+    /** How long to wait for in-flight messages after telemetry stops. */
+    drainTimeoutMs: number;
+    /** How long devices still coming up may take after the executor's window. */
+    gracefulStopMs: number;
+    /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
+    thresholds?: Pick<RunConfig['thresholds'], 'provisioningP99Ms' | 'deliveryP99Ms'>;
+    signal?: AbortSignal;
+    onProgress?: (progress: FleetProgress) => void;
+  };
 
 /** What a fleet run measured: the same shape as a request scenario's (one report for both). */
 export type FleetResult = RunResult;
@@ -208,17 +185,10 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   const elapsedMs = elapsed();
 
   await app.disconnect().catch((err: unknown) => metrics.error(`application disconnect: ${causeOf(err)}`));
-  if (lab.owned) await admin.turnOff().catch((err: unknown) => metrics.error(`turning provisioning off: ${causeOf(err)}`));
-  const inventory = lab.issuanceLogs.length > 0 ? await checkInventory(admin, lab.issuanceLogs) : undefined;
-  if (inventory?.timeout) metrics.timeout(new TimeoutError(inventory.timeout));
+  const start = await finishRun(lab, admin, { startedAt, elapsedMs, firstDevice: share.firstDevice, executor, signal: options.signal }, metrics);
 
   return {
-    partial: options.signal?.aborted ?? false,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    elapsedMs,
-    firstDevice: share.firstDevice,
-    executor,
+    ...start,
     devices: {
       requested: share.devices,
       started: metrics.counts.started,
@@ -242,6 +212,5 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id) && !classes.hasFailed(id)).length,
     cpu: { run: cpuRun, provisioning: provisioningCpu },
     eventLoopDelayMs,
-    inventory,
   };
 }

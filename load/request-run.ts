@@ -3,7 +3,6 @@
 // CSR, credential, token: k6's setup()), so the run measures the servers, not the lab signing
 // its inputs; each iteration is then timed for its request alone. The executor decides when iterations start; every failure and every
 // timeout is counted by its cause. The report has the same form as a fleet run's.
-import { TimeoutError } from '../environments/wait.ts';
 import { generateIdentities } from '../simulators/device/identity.ts';
 import type { DeviceIdentity } from '../simulators/device/device-identity.ts';
 import { CpuMeter } from './cpu-meter.ts';
@@ -11,7 +10,7 @@ import { causeOf } from '../simulators/fleet/device-pool.ts';
 import type { FleetLab } from './fleet-lab.ts';
 import type { FleetProgress } from './fleet-metrics.ts';
 import type { ExecutorPlan, RunResult, Segment, TimelinePoint } from '../evidence/perf/summary-schema.ts';
-import { checkInventory } from './inventory-check.ts';
+import { finishRun } from './finish-run.ts';
 import { LatencyHistograms, type Phase } from '../evidence/perf/latency-histograms.ts';
 import { segmentShare } from './segment.ts';
 import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
@@ -101,19 +100,16 @@ export async function runRequests<P>(lab: FleetLab, admin: ProvisioningAdminClie
   point();
   const cpuRun = await cpu.window();
   const elapsedMs = elapsed();
-  const inventory = lab.issuanceLogs.length > 0 ? await checkInventory(admin, lab.issuanceLogs) : undefined;
-  if (inventory?.timeout) {
-    timeouts++;
-    error(causeOf(new TimeoutError(inventory.timeout)));
-  }
-  if (lab.owned) await admin.turnOff().catch((err: unknown) => error(`turning provisioning off: ${causeOf(err)}`));
+  const sink = {
+    error,
+    timeout: (err: unknown) => {
+      timeouts++;
+      error(causeOf(err));
+    },
+  };
+  const start = await finishRun(lab, admin, { startedAt, elapsedMs, firstDevice: share.firstDevice, executor, signal: options.signal }, sink);
   return {
-    partial: options.signal?.aborted ?? false,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    elapsedMs,
-    firstDevice: share.firstDevice,
-    executor,
+    ...start,
     devices: { requested: share.devices, started: executor.started, provisioned: executor.completed, connected: 0, failed: executor.failed + executor.interrupted, legacy: 0 },
     messages: { sent: 0, received: 0, lost: 0, duplicates: 0, excludedAfterRevocation: 0, lostByDevice: {} },
     renewals: 0,
@@ -124,6 +120,5 @@ export async function runRequests<P>(lab: FleetLab, admin: ProvisioningAdminClie
     cpu: { run: cpuRun },
     faults: [],
     distinctIdentities: executor.completed,
-    inventory,
   };
 }

@@ -30,53 +30,48 @@ export interface ScenarioDefinition extends ScenarioReport {
   example: string;
 }
 
+type ScenarioFields = Omit<ScenarioDefinition, 'name' | keyof ScenarioReport>;
+
+/** A scenario's definition: its name and its report vocabulary filled in from the schema. */
+function scenario(name: ScenarioName, fields: ScenarioFields): ScenarioDefinition {
+  return { name, ...SCENARIO_REPORTS[name], ...fields };
+}
+
 export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
-  'full-flow': {
-    name: 'full-flow',
-    ...SCENARIO_REPORTS['full-flow'],
+  'full-flow': scenario('full-flow', {
     executor: 'arrival-rate',
     defaults: { devices: 50, rate: 10, vus: 10, maxConcurrent: 50, durationMs: 30_000, intervalMs: 1000 },
     ownedLabOnly: false,
     example: 'ecm-lab load --scenario full-flow --devices 200 --mix "2.1:70,2.0:20,1.4:10" --rate 20 --duration 30s --qos 1',
-  },
-  'bootstrap-endpoint': {
-    name: 'bootstrap-endpoint',
-    ...SCENARIO_REPORTS['bootstrap-endpoint'],
+  }),
+  'bootstrap-endpoint': scenario('bootstrap-endpoint', {
     executor: 'iterations',
     defaults: { devices: 200, rate: 50, vus: 4, maxConcurrent: 50 },
     ownedLabOnly: false,
     example: 'ecm-lab load --scenario bootstrap-endpoint --devices 400 --vus 4',
-  },
-  'x5c-sign': {
-    name: 'x5c-sign',
-    ...SCENARIO_REPORTS['x5c-sign'],
+  }),
+  'x5c-sign': scenario('x5c-sign', {
     executor: 'iterations',
     defaults: { devices: 200, rate: 50, vus: 4, maxConcurrent: 50 },
     ownedLabOnly: true,
     example: 'ecm-lab load --scenario x5c-sign --executor arrival-rate --devices 600 --rate 50',
-  },
-  'mqtt-connect-storm': {
-    name: 'mqtt-connect-storm',
-    ...SCENARIO_REPORTS['mqtt-connect-storm'],
+  }),
+  'mqtt-connect-storm': scenario('mqtt-connect-storm', {
     executor: 'iterations',
     defaults: { devices: 500, rate: 100, vus: 10, maxConcurrent: 200, durationMs: 5000, intervalMs: 1000 },
     ownedLabOnly: true,
     example: 'ecm-lab load --scenario mqtt-connect-storm --devices 2000 --vus 10 --duration 10s',
-  },
-  'mqtt-publish': {
-    name: 'mqtt-publish',
-    ...SCENARIO_REPORTS['mqtt-publish'],
+  }),
+  'mqtt-publish': scenario('mqtt-publish', {
     executor: 'arrival-rate',
     defaults: { devices: 300, rate: 100, vus: 10, maxConcurrent: 200, durationMs: 10_000, intervalMs: 100 },
     ownedLabOnly: true,
     example: 'ecm-lab load --scenario mqtt-publish --devices 1000 --rate 100 --interval 1000 --duration 30s --qos 1',
-  },
-  'renewal-soak': {
-    name: 'renewal-soak',
-    ...SCENARIO_REPORTS['renewal-soak'],
+  }),
+  'renewal-soak': scenario('renewal-soak', {
     executor: 'arrival-rate',
     defaults: { devices: 200, rate: 10, vus: 10, maxConcurrent: 50, durationMs: 600_000, intervalMs: 1000, certLifetimeSeconds: 60 },
     ownedLabOnly: false,
     example: 'ecm-lab load --scenario renewal-soak --devices 200 --rate 10 --cert-lifetime 60s --duration 10m --qos 1',
-  },
+  }),
 };

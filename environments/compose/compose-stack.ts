@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { describeLab, type StartedLab } from '../started-lab.ts';
-import { renderBootstrapCaJson, renderOperationalCaJson } from '../pki/ca-json.ts';
+import { renderBootstrapCaJson, renderOperationalCaJson, type CaJsonInput } from '../pki/ca-json.ts';
 import { createCrl } from '../../x509/crl-signing.ts';
 import { LabAuthority } from '../pki/lab-authority.ts';
 import { renderAcl, renderDynamicSecurityConfig, renderMosquittoConf } from '../modules/mosquitto-config.ts';
@@ -66,24 +66,16 @@ export async function composeInit(log: (line: string) => void): Promise<void> {
   const serviceJwk = { name: 'provisioning-service', publicKey: jwk.publicJwk as Record<string, unknown> };
   const webhookBaseUrl = `https://${HOST}:${COMPOSE_PORTS.serviceHooks}`;
 
-  const stepCaJson = renderOperationalCaJson({
-    config: config.ca,
-    port: COMPOSE_PORTS.stepCa,
-    files: { root: files.rootCert, intermediateCert: files.intermediateCert, intermediateKey: files.intermediateKey, database: `${COMPOSE_DIRS.stepCa}/db.bolt` },
-    serviceJwk,
-    webhookBaseUrl,
-    x5cRootsPem: authority.pki.bootstrapRoot.certificatePem,
-    deviceIdOid: config.trust.deviceIdOid,
-  });
-  writeFileSync(`${COMPOSE_DIRS.stepCa}/ca.json`, JSON.stringify(stepCaJson, null, 2), { mode: 0o600 });
-  const bootstrapCaJson = renderBootstrapCaJson({
-    config: config.ca,
-    port: COMPOSE_PORTS.bootstrapCa,
-    files: { root: files.bootstrapRootCert, intermediateCert: files.bootstrapIntermediateCert, intermediateKey: files.bootstrapIntermediateKey, database: `${COMPOSE_DIRS.bootstrapCa}/db.bolt` },
-    serviceJwk,
-    webhookBaseUrl,
-  });
-  writeFileSync(`${COMPOSE_DIRS.bootstrapCa}/ca.json`, JSON.stringify(bootstrapCaJson, null, 2), { mode: 0o600 });
+  // Both authorities' ca.json, ahead of their containers' start: the operational one also takes
+  // the bootstrap root (its X5C provisioner's roots) and the device-id OID.
+  const authorities = [
+    { dir: COMPOSE_DIRS.stepCa, port: COMPOSE_PORTS.stepCa, root: files.rootCert, cert: files.intermediateCert, key: files.intermediateKey, render: (input: CaJsonInput) => renderOperationalCaJson({ ...input, x5cRootsPem: authority.pki.bootstrapRoot.certificatePem, deviceIdOid: config.trust.deviceIdOid }) },
+    { dir: COMPOSE_DIRS.bootstrapCa, port: COMPOSE_PORTS.bootstrapCa, root: files.bootstrapRootCert, cert: files.bootstrapIntermediateCert, key: files.bootstrapIntermediateKey, render: renderBootstrapCaJson },
+  ];
+  for (const { dir, port, root, cert, key, render } of authorities) {
+    const caJson = render({ config: config.ca, port, files: { root, intermediateCert: cert, intermediateKey: key, database: `${dir}/db.bolt` }, serviceJwk, webhookBaseUrl });
+    writeFileSync(`${dir}/ca.json`, JSON.stringify(caJson, null, 2), { mode: 0o600 });
+  }
 
   // The broker: its server certificate, the CA bundle, and an empty CRL of the issuing CA until
   // the provisioning service writes step-ca's (after a revocation; Mosquitto reads it at start).

@@ -1,7 +1,7 @@
 // Mosquitto in a container: the Mosquitto module (environments/modules/mosquitto.ts) on
 // testcontainers' GenericContainer. Its files are on the host, bind-mounted at the same paths.
 import path from 'node:path';
-import { MosquittoBuilder, mosquittoReadiness, startMosquitto, type MosquittoEndpoint, type StartedMosquitto } from '../modules/mosquitto.ts';
+import { MosquittoBuilder, mosquittoReadiness, StartedMosquittoHandle, startMosquitto, type MosquittoEndpoint } from '../modules/mosquitto.ts';
 import { LabContainer, StartedLabContainer, type ContainerRun } from './lab-container.ts';
 import { officialReference } from './images.ts';
 
@@ -33,25 +33,12 @@ export class MosquittoContainer extends MosquittoBuilder(LabContainer) {
   }
 }
 
-export class StartedMosquittoContainer extends StartedLabContainer implements StartedMosquitto {
+export class StartedMosquittoContainer extends StartedMosquittoHandle(StartedLabContainer) {
   constructor(
     run: ContainerRun,
-    private readonly endpoint: MosquittoEndpoint,
+    protected readonly endpoint: MosquittoEndpoint,
     cleanup: () => void,
   ) {
     super(run, cleanup);
-  }
-
-  getMqttsUrl = () => `mqtts://${this.endpoint.host}:${this.endpoint.port}`;
-  override getHost(): string {
-    return this.endpoint.host;
-  }
-  getPort = () => this.endpoint.port;
-  getLegacyPort = () => this.endpoint.legacyPort;
-  get configFile() {
-    return this.endpoint.configFile;
-  }
-  get aclFile() {
-    return this.endpoint.aclFile;
   }
 }

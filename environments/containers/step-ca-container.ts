@@ -7,7 +7,7 @@
 // Its ca.json, keys and database are on the host (its directory, bind-mounted at the same path),
 // so a restart on the same directory keeps what it issued.
 import path from 'node:path';
-import { StepCaBuilder, startStepCa, stepCaReadiness, type StartedStepCa, type StepCaEndpoint } from '../modules/step-ca.ts';
+import { StartedStepCaHandle, StepCaBuilder, startStepCa, stepCaReadiness, type StepCaEndpoint } from '../modules/step-ca.ts';
 import { LabContainer, StartedLabContainer, type ContainerRun } from './lab-container.ts';
 import { officialReference } from './images.ts';
 
@@ -41,26 +41,12 @@ export class StepCaContainer extends StepCaBuilder(LabContainer) {
   }
 }
 
-export class StartedStepCaContainer extends StartedLabContainer implements StartedStepCa {
+export class StartedStepCaContainer extends StartedStepCaHandle(StartedLabContainer) {
   constructor(
     run: ContainerRun,
-    private readonly endpoint: StepCaEndpoint,
+    protected readonly endpoint: StepCaEndpoint,
     cleanup: () => void,
   ) {
     super(run, cleanup);
-  }
-
-  getCaUrl = () => this.endpoint.url;
-  override getHost(): string {
-    return this.endpoint.host;
-  }
-  getPort = () => this.endpoint.port;
-  getRootPem = () => this.endpoint.rootPem;
-  getCrlUrl = () => this.endpoint.crlUrl;
-  get rootCertFile() {
-    return this.endpoint.rootCertFile;
-  }
-  get caJsonFile() {
-    return this.endpoint.caJsonFile;
   }
 }

@@ -3,24 +3,18 @@
 // and database. The lab runs two (docs/trust-model.md): the bootstrap authority and the
 // operational one.
 import type { LabConfig } from '../../config/config.ts';
+import type { RestartableComponent } from '../modules/module.ts';
 import type { Placement } from '../modules/placement.ts';
 import type { StartedStepCa, StepCaAddress, StepCaRoots } from '../modules/step-ca.ts';
 import { ComponentSlot } from './component-slot.ts';
 
-export interface LabStepCa {
+/** restart(): on the same port, database and configuration (fault injection, rotation): the files are read again. */
+export interface LabStepCa extends RestartableComponent {
   /** Process and log name: 'step-ca' (operational) or 'bootstrap-ca'. */
   readonly name: string;
   readonly url: string;
   readonly port: number;
   readonly caJsonFile: string;
-  readonly logFile: string;
-  readonly pid: number;
-  readonly running: boolean;
-  /** Restarts it on the same port, database and configuration (fault injection, rotation): the files are read again. */
-  restart(): Promise<void>;
-  /** Idempotent. */
-  stop(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export interface AuthorityOptions {

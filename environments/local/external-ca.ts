@@ -12,7 +12,7 @@ import type { JWK } from 'jose';
 import { goDurationMs, parseConfig, type LabConfig } from '../../config/config.ts';
 import { EXTERNAL_CA_PATHS } from '../../net/external-ca-api.ts';
 import { EXTERNAL_CA_FILES, type ExternalCaConfig } from '../../services/external-ca/process-config.ts';
-import { DEFAULT_STARTUP_TIMEOUT_MS } from '../modules/module.ts';
+import { DEFAULT_STARTUP_TIMEOUT_MS, type RestartableComponent } from '../modules/module.ts';
 import { ManagedProcess } from './child-process.ts';
 
 const ENTRY = fileURLToPath(new URL('../../services/external-ca/process-entry.js', import.meta.url));
@@ -20,7 +20,8 @@ const ENTRY = fileURLToPath(new URL('../../services/external-ca/process-entry.js
 /** services/external-ca/main.ts once both listeners are bound. */
 const READY = /ready \(a simulated third party.*public (\S+) \(root, CRL\), API (\S+);/;
 
-export interface StartedExternalCa {
+/** restart(): on the same ports and directory (after stop(), too: an outage that ends). */
+export interface StartedExternalCa extends RestartableComponent {
   readonly componentName: 'external-ca';
   /** Plain HTTP: GET /root.crt, GET /crl (DER), GET /crl.pem. */
   readonly publicUrl: string;
@@ -32,14 +33,6 @@ export interface StartedExternalCa {
   readonly rootCertFile: string;
   /** The operator's bearer token, read from the CA's directory (for the operator's console only). */
   operatorToken(): string;
-  readonly logFile: string;
-  readonly pid: number;
-  readonly running: boolean;
-  /** Starts it again on the same ports and directory (after stop(), too: an outage that ends). */
-  restart(): Promise<void>;
-  /** Idempotent. */
-  stop(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export class ExternalCaProcess {

@@ -1,7 +1,7 @@
 // Mosquitto as a child process: the Mosquitto module (environments/modules/mosquitto.ts) on the
 // local placement, Debian's broker with its dynamic security plugin.
 import { locateDynamicSecurityPlugin, locateTool } from '../tools/tools.ts';
-import { MosquittoBuilder, mosquittoReadiness, startMosquitto, type MosquittoEndpoint, type StartedMosquitto } from '../modules/mosquitto.ts';
+import { MosquittoBuilder, mosquittoReadiness, StartedMosquittoHandle, startMosquitto, type MosquittoEndpoint } from '../modules/mosquitto.ts';
 import type { ManagedProcess } from './child-process.ts';
 import { ProcessModule, StartedProcess } from './process-module.ts';
 
@@ -20,23 +20,12 @@ export class MosquittoProcess extends MosquittoBuilder(ProcessModule) {
   }
 }
 
-export class StartedMosquittoProcess extends StartedProcess implements StartedMosquitto {
+export class StartedMosquittoProcess extends StartedMosquittoHandle(StartedProcess) {
   constructor(
     proc: ManagedProcess,
-    private readonly endpoint: MosquittoEndpoint,
+    protected readonly endpoint: MosquittoEndpoint,
     cleanup: () => void,
   ) {
     super(proc, cleanup);
-  }
-
-  getMqttsUrl = () => `mqtts://${this.endpoint.host}:${this.endpoint.port}`;
-  getHost = () => this.endpoint.host;
-  getPort = () => this.endpoint.port;
-  getLegacyPort = () => this.endpoint.legacyPort;
-  get configFile() {
-    return this.endpoint.configFile;
-  }
-  get aclFile() {
-    return this.endpoint.aclFile;
   }
 }

@@ -1,7 +1,7 @@
 // step-ca as a child process: the step-ca module (environments/modules/step-ca.ts) on the local
 // placement. The binary is the bootstrap's pinned build (.tools/bin/step-ca) unless given.
 import { locateTool } from '../tools/tools.ts';
-import { StepCaBuilder, startStepCa, stepCaReadiness, type StartedStepCa, type StepCaEndpoint } from '../modules/step-ca.ts';
+import { StartedStepCaHandle, StepCaBuilder, startStepCa, stepCaReadiness, type StepCaEndpoint } from '../modules/step-ca.ts';
 import type { ManagedProcess } from './child-process.ts';
 import { ProcessModule, StartedProcess } from './process-module.ts';
 
@@ -20,24 +20,12 @@ export class StepCaProcess extends StepCaBuilder(ProcessModule) {
   }
 }
 
-export class StartedStepCaProcess extends StartedProcess implements StartedStepCa {
+export class StartedStepCaProcess extends StartedStepCaHandle(StartedProcess) {
   constructor(
     proc: ManagedProcess,
-    private readonly endpoint: StepCaEndpoint,
+    protected readonly endpoint: StepCaEndpoint,
     cleanup: () => void,
   ) {
     super(proc, cleanup);
-  }
-
-  getCaUrl = () => this.endpoint.url;
-  getHost = () => this.endpoint.host;
-  getPort = () => this.endpoint.port;
-  getRootPem = () => this.endpoint.rootPem;
-  getCrlUrl = () => this.endpoint.crlUrl;
-  get rootCertFile() {
-    return this.endpoint.rootCertFile;
-  }
-  get caJsonFile() {
-    return this.endpoint.caJsonFile;
   }
 }

@@ -28,6 +28,17 @@ export interface StartedComponent {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** A component the lab holds: started again in place by restart() (its ports, its directory), stopped once. */
+export interface RestartableComponent {
+  readonly logFile: string;
+  readonly pid: number;
+  readonly running: boolean;
+  restart(): Promise<void>;
+  /** Idempotent. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
 /** The readiness strategy of a component: the line it writes once it serves, within a time limit. */
 export interface Readiness {
   logMessage: RegExp;

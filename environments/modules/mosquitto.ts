@@ -139,6 +139,33 @@ export interface StartedMosquitto extends StartedComponent {
   readonly aclFile: string;
 }
 
+/** The started handle's getters on a placement's started base, read from the endpoint of its start. */
+export function StartedMosquittoHandle<TBase extends Constructor<StartedComponent>>(Base: TBase) {
+  abstract class StartedMosquittoHandle extends Base implements StartedMosquitto {
+    protected abstract readonly endpoint: MosquittoEndpoint;
+
+    getMqttsUrl(): string {
+      return `mqtts://${this.endpoint.host}:${this.endpoint.port}`;
+    }
+    getHost(): string {
+      return this.endpoint.host;
+    }
+    getPort(): number {
+      return this.endpoint.port;
+    }
+    getLegacyPort(): number {
+      return this.endpoint.legacyPort;
+    }
+    get configFile(): string {
+      return this.endpoint.configFile;
+    }
+    get aclFile(): string {
+      return this.endpoint.aclFile;
+    }
+  }
+  return StartedMosquittoHandle;
+}
+
 interface PreparedMosquitto {
   dir: string;
   configure(ports: { port: number; legacyPort: number }): { args: string[]; endpoint: MosquittoEndpoint };

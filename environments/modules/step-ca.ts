@@ -168,6 +168,39 @@ export interface StartedStepCa extends StartedComponent {
   readonly caJsonFile: string;
 }
 
+/**
+ * The started handle's getters, on a placement's started base (a container, a child process):
+ * all read from the endpoint the start recorded, which the placement's class takes.
+ */
+export function StartedStepCaHandle<TBase extends Constructor<StartedComponent>>(Base: TBase) {
+  abstract class StartedStepCaHandle extends Base implements StartedStepCa {
+    protected abstract readonly endpoint: StepCaEndpoint;
+
+    getCaUrl(): string {
+      return this.endpoint.url;
+    }
+    getHost(): string {
+      return this.endpoint.host;
+    }
+    getPort(): number {
+      return this.endpoint.port;
+    }
+    getRootPem(): string {
+      return this.endpoint.rootPem;
+    }
+    getCrlUrl(): string {
+      return this.endpoint.crlUrl;
+    }
+    get rootCertFile(): string {
+      return this.endpoint.rootCertFile;
+    }
+    get caJsonFile(): string {
+      return this.endpoint.caJsonFile;
+    }
+  }
+  return StartedStepCaHandle;
+}
+
 /** The files of one step-ca, ready for a start on a given port. */
 export interface PreparedStepCa {
   dir: string;

@@ -203,15 +203,22 @@ export interface RunConfig {
   executor: ExecutorPlan;
   devices: number;
   mix: FirmwareMix;
-  /** Fleet scenarios: the steady state; 0 for request scenarios. */
+  /** Fleet scenarios: the steady state, how long the connected fleet publishes (or holds its sessions) after the last device came up; 0 for request scenarios. */
   durationMs: number;
   qos: 0 | 1;
   telemetryIntervalMs: number;
+  /** Operational certificate lifetime; renewals happen during the run when it is short. */
   certLifetimeSeconds?: number;
   segment: Segment;
   seed: number;
+  /** Components to restart, or certificates to revoke, during the run. */
   faults: FaultKind[];
+  /** Worker threads the devices are spread over; 1 = all in this thread. */
   workers: number;
+  /**
+   * 'provisioned': every device runs ACME + X5C (full-flow); 'issued': certificates straight
+   * from the lab CA before the run is measured, to measure MQTT with thousands of distinct identities.
+   */
   certificates: 'provisioned' | 'issued';
   /** x5c-sign: through the provisioning service's CA URL (what devices use) or at step-ca itself. */
   target?: 'service' | 'step-ca';
