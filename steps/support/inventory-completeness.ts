@@ -10,11 +10,17 @@ import type { LabWorld } from './world.ts';
 
 
 export async function assertInventoryHoldsLoggedIssuance(world: LabWorld): Promise<void> {
-  const operational = new Set(issuedOnLog(world.logFile('step-ca')));
-  const bootstrap = new Set(issuedOnLog(world.logFile('bootstrap-ca')));
-  for (const client of world.allClients()) {
-    assert.ok(operational.has(certificateSerial(client.store.loadOperational()!.certificateChainPem)), `step-ca's log (${operational.size} issuances read) does not report ${client.commonName}'s operational certificate`);
-    assert.ok(bootstrap.has(certificateSerial(client.store.loadBootstrap()!.certificateChainPem)), `the bootstrap step-ca's log (${bootstrap.size} issuances read) does not report ${client.commonName}'s bootstrap credential`);
+  const clients = world.allClients().map((c) => ({ name: c.commonName, operational: certificateSerial(c.store.loadOperational()!.certificateChainPem), bootstrap: certificateSerial(c.store.loadBootstrap()!.certificateChainPem) }));
+  const read = () => ({ operational: new Set(issuedOnLog(world.logFile('step-ca'))), bootstrap: new Set(issuedOnLog(world.logFile('bootstrap-ca'))) });
+  // A component's log reaches its file a little after the answer (a container's through `podman logs -f`).
+  const logs = await waitFor('both step-ca logs to report the installation\'s certificates', () => {
+    const now = read();
+    return clients.every((c) => now.operational.has(c.operational) && now.bootstrap.has(c.bootstrap)) && now;
+  }, { timeoutMs: 10_000 }).catch(read);
+  const { operational, bootstrap } = logs;
+  for (const client of clients) {
+    assert.ok(operational.has(client.operational), `step-ca's log (${operational.size} issuances read) does not report ${client.name}'s operational certificate`);
+    assert.ok(bootstrap.has(client.bootstrap), `the bootstrap step-ca's log (${bootstrap.size} issuances read) does not report ${client.name}'s bootstrap credential`);
   }
   const logged = [...operational, ...bootstrap];
   const inventory = async () => new Set((await world.admin.inventory()).map((c) => c.serial));
