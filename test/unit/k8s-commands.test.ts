@@ -30,7 +30,7 @@ function commandLines(): Array<{ where: string; line: string }> {
 }
 
 /** The ecm-lab invocations of a command line, each as its words up to the end of the shell command. */
-export function invocations(line: string): string[][] {
+function invocations(line: string): string[][] {
   // A shell substitution ($((k + 1)), $(seq -f ...)) is one value of the ecm-lab command, not its words.
   let flat = line;
   for (let prev = ''; prev !== flat; ) {
@@ -51,7 +51,7 @@ export function invocations(line: string): string[][] {
 const longFlags = (cmd: Command) => cmd.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => Boolean(f));
 
 /** What in one invocation the CLI does not have, or [] when it resolves to a command with only its options. */
-export function unknownInCli(words: string[], root: Command = program): string[] {
+function unknownInCli(words: string[], root: Command = program): string[] {
   const problems: string[] = [];
   let cmd = root;
   const known = () => new Set([...longFlags(root), ...(cmd === root ? [] : longFlags(cmd)), '-h', '--help']);
