@@ -4,7 +4,7 @@
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
 import { clientTlsOptions } from './tls-policy.ts';
-import { TlsIdentity } from './tls-session.ts';
+import { peerKey, TlsIdentity } from './tls-session.ts';
 
 export { TlsIdentity };
 
@@ -76,10 +76,11 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClie
   // pass noDelay to TLS sockets; Nagle adds ~40 ms per exchange), the last session offered.
   const internals = client as unknown as { streamBuilder: (c: MqttClient) => TLSSocket };
   const build = internals.streamBuilder;
+  const peer = peerKey(options.host, options.port, options.servername);
   internals.streamBuilder = (c) => {
-    if (resume) opts.session = identity.session;
+    if (resume) opts.session = identity.sessionFor(peer);
     const socket = build(c);
-    if (resume) identity.tune(socket);
+    if (resume) identity.tune(socket, peer);
     else socket.setNoDelay(true);
     return socket;
   };

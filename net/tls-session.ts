@@ -4,6 +4,9 @@
 // certificate instead. A reconnect with the same certificate offers the last session ticket the
 // broker gave it (RFC 8446 §2.2): the broker skips the certificate checks it already made, at
 // half its CPU. Never across certificates: a session carries the certificate it was made with.
+// Never across servers or names either: Node checks the server's identity (its name against the
+// certificate) only on a full handshake, so a session made with one name and offered under
+// another would skip that check: sessions are kept per host, port and expected name.
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 
 export interface MutualTlsInput {
@@ -21,8 +24,8 @@ export function mutualTlsContext(input: MutualTlsInput): SecureContext {
 /** The context and the resumable session of one certificate. */
 export class TlsIdentity {
   readonly context: SecureContext;
-  /** The last session the server offered, for the next connection. */
-  session: Buffer | undefined;
+  /** The last session each server offered, by `peerKey`, for the next connection to it. */
+  readonly #sessions = new Map<string, Buffer>();
 
   constructor(readonly input: MutualTlsInput) {
     this.context = mutualTlsContext(input);
@@ -33,12 +36,22 @@ export class TlsIdentity {
     return this.input.cert === input.cert && this.input.key === input.key && String(this.input.ca) === String(input.ca);
   }
 
+  /** The session to offer `peer`: only one made with it, under the same expected name. */
+  sessionFor(peer: string): Buffer | undefined {
+    return this.#sessions.get(peer);
+  }
+
   /**
    * Every new stream of a connection: Nagle off (a reconnect builds a new stream, which would
-   * otherwise send with Nagle's delays), and the server's session tickets kept.
+   * otherwise send with Nagle's delays), and the server's session tickets kept for that peer.
    */
-  tune(socket: TLSSocket): void {
+  tune(socket: TLSSocket, peer: string): void {
     socket.setNoDelay(true);
-    socket.on('session', (session: Buffer) => (this.session = session));
+    socket.on('session', (session: Buffer) => this.#sessions.set(peer, session));
   }
+}
+
+/** Which server a session belongs to: where it was reached and the name its certificate had to carry. */
+export function peerKey(host: string, port: number, servername: string | undefined): string {
+  return `${host}:${port}/${servername ?? host}`;
 }

@@ -12,12 +12,19 @@ import { CAPABILITIES, type Capability } from './capabilities.ts';
 
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)$/;
 
-/** Traffic only ever goes to loopback: every URL and host of a target must be on it. */
-const loopbackUrl = z
-  .string()
-  .url()
-  .refine((u) => LOOPBACK_HOST.test(new URL(u).hostname), { message: 'must be on loopback (127.0.0.0/8 or localhost): the lab sends traffic nowhere else' });
-const loopbackHost = z.string().regex(LOOPBACK_HOST, 'must be on loopback (127.0.0.0/8 or localhost): the lab sends traffic nowhere else');
+/**
+ * A target's components are on loopback unless the target says `"allowRemote": true` (a team's
+ * staging installation): the lab never sends traffic elsewhere on its own initiative.
+ */
+const ON_LOOPBACK = 'must be on loopback (127.0.0.0/8 or localhost), or the target must say "allowRemote": true';
+const onLoopback = (host: string) => LOOPBACK_HOST.test(host);
+const hostOf = (u: string) => {
+  try {
+    return new URL(u).hostname;
+  } catch {
+    return '';
+  }
+};
 const port = z.number().int().min(1).max(65535);
 const file = z.string().min(1);
 
@@ -35,7 +42,14 @@ export const driverSchema = z.union([
 ]);
 export type DriverSpec = z.infer<typeof driverSchema>;
 
-export const targetSchema = z
+/** The target's shape; off loopback only when the document itself says `"allowRemote": true`. */
+function targetSchemaAllowing(remote: boolean) {
+  const loopbackUrl = z
+    .string()
+    .url()
+    .refine((u) => remote || onLoopback(hostOf(u)), { message: ON_LOOPBACK });
+  const loopbackHost = z.string().refine((h) => remote || onLoopback(h), { message: ON_LOOPBACK });
+  return z
   .object({
     name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-"').default('target'),
     /** The operational authority: X5C, renewal, the root every device and the broker trust. */
@@ -107,8 +121,16 @@ export const targetSchema = z
     logs: z.record(z.string(), z.string()).optional(),
     externalCa: z.record(z.string(), z.unknown()).optional(),
     processes: z.array(z.object({ name: z.string(), pid: z.number() })).optional(),
+    /** Components on other hosts: the suite runs against them only when the target says so. */
+    allowRemote: z.boolean().optional(),
   })
   .strict();
+}
+
+export const targetSchema = targetSchemaAllowing(false);
+const remoteTargetSchema = targetSchemaAllowing(true);
+/** The schema a document asks for: a remote installation only with its own explicit flag. */
+const schemaFor = (raw: unknown) => ((raw as { allowRemote?: unknown } | null)?.allowRemote === true ? remoteTargetSchema : targetSchema);
 
 export type Target = z.infer<typeof targetSchema>;
 
@@ -170,7 +192,7 @@ function missingFiles(target: Target): string[] {
 }
 
 export function parseTarget(raw: unknown, file: string): Target {
-  const parsed = targetSchema.safeParse(raw);
+  const parsed = schemaFor(raw).safeParse(raw);
   if (!parsed.success) throw new TargetError(file, problemsOf(parsed.error));
   const target = logsFromDescription(resolvePaths(parsed.data, path.dirname(path.resolve(file))));
   const missing = missingFiles(target);
@@ -257,7 +279,7 @@ export function loadTargetFile(file: string): Target | ClientsTarget {
   if (named.length < COMPONENTS.length) {
     const missing = COMPONENTS.filter((c) => !named.includes(c));
     // Every problem at once: what is wrong with the components it names, too.
-    const parsed = targetSchema.safeParse(raw);
+    const parsed = schemaFor(raw).safeParse(raw);
     const others = parsed.success ? [] : problemsOf(parsed.error, (i) => !missing.includes(i.path[0] as (typeof COMPONENTS)[number]));
     throw new TargetError(file, [
       `names ${named.join(', ')} but not ${missing.join(', ')}: a target names all four components of the installation, none (then the lab starts them, and only the clients are the team's), or only its broker beside a running lab ("lab": an \`ecm-lab up --json\` description)`,

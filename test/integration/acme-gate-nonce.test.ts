@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../config/config.ts';
 import { startOwnedLab } from '../../environments/lab.ts';
 import { request } from '../../net/https-client.ts';
+import { waitFor } from '../../environments/wait.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import { startChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { RawAcmeClient } from '../../simulators/adversary/acme-raw.ts';
@@ -47,7 +48,10 @@ test("a device's ACME flow asks newNonce once and then signs with the nonce of e
     const before = readFileSync(lab.bootstrapStepCa.logFile, 'utf8').length;
     const credential = await obtainBootstrapCertificate({ directoryUrl: lab.provisioning.acmeDirectoryUrl, trustedCaPem: root, address: '127.30.0.2', responder, keyAlgorithm: 'ecdsa-p256' });
     assert.match(credential.certificateChainPem, /BEGIN CERTIFICATE/);
-    const log = readFileSync(lab.bootstrapStepCa.logFile, 'utf8').slice(before);
+    // step-ca writes a request's line after it answered: wait until the flow's six POSTs are there.
+    const logged = () => readFileSync(lab.bootstrapStepCa.logFile, 'utf8').slice(before);
+    await waitFor('step-ca to log the flow\'s six POSTs', () => (logged().match(/method=POST/g) ?? []).length >= 6, { timeoutMs: 10_000 }).catch(() => undefined);
+    const log = logged();
     const count = (re: RegExp) => (log.match(re) ?? []).length;
     assert.equal(count(/path=\/acme\/bootstrap\/new-nonce /g), 1, 'one newNonce for the whole flow');
     assert.equal(count(/path=\/acme\/bootstrap\/directory /g), 1, 'the directory read once');

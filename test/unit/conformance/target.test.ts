@@ -103,3 +103,20 @@ test("the team's broker beside a running lab: the rest is the lab's, the lab's b
   writeFileSync(file, JSON.stringify({ name: 'bad-lab', lab: path.join(labDir, 'bad-lab.json'), broker: lablessBroker }));
   assert.throws(() => loadTargetFile(file), (err: unknown) => err instanceof TargetError && /is not a lab description/.test(err.problems[0]!) && err.problems.some((p) => /ca\.url: must be on loopback/.test(p)));
 });
+
+test('a remote target is accepted with "allowRemote": true and refused without it, the refusal naming the flag', () => {
+  const remote = description();
+  (remote.ca as Record<string, unknown>).url = 'https://ca.staging.example:9000';
+  (remote.broker as Record<string, unknown>).host = 'mqtt.staging.example';
+  assert.throws(
+    () => parseTarget(remote, 'remote.json'),
+    (err: unknown) =>
+      err instanceof TargetError &&
+      ['ca.url', 'broker.host'].every((k) => err.problems.includes(`${k}: must be on loopback (127.0.0.0/8 or localhost), or the target must say "allowRemote": true`)),
+  );
+  const t = parseTarget({ ...remote, allowRemote: true }, path.join(dir, 'remote.json'));
+  assert.equal(t.ca.url, 'https://ca.staging.example:9000');
+  assert.equal(t.broker.host, 'mqtt.staging.example');
+  // Only the literal true opens it: a string is refused like any bad value.
+  assert.throws(() => parseTarget({ ...remote, allowRemote: 'yes' }, 'remote.json'), (err: unknown) => err instanceof TargetError && err.problems.some((p) => p.startsWith('allowRemote:')));
+});
