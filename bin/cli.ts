@@ -90,7 +90,20 @@ program
   .option('--json', 'print the result as one JSON object on stdout (the progress goes to stderr)')
   .action((opts: ContractCliOptions) => contractCommand(program.opts(), opts));
 
-program
+// The load command's thresholds and same-run baselines: flags, what they set, default.
+const LOAD_LIMITS: Array<[string, string, string?]> = [
+  ['--max-provisioning-p99 <duration>', 'threshold: p99 of obtaining a certificate (full-flow, bootstrap-endpoint, x5c-sign; NFR-PERF-001); a bare number is ms', '30s'],
+  ['--max-connect-p99 <duration>', 'threshold: MQTT connect p99 (mqtt scenarios)', '10s'],
+  ['--max-delivery-p99 <duration>', 'threshold: MQTT delivery p99 (NFR-PERF-002)', '1s'],
+  ['--max-renewal-p99 <duration>', 'threshold: p99 of a renewal request (renewal-soak; NFR-PERF-001)', '30s'],
+  ['--no-baselines', "skip the same-run baselines (step-ca signing, the CA's own limit, Mosquitto clients, handshakes)"],
+  ['--baseline-signs <n>', 'signatures in the step-ca signing baseline', '100'],
+  ['--baseline-flows <n>', "devices in the CA's-own-limit baseline (ACME + X5C at step-ca alone)", '50'],
+  ['--baseline-messages <n>', 'messages in the MQTT baselines', '20000'],
+  ['--baseline-handshakes <n>', 'mutual-TLS connections in the handshake CPU baseline', '100'],
+];
+
+const load = program
   .command('load')
   .description('run a named load scenario against a fresh local lab (or a running one, --lab); report under reports/perf/')
   .addHelpText('after', scenarioHelp())
@@ -115,16 +128,9 @@ program
   .option('--segment <i/n>', 'run segment i of n: a disjoint share of the devices, their addresses, the rate and the VUs', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
   .option('--pre-made-keys', "full-flow: every device's keys and CSRs made before the clock starts (the summary lists the figures measured so)")
-  .option('--workers <n>', 'fleet scenarios: worker threads the devices are spread over (1 = the main thread)', '1')
-  .option('--max-provisioning-p99 <duration>', 'threshold: p99 of obtaining a certificate (full-flow, bootstrap-endpoint, x5c-sign; NFR-PERF-001); a bare number is ms', '30s')
-  .option('--max-connect-p99 <duration>', 'threshold: MQTT connect p99 (mqtt scenarios)', '10s')
-  .option('--max-delivery-p99 <duration>', 'threshold: MQTT delivery p99 (NFR-PERF-002)', '1s')
-  .option('--max-renewal-p99 <duration>', 'threshold: p99 of a renewal request (renewal-soak; NFR-PERF-001)', '30s')
-  .option('--no-baselines', "skip the same-run baselines (step-ca signing, the CA's own limit, Mosquitto clients, handshakes)")
-  .option('--baseline-signs <n>', 'signatures in the step-ca signing baseline', '100')
-  .option('--baseline-flows <n>', "devices in the CA's-own-limit baseline (ACME + X5C at step-ca alone)", '50')
-  .option('--baseline-messages <n>', 'messages in the MQTT baselines', '20000')
-  .option('--baseline-handshakes <n>', 'mutual-TLS connections in the handshake CPU baseline', '100')
+  .option('--workers <n>', 'fleet scenarios: worker threads the devices are spread over (1 = the main thread)', '1');
+for (const [flags, description, value] of LOAD_LIMITS) load.option(flags, description, value);
+load
   .option('--faults <kinds>', `fleet scenarios: ${FAULT_KINDS.join(',')}`)
   .option('--lab <file>', 'attach to a running lab instead of starting one: the JSON of `ecm-lab up --json --serve-challenges` (full-flow and bootstrap-endpoint; segments can share it)')
   .option('--out <dir>', 'report root', 'reports/perf')
