@@ -9,15 +9,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CAPABILITIES, type Capability } from './capabilities.ts';
+import { isLoopbackAddress } from '../../config/schema.ts';
 
-const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)$/;
 
 /**
  * A target's components are on loopback unless the target says `"allowRemote": true` (a team's
  * staging installation): the lab never sends traffic elsewhere on its own initiative.
  */
 const ON_LOOPBACK = 'must be on loopback (127.0.0.0/8 or localhost), or the target must say "allowRemote": true';
-const onLoopback = (host: string) => LOOPBACK_HOST.test(host);
+const onLoopback = (host: string) => host === 'localhost' || isLoopbackAddress(host);
 const hostOf = (u: string) => {
   try {
     return new URL(u).hostname;
