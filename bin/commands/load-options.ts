@@ -10,6 +10,7 @@ import { parseSegment } from '../../load/segment.ts';
 import { EXECUTOR_KINDS } from '../../load/executors.ts';
 import { segmentExecutor } from '../../load/plan.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../../load/scenarios.ts';
+import { AddressPlan } from '../../simulators/client/addresses.ts';
 
 const HOUR_MS = 3_600_000;
 /** Each device has its own loopback address: 65,536 per block (simulators/client/addresses.ts). */
@@ -80,6 +81,8 @@ const loadOptionsSchema = z.object({
   faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
   out: z.string().min(1),
   lab: z.string().min(1).optional(),
+  /** The block the clients bind, canonical ("127.77.0.0/16"); where it may be is checked against the lab (loadCommand). */
+  clientAddresses: z.string().transform(parsedBy((t) => AddressPlan.fromCidr(t).block!)).optional(),
   runId: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
 });
 
@@ -92,6 +95,8 @@ export interface LoadPlan {
   baselines: { enabled: boolean; signs: number; flows: number; messages: number; handshakes: number };
   out: string;
   lab?: string;
+  /** `--client-addresses`: the block every client binds instead of the scenarios' loopback blocks. */
+  clientAddresses?: string;
   runId?: string;
 }
 
@@ -190,6 +195,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
       baselines: { enabled: o.baselines, signs: o.baselineSigns, flows: o.baselineFlows, messages: o.baselineMessages, handshakes: o.baselineHandshakes },
       out: o.out,
       lab: o.lab,
+      clientAddresses: o.clientAddresses,
       runId: o.runId,
     },
   };

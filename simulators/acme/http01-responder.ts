@@ -72,8 +72,7 @@ export async function startChallengeResponder(port: number, options: ChallengeRe
     res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(keyAuthorization);
   });
   // Binding 0.0.0.0 is the only way to receive on every address of a block with one socket; any
-  // connection that arrived on another address is dropped before HTTP is parsed. One shared
-  // address (a /32) is bound alone.
+  // connection that arrived on another address is dropped before HTTP is parsed.
   server.on('connection', (socket) => {
     if (!accepted(socket.localAddress)) {
       stats.refusedNotClientAddress++;
@@ -81,7 +80,7 @@ export async function startChallengeResponder(port: number, options: ChallengeRe
     }
   });
   server.keepAliveTimeout = 1000;
-  const host = plan?.shared ? plan.address(0) : '0.0.0.0';
+  const host = '0.0.0.0';
   server.listen({ port, host });
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]).catch((err: Error) => {
     throw new Error(`cannot start the http-01 challenge responder on ${host}:${port}: ${err.message}`);

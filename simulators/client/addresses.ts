@@ -38,8 +38,8 @@ function parseBlock(cidr: string): { base: number; prefix: number } {
   if (rest.length > 0 || prefixText === undefined || !/^\d{1,2}$/.test(prefixText) || !ipaddr.IPv4.isValidFourPartDecimal(address)) {
     throw new AddressPlanError(`"${cidr}" is not an IPv4 CIDR block (e.g. 127.77.0.0/16, or 10.1.2.3/32 for one address)`);
   }
+  if (Number(prefixText) > 32) throw new AddressPlanError(`"${cidr}": an IPv4 prefix is /0 to /32`);
   const [parsed, prefix] = ipaddr.IPv4.parseCIDR(`${address}/${prefixText}`);
-  if (prefix > 32) throw new AddressPlanError(`"${cidr}": an IPv4 prefix is /0 to /32`);
   const base = toNumber(ipaddr.IPv4.networkAddressFromCIDR(`${address}/${prefix}`));
   if (base !== toNumber(parsed)) throw new AddressPlanError(`"${cidr}" has host bits set: the block is ${toText(base)}/${prefix}`);
   return { base, prefix };
@@ -198,9 +198,16 @@ export function checkAddressPlan(plan: AddressPlan, source: PlanSource, options:
   if (!options.allowRemote) throw new AddressPlanError(`${source.name}: ${plan.block} is outside 127.0.0.0/8: ${source.remoteFlag}`);
   if (options.clients !== undefined) requireOrName(plan, source, options.clients);
   const own = new Set(Object.values(options.interfaces ?? os.networkInterfaces()).flatMap((list) => (list ?? []).filter((i) => i.family === 'IPv4').map((i) => i.address)));
-  const needed = plan.shared ? [plan.address(0)] : [...Array.from({ length: options.clients ?? plan.capacity() }, (_, i) => plan.address(i)), plan.applicationAddress()];
-  const missing = needed.find((a) => !own.has(a));
+  const missing = firstMissing(plan, options.clients, own);
   if (missing !== undefined) throw new AddressPlanError(`${source.name}: ${missing} (of ${plan.block}) is not an address of this host: assign it to an interface (its IPv4 addresses: ${[...own].join(', ') || 'none'})`);
+}
+
+/** The first address the plan hands out (`clients` of them, or all) that the host does not have; the search stops there. */
+function firstMissing(plan: AddressPlan, clients: number | undefined, own: Set<string>): string | undefined {
+  if (plan.shared) return own.has(plan.address(0)) ? undefined : plan.address(0);
+  const count = Math.min(clients ?? plan.capacity(), plan.capacity());
+  for (let i = 0; i < count; i++) if (!own.has(plan.address(i))) return plan.address(i);
+  return own.has(plan.applicationAddress()) ? undefined : plan.applicationAddress();
 }
 
 function requireOrName(plan: AddressPlan, source: PlanSource, clients: number): void {
