@@ -156,6 +156,11 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     if (kind === 'revocation' && scenario.name !== 'full-flow') problems.push('--faults revocation: needs certificates step-ca issued (the full-flow scenario): the admin API revokes only what is in the inventory');
     if (faultPhase(kind).phase === 'arrivals' && executorKind !== 'arrival-rate') problems.push(`--faults ${kind}: strikes during the arrivals, which only the arrival-rate executor has`);
   }
+  if (o.clientAddresses !== undefined && fleet && AddressPlan.fromCidr(o.clientAddresses).shared && (scenario.name === 'full-flow' || scenario.name === 'renewal-soak')) {
+    // Found by running it: the service's white list names the application for its address, and
+    // then refuses any other identity asked for from that address (identity-not-named).
+    problems.push(`--client-addresses: ${o.clientAddresses} is one address, which the ${scenario.name} scenario's application would share with its devices: the provisioning service's white list names the application for that address and then refuses every device identity from it (identity-not-named); give a block of at least 2 addresses (the application takes the top one), or a scenario whose devices do not provision themselves (bootstrap-endpoint, mqtt-publish, mqtt-connect-storm)`);
+  }
   const config: RunConfig = {
     scenario: scenario.name,
     executor: {

@@ -104,3 +104,18 @@ test('run --target with clients.addresses 127.78.0.0/16: the scenario\'s applica
   assert.ok(bound.signSources.length >= 2 && bound.enrolled.length >= 2, `the application and the device were provisioned: ${JSON.stringify(bound)}`);
   for (const address of [...bound.signSources, ...bound.identifiers, ...bound.enrolled]) assert.ok(inBlock('127.78.0.0/16')(address), `${String(address)} is in 127.78.0.0/16: ${JSON.stringify(bound)}`);
 });
+
+test('a /32 is one address all clients share: the bootstrap endpoint gives each device its own credential on it; full-flow, whose application would share it, is refused before it runs', async () => {
+  const mark = auditSize();
+  const run = await cli(['load', '--lab', labFile, '--scenario', 'bootstrap-endpoint', '--client-addresses', '127.77.0.9/32', '--devices', '4', '--seed', '12', '--run-id', 'shared', '--out', scratch]);
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  const records = auditFrom(mark);
+  const served = records.filter((r) => r.event === 'bootstrap' && r.decision === 'served');
+  assert.equal(new Set(served.map((r) => r.deviceId)).size, 4, `four identities, one credential each: ${JSON.stringify(served)}`);
+  assert.deepEqual([...new Set(served.map((r) => r.sourceIp?.replace(/^::ffff:/, '')))], ['127.77.0.9'], 'every request came from the one address');
+  assert.deepEqual(records.filter((r) => r.decision === 'refused'), []);
+  // Measured once (see the load option's message): devices beside their application on one address are refused by the service.
+  const fleet = await cli(['load', '--lab', labFile, '--client-addresses', '127.77.0.9/32', ...FLEET]);
+  assert.equal(fleet.code, 2, fleet.stderr);
+  assert.match(fleet.stderr, /--client-addresses: 127\.77\.0\.9\/32 is one address, which the full-flow scenario's application would share with its devices: .*\(identity-not-named\)/);
+});
