@@ -35,6 +35,14 @@ function isLoopback(address: string | undefined): boolean {
   return (net.isIPv4(v4) && v4.startsWith('127.')) || address === '::1';
 }
 
+/**
+ * Whether a connection that arrived on `local` is one a client's challenge comes over: loopback,
+ * or an address of the clients' plan (from any peer: the bootstrap CA may be on another host).
+ */
+export function arrivesOnClientAddress(local: string | undefined, plan: AddressPlan | undefined): boolean {
+  return isLoopback(local) || (local !== undefined && plan?.contains(local) === true);
+}
+
 /** ACME tokens are base64url (RFC 8555 8.1): anything else never names a file. */
 export function isChallengeToken(token: string): boolean {
   return /^[A-Za-z0-9_-]{16,256}$/.test(token);
@@ -57,7 +65,6 @@ export async function startChallengeResponder(port: number, options: ChallengeRe
   const tokens = new Map<string, string>();
   const stats = { served: 0, notFound: 0, refusedNotClientAddress: 0 };
   const plan = options.clientAddresses;
-  const accepted = (local: string | undefined) => isLoopback(local) || (local !== undefined && plan?.contains(local) === true);
   const fromWebroot = async (token: string) =>
     options.webroot && isChallengeToken(token) ? readFile(path.join(options.webroot, token), 'utf8').catch(() => undefined) : undefined;
   const server = http.createServer(async (req, res) => {
@@ -74,7 +81,7 @@ export async function startChallengeResponder(port: number, options: ChallengeRe
   // Binding 0.0.0.0 is the only way to receive on every address of a block with one socket; any
   // connection that arrived on another address is dropped before HTTP is parsed.
   server.on('connection', (socket) => {
-    if (!accepted(socket.localAddress)) {
+    if (!arrivesOnClientAddress(socket.localAddress, plan)) {
       stats.refusedNotClientAddress++;
       socket.destroy();
     }

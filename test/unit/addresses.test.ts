@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AddressPlan, AddressPlanError, checkAddressPlan, loopbackAddress } from '../../simulators/client/addresses.ts';
+import { arrivesOnClientAddress } from '../../simulators/acme/http01-responder.ts';
 
 test('client addresses are distinct loopback addresses outside 127.0.0.x, never .0 or .255', () => {
   const seen = new Set<string>();
@@ -90,4 +91,12 @@ test('outside loopback: refused without the remote flag (naming it), and every a
   assert.throws(() => checkAddressPlan(AddressPlan.fromCidr('192.0.2.8/30'), source, { allowRemote: true, interfaces: here, clients: 1 }), /192\.0\.2\.8 \(of 192\.0\.2\.8\/30\) is not an address of this host/);
   // Loopback blocks are bindable on Linux without any interface check.
   checkAddressPlan(AddressPlan.fromCidr('127.77.0.0/16'), source, { allowRemote: false, interfaces: {} });
+});
+
+test('the challenge responder answers connections on loopback and on the plan\'s addresses only (no traffic: the predicate it applies to each socket)', () => {
+  const plan = AddressPlan.fromCidr('198.51.100.0/29');
+  for (const local of ['127.0.0.1', '127.77.0.9', '::1', '198.51.100.1', '::ffff:198.51.100.6']) assert.ok(arrivesOnClientAddress(local, plan), local);
+  for (const local of ['198.51.100.8', '192.0.2.10', '::ffff:10.0.0.1', undefined]) assert.ok(!arrivesOnClientAddress(local, plan), String(local));
+  // The default plan: loopback only, as before.
+  assert.ok(!arrivesOnClientAddress('198.51.100.1', undefined) && !arrivesOnClientAddress('198.51.100.1', AddressPlan.default));
 });
