@@ -146,7 +146,9 @@ export function attachedFleetLab(d: LabDescription, segmentName: string): FleetL
   const storeRoot = mkdtempSync(path.join(os.tmpdir(), `ecm-lab-fleet-${segmentName}-`));
   return {
     id: d.id,
-    logDir: path.dirname(d.logs['step-ca'] ?? path.join(storeRoot, 'step-ca.log')),
+    // The lab's log directory when this host has it (one machine, or a shared volume); a segment
+    // elsewhere keeps its client log in a directory of its own, which outlives the run.
+    logDir: d.logs['step-ca'] && existsSync(path.dirname(d.logs['step-ca'])) ? path.dirname(d.logs['step-ca']) : mkdtempSync(path.join(os.tmpdir(), `ecm-lab-fleet-log-${segmentName}-`)),
     storeRoot,
     admin: { url: d.provisioning.url, token: d.provisioning.adminToken },
     pids: () => ({
