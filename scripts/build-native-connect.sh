@@ -5,7 +5,8 @@
 # environments/tools/tools.ts computes the same hash for `ecm-lab doctor`: go.mod and every
 # non-test .go file of the folder, in name order, concatenated, SHA-256, first 16 hex digits.
 #
-#   scripts/build-native-connect.sh     (scripts/bootstrap.sh runs it)
+#   scripts/build-native-connect.sh          (scripts/bootstrap.sh runs it)
+#   scripts/build-native-connect.sh --hash   print the sources' hash and exit
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -16,8 +17,9 @@ SRC=load/native-connect
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
-command -v go >/dev/null || die "Go is required to build ecm-connect (not found on PATH)"
 hash=$(cd "$SRC" && ls go.mod *.go | grep -v '_test\.go$' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
+if [ "${1:-}" = --hash ]; then echo "$hash"; exit 0; fi
+command -v go >/dev/null || die "Go is required to build ecm-connect (not found on PATH)"
 target="$BIN_DIR/ecm-connect"
 if [ -x "$target" ] && [ "$("$target" -version 2>/dev/null || true)" = "ecm-connect $hash" ]; then
   say "ecm-connect $hash: installed"

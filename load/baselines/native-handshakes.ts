@@ -4,11 +4,11 @@
 // Its CPU is read from /proc for its pid over the same window as the broker's (the CpuMeter's),
 // between its "ready" (every certificate loaded) and its result; its own getrusage figure is kept
 // beside it as a cross-check.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { locateTool } from '../../environments/tools/tools.ts';
+import { locateTool, MissingToolError, nativeConnectSourceHash } from '../../environments/tools/tools.ts';
 import { processCpu } from '../../environments/local/process-cpu.ts';
 
 /** One connection of the plan: its MQTT client id and the files of its certificate chain and key. */
@@ -95,6 +95,15 @@ export function writeIdentities(dir: string, identities: Array<{ clientId: strin
   });
 }
 
+/** The ecm-connect binary, refused when it was built from other sources than these (it would measure other code). */
+function currentBinary(binDir: string | undefined): string {
+  const binary = locateTool('ecm-connect', binDir);
+  const built = /^ecm-connect (\S+)/.exec(execFileSync(binary, ['-version'], { encoding: 'utf8', timeout: 10_000 }))?.[1];
+  const sources = nativeConnectSourceHash();
+  if (built !== sources) throw new MissingToolError(`${binary} was built from other sources (${built ?? 'no version'}; load/native-connect is ${sources}); rebuild it with: bash scripts/build-native-connect.sh`);
+  return binary;
+}
+
 /**
  * Runs ecm-connect on `plan` (written to `dir`): `onStart` when every certificate is loaded, just
  * before "go"; `onEnd` as soon as the result is in, while the process still waits for its stdin
@@ -102,7 +111,7 @@ export function writeIdentities(dir: string, identities: Array<{ clientId: strin
  * refuses the plan or dies.
  */
 export async function runNativeConnect(plan: NativeConnectPlan, dir: string, options: { binDir?: string; onStart?(): void; onEnd?(): void } = {}): Promise<NativeRun> {
-  const binary = locateTool('ecm-connect', options.binDir);
+  const binary = currentBinary(options.binDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const planFile = path.join(dir, 'plan.json');
   writeFileSync(planFile, JSON.stringify(plan), { mode: 0o600 });
