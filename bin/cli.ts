@@ -101,6 +101,7 @@ const LOAD_LIMITS: Array<[string, string, string?]> = [
   ['--baseline-flows <n>', "devices in the CA's-own-limit baseline (ACME + X5C at step-ca alone)", '50'],
   ['--baseline-messages <n>', 'messages in the MQTT baselines', '20000'],
   ['--baseline-handshakes <n>', 'mutual-TLS connections in the handshake CPU baseline', '100'],
+  ['--handshake-client <client>', "who makes the client side of the handshake CPU baseline: 'node' (mqtt.js, the lab's client), 'native' (ecm-connect, Go's crypto/tls; scripts/bootstrap.sh builds it) or 'both', one after the other on the same broker", 'node'],
 ];
 
 const load = program

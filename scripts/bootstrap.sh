@@ -2,7 +2,7 @@
 # Installs every tool the lab needs, pinned to the versions in environments/tools/versions.json.
 # Idempotent: each step checks what is already there and does nothing when it matches the pin.
 #
-#   scripts/bootstrap.sh            npm packages, Debian packages, step-ca and step
+#   scripts/bootstrap.sh            npm packages, Debian packages, step-ca, step and ecm-connect
 #   ECM_LAB_SKIP_APT=1 ...          skip Debian packages (when they are managed elsewhere)
 set -euo pipefail
 
@@ -90,7 +90,7 @@ node --import tsx --input-type=module \
 say "podman configuration: $ROOT/.tools/containers.conf (CONTAINERS_CONF)"
 
 # --- Go-built tools (step-ca, step) ---------------------------------------------------
-command -v go >/dev/null || die "Go $(pin 'v.minimumGo') or newer is required to build step-ca and step (not found on PATH)"
+command -v go >/dev/null || die "Go $(pin 'v.minimumGo') or newer is required to build step-ca, step and ecm-connect (not found on PATH)"
 mkdir -p "$BIN_DIR"
 for tool in $(pin 'Object.keys(v.go).join(" ")'); do
   module=$(pin "v.go['$tool'].module")
@@ -104,5 +104,8 @@ for tool in $(pin 'Object.keys(v.go).join(" ")'); do
   CGO_ENABLED=0 GOBIN="$BIN_DIR" GOFLAGS=-trimpath \
     go install -ldflags "-s -w -X main.Version=${version#v} -X main.BuildTime=pinned" "$module@$version"
 done
+
+# --- The native connect generator (load/native-connect, built from this repository) ---------
+bash scripts/build-native-connect.sh
 
 say "done; run './bin/ecm-lab.js doctor' to see every tool and its version"

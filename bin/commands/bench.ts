@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../environments/tools/tools.ts';
 import type { PerfSummary } from '../../evidence/perf/summary-schema.ts';
+import type { Baselines } from '../../evidence/perf/summary-schema.ts';
+import { handshakeClientName, handshakeFigures } from '../../evidence/perf/handshake-figures.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadCommand, type LoadCliOptions } from './load.ts';
 
@@ -34,9 +36,17 @@ export const STANDARD_PROFILE: LoadCliOptions = {
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
+const row = (name: string, value: string) => `| ${name} | ${value} |`;
+
+/** The handshake baseline's rows: mqtt.js's, the native client's, or both side by side. */
+function handshakeRows(b: Baselines): string[] {
+  const measured = [b.handshakes, b.handshakesNative].filter((h) => h !== undefined);
+  if (measured.length === 0) return [row('baseline: CPU per mutual-TLS MQTT connection, client / broker', 'n/a')];
+  return measured.map((h) => row(`baseline: CPU per mutual-TLS MQTT connection, ${handshakeClientName(h)} / broker`, handshakeFigures(h)));
+}
+
 export function benchmarkMarkdown(s: PerfSummary, command: string): string {
   const b = s.baselines;
-  const row = (name: string, value: string) => `| ${name} | ${value} |`;
   return [
     START,
     `Measured ${s.startedAt} on ${s.machine.cpus} × ${s.machine.cpuModel}, ${s.machine.memoryGiB} GiB, Node ${s.machine.node}; step-ca ${s.tools['step-ca']}, Mosquitto ${s.tools.mosquitto}.`,
@@ -63,7 +73,7 @@ export function benchmarkMarkdown(s: PerfSummary, command: string): string {
     row("baseline: the CA's own limit (ACME + X5C at step-ca alone, pre-made keys and CSRs)", b.caFlow ? `${b.caFlow.perSec} devices/s at concurrency ${b.caFlow.concurrency}, p50 ${b.caFlow.latencyMs.p50} ms; CPU per device step-ca ${b.caFlow.stepCaCpuMsPerDevice} / service (webhooks) ${b.caFlow.provisioningServiceCpuMsPerDevice} / lab client ${b.caFlow.labCpuMsPerDevice} ms; step-ca's CPU alone would allow ${b.caFlow.cpuBoundPerSec}/s` : 'n/a'),
     row('baseline: Mosquitto clients (QoS 0)', b.mosquittoClients ? `${b.mosquittoClients.perSec} msg/s` : 'n/a'),
     row('lab clients, same messages (QoS 0)', b.labClients ? `${b.labClients.perSec} msg/s` : 'n/a'),
-    row('baseline: CPU per mutual-TLS MQTT connection, lab client (mqtt.js) / broker', b.handshakes ? `${b.handshakes.labCpuMsPerHandshake} / ${b.handshakes.brokerCpuMsPerHandshake} ms (${b.handshakes.connections} distinct certificates, each loaded into its TLS context beforehand: ${b.handshakes.labCpuMsPerContext ?? 'n/a'} ms a context, ${b.handshakes.perSec}/s, CONNACK p50 ${b.handshakes.latencyMs.p50} ms)` : 'n/a'),
+    ...handshakeRows(b),
     row('CPU per provisioned device: lab / step-ca (both authorities) / provisioning service / Mosquitto', `${s.cpu.labMsPerDevice} / ${s.cpu.stepCaMsPerDevice} / ${s.cpu.provisioningServiceMsPerDevice} / ${s.cpu.mosquittoMsPerDevice} ms`),
     ...(s.cpu.provisioningWindow ? [row('provisioning window (first arrival to last device up), CPU per device: lab / step-ca / service / Mosquitto', `${s.cpu.provisioningWindow.labMsPerDevice} / ${s.cpu.provisioningWindow.stepCaMsPerDevice} / ${s.cpu.provisioningWindow.provisioningServiceMsPerDevice} / ${s.cpu.provisioningWindow.mosquittoMsPerDevice} ms`)] : []),
     row('lab CPU by thread, whole run (ms)', Object.entries(s.cpu.labThreadsMs).map(([t, ms]) => `${t} ${ms}`).join(', ') || 'n/a'),

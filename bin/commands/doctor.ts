@@ -22,9 +22,9 @@ async function goCheck(): Promise<Check> {
     const [major, minor] = version.split('.').map(Number);
     const [wantMajor, wantMinor] = versionPins.minimumGo.split('.').map(Number);
     const ok = major! > wantMajor! || (major === wantMajor && minor! >= wantMinor!);
-    return { name: 'go', ok, detail: `${version} (needs >= ${versionPins.minimumGo} to build step-ca)`, fix: ok ? undefined : 'install Go >= ' + versionPins.minimumGo };
+    return { name: 'go', ok, detail: `${version} (needs >= ${versionPins.minimumGo} to build step-ca, step and ecm-connect)`, fix: ok ? undefined : 'install Go >= ' + versionPins.minimumGo };
   } catch {
-    return { name: 'go', ok: false, detail: 'not found (needed only to build step-ca and step)', fix: 'install Go >= ' + versionPins.minimumGo };
+    return { name: 'go', ok: false, detail: 'not found (needed only to build step-ca, step and ecm-connect)', fix: 'install Go >= ' + versionPins.minimumGo };
   }
 }
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../config/durations.ts';
 import { parseFirmwareMix, DEFAULT_FIRMWARE_MIX } from '../../simulators/device/identity.ts';
 import { faultPhase, parseFaults, type FaultKind } from '../../load/faults/faults.ts';
-import type { RunConfig } from '../../evidence/perf/summary-schema.ts';
+import { HANDSHAKE_CLIENTS, type RunConfig } from '../../evidence/perf/summary-schema.ts';
 import { parseSegment } from '../../load/segment.ts';
 import { EXECUTOR_KINDS } from '../../load/executors.ts';
 import { segmentExecutor } from '../../load/plan.ts';
@@ -13,6 +13,11 @@ import { SCENARIO_NAMES, SCENARIOS } from '../../load/scenarios.ts';
 import { AddressPlan } from '../../simulators/client/addresses.ts';
 
 const HOUR_MS = 3_600_000;
+/** Who makes the client side of the handshake baseline: mqtt.js, ecm-connect, or both in the same run. */
+export const HANDSHAKE_CLIENT_OPTIONS = [...HANDSHAKE_CLIENTS, 'both'] as const;
+export type HandshakeClientOption = (typeof HANDSHAKE_CLIENT_OPTIONS)[number];
+/** The scenarios compared against the handshake baseline (their devices make mutual-TLS MQTT connections). */
+export const HANDSHAKE_BASELINE_SCENARIOS: readonly string[] = ['full-flow', 'mqtt-publish', 'mqtt-connect-storm'];
 /** Each device has its own loopback address: 65,536 per block (simulators/client/addresses.ts). */
 export const MAX_DEVICES = 65_536;
 
@@ -78,6 +83,7 @@ const loadOptionsSchema = z.object({
   baselineFlows: z.coerce.number().int().min(1).max(10_000),
   baselineMessages: z.coerce.number().int().min(100).max(1_000_000),
   baselineHandshakes: z.coerce.number().int().min(10).max(10_000),
+  handshakeClient: z.enum(HANDSHAKE_CLIENT_OPTIONS).default('node'),
   faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
   out: z.string().min(1),
   lab: z.string().min(1).optional(),
@@ -92,7 +98,7 @@ export type LoadCliOptions = z.input<typeof loadOptionsSchema>;
 export interface LoadPlan {
   config: RunConfig;
   gracefulStopMs: number;
-  baselines: { enabled: boolean; signs: number; flows: number; messages: number; handshakes: number };
+  baselines: { enabled: boolean; signs: number; flows: number; messages: number; handshakes: number; handshakeClient: HandshakeClientOption };
   out: string;
   lab?: string;
   /** `--client-addresses`: the block every client binds instead of the scenarios' loopback blocks. */
@@ -144,6 +150,8 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
   if (o.certificates === 'provisioned' && scenario.name !== 'full-flow') problems.push(`--certificates provisioned: the ${scenario.name} scenario uses certificates issued by the lab CA`);
   if (scenario.ownedLabOnly && o.lab) problems.push(`--lab: the ${scenario.name} scenario needs the lab's own CA keys, so it runs against a lab it starts; drop --lab`);
   if (o.lab && o.faults.length > 0) problems.push('--faults: fault injection needs a lab this command starts (its processes); drop --lab');
+  if (o.handshakeClient !== 'node' && !HANDSHAKE_BASELINE_SCENARIOS.includes(scenario.name)) problems.push(`--handshake-client: the ${scenario.name} scenario has no handshake baseline (${HANDSHAKE_BASELINE_SCENARIOS.join(', ')} have)`);
+  else if (o.handshakeClient !== 'node' && (!o.baselines || o.lab)) problems.push(`--handshake-client ${o.handshakeClient}: ${o.lab ? 'a run attached to a lab (--lab) measures no baselines' : '--no-baselines leaves the handshake baseline out'}`);
   const executorKind = o.executor ?? scenario.executor;
   if (o.rate !== undefined && executorKind !== 'arrival-rate') problems.push(`--rate: only the arrival-rate executor has a rate (this run's executor is ${executorKind})`);
   if (o.vus !== undefined && executorKind === 'arrival-rate') problems.push('--vus: the arrival-rate executor has no VUs; --max-concurrent caps it');
@@ -197,7 +205,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     plan: {
       config,
       gracefulStopMs: o.gracefulStop,
-      baselines: { enabled: o.baselines, signs: o.baselineSigns, flows: o.baselineFlows, messages: o.baselineMessages, handshakes: o.baselineHandshakes },
+      baselines: { enabled: o.baselines, signs: o.baselineSigns, flows: o.baselineFlows, messages: o.baselineMessages, handshakes: o.baselineHandshakes, handshakeClient: o.handshakeClient },
       out: o.out,
       lab: o.lab,
       clientAddresses: o.clientAddresses,

@@ -5,12 +5,13 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { firmwarePolicy, loadConfig } from '../../config/config.ts';
 import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
-import { versionPins } from '../../environments/tools/tools.ts';
+import { locateTool, versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type ChallengePublisher, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { AddressPlan, AddressPlanError, checkAddressPlan } from '../../simulators/client/addresses.ts';
 import { isLoopbackAddress } from '../../config/schema.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
-import { measureCaSigning, measureHandshakes, measureMqttThroughput } from '../../load/baselines/baselines.ts';
+import { measureCaSigning, measureMqttThroughput } from '../../load/baselines/baselines.ts';
+import { measureHandshakes } from '../../load/baselines/handshake-baseline.ts';
 import { measureCaFlow } from '../../load/baselines/ca-flow-baseline.ts';
 import { attachedEndpoints, attachedFleetLab, isRemoteLab, ownedFleetLab, readLabDescription, webrootPublisher, type FleetLab, type LabDescription } from '../../load/fleet-lab.ts';
 import type { FleetProgress } from '../../load/fleet-metrics.ts';
@@ -21,7 +22,7 @@ import type { Baselines, PerfSummary } from '../../evidence/perf/summary-schema.
 import { runScenario } from '../../load/run-scenario.ts';
 import { SCENARIOS, type ScenarioName } from '../../load/scenarios.ts';
 import { EXIT } from '../exit-codes.ts';
-import { resolveLoadOptions, type LoadCliOptions, type LoadPlan } from './load-options.ts';
+import { HANDSHAKE_BASELINE_SCENARIOS, resolveLoadOptions, type LoadCliOptions, type LoadPlan } from './load-options.ts';
 
 export { type LoadCliOptions } from './load-options.ts';
 
@@ -60,7 +61,7 @@ async function measureBaselines(scenario: ScenarioName, lab: OwnedLab, responder
     caSigning: scenario === 'full-flow' || scenario === 'x5c-sign',
     caFlow: scenario === 'full-flow',
     mqtt: scenario === 'full-flow' || scenario === 'mqtt-publish',
-    handshakes: scenario === 'full-flow' || scenario === 'mqtt-publish' || scenario === 'mqtt-connect-storm',
+    handshakes: HANDSHAKE_BASELINE_SCENARIOS.includes(scenario),
   };
   if (wants.caSigning && !signal.aborted) {
     process.stderr.write(`baselines: step-ca signing (${b.signs})...\n`);
@@ -75,8 +76,14 @@ async function measureBaselines(scenario: ScenarioName, lab: OwnedLab, responder
     Object.assign(baselines, await measureMqttThroughput(lab, b.messages, path.join(lab.workDir, 'baseline')));
   }
   if (wants.handshakes && !signal.aborted) {
-    process.stderr.write(`baselines: CPU per mutual-TLS connection, lab client and broker (${b.handshakes} connections)...\n`);
-    baselines.handshakes = await measureHandshakes(lab, b.handshakes, 10);
+    const clients = b.handshakeClient === 'both' ? (['node', 'native'] as const) : ([b.handshakeClient] as const);
+    for (const client of clients) {
+      if (signal.aborted) break;
+      process.stderr.write(`baselines: CPU per mutual-TLS connection, ${client === 'native' ? 'native client (ecm-connect)' : 'lab client (mqtt.js)'} and broker (${b.handshakes} connections)...\n`);
+      const measured = await measureHandshakes(lab, b.handshakes, 10, client);
+      if (b.handshakeClient === 'both' && client === 'native') baselines.handshakesNative = measured;
+      else baselines.handshakes = measured;
+    }
   }
   return baselines;
 }
@@ -170,6 +177,8 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       responder = addresses ? (own = await startChallengeResponder(attached.bootstrapCa.acmeHttpPort, { clientAddresses: addresses })) : webrootPublisher(attached);
       endpoints = attachedEndpoints(attached, responder);
     } else {
+      // A missing native client fails now, with the command that builds it, not after the lab started.
+      if (plan.baselines.enabled && plan.baselines.handshakeClient !== 'node') locateTool('ecm-connect', config.toolsBinDir);
       process.stderr.write('starting the lab (two step-ca authorities, Mosquitto, provisioning service)...\n');
       lab = await startOwnedLab(config, { handleSignals: false });
       fleetLab = ownedFleetLab(lab);

@@ -1,6 +1,7 @@
 // Locates the external programs the lab drives and reports their versions against the pins.
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -21,7 +22,19 @@ export const versionPins: VersionPins = JSON.parse(
   readFileSync(path.join(repoRoot, 'environments/tools/versions.json'), 'utf8'),
 );
 
-export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium';
+export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium' | 'ecm-connect';
+
+/**
+ * The hash of the native connect generator's sources, as scripts/build-native-connect.sh computes
+ * it (go.mod and the non-test .go files in name order, SHA-256, 16 hex digits): its "pin", so a
+ * binary built from other sources is reported stale.
+ */
+export function nativeConnectSourceHash(dir = path.join(repoRoot, 'load/native-connect')): string {
+  const files = readdirSync(dir).filter((f) => f === 'go.mod' || (f.endsWith('.go') && !f.endsWith('_test.go'))).sort();
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(readFileSync(path.join(dir, file)));
+  return hash.digest('hex').slice(0, 16);
+}
 
 const FIX_BOOTSTRAP = 'bash scripts/bootstrap.sh';
 
@@ -35,6 +48,8 @@ interface ToolSpec {
   pinned: string;
   /** Any installed version is accepted: the same rule as scripts/bootstrap.sh's debianRolling. */
   rolling?: boolean;
+  /** The command that installs it, when not the whole bootstrap. */
+  fix?: string;
 }
 
 function onPath(name: string): string[] {
@@ -88,6 +103,16 @@ const specs: Record<ToolName, ToolSpec> = {
     pinned: versionPins.debian.chromium!,
     rolling: versionPins.debianRolling?.includes('chromium'),
   },
+  // Built from this repository (load/native-connect); only `load --handshake-client native` uses it.
+  'ecm-connect': {
+    candidates: (binDir) => [path.join(binDir, 'ecm-connect')],
+    versionArgs: ['-version'],
+    parseVersion: firstMatch(/^ecm-connect (\S+)/m),
+    get pinned() {
+      return nativeConnectSourceHash();
+    },
+    fix: 'bash scripts/build-native-connect.sh (scripts/bootstrap.sh runs it)',
+  },
 };
 
 export const toolNames = Object.keys(specs) as ToolName[];
@@ -114,7 +139,7 @@ export function locateTool(name: ToolName, binDir = '.tools/bin'): string {
   const candidates = specs[name].candidates(resolveBinDir(binDir));
   const found = candidates.find(isExecutable);
   if (!found) {
-    throw new MissingToolError(`${name} not found (looked in ${candidates.slice(0, 3).join(', ')}...); install it with: ${FIX_BOOTSTRAP}`);
+    throw new MissingToolError(`${name} not found (looked in ${candidates.slice(0, 3).join(', ')}...); install it with: ${specs[name].fix ?? FIX_BOOTSTRAP}`);
   }
   return found;
 }
@@ -131,11 +156,12 @@ export interface ToolReport {
 
 export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promise<ToolReport> {
   const spec = specs[name];
+  const fix = spec.fix ?? FIX_BOOTSTRAP;
   let file: string;
   try {
     file = locateTool(name, binDir);
   } catch (err) {
-    return { name, pinned: spec.pinned, ok: false, problem: (err as Error).message, fix: FIX_BOOTSTRAP };
+    return { name, pinned: spec.pinned, ok: false, problem: (err as Error).message, fix };
   }
   // mosquitto's -h and the clients' --help exit non-zero; the version is in the output anyway.
   const stdoutOnly = spec.versionFrom === 'stdout';
@@ -144,11 +170,11 @@ export async function inspectTool(name: ToolName, binDir = '.tools/bin'): Promis
     (err: { stdout?: string; stderr?: string }) => (stdoutOnly ? (err.stdout ?? '') : `${err.stdout ?? ''}${err.stderr ?? ''}`),
   );
   const version = spec.parseVersion(output);
-  if (!version) return { name, path: file, pinned: spec.pinned, ok: false, problem: 'cannot read its version', fix: FIX_BOOTSTRAP };
+  if (!version) return { name, path: file, pinned: spec.pinned, ok: false, problem: 'cannot read its version', fix };
   // Debian pins carry a packaging suffix (2.0.11-1.2+deb12u2) the binary does not print.
   const matches = spec.pinned === version || spec.pinned.startsWith(`${version}-`) || spec.rolling === true;
   const problem = matches ? undefined : `version ${version} differs from the pinned ${spec.pinned}`;
-  return { name, path: file, version, pinned: spec.pinned, ok: !problem, problem, fix: problem ? FIX_BOOTSTRAP : undefined };
+  return { name, path: file, version, pinned: spec.pinned, ok: !problem, problem, fix: problem ? fix : undefined };
 }
 
 /**

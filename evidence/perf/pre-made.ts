@@ -12,10 +12,10 @@ interface SummaryFacts {
   ratios: Record<string, number | null>;
 }
 
-const BASELINES = ['caSigning', 'caFlow', 'mosquittoClients', 'labClients', 'handshakes'] as const;
+const BASELINES = ['caSigning', 'caFlow', 'mosquittoClients', 'labClients', 'handshakes', 'handshakesNative'] as const;
 
 /** The ratio keys that take one side from a baseline (pre-made) whatever the run did. */
-const BASELINE_RATIOS = new Set(['fractionOfCaLimit', 'labMqttThroughputOverMosquittoClients', 'labCpuPerHandshakeOverBroker', 'provisioningP50OverCaSignP50', 'devicesPerSecOverCaSignsPerSec', 'signsPerSecOverCaSigning']);
+const BASELINE_RATIOS = new Set(['fractionOfCaLimit', 'labMqttThroughputOverMosquittoClients', 'labCpuPerHandshakeOverBroker', 'nativeCpuPerHandshakeOverBroker', 'provisioningP50OverCaSignP50', 'devicesPerSecOverCaSignsPerSec', 'signsPerSecOverCaSigning']);
 
 /** Whether the run's own iterations used keys made before the clock. */
 export function runUsesPreMadeKeys(s: Pick<SummaryFacts, 'scenario' | 'config'>): boolean {

@@ -184,17 +184,35 @@ export interface Baselines {
   mosquittoClients?: { messages: number; perSec: number; elapsedMs: number };
   /** The lab's MQTT path (mqtt.js) for the same messages, QoS 0, same broker: the comparison. */
   labClients?: { messages: number; perSec: number; elapsedMs: number };
-  /** CPU per mutual-TLS connect + disconnect, lab client (mqtt.js) and broker, distinct certificates. */
-  handshakes?: {
-    connections: number;
-    concurrency: number;
-    perSec: number;
-    latencyMs: LatencySummaryMs;
-    labCpuMsPerHandshake: number;
-    brokerCpuMsPerHandshake: number;
-    /** Loading a certificate and key into a TLS context (once per certificate, before the handshakes are timed). */
-    labCpuMsPerContext?: number;
-  };
+  /** CPU per mutual-TLS connect + disconnect, the lab's client and the broker, distinct certificates. */
+  handshakes?: HandshakeBaseline;
+  /** `--handshake-client both`: the same baseline made by the native client, beside mqtt.js's (handshakes). */
+  handshakesNative?: HandshakeBaseline;
+}
+
+/** Which client made the client side of the handshake baseline (`ecm-lab load --handshake-client`). */
+export const HANDSHAKE_CLIENTS = ['node', 'native'] as const;
+export type HandshakeClient = (typeof HANDSHAKE_CLIENTS)[number];
+
+export interface HandshakeBaseline {
+  /**
+   * 'node': mqtt.js on Node's TLS, the lab's own client (CPU: the lab process's); 'native':
+   * ecm-connect (load/native-connect, Go's crypto/tls; CPU: its process's, read from /proc over
+   * the broker's window). Absent in summaries written before the option: 'node'.
+   */
+  client?: HandshakeClient;
+  connections: number;
+  concurrency: number;
+  perSec: number;
+  latencyMs: LatencySummaryMs;
+  labCpuMsPerHandshake: number;
+  brokerCpuMsPerHandshake: number;
+  /** Loading a certificate and key into a TLS context (once per certificate, before the handshakes are timed). */
+  labCpuMsPerContext?: number;
+  /** native: the process's own getrusage over its timed part, per handshake (a cross-check of labCpuMsPerHandshake). */
+  selfReportedCpuMsPerHandshake?: number;
+  /** native: connections by negotiated TLS version, cipher suite and key-exchange group. */
+  negotiated?: Record<string, number>;
 }
 
 /** What a run was asked to do (the parsed command line). */

@@ -103,6 +103,7 @@ function ratiosFor(s: PerfSummary): Record<string, number | null> {
   const mqttBaselines = {
     labMqttThroughputOverMosquittoClients: ratio(b.labClients?.perSec, b.mosquittoClients?.perSec),
     labCpuPerHandshakeOverBroker: ratio(b.handshakes?.labCpuMsPerHandshake, b.handshakes?.brokerCpuMsPerHandshake),
+    ...(b.handshakesNative ? { nativeCpuPerHandshakeOverBroker: ratio(b.handshakesNative.labCpuMsPerHandshake, b.handshakesNative.brokerCpuMsPerHandshake) } : {}),
   };
   const cpuOverStepCa = {
     labCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.labMsPerDevice, s.cpu.stepCaMsPerDevice) : null,

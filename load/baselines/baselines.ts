@@ -1,7 +1,7 @@
 // Baselines measured in the same run as the fleet, so performance claims are ratios rather than
 // machine-dependent absolutes: step-ca signing alone, MQTT throughput of Mosquitto's own clients
-// against the lab's mqtt.js path on the same broker and TLS configuration, and the CPU each side
-// spends on a mutual-TLS connection.
+// against the lab's mqtt.js path on the same broker and TLS configuration; the CPU each side
+// spends on a mutual-TLS connection is handshake-baseline.ts.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,8 +17,7 @@ import { stepCaErrorDetail } from '../../net/step-ca-api.ts';
 import { deviceSan } from '../../simulators/device/device-identity.ts';
 import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { signX5cToken } from '../../simulators/client/x5c-sign.ts';
-import { connectMqtt, TlsIdentity } from '../../net/mqtt-connection.ts';
-import { ownCpuMs } from '../../environments/local/process-cpu.ts';
+import { connectMqtt } from '../../net/mqtt-connection.ts';
 import { CpuMeter } from '../cpu-meter.ts';
 import { LatencyHistograms } from '../../evidence/perf/latency-histograms.ts';
 import type { Baselines } from '../../evidence/perf/summary-schema.ts';
@@ -27,7 +26,7 @@ import type { Baselines } from '../../evidence/perf/summary-schema.ts';
 const BASELINE_BLOCK = 119;
 
 /** Runs work(0..count-1), at most `concurrency` at a time; resolves with the elapsed milliseconds. */
-async function inParallel(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<number> {
+export async function inParallel(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<number> {
   const start = performance.now();
   const limit = pLimit(concurrency);
   await Promise.all(Array.from({ length: count }, (_, i) => limit(() => work(i))));
@@ -198,45 +197,4 @@ async function measureLabClients(lab: OwnedLab, messages: number, { publisher, s
   } finally {
     await Promise.allSettled([sub.endAsync(), pub?.endAsync()]);
   }
-}
-
-/**
- * The CPU one mutual-TLS MQTT connection costs the lab's client (mqtt.js on Node's TLS) and the
- * broker: `connections` distinct device certificates, issued beforehand (not measured), each
- * connecting (handshake, chain, CRL and EKU checks, CONNECT/CONNACK) and disconnecting,
- * `concurrency` at a time. The lab process does nothing else meanwhile. Each certificate is
- * loaded into its TLS context before the clock starts, as a device loads it once when it gets it
- * (and as the broker loaded its own): that load is measured apart (labCpuMsPerContext).
- */
-export async function measureHandshakes(lab: OwnedLab, connections: number, concurrency: number): Promise<NonNullable<Baselines['handshakes']>> {
-  const crl = [crlUrl(lab.config.ca, lab.stepCa.port)];
-  const leaves = await Promise.all(
-    Array.from({ length: connections }, (_, i) => issueLeaf(lab.pki.intermediate, { commonName: `BASELINE-HS-${i}`, extendedKeyUsages: ['clientAuth'], crlDistributionPoints: crl })),
-  );
-  const histograms = new LatencyHistograms();
-  const common = { host: lab.broker.host, port: lab.broker.port, trustedRootPem: lab.pki.root.certificatePem };
-  const loading = ownCpuMs();
-  const identities = leaves.map((leaf) => new TlsIdentity({ ca: common.trustedRootPem, cert: `${leaf.certificatePem}\n${lab.pki.intermediate.certificatePem}\n`, key: leaf.privateKeyPem }));
-  const contextMs = ownCpuMs() - loading;
-  // The meter, not a difference of two readings: a broker that restarted meanwhile would make
-  // that difference negative.
-  const cpu = new CpuMeter(() => ({ stepCa: [], mosquitto: [lab.mosquitto.pid], provisioningService: [] }));
-  const elapsedMs = await inParallel(connections, concurrency, async (i) => {
-    const t = performance.now();
-    const identity = identities[i]!;
-    const client = await connectMqtt({ ...common, clientId: `baseline-hs-${i}`, certificateChainPem: identity.input.cert, privateKeyPem: identity.input.key, tlsIdentity: identity });
-    histograms.record('firstConnack', performance.now() - t);
-    await client.endAsync();
-  });
-  const per = (ms: number) => Math.round((ms / connections) * 1000) / 1000;
-  const used = cpu.totals();
-  return {
-    connections,
-    concurrency,
-    perSec: Math.round((connections * 1000) / elapsedMs),
-    latencyMs: histograms.summary('firstConnack'),
-    labCpuMsPerHandshake: per(used.lab),
-    brokerCpuMsPerHandshake: per(used.mosquitto),
-    labCpuMsPerContext: per(contextMs),
-  };
 }

@@ -75,7 +75,7 @@ test('x5c-sign in two segments: disjoint devices, and the merge equals the segme
 });
 
 test('mqtt-connect-storm: every device connects with its own certificate and its session is still held at the end', async () => {
-  const run = await load(['--scenario', 'mqtt-connect-storm', '--devices', '60', '--vus', '6', '--duration', '2s', '--baseline-handshakes', '10', '--run-id', 'storm']);
+  const run = await load(['--scenario', 'mqtt-connect-storm', '--devices', '60', '--vus', '6', '--duration', '2s', '--baseline-handshakes', '50', '--handshake-client', 'both', '--run-id', 'storm']);
   assert.equal(run.code, 0, `${run.stderr}\n${run.stdout}`);
   const s = summaryOf('storm');
   assertCommonReport(s, 'mqtt-connect-storm');
@@ -85,6 +85,11 @@ test('mqtt-connect-storm: every device connects with its own certificate and its
   assert.equal(s.mqtt.connectLatencyMs.count, 60, 'one CONNACK per device');
   assert.equal(s.mqtt.messages.sent, 0, 'a storm only holds sessions');
   assert.ok(s.ratios.labCpuPerConnectOverBroker! > 0 && s.ratios.labCpuPerHandshakeOverBroker! > 0, JSON.stringify(s.ratios));
+  // --handshake-client both: mqtt.js's handshake baseline and the native client's, side by side.
+  assert.deepEqual([s.baselines.handshakes?.client, s.baselines.handshakesNative?.client], ['node', 'native']);
+  assert.equal(s.baselines.handshakesNative?.latencyMs.count, 50, 'one CONNACK 0 per native connection');
+  assert.ok(s.ratios.nativeCpuPerHandshakeOverBroker! > 0, JSON.stringify(s.ratios));
+  assert.match(readFileSync(path.join(out, 'storm', 'index.html'), 'utf8'), /CPU per mutual-TLS connection, native client \(ecm-connect, Go crypto\/tls\) \/ broker/);
   assert.ok(s.cpu.mosquittoMs > 0);
 });
 

@@ -1,0 +1,3 @@
+module ecm-lab/load/native-connect
+
+go 1.25
