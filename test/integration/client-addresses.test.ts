@@ -84,7 +84,7 @@ test('load --lab --client-addresses 127.77.0.0/16: the devices and the applicati
   assert.equal(new Set(bound.enrolled).size, 5, 'one address per client');
 });
 
-test('load --client-addresses refusals, before anything runs: outside loopback towards a loopback lab (naming the flag), a block too small', async () => {
+test('refusals before anything runs: load --client-addresses outside loopback towards a loopback lab (naming the flag) and a block too small; run --target with clients.addresses off loopback without allowRemote', async () => {
   const remote = await cli(['load', '--lab', labFile, '--client-addresses', '198.51.100.0/24', ...FLEET]);
   assert.equal(remote.code, 2, remote.stderr);
   assert.match(remote.stderr, /^ecm-lab load: --client-addresses: 198\.51\.100\.0\/24 is outside 127\.0\.0\.0\/8: the lab \S+ listens on 127\.0\.0\.1: a block outside loopback needs a lab other machines reach \(--lab with a non-loopback listenAddress or "allowRemote": true\)$/m);
@@ -92,6 +92,12 @@ test('load --client-addresses refusals, before anything runs: outside loopback t
   assert.equal(small.code, 2, small.stderr);
   assert.match(small.stderr, /^ecm-lab load: --client-addresses: 127\.77\.9\.0\/30 holds 2 client addresses \(besides 1 for applications; \.0 and \.255 are never used\): 4 clients need a larger block$/m);
   assert.equal(remote.stdout + small.stdout, '');
+  // The target side: a documentation address (RFC 5737) without "allowRemote", refused before any lab or scenario starts.
+  const target = path.join(scratch, 'remote-clients.json');
+  writeFileSync(target, JSON.stringify({ name: 'remote-clients', lab: labFile, clients: { addresses: '198.51.100.7/32' } }));
+  const run = await cli(['run', '--target', target, '--out', path.join(scratch, 'refused-run'), '--no-pdf']);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /clients\.addresses: 198\.51\.100\.7\/32 is outside 127\.0\.0\.0\/8: the target must say "allowRemote": true/);
 });
 
 test('run --target with clients.addresses 127.78.0.0/16: the scenario\'s application and device come from that block', async () => {
