@@ -7,7 +7,7 @@ import { request } from '../net/https-client.ts';
 import { parseCertificate, splitPemChain } from '../x509/certificates.ts';
 import { createKeyAndCsr } from '../x509/csr.ts';
 import { HttpStatusError } from '../net/http-status-error.ts';
-import { loopbackAddress } from '../simulators/client/addresses.ts';
+import { AddressPlan, loopbackAddress } from '../simulators/client/addresses.ts';
 import type { RequestScenario } from './request-run.ts';
 
 /** The scenario's device addresses: a block of their own, so it can share a lab with a fleet. */
@@ -29,17 +29,20 @@ function refusalDetail(body: string): string {
   }
 }
 
-export function bootstrapEndpointScenario(options: { insecureUrl: string; keyAlgorithm: KeyAlgorithm; devices: number; autoOffSeconds: number }): RequestScenario<{ address: string; identity: string; csrPem: string }> {
+export function bootstrapEndpointScenario(options: { insecureUrl: string; keyAlgorithm: KeyAlgorithm; devices: number; autoOffSeconds: number; clientAddresses?: string }): RequestScenario<{ address: string; identity: string; csrPem: string }> {
+  // `--client-addresses`: the devices take that block instead of the scenario's own loopback block.
+  const plan = options.clientAddresses === undefined ? undefined : AddressPlan.fromCidr(options.clientAddresses);
+  const addressOf = (i: number) => (plan ? plan.address(i) : loopbackAddress(i, BOOTSTRAP_ENDPOINT_BLOCK));
   return {
     phase: 'bootstrapEndpoint',
     identityOffset: 20_000_000,
     async open(admin, shared) {
       await admin.turnOn(shared ? options.autoOffSeconds : undefined);
-      await admin.setWhitelist([`${loopbackAddress(0, BOOTSTRAP_ENDPOINT_BLOCK)}-${loopbackAddress(options.devices - 1, BOOTSTRAP_ENDPOINT_BLOCK)}`]);
+      await admin.setWhitelist([plan ? plan.workerRange() : `${addressOf(0)}-${addressOf(options.devices - 1)}`]);
     },
     async prepare({ identity, globalIndex }) {
       const { csrPem } = await createKeyAndCsr({ commonName: identity.deviceId }, options.keyAlgorithm);
-      return { address: loopbackAddress(globalIndex, BOOTSTRAP_ENDPOINT_BLOCK), identity: identity.deviceId, csrPem };
+      return { address: addressOf(globalIndex), identity: identity.deviceId, csrPem };
     },
     async request({ address, identity, csrPem }) {
       const res = await request(`${options.insecureUrl}/api/v1/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/x-pem-file' }, body: csrPem, localAddress: address });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { OwnedLab } from '../environments/lab.ts';
+import { isLoopbackAddress } from '../config/schema.ts';
 import { crlUrl } from '../environments/pki/ca-json.ts';
 import type { Issuer } from '../x509/certificate-authority.ts';
 import { ACME_CHALLENGE_PATH, isChallengeToken, type ChallengePublisher } from '../simulators/acme/http01-responder.ts';
@@ -85,6 +86,9 @@ const labDescription = z.object({
   broker: z.object({ host: z.string().min(1), port: z.number().int().positive() }),
   provisioning: z.object({ url: z.string().url(), insecureUrl: z.string().url(), acmeDirectory: z.string().url(), adminToken: z.string().min(1) }),
   acmeWebroot: z.string().min(1).optional(),
+  /** Where the lab listens; outside 127.0.0.0/8 (or `allowRemote`) it is remote, and clients may bind addresses beyond loopback. */
+  listenAddress: z.string().optional(),
+  allowRemote: z.boolean().optional(),
   /** The trust anchors as text (a lab of this version writes them): a segment elsewhere cannot read the files. */
   trustAnchors: z.object({ root: z.string().min(1), bootstrapRoot: z.string().min(1) }).optional(),
   logs: z.record(z.string(), z.string()),
@@ -97,7 +101,11 @@ export class AttachError extends Error {
   override name = 'AttachError';
 }
 
-export function readLabDescription(file: string): LabDescription {
+/**
+ * The description of a running lab. A fleet that answers its own http-01 challenges
+ * (`--client-addresses`) needs no webroot of the lab's; any other writes them into it.
+ */
+export function readLabDescription(file: string, options: { ownChallenges?: boolean } = {}): LabDescription {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -109,6 +117,7 @@ export function readLabDescription(file: string): LabDescription {
     throw new AttachError(`${file} is not an \`ecm-lab up --json\` description: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const d = parsed.data;
+  if (options.ownChallenges) return d;
   if (!d.acmeWebroot) throw new AttachError(`the lab ${d.id} does not serve http-01 challenges for attached fleets: start it with \`ecm-lab up --json --serve-challenges\``);
   if (!existsSync(d.acmeWebroot)) throw new AttachError(`the lab ${d.id} is not running here: ${d.acmeWebroot} does not exist`);
   return d;
@@ -128,11 +137,18 @@ function labProcessPid(d: LabDescription, name: string): number {
   }
 }
 
+/** A lab other machines reach: its clients may bind addresses outside loopback. */
+export function isRemoteLab(d: LabDescription): boolean {
+  return d.allowRemote === true || (d.listenAddress !== undefined && !isLoopbackAddress(d.listenAddress) && d.listenAddress !== 'localhost');
+}
+
 export function attachedFleetLab(d: LabDescription, segmentName: string): FleetLab {
   const storeRoot = mkdtempSync(path.join(os.tmpdir(), `ecm-lab-fleet-${segmentName}-`));
   return {
     id: d.id,
-    logDir: path.dirname(d.logs['step-ca'] ?? path.join(storeRoot, 'step-ca.log')),
+    // The lab's log directory when this host has it (one machine, or a shared volume); a segment
+    // elsewhere keeps its client log in a directory of its own, which outlives the run.
+    logDir: d.logs['step-ca'] && existsSync(path.dirname(d.logs['step-ca'])) ? path.dirname(d.logs['step-ca']) : mkdtempSync(path.join(os.tmpdir(), `ecm-lab-fleet-log-${segmentName}-`)),
     storeRoot,
     admin: { url: d.provisioning.url, token: d.provisioning.adminToken },
     pids: () => ({

@@ -19,7 +19,7 @@ import { causeOf, LocalDevicePool, type DevicePool, type DevicePoolSpec } from '
 import { FaultInjector } from './faults/fault-injector.ts';
 import type { FleetLab } from './fleet-lab.ts';
 import { FleetMetrics, type FleetProgress } from './fleet-metrics.ts';
-import { openProvisioning, startApplication } from './fleet-setup.ts';
+import { FleetAddresses, openProvisioning, startApplication } from './fleet-setup.ts';
 import { finishRun } from './finish-run.ts';
 import { segmentShare } from './segment.ts';
 import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
@@ -42,6 +42,8 @@ export type FleetOptions = Pick<RunConfig, 'scenario' | 'executor' | 'devices' |
     drainTimeoutMs: number;
     /** How long devices still coming up may take after the executor's window. */
     gracefulStopMs: number;
+    /** `--client-addresses`: the block the devices and applications bind; the default loopback blocks when absent. */
+    clientAddresses?: string;
     /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
     thresholds?: Pick<RunConfig['thresholds'], 'provisioningP99Ms' | 'deliveryP99Ms'>;
     signal?: AbortSignal;
@@ -72,7 +74,9 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
   options.signal?.addEventListener('abort', () => runEnd.abort(), { once: true });
 
   const admin = new ProvisioningAdminClient(lab.admin.url, lab.admin.token, endpoints.trustedRootPem);
+  const addresses = new FleetAddresses(options.clientAddresses, options.segment);
   await openProvisioning(admin, {
+    addresses,
     shared: !lab.owned,
     devices: options.devices,
     segment: options.segment,
@@ -88,6 +92,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     qos: options.qos,
     segment: options.segment,
     applicationIdentity: options.applicationIdentity,
+    addresses,
     // Segments sharing a lab see each other's telemetry; each counts only its own devices.
     onTelemetry: (entry) => {
       if (!lab.owned && !ownDevices.has(entry.message.deviceId)) return;
@@ -110,6 +115,7 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     firmware: options.firmware,
     directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
     preMadeKeys: options.preMadeKeys,
+    clientAddresses: options.clientAddresses,
   };
   const failed = (deviceId: string, error: unknown) => (classes.failed(deviceId) ? metrics.deviceFailed(error) : metrics.error(causeOf(error)));
   const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import type { ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
 import { ApplicationThread } from '../simulators/fleet/application-thread.ts';
-import { loopbackAddress } from '../simulators/client/addresses.ts';
+import { AddressPlan, loopbackAddress } from '../simulators/client/addresses.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import { RECONNECT_MS } from '../simulators/fleet/device-pool.ts';
 import type { Segment } from '../evidence/perf/summary-schema.ts';
@@ -19,15 +19,38 @@ export function segmentApplication(base: string, segment: Segment, index = segme
 
 export const APPLICATION_BLOCK = 120;
 
+/**
+ * Where a fleet's clients are: by default the devices in loopback block 0 and the applications in
+ * a block of their own; with `--client-addresses`, both in that block (the devices by global
+ * index, segment i's application on the i-th address from the top).
+ */
+export class FleetAddresses {
+  readonly plan: AddressPlan | undefined;
+
+  constructor(clientAddresses: string | undefined, segment: Segment) {
+    this.plan = clientAddresses === undefined ? undefined : AddressPlan.fromCidr(clientAddresses, { applications: segment.count });
+  }
+
+  /** Segment `index`'s (1-based) application. */
+  application(index: number): string {
+    return this.plan ? this.plan.applicationAddress(0, index - 1) : loopbackAddress(index - 1, APPLICATION_BLOCK);
+  }
+
+  /** The white-list entry of `devices` devices. */
+  devices(devices: number): string {
+    return this.plan ? this.plan.workerRange() : `${loopbackAddress(0)}-${loopbackAddress(Math.max(0, devices - 1))}`;
+  }
+}
+
 export async function openProvisioning(
   admin: ProvisioningAdminClient,
-  options: { shared: boolean; devices: number; segment: Segment; applicationIdentity: string; longestRunSeconds: number; deviceBlock?: number },
+  options: { shared: boolean; devices: number; segment: Segment; applicationIdentity: string; longestRunSeconds: number; addresses: FleetAddresses },
 ): Promise<void> {
   await admin.turnOn(options.shared ? Math.ceil(options.longestRunSeconds + 600) : undefined);
-  const block = options.deviceBlock ?? 0;
+  const { addresses } = options;
   await admin.setWhitelist([
-    ...Array.from({ length: options.segment.count }, (_, i) => `${loopbackAddress(i, APPLICATION_BLOCK)}=${segmentApplication(options.applicationIdentity, options.segment, i + 1)}`),
-    `${loopbackAddress(0, block)}-${loopbackAddress(Math.max(0, options.devices - 1), block)}`,
+    ...Array.from({ length: options.segment.count }, (_, i) => `${addresses.application(i + 1)}=${segmentApplication(options.applicationIdentity, options.segment, i + 1)}`),
+    addresses.devices(options.devices),
   ]);
 }
 
@@ -44,13 +67,14 @@ export async function startApplication(options: {
   qos: 0 | 1;
   segment: Segment;
   applicationIdentity: string;
+  addresses: FleetAddresses;
   onTelemetry(entry: ReceivedTelemetry): void;
 }): Promise<ApplicationThread> {
   const { responder, ...endpoints } = options.endpoints;
   return ApplicationThread.start(
     {
       endpoints,
-      address: loopbackAddress(options.segment.index - 1, APPLICATION_BLOCK),
+      address: options.addresses.application(options.segment.index),
       storeDir: path.join(options.storeRoot, 'lumia'),
       topicRoot: options.topicRoot,
       logFile: options.logFile,

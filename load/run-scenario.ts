@@ -25,6 +25,8 @@ export interface ScenarioContext {
   /** seed 000's mixed fleet: which firmware provisions itself, which the service team certifies, which is legacy. */
   firmware: FirmwarePolicy;
   keyAlgorithm: KeyAlgorithm;
+  /** `--client-addresses`: the block every client of the scenario binds; each scenario's own loopback block when absent. */
+  clientAddresses?: string;
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
 }
@@ -61,6 +63,7 @@ export function runScenario(ctx: ScenarioContext): Promise<RunResult> {
       workers: c.workers,
       certificates: c.certificates,
       preMadeKeys: c.preMadeKeys,
+      clientAddresses: ctx.clientAddresses,
       thresholds: c.thresholds,
       signal: ctx.signal,
       onProgress: ctx.onProgress,
@@ -69,7 +72,7 @@ export function runScenario(ctx: ScenarioContext): Promise<RunResult> {
   const admin = new ProvisioningAdminClient(ctx.lab.admin.url, ctx.lab.admin.token, ctx.endpoints.trustedRootPem);
   const options = { executor: c.executor, devices: c.devices, segment: c.segment, seed: c.seed, gracefulStopMs: ctx.gracefulStopMs, signal: ctx.signal, onProgress: ctx.onProgress };
   if (c.scenario === 'bootstrap-endpoint') {
-    return runRequests(ctx.lab, admin, bootstrapEndpointScenario({ insecureUrl: ctx.endpoints.insecureUrl, keyAlgorithm: ctx.keyAlgorithm, devices: c.devices, autoOffSeconds: autoOffSeconds(c) }), options);
+    return runRequests(ctx.lab, admin, bootstrapEndpointScenario({ insecureUrl: ctx.endpoints.insecureUrl, keyAlgorithm: ctx.keyAlgorithm, devices: c.devices, autoOffSeconds: autoOffSeconds(c), clientAddresses: ctx.clientAddresses }), options);
   }
   if (!ctx.lab.owned) throw new Error('the x5c-sign scenario needs a lab this command started (its bootstrap intermediate signs the credentials)');
   const x5c = x5cSignScenario({
@@ -78,6 +81,7 @@ export function runScenario(ctx: ScenarioContext): Promise<RunResult> {
     bootstrapIssuer: ctx.lab.owned.bootstrapIssuer,
     x5c: ctx.endpoints.x5c,
     keyAlgorithm: ctx.keyAlgorithm,
+    clientAddresses: ctx.clientAddresses,
   });
   return runRequests(ctx.lab, admin, x5c, options);
 }

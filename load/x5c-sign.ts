@@ -8,7 +8,7 @@ import { createKeyAndCsr } from '../x509/csr.ts';
 import { request } from '../net/https-client.ts';
 import { stepCaErrorDetail } from '../net/step-ca-api.ts';
 import type { KeyAlgorithm } from '../x509/keys.ts';
-import { loopbackAddress } from '../simulators/client/addresses.ts';
+import { AddressPlan, loopbackAddress } from '../simulators/client/addresses.ts';
 import { CaRefusalError, signX5cToken } from '../simulators/client/x5c-sign.ts';
 import { deviceSan } from '../simulators/device/device-identity.ts';
 import type { RequestScenario } from './request-run.ts';
@@ -22,12 +22,15 @@ export function x5cSignScenario(options: {
   bootstrapIssuer: Issuer;
   x5c: { provisioner: string; audience: string };
   keyAlgorithm: KeyAlgorithm;
+  clientAddresses?: string;
 }): RequestScenario<{ address: string; body: string }> {
+  // `--client-addresses`: the credentials name (and the requests come from) that block instead.
+  const plan = options.clientAddresses === undefined ? undefined : AddressPlan.fromCidr(options.clientAddresses);
   return {
     phase: 'x5cSign',
     identityOffset: 30_000_000,
     async prepare({ identity, globalIndex }) {
-      const address = loopbackAddress(globalIndex, X5C_SIGN_BLOCK);
+      const address = plan ? plan.address(globalIndex) : loopbackAddress(globalIndex, X5C_SIGN_BLOCK);
       const credential = await issueLeaf(options.bootstrapIssuer, { commonName: address, ipAddresses: [address], extendedKeyUsages: ['clientAuth'] });
       const bootstrap = { privateKeyPem: credential.privateKeyPem, certificateChainPem: `${credential.certificatePem}\n${options.bootstrapIssuer.certificate.toString('pem')}\n` };
       const cn = identity.deviceId;

@@ -9,6 +9,8 @@ import { loadTarget, TargetError } from '../../conformance/target/target.ts';
 import { loadContract } from '../../conformance/contract/document.ts';
 import { replayContract } from '../../conformance/contract/replay.ts';
 import { formatResult, summarize, writeContractReport } from '../../conformance/contract/report.ts';
+import { ReplayAddresses } from '../../conformance/contract/session.ts';
+import { AddressPlanError } from '../../simulators/client/addresses.ts';
 import { contractTargetFromFile, contractTargetFromLab, type ContractTarget } from '../../conformance/contract/target.ts';
 
 export interface ContractCliOptions {
@@ -59,8 +61,10 @@ export async function contractCommand(global: { config?: string }, opts: Contrac
     let target: ContractTarget;
     try {
       target = contractTargetFromFile(loadTarget(opts.target));
+      // The replay's addresses must split into listed and unlisted ones: said now, not mid-replay.
+      new ReplayAddresses(target.clientAddresses);
     } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
+      if (!(err instanceof TargetError) && !(err instanceof AddressPlanError)) throw err;
       console.error(`ecm-lab: ${err.message}`);
       process.exitCode = EXIT.badInput;
       return;

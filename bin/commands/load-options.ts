@@ -10,6 +10,7 @@ import { parseSegment } from '../../load/segment.ts';
 import { EXECUTOR_KINDS } from '../../load/executors.ts';
 import { segmentExecutor } from '../../load/plan.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../../load/scenarios.ts';
+import { AddressPlan } from '../../simulators/client/addresses.ts';
 
 const HOUR_MS = 3_600_000;
 /** Who makes the client side of the handshake baseline: mqtt.js, ecm-connect, or both in the same run. */
@@ -86,6 +87,8 @@ const loadOptionsSchema = z.object({
   faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
   out: z.string().min(1),
   lab: z.string().min(1).optional(),
+  /** The block the clients bind, canonical ("127.77.0.0/16"); where it may be is checked against the lab (loadCommand). */
+  clientAddresses: z.string().transform(parsedBy((t) => AddressPlan.fromCidr(t).block!)).optional(),
   runId: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
 });
 
@@ -98,6 +101,8 @@ export interface LoadPlan {
   baselines: { enabled: boolean; signs: number; flows: number; messages: number; handshakes: number; handshakeClient: HandshakeClientOption };
   out: string;
   lab?: string;
+  /** `--client-addresses`: the block every client binds instead of the scenarios' loopback blocks. */
+  clientAddresses?: string;
   runId?: string;
 }
 
@@ -159,6 +164,11 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     if (kind === 'revocation' && scenario.name !== 'full-flow') problems.push('--faults revocation: needs certificates step-ca issued (the full-flow scenario): the admin API revokes only what is in the inventory');
     if (faultPhase(kind).phase === 'arrivals' && executorKind !== 'arrival-rate') problems.push(`--faults ${kind}: strikes during the arrivals, which only the arrival-rate executor has`);
   }
+  if (o.clientAddresses !== undefined && fleet && AddressPlan.fromCidr(o.clientAddresses).shared && (scenario.name === 'full-flow' || scenario.name === 'renewal-soak')) {
+    // Found by running it: the service's white list names the application for its address, and
+    // then refuses any other identity asked for from that address (identity-not-named).
+    problems.push(`--client-addresses: ${o.clientAddresses} is one address, which the ${scenario.name} scenario's application would share with its devices: the provisioning service's white list names the application for that address and then refuses every device identity from it (identity-not-named); give a block of at least 2 addresses (the application takes the top one), or a scenario whose devices do not provision themselves (bootstrap-endpoint, mqtt-publish, mqtt-connect-storm)`);
+  }
   const config: RunConfig = {
     scenario: scenario.name,
     executor: {
@@ -198,6 +208,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
       baselines: { enabled: o.baselines, signs: o.baselineSigns, flows: o.baselineFlows, messages: o.baselineMessages, handshakes: o.baselineHandshakes, handshakeClient: o.handshakeClient },
       out: o.out,
       lab: o.lab,
+      clientAddresses: o.clientAddresses,
       runId: o.runId,
     },
   };

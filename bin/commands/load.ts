@@ -6,12 +6,14 @@ import path from 'node:path';
 import { firmwarePolicy, loadConfig } from '../../config/config.ts';
 import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { locateTool, versionPins } from '../../environments/tools/tools.ts';
-import { startChallengeResponder, type ChallengePublisher } from '../../simulators/acme/http01-responder.ts';
+import { startChallengeResponder, type ChallengePublisher, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
+import { AddressPlan, AddressPlanError, checkAddressPlan } from '../../simulators/client/addresses.ts';
+import { isLoopbackAddress } from '../../config/schema.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
 import { measureCaSigning, measureMqttThroughput } from '../../load/baselines/baselines.ts';
 import { measureHandshakes } from '../../load/baselines/handshake-baseline.ts';
 import { measureCaFlow } from '../../load/baselines/ca-flow-baseline.ts';
-import { attachedEndpoints, attachedFleetLab, ownedFleetLab, readLabDescription, webrootPublisher, type FleetLab, type LabDescription } from '../../load/fleet-lab.ts';
+import { attachedEndpoints, attachedFleetLab, isRemoteLab, ownedFleetLab, readLabDescription, webrootPublisher, type FleetLab, type LabDescription } from '../../load/fleet-lab.ts';
 import type { FleetProgress } from '../../load/fleet-metrics.ts';
 import { renderPerfHtml } from '../../evidence/perf/html.ts';
 import { MergeError, mergeSummaries } from '../../evidence/perf/merge.ts';
@@ -122,9 +124,25 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   let attached: LabDescription | undefined;
   if (plan.lab) {
     try {
-      attached = readLabDescription(plan.lab);
+      attached = readLabDescription(plan.lab, { ownChallenges: plan.clientAddresses !== undefined });
     } catch (err) {
       console.error(`ecm-lab load: --lab: ${(err as Error).message}`);
+      process.exitCode = EXIT.badInput;
+      return;
+    }
+  }
+  // The clients' block: outside loopback only towards a lab other machines reach, and on this host.
+  const addresses = plan.clientAddresses === undefined ? undefined : AddressPlan.fromCidr(plan.clientAddresses, { applications: c.segment.count });
+  if (addresses) {
+    const remote = attached ? isRemoteLab(attached) : config.lab.allowRemote || !isLoopbackAddress(config.lab.listenAddress);
+    const remoteFlag = attached
+      ? `the lab ${attached.id} listens on ${attached.listenAddress ?? 'loopback'}: a block outside loopback needs a lab other machines reach (--lab with a non-loopback listenAddress or "allowRemote": true)`
+      : 'the lab this command starts listens on loopback: a block outside it needs lab.allowRemote and a non-loopback lab.listenAddress, or --lab with a remote lab';
+    try {
+      checkAddressPlan(addresses, { name: '--client-addresses', remoteFlag }, { allowRemote: remote, clients: c.devices });
+    } catch (err) {
+      if (!(err instanceof AddressPlanError)) throw err;
+      console.error(`ecm-lab load: ${err.message}`);
       process.exitCode = EXIT.badInput;
       return;
     }
@@ -148,11 +166,15 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   let fleetLab: FleetLab | undefined;
   try {
     let responder: ChallengePublisher & { stop(): Promise<void> };
+    // The responder of this command's own (not the attached lab's webroot), whose figures it reports.
+    let own: StartedChallengeResponder | undefined;
     let endpoints: LabEndpoints;
     if (attached) {
       process.stderr.write(`attaching to the running lab ${attached.id} (${c.scenario}, segment ${c.segment.index}/${c.segment.count}); baselines need a lab of its own and are not measured\n`);
       fleetLab = attachedFleetLab(attached, `seg${c.segment.index}of${c.segment.count}`);
-      responder = webrootPublisher(attached);
+      // With a block of its own the segment answers its devices' challenges itself, at the lab's
+      // ACME http port on those addresses: the lab's webroot is only shared on one file system.
+      responder = addresses ? (own = await startChallengeResponder(attached.bootstrapCa.acmeHttpPort, { clientAddresses: addresses })) : webrootPublisher(attached);
       endpoints = attachedEndpoints(attached, responder);
     } else {
       // A missing native client fails now, with the command that builds it, not after the lab started.
@@ -160,7 +182,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       process.stderr.write('starting the lab (two step-ca authorities, Mosquitto, provisioning service)...\n');
       lab = await startOwnedLab(config, { handleSignals: false });
       fleetLab = ownedFleetLab(lab);
-      responder = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort);
+      responder = own = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { clientAddresses: addresses });
       endpoints = labEndpoints(lab, responder);
     }
     try {
@@ -175,10 +197,12 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         applicationIdentity: config.broker.applicationIdentity,
         firmware: firmwarePolicy(config.devices),
         keyAlgorithm: config.pki.keyAlgorithm,
+        clientAddresses: addresses?.block,
         signal: abort.signal,
         onProgress: progressPrinter(scenario.family),
       });
       process.stderr.write('\n');
+      if (own && addresses) process.stderr.write(`http-01: this command answered ${own.stats.served} challenges on ${addresses.block} port ${own.port} (${own.stats.notFound} unknown tokens, ${own.stats.refusedNotClientAddress} connections on other addresses refused)\n`);
       const tools = { 'step-ca': versionPins.go['step-ca']!.version, mosquitto: versionPins.debian.mosquitto!, node: process.version };
       const summary = buildSummary(result, { runId, config: c, lab: { id: fleetLab.id, owned: fleetLab.owned !== undefined }, tools, baselines });
       const dir = writeReport(summary, plan.out);

@@ -7,6 +7,7 @@ import { createKeyAndCsr } from '../../x509/csr.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import { obtainOperationalCertificate } from '../../simulators/client/x5c-sign.ts';
 import type { ContractTarget } from './target.ts';
+import { AddressPlan, AddressPlanError } from '../../simulators/client/addresses.ts';
 import type { Answer } from './validate.ts';
 import type { Listener } from './document.ts';
 
@@ -37,31 +38,84 @@ export const toAnswer = (res: HttpResponse): Answer & { res: HttpResponse } => (
 /** step-ca and the service both write serials as lowercase hex without leading zeros. */
 const serialOf = (chainPem: string) => inspectCertificate(chainPem).serialNumber.toLowerCase().replace(/^0+/, '');
 
+/**
+ * The replay's source addresses: white-listed ones (a range of their own) and unlisted ones. By
+ * default one /24 of loopback per replay, .1-.127 listed; with the target's clients.addresses
+ * (a remote installation), the lower half of that block listed and the upper half not.
+ */
+export class ReplayAddresses {
+  readonly #block = `127.${randomInt(200, 250)}.${randomInt(0, 256)}`;
+  readonly #plan: AddressPlan | undefined;
+  #nextListed = 0;
+  // The first unlisted one is for requests whose source does not matter.
+  #nextUnlisted = 1;
+
+  constructor(clientAddresses?: string) {
+    if (clientAddresses === undefined) return;
+    this.#plan = AddressPlan.fromCidr(clientAddresses, { workers: 2, applications: 0 });
+    if (this.#plan.shared || this.#plan.capacity(0) < 1 || this.#plan.capacity(1) < 2) {
+      throw new AddressPlanError(`clients.addresses: the contract replay needs white-listed and unlisted addresses apart, a half of ${clientAddresses} each: give a block of at least 8 addresses`);
+    }
+  }
+
+  get listedRange(): string {
+    return this.#plan ? this.#plan.workerRange(0) : `${this.#block}.0/25`;
+  }
+
+  /** A fresh white-listed source address (fresh, so no enrolment of an earlier recipe is bound to it). */
+  listed(): string {
+    const n = this.#nextListed++;
+    if (this.#plan) return this.#exhausted(() => this.#plan!.address(n, 0));
+    if (n >= 127) throw new Error('the replay ran out of white-listed addresses');
+    return `${this.#block}.${n + 1}`;
+  }
+
+  unlisted(): string {
+    return this.#unlistedAt(this.#nextUnlisted++);
+  }
+
+  /** One address for requests whose source does not matter: never white-listed. */
+  get anySource(): string {
+    return this.#unlistedAt(0);
+  }
+
+  #unlistedAt(n: number): string {
+    if (this.#plan) return this.#exhausted(() => this.#plan!.address(n, 1));
+    if (n >= 127) throw new Error('the replay ran out of unlisted addresses');
+    return n === 0 ? `${this.#block}.254` : `${this.#block}.${127 + n}`;
+  }
+
+  #exhausted(address: () => string): string {
+    try {
+      return address();
+    } catch (err) {
+      throw new Error(`the replay ran out of addresses in clients.addresses: ${(err as Error).message}`);
+    }
+  }
+}
+
 export class ReplaySession {
   readonly run = randomBytes(3).toString('hex').toUpperCase();
-  /** One /24 of loopback per replay: its .1-.127 are white-listed, the rest never are. */
-  readonly #block = `127.${randomInt(200, 250)}.${randomInt(0, 256)}`;
-  #nextListed = 1;
-  #nextUnlisted = 128;
+  readonly #addresses: ReplayAddresses;
   #identities = 0;
   readonly #created = { enrolments: new Set<string>(), legacy: new Set<string>() };
   #operational?: Promise<Credential & { operational: { privateKeyPem: string; certificateChainPem: string } }>;
 
-  constructor(readonly target: ContractTarget) {}
+  constructor(readonly target: ContractTarget) {
+    this.#addresses = new ReplayAddresses(target.clientAddresses);
+  }
 
   get listedRange(): string {
-    return `${this.#block}.0/25`;
+    return this.#addresses.listedRange;
   }
 
   /** A fresh white-listed source address (fresh, so no enrolment of an earlier recipe is bound to it). */
   listedAddress(): string {
-    if (this.#nextListed > 127) throw new Error('the replay ran out of white-listed addresses');
-    return `${this.#block}.${this.#nextListed++}`;
+    return this.#addresses.listed();
   }
 
   unlistedAddress(): string {
-    if (this.#nextUnlisted > 253) throw new Error('the replay ran out of unlisted addresses');
-    return `${this.#block}.${this.#nextUnlisted++}`;
+    return this.#addresses.unlisted();
   }
 
   /** An identity no earlier run used: CT-<run>-<label><n>. */
@@ -89,8 +143,7 @@ export class ReplaySession {
       headers,
       body,
       ca: listener === 'http' ? undefined : this.target.rootPem,
-      // One address for requests whose source does not matter: never white-listed.
-      localAddress: options.from ?? `${this.#block}.254`,
+      localAddress: options.from ?? this.#addresses.anySource,
       servername: options.servername,
       cert: options.cert,
       key: options.key,

@@ -19,6 +19,8 @@ export interface ContractTarget {
   rootPem: string;
   x5c: { provisioner: string; audience: string };
   applicationIdentity: string;
+  /** The target's clients.addresses: the block the replay's requests come from (a remote installation). */
+  clientAddresses?: string;
 }
 
 /** step-ca's default audience of an X5C token, when the target does not say it. */
@@ -36,6 +38,7 @@ export function contractTargetFromFile(target: Target): ContractTarget {
     rootPem: readFileSync(ca.rootPem, 'utf8'),
     x5c: { provisioner: ca.provisioners.x5c, audience: ca.x5cAudience ?? defaultAudience(ca.url, ca.provisioners.x5c) },
     applicationIdentity: target.applicationIdentity ?? 'lumia',
+    clientAddresses: target.clients.addresses,
   };
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CAPABILITIES, type Capability } from './capabilities.ts';
 import { isLoopbackAddress } from '../../config/schema.ts';
+import { AddressPlan, AddressPlanError, checkAddressPlan } from '../../simulators/client/addresses.ts';
 
 
 /**
@@ -106,7 +107,15 @@ function targetSchemaAllowing(remote: boolean) {
         auditLog: logSourceSchema.optional(),
       })
       .strict(),
-    clients: z.object({ device: driverSchema.default('lab'), application: driverSchema.default('lab') }).strict().prefault({}),
+    clients: z
+      .object({
+        device: driverSchema.default('lab'),
+        application: driverSchema.default('lab'),
+        /** The IPv4 block the lab's clients bind (simulators/client/addresses.ts); the default loopback plan when absent. */
+        addresses: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** The managing application's certificate identity at this installation; the lab's default when absent. */
     applicationIdentity: z.string().min(1).optional(),
     /** What the suite may do beyond the endpoints (capabilities.ts). */
@@ -191,12 +200,23 @@ function missingFiles(target: Target): string[] {
   return files.filter(([, f]) => f !== undefined && !existsSync(f)).map(([key, f]) => `${key}: ${f} does not exist`);
 }
 
+/** The clients' block must be one this host can bind, off loopback only with "allowRemote": true. */
+function addressProblems(clients: Target['clients'], allowRemote: boolean, remoteFlag = 'the target must say "allowRemote": true'): string[] {
+  try {
+    checkAddressPlan(AddressPlan.fromCidr(clients.addresses), { name: 'clients.addresses', remoteFlag }, { allowRemote });
+    return [];
+  } catch (err) {
+    if (err instanceof AddressPlanError) return [err.message.startsWith('clients.addresses') ? err.message : `clients.addresses: ${err.message}`];
+    throw err;
+  }
+}
+
 export function parseTarget(raw: unknown, file: string): Target {
   const parsed = schemaFor(raw).safeParse(raw);
   if (!parsed.success) throw new TargetError(file, problemsOf(parsed.error));
   const target = logsFromDescription(resolvePaths(parsed.data, path.dirname(path.resolve(file))));
-  const missing = missingFiles(target);
-  if (missing.length > 0) throw new TargetError(file, missing);
+  const problems = [...missingFiles(target), ...addressProblems(target.clients, target.allowRemote === true)];
+  if (problems.length > 0) throw new TargetError(file, problems);
   return target;
 }
 
@@ -274,6 +294,9 @@ export function loadTargetFile(file: string): Target | ClientsTarget {
   if (named.length === 0 && raw && typeof raw === 'object') {
     const parsed = clientsTargetSchema.safeParse(raw);
     if (!parsed.success) throw new TargetError(file, problemsOf(parsed.error));
+    // The lab the suite starts listens on loopback: its clients stay there too.
+    const problems = addressProblems(parsed.data.clients, false, 'a target of clients only runs in the lab the suite starts on loopback (name the installation\'s components and "allowRemote": true for a remote one)');
+    if (problems.length > 0) throw new TargetError(file, problems);
     return { ...parsed.data, kind: 'clients' };
   }
   if (named.length < COMPONENTS.length) {

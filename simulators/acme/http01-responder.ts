@@ -1,11 +1,14 @@
 // One http-01 challenge responder for every simulated client. step-ca fetches
 // http://<identifier>:<port>/.well-known/acme-challenge/<token>, where the identifier is a
-// device's own 127.x.y.z address, so the responder must answer on all of 127.0.0.0/8.
+// device's own address: by default a 127.x.y.z one, so the responder answers on all of
+// 127.0.0.0/8; with a configured address plan on the plan's addresses too, where a remote
+// bootstrap CA reaches them.
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
+import type { AddressPlan } from '../client/addresses.ts';
 
 /** Where a webroot keeps http-01 tokens, as every ACME client's webroot mode writes them (the step CLI's too). */
 export const ACME_CHALLENGE_PATH = ['.well-known', 'acme-challenge'];
@@ -17,7 +20,7 @@ export interface StartedChallengeResponder {
   publish(token: string, keyAuthorization: string): void | Promise<void>;
   remove(token: string): void;
   /** Requests answered / refused so far, for reports. */
-  readonly stats: { served: number; notFound: number; refusedNonLoopback: number };
+  readonly stats: { served: number; notFound: number; refusedNotClientAddress: number };
   /** Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -32,6 +35,14 @@ function isLoopback(address: string | undefined): boolean {
   return (net.isIPv4(v4) && v4.startsWith('127.')) || address === '::1';
 }
 
+/**
+ * Whether a connection that arrived on `local` is one a client's challenge comes over: loopback,
+ * or an address of the clients' plan (from any peer: the bootstrap CA may be on another host).
+ */
+export function arrivesOnClientAddress(local: string | undefined, plan: AddressPlan | undefined): boolean {
+  return isLoopback(local) || (local !== undefined && plan?.contains(local) === true);
+}
+
 /** ACME tokens are base64url (RFC 8555 8.1): anything else never names a file. */
 export function isChallengeToken(token: string): boolean {
   return /^[A-Za-z0-9_-]{16,256}$/.test(token);
@@ -43,11 +54,17 @@ export interface ChallengeResponderOptions {
    * of `ecm-lab load --lab`), as an ACME client's webroot mode does.
    */
   webroot?: string;
+  /**
+   * The clients' addresses: connections that arrive on one of them are answered (from any peer:
+   * the bootstrap CA may be on another host), as are those on loopback; any other is dropped.
+   */
+  clientAddresses?: AddressPlan;
 }
 
 export async function startChallengeResponder(port: number, options: ChallengeResponderOptions = {}): Promise<StartedChallengeResponder> {
   const tokens = new Map<string, string>();
-  const stats = { served: 0, notFound: 0, refusedNonLoopback: 0 };
+  const stats = { served: 0, notFound: 0, refusedNotClientAddress: 0 };
+  const plan = options.clientAddresses;
   const fromWebroot = async (token: string) =>
     options.webroot && isChallengeToken(token) ? readFile(path.join(options.webroot, token), 'utf8').catch(() => undefined) : undefined;
   const server = http.createServer(async (req, res) => {
@@ -61,18 +78,19 @@ export async function startChallengeResponder(port: number, options: ChallengeRe
     stats.served++;
     res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(keyAuthorization);
   });
-  // Binding 0.0.0.0 is the only way to receive on every 127.x address with one socket; any
-  // connection that arrived on a non-loopback interface is dropped before HTTP is parsed.
+  // Binding 0.0.0.0 is the only way to receive on every address of a block with one socket; any
+  // connection that arrived on another address is dropped before HTTP is parsed.
   server.on('connection', (socket) => {
-    if (!isLoopback(socket.localAddress)) {
-      stats.refusedNonLoopback++;
+    if (!arrivesOnClientAddress(socket.localAddress, plan)) {
+      stats.refusedNotClientAddress++;
       socket.destroy();
     }
   });
   server.keepAliveTimeout = 1000;
-  server.listen({ port, host: '0.0.0.0' });
+  const host = '0.0.0.0';
+  server.listen({ port, host });
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]).catch((err: Error) => {
-    throw new Error(`cannot start the http-01 challenge responder on port ${port}: ${err.message}`);
+    throw new Error(`cannot start the http-01 challenge responder on ${host}:${port}: ${err.message}`);
   });
   let stopped: Promise<void> | undefined;
   const stop = () =>

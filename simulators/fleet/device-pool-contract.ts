@@ -30,6 +30,8 @@ export interface DevicePoolSpec {
   directIssuer?: DirectIssuer;
   /** full-flow with `--pre-made-keys`: each device's keys and CSRs made by prepare(), before the clock starts. */
   preMadeKeys?: boolean;
+  /** `--client-addresses`: the block devices take their addresses from, by global index; the default loopback plan when absent. */
+  clientAddresses?: string;
 }
 
 /** The lab's issuing CA, for `--certificates issued`. */

@@ -11,7 +11,7 @@ import { deviceSan } from '../device/device-identity.ts';
 import type { ChallengePublisher } from '../acme/http01-responder.ts';
 import type { DeviceIdentity } from '../device/device-identity.ts';
 import { ReveosDevice } from '../device/reveos-device.ts';
-import { loopbackAddress } from '../client/addresses.ts';
+import { AddressPlan } from '../client/addresses.ts';
 import { inspectCertificate } from '../../x509/certificates.ts';
 import { waitFor } from '../../environments/wait.ts';
 import type { ThreadStats } from './thread-stats.ts';
@@ -47,12 +47,19 @@ export class LocalDevicePool implements DevicePool {
   private readonly retired = new Map<string, RetiredDevice>();
   private readonly renewalLoops: Promise<void>[] = [];
   private readonly stopping = new AbortController();
+  #addresses: AddressPlan | undefined;
 
   constructor(
     private readonly spec: DevicePoolSpec,
     private readonly responder: ChallengePublisher,
     private readonly emit: (event: DevicePoolEvent) => void,
   ) {}
+
+  /** Device `globalIndex`'s address: the same in every thread and segment. */
+  private address(globalIndex: number): string {
+    this.#addresses ??= AddressPlan.fromCidr(this.spec.clientAddresses);
+    return this.#addresses.address(globalIndex);
+  }
 
   private create(identity: DeviceIdentity, address: string, lastSeq?: number, preMadeKeys?: PreMadeKeys): ReveosDevice {
     return new ReveosDevice(identity, {
@@ -70,7 +77,7 @@ export class LocalDevicePool implements DevicePool {
 
   private device(identity: DeviceIdentity, globalIndex: number, preMadeKeys?: PreMadeKeys): ReveosDevice {
     let device = this.devices.get(identity.deviceId);
-    if (!device) this.devices.set(identity.deviceId, (device = this.create(identity, loopbackAddress(globalIndex), undefined, preMadeKeys)));
+    if (!device) this.devices.set(identity.deviceId, (device = this.create(identity, this.address(globalIndex), undefined, preMadeKeys)));
     return device;
   }
 
@@ -96,7 +103,7 @@ export class LocalDevicePool implements DevicePool {
   /** A client-only certificate from the lab CA, as the X5C template would make it. */
   async prepare(identity: DeviceIdentity, globalIndex: number): Promise<void> {
     if (this.spec.preMadeKeys && !this.spec.directIssuer) {
-      this.device(identity, globalIndex, await LocalDevicePool.preMake(identity, loopbackAddress(globalIndex)));
+      this.device(identity, globalIndex, await LocalDevicePool.preMake(identity, this.address(globalIndex)));
       return;
     }
     const spec = this.spec.directIssuer;

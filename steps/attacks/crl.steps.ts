@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../support/logs.ts';
 import type { BrokerProbeResult } from '../support/broker-probe.ts';
-import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import type { LabWorld } from '../support/world.ts';
 
 /** A second, short connection with the device's own certificate, from the device's address. */
@@ -25,7 +24,7 @@ Given("a lab of the scenario's own whose CRLs are valid for {int} seconds", asyn
 Given('a device of that lab connected to its broker', async function (this: LabWorld) {
   const admin = this.adminOf(this.scenarioLab!);
   await admin.turnOn();
-  await admin.setWhitelist([workerAddressRange(this.session.worker)]);
+  await admin.setWhitelist([this.session.addresses.workerRange(this.session.worker)]);
   await this.connectedDevice(undefined, this.scenarioLab);
 });
 

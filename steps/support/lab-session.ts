@@ -13,6 +13,7 @@ import { openTargetLab, type LogEvidence } from '../../conformance/target/target
 import { grantedBy, loadTargetFile, type DriverSpec, type Target } from '../../conformance/target/target.ts';
 import { ACME_CHALLENGE_PATH, startChallengeResponder, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
+import { AddressPlan } from '../../simulators/client/addresses.ts';
 
 export interface LabSession {
   /** Webroot for http-01 (the step CLI writes <webroot>/.well-known/acme-challenge/<token>; the responder serves them). */
@@ -34,6 +35,8 @@ export interface LabSession {
   endpoints: LabEndpoints;
   /** Cucumber worker number; parallel workers get disjoint client addresses. */
   worker: number;
+  /** Where the clients' addresses come from: the default loopback plan, or the target's `clients.addresses`. */
+  addresses: AddressPlan;
   /** Numbers the scenarios' clients by: shared by every lab of the process, so no two clients get one address. */
   clientNumbers: ClientNumbers;
 }
@@ -56,26 +59,29 @@ let session: (LabSession & { stop(): Promise<void> }) | undefined;
 
 const worker = () => Number(process.env.CUCUMBER_WORKER_ID ?? 0);
 
+/** The target's block (`clients.addresses`) shared by this run's parallel workers, or the default plan. */
+const planOf = (cidr: string | undefined) => AddressPlan.fromCidr(cidr, { workers: Number(process.env.CUCUMBER_TOTAL_WORKERS ?? 1) });
+
 /** http-01 for the session's clients: step-ca fetches <address>:<port>/.well-known/acme-challenge/<token>. */
-async function challengeResponder(workDir: string, port: number): Promise<{ acmeWebroot: string; responder: StartedChallengeResponder }> {
+async function challengeResponder(workDir: string, port: number, addresses: AddressPlan): Promise<{ acmeWebroot: string; responder: StartedChallengeResponder }> {
   const acmeWebroot = path.join(workDir, 'acme-webroot');
   const challenges = path.join(acmeWebroot, ...ACME_CHALLENGE_PATH);
   mkdirSync(challenges, { recursive: true, mode: 0o755 });
-  return { acmeWebroot, responder: await startChallengeResponder(port, { webroot: challenges }) };
+  return { acmeWebroot, responder: await startChallengeResponder(port, { webroot: challenges, clientAddresses: addresses }) };
 }
 
 type Installation = Pick<LabSession, 'config' | 'lab' | 'owned' | 'grants' | 'evidence' | 'clients' | 'clientLogFile'>;
 
 /** The session around an installation: a challenge responder of its own; `stop` ends both, and a failed start stops the installation. */
-async function sessionOf(installation: Installation, clientNumbers = new ClientNumbers()): Promise<LabSession & { stop(): Promise<void> }> {
+async function sessionOf(installation: Installation, addresses: AddressPlan, clientNumbers = new ClientNumbers()): Promise<LabSession & { stop(): Promise<void> }> {
   const { lab } = installation;
   try {
-    const { acmeWebroot, responder } = await challengeResponder(lab.workDir, lab.bootstrapCa.acmeHttpPort);
+    const { acmeWebroot, responder } = await challengeResponder(lab.workDir, lab.bootstrapCa.acmeHttpPort, addresses);
     const stop = async () => {
       await Promise.allSettled([responder.stop()]);
       await lab.stop();
     };
-    return { ...installation, responder, acmeWebroot, endpoints: labEndpoints(lab, responder), worker: worker(), clientNumbers, stop };
+    return { ...installation, responder, acmeWebroot, endpoints: labEndpoints(lab, responder), worker: worker(), addresses, clientNumbers, stop };
   } catch (err) {
     await lab.stop();
     throw err;
@@ -83,7 +89,7 @@ async function sessionOf(installation: Installation, clientNumbers = new ClientN
 }
 
 /** A lab of this process, with its own challenge responder; `stop` ends both. */
-export async function openLabSession(overrides: LabConfigInput = {}, clientNumbers?: ClientNumbers): Promise<LabSession & { stop(): Promise<void> }> {
+export async function openLabSession(overrides: LabConfigInput = {}, clientNumbers?: ClientNumbers, addresses = AddressPlan.default): Promise<LabSession & { stop(): Promise<void> }> {
   const config = loadConfig({ overrides });
   const lab = await startLab(config);
   return sessionOf({
@@ -94,7 +100,7 @@ export async function openLabSession(overrides: LabConfigInput = {}, clientNumbe
     evidence: Object.fromEntries(Object.entries(lab.logs).map(([component, file]) => [component, { component, source: 'file' as const, path: file }])),
     clients: { device: 'lab', application: 'lab' },
     clientLogFile: path.join(path.dirname(lab.logs['step-ca']!), 'clients.log'),
-  }, clientNumbers);
+  }, addresses, clientNumbers);
 }
 
 /** The target ECM_LAB_TARGET names, with the capabilities it grants less those ECM_LAB_WITHHOLD lists. */
@@ -102,7 +108,8 @@ export async function openTargetSession(target: Target, withheld: readonly strin
   const broker = { ...(target.broker.topicRoot ? { topicRoot: target.broker.topicRoot } : {}), ...(target.applicationIdentity ? { applicationIdentity: target.applicationIdentity } : {}) };
   const config = loadConfig({ overrides: { broker } });
   const lab = await openTargetLab(target, { logsDir: config.logsDir });
-  return sessionOf({ config, lab, owned: undefined, grants: grantedBy(target, withheld), evidence: lab.evidence, clients: target.clients, clientLogFile: lab.logs.clients! });
+  const installation = { config, lab, owned: undefined, grants: grantedBy(target, withheld), evidence: lab.evidence, clients: target.clients, clientLogFile: lab.logs.clients! };
+  return sessionOf(installation, planOf(target.clients.addresses));
 }
 
 export async function startLabSession(): Promise<LabSession> {
@@ -115,7 +122,7 @@ export async function startLabSession(): Promise<LabSession> {
   }
   // Server-side key generation is off by default; the suite turns it on so that its attacks can
   // try that path too (its refusal when off is an integration test).
-  const own = await openLabSession({ provisioning: { serverKeyGen: true } });
+  const own = await openLabSession({ provisioning: { serverKeyGen: true } }, undefined, planOf(target?.clients.addresses));
   // A target of clients only: the team's certificate clients in the lab's installation.
   session = target ? { ...own, clients: target.clients, grants: grantedBy(target, withheld) } : own;
   return session;

@@ -6,7 +6,6 @@ import { markLog, waitFor, waitForConnectionLine } from './logs.ts';
 import { probeTls, type TlsProbeOutcome } from '../../simulators/adversary/tls-probe.ts';
 import type { StoredPair } from '../../simulators/client/certificate-store.ts';
 import type { ClientLogEntry } from '../../simulators/client/client-log.ts';
-import { workerAddressRange } from '../../simulators/client/addresses.ts';
 import { seedRenewalPolicy } from '../../simulators/client/renewal-policy.ts';
 import type { InventoryEntry } from '../../simulators/client/admin-client.ts';
 import { certificateSerial, inspectCertificate } from '../../x509/certificates.ts';
@@ -102,7 +101,7 @@ export async function scaledDevice(world: LabWorld, days: number): Promise<void>
   if (!lab) throw new Error("this step needs a lab of the scenario's own");
   const admin = world.adminOf(lab);
   await admin.turnOn();
-  await admin.setWhitelist([workerAddressRange(lab.worker)]);
+  await admin.setWhitelist([lab.addresses.workerRange(lab.worker)]);
   const device = world.createDevice(undefined, lab);
   await device.join({ lifetimeSeconds: (days * lab.config.clock.dayMs) / 1000 });
   world.replacedCertificate = device.store.loadOperational();

@@ -3,7 +3,6 @@
 // cause assertions read, fresh client addresses, and the cleanups that run whatever happens. The
 // World (world.ts) builds on it; the helpers it owns (attack marks, probes, faults) see this much.
 import { World, type IWorldOptions } from '@cucumber/cucumber';
-import { loopbackAddress } from '../../simulators/client/addresses.ts';
 import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 import type { LabConfigInput } from '../../config/config.ts';
 import { currentLabSession, openLabSession, type LabSession } from './lab-session.ts';
@@ -48,15 +47,15 @@ export class ScenarioBase extends World {
   /** A lab of this scenario's own, with other settings than the shared one; stopped after the scenario. */
   async startScenarioLab(overrides: LabConfigInput): Promise<LabSession> {
     this.declared('own-lab');
-    const lab = await openLabSession(overrides, this.session.clientNumbers);
+    const lab = await openLabSession(overrides, this.session.clientNumbers, this.session.addresses);
     this.onCleanup(() => lab.stop());
     this.scenarioLab = lab;
     return lab;
   }
 
-  /** A fresh loopback address, unique within this cucumber process and worker. */
+  /** A fresh client address of the session's plan, unique within this cucumber process and worker (unless the plan is one shared address). */
   nextAddress(): string {
-    return loopbackAddress(this.session.clientNumbers.take(), this.session.worker);
+    return this.session.addresses.address(this.session.clientNumbers.take(), this.session.worker);
   }
 
   /** Every simulated client of the run logs to one JSON-lines file next to the components' logs. */

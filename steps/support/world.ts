@@ -8,7 +8,6 @@ import { setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
 import { LumiaApplication, type ReceivedTelemetry } from '../../simulators/app/lumia-application.ts';
 import { ReveosDevice, type DeviceIdentity, type DevicePowerUpOutcome, type DevicePowerUpSettings } from '../../simulators/device/reveos-device.ts';
 import type { PowerUpOutcome } from '../../simulators/client/power-up.ts';
-import { applicationAddress, workerAddressRange } from '../../simulators/client/addresses.ts';
 import type { AcmeAnswer, RawAcmeClient, SignedAcmeRequest } from '../../simulators/adversary/acme-raw.ts';
 import type { ForgedPublish } from '../../simulators/adversary/forged-publish.ts';
 import type { ListeningSession } from '../../simulators/adversary/listening-session.ts';
@@ -106,10 +105,10 @@ export class LabWorld extends ScenarioBase {
    * application's own address naming its identity (the only way a reserved identity is enrolled).
    */
   get installationWhitelist(): string[] {
-    const { worker, config, clients } = this.session;
+    const { worker, config, clients, addresses } = this.session;
     // A device client other than the lab's may not bind the device's address (the step CLI's requests come from 127.0.0.1).
     const driverSource = clients.device === 'lab' ? [] : [STEP_CLI_SOURCE];
-    return [workerAddressRange(worker), `${applicationAddress(worker)}=${config.broker.applicationIdentity}`, ...driverSource];
+    return [addresses.workerRange(worker), `${addresses.applicationAddress(worker)}=${config.broker.applicationIdentity}`, ...driverSource];
   }
 
   private storeDir(name: string): string {
@@ -192,7 +191,7 @@ export class LabWorld extends ScenarioBase {
   /** The managing application, provisioned (ACME, X5C), connected and subscribed to all telemetry. */
   async runningApplication(options: { lifetimeSeconds?: number } = {}): Promise<LumiaApplication> {
     if (this.application) return this.application;
-    const app = this.createApplication(this.session.config.broker.applicationIdentity, applicationAddress(this.session.worker));
+    const app = this.createApplication(this.session.config.broker.applicationIdentity, this.session.addresses.applicationAddress(this.session.worker));
     await app.join(options);
     this.application = app;
     return app;

@@ -7,6 +7,7 @@ import { allRecipes } from '../../../conformance/contract/recipes/index.ts';
 import { recipe } from '../../../conformance/contract/recipes/recipe.ts';
 import { coverageProblems } from '../../../conformance/contract/replay.ts';
 import { scrub } from '../../../conformance/contract/report.ts';
+import { ReplayAddresses } from '../../../conformance/contract/session.ts';
 import { ContractValidator } from '../../../conformance/contract/validate.ts';
 
 const document = loadContract();
@@ -91,4 +92,16 @@ test('reasons written to the report carry no admin token, private key or token',
   const token = 'S3cr3t-admin-token-value';
   const text = `got ${token} and -----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY----- and eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln`;
   assert.equal(scrub(text, [token]), 'got [admin token] and [private key] and [token]');
+});
+
+test("the replay's addresses: a loopback /24 of its own by default; with clients.addresses the block's lower half listed and its upper half not; a /32 is refused", () => {
+  const own = new ReplayAddresses();
+  const range = own.listedRange;
+  assert.match(range, /^127\.\d+\.\d+\.0\/25$/);
+  const prefix = range.slice(0, -'0/25'.length);
+  assert.deepEqual([own.listed(), own.listed(), own.unlisted(), own.anySource], [`${prefix}1`, `${prefix}2`, `${prefix}128`, `${prefix}254`]);
+  const block = new ReplayAddresses('10.20.30.0/24');
+  assert.equal(block.listedRange, '10.20.30.0/25');
+  assert.deepEqual([block.listed(), block.listed(), block.anySource, block.unlisted()], ['10.20.30.1', '10.20.30.2', '10.20.30.128', '10.20.30.129']);
+  assert.throws(() => new ReplayAddresses('10.20.30.7/32'), /clients\.addresses: the contract replay needs white-listed and unlisted addresses apart/);
 });

@@ -120,3 +120,26 @@ test('a remote target is accepted with "allowRemote": true and refused without i
   // Only the literal true opens it: a string is refused like any bad value.
   assert.throws(() => parseTarget({ ...remote, allowRemote: 'yes' }, 'remote.json'), (err: unknown) => err instanceof TargetError && err.problems.some((p) => p.startsWith('allowRemote:')));
 });
+
+test('clients.addresses: a loopback block is taken; outside loopback only with "allowRemote": true (naming it) and only on an address of this host; a bad block is named', () => {
+  const t = parseTarget({ ...description(), clients: { addresses: '127.77.0.0/16' } }, path.join(dir, 'target.json'));
+  assert.equal(t.clients.addresses, '127.77.0.0/16');
+  const problemOf = (raw: Record<string, unknown>) => {
+    try {
+      parseTarget(raw, path.join(dir, 'addresses.json'));
+    } catch (err) {
+      if (err instanceof TargetError) return err.problems.join('\n');
+      throw err;
+    }
+    return 'accepted';
+  };
+  // A documentation address (RFC 5737): never on this host, and nothing is sent to it.
+  const remote = { ...description(), clients: { addresses: '198.51.100.7/32' } };
+  assert.equal(problemOf(remote), 'clients.addresses: 198.51.100.7/32 is outside 127.0.0.0/8: the target must say "allowRemote": true');
+  assert.match(problemOf({ ...remote, allowRemote: true }), /^clients\.addresses: 198\.51\.100\.7 \(of 198\.51\.100\.7\/32\) is not an address of this host: assign it to an interface \(its IPv4 addresses: .*\)$/);
+  assert.match(problemOf({ ...description(), clients: { addresses: '127.77.0.1/16' } }), /^clients\.addresses: "127\.77\.0\.1\/16" has host bits set: the block is 127\.77\.0\.0\/16$/);
+  // A target of clients only runs in the lab the suite starts on loopback.
+  const file = path.join(dir, 'clients-only.json');
+  writeFileSync(file, JSON.stringify({ name: 'clients', clients: { addresses: '198.51.100.7/32' } }));
+  assert.throws(() => loadTargetFile(file), (err: unknown) => err instanceof TargetError && /^clients\.addresses: 198\.51\.100\.7\/32 is outside 127\.0\.0\.0\/8: a target of clients only runs in the lab the suite starts on loopback/.test(err.problems[0]!));
+});
