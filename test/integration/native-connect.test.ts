@@ -74,10 +74,15 @@ test("a certificate the broker must refuse fails alone, with the broker's refusa
   const mark = markLog(lab.mosquitto.logFile);
   const { result } = await runNativeConnect(nativeConnectPlan(lab.broker, rootFile(), identities, 2), dir, { binDir: lab.config.toolsBinDir });
   assert.equal(result.ok, 2, JSON.stringify(result.failures));
-  assert.deepEqual(result.failures.map((f) => [f.clientId, f.stage]), [['native-foreign', 'tls'], ['native-expired', 'tls']]);
-  // The broker's alert, as the client received it.
-  assert.match(result.failures[0]!.reason, /remote error: tls: (unknown certificate authority|bad certificate)/);
-  assert.match(result.failures[1]!.reason, /remote error: tls: expired certificate/);
+  // In TLS 1.3 the client's handshake ends before the broker has judged the client's
+  // certificate: its alert comes with the first read after CONNECT, unless the broker's close
+  // reset the connection first (seen once in a run of the integration tests). Either way the
+  // connection fails after the handshake, alone; the broker's own log below says why.
+  assert.deepEqual(result.failures.map((f) => f.clientId), ['native-foreign', 'native-expired']);
+  const refusedOrClosed = (alert: string) => new RegExp(`remote error: tls: (${alert})|the broker closed the connection before CONNACK|connection reset by peer|broken pipe`);
+  for (const failure of result.failures) assert.ok(['tls', 'connack'].includes(failure.stage), JSON.stringify(failure));
+  assert.match(result.failures[0]!.reason, refusedOrClosed('unknown certificate authority|bad certificate'));
+  assert.match(result.failures[1]!.reason, refusedOrClosed('expired certificate'));
   // And the broker's own words for each refused connection.
   const refusal = (address: string) => waitFor(`the broker's refusal of ${address}`, () => connectionLines(mark, address).find((l) => /OpenSSL Error|failed/.test(l)), { timeoutMs: 5000 });
   assert.match(await refusal('127.77.0.2'), /certificate verify failed|unknown ca/);
