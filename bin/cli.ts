@@ -134,7 +134,7 @@ for (const [flags, description, value] of LOAD_LIMITS) load.option(flags, descri
 load
   .option('--faults <kinds>', `fleet scenarios: ${FAULT_KINDS.join(',')}`)
   .option('--lab <file>', 'attach to a running lab instead of starting one: the JSON of `ecm-lab up --json --serve-challenges` (full-flow and bootstrap-endpoint; segments can share it)')
-  .option('--client-addresses <cidr>', 'the IPv4 block every client binds (devices by global index, each segment\'s application from the top; a /32 is one address all share) instead of the loopback blocks; outside 127.0.0.0/8 only towards a remote lab, on addresses of this host. With --lab the command answers its devices\' http-01 challenges itself on the lab\'s ACME http port (the lab needs no --serve-challenges)')
+  .option('--client-addresses <cidr[,cidr...]>', 'the IPv4 block every client binds (devices by global index, each segment\'s application from the top; a /32 is one address all share) instead of the loopback blocks; or, for the fleet scenarios, one block per segment in segment order (the addresses of the machine each segment runs on; every segment white-lists them all). Outside 127.0.0.0/8 only towards a remote lab, on addresses of this host. With --lab the command answers its devices\' http-01 challenges itself on the lab\'s ACME http port (the lab needs no --serve-challenges)')
   .option('--out <dir>', 'report root', 'reports/perf')
   .option('--run-id <id>', 'name of the report directory')
   .option('--json', 'print the result as one JSON object on stdout (progress and the summary go to stderr)')

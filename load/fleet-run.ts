@@ -42,7 +42,7 @@ export type FleetOptions = Pick<RunConfig, 'scenario' | 'executor' | 'devices' |
     drainTimeoutMs: number;
     /** How long devices still coming up may take after the executor's window. */
     gracefulStopMs: number;
-    /** `--client-addresses`: the block the devices and applications bind; the default loopback blocks when absent. */
+    /** `--client-addresses`: the block (or one per segment, comma-separated) the devices and applications bind; the default loopback blocks when absent. */
     clientAddresses?: string;
     /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
     thresholds?: Pick<RunConfig['thresholds'], 'provisioningP99Ms' | 'deliveryP99Ms'>;
@@ -115,7 +115,8 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     firmware: options.firmware,
     directIssuer: options.certificates === 'issued' ? lab.owned!.directIssuer : undefined,
     preMadeKeys: options.preMadeKeys,
-    clientAddresses: options.clientAddresses,
+    clientAddresses: addresses.blocks?.own.block,
+    clientAddressOffset: addresses.blocks?.deviceOffset(share.firstDevice),
   };
   const failed = (deviceId: string, error: unknown) => (classes.failed(deviceId) ? metrics.deviceFailed(error) : metrics.error(causeOf(error)));
   const onEvent = (event: Parameters<FleetMetrics['onPoolEvent']>[0]) => {

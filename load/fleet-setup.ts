@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { ProvisioningAdminClient } from '../simulators/client/admin-client.ts';
 import type { ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
 import { ApplicationThread } from '../simulators/fleet/application-thread.ts';
-import { AddressPlan, loopbackAddress } from '../simulators/client/addresses.ts';
+import { loopbackAddress } from '../simulators/client/addresses.ts';
+import { ClientBlocks } from './client-blocks.ts';
 import type { LabEndpoints } from '../simulators/client/lab-endpoints.ts';
 import { RECONNECT_MS } from '../simulators/fleet/device-pool.ts';
 import type { Segment } from '../evidence/perf/summary-schema.ts';
@@ -21,24 +22,23 @@ export const APPLICATION_BLOCK = 120;
 
 /**
  * Where a fleet's clients are: by default the devices in loopback block 0 and the applications in
- * a block of their own; with `--client-addresses`, both in that block (the devices by global
- * index, segment i's application on the i-th address from the top).
+ * a block of their own; with `--client-addresses`, in its block or blocks (client-blocks.ts).
  */
 export class FleetAddresses {
-  readonly plan: AddressPlan | undefined;
+  readonly blocks: ClientBlocks | undefined;
 
   constructor(clientAddresses: string | undefined, segment: Segment) {
-    this.plan = clientAddresses === undefined ? undefined : AddressPlan.fromCidr(clientAddresses, { applications: segment.count });
+    this.blocks = clientAddresses === undefined ? undefined : ClientBlocks.of(clientAddresses, segment);
   }
 
   /** Segment `index`'s (1-based) application. */
   application(index: number): string {
-    return this.plan ? this.plan.applicationAddress(0, index - 1) : loopbackAddress(index - 1, APPLICATION_BLOCK);
+    return this.blocks ? this.blocks.application(index) : loopbackAddress(index - 1, APPLICATION_BLOCK);
   }
 
-  /** The white-list entry of `devices` devices. */
-  devices(devices: number): string {
-    return this.plan ? this.plan.workerRange() : `${loopbackAddress(0)}-${loopbackAddress(Math.max(0, devices - 1))}`;
+  /** The white-list entries of `devices` devices (every segment's). */
+  devices(devices: number): string[] {
+    return this.blocks ? this.blocks.deviceRanges() : [`${loopbackAddress(0)}-${loopbackAddress(Math.max(0, devices - 1))}`];
   }
 }
 
@@ -50,7 +50,7 @@ export async function openProvisioning(
   const { addresses } = options;
   await admin.setWhitelist([
     ...Array.from({ length: options.segment.count }, (_, i) => `${addresses.application(i + 1)}=${segmentApplication(options.applicationIdentity, options.segment, i + 1)}`),
-    addresses.devices(options.devices),
+    ...addresses.devices(options.devices),
   ]);
 }
 

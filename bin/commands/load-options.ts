@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { parseDuration } from '../../config/durations.ts';
 import { parseFirmwareMix, DEFAULT_FIRMWARE_MIX } from '../../simulators/device/identity.ts';
 import { faultPhase, parseFaults, type FaultKind } from '../../load/faults/faults.ts';
-import { HANDSHAKE_CLIENTS, type RunConfig } from '../../evidence/perf/summary-schema.ts';
+import { HANDSHAKE_CLIENTS, type RunConfig, type Segment } from '../../evidence/perf/summary-schema.ts';
 import { parseSegment } from '../../load/segment.ts';
+import { ClientBlocks } from '../../load/client-blocks.ts';
 import { EXECUTOR_KINDS } from '../../load/executors.ts';
 import { segmentExecutor } from '../../load/plan.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../../load/scenarios.ts';
@@ -87,8 +88,8 @@ const loadOptionsSchema = z.object({
   faults: z.string().optional().transform((v, ctx) => parsedBy(parseFaults)(v ?? '', ctx)),
   out: z.string().min(1),
   lab: z.string().min(1).optional(),
-  /** The block the clients bind, canonical ("127.77.0.0/16"); where it may be is checked against the lab (loadCommand). */
-  clientAddresses: z.string().transform(parsedBy((t) => AddressPlan.fromCidr(t).block!)).optional(),
+  /** The block(s) the clients bind, canonical ("127.77.0.0/16", or one per segment comma-separated); where they may be is checked against the lab (loadCommand). */
+  clientAddresses: z.string().transform(parsedBy(ClientBlocks.canonical)).optional(),
   runId: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
 });
 
@@ -101,7 +102,7 @@ export interface LoadPlan {
   baselines: { enabled: boolean; signs: number; flows: number; messages: number; handshakes: number; handshakeClient: HandshakeClientOption };
   out: string;
   lab?: string;
-  /** `--client-addresses`: the block every client binds instead of the scenarios' loopback blocks. */
+  /** `--client-addresses`: the block every client binds (or one per segment, comma-separated) instead of the scenarios' loopback blocks. */
   clientAddresses?: string;
   runId?: string;
 }
@@ -129,6 +130,21 @@ const optionName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLo
 
 /** The options that only a fleet scenario (devices staying connected) has. */
 const FLEET_ONLY = ['duration', 'qos', 'interval', 'mix', 'certLifetime', 'certificates'] as const;
+
+function clientBlockProblems(text: string, segment: Segment, scenario: string, fleet: boolean): string[] {
+  const blocks = text.split(',');
+  if (blocks.length > 1 && !fleet) return [`--client-addresses: one block per segment is for the fleet scenarios; the ${scenario} scenario takes one block all its clients share`];
+  try {
+    ClientBlocks.of(text, segment);
+  } catch (err) {
+    return [`--client-addresses: ${(err as Error).message}`];
+  }
+  const shared = blocks.find((b) => AddressPlan.fromCidr(b).shared);
+  if (shared === undefined || (scenario !== 'full-flow' && scenario !== 'renewal-soak')) return [];
+  // Found by running it: the service's white list names the application for its address, and
+  // then refuses any other identity asked for from that address (identity-not-named).
+  return [`--client-addresses: ${shared} is one address, which the ${scenario} scenario's application would share with its devices: the provisioning service's white list names the application for that address and then refuses every device identity from it (identity-not-named); give a block of at least 2 addresses (the application takes the top one), or a scenario whose devices do not provision themselves (bootstrap-endpoint, mqtt-publish, mqtt-connect-storm)`];
+}
 
 export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { problems: string[] } {
   const parsed = loadOptionsSchema.safeParse(raw);
@@ -164,11 +180,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     if (kind === 'revocation' && scenario.name !== 'full-flow') problems.push('--faults revocation: needs certificates step-ca issued (the full-flow scenario): the admin API revokes only what is in the inventory');
     if (faultPhase(kind).phase === 'arrivals' && executorKind !== 'arrival-rate') problems.push(`--faults ${kind}: strikes during the arrivals, which only the arrival-rate executor has`);
   }
-  if (o.clientAddresses !== undefined && fleet && AddressPlan.fromCidr(o.clientAddresses).shared && (scenario.name === 'full-flow' || scenario.name === 'renewal-soak')) {
-    // Found by running it: the service's white list names the application for its address, and
-    // then refuses any other identity asked for from that address (identity-not-named).
-    problems.push(`--client-addresses: ${o.clientAddresses} is one address, which the ${scenario.name} scenario's application would share with its devices: the provisioning service's white list names the application for that address and then refuses every device identity from it (identity-not-named); give a block of at least 2 addresses (the application takes the top one), or a scenario whose devices do not provision themselves (bootstrap-endpoint, mqtt-publish, mqtt-connect-storm)`);
-  }
+  if (o.clientAddresses !== undefined) problems.push(...clientBlockProblems(o.clientAddresses, o.segment, scenario.name, fleet));
   const config: RunConfig = {
     scenario: scenario.name,
     executor: {

@@ -7,7 +7,9 @@ import { firmwarePolicy, loadConfig } from '../../config/config.ts';
 import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { locateTool, versionPins } from '../../environments/tools/tools.ts';
 import { startChallengeResponder, type ChallengePublisher, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
-import { AddressPlan, AddressPlanError, checkAddressPlan } from '../../simulators/client/addresses.ts';
+import { AddressPlanError, checkAddressPlan } from '../../simulators/client/addresses.ts';
+import { ClientBlocks } from '../../load/client-blocks.ts';
+import { segmentShare } from '../../load/segment.ts';
 import { isLoopbackAddress } from '../../config/schema.ts';
 import { labEndpoints, type LabEndpoints } from '../../simulators/client/lab-endpoints.ts';
 import { measureCaSigning, measureMqttThroughput } from '../../load/baselines/baselines.ts';
@@ -132,14 +134,15 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
     }
   }
   // The clients' block: outside loopback only towards a lab other machines reach, and on this host.
-  const addresses = plan.clientAddresses === undefined ? undefined : AddressPlan.fromCidr(plan.clientAddresses, { applications: c.segment.count });
-  if (addresses) {
+  const blocks = plan.clientAddresses === undefined ? undefined : ClientBlocks.of(plan.clientAddresses, c.segment);
+  const addresses = blocks?.own;
+  if (blocks && addresses) {
     const remote = attached ? isRemoteLab(attached) : config.lab.allowRemote || !isLoopbackAddress(config.lab.listenAddress);
     const remoteFlag = attached
       ? `the lab ${attached.id} listens on ${attached.listenAddress ?? 'loopback'}: a block outside loopback needs a lab other machines reach (--lab with a non-loopback listenAddress or "allowRemote": true)`
       : 'the lab this command starts listens on loopback: a block outside it needs lab.allowRemote and a non-loopback lab.listenAddress, or --lab with a remote lab';
     try {
-      checkAddressPlan(addresses, { name: '--client-addresses', remoteFlag }, { allowRemote: remote, clients: c.devices });
+      checkAddressPlan(addresses, { name: '--client-addresses', remoteFlag }, { allowRemote: remote, clients: blocks.perSegment ? segmentShare(c.devices, 0, c.segment).devices : c.devices });
     } catch (err) {
       if (!(err instanceof AddressPlanError)) throw err;
       console.error(`ecm-lab load: ${err.message}`);
@@ -197,7 +200,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         applicationIdentity: config.broker.applicationIdentity,
         firmware: firmwarePolicy(config.devices),
         keyAlgorithm: config.pki.keyAlgorithm,
-        clientAddresses: addresses?.block,
+        clientAddresses: plan.clientAddresses,
         signal: abort.signal,
         onProgress: progressPrinter(scenario.family),
       });

@@ -32,6 +32,8 @@ export interface DevicePoolSpec {
   preMadeKeys?: boolean;
   /** `--client-addresses`: the block devices take their addresses from, by global index; the default loopback plan when absent. */
   clientAddresses?: string;
+  /** Subtracted from a device's global index to give its place in that block: the segment's first device when the block is the segment's own. */
+  clientAddressOffset?: number;
 }
 
 /** The lab's issuing CA, for `--certificates issued`. */

@@ -58,7 +58,7 @@ export class LocalDevicePool implements DevicePool {
   /** Device `globalIndex`'s address: the same in every thread and segment. */
   private address(globalIndex: number): string {
     this.#addresses ??= AddressPlan.fromCidr(this.spec.clientAddresses);
-    return this.#addresses.address(globalIndex);
+    return this.#addresses.address(globalIndex - (this.spec.clientAddressOffset ?? 0));
   }
 
   private create(identity: DeviceIdentity, address: string, lastSeq?: number, preMadeKeys?: PreMadeKeys): ReveosDevice {

@@ -15,11 +15,13 @@ import { waitFor } from '../../environments/wait.ts';
 import type { PerfSummary } from '../../evidence/perf/summary-schema.ts';
 import type { AuditRecord } from '../../services/provisioning/audit-log.ts';
 import { startCli, type CliRun } from '../support/cli.ts';
+import { ProvisioningAdminClient } from '../../simulators/client/admin-client.ts';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'ecm-addresses-'));
 const labFile = path.join(scratch, 'lab.json');
 let up: CliRun | undefined;
 let lab: { acmeWebroot?: string; logs: Record<string, string> };
+let description: { provisioning: { url: string; adminToken: string }; ca: { rootPem: string } };
 
 async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = startCli(args);
@@ -53,6 +55,7 @@ before(async () => {
   );
   writeFileSync(labFile, line, { mode: 0o600 });
   lab = JSON.parse(line) as typeof lab;
+  description = JSON.parse(line) as typeof description;
 });
 
 after(async () => {
@@ -82,6 +85,27 @@ test('load --lab --client-addresses 127.77.0.0/16: the devices and the applicati
     assert.ok(addresses.every(inBlock('127.77.0.0/16')), `${what} are in 127.77.0.0/16: ${addresses.join(', ')}`);
   }
   assert.equal(new Set(bound.enrolled).size, 5, 'one address per client');
+});
+
+test('one block per segment (two machines\' addresses): both segments against one lab, each binding its own block, white-list both, and merge', async () => {
+  const blocks = ['127.79.1.0/24', '127.79.2.0/24'];
+  const mark = auditSize();
+  const segment = (i: number) => cli(['load', '--lab', labFile, '--client-addresses', blocks.join(','), '--segment', `${i}/2`, '--run-id', `blocks-${i}`, ...FLEET, '--devices', '6', '--seed', '13']);
+  const runs = await Promise.all([segment(1), segment(2)]);
+  runs.forEach((run, i) => assert.equal(run.code, 0, `segment ${i + 1}: ${run.stderr.slice(-3000)}`));
+  const merged = await cli(['report', 'merge', path.join(scratch, 'blocks-1'), path.join(scratch, 'blocks-2'), '--out', scratch, '--run-id', 'blocks-merged']);
+  assert.equal(merged.code, 0, merged.stderr);
+  const summary = JSON.parse(readFileSync(path.join(scratch, 'blocks-merged', 'summary.json'), 'utf8')) as PerfSummary;
+  assert.equal(summary.devices.provisioned, 6, JSON.stringify(summary.errors));
+  const bound = boundAddresses(auditFrom(mark));
+  assert.deepEqual(bound.refused, [], 'nothing was refused');
+  // Three devices and one application a segment, each from its own block.
+  for (const block of blocks) assert.equal(bound.signSources.filter(inBlock(block)).length, 4, `sign requests from ${block}: ${bound.signSources.join(', ')}`);
+  assert.equal(bound.signSources.length, 8, bound.signSources.join(', '));
+  // Each segment set the white list: whichever came last, it names both blocks and both applications.
+  const admin = new ProvisioningAdminClient(description.provisioning.url, description.provisioning.adminToken, readFileSync(description.ca.rootPem, 'utf8'));
+  const whitelist = await admin.whitelist();
+  for (const entry of [...blocks, '127.79.1.254=lumia-seg1of2', '127.79.2.254=lumia-seg2of2']) assert.ok(whitelist.includes(entry), `the white list names ${entry}: ${whitelist.join(', ')}`);
 });
 
 test('refusals before anything runs: load --client-addresses outside loopback towards a loopback lab (naming the flag) and a block too small; run --target with clients.addresses off loopback without allowRemote', async () => {

@@ -20,3 +20,18 @@ test('--client-addresses: a block is resolved into the plan; a malformed one is 
   }
   for (const scenario of ['bootstrap-endpoint', 'mqtt-publish'] as const) assert.ok('plan' in resolveLoadOptions({ ...BASE, scenario, clientAddresses: '127.77.0.9/32' }), scenario);
 });
+
+test('--client-addresses with one block per segment: taken for a fleet segment, refused for a count that does not match and for a request scenario', () => {
+  const two = resolveLoadOptions({ ...BASE, segment: '2/2', clientAddresses: '127.79.1.0/24,127.79.2.0/24' });
+  assert.ok('plan' in two, JSON.stringify(two));
+  assert.equal(two.plan.clientAddresses, '127.79.1.0/24,127.79.2.0/24');
+  const three = resolveLoadOptions({ ...BASE, segment: '1/3', clientAddresses: '127.79.1.0/24,127.79.2.0/24' });
+  assert.ok('problems' in three);
+  assert.deepEqual(three.problems, ['--client-addresses: 2 blocks for 3 segments: give one block all segments share, or one per segment in segment order']);
+  const requests = resolveLoadOptions({ ...BASE, scenario: 'bootstrap-endpoint', segment: '1/2', clientAddresses: '127.79.1.0/24,127.79.2.0/24' });
+  assert.ok('problems' in requests);
+  assert.match(requests.problems.join('\n'), /one block per segment is for the fleet scenarios; the bootstrap-endpoint scenario takes one block/);
+  const sharedInList = resolveLoadOptions({ ...BASE, segment: '1/2', clientAddresses: '127.79.1.0/24,127.79.2.9/32' });
+  assert.ok('problems' in sharedInList);
+  assert.match(sharedInList.problems.join('\n'), /127\.79\.2\.9\/32 is one address/);
+});
