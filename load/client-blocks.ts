@@ -49,6 +49,16 @@ export class ClientBlocks {
     return this.perSegment ? this.#plans[index - 1]!.applicationAddress() : this.own.applicationAddress(0, index - 1);
   }
 
+  /**
+   * What this segment's challenge responder listens on: each address its `devices` devices and
+   * its application bind, when the block is its own (another segment may use the same port of
+   * this host); every address (0.0.0.0) when the block is shared.
+   */
+  listenOn(devices: number): string[] | undefined {
+    if (!this.perSegment) return undefined;
+    return [...new Set([...Array.from({ length: devices }, (_, i) => this.own.address(i)), this.application(this.segment.index)])];
+  }
+
   /** The white-list entries of every segment's devices. */
   deviceRanges(): string[] {
     return this.#plans.map((p) => p.workerRange());

@@ -136,6 +136,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   // The clients' block: outside loopback only towards a lab other machines reach, and on this host.
   const blocks = plan.clientAddresses === undefined ? undefined : ClientBlocks.of(plan.clientAddresses, c.segment);
   const addresses = blocks?.own;
+  const listenOn = blocks?.listenOn(segmentShare(c.devices, 0, c.segment).devices);
   if (blocks && addresses) {
     const remote = attached ? isRemoteLab(attached) : config.lab.allowRemote || !isLoopbackAddress(config.lab.listenAddress);
     const remoteFlag = attached
@@ -177,7 +178,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       fleetLab = attachedFleetLab(attached, `seg${c.segment.index}of${c.segment.count}`);
       // With a block of its own the segment answers its devices' challenges itself, at the lab's
       // ACME http port on those addresses: the lab's webroot is only shared on one file system.
-      responder = addresses ? (own = await startChallengeResponder(attached.bootstrapCa.acmeHttpPort, { clientAddresses: addresses })) : webrootPublisher(attached);
+      responder = addresses ? (own = await startChallengeResponder(attached.bootstrapCa.acmeHttpPort, { clientAddresses: addresses, listenOn })) : webrootPublisher(attached);
       endpoints = attachedEndpoints(attached, responder);
     } else {
       // A missing native client fails now, with the command that builds it, not after the lab started.
@@ -185,7 +186,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
       process.stderr.write('starting the lab (two step-ca authorities, Mosquitto, provisioning service)...\n');
       lab = await startOwnedLab(config, { handleSignals: false });
       fleetLab = ownedFleetLab(lab);
-      responder = own = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { clientAddresses: addresses });
+      responder = own = await startChallengeResponder(lab.bootstrapCa.acmeHttpPort, { clientAddresses: addresses, listenOn });
       endpoints = labEndpoints(lab, responder);
     }
     try {

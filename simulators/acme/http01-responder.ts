@@ -59,6 +59,11 @@ export interface ChallengeResponderOptions {
    * the bootstrap CA may be on another host), as are those on loopback; any other is dropped.
    */
   clientAddresses?: AddressPlan;
+  /**
+   * Listen on each of these addresses (a socket each) instead of 0.0.0.0: a load segment with a
+   * block of its own shares the ACME http port of its host with any other segment there.
+   */
+  listenOn?: readonly string[];
 }
 
 export async function startChallengeResponder(port: number, options: ChallengeResponderOptions = {}): Promise<StartedChallengeResponder> {
@@ -87,19 +92,35 @@ export async function startChallengeResponder(port: number, options: ChallengeRe
     }
   });
   server.keepAliveTimeout = 1000;
-  const host = '0.0.0.0';
-  server.listen({ port, host });
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]).catch((err: Error) => {
-    throw new Error(`cannot start the http-01 challenge responder on ${host}:${port}: ${err.message}`);
-  });
+  const hosts = options.listenOn ?? ['0.0.0.0'];
+  // One address: the HTTP server's own socket. Several: a socket each, whose connections the
+  // HTTP server serves (it tracks no connections it did not accept, so they are kept here).
+  const accepted = new Set<net.Socket>();
+  const listeners: net.Server[] = hosts.length === 1 && !options.listenOn ? [server] : hosts.map(() =>
+    net.createServer((socket) => {
+      accepted.add(socket.once('close', () => accepted.delete(socket)));
+      server.emit('connection', socket);
+    }),
+  );
+  await Promise.all(
+    listeners.map(async (listener, i) => {
+      listener.listen({ port, host: hosts[i] });
+      await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([err]) => Promise.reject(err))]).catch((err: Error) => {
+        for (const l of listeners) l.close();
+        throw new Error(`cannot start the http-01 challenge responder on ${hosts[i]}:${port}: ${err.message}`);
+      });
+    }),
+  );
   let stopped: Promise<void> | undefined;
   const stop = () =>
-    (stopped ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
+    (stopped ??= (async () => {
+      const closed = listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve())));
       server.closeAllConnections();
-    }));
+      for (const socket of accepted) socket.destroy();
+      await Promise.all(closed);
+    })());
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: (listeners[0]!.address() as net.AddressInfo).port,
     publish: (token, keyAuthorization) => void tokens.set(token, keyAuthorization),
     remove: (token) => void tokens.delete(token),
     stats,

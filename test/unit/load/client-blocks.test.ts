@@ -10,6 +10,7 @@ test('one block per segment: each segment binds its own, its application on its 
   assert.equal(second.deviceOffset(500), 500, "device indexes count from the segment's first device");
   assert.deepEqual([second.application(1), second.application(2)], ['10.1.0.254', '10.2.0.254']);
   assert.deepEqual(second.deviceRanges(), ['10.1.0.0/24', '10.2.0.0/24']);
+  assert.deepEqual(second.listenOn(2), ['10.2.0.1', '10.2.0.2', '10.2.0.254'], 'its responder listens on its own clients\' addresses: another segment may share the host');
   const fleet = new FleetAddresses('10.1.0.0/24,10.2.0.0/24', { index: 1, count: 2 });
   assert.deepEqual(fleet.devices(1000), ['10.1.0.0/24', '10.2.0.0/24'], 'every segment sets the same white list');
 });
@@ -20,6 +21,7 @@ test('one block all segments share: global device indexes, one application addre
   assert.equal(shared.deviceOffset(500), 0);
   assert.deepEqual([1, 2, 3].map((i) => shared.application(i)), ['127.77.255.254', '127.77.255.253', '127.77.255.252']);
   assert.deepEqual(shared.deviceRanges(), ['127.77.0.0/16']);
+  assert.equal(shared.listenOn(10), undefined, 'a shared block: one socket on every address');
 });
 
 test('blocks that do not fit the segments are named', () => {
