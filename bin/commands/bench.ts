@@ -30,6 +30,8 @@ export const STANDARD_PROFILE: LoadCliOptions = {
   baselineFlows: '100',
   baselineMessages: '50000',
   baselineHandshakes: '300',
+  // mqtt.js and the native generator on the same broker in the same run: both ratios side by side.
+  handshakeClient: 'both',
   out: 'reports/perf',
 };
 
@@ -95,7 +97,7 @@ export async function benchCommand(global: { config?: string }): Promise<void> {
     return;
   }
   const p = STANDARD_PROFILE;
-  const command = `npm run bench   # = ecm-lab load --scenario ${p.scenario} --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-flows ${p.baselineFlows} --baseline-messages ${p.baselineMessages} --baseline-handshakes ${p.baselineHandshakes}`;
+  const command = `npm run bench   # = ecm-lab load --scenario ${p.scenario} --devices ${p.devices} --mix ${p.mix} --rate ${p.rate} --duration ${p.duration} --qos ${p.qos} --interval ${p.interval} --baseline-signs ${p.baselineSigns} --baseline-flows ${p.baselineFlows} --baseline-messages ${p.baselineMessages} --baseline-handshakes ${p.baselineHandshakes} --handshake-client ${p.handshakeClient}`;
   const file = path.join(repoRoot, 'BENCHMARKS.md');
   const text = readFileSync(file, 'utf8');
   const start = text.indexOf(START);
