@@ -27,6 +27,20 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
     Then step-ca issues it, enrolled on first use (known gap)
     And the named device provisions itself and holds its identity
 
+  # The service takes a new bootstrap credential for the address an identity was enrolled from
+  # as that device coming back (its store lost, its bootstrap credential expired or revoked): it
+  # hands the identity over and supersedes the old credential. A second host sharing the
+  # device's address (behind NAT, in one pod) cannot be told from the device: it takes the
+  # identity over. What limits it: the device's credential is revoked as superseded and the
+  # audit log records it; one address per device is the installation's part (docs/trust-model.md).
+  @known-gap-attack @FR-PS-002 @S004-ZTP-01 @needs:ca-log
+  Scenario: A host on an enrolled device's address takes its identity over, taken for the device coming back (known gap)
+    Given a victim device connected to the broker
+    And an attacker on the victim's address with a bootstrap credential of its own
+    When the attacker trades its bootstrap credential for the victim's identity directly at step-ca
+    Then step-ca issues the victim's identity to the attacker, superseding the victim's bootstrap credential (known gap)
+    And the service's audit log records the victim's bootstrap credential as superseded
+
   # step-ca calls no webhook on /1.0/renew: renewal is authenticated by the certificate being
   # renewed, so revoking a device's bootstrap credential does not stop its operational one from
   # renewing. The service still sees the renewal (it follows step-ca's issuance log), so the

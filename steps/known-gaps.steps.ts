@@ -2,7 +2,7 @@
 // renewal of an expired certificate.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { escapeRegExp, waitForLogLine } from './support/logs.ts';
+import { escapeRegExp, waitFor, waitForLogLine } from './support/logs.ts';
 import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
@@ -46,6 +46,29 @@ Then('the named device provisions itself and holds its identity', async function
   const enrolment = (await this.admin.enrolments()).find((e) => e.identity === device.identity.deviceId);
   assert.equal(enrolment?.source, 'white-list');
   assert.equal(enrolment?.address, device.address);
+});
+
+// --- a host sharing an enrolled device's address ------------------------------------------------
+
+Given("an attacker on the victim's address with a bootstrap credential of its own", async function (this: LabWorld) {
+  await this.provisionedAttacker(this.devices[0]!.address);
+});
+
+Then("step-ca issues the victim's identity to the attacker, superseding the victim's bootstrap credential \\(known gap)", async function (this: LabWorld) {
+  const victim = this.devices[0]!;
+  assert.equal(this.attack.outcome?.status, 201, `step-ca now refuses it (${this.attack.outcome?.detail}): the gap is closed, update this scenario`);
+  assert.equal(inspectCertificate(this.attack.outcome!.certificatePem!).subjectCommonName, victim.identity.deviceId);
+  const enrolment = (await this.admin.enrolments()).find((e) => e.identity === victim.identity.deviceId);
+  const attackerSerial = inspectCertificate(this.attacker!.store.loadBootstrap()!.certificateChainPem).serialNumber;
+  assert.equal(enrolment?.bootstrapSerial.toLowerCase(), attackerSerial.toLowerCase(), `the victim's identity is enrolled to ${JSON.stringify(enrolment)}`);
+  this.attach(`KNOWN GAP: a second host on ${victim.address} took ${victim.identity.deviceId} over with a bootstrap credential of its own.`, { mediaType: 'text/plain', fileName: 'known-gap.txt' });
+});
+
+Then("the service's audit log records the victim's bootstrap credential as superseded", async function (this: LabWorld) {
+  const victim = this.devices[0]!;
+  const serial = inspectCertificate(victim.store.loadBootstrap()!.certificateChainPem).serialNumber;
+  const record = await waitFor('the audit record of the superseded credential', async () => (await this.admin.audit(200)).find((r) => r.event === 'enrolment-superseded' && String(r.serial).toLowerCase() === serial.toLowerCase() && r.deviceId === victim.identity.deviceId), { timeoutMs: 5000 });
+  this.attach(JSON.stringify(record), { mediaType: 'text/plain', fileName: 'provisioning-audit.txt' });
 });
 
 // --- renewal with a revoked bootstrap credential ----------------------------------------------

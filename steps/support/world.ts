@@ -130,13 +130,13 @@ export class LabWorld extends ScenarioBase {
   }
 
   /** A new device of the shared lab, or of `on` (a lab of the scenario's own). */
-  createDevice(identity?: Partial<DeviceIdentity>, on: LabSession = this.session): ReveosDevice {
+  createDevice(identity?: Partial<DeviceIdentity>, on: LabSession = this.session, address = this.nextAddress()): ReveosDevice {
     const index = this.session.clientNumbers.upcoming;
     const deviceId = identity?.deviceId ?? `RVS-${String(index).padStart(5, '0')}`;
     const device = new ReveosDevice(
       { deviceId, serialNumber: `SN${index}`, model: 'Reveos', firmwareVersion: '2.1', ...identity },
       {
-        address: this.nextAddress(),
+        address,
         storeDir: path.join(on.lab.workDir, 'clients', deviceId),
         endpoints: on.endpoints,
         topicRoot: on.config.broker.topicRoot,
@@ -251,9 +251,9 @@ export class LabWorld extends ScenarioBase {
     return device;
   }
 
-  /** The attacker: a device of the installation's network that obtained its own bootstrap credential by ACME. */
-  async provisionedAttacker(): Promise<ReveosDevice> {
-    const attacker = this.createDevice({ deviceId: `RVS-ATTACKER-${this.session.clientNumbers.upcoming}` });
+  /** The attacker: a device of the installation's network (on `address`, e.g. one it shares) that obtained its own bootstrap credential by ACME. */
+  async provisionedAttacker(address?: string): Promise<ReveosDevice> {
+    const attacker = this.createDevice({ deviceId: `RVS-ATTACKER-${this.session.clientNumbers.upcoming}` }, this.session, address);
     await attacker.provision();
     this.attacker = attacker;
     return attacker;

@@ -97,17 +97,17 @@ test('a mixed fleet 2.1:60,2.0:30,1.4:10: each class goes its own way, and its c
 });
 
 test('renewal soak (short form): every device renews by itself, again and again, its session moving without a drop or a lost message', async () => {
-  const run = await load(['--scenario', 'renewal-soak', '--devices', '20', '--cert-lifetime', '20s', '--duration', '90s', '--interval', '500', '--run-id', 'soak']);
+  const run = await load(['--scenario', 'renewal-soak', '--devices', '20', '--cert-lifetime', '12s', '--duration', '55s', '--interval', '500', '--run-id', 'soak']);
   assert.equal(run.code, 0, `${run.stderr}\n${run.stdout}`);
   const s = summaryOf('soak');
   const ids = generateIdentities({ count: 20, seed: s.config.seed, firmwareMix: s.config.mix }).map((i) => i.deviceId);
 
-  // step-ca's own log: renewals per device, each a certificate as short as the first (20 s and step-ca's 5 s backdate).
+  // step-ca's own log: renewals per device, each a certificate as short as the first (12 s and step-ca's 5 s backdate).
   const renewed = issuedByStepCa(s).filter((i) => i.path === '/1.0/renew');
   const perDevice = new Map(ids.map((id) => [id, renewed.filter((r) => r.subject === id).length]));
-  // A renewal is due every 2/3 of 25 s; the slowest device has had 90 s of steady state.
+  // A renewal is due every 2/3 of 17 s (11.3 s); the slowest device has had 55 s of steady state.
   for (const [id, n] of perDevice) assert.ok(n >= 4, `${id} renewed ${n} times on step-ca's log`);
-  assert.ok(renewed.every((r) => r.validMs === 25_000), `renewed certificates live 25 s: ${[...new Set(renewed.map((r) => r.validMs))]}`);
+  assert.ok(renewed.every((r) => r.validMs === 17_000), `renewed certificates live 17 s: ${[...new Set(renewed.map((r) => r.validMs))]}`);
   // The client counts a renewal once its session moved; one in flight at the end may be on step-ca's log only.
   assert.ok(s.renewals.count <= renewed.length && renewed.length <= s.renewals.count + ids.length, `client ${s.renewals.count}, step-ca ${renewed.length}`);
   assert.equal(s.renewals.devicesRenewed, 20);
