@@ -222,6 +222,7 @@ ${lineChart('Devices over time', [
     { name: 'failed', points: timeline.map((p) => [p.t, p.failed]) },
   ], { xLabel: 'seconds', yLabel: 'devices' })}
 ${lineChart('Messages received per second', [{ name: 'msg/s', points: perSecond((p) => p.received) }], { xLabel: 'seconds', yLabel: 'msg/s' })}
+${lineChart('Delivery p99 of each second', [{ name: 'p99', points: timeline.flatMap((p) => (p.deliveryP99Ms === undefined ? [] : [[p.t, p.deliveryP99Ms] as [number, number]])) }], { xLabel: 'seconds', yLabel: 'ms' })}
 </div>`;
 }
 

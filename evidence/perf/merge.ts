@@ -31,6 +31,8 @@ function mergeTimelines(parts: PerfSummary[]): TimelinePoint[] {
       const t = Math.round(point.t);
       const acc = bySecond.get(t) ?? { t, provisioned: 0, connected: 0, failed: 0, sent: 0, received: 0 };
       for (const k of ['provisioned', 'connected', 'failed', 'sent', 'received'] as const) acc[k] += point[k];
+      // p99s do not add; the highest segment's bounds the merged one from above (TimelinePoint).
+      if (point.deliveryP99Ms !== undefined) acc.deliveryP99Ms = Math.max(acc.deliveryP99Ms ?? 0, point.deliveryP99Ms);
       bySecond.set(t, acc);
     }
   }

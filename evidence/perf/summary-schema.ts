@@ -105,6 +105,12 @@ export interface TimelinePoint {
   failed: number;
   sent: number;
   received: number;
+  /**
+   * p99 (ms) of the deliveries received since the previous point; absent when there were none.
+   * In a merge, the highest of the segments' at that second: an upper bound of the merged p99
+   * (no segment has more than 1% of its deliveries above it).
+   */
+  deliveryP99Ms?: number;
 }
 
 export interface FaultRecord {

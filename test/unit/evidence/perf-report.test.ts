@@ -154,3 +154,11 @@ test('a summary names the figures measured with pre-made keys', () => {
   assert.ok(storm.measuredWithPreMadeKeys.includes('cpu'), 'the MQTT scenarios connect with certificates issued before the clock');
   assert.throws(() => mergeSummaries([buildSummary(result(5, 0, 1), context('a', config({ segment: { index: 1, count: 2 } }))), buildSummary(result(5, 5, 1), context('b', config({ segment: { index: 2, count: 2 }, preMadeKeys: true })))], 'm'), /preMadeKeys/);
 });
+
+test("a merged timeline's delivery p99 of a second is the highest segment's (an upper bound), and absent where no segment had one", () => {
+  const point = (t: number, deliveryP99Ms?: number) => ({ t, provisioned: 1, connected: 1, failed: 0, sent: 10, received: 10, ...(deliveryP99Ms === undefined ? {} : { deliveryP99Ms }) });
+  const seg = (i: number, timeline: ReturnType<typeof point>[]) => ({ ...buildSummary(result(5, (i - 1) * 5, 100), context(`s${i}`, config({ segment: { index: i, count: 2 } }))), timeline });
+  const merged = mergeSummaries([seg(1, [point(1, 2), point(2)]), seg(2, [point(1, 5), point(2)])], 'm');
+  assert.deepEqual(merged.timeline.map((p) => p.deliveryP99Ms), [5, undefined]);
+  assert.equal(merged.timeline[0]!.received, 20, 'the counts still add');
+});

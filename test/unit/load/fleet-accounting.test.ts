@@ -104,3 +104,20 @@ test("a CPU window keeps each process's counters at both ends, and the lab's CPU
   // What the JavaScript threads did not use of the process's CPU is the other threads' (thread pool, GC).
   assert.equal(Math.round(w.lab.threads.other! * 1000), Math.round(Math.max(0, w.lab.processMs - 25) * 1000));
 });
+
+test('each timeline point carries the p99 of the deliveries since the one before, and none when nothing arrived', () => {
+  const metrics = new FleetMetrics(1);
+  const arrive = (deviceId: string, seq: number, ms: number) =>
+    metrics.onTelemetry({ topic: `reveos/${deviceId}/telemetry`, authentication: 'certificate', receivedAt: 2_000_000 + ms, message: { deviceId, seq, sentAt: 2_000_000, firmwareVersion: '2.1', readings: {} } });
+  for (let seq = 1; seq <= 100; seq++) arrive('RVS-A', seq, seq === 100 ? 50 : 1);
+  metrics.point(1000, 100);
+  for (let seq = 101; seq <= 200; seq++) arrive('RVS-A', seq, 3);
+  metrics.point(2000, 200);
+  metrics.point(3000, 200);
+  const [first, second, third] = metrics.timeline;
+  // HDR histograms of 3 significant digits: within 0.1 %.
+  const near = (actual: number | undefined, expected: number) => actual !== undefined && Math.abs(actual - expected) <= expected / 1000;
+  assert.ok(near(first!.deliveryP99Ms, 1), `one slow delivery in a hundred is above the p99: ${first!.deliveryP99Ms}`);
+  assert.ok(near(second!.deliveryP99Ms, 3), `the second's own deliveries, not the run's so far: ${second!.deliveryP99Ms}`);
+  assert.equal(third!.deliveryP99Ms, undefined, 'a second without deliveries has no p99');
+});
