@@ -64,13 +64,6 @@ Then("step-ca issues the victim's identity to the attacker, superseding the vict
   this.attach(`KNOWN GAP: a second host on ${victim.address} took ${victim.identity.deviceId} over with a bootstrap credential of its own.`, { mediaType: 'text/plain', fileName: 'known-gap.txt' });
 });
 
-Then("the service's audit log records the victim's bootstrap credential as superseded", async function (this: LabWorld) {
-  const victim = this.devices[0]!;
-  const serial = inspectCertificate(victim.store.loadBootstrap()!.certificateChainPem).serialNumber;
-  const record = await waitFor('the audit record of the superseded credential', async () => (await this.admin.audit(200)).find((r) => r.event === 'enrolment-superseded' && String(r.serial).toLowerCase() === serial.toLowerCase() && r.deviceId === victim.identity.deviceId), { timeoutMs: 5000 });
-  this.attach(JSON.stringify(record), { mediaType: 'text/plain', fileName: 'provisioning-audit.txt' });
-});
-
 // --- renewal with a revoked bootstrap credential ----------------------------------------------
 
 Then('step-ca renewed it \\(known gap)', function (this: LabWorld) {
