@@ -2,7 +2,7 @@
 // renewal of an expired certificate.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { escapeRegExp, waitFor, waitForLogLine } from './support/logs.ts';
+import { escapeRegExp, waitForLogLine } from './support/logs.ts';
 import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
 import { deviceSan } from '../simulators/device/reveos-device.ts';
 import { inspectCertificate } from '../x509/certificates.ts';
