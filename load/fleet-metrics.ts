@@ -3,7 +3,7 @@
 // by cause, the timeline, and the final message accounting. No I/O here beyond the progress hook.
 import type { ReceivedTelemetry } from '../simulators/app/lumia-application.ts';
 import { causeOf, type DevicePoolEvent, type DeviceTally, type RetiredDevice } from '../simulators/fleet/device-pool.ts';
-import { LatencyHistograms, newHistogram } from '../evidence/perf/latency-histograms.ts';
+import { LatencyHistograms } from '../evidence/perf/latency-histograms.ts';
 import type { TimelinePoint } from '../evidence/perf/summary-schema.ts';
 
 export interface FleetProgress {
@@ -51,8 +51,8 @@ export class FleetMetrics {
   /** Devices given up on after the executor's graceful stop: a late success does not count. */
   readonly #abandoned = new Set<string>();
   readonly #deliveryPhase: 'deliveryQos0' | 'deliveryQos1';
-  /** The deliveries since the last timeline point (µs), for a p99 per second: a whole-run p99 hides a bad minute. */
-  readonly #deliveriesSincePoint = newHistogram();
+  /** The deliveries since the last timeline point, for a p99 per second: a whole-run p99 hides a bad minute. */
+  #deliveriesSincePoint = new LatencyHistograms();
 
   constructor(qos: 0 | 1) {
     this.#deliveryPhase = qos === 1 ? 'deliveryQos1' : 'deliveryQos0';
@@ -126,7 +126,7 @@ export class FleetMetrics {
       waiting.record.record('recovery', entry.receivedAt - performance.timeOrigin - waiting.since);
     }
     this.histograms.record(this.#deliveryPhase, entry.receivedAt - sentAt);
-    this.#deliveriesSincePoint.recordValue(Math.max(1, Math.round((entry.receivedAt - sentAt) * 1000)));
+    this.#deliveriesSincePoint.record(this.#deliveryPhase, entry.receivedAt - sentAt);
   }
 
   deliveryP99(): number {
@@ -150,9 +150,9 @@ export class FleetMetrics {
   }
 
   point(elapsedMs: number, sent: number, received = this.counts.received): void {
-    const window = this.#deliveriesSincePoint;
-    const deliveryP99Ms = window.totalCount > 0 ? { deliveryP99Ms: Math.round(window.getValueAtPercentile(99)) / 1000 } : {};
-    window.reset();
+    const window = this.#deliveriesSincePoint.summary(this.#deliveryPhase);
+    const deliveryP99Ms = window.count > 0 ? { deliveryP99Ms: window.p99 } : {};
+    this.#deliveriesSincePoint = new LatencyHistograms();
     this.timeline.push({ t: Math.round(elapsedMs / 100) / 10, provisioned: this.counts.provisioned, connected: this.connected, failed: this.counts.failed, sent, received, ...deliveryP99Ms });
   }
 

@@ -136,14 +136,16 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
   // The clients' block: outside loopback only towards a lab other machines reach, and on this host.
   const blocks = plan.clientAddresses === undefined ? undefined : ClientBlocks.of(plan.clientAddresses, c.segment);
   const addresses = blocks?.own;
-  const listenOn = blocks?.listenOn(segmentShare(c.devices, 0, c.segment).devices);
+  // With a block of its own a segment holds only its share of the devices.
+  const ownDevices = blocks?.perSegment ? segmentShare(c.devices, 0, c.segment).devices : c.devices;
+  const listenOn = blocks?.listenOn(ownDevices);
   if (blocks && addresses) {
     const remote = attached ? isRemoteLab(attached) : config.lab.allowRemote || !isLoopbackAddress(config.lab.listenAddress);
     const remoteFlag = attached
       ? `the lab ${attached.id} listens on ${attached.listenAddress ?? 'loopback'}: a block outside loopback needs a lab other machines reach (--lab with a non-loopback listenAddress or "allowRemote": true)`
       : 'the lab this command starts listens on loopback: a block outside it needs lab.allowRemote and a non-loopback lab.listenAddress, or --lab with a remote lab';
     try {
-      checkAddressPlan(addresses, { name: '--client-addresses', remoteFlag }, { allowRemote: remote, clients: blocks.perSegment ? segmentShare(c.devices, 0, c.segment).devices : c.devices });
+      checkAddressPlan(addresses, { name: '--client-addresses', remoteFlag }, { allowRemote: remote, clients: ownDevices });
     } catch (err) {
       if (!(err instanceof AddressPlanError)) throw err;
       console.error(`ecm-lab load: ${err.message}`);

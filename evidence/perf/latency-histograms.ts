@@ -44,7 +44,7 @@ export interface LatencySummaryMs {
   mean: number;
 }
 
-export function newHistogram(): hdr.Histogram {
+function newHistogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
