@@ -19,6 +19,11 @@ export interface ThreadStats {
   /** CPU milliseconds this thread used since it started (10 ms resolution). */
   cpuMs: number;
   loopDelayMs: LoopDelayMs;
+  /**
+   * A process of the lab's own apart from this one (the native device client): its CPU is not in
+   * this process's counters, so the meter adds it to the lab's instead of taking it out of "other".
+   */
+  outOfProcess?: boolean;
 }
 
 /** This thread's user + system CPU milliseconds so far; 0 where /proc/thread-self is not there. */
