@@ -19,8 +19,12 @@ export { CPU_ROLES, type CpuRole };
 /** The pids serving each role now; 0 or a missing pid is a process not measurable here. */
 export type RolePids = Record<CpuRole, number[]>;
 
-/** Cumulative CPU milliseconds of each thread of this process that runs JavaScript, by label (main, devices-1, application...). */
-export type ThreadCpu = () => Promise<Record<string, number>>;
+/**
+ * Cumulative CPU milliseconds by label: each thread of this process that runs JavaScript (main,
+ * devices-1, application...) and each process of the lab's own apart from this one
+ * (`outOfProcess`: the native device client), whose CPU this process's counters do not hold.
+ */
+export type ThreadCpu = () => Promise<Record<string, { cpuMs: number; outOfProcess?: boolean }>>;
 
 /** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profiles. */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -38,7 +42,7 @@ export class CpuMeter {
   readonly #startUs = monotonicUs();
   readonly #read: (pid: number) => ProcessCpu | undefined;
   readonly #threads: ThreadCpu | undefined;
-  #threadsAtStart: Promise<Record<string, number>> | undefined;
+  #threadsAtStart: ReturnType<ThreadCpu> | undefined;
 
   constructor(pids: () => RolePids, read: (pid: number) => ProcessCpu | undefined = processCpu, threads?: ThreadCpu) {
     this.#pids = pids;
@@ -67,20 +71,27 @@ export class CpuMeter {
 
   /**
    * The window from the meter's start to now, as measured: every component process's counters at
-   * both ends, this process's CPU and each of its JavaScript threads' ('other': the threads that
-   * run none, such as the thread pool that generates keys, the garbage collector's and the module
-   * loader's). The meter goes on: a later window starts at the same moment.
+   * both ends, the lab's CPU (this process's, and its own processes' apart from it) and each of
+   * its JavaScript threads' and processes' ('other': the threads that run no JavaScript, such as
+   * the thread pool that generates keys, the garbage collector's and the module loader's). The
+   * meter goes on: a later window starts at the same moment.
    */
   async window(): Promise<CpuWindowReadings> {
     this.sample();
-    const labMs = ownCpuMs() - this.#labAtStart;
-    const none: Record<string, number> = {};
+    const ownMs = ownCpuMs() - this.#labAtStart;
+    const none: Awaited<ReturnType<ThreadCpu>> = {};
     const [before, after] = await Promise.all([this.#threadsAtStart ?? none, this.#threads?.() ?? none]);
     const threads: Record<string, number> = {};
-    for (const [label, ms] of Object.entries(after)) threads[label] = Math.max(0, ms - (before[label] ?? 0));
-    const javascript = Object.values(threads).reduce((a, b) => a + b, 0);
-    if (this.#threads) threads.other = Math.max(0, labMs - javascript);
-    return { components: this.#components(), lab: { processMs: labMs, threads }, monotonicUs: { start: this.#startUs, end: monotonicUs() } };
+    let javascript = 0;
+    let apart = 0;
+    for (const [label, reading] of Object.entries(after)) {
+      const ms = Math.max(0, reading.cpuMs - (before[label]?.cpuMs ?? 0));
+      threads[label] = ms;
+      if (reading.outOfProcess) apart += ms;
+      else javascript += ms;
+    }
+    if (this.#threads) threads.other = Math.max(0, ownMs - javascript);
+    return { components: this.#components(), lab: { processMs: ownMs + apart, threads }, monotonicUs: { start: this.#startUs, end: monotonicUs() } };
   }
 
   /** CPU milliseconds each role used since the meter started, and this process's (the lab's). */

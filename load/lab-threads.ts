@@ -31,9 +31,9 @@ export class LabThreads {
     return { main: this.#main.read(), ...pool, ...(application ? { application } : {}) };
   }
 
-  /** Cumulative CPU milliseconds by thread: the CPU meter's thread source. */
-  async cpu(): Promise<Record<string, number>> {
-    return Object.fromEntries(Object.entries(await this.stats()).map(([label, s]) => [label, s.cpuMs]));
+  /** Cumulative CPU milliseconds by thread (and by process of the lab's own apart from this one): the CPU meter's thread source. */
+  async cpu(): Promise<Record<string, { cpuMs: number; outOfProcess?: boolean }>> {
+    return Object.fromEntries(Object.entries(await this.stats()).map(([label, s]) => [label, { cpuMs: s.cpuMs, ...(s.outOfProcess ? { outOfProcess: true } : {}) }]));
   }
 
   async loopDelays(): Promise<Record<string, LoopDelayMs>> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CpuMeter, type RolePids } from '../../../load/cpu-meter.ts';
+import { CpuMeter, type ThreadCpu, type RolePids } from '../../../load/cpu-meter.ts';
 import { FleetMetrics } from '../../../load/fleet-metrics.ts';
 import { compareInventory } from '../../../load/inventory-check.ts';
 
@@ -93,16 +93,32 @@ test('the inventory is compared with the step-ca logs serial by serial', () => {
 test("a CPU window keeps each process's counters at both ends, and the lab's CPU by thread", async () => {
   const { procs, read } = fakeProc();
   procs.set(10, { startTicks: 1, cpuMs: 100 });
-  let threads = { main: 40, 'devices-1': 10 };
+  const reading = (main: number, devices: number) => ({ main: { cpuMs: main }, 'devices-1': { cpuMs: devices } });
+  let threads = reading(40, 10);
   const meter = new CpuMeter(() => ({ stepCa: [10], mosquitto: [], provisioningService: [] }), read, async () => threads);
   procs.set(10, { startTicks: 1, cpuMs: 130 });
-  threads = { main: 45, 'devices-1': 30 };
+  threads = reading(45, 30);
   const w = await meter.window();
   assert.deepEqual(w.components.stepCa, { '10@1': { start: 100, end: 130 } });
   assert.equal(w.lab.threads.main, 5);
   assert.equal(w.lab.threads['devices-1'], 20);
   // What the JavaScript threads did not use of the process's CPU is the other threads' (thread pool, GC).
   assert.equal(Math.round(w.lab.threads.other! * 1000), Math.round(Math.max(0, w.lab.processMs - 25) * 1000));
+});
+
+test("a process of the lab's own apart from this one counts in the lab's CPU, not against its other threads", async () => {
+  const { read } = fakeProc();
+  let threads: Awaited<ReturnType<ThreadCpu>> = { main: { cpuMs: 40 }, 'native-devices': { cpuMs: 1000, outOfProcess: true } };
+  const meter = new CpuMeter(() => ({ stepCa: [], mosquitto: [], provisioningService: [] }), read, async () => threads);
+  threads = { main: { cpuMs: 45 }, 'native-devices': { cpuMs: 1700, outOfProcess: true } };
+  // This process works at least 20 ms of CPU, so that its other threads' share is not 0 either way.
+  const cpuAt = () => process.cpuUsage().user / 1000;
+  for (const start = cpuAt(); cpuAt() - start < 20; ) JSON.stringify({ busy: Math.random() });
+  const w = await meter.window();
+  assert.equal(w.lab.threads['native-devices'], 700);
+  const own = w.lab.processMs - 700;
+  assert.ok(own >= 0, `this process's own CPU is the rest of the lab's: ${w.lab.processMs}`);
+  assert.equal(Math.round(w.lab.threads.other! * 1000), Math.round(Math.max(0, own - 5) * 1000), 'the native process is not taken out of this process\'s other threads');
 });
 
 test('each timeline point carries the p99 of the deliveries since the one before, and none when nothing arrived', () => {
