@@ -96,13 +96,22 @@ export interface CpuFigures {
   mosquittoMsPerDevice: number;
   /** The lab process by thread: main (the fleet runner and the http-01 responder; the devices too without workers), devices-N, application, other (no JavaScript: thread pool, GC, loader). */
   labThreadsMs: Record<string, number>;
+  /**
+   * The device clients' own CPU per device: their worker threads (devices-N) or their process
+   * (native-devices). Absent when they ran in the main thread, which they share with the fleet
+   * runner and the responder.
+   */
+  deviceClientMsPerDevice?: number;
 }
+
+const DEVICE_CLIENT = /^(devices-\d+|native-devices)$/;
 
 const per = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
 
 /** A window's figures: totals, per completed iteration, and the lab process by thread. */
 export function cpuFigures(w: CpuWindowReadings, completed: number): CpuFigures {
   const t = windowTotals(w);
+  const clients = Object.entries(w.lab.threads).filter(([label]) => DEVICE_CLIENT.test(label));
   return {
     labMs: Math.round(t.lab),
     stepCaMs: Math.round(t.stepCa),
@@ -113,5 +122,6 @@ export function cpuFigures(w: CpuWindowReadings, completed: number): CpuFigures 
     provisioningServiceMsPerDevice: per(t.provisioningService, completed),
     mosquittoMsPerDevice: per(t.mosquitto, completed),
     labThreadsMs: Object.fromEntries(Object.entries(w.lab.threads).map(([k, v]) => [k, Math.round(v)])),
+    ...(clients.length > 0 ? { deviceClientMsPerDevice: per(clients.reduce((sum, [, ms]) => sum + ms, 0), completed) } : {}),
   };
 }

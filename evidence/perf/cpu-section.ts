@@ -8,6 +8,7 @@ import type { PerfSummary } from './summary-schema.ts';
 const THREAD_LABELS: Record<string, string> = {
   main: 'main thread (fleet runner, http-01 responder; the devices too when they run in it)',
   application: "the application's thread (receives every device's telemetry)",
+  'native-devices': 'the native device client (ecm-device, a process of its own: --device-client native)',
   other: 'threads without JavaScript (thread pool: key generation, file I/O; garbage collector; module loader)',
 };
 

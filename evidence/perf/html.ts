@@ -99,6 +99,7 @@ const PERCENTILE_AXIS = { xLabel: 'percentile (nines scale: p90, p99, p99.9 a st
 export const RATIO_INFO: Record<string, { label: string; target?: { op: '≤' | '≥'; value: number } }> = {
   labCpuPerDeviceOverStepCa: { label: 'lab CPU per device / step-ca CPU per device', target: { op: '≤', value: 0.5 } },
   provisioningWindowLabCpuPerDeviceOverStepCa: { label: 'lab CPU per device / step-ca CPU per device, provisioning window (first arrival to last device up)', target: { op: '≤', value: 0.5 } },
+  provisioningWindowDeviceClientCpuPerDeviceOverStepCa: { label: "the device clients' own CPU per device (their worker threads or the native device process; not the fleet runner, the responder or the application) / step-ca CPU per device, provisioning window" },
   provisioningServiceCpuPerDeviceOverStepCa: { label: 'provisioning-service CPU per device / step-ca CPU per device', target: { op: '≤', value: 1 } },
   fractionOfCaLimit: { label: "devices per second / the CA's own limit (ACME + X5C at step-ca alone)" },
   labMqttThroughputOverMosquittoClients: { label: "lab clients' msg/s / Mosquitto clients' msg/s (QoS 0, same broker)", target: { op: '≥', value: 0.5 } },

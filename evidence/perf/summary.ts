@@ -110,7 +110,11 @@ function ratiosFor(s: PerfSummary): Record<string, number | null> {
     provisioningServiceCpuPerDeviceOverStepCa: stepCaIssued ? ratio(s.cpu.provisioningServiceMsPerDevice, s.cpu.stepCaMsPerDevice) : null,
   };
   const w = s.cpu.provisioningWindow;
-  const provisioningWindow = { provisioningWindowLabCpuPerDeviceOverStepCa: stepCaIssued && w ? ratio(w.labMsPerDevice, w.stepCaMsPerDevice) : null };
+  const provisioningWindow = {
+    provisioningWindowLabCpuPerDeviceOverStepCa: stepCaIssued && w ? ratio(w.labMsPerDevice, w.stepCaMsPerDevice) : null,
+    // Only where the device clients have threads (or a process) of their own: in the main thread they share it with the runner and the responder.
+    ...(stepCaIssued && w?.deviceClientMsPerDevice !== undefined ? { provisioningWindowDeviceClientCpuPerDeviceOverStepCa: ratio(w.deviceClientMsPerDevice, w.stepCaMsPerDevice) } : {}),
+  };
   switch (name) {
     case 'full-flow':
       return {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { CpuMeter, type ThreadCpu, type RolePids } from '../../../load/cpu-meter.ts';
 import { FleetMetrics } from '../../../load/fleet-metrics.ts';
 import { compareInventory } from '../../../load/inventory-check.ts';
+import { cpuFigures } from '../../../evidence/perf/cpu-readings.ts';
 
 function deliver(metrics: FleetMetrics, deviceId: string, seqs: number[]) {
   for (const seq of seqs) metrics.onTelemetry({ topic: `reveos/${deviceId}/telemetry`, authentication: 'certificate', receivedAt: 1_000_000 + seq, message: { deviceId, seq, sentAt: 1_000_000, firmwareVersion: '2.1', readings: {} } });
@@ -119,6 +120,13 @@ test("a process of the lab's own apart from this one counts in the lab's CPU, no
   const own = w.lab.processMs - 700;
   assert.ok(own >= 0, `this process's own CPU is the rest of the lab's: ${w.lab.processMs}`);
   assert.equal(Math.round(w.lab.threads.other! * 1000), Math.round(Math.max(0, own - 5) * 1000), 'the native process is not taken out of this process\'s other threads');
+});
+
+test("the device clients' own CPU per device is their threads' or their process's, and none when they ran in the main thread", () => {
+  const window = (threads: Record<string, number>) => ({ components: { stepCa: {}, mosquitto: {}, provisioningService: {} }, lab: { processMs: 1000, threads } });
+  assert.equal(cpuFigures(window({ main: 300, 'devices-1': 200, 'devices-2': 100, application: 400 }), 10).deviceClientMsPerDevice, 30);
+  assert.equal(cpuFigures(window({ main: 300, 'native-devices': 50, application: 400 }), 10).deviceClientMsPerDevice, 5);
+  assert.equal(cpuFigures(window({ main: 600, application: 400 }), 10).deviceClientMsPerDevice, undefined);
 });
 
 test('each timeline point carries the p99 of the deliveries since the one before, and none when nothing arrived', () => {
