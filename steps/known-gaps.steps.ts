@@ -81,7 +81,8 @@ Then("step-ca refuses the victim's old bootstrap credential as revoked", async f
   const victim = this.devices[0]!;
   const mark = markLog(this.logFile('step-ca'));
   const outcome = await x5cSignAtStepCa(this, victim, victim.identity.deviceId);
-  assert.equal(outcome.status, 403, `step-ca answered the superseded credential with HTTP ${outcome.status}: ${outcome.detail}`);
+  const answer = outcome.certificatePem ? `a certificate for ${inspectCertificate(outcome.certificatePem).subjectCommonName}` : outcome.detail;
+  assert.equal(outcome.status, 403, `step-ca answered the superseded credential with HTTP ${outcome.status}: ${answer}`);
   this.attach(await waitForLogLine(mark, /\(bootstrap-revoked\)/), { mediaType: 'text/plain', fileName: 'step-ca.txt' });
 });
 
