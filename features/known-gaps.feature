@@ -39,6 +39,8 @@ Feature: Known gaps: what the components cannot give, shown as it is, and what l
     And an attacker on the victim's address with a bootstrap credential of its own
     When the attacker trades its bootstrap credential for the victim's identity directly at step-ca
     Then step-ca issues the victim's identity to the attacker, superseding the victim's bootstrap credential (known gap)
+    And the service's audit log records the victim's bootstrap credential as revoked, superseded
+    And step-ca refuses the victim's old bootstrap credential as revoked
 
   # step-ca calls no webhook on /1.0/renew: renewal is authenticated by the certificate being
   # renewed, so revoking a device's bootstrap credential does not stop its operational one from

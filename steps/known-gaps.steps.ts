@@ -2,18 +2,23 @@
 // renewal of an expired certificate.
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { escapeRegExp, waitForLogLine } from './support/logs.ts';
+import { escapeRegExp, markLog, waitForLogLine } from './support/logs.ts';
 import { x5cSign, x5cToken } from '../simulators/adversary/issuance-attempts.ts';
-import { deviceSan } from '../simulators/device/reveos-device.ts';
-import { inspectCertificate } from '../x509/certificates.ts';
+import { deviceSan, type ReveosDevice } from '../simulators/device/reveos-device.ts';
+import { certificateSerial, inspectCertificate } from '../x509/certificates.ts';
 import type { LabWorld } from './support/world.ts';
 
 
-async function x5cAtStepCa(world: LabWorld, identity: string) {
+/** An X5C sign for `identity` straight at step-ca with `holder`'s bootstrap credential, from its address. */
+async function x5cSignAtStepCa(world: LabWorld, holder: ReveosDevice, identity: string) {
   const { lab, endpoints } = world.session;
   const sans = [deviceSan(identity)];
-  const ott = await x5cToken({ credential: world.attacker!.store.loadBootstrap()!, ...endpoints.x5c, identity, sans });
-  return world.attack.run(() => x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: world.attacker!.address }));
+  const ott = await x5cToken({ credential: holder.store.loadBootstrap()!, ...endpoints.x5c, identity, sans });
+  return x5cSign({ caUrl: lab.ca.url, rootPem: endpoints.trustedRootPem, ott, identity, sans, from: holder.address });
+}
+
+async function x5cAtStepCa(world: LabWorld, identity: string) {
+  return world.attack.run(() => x5cSignAtStepCa(world, world.attacker!, identity));
 }
 
 // --- first use enrols -------------------------------------------------------------------------
@@ -59,9 +64,26 @@ Then("step-ca issues the victim's identity to the attacker, superseding the vict
   assert.equal(this.attack.outcome?.status, 201, `step-ca now refuses it (${this.attack.outcome?.detail}): the gap is closed, update this scenario`);
   assert.equal(inspectCertificate(this.attack.outcome!.certificatePem!).subjectCommonName, victim.identity.deviceId);
   const enrolment = (await this.admin.enrolments()).find((e) => e.identity === victim.identity.deviceId);
-  const attackerSerial = inspectCertificate(this.attacker!.store.loadBootstrap()!.certificateChainPem).serialNumber;
-  assert.equal(enrolment?.bootstrapSerial.toLowerCase(), attackerSerial.toLowerCase(), `the victim's identity is enrolled to ${JSON.stringify(enrolment)}`);
+  // The registry keeps serials as the inventory does (no leading zeros); Node's spelling keeps them.
+  const attackerSerial = certificateSerial(this.attacker!.store.loadBootstrap()!.certificateChainPem);
+  assert.equal(enrolment?.bootstrapSerial, attackerSerial, `the victim's identity is enrolled to ${JSON.stringify(enrolment)}`);
   this.attach(`KNOWN GAP: a second host on ${victim.address} took ${victim.identity.deviceId} over with a bootstrap credential of its own.`, { mediaType: 'text/plain', fileName: 'known-gap.txt' });
+});
+
+Then("the service's audit log records the victim's bootstrap credential as revoked, superseded", async function (this: LabWorld) {
+  const victim = this.devices[0]!;
+  const serial = certificateSerial(victim.store.loadBootstrap()!.certificateChainPem);
+  const record = await this.attack.auditedInFile(`enrolment-superseded of ${victim.identity.deviceId}'s credential ${serial}`, (r) => r.event === 'enrolment-superseded' && r.serial === serial && r.deviceId === victim.identity.deviceId);
+  assert.equal(record.outcome, 'revoked', `the service superseded the credential without revoking it: ${JSON.stringify(record)}`);
+});
+
+Then("step-ca refuses the victim's old bootstrap credential as revoked", async function (this: LabWorld) {
+  const victim = this.devices[0]!;
+  const mark = markLog(this.logFile('step-ca'));
+  const outcome = await x5cSignAtStepCa(this, victim, victim.identity.deviceId);
+  const answer = outcome.certificatePem ? `a certificate for ${inspectCertificate(outcome.certificatePem).subjectCommonName}` : outcome.detail;
+  assert.equal(outcome.status, 403, `step-ca answered the superseded credential with HTTP ${outcome.status}: ${answer}`);
+  this.attach(await waitForLogLine(mark, /\(bootstrap-revoked\)/), { mediaType: 'text/plain', fileName: 'step-ca.txt' });
 });
 
 // --- renewal with a revoked bootstrap credential ----------------------------------------------

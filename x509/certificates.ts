@@ -35,6 +35,11 @@ export function pemOfDer(der: Uint8Array): string {
 export interface CertificateFacts {
   subjectCommonName: string | undefined;
   issuerCommonName: string | undefined;
+  /**
+   * Lowercase hex as Node spells it, in whole bytes: a serial whose top byte is below 0x10 starts
+   * with "0" (1 in 16 of step-ca's random serials). The service keeps serials without leading
+   * zeros: compare with normalizeSerial() or certificateSerial().
+   */
   serialNumber: string;
   notBefore: Date;
   notAfter: Date;

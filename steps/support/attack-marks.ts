@@ -3,12 +3,14 @@
 // component wrote after that moment, and what the attack got back.
 import type { AuditRecord, InventoryEntry } from '../../simulators/client/admin-client.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
-import { escapeRegExp, markLog, waitFor, waitForLogLine, type LogMark } from './logs.ts';
+import { escapeRegExp, markLog, readSince, waitFor, waitForLogLine, type LogMark } from './logs.ts';
 import { COMPONENT_LOGS, type ComponentLog, type ScenarioBase } from './scenario-base.ts';
 
 interface Marks {
   logs: Record<string, LogMark>;
   auditSince: string;
+  /** Where the service's audit log file stood; absent when the installation names no such file. */
+  auditLog: LogMark | undefined;
   /** The inventory's serials; absent when the attack began while the service was down. */
   inventory: Set<string> | undefined;
 }
@@ -26,7 +28,8 @@ export class AttackMarks {
     const logs = Object.fromEntries(Object.values(session.evidence).filter((e) => COMPONENT_LOGS.includes(e.component as ComponentLog)).map((e) => [e.component, markLog(e.path)]));
     // An attack may run while the service is down (then nothing can be asked of its inventory).
     const inventory = session.owned?.provisioningService.running !== false ? new Set((await admin.inventory()).map((c) => c.serial)) : undefined;
-    this.#marks = { logs, auditSince: new Date().toISOString(), inventory };
+    const auditLogFile = session.lab.provisioning.auditLogFile;
+    this.#marks = { logs, auditSince: new Date().toISOString(), auditLog: auditLogFile ? markLog(auditLogFile) : undefined, inventory };
   }
 
   /** Runs an attack between begin() and its outcome. */
@@ -68,6 +71,23 @@ export class AttackMarks {
       async () => (await this.scenario.admin.audit(200)).find((r) => r.time >= since && r.decision === 'refused' && r.reason === reason),
       { timeoutMs: 5000 },
     );
+    this.scenario.attach(JSON.stringify(record), { mediaType: 'application/json', fileName: 'audit.json' });
+    return record;
+  }
+
+  /**
+   * The service's audit record matching `predicate`, written since the attack began, read from its
+   * log file: the admin API shows only the newest records, and a busy lab may push one out of them.
+   */
+  async auditedInFile(what: string, predicate: (r: AuditRecord) => boolean): Promise<AuditRecord> {
+    const mark = this.marks.auditLog;
+    if (!mark) throw new Error("the installation names no audit log file of the provisioning service (its evidence 'provisioning-audit')");
+    // Whole lines only: the service may be writing the next one.
+    const records = () => {
+      const text = readSince(mark);
+      return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as AuditRecord);
+    };
+    const record = await waitFor(`${what} in ${mark.file} after offset ${mark.offset}`, () => records().find(predicate), { timeoutMs: 5000 });
     this.scenario.attach(JSON.stringify(record), { mediaType: 'application/json', fileName: 'audit.json' });
     return record;
   }

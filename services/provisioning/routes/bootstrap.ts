@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { createKeyAndCsr } from '../../../x509/csr.ts';
 import { recordIssued, refuse, sourceIp, type ServiceContext } from '../context.ts';
 import { checkCsr, type CsrCheckResult } from '../csr-policy.ts';
+import { supersede } from '../supersede.ts';
 
 const PEM_TYPES = ['application/pkcs10', 'application/x-pem-file'];
 
@@ -41,15 +42,6 @@ async function issueBootstrap(ctx: ServiceContext, req: FastifyRequest, reply: F
     if (decision.superseded) await supersede(ctx, decision.superseded, identity);
   }
   return chain;
-}
-
-/** A credential whose identity moved to a new one for the same address can buy nothing any more. */
-export async function supersede(ctx: ServiceContext, serial: string, identity: string): Promise<void> {
-  const old = ctx.inventory.get(serial);
-  if (!old || old.status === 'revoked' || old.notAfter.getTime() < ctx.now()) return;
-  await ctx.authorities.bootstrap.revoke(serial, 'superseded', `${identity} moved to a new bootstrap credential for the same address`);
-  ctx.inventory.markRevoked(serial, 'superseded', new Date(ctx.now()));
-  ctx.audit.write({ event: 'enrolment-superseded', decision: 'info', serial, deviceId: identity, reason: 'superseded' });
 }
 
 /** The CSR may name the requesting address as its only SAN, or none: the credential names it anyway. */

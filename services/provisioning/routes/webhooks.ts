@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { sourceIp, type ServiceContext } from '../context.ts';
 import { commonName, parseCertificate, type X509Certificate } from '../../../x509/certificates.ts';
 import { normalizeSerial } from '../inventory.ts';
-import { supersede } from './bootstrap.ts';
+import { supersede } from '../supersede.ts';
 import { operationalNamesRefusal } from '../device-id-san.ts';
 import { DEVICE_ID_OID } from '../../../x509/device-id.ts';
 import { sendProblem } from '../problems.ts';
