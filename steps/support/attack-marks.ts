@@ -4,6 +4,7 @@
 import type { AuditRecord, InventoryEntry } from '../../simulators/client/admin-client.ts';
 import type { AttemptOutcome } from '../../simulators/adversary/issuance-attempts.ts';
 import { escapeRegExp, markLog, readSince, waitFor, waitForLogLine, type LogMark } from './logs.ts';
+import { auditRecords } from './audit-log.ts';
 import { COMPONENT_LOGS, type ComponentLog, type ScenarioBase } from './scenario-base.ts';
 
 interface Marks {
@@ -82,12 +83,7 @@ export class AttackMarks {
   async auditedInFile(what: string, predicate: (r: AuditRecord) => boolean): Promise<AuditRecord> {
     const mark = this.marks.auditLog;
     if (!mark) throw new Error("the installation names no audit log file of the provisioning service (its evidence 'provisioning-audit')");
-    // Whole lines only: the service may be writing the next one.
-    const records = () => {
-      const text = readSince(mark);
-      return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as AuditRecord);
-    };
-    const record = await waitFor(`${what} in ${mark.file} after offset ${mark.offset}`, () => records().find(predicate), { timeoutMs: 5000 });
+    const record = await waitFor(`${what} in ${mark.file} after offset ${mark.offset}`, () => auditRecords(readSince(mark)).find(predicate), { timeoutMs: 5000 });
     this.scenario.attach(JSON.stringify(record), { mediaType: 'application/json', fileName: 'audit.json' });
     return record;
   }

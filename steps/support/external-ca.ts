@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { StartedExternalCa } from '../../environments/local/external-ca.ts';
 import type { PkiRotation } from '../../environments/lab.ts';
 import { GiveUp, waitFor } from './logs.ts';
+import { auditRecords } from './audit-log.ts';
 import { fetchExternalCrl, revokeAtExternalCa } from '../../net/external-ca-api.ts';
 import { peerCertificateChain } from '../../net/peer-certificates.ts';
 import type { AuditRecord } from '../../simulators/client/admin-client.ts';
@@ -22,11 +23,7 @@ function externalCaOf(world: LabWorld): StartedExternalCa {
 
 /** The service's audit records since `since` (ISO time), read from its log file: it outlives the process that wrote them. */
 export function auditedSince(world: LabWorld, since: string, predicate: (r: AuditRecord) => boolean = () => true): AuditRecord[] {
-  return readFileSync(world.session.lab.provisioning.auditLogFile, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as AuditRecord)
-    .filter((r) => r.time >= since && predicate(r));
+  return auditRecords(readFileSync(world.session.lab.provisioning.auditLogFile, 'utf8')).filter((r) => r.time >= since && predicate(r));
 }
 
 export function currentIntermediateSerial(world: LabWorld): string {
