@@ -10,6 +10,7 @@ import path from 'node:path';
 import { loadConfig, type LabConfig } from '../../config/config.ts';
 import { CAPABILITIES, grantedTagExpression, unknownCapabilities, type Capability } from '../../conformance/target/capabilities.ts';
 import { grantedBy, loadTargetFile, TargetError } from '../../conformance/target/target.ts';
+import { keepOffline } from '../../evidence/offline-page.ts';
 import { publishEvidence } from '../../evidence/publish.ts';
 import { locateTool, MissingToolError, repoRoot } from '../../environments/tools/tools.ts';
 import { BadInput, EXIT } from '../exit-codes.ts';
@@ -177,6 +178,7 @@ export async function runCommand(global: { config?: string }, opts: RunOptions, 
     rmSync(allureReport, { recursive: true, force: true });
     const allureCode = await runNode([allure, 'generate', allureResults, '--output', allureReport], env, opts.json);
     if (allureCode !== 0) console.error(`ecm-lab: the Allure report could not be generated (exit ${allureCode})`);
+    else keepOffline(path.join(allureReport, 'index.html'), say);
   }
   const { pdf, warning } = pdfPlan(opts, config, reports);
   if (warning) console.error(`ecm-lab: warning: ${warning}`);

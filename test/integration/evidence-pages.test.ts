@@ -58,6 +58,13 @@ test('after one real scenario, the Allure report, the matrix and the summary ope
   const page = await browser!.newPage({ viewport: { width: 1300, height: 1000 } });
   const errors: Error[] = [];
   page.on('pageerror', (e) => errors.push(e));
+  // A page an auditor opens must not call out: any request for a network host is recorded and
+  // refused (the Allure template's tag manager was one; the lab cuts it out of the report).
+  const outside: string[] = [];
+  await page.route(/^(?!file:|data:|blob:)/, (route) => {
+    outside.push(route.request().url());
+    return route.abort();
+  });
   try {
     await page.goto(pathToFileURL(allure).href);
     // The single-file report decodes its embedded data before it draws the tree: on a loaded 2-core
@@ -73,9 +80,12 @@ test('after one real scenario, the Allure report, the matrix and the summary ope
   } catch (err) {
     // What the browser showed, for whoever reads the failure.
     await page.screenshot({ path: SCREENSHOT }).catch(() => undefined);
-    throw Object.assign(err as Error, { message: `${(err as Error).message}\n(screenshot: ${SCREENSHOT})` });
+    const shown = await page.locator('body').innerText({ timeout: 5_000 }).catch((e: Error) => `(unreadable: ${e.message})`);
+    const seen = `the page showed: ${JSON.stringify(shown.slice(0, 600))}; script errors: ${JSON.stringify(errors.map((e) => e.message))}; requests refused: ${JSON.stringify(outside)}`;
+    throw Object.assign(err as Error, { message: `${(err as Error).message}\n${seen}\n(screenshot: ${SCREENSHOT})` });
   }
   assert.deepEqual(errors, [], 'no script error on file://');
+  assert.deepEqual(outside, [], 'the report asks no network host for anything');
 
   // The matrix: the requirement the scenario that ran names (partly shown: its other scenarios did
   // not run), a requirement nothing shows with its reason, and a deviation linked to the register.
