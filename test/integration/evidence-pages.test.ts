@@ -46,7 +46,7 @@ test('the perf report draws no label over another in Chromium (axis ticks, p99 /
   await page.close();
 });
 
-test('after one real scenario, the Allure report, the matrix and the summary open from disk and show the run', { timeout: 180_000 }, async () => {
+test('after one real scenario, the Allure report, the matrix and the summary open from disk and show the run', { timeout: 240_000 }, async () => {
   mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   const run = startCli(['run', '--out', reports, 'features/first-device.feature', '--name', SCENARIO], { ECM_LAB_ADMIN_TOKEN: adminToken });
   const { code } = await run.exit;
@@ -68,8 +68,9 @@ test('after one real scenario, the Allure report, the matrix and the summary ope
   try {
     await page.goto(pathToFileURL(allure).href);
     // The single-file report decodes its embedded data before it draws the tree: on a loaded 2-core
-    // machine that once took longer than 20 s, so the first paint gets a minute.
-    await page.getByText(EPIC).first().waitFor({ timeout: 60_000 });
+    // machine that once took longer than 20 s, and once in CI longer than 60 s (cause not known;
+    // the failure now prints what the page showed), so the first paint gets two minutes.
+    await page.getByText(EPIC).first().waitFor({ timeout: 120_000 });
     // Open the requirement's group, then its feature's unless the report opened that already.
     await page.getByText(EPIC).first().click();
     const feature = page.getByText('First device end to end').first();
