@@ -14,6 +14,16 @@ BIN_DIR=${ECM_LAB_TOOLS_BIN_DIR:-$ROOT/.tools/bin}
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# Two bootstraps at once in one checkout run `npm ci` over each other (one removes the directories
+# the other is building). The second waits for the first, then finds everything installed.
+command -v flock >/dev/null || die "flock (util-linux) is required (not found on PATH)"
+mkdir -p .tools
+exec 9>.tools/bootstrap.lock
+if ! flock -n 9; then
+  say "another bootstrap of this checkout is running: waiting for it to finish"
+  flock 9
+fi
+
 # --- Node.js ------------------------------------------------------------------------------
 command -v node >/dev/null || die "Node.js 20 or newer is required (not found on PATH)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
