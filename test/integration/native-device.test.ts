@@ -96,10 +96,12 @@ test('a native full-flow fleet: every device provisioned through ACME and X5C fr
   const brokerLog = readSince(brokerMark);
   const storeRoot = ownedFleetLab(lab).storeRoot;
   identities.forEach(({ deviceId }, i) => {
-    // The X5C sign at the service, recorded with the source the device's requests left from.
-    const signs = records.filter((r) => r.decision === 'served' && r.deviceId === deviceId);
-    assert.ok(signs.length >= 1, `the audit log has no served sign for ${deviceId}`);
-    assert.ok(signs.every((r) => r.sourceIp === plan.address(i)), `${deviceId} signed from ${signs.map((r) => r.sourceIp).join(', ')}, not ${plan.address(i)}`);
+    // The ACME certificate and the X5C sign at the service, each recorded with the source the device's requests left from.
+    const signs = records.filter((r) => r.event === 'x5c-sign' && r.decision === 'served' && r.deviceId === deviceId);
+    assert.equal(signs.length, 1, `the audit log's served X5C signs for ${deviceId}: ${JSON.stringify(signs)}`);
+    assert.equal(signs[0]!.sourceIp, plan.address(i), `${deviceId} signed from its own address`);
+    const bootstraps = records.filter((r) => r.event === 'acme-certificate' && r.decision === 'served' && r.sourceIp === plan.address(i));
+    assert.equal(bootstraps.length, 1, `the audit log's served ACME certificates for ${plan.address(i)}`);
     assert.match(brokerLog, new RegExp(`New client connected from ${plan.address(i).replace(/\./g, '\\.')}:\\d+ as ${deviceId} \\(p2, c0,`), `the broker logged ${deviceId} connecting with a persistent session`);
     const store = path.join(storeRoot, deviceId);
     assert.equal(statSync(store).mode & 0o777, 0o700, `${store} is 0700`);
