@@ -16,7 +16,7 @@ import { causeOf, FLEET_BACKOFF } from './device-pool.ts';
 import type { ThreadStats } from './thread-stats.ts';
 
 /** The out-of-process thread's label in the CPU meter and the report. */
-export const NATIVE_DEVICES_LABEL = 'native-devices';
+const NATIVE_DEVICES_LABEL = 'native-devices';
 
 type NativeEvent =
   | { type: 'ready' }
