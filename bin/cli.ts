@@ -129,6 +129,7 @@ const load = program
   .option('--segment <i/n>', 'run segment i of n: a disjoint share of the devices, their addresses, the rate and the VUs', '1/1')
   .option('--seed <n>', 'seed of the device identities', '1')
   .option('--pre-made-keys', "full-flow: every device's keys and CSRs made before the clock starts (the summary lists the figures measured so)")
+  .option('--device-client <client>', "fleet scenarios: who runs the devices: 'node' (the lab's devices, in this process or its worker threads) or 'native' (ecm-device, one Go process: full-flow, firmware 2.1 only; scripts/bootstrap.sh builds it)", 'node')
   .option('--workers <n>', 'fleet scenarios: worker threads the devices are spread over (1 = the main thread)', '1');
 for (const [flags, description, value] of LOAD_LIMITS) load.option(flags, description, value);
 load

@@ -23,13 +23,14 @@ import { FleetAddresses, openProvisioning, startApplication } from './fleet-setu
 import { finishRun } from './finish-run.ts';
 import { segmentShare } from './segment.ts';
 import { WorkerDevicePool } from '../simulators/fleet/worker-device-pool.ts';
+import { NativeDevicePool } from '../simulators/fleet/native-device-pool.ts';
 import { LabThreads } from './lab-threads.ts';
 import { classLauncher, FleetClasses } from './mixed-fleet.ts';
 
 export type { FleetProgress };
 
 /** The run's part of the command line, and what the lab and the command add to it. */
-export type FleetOptions = Pick<RunConfig, 'scenario' | 'executor' | 'devices' | 'mix' | 'durationMs' | 'qos' | 'telemetryIntervalMs' | 'certLifetimeSeconds' | 'segment' | 'seed' | 'workers' | 'preMadeKeys'> &
+export type FleetOptions = Pick<RunConfig, 'scenario' | 'executor' | 'devices' | 'mix' | 'durationMs' | 'qos' | 'telemetryIntervalMs' | 'certLifetimeSeconds' | 'segment' | 'seed' | 'workers' | 'preMadeKeys' | 'deviceClient'> &
   Partial<Pick<RunConfig, 'faults' | 'certificates'>> & {
     /** Connected devices publish telemetry, or only hold their sessions (the connect storm). */
     operate: 'telemetry' | 'hold';
@@ -44,6 +45,8 @@ export type FleetOptions = Pick<RunConfig, 'scenario' | 'executor' | 'devices' |
     gracefulStopMs: number;
     /** `--client-addresses`: the block (or one per segment, comma-separated) the devices and applications bind; the default loopback blocks when absent. */
     clientAddresses?: string;
+    /** Where ecm-device is (`--device-client native`): the lab's tools directory. */
+    toolsBinDir?: string;
     /** Pass/fail limits; seed 001's NFR-PERF-001/002 (30 s, 1 s) by default. */
     thresholds?: Pick<RunConfig['thresholds'], 'provisioningP99Ms' | 'deliveryP99Ms'>;
     signal?: AbortSignal;
@@ -124,100 +127,114 @@ export async function runFleet(lab: FleetLab, endpoints: LabEndpoints, options: 
     if (event.type === 'failed') return failed(event.deviceId, Object.assign(new Error(event.cause), { name: 'DeviceFailure' }));
     metrics.onPoolEvent(event);
   };
-  const pool: DevicePool = options.workers > 1 ? new WorkerDevicePool(spec, options.workers, responder, onEvent) : new LocalDevicePool(spec, responder, onEvent);
-  const selfProvisioning = (k: number) => classes.classOf(identities[k]!.deviceId) === 'self-provisioning';
-  if (spec.directIssuer || spec.preMadeKeys) {
-    // Issuance is not what an MQTT scenario measures: every certificate exists before the clock
-    // starts; with pre-made keys, every key and CSR.
-    const limit = pLimit(ISSUE_CONCURRENCY);
-    await Promise.all(identities.map((identity, k) => (selfProvisioning(k) ? limit(() => pool.prepare(identity, share.firstDevice + k)) : undefined)));
-  }
-  const launch = classLauncher({ pool, admin, classes, histograms: metrics.histograms });
-
-  const threads = new LabThreads(pool, app);
-  await threads.reset();
-  const cpu = new CpuMeter(() => lab.pids(), undefined, () => threads.cpu());
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const elapsed = () => performance.now() - t0;
-  const stopSampling = metrics.sample(elapsed, () => pool.sent(), options.onProgress);
-  let arrivals: Promise<ExecutorStats> | undefined;
-  const faults = new FaultInjector({ lab, pool, metrics, admin, cpu, t0, runEnd: runEnd.signal, arrivalsSettled: () => arrivals ?? Promise.resolve() });
-  if (executorSpec.kind === 'arrival-rate') faults.schedule(options.faults ?? [], 'arrivals', (share.devices * 1000) / share.ratePerSecond);
-
-  arrivals = runExecutor(
-    executorSpec,
-    async (k) => {
-      metrics.counts.started++;
-      const identity = identities[k]!;
-      // Legacy firmware is run too, on the legacy listener; the count says how many there were.
-      if (classes.classOf(identity.deviceId) === 'legacy') metrics.counts.legacy++;
-      ownDevices.add(identity.deviceId);
-      await launch(identity, share.firstDevice + k);
-    },
-    {
-      signal: options.signal,
-      gracefulStopMs: options.gracefulStopMs,
-      onError: (k, err) => failed(identities[k]!.deviceId, err),
-      onTimeout: (k, err) => (classes.failed(identities[k]!.deviceId) ? metrics.abandon(identities[k]!.deviceId, err) : metrics.timeout(err)),
-    },
-  );
-  const executor = await arrivals;
-  const provisioningCpu = await cpu.window();
-
-  // Steady state: the whole fleet publishes for the duration (bounded), or until Ctrl-C.
-  faults.schedule(options.faults ?? [], 'steady', options.durationMs);
-  await realClock.sleep(options.durationMs, options.signal);
-  // A fault still recovering at the end keeps the run going until it has (bounded by its waits).
-  await faults.settled();
-  const connectedIds = await pool.connectedIds();
-  const steadyEnd = performance.timeOrigin + performance.now();
-  runEnd.abort();
-  const { devices: tally, errors } = await pool.stop();
-  for (const error of errors) metrics.error(error);
-
+  const pool: DevicePool =
+    options.deviceClient === 'native'
+      ? new NativeDevicePool(spec, responder, onEvent, { binDir: options.toolsBinDir })
+      : options.workers > 1
+        ? new WorkerDevicePool(spec, options.workers, responder, onEvent)
+        : new LocalDevicePool(spec, responder, onEvent);
+  // The native process ends with this run whatever happens below (its stop() is idempotent).
   try {
-    await waitFor('every message that counts to reach the application', () => metrics.allDelivered(tally), { timeoutMs: options.drainTimeoutMs, intervalMs: 50 });
-  } catch (err) {
-    if (!(err instanceof TimeoutError)) throw err;
-    metrics.timeout(err);
+    return await runWithPool();
+  } finally {
+    if (pool instanceof NativeDevicePool) await pool.stop().catch(() => undefined);
   }
-  stopSampling();
-  const messages = metrics.account(tally, faults.retired);
-  const classFigures = classes.finish(connectedIds, tally, (part) => metrics.account(part, faults.retired));
-  metrics.point(elapsed(), messages.sent, messages.received);
-  const cpuRun = await cpu.window();
-  const eventLoopDelayMs = await threads.loopDelays();
-  threads.stop();
-  const elapsedMs = elapsed();
 
-  await app.disconnect().catch((err: unknown) => metrics.error(`application disconnect: ${causeOf(err)}`));
-  const start = await finishRun(lab, admin, { startedAt, elapsedMs, firstDevice: share.firstDevice, executor, signal: options.signal }, metrics);
+  async function runWithPool(): Promise<FleetResult> {
+    const selfProvisioning = (k: number) => classes.classOf(identities[k]!.deviceId) === 'self-provisioning';
+    if (spec.directIssuer || spec.preMadeKeys) {
+      // Issuance is not what an MQTT scenario measures: every certificate exists before the clock
+      // starts; with pre-made keys, every key and CSR.
+      const limit = pLimit(ISSUE_CONCURRENCY);
+      await Promise.all(identities.map((identity, k) => (selfProvisioning(k) ? limit(() => pool.prepare(identity, share.firstDevice + k)) : undefined)));
+    }
+    const launch = classLauncher({ pool, admin, classes, histograms: metrics.histograms });
 
-  return {
-    ...start,
-    devices: {
-      requested: share.devices,
-      started: metrics.counts.started,
-      provisioned: metrics.counts.provisioned,
-      connected: connectedIds.length,
-      failed: metrics.counts.failed,
-      legacy: metrics.counts.legacy,
-    },
-    messages,
-    renewals: metrics.counts.renewals,
-    renewalFailures: metrics.counts.renewalFailures,
-    devicesRenewed: metrics.renewedDevices.size,
-    sessionsDropped: Object.values(tally).reduce((n, t) => n + t.unexpectedDisconnects.length, 0),
-    classes: classFigures,
-    errorsByCause: metrics.errorsByCause,
-    timeouts: metrics.counts.timeouts,
-    timeline: metrics.timeline,
-    histograms: metrics.histograms,
-    faults: faults.records,
-    revocation: faults.revocationOutcome(tally, messages.excludedAfterRevocation, steadyEnd),
-    distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id) && !classes.hasFailed(id)).length,
-    cpu: { run: cpuRun, provisioning: provisioningCpu },
-    eventLoopDelayMs,
-  };
+    const threads = new LabThreads(pool, app);
+    await threads.reset();
+    const cpu = new CpuMeter(() => lab.pids(), undefined, () => threads.cpu());
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const elapsed = () => performance.now() - t0;
+    const stopSampling = metrics.sample(elapsed, () => pool.sent(), options.onProgress);
+    let arrivals: Promise<ExecutorStats> | undefined;
+    const faults = new FaultInjector({ lab, pool, metrics, admin, cpu, t0, runEnd: runEnd.signal, arrivalsSettled: () => arrivals ?? Promise.resolve() });
+    if (executorSpec.kind === 'arrival-rate') faults.schedule(options.faults ?? [], 'arrivals', (share.devices * 1000) / share.ratePerSecond);
+
+    arrivals = runExecutor(
+      executorSpec,
+      async (k) => {
+        metrics.counts.started++;
+        const identity = identities[k]!;
+        // Legacy firmware is run too, on the legacy listener; the count says how many there were.
+        if (classes.classOf(identity.deviceId) === 'legacy') metrics.counts.legacy++;
+        ownDevices.add(identity.deviceId);
+        await launch(identity, share.firstDevice + k);
+      },
+      {
+        signal: options.signal,
+        gracefulStopMs: options.gracefulStopMs,
+        onError: (k, err) => failed(identities[k]!.deviceId, err),
+        onTimeout: (k, err) => (classes.failed(identities[k]!.deviceId) ? metrics.abandon(identities[k]!.deviceId, err) : metrics.timeout(err)),
+      },
+    );
+    const executor = await arrivals;
+    const provisioningCpu = await cpu.window();
+
+    // Steady state: the whole fleet publishes for the duration (bounded), or until Ctrl-C.
+    faults.schedule(options.faults ?? [], 'steady', options.durationMs);
+    await realClock.sleep(options.durationMs, options.signal);
+    // A fault still recovering at the end keeps the run going until it has (bounded by its waits).
+    await faults.settled();
+    const connectedIds = await pool.connectedIds();
+    const steadyEnd = performance.timeOrigin + performance.now();
+    runEnd.abort();
+    const { devices: tally, errors } = await pool.stop();
+    for (const error of errors) metrics.error(error);
+
+    try {
+      await waitFor('every message that counts to reach the application', () => metrics.allDelivered(tally), { timeoutMs: options.drainTimeoutMs, intervalMs: 50 });
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      metrics.timeout(err);
+    }
+    stopSampling();
+    const messages = metrics.account(tally, faults.retired);
+    const classFigures = classes.finish(connectedIds, tally, (part) => metrics.account(part, faults.retired));
+    metrics.point(elapsed(), messages.sent, messages.received);
+    const cpuRun = await cpu.window();
+    const eventLoopDelayMs = await threads.loopDelays();
+    threads.stop();
+    const elapsedMs = elapsed();
+
+    await app.disconnect().catch((err: unknown) => metrics.error(`application disconnect: ${causeOf(err)}`));
+    const start = await finishRun(lab, admin, { startedAt, elapsedMs, firstDevice: share.firstDevice, executor, signal: options.signal }, metrics);
+
+    return {
+      ...start,
+      devices: {
+        requested: share.devices,
+        started: metrics.counts.started,
+        provisioned: metrics.counts.provisioned,
+        connected: connectedIds.length,
+        failed: metrics.counts.failed,
+        legacy: metrics.counts.legacy,
+      },
+      messages,
+      renewals: metrics.counts.renewals,
+      renewalFailures: metrics.counts.renewalFailures,
+      devicesRenewed: metrics.renewedDevices.size,
+      sessionsDropped: Object.values(tally).reduce((n, t) => n + t.unexpectedDisconnects.length, 0),
+      classes: classFigures,
+      errorsByCause: metrics.errorsByCause,
+      timeouts: metrics.counts.timeouts,
+      timeline: metrics.timeline,
+      histograms: metrics.histograms,
+      faults: faults.records,
+      revocation: faults.revocationOutcome(tally, messages.excludedAfterRevocation, steadyEnd),
+      distinctIdentities: Object.keys(tally).filter((id) => ownDevices.has(id) && !classes.hasFailed(id)).length,
+      cpu: { run: cpuRun, provisioning: provisioningCpu },
+      eventLoopDelayMs,
+    };
+  }
 }

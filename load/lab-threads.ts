@@ -37,7 +37,8 @@ export class LabThreads {
   }
 
   async loopDelays(): Promise<Record<string, LoopDelayMs>> {
-    return Object.fromEntries(Object.entries(await this.stats()).map(([label, s]) => [label, s.loopDelayMs]));
+    // A process apart (the native device client) has no event loop to report.
+    return Object.fromEntries(Object.entries(await this.stats()).flatMap(([label, s]) => (s.outOfProcess ? [] : [[label, s.loopDelayMs]])));
   }
 
   stop(): void {

@@ -27,6 +27,8 @@ export interface ScenarioContext {
   keyAlgorithm: KeyAlgorithm;
   /** `--client-addresses`: the block every client of the scenario binds; each scenario's own loopback block when absent. */
   clientAddresses?: string;
+  /** The lab's tools directory (ecm-device for `--device-client native`). */
+  toolsBinDir?: string;
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
 }
@@ -63,6 +65,8 @@ export function runScenario(ctx: ScenarioContext): Promise<RunResult> {
       workers: c.workers,
       certificates: c.certificates,
       preMadeKeys: c.preMadeKeys,
+      deviceClient: c.deviceClient,
+      toolsBinDir: ctx.toolsBinDir,
       clientAddresses: ctx.clientAddresses,
       thresholds: c.thresholds,
       signal: ctx.signal,

@@ -72,6 +72,7 @@ const loadOptionsSchema = z.object({
   workers: z.coerce.number().int().min(1).max(64),
   certificates: z.enum(['provisioned', 'issued']).optional(),
   preMadeKeys: z.boolean().optional(),
+  deviceClient: z.enum(['node', 'native']).default('node'),
   signAt: z.enum(['service', 'step-ca']).optional(),
   /** Load's name for --sign-at before --target meant one thing everywhere (a target file). */
   target: z.string().optional(),
@@ -146,6 +147,21 @@ function clientBlockProblems(text: string, segment: Segment, scenario: string, f
   return [`--client-addresses: ${shared} is one address, which the ${scenario} scenario's application would share with its devices: the provisioning service's white list names the application for that address and then refuses every device identity from it (identity-not-named); give a block of at least 2 addresses (the application takes the top one), or a scenario whose devices do not provision themselves (bootstrap-endpoint, mqtt-publish, mqtt-connect-storm)`];
 }
 
+/** What the native device client (ecm-device) cannot serve, each refused by name: it runs firmware 2.1's full flow, in one process. */
+function nativeDeviceProblems(o: z.output<typeof loadOptionsSchema>, scenario: RunConfig['scenario']): string[] {
+  const no = (what: string) => `--device-client native: ${what} (ecm-device runs firmware 2.1's full flow only; use --device-client node)`;
+  const problems: string[] = [];
+  if (scenario !== 'full-flow') problems.push(no(`the ${scenario} scenario is not served, only full-flow`));
+  const other = Object.keys(o.mix ?? DEFAULT_FIRMWARE_MIX).filter((v) => v !== '2.1');
+  if (other.length > 0) problems.push(no(`--mix has firmware ${other.join(', ')}; only 2.1 (self-provisioning) devices are served: --mix 2.1:100`));
+  if (o.faults.length > 0) problems.push(no('--faults are not served (no restarts, revocation or reconnects in the native devices)'));
+  if (o.preMadeKeys) problems.push(no('--pre-made-keys is not served (the native devices make their keys in their flow)'));
+  if (o.workers > 1) problems.push(no('--workers > 1: the native devices run in one process of their own, not in worker threads'));
+  if (o.certLifetime !== undefined) problems.push(no('--cert-lifetime is not served (the native devices do not renew)'));
+  if (o.lab) problems.push(no('--lab: an attached lab is not served (the native devices need the lab this command starts)'));
+  return problems;
+}
+
 export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { problems: string[] } {
   const parsed = loadOptionsSchema.safeParse(raw);
   if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${optionName(String(i.path[0]))}: ${i.message}`) };
@@ -180,6 +196,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     if (kind === 'revocation' && scenario.name !== 'full-flow') problems.push('--faults revocation: needs certificates step-ca issued (the full-flow scenario): the admin API revokes only what is in the inventory');
     if (faultPhase(kind).phase === 'arrivals' && executorKind !== 'arrival-rate') problems.push(`--faults ${kind}: strikes during the arrivals, which only the arrival-rate executor has`);
   }
+  if (o.deviceClient === 'native') problems.push(...nativeDeviceProblems(o, scenario.name));
   if (o.clientAddresses !== undefined) problems.push(...clientBlockProblems(o.clientAddresses, o.segment, scenario.name, fleet));
   const config: RunConfig = {
     scenario: scenario.name,
@@ -205,6 +222,7 @@ export function resolveLoadOptions(raw: LoadCliOptions): { plan: LoadPlan } | { 
     certificates: scenario.name === 'mqtt-connect-storm' || scenario.name === 'mqtt-publish' ? 'issued' : 'provisioned',
     target: scenario.name === 'x5c-sign' ? (o.signAt ?? 'service') : undefined,
     ...(o.preMadeKeys ? { preMadeKeys: true } : {}),
+    ...(o.deviceClient === 'native' ? { deviceClient: 'native' as const } : {}),
     thresholds: { provisioningP99Ms: o.maxProvisioningP99, deliveryP99Ms: o.maxDeliveryP99, connectP99Ms: o.maxConnectP99, renewalP99Ms: o.maxRenewalP99 },
   };
   try {

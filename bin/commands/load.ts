@@ -6,6 +6,7 @@ import path from 'node:path';
 import { firmwarePolicy, loadConfig } from '../../config/config.ts';
 import { startOwnedLab, type OwnedLab } from '../../environments/lab.ts';
 import { locateTool, versionPins } from '../../environments/tools/tools.ts';
+import { nativeDeviceBinary } from '../../simulators/fleet/native-device-pool.ts';
 import { startChallengeResponder, type ChallengePublisher, type StartedChallengeResponder } from '../../simulators/acme/http01-responder.ts';
 import { AddressPlanError, checkAddressPlan } from '../../simulators/client/addresses.ts';
 import { ClientBlocks } from '../../load/client-blocks.ts';
@@ -185,6 +186,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
     } else {
       // A missing native client fails now, with the command that builds it, not after the lab started.
       if (plan.baselines.enabled && plan.baselines.handshakeClient !== 'node') locateTool('ecm-connect', config.toolsBinDir);
+      if (c.deviceClient === 'native') nativeDeviceBinary(config.toolsBinDir);
       process.stderr.write('starting the lab (two step-ca authorities, Mosquitto, provisioning service)...\n');
       lab = await startOwnedLab(config, { handleSignals: false });
       fleetLab = ownedFleetLab(lab);
@@ -204,6 +206,7 @@ export async function loadCommand(global: { config?: string }, raw: LoadCliOptio
         firmware: firmwarePolicy(config.devices),
         keyAlgorithm: config.pki.keyAlgorithm,
         clientAddresses: plan.clientAddresses,
+        toolsBinDir: config.toolsBinDir,
         signal: abort.signal,
         onProgress: progressPrinter(scenario.family),
       });

@@ -22,15 +22,19 @@ export const versionPins: VersionPins = JSON.parse(
   readFileSync(path.join(repoRoot, 'environments/tools/versions.json'), 'utf8'),
 );
 
-export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium' | 'ecm-connect';
+export type ToolName = 'step-ca' | 'step' | 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'chromium' | 'ecm-connect' | 'ecm-device';
 
 /**
- * The hash of the native connect generator's sources, as scripts/build-native-connect.sh computes
- * it (go.mod and the non-test .go files in name order, SHA-256, 16 hex digits): its "pin", so a
- * binary built from other sources is reported stale.
+ * The hash of the native clients' Go module (ecm-connect, ecm-device), as
+ * scripts/build-native-connect.sh computes it (go.mod and the non-test .go files of the module by
+ * relative path in byte order, SHA-256, 16 hex digits): their "pin", so a binary built from other
+ * sources is reported stale.
  */
 export function nativeConnectSourceHash(dir = path.join(repoRoot, 'load/native-connect')): string {
-  const files = readdirSync(dir).filter((f) => f === 'go.mod' || (f.endsWith('.go') && !f.endsWith('_test.go'))).sort();
+  const files = (readdirSync(dir, { recursive: true }) as string[])
+    .map((f) => f.split(path.sep).join('/'))
+    .filter((f) => f === 'go.mod' || (f.endsWith('.go') && !f.endsWith('_test.go')))
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const hash = createHash('sha256');
   for (const file of files) hash.update(readFileSync(path.join(dir, file)));
   return hash.digest('hex').slice(0, 16);
@@ -108,6 +112,16 @@ const specs: Record<ToolName, ToolSpec> = {
     candidates: (binDir) => [path.join(binDir, 'ecm-connect')],
     versionArgs: ['-version'],
     parseVersion: firstMatch(/^ecm-connect (\S+)/m),
+    get pinned() {
+      return nativeConnectSourceHash();
+    },
+    fix: 'bash scripts/build-native-connect.sh (scripts/bootstrap.sh runs it)',
+  },
+  // The same module's native device client; only `load --device-client native` uses it.
+  'ecm-device': {
+    candidates: (binDir) => [path.join(binDir, 'ecm-device')],
+    versionArgs: ['-version'],
+    parseVersion: firstMatch(/^ecm-device (\S+)/m),
     get pinned() {
       return nativeConnectSourceHash();
     },

@@ -99,7 +99,7 @@ function mergeLoopDelays(parts: PerfSummary[]): Record<string, LoopDelayMs> {
 }
 
 /** What must be the same in every segment of one run: everything but the segment itself. */
-const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'certLifetimeSeconds', 'preMadeKeys'] as const;
+const SAME_RUN = ['devices', 'seed', 'mix', 'qos', 'telemetryIntervalMs', 'durationMs', 'executor', 'certificates', 'target', 'certLifetimeSeconds', 'preMadeKeys', 'deviceClient'] as const;
 
 /**
  * Segments of one run (`--segment i/n`) must be of the same run and complete: each of 1..n

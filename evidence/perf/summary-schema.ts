@@ -248,6 +248,8 @@ export interface RunConfig {
   target?: 'service' | 'step-ca';
   /** full-flow: every device's keys and CSRs made before the clock starts (`--pre-made-keys`). */
   preMadeKeys?: boolean;
+  /** Fleet scenarios: who runs the devices; absent: the lab's Node devices ('node'), 'native': one ecm-device process (`--device-client native`). */
+  deviceClient?: 'node' | 'native';
   thresholds: { provisioningP99Ms: number; deliveryP99Ms: number; connectP99Ms: number; renewalP99Ms?: number };
 }
 

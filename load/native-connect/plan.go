@@ -12,6 +12,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"ecm-lab/load/native-connect/internal/tlspolicy"
 )
 
 type planConnection struct {
@@ -41,22 +43,6 @@ const (
 	maxOverallTimeout  = time.Hour
 	defaultConnectWait = 10 * time.Second
 	defaultOverallWait = 5 * time.Minute
-)
-
-// The lab's client TLS policy (net/tls-policy.ts): TLS 1.2 minimum, for TLS 1.2 only ECDHE with
-// AEAD ciphers. The curves are the ones Node's OpenSSL offers first (X25519, P-256, P-384), so
-// that neither client pays for a key share the other does not make (Go would otherwise add a
-// post-quantum hybrid share the broker's OpenSSL 3.0 cannot use).
-var (
-	tls12Ciphers = []uint16{
-		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	}
-	curves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 )
 
 func readPlan(file string) (*plan, error) {
@@ -163,13 +149,8 @@ func (p *plan) tlsConfigs() ([]*tls.Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("connections[%d] (%s): %w", i, c.ClientID, err)
 		}
-		configs[i] = &tls.Config{
-			Certificates:     []tls.Certificate{pair},
-			RootCAs:          roots,
-			ServerName:       p.ServerName,
-			MinVersion:       tls.VersionTLS12,
-			CipherSuites:     tls12Ciphers,
-			CurvePreferences: curves,
+		if configs[i], err = tlspolicy.Client(roots, []tls.Certificate{pair}, p.ServerName); err != nil {
+			return nil, err
 		}
 	}
 	return configs, nil

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"ecm-lab/load/native-connect/internal/mqtt"
 )
 
 type failure struct {
@@ -41,7 +43,7 @@ func connectOne(ctx context.Context, p *plan, c planConnection, config *tls.Conf
 			stage = "tls"
 		}
 		f := &failure{ClientID: c.ClientID, Stage: stage, Reason: err.Error()}
-		var refused *ConnackError
+		var refused *mqtt.ConnackError
 		if errors.As(err, &refused) {
 			code := int(refused.Code)
 			f.ConnackCode = &code
@@ -64,20 +66,20 @@ func connectOne(ctx context.Context, p *plan, c planConnection, config *tls.Conf
 	if err := conn.HandshakeContext(ctx); err != nil {
 		return fail("tls", err)
 	}
-	connect, err := connectPacket(c.ClientID, uint16(p.KeepAliveSeconds))
+	connect, err := mqtt.ConnectPacket(c.ClientID, uint16(p.KeepAliveSeconds))
 	if err != nil {
 		return fail("connack", err)
 	}
 	if _, err := conn.Write(connect); err != nil {
 		return fail("connack", err)
 	}
-	if err := readConnack(conn); err != nil {
+	if err := mqtt.ReadConnack(conn); err != nil {
 		return fail("connack", err)
 	}
 	latency := time.Since(start)
 	state := conn.ConnectionState()
 	negotiated := tls.VersionName(state.Version) + " " + tls.CipherSuiteName(state.CipherSuite) + " " + state.CurveID.String()
-	if _, err := conn.Write(disconnectPacket); err != nil {
+	if _, err := conn.Write(mqtt.DisconnectPacket); err != nil {
 		return fail("connack", err)
 	}
 	return outcome{latency: latency, negotiated: negotiated}

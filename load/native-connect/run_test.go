@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ecm-lab/load/native-connect/internal/tlspolicy"
 )
 
 func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
@@ -62,7 +64,10 @@ func broker(t *testing.T, cert tls.Certificate, code byte) int {
 
 func TestConnectOneConnackCodes(t *testing.T) {
 	cert, roots := selfSigned(t)
-	config := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12, CipherSuites: tls12Ciphers, CurvePreferences: curves}
+	config, err := tlspolicy.Client(roots, nil, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, code := range []byte{0, 5} {
 		t.Run("CONNACK "+strconv.Itoa(int(code)), func(t *testing.T) {
 			p := &plan{Host: "127.0.0.1", Port: broker(t, cert, code), ConnectTimeoutMs: 5000, KeepAliveSeconds: 30}
