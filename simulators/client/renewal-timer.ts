@@ -36,14 +36,24 @@ export async function renewWhenDue(client: RenewingClient, policy: RenewalPolicy
  * alert threshold the certificate reaches before renewal is due (days counted in `dayMs`, the
  * lab's scaled day), then `renewal-due` and renews. Returns when the renewal happened.
  */
+/**
+ * Waits until the client's clock reads `at`. A timer can fire a millisecond before the wall clock
+ * gets there (Node's timers count whole milliseconds from the loop's cached time): with a lab day
+ * of a few hundred ms that was a renewal logged 7.01 "days" before expiry. So it waits again for
+ * what is left; each round waits at least 1 ms, so it ends.
+ */
+async function until(client: RenewingClient, at: Date, signal?: AbortSignal): Promise<void> {
+  for (let left = at.getTime() - client.now().getTime(); left > 0; left = at.getTime() - client.now().getTime()) await delay(left, undefined, { signal });
+}
+
 export async function followRenewalPolicy(client: RenewingClient, policy: RenewalPolicy, options: { dayMs: number; signal?: AbortSignal }): Promise<Date> {
   const { notBefore, notAfter, serialNumber: serial } = currentCertificate(client);
   const daysLeft = () => Math.round(((notAfter.getTime() - client.now().getTime()) / options.dayMs) * 100) / 100;
   for (const alert of renewalAlerts(notBefore, notAfter, policy)) {
-    await delay(Math.max(0, alert.at.getTime() - client.now().getTime()), undefined, { signal: options.signal });
+    await until(client, alert.at, options.signal);
     client.log.write('renewal-alert', { serial, thresholdDays: alert.beforeMs / options.dayMs, daysLeft: daysLeft(), notAfter: notAfter.toISOString() });
   }
-  await delay(Math.max(0, renewalDueAt(notBefore, notAfter, policy).getTime() - client.now().getTime()), undefined, { signal: options.signal });
+  await until(client, renewalDueAt(notBefore, notAfter, policy), options.signal);
   const renewedAt = client.now();
   client.log.write('renewal-due', { serial, daysLeft: daysLeft(), renewBeforeDays: policy.renewBeforeMs === undefined ? null : policy.renewBeforeMs / options.dayMs });
   await client.renewCertificate(options.signal);
