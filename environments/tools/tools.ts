@@ -64,6 +64,19 @@ function onPath(name: string): string[] {
 
 const firstMatch = (re: RegExp) => (output: string) => re.exec(output)?.[1];
 
+/** A binary of the lab's Go module: pinned to the hash of the sources it must be built from. */
+function nativeTool(name: 'ecm-connect' | 'ecm-device'): ToolSpec {
+  return {
+    candidates: (binDir) => [path.join(binDir, name)],
+    versionArgs: ['-version'],
+    parseVersion: firstMatch(new RegExp(`^${name} (\\S+)`, 'm')),
+    get pinned() {
+      return nativeConnectSourceHash();
+    },
+    fix: 'bash scripts/build-native-connect.sh (scripts/bootstrap.sh runs it)',
+  };
+}
+
 const specs: Record<ToolName, ToolSpec> = {
   'step-ca': {
     candidates: (binDir) => [path.join(binDir, 'step-ca')],
@@ -107,26 +120,10 @@ const specs: Record<ToolName, ToolSpec> = {
     pinned: versionPins.debian.chromium!,
     rolling: versionPins.debianRolling?.includes('chromium'),
   },
-  // Built from this repository (load/native-connect); only `load --handshake-client native` uses it.
-  'ecm-connect': {
-    candidates: (binDir) => [path.join(binDir, 'ecm-connect')],
-    versionArgs: ['-version'],
-    parseVersion: firstMatch(/^ecm-connect (\S+)/m),
-    get pinned() {
-      return nativeConnectSourceHash();
-    },
-    fix: 'bash scripts/build-native-connect.sh (scripts/bootstrap.sh runs it)',
-  },
-  // The same module's native device client; only `load --device-client native` uses it.
-  'ecm-device': {
-    candidates: (binDir) => [path.join(binDir, 'ecm-device')],
-    versionArgs: ['-version'],
-    parseVersion: firstMatch(/^ecm-device (\S+)/m),
-    get pinned() {
-      return nativeConnectSourceHash();
-    },
-    fix: 'bash scripts/build-native-connect.sh (scripts/bootstrap.sh runs it)',
-  },
+  // Built from this repository (load/native-connect): only `load --handshake-client native` and
+  // `load --device-client native` use them.
+  'ecm-connect': nativeTool('ecm-connect'),
+  'ecm-device': nativeTool('ecm-device'),
 };
 
 export const toolNames = Object.keys(specs) as ToolName[];

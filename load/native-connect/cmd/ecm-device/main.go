@@ -13,6 +13,9 @@
 // that started it is gone, or has read its CPU after "stopped".
 //
 //	ecm-device -version   the hash of the sources it was built from
+//
+// ECM_DEVICE_CPU_PROFILE=<file> writes a Go CPU profile of the whole process to <file> when stdin
+// closes (go tool pprof -top <file>): where the device client's CPU goes (BENCHMARKS.md).
 package main
 
 import (
@@ -25,6 +28,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -208,6 +212,16 @@ func main() {
 	if *version {
 		fmt.Printf("ecm-device %s\n", sourceHash)
 		return
+	}
+	if file := os.Getenv("ECM_DEVICE_CPU_PROFILE"); file != "" {
+		out, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			die(2, "ECM_DEVICE_CPU_PROFILE: %v", err)
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			die(2, "ECM_DEVICE_CPU_PROFILE: %v", err)
+		}
+		defer func() { pprof.StopCPUProfile(); out.Close() }()
 	}
 	l := &lab{out: json.NewEncoder(os.Stdout), devices: map[string]*device{}, waiting: map[string]chan struct{}{}}
 	in := bufio.NewScanner(os.Stdin)
