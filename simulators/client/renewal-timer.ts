@@ -32,11 +32,6 @@ export async function renewWhenDue(client: RenewingClient, policy: RenewalPolicy
 }
 
 /**
- * Seed 002's renewal policy as the client runs it on its own timer: logs `renewal-alert` at each
- * alert threshold the certificate reaches before renewal is due (days counted in `dayMs`, the
- * lab's scaled day), then `renewal-due` and renews. Returns when the renewal happened.
- */
-/**
  * Waits until the client's clock reads `at`. A timer can fire a millisecond before the wall clock
  * gets there (Node's timers count whole milliseconds from the loop's cached time): with a lab day
  * of a few hundred ms that was a renewal logged 7.01 "days" before expiry. So it waits again for
@@ -46,6 +41,11 @@ async function until(client: RenewingClient, at: Date, signal?: AbortSignal): Pr
   for (let left = at.getTime() - client.now().getTime(); left > 0; left = at.getTime() - client.now().getTime()) await delay(left, undefined, { signal });
 }
 
+/**
+ * Seed 002's renewal policy as the client runs it on its own timer: logs `renewal-alert` at each
+ * alert threshold the certificate reaches before renewal is due (days counted in `dayMs`, the
+ * lab's scaled day), then `renewal-due` and renews. Returns when the renewal happened.
+ */
 export async function followRenewalPolicy(client: RenewingClient, policy: RenewalPolicy, options: { dayMs: number; signal?: AbortSignal }): Promise<Date> {
   const { notBefore, notAfter, serialNumber: serial } = currentCertificate(client);
   const daysLeft = () => Math.round(((notAfter.getTime() - client.now().getTime()) / options.dayMs) * 100) / 100;

@@ -18,7 +18,7 @@ async function through(chunks: Buffer[]): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-/** Every way of cutting `text` into two chunks. */
+/** Every way of cutting `bytes` into two chunks. */
 const cuts = (bytes: Buffer) => Array.from({ length: bytes.length + 1 }, (_, i) => [bytes.subarray(0, i), bytes.subarray(i)]);
 
 test('a token is redacted wherever the output is cut, and the rest of each line is kept', async () => {
